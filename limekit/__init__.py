@@ -1,0 +1,15 @@
+"""limekit: fast LIME explanations that say how far they can be trusted.
+
+>>> from limekit import TabularExplainer
+>>> explainer = TabularExplainer(X_train, feature_names=names, class_names=classes)
+>>> exp = explainer.explain_instance(X_test[0], model.predict_proba, num_features=5)
+>>> exp.as_list()
+"""
+from ._validation import LimekitTypeError, LimekitValueError
+from .core import Explanation, LimeBase
+from .tabular import RecurrentTabularExplainer, TabularExplainer
+
+__version__ = "0.1.0"
+
+__all__ = ["TabularExplainer", "RecurrentTabularExplainer", "Explanation", "LimeBase", "LimekitValueError",
+           "LimekitTypeError", "__version__"]

@@ -1,0 +1,132 @@
+"""Calling the black box: in batches, with its output checked."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._validation import bad_type, bad_value, describe
+
+__all__ = ["check_model_output", "predict_in_batches", "iter_batches"]
+
+
+def check_model_output(output, n_rows, mode, argument="predict_fn", n_outputs=None):
+    """Check what the black box returned and give it back as a 2-D float array.
+
+    Parameters
+    ----------
+    output : array-like
+        What the model returned for ``n_rows`` inputs.
+    n_rows : int
+        How many inputs it was given.
+    mode : {'classification', 'regression'}
+        Classification needs one probability column per class (at least two);
+        regression needs one value per row, as (n,) or (n, 1).
+    argument : str
+        The user-facing name of the model function, for error messages.
+    n_outputs : int or None
+        The number of columns seen on an earlier batch, which every batch must match.
+
+    Returns
+    -------
+    output : ndarray of shape (n_rows, n_outputs)
+    """
+    try:
+        array = np.asarray(output, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise bad_type(argument, "a function returning a numeric array", output) from exc
+    if mode == "classification":
+        if array.ndim != 2 or array.shape[0] != n_rows:
+            raise bad_value(
+                argument,
+                f"class probabilities of shape ({n_rows}, n_classes)",
+                f"shape {array.shape}",
+                "Pass a predict_proba-like function, not predict (labels) or decision_function.",
+            )
+        if array.shape[1] < 2:
+            raise bad_value(
+                argument,
+                "one probability column per class (at least 2 columns) in classification mode",
+                f"shape {array.shape}",
+                "For a model with one sigmoid output, return np.column_stack([1 - p, p]); "
+                "for a regressor use mode='regression'.",
+            )
+    else:
+        if array.ndim == 2 and array.shape[1] == 1:
+            array = array[:, 0]
+        if array.ndim != 1 or array.shape[0] != n_rows:
+            raise bad_value(argument, f"one value per row, shape ({n_rows},)", f"shape {array.shape}")
+        array = array[:, None]
+    if not np.isfinite(array).all():
+        raise bad_value(argument, "finite outputs", f"{int((~np.isfinite(array)).sum())} NaN or infinite value(s)")
+    if n_outputs is not None and array.shape[1] != n_outputs:
+        raise bad_value(argument, f"{n_outputs} output columns on every batch", f"{array.shape[1]}")
+    if mode == "classification":
+        if array.min() < -1e-6 or array.max() > 1 + 1e-6:
+            raise bad_value(
+                argument,
+                "probabilities in [0, 1] in classification mode",
+                f"values in [{array.min():.4g}, {array.max():.4g}]",
+                "Apply a softmax, or use predict_proba instead of decision_function.",
+            )
+        sums = array.sum(axis=1)
+        if not np.allclose(sums, 1.0, atol=1e-4):
+            warnings.warn(
+                f"{argument}: the prediction probabilities do not sum to 1 "
+                f"(row sums in [{sums.min():.4g}, {sums.max():.4g}]); each column is explained on its own.",
+                UserWarning,
+                stacklevel=3,
+            )
+    return array
+
+
+def iter_batches(n_rows, batch_size):
+    """Yield ``slice`` objects covering ``range(n_rows)`` in chunks of ``batch_size``."""
+    step = n_rows if not batch_size else int(batch_size)
+    for start in range(0, n_rows, max(step, 1)):
+        yield slice(start, min(start + step, n_rows))
+
+
+def predict_in_batches(predict_fn, make_batch, n_rows, mode, batch_size=None, argument="predict_fn",
+                       n_outputs=None, progress_bar=False):
+    """Ask the model about ``n_rows`` inputs, ``batch_size`` at a time.
+
+    Parameters
+    ----------
+    predict_fn : callable
+        The black box.
+    make_batch : callable
+        ``make_batch(slice) -> model input`` for those rows.  Inputs are built
+        lazily, so peak memory follows ``batch_size``, not ``n_rows``.
+    n_rows : int
+    mode : {'classification', 'regression'}
+    batch_size : int or None
+        None sends everything in one call.
+    argument : str
+        Name of the model function for error messages.
+    n_outputs : int or None
+        Expected number of output columns.
+    progress_bar : bool
+        Show a tqdm progress bar over the batches.
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_rows, n_outputs)
+    """
+    if not callable(predict_fn):
+        raise bad_type(argument, "a callable", predict_fn)
+    slices = list(iter_batches(n_rows, batch_size))
+    if progress_bar:
+        from tqdm.auto import tqdm
+
+        slices = tqdm(slices, desc="predicting", unit="batch")
+    outputs = []
+    for rows in slices:
+        batch_output = check_model_output(
+            predict_fn(make_batch(rows)), rows.stop - rows.start, mode, argument, n_outputs
+        )
+        n_outputs = batch_output.shape[1]
+        outputs.append(batch_output)
+    if not outputs:
+        raise bad_value("num_samples", "at least one perturbation", describe(n_rows))
+    return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)

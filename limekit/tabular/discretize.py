@@ -1,0 +1,693 @@
+"""Discretizers for tabular LIME, vectorised.
+
+Drop-in replacement for ``lime.discretize`` (lime 0.2.0.1): same classes,
+constructor signatures, public attributes (``to_discretize``, ``names``,
+``lambdas``, ``means``, ``stds``, ``mins``, ``maxs``, ``random_state``) and
+bin boundaries.  What differs:
+
+* Per-bin statistics are also kept as padded ``(n_discretized, max_bins)``
+  tables (``bin_mins``, ``bin_maxs``, ``bin_means``, ``bin_stds``) so that a
+  whole matrix of bin indices is undiscretized by fancy indexing.
+* :meth:`BaseDiscretizer.undiscretize_bins` draws every cell from its bin's
+  truncated normal in one vectorised inverse-CDF call, from a single
+  ``rng.random(shape)``.
+* A bin whose minimum equals its maximum undiscretizes to that value (lime
+  returns a z-score there).
+* ``random_state`` may be ``None``, an int, a ``numpy.random.RandomState`` or a
+  ``numpy.random.Generator``.
+"""
+
+import numbers
+from abc import ABC, abstractmethod
+from functools import partial
+
+import numpy as np
+import sklearn.tree
+from scipy.special import ndtr, ndtri
+
+__all__ = [
+    "BaseDiscretizer",
+    "StatsDiscretizer",
+    "QuartileDiscretizer",
+    "DecileDiscretizer",
+    "EntropyDiscretizer",
+    "make_discretizer",
+    "truncnorm_from_uniform",
+]
+
+# lime adds this to every per-bin standard deviation.
+_STD_EPS = 0.00000000001
+# Below this the standard normal CDF loses precision (it underflows to 0 near
+# z = -37.5); such far-tail intervals use an exponential tail approximation.
+_TAIL_P = 1e-290
+
+
+# ---------------------------------------------------------------------------
+# Random state handling
+# ---------------------------------------------------------------------------
+
+def _as_generator(random_state):
+    """Derive a ``numpy.random.Generator`` deterministically from a seed-like.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        ``None`` gives a freshly seeded generator, an int seeds
+        ``default_rng``, a Generator is returned as is and a RandomState seeds
+        a new generator with one ``randint(0, 2**31 - 1)`` draw.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is np.random:  # as sklearn: the global RandomState
+        random_state = np.random.mtrand._rand
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2 ** 31 - 1))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return np.random.default_rng(int(random_state))
+    raise TypeError(
+        "random_state: expected None, an int, a numpy.random.RandomState or a "
+        "numpy.random.Generator; got an object of type %r" % type(random_state).__name__
+    )
+
+
+def _sklearn_random_state(random_state, rng):
+    """Value to hand to scikit-learn estimators (which reject Generators)."""
+    if random_state is np.random:
+        return np.random.mtrand._rand
+    if isinstance(random_state, np.random.Generator):
+        return int(rng.integers(0, 2 ** 31 - 1))
+    return random_state
+
+
+# ---------------------------------------------------------------------------
+# Truncated normal by inverse CDF
+# ---------------------------------------------------------------------------
+
+def _truncnorm_params(mins, maxs, means, stds):
+    """Precompute the per-interval constants of the inverse-CDF sampler.
+
+    The interval ``[min, max]`` is standardised to ``[a, b]``; when ``a > 0``
+    the mirrored interval ``[-b, -a]`` is used (and the draw negated, folded
+    into ``scale``) so that the CDF is always evaluated in the accurate lower
+    tail.  The draw ``z = ndtri(p_base + u * p_step)`` is arranged to be
+    increasing in ``u`` either way (``u = 0`` gives ``min``).  Degenerate
+    intervals (``min == max``) and non-positive stds get ``scale = 0`` and a
+    ``loc`` inside the interval, so they return ``loc``.
+
+    Parameters
+    ----------
+    mins, maxs, means, stds : array_like
+        Broadcastable arrays describing each truncated normal.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``p_base``, ``p_step`` (CDF at the start and signed CDF mass of the
+        interval), ``loc``, ``scale``, ``tail`` (bool, far-tail interval),
+        ``tail_hi`` (upper end in standard units), ``tail_h`` (``-tail_hi``),
+        ``tail_c`` (``expm1(-h * width)``) and ``tail_rev`` (use ``1 - u``)
+        for the exponential tail.
+    """
+    mins, maxs, means, stds = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (mins, maxs, means, stds)))
+    ok = (stds > 0) & (mins != maxs)
+    safe_std = np.where(ok, stds, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.where(ok, (mins - means) / safe_std, 0.0)
+        b = np.where(ok, (maxs - means) / safe_std, 0.0)
+    flip = a > 0
+    lo = np.where(flip, -b, a)
+    hi = np.where(flip, -a, b)
+    p_lo = ndtr(lo)
+    p_hi = ndtr(hi)
+    tail = ok & (p_hi < _TAIL_P)
+    with np.errstate(over="ignore", invalid="ignore"):
+        h = np.where(tail, -hi, 1.0)
+        c = np.where(tail, np.expm1(-h * (hi - lo)), 0.0)
+    # Mirrored intervals run from the top (p_hi) down, so x grows with u.
+    # Unusable cells draw z = ndtri(0.5) = 0, so x = loc exactly.
+    main = ok & ~tail
+    p_base = np.where(main, np.where(flip, p_hi, p_lo), 0.5)
+    p_step = np.where(main, np.where(flip, p_lo - p_hi, p_hi - p_lo), 0.0)
+    degenerate_loc = np.where(mins == maxs, mins, np.clip(means, mins, maxs))
+    return {
+        "p_base": p_base,
+        "p_step": p_step,
+        "loc": np.where(ok, means, degenerate_loc),
+        "scale": np.where(ok, np.where(flip, -stds, stds), 0.0),
+        "tail": tail,
+        "tail_hi": np.where(tail, hi, 0.0),
+        "tail_h": h,
+        "tail_c": c,
+        "tail_rev": tail & ~flip,
+    }
+
+
+# Row order of the stacked sampler table (see BaseDiscretizer._build_tables).
+_P_BASE, _P_STEP, _LOC, _SCALE, _MIN, _MAX = range(6)
+_TAIL_KEYS = ("tail_hi", "tail_h", "tail_c", "tail_rev")
+
+
+def _truncnorm_apply(p_base, p_step, loc, scale, mins, maxs, u, tail=None):
+    """Map uniforms ``u`` in [0, 1) to truncated-normal draws (increasing in u).
+
+    All arrays have ``u``'s shape and come from :func:`_truncnorm_params`
+    (``tail`` is None or an ``(index, tail_hi, tail_h, tail_c, tail_rev)``
+    tuple for the far-tail cells).  Works in place on a fresh buffer.
+    """
+    z = np.multiply(u, p_step)
+    z += p_base
+    ndtri(z, out=z)
+    if tail is not None:
+        # Far tail (upper end hi << 0): the density is ~ exp(h * (z - hi)),
+        # an exponential of rate h truncated to the interval's width.
+        t, hi, h, c, rev = tail
+        v = u[t]
+        v = np.where(rev, 1.0 - v, v)
+        z[t] = hi + np.log1p(v * c) / h
+    z *= scale
+    z += loc
+    # Rounding (and z = -inf when the CDF mass underflows) stays inside.
+    np.clip(z, mins, maxs, out=z)
+    return z
+
+
+def truncnorm_from_uniform(u, mins, maxs, means, stds):
+    """Normal(means, stds) truncated to [mins, maxs], by inverse CDF.
+
+    Uses ``u ~ Uniform(Phi(a), Phi(b))`` and ``x = mean + std * Phi^-1(u)``,
+    working on the mirrored interval when it lies above the mean so that
+    both tails stay accurate; intervals beyond ~37 standard deviations use an
+    exponential tail approximation.  Where ``min == max`` the result is
+    ``min`` exactly; the result is always clipped into ``[min, max]``.
+
+    Parameters
+    ----------
+    u : array_like
+        Uniform draws in [0, 1).
+    mins, maxs, means, stds : array_like
+        Truncation bounds and normal parameters, broadcastable with ``u``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array of the broadcast shape (a scalar for scalar inputs).
+    """
+    u, mins, maxs, means, stds = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (u, mins, maxs, means, stds)))
+    shape = u.shape
+    u, mins, maxs, means, stds = (v.ravel() for v in (u, mins, maxs, means, stds))
+    p = _truncnorm_params(mins, maxs, means, stds)
+    tail = None
+    if p["tail"].any():
+        t = np.nonzero(p["tail"])
+        tail = (t,) + tuple(p[k][t] for k in _TAIL_KEYS)
+    x = _truncnorm_apply(p["p_base"], p["p_step"], p["loc"], p["scale"],
+                         mins, maxs, u, tail)
+    return x.reshape(shape)[()]
+
+
+# ---------------------------------------------------------------------------
+# Discretizers
+# ---------------------------------------------------------------------------
+
+class BaseDiscretizer(ABC):
+    """Abstract discretizer; subclasses implement :meth:`bins`.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        Training data, shape ``(n_samples, n_features)``.
+    categorical_features : list of int
+        Indices of categorical columns; these are not discretized.  Every
+        other column is.
+    feature_names : list of str
+        Column names, used to build the bin names.  ``None`` uses the column
+        indices.
+    labels : array_like, optional
+        Training labels (needed by :class:`EntropyDiscretizer`).
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        Source of randomness for :meth:`undiscretize` (and the entropy tree).
+        Stored unchanged as ``random_state``; an internal
+        ``numpy.random.Generator`` is derived from it deterministically.
+    data_stats : dict, optional
+        Precomputed statistics with keys ``'means'``, ``'stds'``, ``'mins'``
+        and ``'maxs'`` (dicts feature -> list of per-bin values), used instead
+        of statistics computed from ``data`` (as in lime).
+
+    Attributes
+    ----------
+    to_discretize : list of int
+        Non-categorical columns.
+    names : dict
+        feature -> list of bin names (lime's format).
+    lambdas : dict
+        feature -> callable mapping values to bin indices (searchsorted).
+    means, stds, mins, maxs : dict
+        feature -> list of per-bin statistics (lime's format).
+    bin_edges : dict
+        feature -> sorted unique bin boundaries.
+    discretized_features : numpy.ndarray
+        Discretized columns, in the row order of the ``bin_*`` tables.
+    n_bins : numpy.ndarray
+        Number of bins of each discretized feature.
+    bin_mins, bin_maxs, bin_means, bin_stds : numpy.ndarray
+        Per-bin statistics, shape ``(n_discretized, max_bins)``, NaN-padded.
+    """
+
+    def __init__(self, data, categorical_features, feature_names, labels=None,
+                 random_state=None, data_stats=None):
+        data = np.asarray(data)
+        if data.ndim != 2:
+            raise ValueError("data: expected a 2-D array; got shape %r" % (data.shape,))
+        n_features = data.shape[1]
+        if categorical_features is None:
+            categorical_features = []
+        if feature_names is None:
+            feature_names = [str(i) for i in range(n_features)]
+        self.categorical_features = list(categorical_features)
+        self.feature_names = list(feature_names)
+        categorical = set(self.categorical_features)
+        self.to_discretize = [x for x in range(n_features) if x not in categorical]
+        self.data_stats = data_stats
+        self.names = {}
+        self.lambdas = {}
+        self.means = {}
+        self.stds = {}
+        self.mins = {}
+        self.maxs = {}
+        self.bin_edges = {}
+        self.random_state = random_state
+        self._rng = _as_generator(random_state)
+
+        # Subclass hook: one boundary array per feature of to_discretize
+        # (None skips a feature).
+        all_bins = self.bins(data, labels)
+        pairs = [(f, np.unique(q)) for f, q in zip(self.to_discretize, all_bins)
+                 if q is not None]
+
+        if data_stats:
+            missing = [k for k in ("means", "stds", "mins", "maxs") if data_stats.get(k) is None]
+            if missing:
+                raise ValueError("data_stats: missing keys %s" % missing)
+            self.means = dict(data_stats["means"])
+            self.stds = dict(data_stats["stds"])
+            self.mins = dict(data_stats["mins"])
+            self.maxs = dict(data_stats["maxs"])
+
+        for feature, qts in pairs:
+            if qts.shape[0] == 0:
+                raise ValueError("bins: feature %r has no bin boundaries" % (feature,))
+            name = self.feature_names[feature]
+            self.bin_edges[feature] = qts
+            self.names[feature] = _bin_names(name, qts)
+            # functools.partial (unlike lime's lambda) keeps the object picklable.
+            self.lambdas[feature] = partial(np.searchsorted, qts)
+            if data_stats:
+                continue
+            self._fit_bin_stats(feature, data[:, feature], qts)
+
+        self._build_tables([f for f, _ in pairs])
+
+    @abstractmethod
+    def bins(self, data, labels):
+        """Bin boundaries of each feature to discretize.
+
+        Parameters
+        ----------
+        data : numpy.ndarray
+            Training data, shape ``(n_samples, n_features)``.
+        labels : array_like or None
+            Training labels.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One array of boundaries per entry of ``self.to_discretize`` (in
+            that order); bins are ``x <= q[0]``, ``q[i] < x <= q[i+1]``,
+            ``x > q[-1]``.
+        """
+        raise NotImplementedError("Must override bins() method")
+
+    # -- fitting helpers ---------------------------------------------------
+
+    def _fit_bin_stats(self, feature, column, qts):
+        """Per-bin mean/std/min/max of one training column, as lime."""
+        n_bins = qts.shape[0] + 1
+        codes = np.searchsorted(qts, column)
+        # Group samples by bin, keeping their order within a bin, so each
+        # slice equals lime's boolean selection element for element.
+        small = codes.astype(np.int16) if n_bins < 2 ** 15 else codes
+        order = np.argsort(small, kind="stable")
+        grouped = column[order]
+        counts = np.bincount(codes, minlength=n_bins)
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        means, stds = [], []
+        for s, e in zip(starts, ends):
+            selection = grouped[s:e]
+            mean = 0 if e == s else np.mean(selection)
+            std = 0 if e == s else np.std(selection)
+            std += _STD_EPS
+            means.append(mean)
+            stds.append(std)
+        self.means[feature] = means
+        self.stds[feature] = stds
+        self.mins[feature] = [np.min(column)] + qts.tolist()
+        self.maxs[feature] = qts.tolist() + [np.max(column)]
+
+    def _build_tables(self, features):
+        """Padded (n_discretized, max_bins) tables and sampler constants."""
+        self.discretized_features = np.asarray(features, dtype=np.intp)
+        self._row_of = {f: i for i, f in enumerate(features)}
+        n_bins = [self.bin_edges[f].shape[0] + 1 for f in features]
+        self.n_bins = np.asarray(n_bins, dtype=np.intp)
+        width = max(n_bins, default=0)
+        tables = {}
+        for key, stats in (("bin_mins", self.mins), ("bin_maxs", self.maxs),
+                           ("bin_means", self.means), ("bin_stds", self.stds)):
+            table = np.full((len(features), width), np.nan)
+            for row, (f, nb) in enumerate(zip(features, n_bins)):
+                try:
+                    values = np.asarray(stats[f], dtype=float).ravel()
+                except KeyError:
+                    raise ValueError("data_stats: no %r entry for feature %r"
+                                     % (key[4:], f)) from None
+                if values.shape[0] != nb:
+                    raise ValueError("data_stats: feature %r has %d bins but %d %r values"
+                                     % (f, nb, values.shape[0], key[4:]))
+                table[row, :nb] = values
+            tables[key] = table
+            setattr(self, key, table)
+        # Sampler constants per bin, so undiscretizing only gathers and
+        # evaluates one ndtri per cell.  Padding cells are never gathered.
+        with np.errstate(invalid="ignore"):
+            params = _truncnorm_params(tables["bin_mins"], tables["bin_maxs"],
+                                       tables["bin_means"], tables["bin_stds"])
+        # One (n_discretized * max_bins, 6) table: a single row gather per call.
+        self._sampler = np.column_stack([
+            params["p_base"].ravel(), params["p_step"].ravel(),
+            params["loc"].ravel(), params["scale"].ravel(),
+            tables["bin_mins"].ravel(), tables["bin_maxs"].ravel()])
+        self._tail = {k: params[k].ravel() for k in ("tail",) + _TAIL_KEYS}
+        self._any_tail = bool(params["tail"].any())
+        self._width = width
+
+    # -- discretize ----------------------------------------------------------
+
+    def discretize(self, data):
+        """Replace each discretized column by its bin index.
+
+        Parameters
+        ----------
+        data : numpy.ndarray
+            One row (1-D) or a matrix (2-D).
+
+        Returns
+        -------
+        numpy.ndarray
+            A copy of ``data`` (same dtype) whose discretized columns hold bin
+            indices.
+        """
+        ret = np.array(data, copy=True)
+        if ret.ndim == 1:
+            for feature, qts in self.bin_edges.items():
+                ret[feature] = int(np.searchsorted(qts, ret[feature]))
+        else:
+            for feature, qts in self.bin_edges.items():
+                ret[:, feature] = np.searchsorted(qts, ret[:, feature])
+        return ret
+
+    # -- undiscretize --------------------------------------------------------
+
+    def _draw(self, rows, codes, u):
+        """Truncated-normal draws for table ``rows`` and bin ``codes``."""
+        flat = codes + rows * self._width
+        g = np.take(self._sampler, flat, axis=0)
+        tail = None
+        if self._any_tail:
+            tp = self._tail
+            t = np.nonzero(tp["tail"][flat])
+            if t[0].size:
+                ft = flat[t]
+                tail = (t,) + tuple(tp[k][ft] for k in _TAIL_KEYS)
+        return _truncnorm_apply(g[..., _P_BASE], g[..., _P_STEP], g[..., _LOC],
+                                g[..., _SCALE], g[..., _MIN], g[..., _MAX], u, tail)
+
+    @staticmethod
+    def _check_codes(codes, n_bins, what):
+        """Raise ValueError unless every code is in ``[0, n_bins)``."""
+        if codes.size == 0:
+            return
+        if codes.min() < 0 or np.any(codes.max(axis=0) >= n_bins):
+            bad = (codes < 0) | (codes >= n_bins)
+            raise ValueError("%s: bin index out of range (got %d)" % (what, codes[bad][0]))
+
+    def undiscretize_bins(self, bins, rng=None):
+        """Sample feature values for a matrix of bin indices.
+
+        Each discretized column gets draws from its bin's normal
+        ``N(mean, std)`` truncated to ``[min, max]`` (lime's model); all cells
+        come from one ``rng.random(shape)`` call.  Other columns are copied.
+
+        Parameters
+        ----------
+        bins : array_like
+            Shape ``(N, D)`` (or one row of length ``D``); discretized columns
+            hold integer bin indices.
+        rng : numpy.random.Generator, optional
+            Random source; defaults to the generator derived from
+            ``random_state``.  Ints and RandomStates are converted as in the
+            constructor.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float array of the same shape.
+        """
+        rng = self._rng if rng is None else _as_generator(rng)
+        bins = np.asarray(bins)
+        out = np.array(bins, dtype=float, copy=True)
+        one_row = out.ndim == 1
+        if one_row:
+            out = out[None, :]
+        if out.ndim != 2:
+            raise ValueError("bins: expected a 1-D or 2-D array; got shape %r" % (bins.shape,))
+        feats = self.discretized_features
+        if feats.size == 0:
+            return out[0] if one_row else out
+        all_cols = feats.size == out.shape[1]
+        codes = (out if all_cols else out[:, feats]).astype(np.intp)
+        self._check_codes(codes, self.n_bins, "bins")
+        u = rng.random(codes.shape)
+        rows = np.arange(feats.size, dtype=np.intp)
+        draws = self._draw(rows, codes, u)
+        if all_cols:  # feats is 0..D-1 in order
+            out = draws
+        else:
+            out[:, feats] = draws
+        return out[0] if one_row else out
+
+    def get_undiscretize_values(self, feature, values):
+        """Sample values of one feature from its bins' truncated normals.
+
+        Parameters
+        ----------
+        feature : int
+            A discretized column.
+        values : array_like of int
+            Bin indices (any shape).
+
+        Returns
+        -------
+        numpy.ndarray
+            Float draws, same shape as ``values``.
+        """
+        if feature not in self._row_of:
+            raise KeyError(feature)
+        row = self._row_of[feature]
+        codes = np.asarray(values).astype(np.intp)
+        self._check_codes(codes, self.n_bins[row], "values")
+        u = self._rng.random(codes.shape)
+        return self._draw(np.intp(row), codes, u)
+
+    def undiscretize(self, data):
+        """Sample feature values for discretized data (lime's signature).
+
+        Parameters
+        ----------
+        data : numpy.ndarray
+            One row (1-D) or a matrix (2-D) whose discretized columns hold bin
+            indices.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float copy with the discretized columns replaced by draws, using
+            the generator derived from ``random_state``.
+        """
+        return self.undiscretize_bins(data, self._rng)
+
+
+def _bin_names(name, qts):
+    """lime's bin names for boundaries ``qts``."""
+    names = ['%s <= %.2f' % (name, qts[0])]
+    names.extend('%.2f < %s <= %.2f' % (lo, name, hi) for lo, hi in zip(qts[:-1], qts[1:]))
+    names.append('%s > %.2f' % (name, qts[-1]))
+    return names
+
+
+class StatsDiscretizer(BaseDiscretizer):
+    """Discretizer whose boundaries and statistics come from ``data_stats``.
+
+    ``data_stats['bins']`` maps a feature to its boundaries; features without
+    an entry are not discretized (lime silently misaligns them instead).
+    Without a ``'bins'`` key nothing is discretized, as in lime.
+    """
+
+    def __init__(self, data, categorical_features, feature_names, labels=None,
+                 random_state=None, data_stats=None):
+        if not data_stats:
+            raise ValueError("data_stats: StatsDiscretizer needs a dict of training "
+                             "statistics; got %r" % (data_stats,))
+        BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
+                                 labels=labels, random_state=random_state,
+                                 data_stats=data_stats)
+
+    def bins(self, data, labels):
+        bins_from_stats = self.data_stats.get("bins")
+        if bins_from_stats is None:
+            return []
+        out = []
+        for feature in self.to_discretize:
+            qts = bins_from_stats.get(feature)
+            out.append(None if qts is None else np.asarray(qts, dtype=float))
+        return out
+
+
+class QuartileDiscretizer(BaseDiscretizer):
+    """Bins at the 25th, 50th and 75th percentiles of each feature."""
+
+    def __init__(self, data, categorical_features, feature_names, labels=None,
+                 random_state=None):
+        BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
+                                 labels=labels, random_state=random_state)
+
+    def bins(self, data, labels):
+        if not self.to_discretize:
+            return []
+        qts = np.percentile(data[:, self.to_discretize], [25, 50, 75], axis=0)
+        return list(qts.T)
+
+
+class DecileDiscretizer(BaseDiscretizer):
+    """Bins at the 10th, 20th, ..., 90th percentiles of each feature."""
+
+    def __init__(self, data, categorical_features, feature_names, labels=None,
+                 random_state=None):
+        BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
+                                 labels=labels, random_state=random_state)
+
+    def bins(self, data, labels):
+        if not self.to_discretize:
+            return []
+        qts = np.percentile(data[:, self.to_discretize],
+                            [10, 20, 30, 40, 50, 60, 70, 80, 90], axis=0)
+        return list(qts.T)
+
+
+class EntropyDiscretizer(BaseDiscretizer):
+    """Bins at the split thresholds of a depth-3 entropy decision tree.
+
+    Each feature gets the thresholds of a
+    ``DecisionTreeClassifier(criterion='entropy', max_depth=3)`` fitted on
+    that feature alone (at most 8 bins); the median if the tree has no split.
+    """
+
+    def __init__(self, data, categorical_features, feature_names, labels=None,
+                 random_state=None):
+        if labels is None:
+            raise ValueError("training_labels: EntropyDiscretizer needs the training "
+                             "labels; got None")
+        BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
+                                 labels=labels, random_state=random_state)
+
+    def bins(self, data, labels):
+        tree_state = _sklearn_random_state(self.random_state, self._rng)
+        out = []
+        for feature in self.to_discretize:
+            dt = sklearn.tree.DecisionTreeClassifier(criterion='entropy', max_depth=3,
+                                                     random_state=tree_state)
+            column = data[:, feature]
+            dt.fit(column.reshape(-1, 1), labels)
+            tree = dt.tree_
+            qts = tree.threshold[tree.children_left > -1]
+            if qts.shape[0] == 0:
+                qts = np.array([np.median(column)])
+            else:
+                qts = np.sort(qts)
+            out.append(qts)
+        return out
+
+
+_DISCRETIZERS = {
+    "quartile": QuartileDiscretizer,
+    "decile": DecileDiscretizer,
+    "entropy": EntropyDiscretizer,
+}
+
+
+def make_discretizer(discretizer, training_data, categorical_features, feature_names,
+                     labels, random_state, data_stats=None):
+    """Build (or pass through) a discretizer, as ``LimeTabularExplainer`` does.
+
+    Parameters
+    ----------
+    discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer
+        Name of a built-in discretizer, or an instance (returned unchanged).
+    training_data : numpy.ndarray
+        Training data, shape ``(n_samples, n_features)``.
+    categorical_features : list of int
+        Columns not to discretize.
+    feature_names : list of str
+        Column names.
+    labels : array_like or None
+        Training labels; required by ``'entropy'``.
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        Passed to the discretizer.
+    data_stats : dict, optional
+        Training statistics; when given (non-empty) a :class:`StatsDiscretizer`
+        is built from them whatever ``discretizer`` names, as lime does
+        (``discretizer`` is still validated).
+
+    Returns
+    -------
+    BaseDiscretizer
+
+    Raises
+    ------
+    ValueError
+        Unknown discretizer name, or ``'entropy'`` without labels.
+    TypeError
+        ``discretizer`` is neither a string nor a BaseDiscretizer.
+    """
+    expected = "discretizer: expected 'quartile', 'decile', 'entropy' or a BaseDiscretizer instance"
+    if isinstance(discretizer, str):
+        if discretizer not in _DISCRETIZERS:
+            raise ValueError("%s; got %r" % (expected, discretizer))
+    elif not isinstance(discretizer, BaseDiscretizer):
+        raise TypeError("%s; got an object of type %r" % (expected, type(discretizer).__name__))
+    if data_stats:
+        return StatsDiscretizer(training_data, categorical_features, feature_names,
+                                labels=labels, random_state=random_state,
+                                data_stats=data_stats)
+    if isinstance(discretizer, BaseDiscretizer):
+        return discretizer
+    return _DISCRETIZERS[discretizer](training_data, categorical_features, feature_names,
+                                      labels=labels, random_state=random_state)

@@ -1,0 +1,545 @@
+"""LIME for tabular data: lime's ``LimeTabularExplainer``, vectorised.
+
+Perturbations are drawn per feature from training statistics (lime's scheme):
+with a discretizer every feature is sampled as a bin (or category) from its
+training frequencies and continuous bins are turned back into values by a
+truncated normal; without one, continuous features are drawn from a normal
+with the training standard deviation.  The interpretable row says, per
+feature, whether the perturbation falls in the instance's bin/category (or,
+undiscretised, holds the standardised value).  All of it is done on whole
+``(num_samples, n_features)`` matrices.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import ndtri
+from sklearn.preprocessing import StandardScaler
+
+from .._validation import (bad_type, bad_value, check_choice, check_finite, check_int, check_random_state,
+                           seed_from)
+from ..core.base import fit_local_models
+from ..core.distances import check_distance_metric, distances_to_first
+from ..core.explanation import Explanation
+from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
+from ..core.predict import check_model_output, predict_in_batches
+from ..core.selection import resolve_method
+from ..surrogates import make_surrogate
+from ._frame import FrameEncoder, is_dataframe, is_series
+from .discretize import make_discretizer
+from .domain import TableDomainMapper
+
+__all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
+
+MODES = ("classification", "regression")
+SAMPLING_METHODS = ("gaussian", "lhs")
+
+
+class TabularExplainer:
+    """Explains predictions on tabular data (lime's ``LimeTabularExplainer``).
+
+    Parameters
+    ----------
+    training_data : ndarray, sparse matrix or pandas.DataFrame of shape (n_samples, n_features)
+        Used for the sampling statistics.  A DataFrame gives the feature names,
+        and its object, string, category and bool columns become categorical
+        features with their own values (no label encoding needed); the model
+        then receives DataFrames with the same columns and dtypes.
+    mode : {'classification', 'regression'}, default='classification'
+    training_labels : array-like or None
+        Needed by the entropy discretizer.
+    feature_names : list of str or None
+    categorical_features : list of int (or column names for a DataFrame) or None
+        Columns holding integer category codes.
+    categorical_names : dict of int -> list of str or None
+        ``categorical_names[j][v]`` names value ``v`` of column ``j``.
+    kernel_width : float or None
+        Defaults to ``0.75 * sqrt(n_features)``.
+    kernel : callable or None
+        ``kernel(distances, kernel_width) -> weights``; default
+        ``sqrt(exp(-d**2 / kernel_width**2))`` as lime.
+    verbose : bool, default=False
+    class_names : list of str or None
+    feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}
+    discretize_continuous : bool, default=True
+    discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer, default='quartile'
+    sample_around_instance : bool, default=False
+        Undiscretised sampling centred on the instance instead of the training mean.
+    random_state : int, RandomState, Generator or None
+        Drives every random choice; the same seed gives the same explanations.
+    training_data_stats : dict or None
+        lime's precomputed statistics (``means``, ``mins``, ``maxs``, ``stds``,
+        ``feature_values``, ``feature_frequencies``, ``bins``).
+    surrogate : str or BaseSurrogate, default='ridge'
+        Interpretable model (keyword only; also per call).
+    batch_size : int or None, default=None
+        Perturbations per model call; None sends them all at once.
+    progress_bar : bool, default=False
+        Show a progress bar over the model calls.
+    """
+
+    def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
+                 categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
+                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
+                 discretizer="quartile", sample_around_instance=False, random_state=None,
+                 training_data_stats=None, *, surrogate="ridge", batch_size=None, progress_bar=False):
+        self.mode = check_choice(mode, "mode", MODES)
+        check_choice(feature_selection, "feature_selection",
+                     ("auto", "none", "forward_selection", "highest_weights", "lasso_path"))
+        self.feature_selection = feature_selection
+        self.random_state = random_state
+        self._rng = check_random_state(random_state)
+        self.verbose = verbose
+        self.class_names = None if class_names is None else list(class_names)
+        self.sample_around_instance = bool(sample_around_instance)
+        self.surrogate = surrogate
+        make_surrogate(surrogate)  # validate now
+        self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+        self.progress_bar = bool(progress_bar)
+        self.training_data_stats = training_data_stats
+        if training_data_stats is not None:
+            _check_training_data_stats(training_data_stats)
+
+        self.encoder = None
+        self.is_sparse = sp.issparse(training_data)
+        if is_dataframe(training_data):
+            declared = _resolve_columns(categorical_features, list(training_data.columns), "categorical_features")
+            self.encoder = FrameEncoder(training_data, declared)
+            if feature_names is None:
+                feature_names = self.encoder.feature_names
+            categorical_features = self.encoder.categorical_features
+            names = self.encoder.categorical_names()
+            names.update(categorical_names or {})
+            categorical_names = names
+            data = self.encoder.encode(training_data, "training_data")
+        elif self.is_sparse:
+            data = sp.csr_matrix(training_data, dtype=float)
+            check_finite(data.data, "training_data")
+        else:
+            data = _as_float_matrix(training_data, "training_data")
+        if data.ndim != 2 or data.shape[0] < 1 or data.shape[1] < 1:
+            raise bad_value("training_data", "a 2-D array with at least one row and one column",
+                            f"shape {data.shape}")
+        n_features = data.shape[1]
+        self.n_features = n_features
+        if feature_names is None:
+            feature_names = [str(i) for i in range(n_features)]
+        feature_names = [str(n) for n in feature_names]
+        if len(feature_names) != n_features:
+            raise bad_value("feature_names", f"{n_features} names (one per column)", f"{len(feature_names)}")
+        self.feature_names = feature_names
+        self.categorical_features = _resolve_columns(categorical_features, feature_names, "categorical_features")
+        if self.is_sparse and self.categorical_features:
+            raise bad_value("categorical_features", "none with sparse training data",
+                            f"{self.categorical_features}", "Use a dense array or a DataFrame.")
+        self.categorical_names = {int(k): list(v) for k, v in (categorical_names or {}).items()}
+        for column in self.categorical_features:
+            if not self.is_sparse and not np.all(data[:, column] == np.round(data[:, column])):
+                raise bad_value("categorical_features", f"integer codes in column {feature_names[column]!r}",
+                                "non-integer values", "Label-encode it, or pass a DataFrame.")
+        if training_labels is not None:
+            training_labels = np.asarray(training_labels)
+            if training_labels.shape[0] != data.shape[0]:
+                raise bad_value("training_labels", f"{data.shape[0]} labels (one per training row)",
+                                f"{training_labels.shape[0]}")
+
+        self.declared_categorical = list(self.categorical_features)
+        self.discretizer = None
+        if discretize_continuous and not self.is_sparse:
+            self.discretizer = make_discretizer(
+                discretizer,
+                data, self.categorical_features, self.feature_names, training_labels,
+                seed_from(self._rng), data_stats=training_data_stats)
+            self.categorical_features = list(range(n_features))
+
+        if kernel_width is None:
+            kernel_width = np.sqrt(n_features) * 0.75
+        self.kernel_width = float(kernel_width)
+        self.kernel_fn = make_kernel_fn(kernel, kernel_width)
+
+        self.scaler = StandardScaler(with_mean=False)
+        self.scaler.fit(data)
+        if self.scaler.mean_ is None:  # sparse input on old scikit-learn
+            self.scaler.mean_ = np.asarray(data.mean(axis=0)).ravel()
+        self.feature_values = {}
+        self.feature_frequencies = {}
+        binned = None
+        if self.discretizer is not None and training_data_stats is None:
+            binned = self.discretizer.discretize(data)
+        for feature in self.categorical_features:
+            if training_data_stats is not None:
+                values = np.asarray(training_data_stats["feature_values"][feature], dtype=float)
+                counts = np.asarray(training_data_stats["feature_frequencies"][feature], dtype=float)
+            else:
+                column = (binned if binned is not None else data)[:, feature]
+                values, counts = np.unique(column, return_counts=True)
+            self.feature_values[feature] = values
+            self.feature_frequencies[feature] = counts / counts.sum()
+            self.scaler.mean_[feature] = 0
+            self.scaler.scale_[feature] = 1
+        self._cumulative = {f: np.cumsum(p) for f, p in self.feature_frequencies.items()}
+
+    # ------------------------------------------------------------------ lime API
+    @staticmethod
+    def convert_and_round(values):
+        return ["%.2f" % v for v in values]
+
+    @staticmethod
+    def validate_training_data_stats(training_data_stats):
+        _check_training_data_stats(training_data_stats)
+
+    def explain_instance(self, data_row, predict_fn, labels=(1,), top_labels=None, num_features=10,
+                         num_samples=5000, distance_metric="euclidean", model_regressor=None,
+                         sampling_method="gaussian", *, surrogate=None, batch_size=None):
+        """Explain the model's prediction for one row.
+
+        Parameters
+        ----------
+        data_row : 1-D array, pandas Series, one-row DataFrame or 1 x n sparse matrix
+        predict_fn : callable
+            Classification: returns class probabilities of shape (n, n_classes)
+            (``predict_proba``).  Regression: returns one value per row.
+        labels : iterable of int, default=(1,)
+            Classes to explain (ignored in regression).
+        top_labels : int or None
+            Explain the ``top_labels`` most probable classes instead of ``labels``.
+        num_features : int, default=10
+            Maximum number of features in the explanation.
+        num_samples : int, default=5000
+            Size of the neighbourhood.
+        distance_metric : str or callable, default='euclidean'
+        model_regressor : scikit-learn regressor or None
+            Surrogate with ``sample_weight`` and ``coef_`` (lime's argument).
+        sampling_method : {'gaussian', 'lhs'}, default='gaussian'
+            Undiscretised sampling: normal draws or a Latin hypercube.
+        surrogate : str or BaseSurrogate or None
+            Overrides the explainer's surrogate for this call.
+        batch_size : int or None
+            Overrides the explainer's batch size for this call.
+
+        Returns
+        -------
+        Explanation
+        """
+        num_features = check_int(num_features, "num_features", minimum=1)
+        num_samples = check_int(num_samples, "num_samples", minimum=2)
+        resolve_method(self.feature_selection, num_features)
+        check_distance_metric(distance_metric)
+        check_choice(sampling_method, "sampling_method", SAMPLING_METHODS)
+        if not callable(predict_fn):
+            raise bad_type("predict_fn", "a callable returning predictions", predict_fn)
+        if top_labels is not None:
+            top_labels = check_int(top_labels, "top_labels", minimum=1)
+        labels = _check_labels(labels) if self.mode == "classification" and top_labels is None else labels
+        surrogate = self.surrogate if surrogate is None else surrogate
+        make_surrogate(surrogate, model_regressor)
+        batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+        row = self._check_row(data_row)
+
+        Z, inverse, feature_ids = self._perturb(row, num_samples, sampling_method)
+        distances = distances_to_first(Z, distance_metric)
+        weights = check_weights(self.kernel_fn(distances), num_samples)
+
+        make_batch = self._batch_maker(inverse)
+        # the instance first: its output is checked (shape, labels) before the perturbations are predicted
+        first = check_model_output(predict_fn(make_batch(slice(0, 1))), 1, self.mode, "predict_fn")
+        n_outputs = first.shape[1]
+        if self.mode == "classification":
+            if top_labels is not None:
+                if top_labels > n_outputs:
+                    raise bad_value("top_labels", f"at most the model's {n_outputs} classes", top_labels)
+                labels = [int(x) for x in np.argsort(first[0], kind="stable")[-top_labels:][::-1]]
+            else:
+                bad = [label for label in labels if not 0 <= label < n_outputs]
+                if bad:
+                    raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs "
+                                              f"{n_outputs} classes)", bad)
+            if self.class_names is not None and len(self.class_names) != n_outputs:
+                raise bad_value("class_names", f"{n_outputs} names (the model's classes)", len(self.class_names))
+        rest = predict_in_batches(predict_fn, lambda rows: make_batch(slice(rows.start + 1, rows.stop + 1)),
+                                  num_samples - 1, self.mode, batch_size, "predict_fn", n_outputs,
+                                  self.progress_bar)
+        outputs = np.concatenate([first, rest])
+
+        explanation = Explanation(self._domain_mapper(row, Z, feature_ids), mode=self.mode,
+                                  class_names=self._class_names(n_outputs))
+        if self.mode == "classification":
+            explanation.predict_proba = outputs[0].copy()
+            if top_labels is not None:
+                explanation.top_labels = list(labels)
+        else:
+            explanation.predicted_value = float(outputs[0, 0])
+            explanation.min_value = float(outputs[:, 0].min())
+            explanation.max_value = float(outputs[:, 0].max())
+            labels = [0]
+        fits = fit_local_models(Z, outputs, weights, labels, num_features, self.feature_selection, surrogate,
+                                model_regressor, feature_ids, self.verbose)
+        for label in labels:
+            explanation.add_fit(label, fits[label])
+        if self.mode == "regression":
+            # lime's convention: label 1 is the prediction, label 0 its negation
+            explanation.intercept[1] = explanation.intercept[0]
+            explanation.local_exp[1] = list(explanation.local_exp[0])
+            explanation.local_exp[0] = [(i, -w) for i, w in explanation.local_exp[1]]
+            explanation.scores[1] = explanation.scores[0]
+            explanation.local_preds[1] = explanation.local_preds[0]
+        explanation.fits = fits
+        explanation.diagnostics = {
+            "num_samples": num_samples,
+            "effective_sample_size": effective_sample_size(weights),
+            "kernel_width": self.kernel_width,
+            "distance_metric": distance_metric if isinstance(distance_metric, str) else "callable",
+            "feature_selection": resolve_method(self.feature_selection, num_features),
+            "r2": {int(label): fits[label].score for label in labels},
+        }
+        return explanation
+
+    # ------------------------------------------------------------------ internals
+    def _class_names(self, n_outputs):
+        if self.mode != "classification":
+            return None
+        return self.class_names if self.class_names is not None else [str(i) for i in range(n_outputs)]
+
+    def _check_row(self, data_row):
+        if self.encoder is not None and (is_series(data_row) or is_dataframe(data_row)):
+            if is_dataframe(data_row) and data_row.shape[0] != 1:
+                raise bad_value("data_row", "one row", f"a DataFrame with {data_row.shape[0]} rows")
+            row = self.encoder.encode(data_row, "data_row")[0]
+        elif sp.issparse(data_row):
+            if not self.is_sparse:
+                data_row = np.asarray(data_row.todense()).ravel()
+                return self._check_row(data_row)
+            row = sp.csr_matrix(data_row, dtype=float)
+            if row.shape != (1, self.n_features):
+                raise bad_value("data_row", f"a sparse row of shape (1, {self.n_features})", f"shape {row.shape}")
+            check_finite(row.data, "data_row")
+            return row
+        else:
+            if is_series(data_row) or is_dataframe(data_row):
+                data_row = data_row.to_numpy()
+            row = _as_float_matrix(data_row, "data_row")
+            if row.ndim == 2 and row.shape[0] == 1:
+                row = row[0]
+        if row.ndim != 1 or row.shape[0] != self.n_features:
+            raise bad_value("data_row", f"one row of {self.n_features} values", f"shape {np.shape(row)}")
+        if self.is_sparse:
+            return sp.csr_matrix(row[None, :])
+        for feature in self.declared_categorical:
+            if row[feature] != np.round(row[feature]):
+                raise bad_value("data_row", f"an integer code for categorical feature {self.feature_names[feature]!r}",
+                                row[feature])
+        return row
+
+    def _sample_categories(self, num_samples, columns):
+        """Draw each listed column's values from its training frequencies (one uniform draw for all)."""
+        uniforms = self._rng.random((num_samples, len(columns)))
+        samples = np.empty((num_samples, len(columns)))
+        for j, feature in enumerate(columns):
+            index = np.searchsorted(self._cumulative[feature], uniforms[:, j], side="right")
+            samples[:, j] = self.feature_values[feature][np.minimum(index, len(self.feature_values[feature]) - 1)]
+        return samples
+
+    def _standard_normal(self, num_samples, n_columns, sampling_method):
+        if sampling_method == "lhs":
+            from scipy.stats import qmc
+
+            hypercube = qmc.LatinHypercube(d=n_columns, rng=self._rng).random(num_samples)
+            return ndtri(np.clip(hypercube, 1e-12, 1 - 1e-12))
+        return self._rng.standard_normal((num_samples, n_columns))
+
+    def _perturb(self, row, num_samples, sampling_method):
+        """Return ``(Z, inverse, feature_ids)``: interpretable rows, model-space rows, column ids of ``Z``."""
+        if self.is_sparse:
+            return self._perturb_sparse(row, num_samples, sampling_method)
+        columns = self.categorical_features
+        if self.discretizer is not None:
+            first_row = self.discretizer.discretize(row)
+            bins = self._sample_categories(num_samples, columns)
+            Z = (bins == first_row).astype(float)
+            inverse = self.discretizer.undiscretize_bins(bins, self._rng)
+        else:
+            scale, mean = self.scaler.scale_, self.scaler.mean_
+            inverse = self._standard_normal(num_samples, self.n_features, sampling_method) * scale
+            inverse += row if self.sample_around_instance else mean
+            if columns:
+                sampled = self._sample_categories(num_samples, columns)
+                inverse[:, columns] = sampled
+            Z = (inverse - mean) / scale
+            if columns:
+                Z[:, columns] = (sampled == row[columns]).astype(float)
+        inverse[0] = row
+        if self.discretizer is not None:
+            Z[0] = 1.0
+        else:
+            Z[0] = (row - self.scaler.mean_) / self.scaler.scale_
+            if columns:
+                Z[0, columns] = 1.0
+        return Z, inverse, None
+
+    def _perturb_sparse(self, row, num_samples, sampling_method):
+        """Sparse rows: only the instance's non-zero features vary (lime's scheme)."""
+        active = row.indices.copy()
+        scale, mean = self.scaler.scale_[active], self.scaler.mean_[active]
+        values = row.data.copy()
+        draws = self._standard_normal(num_samples, active.size, sampling_method) * scale
+        draws += values if self.sample_around_instance else mean
+        draws[0] = values
+        inverse = _SparseRows(draws, active, self.n_features)
+        Z = (draws - mean) / scale
+        return Z, inverse, active
+
+    def _batch_maker(self, inverse):
+        if isinstance(inverse, _SparseRows):
+            return inverse.rows
+        if self.encoder is not None:
+            return lambda rows: self.encoder.decode(inverse[rows])
+        return lambda rows: inverse[rows]
+
+    def _domain_mapper(self, row, Z, feature_ids):
+        names = list(self.feature_names)
+        if self.is_sparse:
+            dense_row = np.asarray(row.todense()).ravel()
+        else:
+            dense_row = row
+        values = self.convert_and_round(dense_row)
+        instance_values = [float(v) for v in dense_row]
+        for feature in self.declared_categorical:
+            code = int(dense_row[feature])
+            if feature in self.categorical_names and 0 <= code < len(self.categorical_names[feature]):
+                display = self.categorical_names[feature][code]
+            else:
+                display = code
+            names[feature] = f"{self.feature_names[feature]}={display}"
+            values[feature] = "True"
+            instance_values[feature] = display
+        discretized_names = None
+        if self.discretizer is not None:
+            discretized_names = list(names)
+            bins = self.discretizer.discretize(dense_row)
+            for feature, bin_names in self.discretizer.names.items():
+                discretized_names[feature] = bin_names[int(bins[feature])]
+        return TableDomainMapper(names, values, Z[0], self.categorical_features, discretized_names,
+                                 feature_ids, instance_values, list(self.feature_names))
+
+
+class _SparseRows:
+    """Perturbations of a sparse row, handed to the model as CSR batches."""
+
+    def __init__(self, values, columns, n_features):
+        self.values = values
+        self.columns = columns
+        self.n_features = n_features
+
+    def rows(self, rows):
+        block = self.values[rows]
+        n_rows, n_active = block.shape
+        indptr = np.arange(0, n_active * (n_rows + 1), n_active) if n_active else np.zeros(n_rows + 1, int)
+        return sp.csr_matrix((block.ravel(), np.tile(self.columns, n_rows), indptr),
+                             shape=(n_rows, self.n_features))
+
+
+class RecurrentTabularExplainer(TabularExplainer):
+    """lime's ``RecurrentTabularExplainer`` for ``(n_samples, n_timesteps, n_features)`` data.
+
+    The series are flattened to ``n_timesteps * n_features`` columns named
+    ``"{feature}_t-{lag}"``; the model still receives 3-D arrays.
+    """
+
+    def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
+                 categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
+                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
+                 discretizer="quartile", random_state=None, **kwargs):
+        training_data = np.asarray(training_data, dtype=float)
+        if training_data.ndim != 3:
+            raise bad_value("training_data", "a 3-D array (n_samples, n_timesteps, n_features)",
+                            f"shape {training_data.shape}")
+        n_samples, n_timesteps, n_features = training_data.shape
+        self.n_timesteps = n_timesteps
+        self.n_features_per_step = n_features
+        flat = np.transpose(training_data, axes=(0, 2, 1)).reshape(n_samples, n_timesteps * n_features)
+        if feature_names is None:
+            feature_names = [str(i) for i in range(n_features)]
+        if len(feature_names) != n_features:
+            raise bad_value("feature_names", f"{n_features} names (one per feature)", len(feature_names))
+        feature_names = [f"{name}_t-{n_timesteps - (i + 1)}" for name in feature_names for i in range(n_timesteps)]
+        super().__init__(flat, mode=mode, training_labels=training_labels, feature_names=feature_names,
+                         categorical_features=categorical_features, categorical_names=categorical_names,
+                         kernel_width=kernel_width, kernel=kernel, verbose=verbose, class_names=class_names,
+                         feature_selection=feature_selection, discretize_continuous=discretize_continuous,
+                         discretizer=discretizer, random_state=random_state, **kwargs)
+
+    def _make_predict_proba(self, func):
+        def predict_proba(X):
+            n_rows = X.shape[0]
+            series = X.reshape(n_rows, self.n_features_per_step, self.n_timesteps)
+            return func(np.transpose(series, axes=(0, 2, 1)))
+
+        return predict_proba
+
+    def explain_instance(self, data_row, classifier_fn, labels=(1,), top_labels=None, num_features=10,
+                         num_samples=5000, distance_metric="euclidean", model_regressor=None, **kwargs):
+        """Explain one series of shape ``(n_timesteps, n_features)``; see :meth:`TabularExplainer.explain_instance`."""
+        data_row = np.asarray(data_row, dtype=float)
+        if data_row.shape != (self.n_timesteps, self.n_features_per_step):
+            raise bad_value("data_row", f"shape ({self.n_timesteps}, {self.n_features_per_step})",
+                            f"shape {data_row.shape}")
+        if not callable(classifier_fn):
+            raise bad_type("classifier_fn", "a callable", classifier_fn)
+        return super().explain_instance(data_row.T.reshape(-1), self._make_predict_proba(classifier_fn),
+                                        labels=labels, top_labels=top_labels, num_features=num_features,
+                                        num_samples=num_samples, distance_metric=distance_metric,
+                                        model_regressor=model_regressor, **kwargs)
+
+
+def _as_float_matrix(data, argument):
+    """Numeric ndarray from array-like input, with a clear error for strings."""
+    array = np.asarray(data)
+    if array.dtype.kind not in "biuf":
+        try:
+            array = array.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise bad_type(argument, "numeric data (pass a pandas DataFrame for string categories)", data) from exc
+    array = array.astype(float, copy=False)
+    return check_finite(array, argument)
+
+
+def _resolve_columns(columns, names, argument):
+    """Column indices from indices or names."""
+    if columns is None:
+        return []
+    resolved = []
+    n = len(names)
+    for column in columns:
+        if isinstance(column, numbers.Integral) and not isinstance(column, bool):
+            if not -n <= column < n:
+                raise bad_value(argument, f"column indices in [0, {n - 1}]", column)
+            resolved.append(int(column) % n)
+        elif column in names:
+            resolved.append(list(names).index(column))
+        else:
+            raise bad_value(argument, "column indices or names of the training data", repr(column))
+    return sorted(set(resolved))
+
+
+def _check_labels(labels):
+    if isinstance(labels, (numbers.Integral, np.integer)):
+        labels = [labels]
+    try:
+        labels = list(labels)
+    except TypeError as exc:
+        raise bad_type("labels", "an iterable of class indices", labels) from exc
+    if not labels or not all(isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, bool)
+                             for x in labels):
+        raise bad_value("labels", "a non-empty iterable of integer class indices", repr(labels))
+    return [int(x) for x in labels]
+
+
+def _check_training_data_stats(stats):
+    required = ("means", "mins", "maxs", "stds", "feature_values", "feature_frequencies")
+    if not isinstance(stats, dict):
+        raise bad_type("training_data_stats", "a dict", stats)
+    missing = [key for key in required if key not in stats]
+    if missing:
+        raise bad_value("training_data_stats", f"the keys {list(required)}", f"missing {missing}")
