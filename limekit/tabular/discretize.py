@@ -25,6 +25,8 @@ import numpy as np
 import sklearn.tree
 from scipy.special import ndtr, ndtri
 
+from .._validation import bad_type, bad_value, check_random_state
+
 __all__ = [
     "BaseDiscretizer",
     "StatsDiscretizer",
@@ -47,33 +49,12 @@ _TAIL_P = 1e-290
 # ---------------------------------------------------------------------------
 
 def _as_generator(random_state):
-    """Derive a ``numpy.random.Generator`` deterministically from a seed-like.
-
-    Parameters
-    ----------
-    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
-        ``None`` gives a freshly seeded generator, an int seeds
-        ``default_rng``, a Generator is returned as is and a RandomState seeds
-        a new generator with one ``randint(0, 2**31 - 1)`` draw.
-
-    Returns
-    -------
-    numpy.random.Generator
-    """
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is np.random:  # as sklearn: the global RandomState
+    """Derive a ``numpy.random.Generator`` deterministically from a seed-like
+    (see :func:`limekit._validation.check_random_state`); ``np.random`` means
+    its global RandomState, as in scikit-learn."""
+    if random_state is np.random:
         random_state = np.random.mtrand._rand
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2 ** 31 - 1))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return np.random.default_rng(int(random_state))
-    raise TypeError(
-        "random_state: expected None, an int, a numpy.random.RandomState or a "
-        "numpy.random.Generator; got an object of type %r" % type(random_state).__name__
-    )
+    return check_random_state(random_state)
 
 
 def _sklearn_random_state(random_state, rng):
@@ -613,8 +594,8 @@ class EntropyDiscretizer(BaseDiscretizer):
     def __init__(self, data, categorical_features, feature_names, labels=None,
                  random_state=None):
         if labels is None:
-            raise ValueError("training_labels: EntropyDiscretizer needs the training "
-                             "labels; got None")
+            raise bad_value("training_labels", "the training labels (the entropy discretizer "
+                            "fits a tree on them)", "None")
         BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
                                  labels=labels, random_state=random_state)
 
@@ -677,12 +658,12 @@ def make_discretizer(discretizer, training_data, categorical_features, feature_n
     TypeError
         ``discretizer`` is neither a string nor a BaseDiscretizer.
     """
-    expected = "discretizer: expected 'quartile', 'decile', 'entropy' or a BaseDiscretizer instance"
+    expected = "'quartile', 'decile', 'entropy' or a BaseDiscretizer instance"
     if isinstance(discretizer, str):
         if discretizer not in _DISCRETIZERS:
-            raise ValueError("%s; got %r" % (expected, discretizer))
+            raise bad_value("discretizer", expected, repr(discretizer))
     elif not isinstance(discretizer, BaseDiscretizer):
-        raise TypeError("%s; got an object of type %r" % (expected, type(discretizer).__name__))
+        raise bad_type("discretizer", expected, discretizer)
     if data_stats:
         return StatsDiscretizer(training_data, categorical_features, feature_names,
                                 labels=labels, random_state=random_state,

@@ -1,0 +1,1 @@
+"""``lime.utils``: see :mod:`limekit.compat.utils.generic_utils`."""
