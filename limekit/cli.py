@@ -26,13 +26,14 @@ def _short(value):
     return str(value)
 
 
-def run_tabular_demo(row=0, num_samples=5000, num_features=8, random_state=0, out=sys.stdout):
+def run_tabular_demo(row=0, num_samples=5000, num_features=8, random_state=0, out=None):
     """Train a gradient-boosted model on the bundled Adult data and explain one person's prediction."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from .datasets import ADULT_CLASS_NAMES, load_adult
     from .tabular import TabularExplainer
 
+    out = sys.stdout if out is None else out
     started = time.perf_counter()
     X_train, y_train = load_adult("train", drop_missing=True)
     X_test, y_test = load_adult("test", drop_missing=True)
