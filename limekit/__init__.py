@@ -5,11 +5,11 @@
 >>> exp = explainer.explain_instance(X_test[0], model.predict_proba, num_features=5)
 >>> exp.as_list()
 """
-from ._validation import LimekitTypeError, LimekitValueError
+from ._validation import LimekitError, LimekitTypeError, LimekitValueError
 from .core import Explanation, LimeBase
 from .tabular import RecurrentTabularExplainer, TabularExplainer
 
 __version__ = "0.1.0"
 
-__all__ = ["TabularExplainer", "RecurrentTabularExplainer", "Explanation", "LimeBase", "LimekitValueError",
-           "LimekitTypeError", "__version__"]
+__all__ = ["TabularExplainer", "RecurrentTabularExplainer", "Explanation", "LimeBase", "LimekitError",
+           "LimekitValueError", "LimekitTypeError", "__version__"]

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "LimekitError",
     "LimekitValueError",
     "LimekitTypeError",
     "bad_value",
@@ -25,7 +26,11 @@ __all__ = [
 ]
 
 
-class LimekitValueError(ValueError):
+class LimekitError(Exception):
+    """Base of limekit's errors (``limekit.compat.exceptions.LimeError`` is this class)."""
+
+
+class LimekitValueError(LimekitError, ValueError):
     """A bad value for an argument; ``argument`` names it."""
 
     def __init__(self, message, argument=None):
@@ -33,7 +38,7 @@ class LimekitValueError(ValueError):
         self.argument = argument
 
 
-class LimekitTypeError(TypeError):
+class LimekitTypeError(LimekitError, TypeError):
     """An argument of the wrong type; ``argument`` names it."""
 
     def __init__(self, message, argument=None):

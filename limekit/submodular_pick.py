@@ -21,6 +21,8 @@ __all__ = ["SubmodularPick", "explanation_matrix", "feature_importance", "covera
 
 METHODS = ("sample", "full")
 FEATURE_KEYS = ("auto", "ids", "names")
+# Coverage gains closer than this (relative to the total importance) are ties.
+_TIE_TOLERANCE = 1e-10
 
 
 def feature_importance(W):
@@ -64,8 +66,10 @@ def greedy_coverage_pick(W, num_exps_desired, importance=None):
 
     Each step adds the remaining row with the largest coverage gain
     ``sum_j [W_ij != 0 and j not yet covered] * I_j``, computed for all rows at
-    once.  Ties go to the lowest row index (once every feature is covered the
-    gains are all zero and the lowest remaining index is taken).
+    once.  Ties go to the lowest row index; a gain short of the largest by
+    less than ``1e-10`` times the total importance counts as a tie, so that the
+    pick does not depend on the rounding of the sums.  Once every feature is covered the
+    gains are all zero and the lowest remaining index is taken.
 
     Parameters
     ----------
@@ -88,6 +92,7 @@ def greedy_coverage_pick(W, num_exps_desired, importance=None):
     n_rows = W.shape[0]
     importance = feature_importance(W) if importance is None else np.asarray(importance, dtype=float)
     used = W != 0
+    tolerance = _TIE_TOLERANCE * float(importance.sum())
     uncovered = np.ones(W.shape[1], dtype=bool)
     remaining = np.ones(n_rows, dtype=bool)
     picked = []
@@ -95,7 +100,7 @@ def greedy_coverage_pick(W, num_exps_desired, importance=None):
         columns = np.flatnonzero(uncovered)
         gain = np.where(used[:, columns], importance[columns], 0.0).sum(axis=1)
         gain[~remaining] = -np.inf
-        best = int(np.argmax(gain))
+        best = int(np.flatnonzero(gain >= gain.max() - tolerance)[0])
         picked.append(best)
         remaining[best] = False
         uncovered &= ~used[best]

@@ -543,3 +543,20 @@ def test_submodular_pick_runs(m):
     full = m.submodular_pick.SubmodularPick(explainer, train[:4], planted_proba, method="full",
                                             num_exps_desired=1, num_features=2, num_samples=300)
     assert len(full.explanations) == 4 and len(full.sp_explanations) == 1
+
+
+def test_lime_error_catches_limekit_errors():
+    from limekit.compat.exceptions import LimeError
+    from limekit.compat.lime_tabular import LimeTabularExplainer
+
+    with pytest.raises(LimeError):
+        LimeTabularExplainer(np.zeros((5, 2)), mode="clustering")
+
+
+def test_tabular_explainer_has_lime_base():
+    from limekit.compat.lime_base import LimeBase
+    from limekit.compat.lime_tabular import LimeTabularExplainer
+
+    explainer = LimeTabularExplainer(np.random.default_rng(0).normal(size=(20, 3)), kernel_width=2.0)
+    assert isinstance(explainer.base, LimeBase)
+    assert explainer.base.kernel_fn(np.array([0.0]))[0] == 1.0

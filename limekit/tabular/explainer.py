@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .._validation import (bad_type, bad_value, check_choice, check_finite, check_int, check_random_state,
                            seed_from)
-from ..core.base import fit_local_models
+from ..core.base import LimeBase, fit_local_models
 from ..core.distances import check_distance_metric, distances_to_first
 from ..core.explanation import Explanation
 from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
@@ -158,6 +158,7 @@ class TabularExplainer:
             kernel_width = np.sqrt(n_features) * 0.75
         self.kernel_width = float(kernel_width)
         self.kernel_fn = make_kernel_fn(kernel, kernel_width)
+        self.base = LimeBase(self.kernel_fn, verbose, random_state=random_state)
 
         self.scaler = StandardScaler(with_mean=False)
         self.scaler.fit(data)
