@@ -12,4 +12,4 @@ The submodules are imported on demand (as in lime, whose package imports
 nothing); import the ones you use.
 """
 
-__all__ = ["lime_tabular", "lime_base", "discretize", "explanation", "exceptions", "submodular_pick", "utils"]
+__all__ = ["lime_tabular", "lime_text", "lime_base", "discretize", "explanation", "exceptions", "submodular_pick", "utils"]

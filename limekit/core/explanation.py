@@ -59,10 +59,26 @@ class Explanation:
         Regression: the model's prediction for the instance and the range
         over the perturbations.
     top_labels : list of int or None
+    local_decisions : dict of int -> float
+        ``intercept + sum of every term`` at the instance: the surrogate's
+        prediction, or its logit for ``surrogate_task='classification'``.
+        With an additive surrogate and ``num_features`` covering every
+        feature, ``intercept[label] + sum(w for _, w in local_exp[label])``
+        equals it.
+    shape_functions : dict of int -> dict of int -> (ndarray, ndarray)
+        Additive (GAM) surrogates: per label and feature id, ``(grid,
+        f_j(grid))`` over the perturbations' range, the grid in the user's
+        units (category names for categorical features).  Empty otherwise.
+    importance : dict of int -> dict of int -> float
+        Per label and feature id, the kernel-weighted mean ``|contribution|``
+        (centred) over the perturbations; see :meth:`global_importance`.
     diagnostics : dict
         How far the explanation can be trusted: ``num_samples``,
         ``effective_sample_size`` of the kernel weights, ``kernel_width``,
-        ``feature_selection`` and the weighted ``r2`` per label.
+        ``feature_selection``, the weighted ``r2`` per label and, per label,
+        ``fidelity`` (on held-out perturbations; None when skipped) and
+        ``fidelity_in_sample`` (on the fitting perturbations), see
+        :mod:`limekit.core.fidelity`.
     """
 
     def __init__(self, domain_mapper, mode="classification", class_names=None, random_state=None):
@@ -80,6 +96,9 @@ class Explanation:
         self.top_labels = None
         self.predict_proba = None
         self.diagnostics = {}
+        self.local_decisions = {}
+        self.shape_functions = {}
+        self.importance = {}
         if mode == "classification":
             self.class_names = class_names
         else:
@@ -97,6 +116,26 @@ class Explanation:
         self.local_preds[label] = fit.local_pred
         self.score = fit.score
         self.local_pred = fit.local_pred
+        self.local_decisions[label] = getattr(fit, "local_decision", float(np.ravel(fit.local_pred)[0]))
+        if getattr(fit, "importance", None) is not None:
+            self.importance[label] = dict(fit.importance)
+        if getattr(fit, "shape_functions", None) is not None:
+            self.shape_functions[label] = dict(fit.shape_functions)
+
+    def mirror_regression_labels(self):
+        """lime's regression convention: label 1 is the fitted label 0, label 0 its negation."""
+        self.intercept[1] = self.intercept[0]
+        self.local_exp[1] = list(self.local_exp[0])
+        self.local_exp[0] = [(i, -w) for i, w in self.local_exp[1]]
+        self.scores[1] = self.scores[0]
+        self.local_preds[1] = self.local_preds[0]
+        if 0 in self.local_decisions:
+            self.local_decisions[1] = self.local_decisions[0]
+        if 0 in self.importance:
+            self.importance[1] = self.importance[0]
+        if 0 in self.shape_functions:
+            self.shape_functions[1] = self.shape_functions[0]
+            self.shape_functions[0] = {j: (grid, -values) for j, (grid, values) in self.shape_functions[1].items()}
 
     def available_labels(self):
         """Labels with an explanation (``top_labels`` order when they were asked for)."""
@@ -121,6 +160,71 @@ class Explanation:
     def as_map(self):
         """``{label: [(feature id, weight), ...]}``."""
         return self.local_exp
+
+    def _feature_names(self, ids):
+        return [name for name, _ in self.domain_mapper.map_exp_ids([(int(i), 0.0) for i in ids])]
+
+    def global_importance(self, label=1, names=True):
+        """Features ranked by their mean ``|contribution|`` over the perturbations.
+
+        Unlike :meth:`as_list`, which reads the surrogate at the instance,
+        this says how much each feature moves the surrogate across the whole
+        (kernel-weighted) neighbourhood: for a GAM, the weighted mean of
+        ``|f_j(x_j) - mean f_j|``; for a linear surrogate, ``|w_j|`` times the
+        weighted mean absolute deviation of ``z_j``.  Every feature the
+        surrogate uses is ranked, not only the ``num_features`` listed.
+
+        Parameters
+        ----------
+        label : int, default=1
+        names : bool, default=True
+            Readable names (as :meth:`as_list`) instead of feature ids.
+
+        Returns
+        -------
+        list of (name or int, float)
+            By decreasing importance.
+        """
+        label = self._label(label)
+        if label not in self.importance:
+            raise bad_value("label", f"a label with importances {sorted(self.importance)}", repr(label))
+        items = sorted(self.importance[label].items(), key=lambda item: -item[1])
+        if not names:
+            return [(int(i), float(v)) for i, v in items]
+        return [(name, float(v)) for name, (_, v) in zip(self._feature_names([i for i, _ in items]), items)]
+
+    def shape_function(self, feature, label=1):
+        """``(grid, values)`` of one feature's shape function (additive surrogates).
+
+        Parameters
+        ----------
+        feature : int or str
+            Feature id, or a name: the plain column name (tabular, e.g.
+            ``'age'``) or the name shown by :meth:`as_list`.
+        label : int, default=1
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            The grid (user's units; category names for categorical
+            features) and the centred contribution ``f_j`` on it.
+        """
+        label = self._label(label)
+        shapes = self.shape_functions.get(label)
+        if not shapes:
+            raise bad_value("label", "a label explained by an additive (GAM) surrogate", repr(label),
+                            "Shape functions exist for surrogate='ebm' or 'gaminet'.")
+        if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
+            if int(feature) in shapes:
+                return shapes[int(feature)]
+        else:
+            ids = list(shapes)
+            plain = getattr(self.domain_mapper, "original_names", None)
+            for i, name in zip(ids, self._feature_names(ids)):
+                if feature == name or (plain is not None and i < len(plain) and feature == plain[i]):
+                    return shapes[i]
+        raise bad_value("feature", f"a feature id or name of the explanation ({len(shapes)} features)",
+                        repr(feature))
 
     def to_dict(self):
         """Plain-JSON-types dictionary of everything in the explanation."""
@@ -151,6 +255,18 @@ class Explanation:
                 "local_pred": float(np.ravel(self.local_preds[label])[0]),
                 "features": _plain(records),
             }
+            if label in self.local_decisions:
+                out["explanations"][str(int(label))]["local_decision"] = float(self.local_decisions[label])
+            if label in self.importance:
+                out["explanations"][str(int(label))]["global_importance"] = [
+                    {"name": str(name), "importance": value} for name, value in self.global_importance(label)]
+            if self.shape_functions.get(label):
+                shapes = self.shape_functions[label]
+                names = self._feature_names(list(shapes))
+                out["explanations"][str(int(label))]["shape_functions"] = [
+                    {"id": int(i), "name": str(name), "grid": _plain(np.asarray(grid).tolist()),
+                     "values": _plain(np.asarray(values).tolist())}
+                    for (i, (grid, values)), name in zip(shapes.items(), names)]
         return out
 
     def to_json(self, **kwargs):

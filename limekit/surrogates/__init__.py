@@ -1,47 +1,171 @@
 """Surrogate models fitted around the explained instance.
 
-``make_surrogate`` turns the ``surrogate=`` / ``model_regressor=`` arguments of
-the explainers into a :class:`BaseSurrogate`.  Register a new one by name in
-:data:`SURROGATES`.
+``make_surrogate`` turns the ``surrogate=`` / ``model_regressor=`` /
+``surrogate_task=`` arguments of the explainers into a :class:`BaseSurrogate`.
+Register a new one by name in :data:`SURROGATES`: the value is the class, or
+``"module:Class"`` (relative to this package) for surrogates with optional
+dependencies, imported on first use.  The class is called as
+``cls(task=surrogate_task)``; a class whose task is fixed (lime's ridge)
+needs a small factory, as ``'ridge'`` and ``'lasso'`` have here.
+
+==========  ===============================================  ==========================
+name        regression                                       classification
+==========  ===============================================  ==========================
+'ridge'     :class:`RidgeSurrogate` (lime's)                 :class:`LogisticSurrogate` (L2)
+'lasso'     :class:`LassoSurrogate`                          :class:`LogisticSurrogate` (L1)
+'ebm'       :class:`~limekit.surrogates.ebm.EBMSurrogate`    the same, ``task='classification'``
+'gaminet'   ``limekit.surrogates.gaminet.GAMINetSurrogate``  the same (needs torch)
+==========  ===============================================  ==========================
 """
 from __future__ import annotations
 
-from .._validation import bad_type, bad_value
-from .base import BaseSurrogate, weighted_r2
+import functools
+import importlib
+
+import numpy as np
+
+from .._validation import LimekitValueError, bad_type, bad_value, check_choice, describe
+from .base import (FEATURE_SPACES, SURROGATE_TASKS, BaseSurrogate, ConstantSurrogate, LogisticSurrogate,
+                   weighted_r2)
 from .linear import LassoSurrogate, RidgeSurrogate, SklearnSurrogate
 
-__all__ = ["BaseSurrogate", "RidgeSurrogate", "LassoSurrogate", "SklearnSurrogate", "SURROGATES",
-           "make_surrogate", "weighted_r2"]
+__all__ = ["BaseSurrogate", "RidgeSurrogate", "LassoSurrogate", "SklearnSurrogate", "LogisticSurrogate",
+           "ConstantSurrogate", "SURROGATES", "SURROGATE_TASKS", "FEATURE_SPACES", "make_surrogate",
+           "check_surrogate_task", "weighted_r2"]
+
+
+def _ridge(task="regression", **params):
+    return RidgeSurrogate(**params) if task == "regression" else LogisticSurrogate(**params)
+
+
+def _lasso(task="regression", **params):
+    if task == "regression":
+        return LassoSurrogate(**params)
+    return LogisticSurrogate(l1=True, **params)
+
+
+def _gaminet(task="regression", **params):
+    """GAMI-Net (torch) in the original feature space, seeded for reproducible explanations."""
+    try:
+        from . import gaminet  # noqa: F401  (torch is optional)
+    except ImportError as exc:
+        raise ImportError(f"surrogate='gaminet' needs PyTorch (pip install torch): {exc}") from exc
+    params.setdefault("random_state", 0)
+    return _gaminet_class()(task=task, **params)
+
+
+@functools.lru_cache(maxsize=None)
+def _gaminet_class():
+    """``GAMINetSurrogate`` with the hooks of the surrogate protocol it leaves to the defaults.
+
+    It adds ``feature_space='original'``, the categorical-feature hook, the
+    model's own logit and vectorised contributions (the protocol's defaults
+    would loop over rows).  Defined here so that ``gaminet.py`` stays
+    independent of these hooks; hooks it defines itself win.
+    """
+    from .gaminet import GAMINetSurrogate as base
+
+    overrides = {"feature_space": "original"}
+    if "set_categorical_features" not in vars(base):
+        def set_categorical_features(self, categorical_features):
+            self.params["categorical_features"] = list(categorical_features)
+            return self
+        overrides["set_categorical_features"] = set_categorical_features
+    if "decision_function" not in vars(base):
+        def decision_function(self, Z):
+            return np.asarray(self.model_.decision_function(Z), dtype=float).ravel()
+        overrides["decision_function"] = decision_function
+    if "contributions" not in vars(base):
+        def contributions(self, Z):
+            terms = np.asarray(self.model_.feature_contributions(Z), dtype=float)
+            pairs = getattr(self.model_, "interactions_", [])
+            if len(pairs):  # split each interaction equally between its features, as local_weights does
+                half = np.asarray(self.model_.interaction_contributions(Z), dtype=float) / 2.0
+                pairs = np.asarray(pairs, dtype=np.int64)
+                for column, (j, k) in enumerate(pairs):
+                    terms[:, j] += half[:, column]
+                    terms[:, k] += half[:, column]
+            return terms
+        overrides["contributions"] = contributions
+    # importable as limekit.surrogates._GAMINetOriginal (module __getattr__ below), so fits pickle
+    return type("_GAMINetOriginal", (base,), dict(overrides, __module__=__name__, __doc__=base.__doc__))
+
+
+def __getattr__(name):
+    if name == "_GAMINetOriginal":
+        return _gaminet_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SURROGATES = {
-    "ridge": RidgeSurrogate,
-    "lasso": LassoSurrogate,
+    "ridge": _ridge,
+    "lasso": _lasso,
+    "ebm": ".ebm:EBMSurrogate",
+    "gaminet": _gaminet,
 }
 
 
-def make_surrogate(surrogate="ridge", model_regressor=None):
+def _resolve(name):
+    """The factory registered under ``name`` (importing lazily registered modules)."""
+    factory = SURROGATES[name]
+    if isinstance(factory, str):
+        module, _, attribute = factory.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module, __name__), attribute)
+        except ImportError as exc:
+            raise ImportError(f"surrogate={name!r} needs an optional dependency that is missing: {exc}") from exc
+    return factory
+
+
+def check_surrogate_task(surrogate_task):
+    """Validate ``surrogate_task`` ('regression' or 'classification')."""
+    return check_choice(surrogate_task, "surrogate_task", SURROGATE_TASKS)
+
+
+def make_surrogate(surrogate="ridge", model_regressor=None, surrogate_task="regression", **params):
     """Resolve the surrogate arguments into an unfitted :class:`BaseSurrogate`.
 
     Parameters
     ----------
     surrogate : str or BaseSurrogate, default='ridge'
-        A name from :data:`SURROGATES` or a surrogate object.
+        A name from :data:`SURROGATES` or a surrogate object (whose ``task``
+        must be ``surrogate_task``).
     model_regressor : scikit-learn regressor or None
-        lime's argument; when given it wins over ``surrogate``.
+        lime's argument; when given it wins over ``surrogate`` (regression only).
+    surrogate_task : {'regression', 'classification'}, default='regression'
+        Fit the black box's output for the label (lime's way) or classify its
+        label (``argmax == label``).
+    **params
+        Parameters of a named surrogate, e.g.
+        ``make_surrogate('ebm', surrogate_task='classification', random_state=3)``.
 
     Returns
     -------
     BaseSurrogate
     """
+    check_surrogate_task(surrogate_task)
     if model_regressor is not None:
+        if surrogate_task != "regression":
+            raise bad_value("model_regressor", "None with surrogate_task='classification'", "a regressor",
+                            "Pass a classifier surrogate as surrogate=... instead.")
         return SklearnSurrogate(model_regressor)
     if surrogate is None:
         surrogate = "ridge"
+    if params and not isinstance(surrogate, str):
+        raise bad_value("surrogate", "a surrogate name when surrogate parameters are given", describe(surrogate))
     if isinstance(surrogate, BaseSurrogate):
+        task = getattr(surrogate, "task", "regression")
+        if task != surrogate_task:
+            raise bad_value("surrogate", f"a surrogate with task={surrogate_task!r} (surrogate_task)",
+                            f"{type(surrogate).__name__} with task={task!r}")
         return surrogate
     if isinstance(surrogate, str):
         if surrogate not in SURROGATES:
             raise bad_value("surrogate", "one of " + ", ".join(map(repr, SURROGATES)) + " or a BaseSurrogate",
                             repr(surrogate))
-        return SURROGATES[surrogate]()
+        model = _resolve(surrogate)(task=surrogate_task, **params)
+        if not isinstance(model, BaseSurrogate):  # pragma: no cover - a misregistered factory
+            raise LimekitValueError(f"surrogate: SURROGATES[{surrogate!r}] did not build a BaseSurrogate",
+                                    "surrogate")
+        return model
     raise bad_type("surrogate", "a surrogate name such as 'ridge' or a BaseSurrogate instance", surrogate)

@@ -20,13 +20,14 @@ from sklearn.preprocessing import StandardScaler
 
 from .._validation import (bad_type, bad_value, check_choice, check_finite, check_int, check_random_state,
                            seed_from)
-from ..core.base import LimeBase, fit_local_models
+from ..core.base import LimeBase, OriginalSpace, fit_local_models
 from ..core.distances import check_distance_metric, distances_to_first
 from ..core.explanation import Explanation
+from ..core.fidelity import PerturbationSample, evaluate_fidelity, held_out_fidelity, resolve_fidelity_samples
 from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
 from ..core.predict import check_model_output, predict_in_batches
 from ..core.selection import resolve_method
-from ..surrogates import make_surrogate
+from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task, make_surrogate
 from ._frame import FrameEncoder, is_dataframe, is_series
 from .discretize import make_discretizer
 from .domain import TableDomainMapper
@@ -73,7 +74,34 @@ class TabularExplainer:
         lime's precomputed statistics (``means``, ``mins``, ``maxs``, ``stds``,
         ``feature_values``, ``feature_frequencies``, ``bins``).
     surrogate : str or BaseSurrogate, default='ridge'
-        Interpretable model (keyword only; also per call).
+        Interpretable model (keyword only; also per call): ``'ridge'``
+        (lime's), ``'lasso'``, ``'ebm'`` (interpret's Explainable Boosting
+        Machine), ``'gaminet'`` (needs torch) or a
+        :class:`~limekit.surrogates.BaseSurrogate`.  GAM surrogates (EBM,
+        GAMI-Net) are fitted in the original feature space (continuous
+        features standardised, categorical features as categories) on every
+        feature, whatever ``discretize_continuous`` says (which still shapes
+        the sampling); the explanation lists ``f_j(x_j)``, the centred
+        contribution of each feature at the instance, named like
+        ``"age = 39"`` or ``"sex=Male"``, and exposes the shape functions
+        (:attr:`Explanation.shape_functions`).  ``feature_selection`` applies
+        to linear surrogates only; ``num_features`` limits the listed
+        contributions of a GAM to the largest ``|f_j(x_j)|``.
+    surrogate_task : {'regression', 'classification'}, default='regression'
+        Keyword only, also per call.  ``'regression'`` fits the black box's
+        probability for the label (lime's way); ``'classification'`` fits a
+        classifier of the black box's label (``argmax == label``): logistic
+        regression for ``'ridge'`` / ``'lasso'``, the classifier form of the
+        GAMs.  Its weights and contributions are on the logit scale.
+        Classification mode only.
+    fidelity_samples : 'auto' or int >= 0, default='auto'
+        Keyword only, also per call.  Size of a fresh perturbation sample,
+        drawn and predicted like the fitting one, on which the surrogate's
+        fidelity is measured (``diagnostics['fidelity']``).  ``'auto'``: 20%
+        of ``num_samples`` (at most 1000), except for lime's own
+        configuration (ridge, regression task, or ``model_regressor``), which
+        keeps lime's exact model-call count and gets in-sample fidelity only
+        unless asked; 0 skips.
     batch_size : int or None, default=None
         Perturbations per model call; None sends them all at once.
     progress_bar : bool, default=False
@@ -84,7 +112,8 @@ class TabularExplainer:
                  categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
                  verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
                  discretizer="quartile", sample_around_instance=False, random_state=None,
-                 training_data_stats=None, *, surrogate="ridge", batch_size=None, progress_bar=False):
+                 training_data_stats=None, *, surrogate="ridge", surrogate_task="regression",
+                 fidelity_samples="auto", batch_size=None, progress_bar=False):
         self.mode = check_choice(mode, "mode", MODES)
         check_choice(feature_selection, "feature_selection",
                      ("auto", "none", "forward_selection", "highest_weights", "lasso_path"))
@@ -95,7 +124,12 @@ class TabularExplainer:
         self.class_names = None if class_names is None else list(class_names)
         self.sample_around_instance = bool(sample_around_instance)
         self.surrogate = surrogate
-        make_surrogate(surrogate)  # validate now
+        self.surrogate_task = check_surrogate_task(surrogate_task)
+        if self.mode == "regression" and surrogate_task == "classification":
+            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
+        make_surrogate(surrogate, None, surrogate_task)  # validate now
+        resolve_fidelity_samples(fidelity_samples, 1)
+        self.fidelity_samples = fidelity_samples
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         self.progress_bar = bool(progress_bar)
         self.training_data_stats = training_data_stats
@@ -164,6 +198,11 @@ class TabularExplainer:
         self.scaler.fit(data)
         if self.scaler.mean_ is None:  # sparse input on old scikit-learn
             self.scaler.mean_ = np.asarray(data.mean(axis=0)).ravel()
+        # standardisation of the original space (GAM surrogates): categorical codes stay as they are
+        self.standard_mean_ = np.array(self.scaler.mean_, dtype=float)
+        self.standard_scale_ = np.array(self.scaler.scale_, dtype=float)
+        self.standard_mean_[self.declared_categorical] = 0.0
+        self.standard_scale_[self.declared_categorical] = 1.0
         self.feature_values = {}
         self.feature_frequencies = {}
         binned = None
@@ -193,7 +232,8 @@ class TabularExplainer:
 
     def explain_instance(self, data_row, predict_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="euclidean", model_regressor=None,
-                         sampling_method="gaussian", *, surrogate=None, batch_size=None):
+                         sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None,
+                         batch_size=None):
         """Explain the model's prediction for one row.
 
         Parameters
@@ -217,12 +257,20 @@ class TabularExplainer:
             Undiscretised sampling: normal draws or a Latin hypercube.
         surrogate : str or BaseSurrogate or None
             Overrides the explainer's surrogate for this call.
+        surrogate_task : {'regression', 'classification'} or None
+            Overrides the explainer's surrogate task for this call.
+        fidelity_samples : 'auto', int or None
+            Overrides the explainer's held-out sample size for this call.
         batch_size : int or None
             Overrides the explainer's batch size for this call.
 
         Returns
         -------
         Explanation
+            With ``diagnostics['fidelity'][label]`` (held-out; None when
+            skipped) and ``diagnostics['fidelity_in_sample'][label]``: the
+            weighted R^2 against the black box's output, AUC and accuracy
+            against its label (see :mod:`limekit.core.fidelity`).
         """
         num_features = check_int(num_features, "num_features", minimum=1)
         num_samples = check_int(num_samples, "num_samples", minimum=2)
@@ -235,7 +283,15 @@ class TabularExplainer:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
         labels = _check_labels(labels) if self.mode == "classification" and top_labels is None else labels
         surrogate = self.surrogate if surrogate is None else surrogate
-        make_surrogate(surrogate, model_regressor)
+        surrogate_task = self.surrogate_task if surrogate_task is None else check_surrogate_task(surrogate_task)
+        if self.mode == "regression" and surrogate_task == "classification":
+            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
+        template = make_surrogate(surrogate, model_regressor, surrogate_task)
+        # lime's own configuration keeps lime's model-call count unless fidelity_samples is given
+        lime_config = isinstance(template, (RidgeSurrogate, SklearnSurrogate))
+        n_fidelity = resolve_fidelity_samples(self.fidelity_samples if fidelity_samples is None else
+                                              fidelity_samples, num_samples, default_on=not lime_config)
+        in_original = template.feature_space == "original"
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         row = self._check_row(data_row)
 
@@ -264,7 +320,7 @@ class TabularExplainer:
                                   self.progress_bar)
         outputs = np.concatenate([first, rest])
 
-        explanation = Explanation(self._domain_mapper(row, Z, feature_ids), mode=self.mode,
+        explanation = Explanation(self._domain_mapper(row, Z, feature_ids, in_original), mode=self.mode,
                                   class_names=self._class_names(n_outputs))
         if self.mode == "classification":
             explanation.predict_proba = outputs[0].copy()
@@ -275,18 +331,29 @@ class TabularExplainer:
             explanation.min_value = float(outputs[:, 0].min())
             explanation.max_value = float(outputs[:, 0].max())
             labels = [0]
-        fits = fit_local_models(Z, outputs, weights, labels, num_features, self.feature_selection, surrogate,
-                                model_regressor, feature_ids, self.verbose)
+        original = self._original_space(Z, inverse, feature_ids) if in_original else None
+        fits = fit_local_models(Z, outputs, weights, labels, num_features, self.feature_selection, template,
+                                None, feature_ids, self.verbose, surrogate_task=surrogate_task, original=original)
         for label in labels:
             explanation.add_fit(label, fits[label])
         if self.mode == "regression":
             # lime's convention: label 1 is the prediction, label 0 its negation
-            explanation.intercept[1] = explanation.intercept[0]
-            explanation.local_exp[1] = list(explanation.local_exp[0])
-            explanation.local_exp[0] = [(i, -w) for i, w in explanation.local_exp[1]]
-            explanation.scores[1] = explanation.scores[0]
-            explanation.local_preds[1] = explanation.local_preds[0]
+            explanation.mirror_regression_labels()
         explanation.fits = fits
+        in_sample = evaluate_fidelity(fits, PerturbationSample(Z, outputs, weights,
+                                                               None if original is None else original.X))
+
+        def draw_sample(n):
+            """n fresh perturbations of the row, predicted like the fitting ones (the instance left out)."""
+            Z_new, inverse_new, ids_new = self._perturb(row, n + 1, sampling_method)
+            weights_new = self.kernel_fn(distances_to_first(Z_new, distance_metric))
+            make_new = self._batch_maker(inverse_new)
+            outputs_new = predict_in_batches(predict_fn, lambda rows: make_new(slice(rows.start + 1, rows.stop + 1)),
+                                             n, self.mode, batch_size, "predict_fn", n_outputs, self.progress_bar)
+            X_new = self._original_space(Z_new, inverse_new, ids_new).X[1:] if in_original else None
+            return PerturbationSample(Z_new[1:], outputs_new, np.asarray(weights_new, dtype=float)[1:], X_new)
+
+        held_out = held_out_fidelity(fits, draw_sample, n_fidelity)
         explanation.diagnostics = {
             "num_samples": num_samples,
             "effective_sample_size": effective_sample_size(weights),
@@ -294,6 +361,13 @@ class TabularExplainer:
             "distance_metric": distance_metric if isinstance(distance_metric, str) else "callable",
             "feature_selection": resolve_method(self.feature_selection, num_features),
             "r2": {int(label): fits[label].score for label in labels},
+            "surrogate": surrogate if isinstance(surrogate, str) and model_regressor is None else
+            type(template).__name__,
+            "surrogate_task": surrogate_task,
+            "feature_space": fits[labels[0]].feature_space,
+            "fidelity_samples": n_fidelity,
+            "fidelity": held_out,
+            "fidelity_in_sample": in_sample,
         }
         return explanation
 
@@ -391,6 +465,24 @@ class TabularExplainer:
         Z = (draws - mean) / scale
         return Z, inverse, active
 
+    def _original_space(self, Z, inverse, feature_ids):
+        """The perturbations as GAM surrogates see them: standardised continuous columns, category codes."""
+        if isinstance(inverse, _SparseRows):  # Z already holds the standardised varying features
+            mean, scale = self.standard_mean_[feature_ids], self.standard_scale_[feature_ids]
+            return OriginalSpace(Z, [], feature_ids, lambda column, grid: grid * scale[column] + mean[column])
+        X = (inverse - self.standard_mean_) / self.standard_scale_
+        return OriginalSpace(X, list(self.declared_categorical), None, self._display_grid)
+
+    def _display_grid(self, column, grid):
+        """A shape-function grid in the user's units: unscaled values, or category names."""
+        if column in self.declared_categorical:
+            codes = np.asarray(grid).astype(int)
+            names = self.categorical_names.get(column)
+            if names is None:
+                return codes
+            return np.array([names[c] if 0 <= c < len(names) else str(c) for c in codes], dtype=object)
+        return np.asarray(grid) * self.standard_scale_[column] + self.standard_mean_[column]
+
     def _batch_maker(self, inverse):
         if isinstance(inverse, _SparseRows):
             return inverse.rows
@@ -398,7 +490,7 @@ class TabularExplainer:
             return lambda rows: self.encoder.decode(inverse[rows])
         return lambda rows: inverse[rows]
 
-    def _domain_mapper(self, row, Z, feature_ids):
+    def _domain_mapper(self, row, Z, feature_ids, original_space=False):
         names = list(self.feature_names)
         if self.is_sparse:
             dense_row = np.asarray(row.todense()).ravel()
@@ -416,7 +508,11 @@ class TabularExplainer:
             values[feature] = "True"
             instance_values[feature] = display
         discretized_names = None
-        if self.discretizer is not None:
+        if original_space:  # GAM contributions f_j(x_j): "age = 39", "sex=Male"
+            for feature in range(self.n_features):
+                if feature not in self.declared_categorical:
+                    names[feature] = f"{self.feature_names[feature]} = {_format_value(dense_row[feature])}"
+        elif self.discretizer is not None:
             discretized_names = list(names)
             bins = self.discretizer.discretize(dense_row)
             for feature, bin_names in self.discretizer.names.items():
@@ -492,6 +588,14 @@ class RecurrentTabularExplainer(TabularExplainer):
                                         labels=labels, top_labels=top_labels, num_features=num_features,
                                         num_samples=num_samples, distance_metric=distance_metric,
                                         model_regressor=model_regressor, **kwargs)
+
+
+def _format_value(value):
+    """Short readable number: integers without decimals, others to 4 significant digits."""
+    value = float(value)
+    if value == round(value) and abs(value) < 1e15:
+        return str(int(round(value)))
+    return np.format_float_positional(value, precision=4, unique=False, fractional=False, trim="-")
 
 
 def _as_float_matrix(data, argument):

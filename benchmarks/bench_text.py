@@ -1,0 +1,143 @@
+"""Benchmark: limekit's TextExplainer against lime 0.2.0.1's LimeTextExplainer.
+
+A TF-IDF + LogisticRegression pipeline is trained on synthetic documents
+(words drawn from a 5000-word Zipf vocabulary, a few planted class words per
+document).  Both libraries explain the same documents with the same
+classifier, 5000 samples each, in alternating runs.  The classifier is wrapped
+with a timer, so the report separates the classifier's time (the same work
+for both libraries) from each library's own overhead.
+
+Usage::
+
+    PYTHONPATH=. python benchmarks/bench_text.py [--repeats 5] [--num-samples 5000]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from limekit.text import TextExplainer
+
+VOCABULARY_SIZE = 5000
+POSITIVE = ["excellent", "wonderful", "superb", "delightful", "brilliant"]
+NEGATIVE = ["terrible", "awful", "dreadful", "horrible", "pathetic"]
+
+
+def make_documents(rng, n_documents, n_words):
+    """Zipf-distributed filler words with 5 planted class words per document."""
+    vocabulary = np.array([f"w{i}" for i in range(VOCABULARY_SIZE)])
+    probabilities = 1.0 / np.arange(1, VOCABULARY_SIZE + 1)
+    probabilities /= probabilities.sum()
+    labels = rng.integers(0, 2, n_documents)
+    documents = []
+    for label in labels:
+        words = rng.choice(vocabulary, n_words, p=probabilities).astype(object)
+        planted = POSITIVE if label else NEGATIVE
+        n_planted = min(5, n_words)
+        words[rng.choice(n_words, n_planted, replace=False)] = rng.choice(planted, n_planted)
+        documents.append(" ".join(words) + ".")
+    return documents, labels
+
+
+class TimedClassifier:
+    """Wraps ``predict_proba`` and accumulates the time spent in it."""
+
+    def __init__(self, predict_proba):
+        self.predict_proba = predict_proba
+        self.seconds = 0.0
+
+    def __call__(self, texts):
+        start = time.perf_counter()
+        out = self.predict_proba(texts)
+        self.seconds += time.perf_counter() - start
+        return out
+
+
+def run_once(explain, document, predict_proba):
+    classifier = TimedClassifier(predict_proba)
+    gc.collect()
+    start = time.perf_counter()
+    exp = explain(document, classifier)
+    total = time.perf_counter() - start
+    return total, classifier.seconds, exp
+
+
+def bench(name, documents, model, num_samples, repeats):
+    from lime.lime_text import LimeTextExplainer
+
+    runs = {"lime": [], "limekit": []}
+    agree = []
+    for repeat in range(repeats):
+        for document in documents:
+            lime_explainer = LimeTextExplainer(class_names=["neg", "pos"], random_state=repeat)
+            limekit_explainer = TextExplainer(class_names=["neg", "pos"], random_state=repeat)
+            explainers = {
+                "lime": lambda doc, clf: lime_explainer.explain_instance(doc, clf, num_features=10,
+                                                                         num_samples=num_samples),
+                "limekit": lambda doc, clf: limekit_explainer.explain_instance(doc, clf, num_features=10,
+                                                                               num_samples=num_samples),
+            }
+            # alternate which library goes first
+            order = ["lime", "limekit"] if repeat % 2 == 0 else ["limekit", "lime"]
+            top = {}
+            for library in order:
+                total, clf_seconds, exp = run_once(explainers[library], document, model.predict_proba)
+                runs[library].append((total, clf_seconds))
+                top[library] = {str(w) for w, _ in exp.as_list()[:3]}
+            agree.append(len(top["lime"] & top["limekit"]) / 3)
+    lime_total = statistics.median(t for t, _ in runs["lime"])
+    kit_total = statistics.median(t for t, _ in runs["limekit"])
+    lime_clf = statistics.median(c for _, c in runs["lime"])
+    kit_clf = statistics.median(c for _, c in runs["limekit"])
+    kit_overhead = statistics.median(t - c for t, c in runs["limekit"])
+    lime_overhead = statistics.median(t - c for t, c in runs["lime"])
+    print(f"\n== {name}: {len(documents)} document(s) x {repeats} repeat(s), {num_samples} samples")
+    print(f"  lime     median {lime_total * 1000:8.1f} ms per explanation  (classifier {lime_clf * 1000:7.1f} ms, "
+          f"{lime_clf / lime_total:5.1%}; own work {lime_overhead * 1000:7.1f} ms)")
+    print(f"  limekit  median {kit_total * 1000:8.1f} ms per explanation  (classifier {kit_clf * 1000:7.1f} ms, "
+          f"{kit_clf / kit_total:5.1%}; own work {kit_overhead * 1000:7.1f} ms)")
+    print(f"  ratio limekit / lime           {kit_total / lime_total:6.3f}   (target <= 0.5)")
+    # the classifier does the same work for both; on a busy machine its time swings between runs
+    print(f"  ratio at equal classifier time {(lime_clf + kit_overhead) / lime_total:6.3f}   "
+          "((lime's classifier + limekit's own work) / lime)")
+    print(f"  limekit own work / lime total  {kit_overhead / lime_total:6.3f}   (target <= 0.30)")
+    print(f"  own-work speed-up              {lime_overhead / kit_overhead:6.1f}x")
+    print(f"  top-3 words shared with lime   {np.mean(agree):6.1%}")
+    return {"lime": lime_total, "limekit": kit_total, "ratio": kit_total / lime_total,
+            "overhead_fraction": kit_overhead / lime_total}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per document and library (default 3)")
+    parser.add_argument("--num-samples", type=int, default=5000)
+    parser.add_argument("--documents", type=int, default=5, help="200-word documents explained per repeat")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    rng = np.random.default_rng(0)
+    train, labels = make_documents(rng, 2000, 200)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(train, labels)
+    short, _ = make_documents(rng, args.documents, 200)
+    long, _ = make_documents(rng, 1, 2000)
+    import lime
+
+    print(f"limekit vs lime {getattr(lime, '__version__', '0.2.0.1')}; python {sys.version.split()[0]}; "
+          f"numpy {np.__version__}")
+    results = [bench("200-word documents", short, model, args.num_samples, args.repeats),
+               bench("2000-word document", long, model, args.num_samples, args.repeats)]
+    ok = all(r["ratio"] <= 0.5 and r["overhead_fraction"] <= 0.30 for r in results)
+    print("\ntargets met" if ok else "\ntargets NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""How faithfully a fitted surrogate follows the black box: the modality-free part.
+
+A surrogate is only worth reading if it reproduces the black box around the
+instance.  :func:`evaluate_fidelity` scores fitted surrogates on a sample of
+perturbations (rows, black-box outputs, kernel weights) with
+
+``r2``
+    Kernel-weighted R^2 of the surrogate's prediction (its probability for a
+    classifier surrogate) against the black box's output for the label.
+``auc``, ``accuracy``
+    Against the black box's *label*: positive when ``argmax(outputs) ==
+    label``.  The surrogate's score is its decision value; it says
+    "positive" when its prediction exceeds 0.5 (regression surrogates, which
+    predict the probability) or its logit exceeds 0 (classifier surrogates).
+    Kernel-weighted, as the fit; ``auc_unweighted`` and
+    ``accuracy_unweighted`` count every perturbation alike (the paper's
+    tables).  None when the sample holds one class only, and for regression
+    black boxes.
+
+Scoring on the perturbations the surrogate was fitted on flatters it
+(``fidelity_in_sample``); a fresh sample drawn the same way
+(:func:`held_out_fidelity`) does not.  A frontend provides the fresh sample
+through a callable ``draw_sample(n) -> PerturbationSample`` that perturbs the
+same instance with the same sampler and kernel and asks the model in the same
+batched way; see the tabular explainer for an example.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import bad_type, bad_value
+from ..surrogates.base import weighted_r2
+
+__all__ = ["PerturbationSample", "resolve_fidelity_samples", "black_box_labels", "weighted_auc",
+           "fidelity_scores", "evaluate_fidelity", "held_out_fidelity", "surrogate_rows"]
+
+FIDELITY_CAP = 1000
+
+
+@dataclass
+class PerturbationSample:
+    """Perturbations of one instance, as a frontend hands them to the core.
+
+    Attributes
+    ----------
+    Z : ndarray or sparse matrix of shape (n_samples, n_features)
+        Interpretable representation.
+    outputs : ndarray of shape (n_samples, n_outputs)
+        The black box's outputs.
+    weights : ndarray of shape (n_samples,)
+        Kernel weights.
+    X : ndarray of shape (n_samples, n_original) or None
+        Original-space rows, for surrogates with ``feature_space='original'``
+        (see :class:`~limekit.core.base.OriginalSpace`); None when the
+        frontend has no such space.
+    """
+
+    Z: object
+    outputs: np.ndarray
+    weights: np.ndarray
+    X: object = None
+
+    @property
+    def n_samples(self):
+        return self.Z.shape[0]
+
+
+def resolve_fidelity_samples(fidelity_samples, num_samples, default_on=True):
+    """Number of held-out perturbations for ``fidelity_samples``.
+
+    Parameters
+    ----------
+    fidelity_samples : 'auto' or int >= 0
+        ``'auto'``: 20% of ``num_samples``, at most 1000 (0 when
+        ``default_on`` is False); an int is used as is; 0 skips.
+    num_samples : int
+    default_on : bool
+        What ``'auto'`` does (a frontend may keep lime's exact model-call
+        count for lime's own configuration).
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(fidelity_samples, str):
+        if fidelity_samples != "auto":
+            raise bad_value("fidelity_samples", "'auto' or an integer >= 0", repr(fidelity_samples))
+        return min(FIDELITY_CAP, max(num_samples // 5, 1)) if default_on else 0
+    if isinstance(fidelity_samples, bool) or not isinstance(fidelity_samples, numbers.Integral):
+        raise bad_type("fidelity_samples", "'auto' or an integer >= 0", fidelity_samples)
+    if fidelity_samples < 0:
+        raise bad_value("fidelity_samples", "'auto' or an integer >= 0", fidelity_samples)
+    return int(fidelity_samples)
+
+
+def black_box_labels(outputs, label):
+    """The black box's label indicator ``argmax(outputs, axis=1) == label``; None for one output column."""
+    outputs = np.asarray(outputs)
+    if outputs.ndim != 2 or outputs.shape[1] < 2:
+        return None
+    return np.argmax(outputs, axis=1) == label
+
+
+def weighted_auc(positive, score, weights=None):
+    """Area under the ROC curve with sample weights (ties count one half).
+
+    Equal to ``sklearn.metrics.roc_auc_score(positive, score,
+    sample_weight=weights)``, from one sort.
+
+    Returns
+    -------
+    float or None
+        None when one class has no weight.
+    """
+    positive = np.asarray(positive, dtype=bool)
+    score = np.asarray(score, dtype=float)
+    weights = np.ones(score.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    order = np.argsort(score, kind="stable")
+    sorted_score = score[order]
+    w = weights[order]
+    w_pos = np.where(positive[order], w, 0.0)
+    w_neg = w - w_pos
+    starts = np.concatenate([[0], np.flatnonzero(sorted_score[1:] != sorted_score[:-1]) + 1])
+    group_pos = np.add.reduceat(w_pos, starts)
+    group_neg = np.add.reduceat(w_neg, starts)
+    total_pos, total_neg = group_pos.sum(), group_neg.sum()
+    if total_pos <= 0 or total_neg <= 0:
+        return None
+    negatives_below = np.cumsum(group_neg) - group_neg
+    return float(group_pos @ (negatives_below + 0.5 * group_neg) / (total_pos * total_neg))
+
+
+def fidelity_scores(target, positive, prediction, decision, weights, threshold):
+    """Fidelity of one surrogate on one sample.
+
+    Parameters
+    ----------
+    target : ndarray of shape (n,)
+        Black-box output for the label.
+    positive : ndarray of bool of shape (n,) or None
+        Black-box label indicator (None: no AUC / accuracy).
+    prediction : ndarray of shape (n,)
+        Surrogate prediction on the output scale (probability for classifiers).
+    decision : ndarray of shape (n,)
+        Surrogate decision value (the ranking score).
+    weights : ndarray of shape (n,)
+    threshold : float
+        ``decision > threshold`` means "positive" (0.5 for regression
+        surrogates, 0 for classifier logits).
+
+    Returns
+    -------
+    dict
+        ``r2, auc, accuracy, auc_unweighted, accuracy_unweighted, n_samples,
+        effective_sample_size``.
+    """
+    weights = np.asarray(weights, dtype=float)
+    total = weights.sum()
+    out = {"r2": weighted_r2(target, prediction, weights) if total > 0 else None,
+           "auc": None, "accuracy": None, "auc_unweighted": None, "accuracy_unweighted": None,
+           "n_samples": int(weights.shape[0]),
+           "effective_sample_size": float(total * total / (weights @ weights)) if total > 0 else 0.0}
+    if positive is not None:
+        correct = (decision > threshold) == positive
+        out["auc"] = weighted_auc(positive, decision, weights) if total > 0 else None
+        out["accuracy"] = float(weights @ correct / total) if total > 0 else None
+        out["auc_unweighted"] = weighted_auc(positive, decision)
+        out["accuracy_unweighted"] = float(correct.mean())
+    return out
+
+
+def surrogate_rows(fit, sample):
+    """The rows of ``sample`` in the representation ``fit`` was trained on (its used columns)."""
+    data = sample.X if fit.feature_space == "original" and sample.X is not None else sample.Z
+    used = np.asarray(fit.used_features)
+    if used.size == data.shape[1] and np.array_equal(used, np.arange(data.shape[1])):
+        return data
+    return data[:, used]
+
+
+def evaluate_fidelity(fits, sample):
+    """Fidelity of every fitted label's surrogate on ``sample``.
+
+    Parameters
+    ----------
+    fits : dict of int -> LocalFit
+        From :func:`~limekit.core.base.fit_local_models`.
+    sample : PerturbationSample
+
+    Returns
+    -------
+    dict of int -> dict
+        Per label, the dictionary of :func:`fidelity_scores`.
+    """
+    report = {}
+    for label, fit in fits.items():
+        rows = surrogate_rows(fit, sample)
+        if sp.issparse(rows) and fit.feature_space == "original":
+            rows = rows.toarray()
+        model = fit.surrogate
+        decision = np.asarray(model.decision_function(rows), dtype=float).ravel()
+        if fit.task == "classification":
+            prediction = 1.0 / (1.0 + np.exp(-decision))
+            threshold = 0.0
+        else:
+            prediction = decision
+            threshold = 0.5
+        report[int(label)] = fidelity_scores(sample.outputs[:, label], black_box_labels(sample.outputs, label),
+                                             prediction, decision, sample.weights, threshold)
+    return report
+
+
+def held_out_fidelity(fits, draw_sample, n_samples):
+    """Fidelity on a fresh sample drawn by the frontend.
+
+    Parameters
+    ----------
+    fits : dict of int -> LocalFit
+    draw_sample : callable
+        ``draw_sample(n) -> PerturbationSample`` of ``n`` new perturbations of
+        the same instance (same sampler, kernel and batched model calls); it
+        must not include the instance itself.
+    n_samples : int
+        0 skips (returns None).
+
+    Returns
+    -------
+    dict of int -> dict, or None
+    """
+    if not n_samples:
+        return None
+    return evaluate_fidelity(fits, draw_sample(int(n_samples)))

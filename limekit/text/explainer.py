@@ -1,0 +1,351 @@
+"""LIME for text: lime's ``LimeTextExplainer``, vectorised.
+
+A perturbation removes a random subset of the document's words (lime's
+scheme: the number of words removed is uniform on ``1..d`` for ``d`` words,
+the subset uniform given its size; the first sample is the text itself).  The
+interpretable row is the binary presence vector of the words (``bow=True``)
+or word positions (``bow=False``), and a sample is weighted by lime's kernel
+on 100 times the cosine distance of its row to the all-ones row.  The masks
+of all samples are drawn at once and the texts are built from them a batch
+at a time (see :mod:`limekit.text.indexed`), just before the classifier sees
+them.
+"""
+from __future__ import annotations
+
+import numbers
+import re
+
+import numpy as np
+
+from .._validation import bad_type, bad_value, check_choice, check_int, check_random_state
+from ..core.base import fit_local_models
+from ..core.distances import check_distance_metric, distances_to_first
+from ..core.explanation import Explanation
+from ..core.fidelity import PerturbationSample, evaluate_fidelity, held_out_fidelity, resolve_fidelity_samples
+from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
+from ..core.predict import check_model_output, predict_in_batches
+from ..core.selection import FEATURE_SELECTION_METHODS, resolve_method
+from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task, make_surrogate
+from .indexed import IndexedCharacters, IndexedString, TextDomainMapper
+
+__all__ = ["TextExplainer", "sample_masks"]
+
+MODES = ("classification", "regression")
+DEFAULT_BATCH_SIZE = 1000
+_SAMPLING_CHUNK = 1024  # rows of masks drawn at a time (bounds memory; independent of batch_size)
+
+
+def sample_masks(rng, num_samples, num_words):
+    """lime's text neighbourhood as a boolean matrix.
+
+    Row 0 keeps every word; every other row removes ``k`` words, ``k`` uniform
+    on ``1..num_words``, chosen uniformly without replacement (the ``k``
+    smallest of ``num_words`` uniform keys).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    num_samples : int
+    num_words : int
+
+    Returns
+    -------
+    keep : ndarray of bool of shape (num_samples, num_words)
+        True where the word is kept.
+    """
+    keep = np.ones((num_samples, num_words), dtype=bool)
+    n_perturbed = num_samples - 1
+    if n_perturbed <= 0 or num_words == 0:
+        return keep
+    sizes = rng.integers(1, num_words + 1, size=n_perturbed)
+    for start in range(0, n_perturbed, _SAMPLING_CHUNK):
+        stop = min(start + _SAMPLING_CHUNK, n_perturbed)
+        k = sizes[start:stop]
+        keys = rng.random((stop - start, num_words), dtype=np.float32)
+        threshold = np.sort(keys, axis=1)[np.arange(stop - start), k - 1]
+        removed = keys <= threshold[:, None]
+        tied = np.flatnonzero(removed.sum(axis=1) != k)
+        if tied.size:  # equal float32 keys at the threshold: rank them exactly
+            ranks = np.argsort(np.argsort(keys[tied], axis=1, kind="stable"), axis=1, kind="stable")
+            removed[tied] = ranks < k[tied, None]
+        keep[start + 1:stop + 1] = ~removed
+    return keep
+
+
+class TextExplainer:
+    """Explains predictions on text (lime's ``LimeTextExplainer``).
+
+    Parameters
+    ----------
+    kernel_width : float, default=25
+        Width of the kernel on the distances (which are multiplied by 100).
+    kernel : callable or None
+        ``kernel(distances, kernel_width) -> weights``; default lime's
+        ``sqrt(exp(-d**2 / kernel_width**2))``.
+    verbose : bool, default=False
+        Print the surrogate's intercept and predictions (as lime).
+    class_names : list of str or None
+        Names of the classifier's classes; default ``'0', '1', ...``.
+    feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
+    split_expression : str, compiled regex, callable or tokenizer, default=r'\\W+'
+        Regex matching the separators between words (:func:`re.split`), a
+        callable returning the tokens, or an object with a ``tokenize``
+        method such as nltk's ``TreebankWordTokenizer`` or ``TweetTokenizer``.
+    bow : bool, default=True
+        True: the features are the distinct words and a perturbation removes
+        every occurrence of a word.  False: the features are word positions,
+        masked one by one (for models that use word order).
+    mask_string : str or None, default=None
+        What an absent word becomes.  None: removed with ``bow=True``;
+        ``'UNKWORDZ'`` (words) or ``chr(0)`` (characters) with ``bow=False``.
+        Given with ``bow=True``, every occurrence is replaced by it.
+    random_state : int, RandomState, Generator or None
+        Drives the perturbations; the same seed gives the same explanation.
+    char_level : bool, default=False
+        Perturb characters instead of words.
+    mode : {'classification', 'regression'}, default='classification'
+        Keyword only.  Regression explains one output value per text.
+    batch_size : int or None, default=1000
+        Keyword only.  Texts per ``classifier_fn`` call (None: all at once),
+        so that a large model is never handed all perturbations in one call.
+        Texts are built batch by batch, so memory follows the batch size.
+    progress_bar : bool, default=False
+        Keyword only.  Show a tqdm progress bar over the classifier calls.
+    surrogate : str or BaseSurrogate, default='ridge'
+        Keyword only, also per call.  The interpretable model, fitted on the
+        binary word-presence rows.
+    surrogate_task : {'regression', 'classification'}, default='regression'
+        Keyword only, also per call.  ``'regression'`` fits the classifier's
+        probability for the label (lime's way); ``'classification'`` fits a
+        classifier of its label (``argmax == label``), with weights on the
+        logit scale.  Classification mode only.
+    fidelity_samples : 'auto' or int >= 0, default='auto'
+        Keyword only, also per call.  Size of a fresh perturbation sample,
+        drawn and classified like the fitting one, on which the surrogate's
+        fidelity is measured (``diagnostics['fidelity']``).  ``'auto'``: 20%
+        of ``num_samples`` (at most 1000), except for lime's own configuration
+        (ridge, regression task, or ``model_regressor``), which keeps lime's
+        exact number of classified texts; 0 skips.
+
+    Examples
+    --------
+    >>> explainer = TextExplainer(class_names=["atheism", "christian"], random_state=0)
+    >>> exp = explainer.explain_instance(text, pipeline.predict_proba, num_features=6)
+    >>> exp.as_list()
+    """
+
+    def __init__(self, kernel_width=25, kernel=None, verbose=False, class_names=None, feature_selection="auto",
+                 split_expression=r"\W+", bow=True, mask_string=None, random_state=None, char_level=False, *,
+                 mode="classification", batch_size=DEFAULT_BATCH_SIZE, progress_bar=False, surrogate="ridge",
+                 surrogate_task="regression", fidelity_samples="auto"):
+        self.mode = check_choice(mode, "mode", MODES)
+        self.feature_selection = check_choice(feature_selection, "feature_selection", FEATURE_SELECTION_METHODS)
+        self.kernel_width = kernel_width
+        self.kernel_fn = make_kernel_fn(kernel, kernel_width)
+        self.verbose = verbose
+        self.class_names = None if class_names is None else list(class_names)
+        if not char_level:
+            _check_split_expression(split_expression)
+        self.split_expression = split_expression
+        self.bow = bool(bow)
+        if mask_string is not None and not isinstance(mask_string, str):
+            raise bad_type("mask_string", "a str or None", mask_string)
+        self.mask_string = mask_string
+        self.random_state = random_state
+        self._rng = check_random_state(random_state)
+        self.char_level = bool(char_level)
+        self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+        self.progress_bar = bool(progress_bar)
+        self.surrogate_task = check_surrogate_task(surrogate_task)
+        if self.mode == "regression" and surrogate_task == "classification":
+            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
+        make_surrogate(surrogate, None, surrogate_task)  # validate now
+        self.surrogate = surrogate
+        resolve_fidelity_samples(fidelity_samples, 1)
+        self.fidelity_samples = fidelity_samples
+
+    def explain_instance(self, text_instance, classifier_fn, labels=(1,), top_labels=None, num_features=10,
+                         num_samples=5000, distance_metric="cosine", model_regressor=None, *, surrogate=None,
+                         surrogate_task=None, fidelity_samples=None, batch_size=None):
+        """Explain the model's prediction for one text.
+
+        Parameters
+        ----------
+        text_instance : str
+            The text to explain.
+        classifier_fn : callable
+            Takes a list of ``n`` strings.  Classification: returns class
+            probabilities of shape ``(n, n_classes)`` (``predict_proba``).
+            Regression: returns one value per text.
+        labels : iterable of int, default=(1,)
+            Classes to explain (ignored in regression).
+        top_labels : int or None
+            Explain the ``top_labels`` most probable classes instead of ``labels``.
+        num_features : int, default=10
+            Maximum number of words in the explanation.
+        num_samples : int, default=5000
+            Size of the neighbourhood, the text itself included.
+        distance_metric : str or callable, default='cosine'
+            Distance between the binary rows (multiplied by 100, as lime).
+        model_regressor : scikit-learn regressor or None
+            Surrogate with ``sample_weight`` and ``coef_`` (lime's argument).
+        surrogate : str or BaseSurrogate or None
+            Overrides the explainer's surrogate for this call.
+        surrogate_task : {'regression', 'classification'} or None
+            Overrides the explainer's surrogate task for this call.
+        fidelity_samples : 'auto', int or None
+            Overrides the explainer's held-out sample size for this call.
+        batch_size : int or None
+            Overrides the explainer's batch size for this call.
+
+        Returns
+        -------
+        Explanation
+            ``as_list(label, positions=False)`` gives ``(word, weight)`` pairs;
+            ``to_dict()`` the words' character spans and the text;
+            ``diagnostics`` the effective sample size and the surrogate's
+            fidelity (in sample, and held out when ``fidelity_samples`` > 0).
+        """
+        if not isinstance(text_instance, str):
+            raise bad_type("text_instance", "a str", text_instance)
+        if not callable(classifier_fn):
+            raise bad_type("classifier_fn", "a callable taking a list of strings", classifier_fn)
+        num_features = check_int(num_features, "num_features", minimum=1)
+        num_samples = check_int(num_samples, "num_samples", minimum=2)
+        feature_selection = resolve_method(self.feature_selection, num_features)
+        check_distance_metric(distance_metric)
+        if top_labels is not None:
+            top_labels = check_int(top_labels, "top_labels", minimum=1)
+        if self.mode == "classification" and top_labels is None:
+            labels = _check_labels(labels)
+        surrogate = self.surrogate if surrogate is None else surrogate
+        surrogate_task = self.surrogate_task if surrogate_task is None else check_surrogate_task(surrogate_task)
+        if self.mode == "regression" and surrogate_task == "classification":
+            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
+        template = make_surrogate(surrogate, model_regressor, surrogate_task)
+        # lime's own configuration keeps lime's number of classified texts unless fidelity_samples is given
+        lime_config = isinstance(template, (RidgeSurrogate, SklearnSurrogate))
+        n_fidelity = resolve_fidelity_samples(self.fidelity_samples if fidelity_samples is None else
+                                              fidelity_samples, num_samples, default_on=not lime_config)
+        batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+
+        indexed = self._index(text_instance)
+        num_words = indexed.num_words()
+        if num_words == 0:
+            what = "character" if self.char_level else "word (token) for split_expression"
+            raise bad_value("text_instance", f"a text with at least one {what}", repr(text_instance[:60]))
+
+        keep = sample_masks(self._rng, num_samples, num_words)
+        Z = keep.astype(float)
+        distances = distances_to_first(Z, distance_metric) * 100
+        weights = check_weights(self.kernel_fn(distances), num_samples)
+
+        # the text itself first: its output is checked (shape, labels) before the perturbations are classified
+        first = check_model_output(classifier_fn([indexed.raw_string()]), 1, self.mode, "classifier_fn")
+        n_outputs = first.shape[1]
+        if self.mode == "classification":
+            if top_labels is not None:
+                if top_labels > n_outputs:
+                    raise bad_value("top_labels", f"at most the model's {n_outputs} classes", top_labels)
+                labels = [int(x) for x in np.argsort(first[0], kind="stable")[-top_labels:][::-1]]
+            else:
+                bad = [label for label in labels if not 0 <= label < n_outputs]
+                if bad:
+                    raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs "
+                                              f"{n_outputs} classes)", bad)
+            if self.class_names is not None and len(self.class_names) != n_outputs:
+                raise bad_value("class_names", f"{n_outputs} names (the model's classes)", len(self.class_names))
+
+        builder = indexed.text_builder()
+        rest = predict_in_batches(classifier_fn, lambda rows: builder.texts(keep[rows.start + 1:rows.stop + 1]),
+                                  num_samples - 1, self.mode, batch_size, "classifier_fn", n_outputs,
+                                  self.progress_bar)
+        del builder  # frees the block table before the fits
+        outputs = np.concatenate([first, rest])
+
+        explanation = Explanation(TextDomainMapper(indexed), mode=self.mode, class_names=self._class_names(n_outputs))
+        if self.mode == "classification":
+            explanation.predict_proba = outputs[0].copy()
+            if top_labels is not None:
+                explanation.top_labels = list(labels)
+        else:
+            explanation.predicted_value = float(outputs[0, 0])
+            explanation.min_value = float(outputs[:, 0].min())
+            explanation.max_value = float(outputs[:, 0].max())
+            labels = [0]
+        fits = fit_local_models(Z, outputs, weights, labels, num_features, self.feature_selection, template,
+                                None, None, self.verbose, surrogate_task=surrogate_task)
+        for label in labels:
+            explanation.add_fit(label, fits[label])
+        if self.mode == "regression":
+            # lime's convention: label 1 is the prediction, label 0 its negation
+            explanation.mirror_regression_labels()
+        explanation.fits = fits
+        in_sample = evaluate_fidelity(fits, PerturbationSample(Z, outputs, weights))
+
+        def draw_sample(n):
+            """n fresh perturbations of the text, classified like the fitting ones (the text left out)."""
+            keep_new = sample_masks(self._rng, n + 1, num_words)
+            Z_new = keep_new.astype(float)
+            weights_new = np.asarray(self.kernel_fn(distances_to_first(Z_new, distance_metric) * 100), dtype=float)
+            builder_new = indexed.text_builder()
+            outputs_new = predict_in_batches(
+                classifier_fn, lambda rows: builder_new.texts(keep_new[rows.start + 1:rows.stop + 1]), n,
+                self.mode, batch_size, "classifier_fn", n_outputs, self.progress_bar)
+            return PerturbationSample(Z_new[1:], outputs_new, weights_new[1:])
+
+        held_out = held_out_fidelity(fits, draw_sample, n_fidelity)
+        explanation.diagnostics = {
+            "num_samples": num_samples,
+            "num_words": num_words,
+            "effective_sample_size": effective_sample_size(weights),
+            "kernel_width": float(self.kernel_width),
+            "distance_metric": distance_metric if isinstance(distance_metric, str) else "callable",
+            "feature_selection": feature_selection,
+            "r2": {int(label): fits[label].score for label in labels},
+            "surrogate": surrogate if isinstance(surrogate, str) and model_regressor is None else
+            type(template).__name__,
+            "surrogate_task": surrogate_task,
+            "fidelity_samples": n_fidelity,
+            "fidelity": held_out,
+            "fidelity_in_sample": in_sample,
+        }
+        return explanation
+
+    # ------------------------------------------------------------------ internals
+    def _index(self, text):
+        if self.char_level:
+            return IndexedCharacters(text, bow=self.bow, mask_string=self.mask_string)
+        return IndexedString(text, split_expression=self.split_expression, bow=self.bow,
+                             mask_string=self.mask_string)
+
+    def _class_names(self, n_outputs):
+        if self.mode != "classification":
+            return None
+        return self.class_names if self.class_names is not None else [str(i) for i in range(n_outputs)]
+
+
+def _check_split_expression(split_expression):
+    if isinstance(split_expression, str):
+        try:
+            re.compile(split_expression)
+        except re.error as exc:
+            raise bad_value("split_expression", "a valid regular expression", repr(split_expression),
+                            str(exc)) from exc
+    elif not (isinstance(split_expression, re.Pattern) or callable(split_expression)
+              or callable(getattr(split_expression, "tokenize", None))):
+        raise bad_type("split_expression", "a regular expression, a callable returning tokens or an object "
+                                           "with a .tokenize method (e.g. an nltk tokenizer)", split_expression)
+
+
+def _check_labels(labels):
+    if isinstance(labels, (numbers.Integral, np.integer)) and not isinstance(labels, bool):
+        labels = [labels]
+    try:
+        labels = list(labels)
+    except TypeError as exc:
+        raise bad_type("labels", "an iterable of class indices", labels) from exc
+    if not labels or not all(isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, bool)
+                             for x in labels):
+        raise bad_value("labels", "a non-empty iterable of integer class indices", repr(labels))
+    return [int(x) for x in labels]

@@ -1,0 +1,226 @@
+"""Self-contained HTML for explanations: no JavaScript, no external files.
+
+lime inlines 1.2 MB of JavaScript; limekit's pages are plain HTML and CSS,
+a few kilobytes for a tabular explanation, and render the same from a live
+:class:`~limekit.core.explanation.Explanation` or from its JSON.  Everything
+that comes from the user (feature and class names, category values, text) is
+escaped with :func:`html.escape` before it is written.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from html import escape
+
+import numpy as np
+
+__all__ = ["explanation_html", "page"]
+
+POSITIVE = "#2e7d32"
+NEGATIVE = "#c62828"
+NEUTRAL = "#1565c0"
+
+_CSS = """
+.lk{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:14px;color:#222;max-width:980px}
+.lk h2{font-size:17px;margin:8px 0}.lk h3{font-size:15px;margin:14px 0 6px}
+.lk .row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+.lk .panel{flex:1 1 280px;min-width:260px}
+.lk table{border-collapse:collapse;width:100%}
+.lk td,.lk th{padding:3px 6px;border-bottom:1px solid #eee;text-align:left;vertical-align:middle}
+.lk .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.lk .bar{height:14px;border-radius:2px}
+.lk .barcell{width:45%}
+.lk .half{display:flex;width:100%}.lk .half>div{width:50%;display:flex}
+.lk .half>div:first-child{justify-content:flex-end;border-right:1px solid #999}
+.lk .trust{background:#f6f8fa;border:1px solid #dde;padding:6px 10px;border-radius:4px;margin:6px 0}
+.lk .warn{color:#b26a00}
+.lk .text{line-height:1.9;white-space:pre-wrap;border:1px solid #eee;padding:8px;border-radius:4px}
+.lk .text span{border-radius:3px;padding:1px 1px}
+.lk img{max-width:100%;image-rendering:auto}
+"""
+
+
+def page(body, title="limekit explanation"):
+    """Wrap a fragment in a complete, self-contained HTML document."""
+    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
+            f"<body>{body}</body></html>")
+
+
+def explanation_html(exp, labels=None, predict_proba=True, show_predicted_value=True, show_table=True,
+                     max_features=None):
+    """HTML fragment (a ``<div class="lk">``) for an explanation.
+
+    Parameters
+    ----------
+    exp : Explanation
+    labels : iterable of int or None
+        Labels to show; None shows every explained label (the top labels first).
+    predict_proba : bool
+        Show the model's class probabilities (classification).
+    show_predicted_value : bool
+        Show the predicted value and its range (regression).
+    show_table : bool
+        Show the instance's values (tabular) or the highlighted text (text).
+    max_features : int or None
+        Show at most this many features per label.
+
+    Returns
+    -------
+    str
+    """
+    data = exp.to_dict()
+    domain = data.get("domain") or {}
+    modality = domain.get("modality", "tabular")
+    if labels is None:
+        labels = data["top_labels"] or data["labels"]
+        if data["mode"] == "regression":
+            labels = [1]
+    parts = ['<div class="lk">', _trust(data, labels)]
+    if data["mode"] == "classification" and predict_proba and data.get("predict_proba") is not None:
+        parts.append(_probabilities(data))
+    if data["mode"] == "regression" and show_predicted_value:
+        parts.append(_predicted_value(data))
+    for label in labels:
+        record = data["explanations"].get(str(int(label)))
+        if record is None:
+            continue
+        features = record["features"][:max_features] if max_features else record["features"]
+        parts.append('<div class="row">')
+        parts.append(f'<div class="panel">{_weights(data, int(label), features)}</div>')
+        if show_table:
+            if modality == "tabular":
+                parts.append(f'<div class="panel">{_values_table(features)}</div>')
+            elif modality == "text":
+                parts.append(f'<div class="panel">{_highlighted_text(domain, features)}</div>')
+            elif modality == "image" and hasattr(exp, "get_image_and_mask"):
+                parts.append(f'<div class="panel">{_image_overlay(exp, int(label))}</div>')
+        parts.append("</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _class_name(data, label):
+    names = data.get("class_names")
+    if data["mode"] == "regression":
+        return "prediction"
+    if names and 0 <= label < len(names):
+        return str(names[label])
+    return str(label)
+
+
+def _trust(data, labels):
+    diagnostics = data.get("diagnostics") or {}
+    pieces = []
+    for label in labels:
+        record = data["explanations"].get(str(int(label)))
+        if record is not None:
+            pieces.append(f"surrogate R² for {escape(_class_name(data, int(label)))}: {record['score']:.3f}")
+        fidelity = (diagnostics.get("fidelity") or {}).get(str(int(label)))
+        if isinstance(fidelity, dict):
+            held = ", ".join(f"{escape(str(k))} {v:.3f}" for k, v in fidelity.items() if isinstance(v, (int, float)))
+            pieces.append(f"held-out fidelity: {held}")
+    ess = diagnostics.get("effective_sample_size")
+    n = diagnostics.get("num_samples")
+    if ess is not None and n:
+        note = ' <span class="warn">(few perturbations carry the fit)</span>' if ess < 0.05 * n else ""
+        pieces.append(f"effective sample size {ess:.0f} of {n}{note}")
+    return f'<div class="trust">{"; ".join(pieces)}</div>' if pieces else ""
+
+
+def _bar(width_fraction, colour):
+    width = max(0.0, min(1.0, float(width_fraction))) * 100
+    return f'<div class="bar" style="width:{width:.1f}%;background:{colour}"></div>'
+
+
+def _probabilities(data):
+    proba = np.asarray(data["predict_proba"], dtype=float)
+    order = np.argsort(-proba, kind="stable")[:5]
+    rows = "".join(
+        f"<tr><td>{escape(_class_name(data, int(i)))}</td><td class=\"barcell\">{_bar(proba[i], NEUTRAL)}</td>"
+        f"<td class=\"num\">{proba[i]:.3f}</td></tr>" for i in order)
+    return f"<h3>Prediction probabilities</h3><table>{rows}</table>"
+
+
+def _predicted_value(data):
+    return (f"<h3>Predicted value</h3><table><tr><td>min {data['min_value']:.3g}</td>"
+            f"<td class=\"num\"><b>{data['predicted_value']:.4g}</b></td><td class=\"num\">max "
+            f"{data['max_value']:.3g}</td></tr></table>")
+
+
+def _weights(data, label, features):
+    name = escape(_class_name(data, label))
+    scale = max([abs(f["weight"]) for f in features] + [1e-12])
+    rows = []
+    for feature in features:
+        weight = feature["weight"]
+        bar = _bar(abs(weight) / scale, POSITIVE if weight > 0 else NEGATIVE)
+        left, right = ("", bar) if weight > 0 else (bar, "")
+        rows.append(f"<tr><td>{escape(str(feature['name']))}</td><td class=\"barcell\"><div class=\"half\">"
+                    f"<div>{left}</div><div>{right}</div></div></td><td class=\"num\">{weight:+.4f}</td></tr>")
+    header = (f"<tr><th></th><th class=\"barcell\"><div class=\"half\"><div>NOT {name}&nbsp;</div>"
+              f"<div>&nbsp;{name}</div></div></th><th class=\"num\">weight</th></tr>")
+    return f"<h3>Explanation for {name}</h3><table>{header}{''.join(rows)}</table>"
+
+
+def _values_table(features):
+    rows = []
+    for feature in features:
+        colour = POSITIVE if feature["weight"] > 0 else NEGATIVE
+        value = feature.get("value")
+        value = "" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        rows.append(f"<tr><td style=\"border-left:4px solid {colour}\">{escape(str(feature.get('feature', '')))}"
+                    f"</td><td class=\"num\">{escape(value)}</td></tr>")
+    return f"<h3>Feature values</h3><table><tr><th>feature</th><th class=\"num\">value</th></tr>{''.join(rows)}</table>"
+
+
+def _highlighted_text(domain, features):
+    """The text with each explained word's occurrences shaded by its weight."""
+    text = str(domain.get("text", ""))
+    spans = []
+    scale = max([abs(f["weight"]) for f in features] + [1e-12])
+    for feature in features:
+        for start, end in _offsets(feature):
+            spans.append((int(start), int(end), feature["weight"]))
+    spans.sort()
+    out, cursor = [], 0
+    for start, end, weight in spans:
+        if start < cursor or end > len(text):
+            continue
+        out.append(escape(text[cursor:start]))
+        rgb = "46,125,50" if weight > 0 else "198,40,40"
+        alpha = 0.15 + 0.75 * abs(weight) / scale
+        out.append(f'<span style="background:rgba({rgb},{alpha:.2f})" title="{weight:+.4f}">'
+                   f"{escape(text[start:end])}</span>")
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return f'<h3>Text with highlighted words</h3><div class="text">{"".join(out)}</div>'
+
+
+def _offsets(feature):
+    """Character (start, end) pairs of a text feature, whatever the frontend called them."""
+    for key in ("offsets", "spans", "char_spans"):
+        if key in feature and feature[key] is not None:
+            return [tuple(pair) for pair in feature[key]]
+    if "positions" in feature and "word" in feature:
+        length = len(str(feature["word"]))
+        return [(int(p), int(p) + length) for p in feature["positions"]]
+    return []
+
+
+def _image_overlay(exp, label, num_features=5):
+    """PNG (base64) of the image with the label's superpixels outlined and tinted."""
+    png = image_overlay_png(exp, label, num_features)
+    return (f'<h3>Superpixels for {escape(str(label))}</h3>'
+            f'<img alt="explanation overlay" src="data:image/png;base64,{png}">')
+
+
+def image_overlay_png(exp, label, num_features=5):
+    """Base64 PNG of :func:`limekit.viz.plots.image_overlay_array`."""
+    from matplotlib.image import imsave
+
+    from .plots import image_overlay_array
+
+    buffer = io.BytesIO()
+    imsave(buffer, image_overlay_array(exp, label, num_features), format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

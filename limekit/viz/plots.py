@@ -1,0 +1,220 @@
+"""matplotlib views of explanations: bars, waterfall, image overlays, shape functions, global importance.
+
+Every function returns the :class:`matplotlib.figure.Figure` it drew on (or
+draws on the ``ax`` it is given) and never calls ``plt.show``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["bar_chart", "waterfall", "image_overlay_array", "image_overlay", "superpixel_heatmap",
+           "shape_functions", "global_importance_bars"]
+
+POSITIVE = "#2e7d32"
+NEGATIVE = "#c62828"
+
+
+def _axes(ax, figsize):
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+def _tight(fig):
+    """tight_layout without its warning when very long names cannot fit."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
+
+
+def _title(exp, label):
+    if exp.mode == "classification" and exp.class_names is not None and 0 <= label < len(exp.class_names):
+        return f"Local explanation for class {exp.class_names[label]}"
+    return "Local explanation"
+
+
+def bar_chart(exp, label=1, ax=None, figsize=None, **kwargs):
+    """lime's ``as_pyplot_figure``: one horizontal bar per feature, green for positive weights, red for negative."""
+    items = exp.as_list(label=label, **kwargs)
+    names = [str(item[0]) for item in items][::-1]
+    values = [item[-1] for item in items][::-1]
+    fig, ax = _axes(ax, figsize or (6, 0.4 * len(items) + 1.2))
+    positions = np.arange(len(items)) + 0.5
+    ax.barh(positions, values, align="center", color=[POSITIVE if v > 0 else NEGATIVE for v in values])
+    ax.set_yticks(positions)
+    ax.set_yticklabels(names)
+    ax.axvline(0, color="#555", linewidth=0.8)
+    ax.set_title(_title(exp, label))
+    _tight(fig)
+    return fig
+
+
+def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
+    """From the intercept to the surrogate's prediction, one step per feature.
+
+    Each step is the feature's term at the instance: ``weight * z_j`` for a
+    linear surrogate (``z_j`` is the interpretable row, 1 for a present
+    word/superpixel/bin) and the contribution itself for an additive one.
+    """
+    label = label if exp.mode == "classification" else exp.dummy_label
+    intercept = float(exp.intercept[label])
+    terms = _terms(exp, label)
+    if max_features:
+        terms = terms[:max_features]
+    fig, ax = _axes(ax, figsize or (6, 0.4 * len(terms) + 1.6))
+    start = intercept
+    names = ["intercept"]
+    ax.barh(0, intercept, color="#90a4ae")
+    for row, (name, value) in enumerate(terms, start=1):
+        ax.barh(row, value, left=start, color=POSITIVE if value > 0 else NEGATIVE)
+        names.append(name)
+        start += value
+    ax.axvline(start, color="#333", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"surrogate prediction {start:.4g}")
+    ax.set_title(_title(exp, label) + " (waterfall)")
+    _tight(fig)
+    return fig
+
+
+def _terms(exp, label):
+    """``[(name, term at the instance)]`` in the explanation's order."""
+    names = [item[0] for item in exp.as_list(label=label)]
+    weights = [w for _, w in exp.local_exp[label]]
+    surrogate = getattr(getattr(exp, "fits", {}).get(label, None), "surrogate", None)
+    if getattr(surrogate, "additive", False):
+        return list(zip(names, weights))
+    row = getattr(exp.domain_mapper, "scaled_row", None)
+    if row is None:
+        return list(zip(names, weights))
+    row = np.asarray(row.todense()).ravel() if hasattr(row, "todense") else np.asarray(row, dtype=float)
+    ids = getattr(exp.domain_mapper, "feature_indexes", None)
+    position = {int(f): i for i, f in enumerate(ids)} if ids is not None else None
+    values = []
+    for (feature, weight), name in zip(exp.local_exp[label], names):
+        index = position[feature] if position is not None else feature
+        values.append((name, weight * float(row[index])))
+    return values
+
+
+def image_overlay_array(exp, label, num_features=5, positive_only=False, hide_rest=False):
+    """RGB float array: the image with the label's top superpixels outlined (green +, red -)."""
+    from skimage.segmentation import mark_boundaries
+
+    image, mask = exp.get_image_and_mask(label, positive_only=positive_only, negative_only=False,
+                                         hide_rest=hide_rest, num_features=num_features, min_weight=0.0)
+    image = _as_unit_rgb(image)
+    if not positive_only:
+        overlay = image.copy()
+        overlay[mask == 1] = 0.6 * overlay[mask == 1] + 0.4 * np.array([0.18, 0.49, 0.2])
+        overlay[mask == -1] = 0.6 * overlay[mask == -1] + 0.4 * np.array([0.78, 0.16, 0.16])
+        image = overlay
+    return np.clip(mark_boundaries(image, mask != 0, color=(1, 1, 0)), 0, 1)
+
+
+def _as_unit_rgb(image):
+    image = np.asarray(image, dtype=float)
+    if image.max() > 1.0:
+        image = image / 255.0
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    if image.shape[-1] == 4:
+        image = image[..., :3]
+    return np.clip(image, 0, 1)
+
+
+def image_overlay(exp, label, num_features=5, positive_only=False, hide_rest=False, ax=None, figsize=(5, 5)):
+    """Figure of :func:`image_overlay_array`."""
+    fig, ax = _axes(ax, figsize)
+    ax.imshow(image_overlay_array(exp, label, num_features, positive_only, hide_rest))
+    ax.set_axis_off()
+    ax.set_title(_title(exp, label))
+    return fig
+
+
+def superpixel_heatmap(exp, label, ax=None, figsize=(5, 5), show_boundaries=True):
+    """Each superpixel coloured by its weight (diverging map centred on 0), over the image."""
+    from skimage.segmentation import find_boundaries
+
+    segments = np.asarray(exp.segments)
+    weights = np.zeros(int(segments.max()) + 1)
+    for feature, weight in exp.local_exp[label]:
+        weights[feature] = weight
+    heat = weights[segments]
+    limit = max(np.abs(weights).max(), 1e-12)
+    fig, ax = _axes(ax, figsize)
+    ax.imshow(_as_unit_rgb(exp.image))
+    image = ax.imshow(heat, cmap="RdYlGn", vmin=-limit, vmax=limit, alpha=0.55)
+    if show_boundaries:
+        edges = np.ma.masked_where(~find_boundaries(segments), np.ones_like(heat))
+        ax.imshow(edges, cmap="gray", vmin=0, vmax=1, alpha=0.6)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="weight")
+    ax.set_axis_off()
+    ax.set_title(_title(exp, label) + " (heat map)")
+    return fig
+
+
+def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
+    """GAM shape functions f_j over the perturbation range, with the instance marked.
+
+    Needs an explanation from an additive surrogate (``surrogate='ebm'`` or
+    ``'gaminet'``): ``exp.shape_functions[label]`` maps a feature id to
+    ``(grid, values)``.
+    """
+    import matplotlib.pyplot as plt
+
+    curves = getattr(exp, "shape_functions", None)
+    if not curves or label not in curves:
+        raise ValueError("label: expected a label explained with an additive surrogate (surrogate='ebm' or "
+                         f"'gaminet'); got {label!r} without shape functions")
+    curves = curves[label]
+    order = [f for f, _ in exp.local_exp[label] if f in curves] if features is None else list(features)
+    order = order[:max_features]
+    columns = min(3, len(order))
+    rows = int(np.ceil(len(order) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=figsize or (4 * columns, 3 * rows), squeeze=False)
+    names = getattr(exp.domain_mapper, "original_names", None)
+    instance = getattr(exp.domain_mapper, "instance_values", None)
+    for ax, feature in zip(axes.ravel(), order):
+        grid, values = curves[feature]
+        grid = np.asarray(grid)
+        values = np.asarray(values, dtype=float)
+        if grid.dtype.kind in "fiu" and grid.size > 1:
+            ax.plot(grid, values, color="#1565c0")
+        else:
+            ax.bar([str(g) for g in grid], values, color="#1565c0")
+        if instance is not None:
+            value = instance[feature]
+            if isinstance(value, (int, float)) and grid.dtype.kind in "fiu":
+                ax.axvline(value, color="#c62828", linestyle="--", label="instance")
+            ax.set_title(f"{names[feature] if names else feature} = {value}")
+        ax.axhline(0, color="#999", linewidth=0.6)
+    for ax in axes.ravel()[len(order):]:
+        ax.set_visible(False)
+    _tight(fig)
+    return fig
+
+
+def global_importance_bars(importances, names=None, ax=None, figsize=None, max_features=15):
+    """Horizontal bars of global importance (mean |weight| over explanations or perturbations).
+
+    Parameters
+    ----------
+    importances : dict of name -> float, or list of (name, float)
+    names : ignored when ``importances`` already carries names
+    """
+    items = list(importances.items()) if isinstance(importances, dict) else list(importances)
+    items = sorted(items, key=lambda kv: -abs(kv[1]))[:max_features][::-1]
+    fig, ax = _axes(ax, figsize or (6, 0.35 * len(items) + 1.2))
+    ax.barh([str(k) for k, _ in items], [v for _, v in items], color="#1565c0")
+    ax.set_xlabel("mean |contribution|")
+    ax.set_title("Global importance")
+    _tight(fig)
+    return fig

@@ -1,0 +1,94 @@
+"""Plots and HTML: each view draws something checkable; user strings are escaped."""
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+
+from limekit import TabularExplainer  # noqa: E402
+from limekit.viz import bar_chart, explanation_html, global_importance_bars, page, waterfall  # noqa: E402
+
+EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'
+
+
+def proba(X):
+    p = 1 / (1 + np.exp(-(2 * X[:, 0] - 1.5 * X[:, 1])))
+    return np.column_stack([1 - p, p])
+
+
+@pytest.fixture(scope="module")
+def tabular_exp():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    X[:, 4] = rng.integers(0, 2, 400)
+    explainer = TabularExplainer(X, feature_names=[EVIL, "b&c", "c", "d", "flag"], categorical_features=[4],
+                                 categorical_names={4: ["off", EVIL]}, class_names=["no", EVIL], random_state=0)
+    row = X[0].copy()
+    row[4] = 1
+    return explainer.explain_instance(row, proba, num_features=5, num_samples=500)
+
+
+def test_bar_chart_has_one_bar_per_feature_coloured_by_sign(tabular_exp):
+    fig = bar_chart(tabular_exp, label=1)
+    ax = fig.axes[0]
+    bars = ax.patches
+    weights = [w for _, w in tabular_exp.as_list(label=1)][::-1]
+    assert len(bars) == 5
+    for bar, weight in zip(bars, weights):
+        assert bar.get_width() == pytest.approx(weight)
+        assert to_hex(bar.get_facecolor()) == ("#2e7d32" if weight > 0 else "#c62828")
+    assert [t.get_text() for t in ax.get_yticklabels()] == [n for n, _ in tabular_exp.as_list(label=1)][::-1]
+    assert ax.get_title().startswith("Local explanation for class")
+    plt.close(fig)
+
+
+def test_waterfall_ends_at_the_surrogate_prediction(tabular_exp):
+    fig = waterfall(tabular_exp, label=1)
+    ax = fig.axes[0]
+    bars = ax.patches
+    assert len(bars) == 1 + 5
+    end = bars[-1].get_x() + bars[-1].get_width()
+    assert end == pytest.approx(float(tabular_exp.local_preds[1][0]), abs=1e-9)
+    assert bars[0].get_width() == pytest.approx(tabular_exp.intercept[1])
+    plt.close(fig)
+
+
+def test_global_importance_bars_sorted():
+    fig = global_importance_bars({"a": 0.1, "b": 0.5, "c": -0.3})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "c", "b"]
+    assert len(ax.patches) == 3
+    plt.close(fig)
+
+
+def test_html_escapes_everything_from_the_user(tabular_exp):
+    html = page(explanation_html(tabular_exp))
+    assert "<script" not in html and "onerror=" not in html.replace("onerror=&quot;", "")
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html
+    assert "b&amp;c" in html
+    assert len(html.encode()) < 100_000
+
+
+def test_html_renders_from_json_as_from_the_live_object(tabular_exp):
+    class FromJson:
+        def __init__(self, data):
+            self.data = data
+
+        def to_dict(self):
+            return self.data
+
+    payload = json.loads(tabular_exp.to_json())
+    assert explanation_html(FromJson(payload)) == explanation_html(tabular_exp)
+
+
+def test_html_shows_probabilities_weights_and_values(tabular_exp):
+    html = explanation_html(tabular_exp)
+    assert "Prediction probabilities" in html
+    assert html.count('class="bar"') >= 5 + 2
+    assert "Feature values" in html
+    for name, weight in tabular_exp.as_list(label=1):
+        assert f"{weight:+.4f}" in html
