@@ -191,6 +191,11 @@ def fmt(value):
     return "  n/a" if value is None else f"{value:.3f}"
 
 
+def pair(auc, accuracy):
+    """One surrogate's cell: AUC and accuracy."""
+    return f"{fmt(auc):>8}{fmt(accuracy):>8} "
+
+
 def report(name, description, test_auc, instance_p, results, surrogates, seeds, args):
     paper = PAPER[name]
     print()
@@ -200,7 +205,7 @@ def report(name, description, test_auc, instance_p, results, surrogates, seeds, 
     print("seed  " + "".join(f"{LABELS[s]:^{width}}" for s in surrogates))
     print("      " + "".join(f"{'AUC':>8}{'Acc':>8} " for _ in surrogates))
     for i, seed in enumerate(seeds):
-        cells = "".join(f"{fmt(results[s][i]['in']['auc_unweighted']):>8}{fmt(results[s][i]['in']['accuracy_unweighted']):>8} "
+        cells = "".join(pair(results[s][i]["in"]["auc_unweighted"], results[s][i]["in"]["accuracy_unweighted"])
                         for s in surrogates)
         print(f"{seed + 1:>4}  {cells}")
 
@@ -212,14 +217,14 @@ def report(name, description, test_auc, instance_p, results, surrogates, seeds, 
         values = [r[part][key] for r in results[s] if r[part] is not None and r[part][key] is not None]
         return f"{min(values):.3f}-{max(values):.3f}" if values else "n/a"
 
-    print("mean  " + "".join(f"{fmt(mean(s, 'in', 'auc_unweighted')):>8}{fmt(mean(s, 'in', 'accuracy_unweighted')):>8} "
+    print("mean  " + "".join(pair(mean(s, "in", "auc_unweighted"), mean(s, "in", "accuracy_unweighted"))
                              for s in surrogates))
     print("range " + "".join(f"{span(s, 'in', 'auc_unweighted'):>16} " for s in surrogates) + " (AUC, fitting sample)")
     print("paper " + "".join(f"{paper[s][0]:.3f}-{paper[s][1]:.3f}".rjust(16) + " " for s in surrogates)
           + " (AUC)")
     if args.held_out:
         print("held-out, fresh perturbations (mean AUC / Acc):")
-        print("      " + "".join(f"{fmt(mean(s, 'held', 'auc_unweighted')):>8}{fmt(mean(s, 'held', 'accuracy_unweighted')):>8} "
+        print("      " + "".join(pair(mean(s, "held", "auc_unweighted"), mean(s, "held", "accuracy_unweighted"))
                                  for s in surrogates))
     print("fit s " + "".join(f"{statistics.median(r['seconds'] for r in results[s]):>16.3f} " for s in surrogates)
           + " (median surrogate fit time)")

@@ -10,29 +10,12 @@ Run::
 """
 import sys
 
-import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from limekit.datasets import make_reviews
 from limekit.text import TextExplainer
-
-FILLER = ("the a movie film plot actor actress scene story director music was is and but with of "
-          "to in it this that very quite rather long short ending start character cast").split()
-POSITIVE = ["excellent", "moving", "brilliant", "delightful"]
-NEGATIVE = ["boring", "awful", "clumsy", "dull"]
-
-
-def make_reviews(rng, n):
-    labels = rng.integers(0, 2, n)
-    reviews = []
-    for label in labels:
-        words = list(rng.choice(FILLER, 30))
-        for _ in range(2):
-            words.insert(rng.integers(0, len(words)), rng.choice(POSITIVE if label else NEGATIVE))
-        reviews.append(" ".join(words).capitalize() + ".")
-    return reviews, labels
-
 
 def highlight(text, exp, label=1):
     """The text with each explained word wrapped as [+word] or [-word]."""
@@ -48,8 +31,7 @@ def highlight(text, exp, label=1):
 
 
 def main():
-    rng = np.random.default_rng(0)
-    reviews, labels = make_reviews(rng, 1000)
+    reviews, labels = make_reviews(1000, random_state=0)
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(reviews, labels)
 
     text = ("The plot was brilliant and the music delightful, but the ending was a little dull "

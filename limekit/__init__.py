@@ -8,9 +8,11 @@
 from ._validation import LimekitError, LimekitTypeError, LimekitValueError
 from .core import Explanation, LimeBase
 from .tabular import RecurrentTabularExplainer, TabularExplainer
+from .image import ImageExplainer, ImageExplanation, TorchClassifier
 from .text import TextExplainer
 
 __version__ = "0.1.0"
 
-__all__ = ["TabularExplainer", "RecurrentTabularExplainer", "TextExplainer", "Explanation", "LimeBase", "LimekitError",
+__all__ = ["TabularExplainer", "RecurrentTabularExplainer", "TextExplainer", "ImageExplainer", "ImageExplanation",
+           "TorchClassifier", "Explanation", "LimeBase", "LimekitError",
            "LimekitValueError", "LimekitTypeError", "__version__"]

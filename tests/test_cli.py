@@ -27,3 +27,96 @@ def test_module_entry_point_shows_help():
     result = subprocess.run([sys.executable, "-m", "limekit", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "demo" in result.stdout
+
+
+import json  # noqa: E402
+
+import joblib  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+
+
+@pytest.fixture
+def saved_model(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.integers(20, 70, 300), "colour": rng.choice(["red", "blue"], 300),
+                          "noise": rng.normal(size=300)})
+    frame["label"] = (frame["age"] > 45).astype(int)
+    features = frame[["age", "noise"]]
+    model = RandomForestClassifier(20, random_state=0).fit(features, frame["label"])
+    model_path = tmp_path / "model.joblib"
+    joblib.dump(model, model_path)
+    data_path = tmp_path / "data.csv"
+    frame[["age", "noise", "label"]].to_csv(data_path, index=False)
+    return tmp_path, model_path, data_path
+
+
+def test_explain_writes_html_json_png(saved_model, capsys):
+    folder, model_path, data_path = saved_model
+    html, js, png = folder / "e.html", folder / "e.json", folder / "e.png"
+    code = main(["explain", str(model_path), str(data_path), "--target", "label", "--row", "2",
+                 "--num-samples", "400", "--random-state", "1", "--html", str(html), "--json", str(js),
+                 "--png", str(png), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    payload = json.loads(js.read_text())
+    assert payload["domain"]["feature_names"] == ["age", "noise"]
+    top = payload["top_labels"][0]
+    assert payload["explanations"][str(top)]["features"][0]["feature"] == "age"
+    assert html.read_text().startswith("<!DOCTYPE html>")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert capsys.readouterr().out == ""  # --quiet
+
+
+def test_explain_same_seed_same_json(saved_model):
+    folder, model_path, data_path = saved_model
+    outputs = []
+    for name in ("a.json", "b.json"):
+        assert main(["explain", str(model_path), str(data_path), "--target", "label", "--num-samples", "300",
+                     "--json", str(folder / name), "--quiet", "--surrogate", "lasso"]) == 0
+        outputs.append((folder / name).read_text())
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("case, words", [
+    ("missing model", "model: expected an existing file"),
+    ("not a pickle", "error"),
+    ("bad row", "--row: expected a row index in [0, 299]"),
+    ("bad target", "--target: expected a column"),
+    ("bad surrogate", "surrogate:"),
+])
+def test_explain_errors_are_one_line(saved_model, capsys, case, words):
+    folder, model_path, data_path = saved_model
+    args = ["explain", str(model_path), str(data_path), "--target", "label", "--num-samples", "100", "--quiet"]
+    if case == "missing model":
+        args[1] = str(folder / "nope.joblib")
+    elif case == "not a pickle":
+        (folder / "junk.joblib").write_text("not a model")
+        args[1] = str(folder / "junk.joblib")
+    elif case == "bad row":
+        args += ["--row", "300"]
+    elif case == "bad target":
+        args[4] = "income"
+    else:
+        args += ["--surrogate", "forest"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("limekit: error:") and words in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_explain_help_warns_that_pickles_run_code():
+    result = subprocess.run([sys.executable, "-m", "limekit", "explain", "--help"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0
+    assert "Unpickling runs code" in result.stdout
+
+
+@pytest.mark.parametrize("modality, words", [("text", "brilliant"), ("image", "superpixel")])
+def test_text_and_image_demos(tmp_path, capsys, modality, words):
+    html = tmp_path / "demo.html"
+    assert main(["demo", modality, "--num-samples", "300", "--quiet", "--html", str(html)]) == 0
+    out = capsys.readouterr().out
+    assert words in out and "effective sample size" in out
+    assert "<!DOCTYPE html>" in html.read_text()

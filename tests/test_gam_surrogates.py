@@ -169,7 +169,8 @@ def test_classification_surrogate_task(surrogate):
     assert 0.0 <= exp.local_pred[0] <= 1.0
     if surrogate == "ridge":
         assert type(fit.surrogate).__name__ == "LogisticSurrogate"
-    assert exp.diagnostics["fidelity"][1]["auc"] > (0.75 if surrogate == "ridge" else 0.9), exp.diagnostics["fidelity"][1]
+    # held-out AUC against the black box's label (the binary representation limits the linear one)
+    assert exp.diagnostics["fidelity"][1]["auc"] > (0.75 if surrogate == "ridge" else 0.9)
 
 
 def test_classification_with_one_black_box_class_gives_a_constant_surrogate():

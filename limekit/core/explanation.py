@@ -7,7 +7,7 @@ import numpy as np
 
 from .._validation import bad_value
 
-__all__ = ["DomainMapper", "Explanation"]
+__all__ = ["DomainMapper", "StoredDomainMapper", "Explanation"]
 
 
 class DomainMapper:
@@ -27,6 +27,26 @@ class DomainMapper:
     def to_dict(self):
         """Modality-specific data for serialisation."""
         return {}
+
+
+class StoredDomainMapper(DomainMapper):
+    """Domain mapper of an explanation read back from JSON: names and records by feature id."""
+
+    def __init__(self, domain, names, records):
+        self.domain = dict(domain)
+        self.names = dict(names)
+        self.records = dict(records)
+        self.original_names = domain.get("feature_names")
+
+    def map_exp_ids(self, exp, **kwargs):
+        return [(self.names.get(int(feature), str(feature)), weight) for feature, weight in exp]
+
+    def feature_records(self, feature_ids):
+        return [dict(self.records.get(int(i), {"id": int(i), "name": self.names.get(int(i), str(i))}))
+                for i in feature_ids]
+
+    def to_dict(self):
+        return dict(self.domain)
 
 
 class Explanation:
@@ -258,8 +278,10 @@ class Explanation:
             if label in self.local_decisions:
                 out["explanations"][str(int(label))]["local_decision"] = float(self.local_decisions[label])
             if label in self.importance:
+                ranked = self.global_importance(label, names=False)
                 out["explanations"][str(int(label))]["global_importance"] = [
-                    {"name": str(name), "importance": value} for name, value in self.global_importance(label)]
+                    {"id": int(i), "name": str(name), "importance": value}
+                    for (i, value), name in zip(ranked, self._feature_names([i for i, _ in ranked]))]
             if self.shape_functions.get(label):
                 shapes = self.shape_functions[label]
                 names = self._feature_names(list(shapes))
@@ -272,6 +294,102 @@ class Explanation:
     def to_json(self, **kwargs):
         """The explanation as a JSON string (see :meth:`to_dict`)."""
         return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild an explanation from :meth:`to_dict`'s output.
+
+        The result has the same labels, weights, names, intercepts, scores,
+        diagnostics, shape functions and importances, so ``as_list``,
+        ``as_map``, ``to_dict`` and the HTML view give what the original gave.
+        It does not hold the model, the data or the fitted surrogates.
+        """
+        if not isinstance(data, dict) or "explanations" not in data or "mode" not in data:
+            raise bad_value("data", "a dict made by Explanation.to_dict()", type(data).__name__)
+        records, names = {}, {}
+        for record in data["explanations"].values():
+            for feature in record["features"]:
+                stored = {k: v for k, v in feature.items() if k != "weight"}
+                records[int(feature["id"])] = stored
+                names[int(feature["id"])] = feature["name"]
+            for item in record.get("global_importance", []):
+                names.setdefault(int(item["id"]), item["name"])
+            for item in record.get("shape_functions", []):
+                names.setdefault(int(item["id"]), item["name"])
+        exp = cls(StoredDomainMapper(data.get("domain") or {}, names, records), mode=data["mode"],
+                  class_names=data.get("class_names"))
+        exp.top_labels = data.get("top_labels")
+        exp.diagnostics = data.get("diagnostics") or {}
+        if data["mode"] == "classification":
+            proba = data.get("predict_proba")
+            exp.predict_proba = None if proba is None else np.asarray(proba, dtype=float)
+        else:
+            exp.predicted_value = data["predicted_value"]
+            exp.min_value = data["min_value"]
+            exp.max_value = data["max_value"]
+        for key in data["labels"]:
+            record = data["explanations"][str(key)]
+            label = int(key)
+            exp.local_exp[label] = [(int(f["id"]), float(f["weight"])) for f in record["features"]]
+            exp.intercept[label] = record["intercept"]
+            exp.scores[label] = record["score"]
+            exp.local_preds[label] = np.array([record["local_pred"]])
+            if "local_decision" in record:
+                exp.local_decisions[label] = record["local_decision"]
+            if "global_importance" in record:
+                exp.importance[label] = {int(i["id"]): i["importance"] for i in record["global_importance"]}
+            if "shape_functions" in record:
+                exp.shape_functions[label] = {int(item["id"]): (np.asarray(item["grid"]), np.asarray(item["values"]))
+                                              for item in record["shape_functions"]}
+            exp.score, exp.local_pred = exp.scores[label], exp.local_preds[label]
+        return exp
+
+    @classmethod
+    def from_json(cls, text):
+        """Rebuild an explanation from :meth:`to_json`'s output (see :meth:`from_dict`)."""
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise bad_value("text", "a JSON string made by Explanation.to_json()", f"invalid JSON ({exc})") from exc
+        return cls.from_dict(data)
+
+    # ------------------------------------------------------------------ views
+    def as_pyplot_figure(self, label=1, **kwargs):
+        """lime's bar chart: one bar per feature, green for positive weights, red for negative."""
+        from ..viz.plots import bar_chart
+
+        return bar_chart(self, label=label, **kwargs)
+
+    def as_waterfall_figure(self, label=1, **kwargs):
+        """Waterfall from the intercept to the surrogate's prediction (see :func:`limekit.viz.waterfall`)."""
+        from ..viz.plots import waterfall
+
+        return waterfall(self, label=label, **kwargs)
+
+    def as_html(self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
+        """A self-contained HTML page (no JavaScript; user strings escaped)."""
+        from ..viz.html import explanation_html, page
+
+        return page(explanation_html(self, labels=labels, predict_proba=predict_proba,
+                                     show_predicted_value=show_predicted_value, **kwargs))
+
+    def save_to_file(self, file_path, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
+        """Write :meth:`as_html` to ``file_path`` (UTF-8)."""
+        with open(file_path, "w", encoding="utf-8") as handle:
+            handle.write(self.as_html(labels=labels, predict_proba=predict_proba,
+                                      show_predicted_value=show_predicted_value, **kwargs))
+
+    def show_in_notebook(self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
+        """Display :meth:`as_html` in a Jupyter notebook."""
+        from IPython.display import HTML, display
+
+        display(HTML(self.as_html(labels=labels, predict_proba=predict_proba,
+                                  show_predicted_value=show_predicted_value, **kwargs)))
+
+    def _repr_html_(self):
+        from ..viz.html import explanation_html
+
+        return explanation_html(self)
 
     def __repr__(self):
         labels = ", ".join(map(str, sorted(self.local_exp)))

@@ -118,20 +118,24 @@ def weighted_auc(positive, score, weights=None):
     """
     positive = np.asarray(positive, dtype=bool)
     score = np.asarray(score, dtype=float)
-    weights = np.ones(score.shape[0]) if weights is None else np.asarray(weights, dtype=float)
-    order = np.argsort(score, kind="stable")
-    sorted_score = score[order]
-    w = weights[order]
-    w_pos = np.where(positive[order], w, 0.0)
+    order = np.argsort(score)
+    return _sorted_auc(positive[order], score[order], None if weights is None else np.asarray(weights)[order])
+
+
+def _sorted_auc(positive, score, weights):
+    """AUC of rows already sorted by ``score``; ``weights`` None counts every row once."""
+    w = np.ones(score.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    w_pos = np.where(positive, w, 0.0)
     w_neg = w - w_pos
-    starts = np.concatenate([[0], np.flatnonzero(sorted_score[1:] != sorted_score[:-1]) + 1])
+    starts = np.concatenate([[0], np.flatnonzero(score[1:] != score[:-1]) + 1])
     group_pos = np.add.reduceat(w_pos, starts)
     group_neg = np.add.reduceat(w_neg, starts)
     total_pos, total_neg = group_pos.sum(), group_neg.sum()
     if total_pos <= 0 or total_neg <= 0:
         return None
     negatives_below = np.cumsum(group_neg) - group_neg
-    return float(group_pos @ (negatives_below + 0.5 * group_neg) / (total_pos * total_neg))
+    auc = float(group_pos @ (negatives_below + 0.5 * group_neg) / (total_pos * total_neg))
+    return min(max(auc, 0.0), 1.0)  # rounding can step past the bounds
 
 
 def fidelity_scores(target, positive, prediction, decision, weights, threshold):
@@ -165,10 +169,14 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold):
            "n_samples": int(weights.shape[0]),
            "effective_sample_size": float(total * total / (weights @ weights)) if total > 0 else 0.0}
     if positive is not None:
+        positive = np.asarray(positive, dtype=bool)
+        decision = np.asarray(decision, dtype=float)
         correct = (decision > threshold) == positive
-        out["auc"] = weighted_auc(positive, decision, weights) if total > 0 else None
+        order = np.argsort(decision)  # one sort for both AUCs
+        sorted_positive, sorted_decision = positive[order], decision[order]
+        out["auc"] = _sorted_auc(sorted_positive, sorted_decision, weights[order]) if total > 0 else None
         out["accuracy"] = float(weights @ correct / total) if total > 0 else None
-        out["auc_unweighted"] = weighted_auc(positive, decision)
+        out["auc_unweighted"] = _sorted_auc(sorted_positive, sorted_decision, None)
         out["accuracy_unweighted"] = float(correct.mean())
     return out
 

@@ -15,10 +15,13 @@ from ._adult import (
     ADULT_FEATURE_NAMES,
     load_adult,
 )
+from .synthetic import make_reviews, skin_tone_probability
 
 __all__ = [
     "load_adult",
     "ADULT_FEATURE_NAMES",
     "ADULT_CATEGORICAL",
     "ADULT_CLASS_NAMES",
+    "make_reviews",
+    "skin_tone_probability",
 ]

@@ -22,8 +22,6 @@ from __future__ import annotations
 import functools
 import importlib
 
-import numpy as np
-
 from .._validation import LimekitValueError, bad_type, bad_value, check_choice, describe
 from .base import (FEATURE_SPACES, SURROGATE_TASKS, BaseSurrogate, ConstantSurrogate, LogisticSurrogate,
                    weighted_r2)
@@ -56,39 +54,19 @@ def _gaminet(task="regression", **params):
 
 @functools.lru_cache(maxsize=None)
 def _gaminet_class():
-    """``GAMINetSurrogate`` with the hooks of the surrogate protocol it leaves to the defaults.
+    """``GAMINetSurrogate`` fitted in the original feature space (``feature_space='original'``).
 
-    It adds ``feature_space='original'``, the categorical-feature hook, the
-    model's own logit and vectorised contributions (the protocol's defaults
-    would loop over rows).  Defined here so that ``gaminet.py`` stays
-    independent of these hooks; hooks it defines itself win.
+    ``gaminet.py`` implements the rest of the protocol (``decision_function``,
+    vectorised ``contributions``, ``set_categorical_features``); the feature
+    space is the registry's choice, made here unless the class sets it itself.
     """
     from .gaminet import GAMINetSurrogate as base
 
-    overrides = {"feature_space": "original"}
-    if "set_categorical_features" not in vars(base):
-        def set_categorical_features(self, categorical_features):
-            self.params["categorical_features"] = list(categorical_features)
-            return self
-        overrides["set_categorical_features"] = set_categorical_features
-    if "decision_function" not in vars(base):
-        def decision_function(self, Z):
-            return np.asarray(self.model_.decision_function(Z), dtype=float).ravel()
-        overrides["decision_function"] = decision_function
-    if "contributions" not in vars(base):
-        def contributions(self, Z):
-            terms = np.asarray(self.model_.feature_contributions(Z), dtype=float)
-            pairs = getattr(self.model_, "interactions_", [])
-            if len(pairs):  # split each interaction equally between its features, as local_weights does
-                half = np.asarray(self.model_.interaction_contributions(Z), dtype=float) / 2.0
-                pairs = np.asarray(pairs, dtype=np.int64)
-                for column, (j, k) in enumerate(pairs):
-                    terms[:, j] += half[:, column]
-                    terms[:, k] += half[:, column]
-            return terms
-        overrides["contributions"] = contributions
+    if "feature_space" in vars(base):
+        return base
     # importable as limekit.surrogates._GAMINetOriginal (module __getattr__ below), so fits pickle
-    return type("_GAMINetOriginal", (base,), dict(overrides, __module__=__name__, __doc__=base.__doc__))
+    return type("_GAMINetOriginal", (base,), {"feature_space": "original", "__module__": __name__,
+                                              "__doc__": base.__doc__})
 
 
 def __getattr__(name):

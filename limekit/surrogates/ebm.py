@@ -9,13 +9,19 @@ which interpret centres (weighted mean zero over the fitting data), so that
 ``intercept + sum_j f_j(x_j)`` is the surrogate's prediction (its logit for
 ``task='classification'``).
 
-Defaults are chosen for speed at equal fidelity: interpret's defaults (14
-outer bags, learning rate 0.04, all cores) spend most of their time on
-bagging, which smooths the shape functions but does not raise the surrogate's
-fit to the black box on a few thousand perturbations; one bag, learning rate
-0.1 and one thread fit ~10x faster at the same weighted R^2 / AUC (see the
-report of ``benchmarks/reproduce_paper.py``).  Pass interpret's own values
-to get its defaults back.
+Defaults are chosen for speed at equal fidelity.  interpret's defaults (14
+outer bags, learning rate 0.04, up to 50000 rounds, all but one core) spend
+their time on bagging, which smooths the shape functions but does not raise
+the surrogate's fit to the black box.  Measured on 5000 Adult perturbations
+(14 features, an XGBoost black box, 3 seeds, medians on a shared 2-core
+machine): classification 0.6 s against 10-15 s, AUC within 0.002 on the
+fitting and on held-out perturbations; regression on the probability 2-7 s
+against 35 s, weighted R^2 0.878 / 0.845 (fitting / held-out) against
+0.874 / 0.849.  Pass interpret's values (``outer_bags=14,
+learning_rate=0.04, max_rounds=50000, early_stopping_rounds=100,
+n_jobs=-2``) to get its defaults back.  ``max_leaves=3`` fits XGBoost's
+steps a little more closely (AUC +0.003 on the fitting sample, +0.001
+held-out) and loses as much on smoother black boxes.
 """
 from __future__ import annotations
 
