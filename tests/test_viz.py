@@ -92,3 +92,83 @@ def test_html_shows_probabilities_weights_and_values(tabular_exp):
     assert "Feature values" in html
     for name, weight in tabular_exp.as_list(label=1):
         assert f"{weight:+.4f}" in html
+
+
+@pytest.fixture(scope="module")
+def image_exp():
+    from limekit import ImageExplainer
+
+    rng = np.random.default_rng(0)
+    image = (rng.random((48, 48, 3)) * 60).astype(np.uint8)
+    image[8:24, 8:24] = 220
+    grid = np.arange(48 * 48).reshape(48, 48)
+    segments = (grid // 48 // 8) * 6 + (grid % 48) // 8
+
+    def proba(images):
+        p = images[:, 8:24, 8:24].mean(axis=(1, 2, 3)) / 255
+        return np.column_stack([1 - p, p])
+
+    return ImageExplainer(random_state=0).explain_instance(
+        image, proba, labels=(1,), top_labels=None, num_samples=300, segmentation_fn=lambda img: segments,
+        hide_color=0, progress_bar=False)
+
+
+def test_image_overlay_tints_the_top_superpixels(image_exp):
+    from limekit.viz import image_overlay, image_overlay_array
+
+    array = image_overlay_array(image_exp, 1, num_features=4, positive_only=True)
+    assert array.shape == (48, 48, 3) and 0 <= array.min() and array.max() <= 1
+    # the planted bright square's superpixels are outlined (yellow boundaries) and the corner is not
+    segments = image_exp.segments
+    top = [f for f, w in image_exp.local_exp[1][:4]]
+    assert set(top) == set(np.unique(segments[8:24, 8:24]).tolist())
+    yellow = (array[..., 0] > 0.99) & (array[..., 1] > 0.99) & (array[..., 2] < 0.01)
+    assert yellow[6:26, 6:26].any() and not yellow[40:, 40:].any()
+    fig = image_overlay(image_exp, 1)
+    assert len(fig.axes[0].images) == 1
+    plt.close(fig)
+
+
+def test_superpixel_heatmap_colours_follow_the_weights(image_exp):
+    from limekit.viz import superpixel_heatmap
+
+    fig = superpixel_heatmap(image_exp, 1)
+    ax = fig.axes[0]
+    heat = np.asarray(ax.images[1].get_array())
+    weights = dict(image_exp.local_exp[1])
+    segments = image_exp.segments
+    for segment in (0, 7, 35):
+        assert np.allclose(heat[segments == segment], weights.get(segment, 0.0))
+    vmin, vmax = ax.images[1].get_clim()
+    assert vmin == -vmax  # centred on zero
+    assert len(fig.axes) == 2  # the colour bar
+    plt.close(fig)
+
+
+def test_shape_functions_mark_the_instance():
+    from limekit.viz import shape_functions
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(400, 3))
+
+    def regression(X):
+        return np.asarray(X)[:, 0] ** 2 + np.asarray(X)[:, 1]
+
+    exp = TabularExplainer(X, mode="regression", surrogate="ebm", random_state=0).explain_instance(
+        X[0], regression, num_samples=600)
+    fig = shape_functions(exp, label=1)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 3
+    for ax in axes:
+        assert len(ax.lines) >= 2  # the curve and the instance marker (plus the zero line)
+    marker = [line for line in axes[0].lines if line.get_linestyle() == "--"][0]
+    feature = exp.local_exp[1][0][0]
+    assert marker.get_xdata()[0] == pytest.approx(X[0, feature])
+    plt.close(fig)
+    with pytest.raises(ValueError, match="^label:"):
+        shape_functions(tabular_exp_linear(), label=1)
+
+
+def tabular_exp_linear():
+    X = np.random.default_rng(1).normal(size=(100, 3))
+    return TabularExplainer(X, random_state=0).explain_instance(X[0], proba, num_samples=100)

@@ -7,6 +7,7 @@ similarity, representation and interpretable model) for code written against it.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass, field
 
@@ -25,13 +26,20 @@ __all__ = ["LocalFit", "OriginalSpace", "fit_local_models", "LimeBase", "limited
 _THREADPOOLS = None
 
 
-def limited_blas_threads():
-    """Context manager that runs BLAS on one thread.
+WIDE_DESIGN = 256
 
-    The surrogate fits are small (thousands of rows, tens of columns): there,
-    BLAS threads cost more in synchronisation than they save (24 ms with the
-    default OpenBLAS threads against 1.4 ms with one for a 5000 x 20 fit).
+
+def limited_blas_threads(n_features=0):
+    """Context manager that runs BLAS on one thread for narrow designs.
+
+    The surrogate fits are usually small (thousands of rows, tens of columns):
+    there, BLAS threads cost more in synchronisation than they save (24 ms
+    with the default OpenBLAS threads against 1.4 ms with one for a 5000 x 20
+    fit).  From ``WIDE_DESIGN`` columns on (a long text's words) the Gram
+    matrix is real work and BLAS keeps its threads.
     """
+    if n_features >= WIDE_DESIGN:
+        return contextlib.nullcontext()
     global _THREADPOOLS
     if _THREADPOOLS is None:
         _THREADPOOLS = ThreadpoolController()
@@ -185,7 +193,7 @@ def fit_local_models(Z, outputs, weights, labels, num_features, feature_selectio
         categorical = []
     space = "original" if in_original else "interpretable"
     fits = {}
-    with limited_blas_threads():
+    with limited_blas_threads(data.shape[1]):
         design = None if template.additive else WeightedDesign(data, weights)
         first_row = data[0:1]
         grids = _shape_grids(data, categorical, shape_points) if template.additive else None
@@ -316,7 +324,7 @@ class LimeBase:
 
     def feature_selection(self, data, labels, weights, num_features, method):
         """Select features; ``method`` as in :mod:`limekit.core.selection`."""
-        with limited_blas_threads():
+        with limited_blas_threads(data.shape[1]):
             design = WeightedDesign(data, check_weights(weights, data.shape[0], "weights"))
             return select_features(design, np.asarray(labels, dtype=float), num_features, method)
 

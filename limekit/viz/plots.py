@@ -186,14 +186,18 @@ def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
         grid, values = curves[feature]
         grid = np.asarray(grid)
         values = np.asarray(values, dtype=float)
+        value = None if instance is None else instance[feature]
         if grid.dtype.kind in "fiu" and grid.size > 1:
             ax.plot(grid, values, color="#1565c0")
-        else:
-            ax.bar([str(g) for g in grid], values, color="#1565c0")
-        if instance is not None:
-            value = instance[feature]
-            if isinstance(value, (int, float)) and grid.dtype.kind in "fiu":
+            if isinstance(value, (int, float)):
                 ax.axvline(value, color="#c62828", linestyle="--", label="instance")
+        else:
+            labels = [str(g) for g in grid]
+            colours = ["#c62828" if label == str(value) else "#1565c0" for label in labels]
+            ax.bar(range(len(labels)), values, color=colours)
+            ax.set_xticks(range(len(labels)))
+            ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+        if value is not None:
             ax.set_title(f"{names[feature] if names else feature} = {value}")
         ax.axhline(0, color="#999", linewidth=0.6)
     for ax in axes.ravel()[len(order):]:
