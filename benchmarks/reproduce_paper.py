@@ -45,7 +45,6 @@ import statistics
 import time
 import warnings
 
-import numpy as np
 
 PAPER = {  # AUC ranges over 10 seeds, as given in the paper
     "xgboost": {"linear": (0.953, 0.967), "ebm": (0.997, 0.999), "gaminet": (0.983, 0.997), "test_auc": 0.923},
@@ -284,7 +283,7 @@ def main():
     print(f"UCI Adult: {len(X)} training rows, instance = test row {args.instance}; {args.seeds} seeds x "
           f"{args.samples} perturbations, sampling={args.sampling!r}; surrogate_task='classification'; "
           + "".join(f"{s} params {args.params[s]}; " for s in surrogates if args.params[s]) +
-          f"AUC/Acc unweighted, on the fitting perturbations" + (f" and on {args.held_out} held-out ones"
+          "AUC/Acc unweighted, on the fitting perturbations" + (f" and on {args.held_out} held-out ones"
                                                                  if args.held_out else ""))
     row = X_test.iloc[args.instance]
     seeds = list(range(args.seeds))

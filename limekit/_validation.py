@@ -18,6 +18,7 @@ __all__ = [
     "bad_value",
     "bad_type",
     "check_choice",
+    "check_labels",
     "check_int",
     "check_positive_float",
     "check_finite",
@@ -139,3 +140,16 @@ def check_random_state(random_state):
 def seed_from(rng):
     """Draw an int seed from ``rng`` for libraries that want one (scikit-learn)."""
     return int(rng.integers(0, 2**31 - 1))
+
+
+def check_labels(labels):
+    """Class indices to explain: an int or a non-empty iterable of ints, as a list."""
+    if isinstance(labels, numbers.Integral) and not isinstance(labels, bool):
+        labels = [labels]
+    try:
+        labels = list(labels)
+    except TypeError as exc:
+        raise bad_type("labels", "an iterable of class indices", labels) from exc
+    if not labels or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in labels):
+        raise bad_value("labels", "a non-empty iterable of integer class indices", repr(labels))
+    return [int(x) for x in labels]

@@ -18,7 +18,6 @@ row to explain; name the label column with --target to leave it out.
 
 def run_explain(args, out=None):
     """The ``limekit explain`` command."""
-    import json
     from pathlib import Path
 
     import joblib

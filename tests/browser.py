@@ -67,7 +67,6 @@ def open_page(chromium, html_path, screenshot_path, script=None):
 
 def non_blank_fraction(png_path):
     """Fraction of pixels that are not (nearly) white."""
-    import numpy as np
     from matplotlib.image import imread
 
     image = imread(str(png_path))[..., :3]

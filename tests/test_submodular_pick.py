@@ -1,6 +1,5 @@
 """SP-LIME (limekit.submodular_pick): greedy coverage pick, reproducibility, validation."""
 import itertools
-import warnings
 
 import numpy as np
 import pytest

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._validation import bad_type, bad_value, describe
 
-__all__ = ["check_model_output", "predict_in_batches", "iter_batches"]
+__all__ = ["check_model_output", "predict_in_batches", "iter_batches", "resolve_labels", "predict_instance_first"]
 
 
 def check_model_output(output, n_rows, mode, argument="predict_fn", n_outputs=None):
@@ -130,3 +130,61 @@ def predict_in_batches(predict_fn, make_batch, n_rows, mode, batch_size=None, ar
     if not outputs:
         raise bad_value("num_samples", "at least one perturbation", describe(n_rows))
     return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
+
+def resolve_labels(instance_output, mode, labels, top_labels, class_names=None, cap_top_labels=False):
+    """The labels to explain, checked against the model's output for the instance.
+
+    Parameters
+    ----------
+    instance_output : ndarray of shape (1, n_outputs)
+    mode : {'classification', 'regression'}
+    labels : list of int
+        Requested labels (ignored with ``top_labels`` or in regression).
+    top_labels : int or None
+        Explain the ``top_labels`` most probable classes instead.
+    class_names : list or None
+        Must name every class when given.
+    cap_top_labels : bool, default=False
+        Take all classes when ``top_labels`` exceeds them (lime's image
+        default of 5 on a binary model) instead of raising.
+
+    Returns
+    -------
+    labels : list of int
+        Most probable first when ``top_labels`` is used.
+    """
+    if mode != "classification":
+        return labels
+    n_outputs = instance_output.shape[1]
+    if top_labels is not None:
+        if top_labels > n_outputs and not cap_top_labels:
+            raise bad_value("top_labels", f"at most the model's {n_outputs} classes", top_labels)
+        return [int(x) for x in np.argsort(instance_output[0], kind="stable")[::-1][:top_labels]]
+    bad = [label for label in labels if not 0 <= label < n_outputs]
+    if bad:
+        raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs {n_outputs} classes)",
+                        bad)
+    if class_names is not None and len(class_names) != n_outputs:
+        raise bad_value("class_names", f"{n_outputs} names (the model's classes)", len(class_names))
+    return labels
+
+
+def predict_instance_first(predict_fn, make_batch, n_rows, mode, labels, top_labels, class_names=None,
+                           batch_size=None, argument="predict_fn", progress_bar=False, cap_top_labels=False):
+    """Predict row 0 (the instance) alone, check it and the labels, then the other rows in batches.
+
+    So a model returning the wrong shape, or labels it does not output, is
+    caught before any perturbation is predicted.
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_rows, n_outputs)
+    labels : list of int
+        See :func:`resolve_labels`.
+    """
+    first = check_model_output(predict_fn(make_batch(slice(0, 1))), 1, mode, argument)
+    labels = resolve_labels(first, mode, labels, top_labels, class_names, cap_top_labels)
+    rest = predict_in_batches(predict_fn, lambda rows: make_batch(slice(rows.start + 1, rows.stop + 1)),
+                              n_rows - 1, mode, batch_size, argument, first.shape[1], progress_bar)
+    return np.concatenate([first, rest]), labels

@@ -86,7 +86,6 @@ def _forward_selection(gram, cross, n_select):
     candidate is scored in one vectorised step.  Ties go to the lower index, as
     in lime's loop.
     """
-    n_features = gram.shape[0]
     selected = []
     diag = np.diag(gram).copy()
     scale = max(float(diag.max()), 1e-300)

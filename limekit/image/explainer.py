@@ -30,15 +30,14 @@ Masking
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
-from .._validation import bad_type, bad_value, check_choice, check_int, check_random_state
+from .._validation import bad_type, check_choice, check_int, check_labels, check_random_state
 from ..core.base import fit_local_models
 from ..core.distances import check_distance_metric, distances_to_first
 from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
-from ..core.predict import check_model_output, predict_in_batches
+from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import FEATURE_SELECTION_METHODS, resolve_method
 from ..surrogates import make_surrogate
 from .explanation import ImageExplanation
@@ -177,7 +176,7 @@ class ImageExplainer:
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
         if self.mode == "classification" and top_labels is None:
-            labels = _check_labels(labels)
+            labels = check_labels(labels)
         make_surrogate(self.surrogate, model_regressor)
         random_seed = check_random_seed(random_seed)
         hide_color = check_hide_color(hide_color, image)
@@ -203,20 +202,9 @@ class ImageExplainer:
             predict = classifier_fn.predict_tensor
         else:
             make_batch, predict = masker, classifier_fn
-        first = check_model_output(predict(make_batch(masks[0:1])), 1, self.mode, "classifier_fn")
-        n_outputs = first.shape[1]
-        if self.mode == "classification":
-            if top_labels is not None:
-                labels = [int(x) for x in np.argsort(first[0], kind="stable")[::-1][:top_labels]]
-            else:
-                bad = [label for label in labels if not 0 <= label < n_outputs]
-                if bad:
-                    raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs "
-                                              f"{n_outputs} classes)", bad)
-        rest = predict_in_batches(predict, lambda rows: make_batch(masks[rows.start + 1:rows.stop + 1]),
-                                  num_samples - 1, self.mode, batch_size, "classifier_fn", n_outputs,
-                                  bool(progress_bar))
-        outputs = np.concatenate([first, rest])
+        outputs, labels = predict_instance_first(predict, lambda rows: make_batch(masks[rows]), num_samples,
+                                                 self.mode, labels, top_labels, None, batch_size, "classifier_fn",
+                                                 bool(progress_bar), cap_top_labels=True)
 
         # ---- local models and the explanation
         explanation = ImageExplanation(image, segments, mode=self.mode)
@@ -313,16 +301,3 @@ def _describe_segmentation(segmentation_fn):
     if isinstance(segmentation_fn, str):
         return segmentation_fn
     return repr(segmentation_fn) if type(segmentation_fn).__name__ == "SegmentationAlgorithm" else "callable"
-
-
-def _check_labels(labels):
-    if isinstance(labels, (numbers.Integral, np.integer)) and not isinstance(labels, bool):
-        labels = [labels]
-    try:
-        labels = list(labels)
-    except TypeError as exc:
-        raise bad_type("labels", "an iterable of class indices", labels) from exc
-    if not labels or not all(isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, bool)
-                             for x in labels):
-        raise bad_value("labels", "a non-empty iterable of integer class indices", repr(labels))
-    return [int(x) for x in labels]

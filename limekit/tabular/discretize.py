@@ -17,7 +17,6 @@ bin boundaries.  What differs:
   ``numpy.random.Generator``.
 """
 
-import numbers
 from abc import ABC, abstractmethod
 from functools import partial
 

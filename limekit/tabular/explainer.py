@@ -18,14 +18,15 @@ import scipy.sparse as sp
 from scipy.special import ndtri
 from sklearn.preprocessing import StandardScaler
 
-from .._validation import (bad_type, bad_value, check_choice, check_finite, check_int, check_random_state,
+from .._validation import (bad_type, bad_value, check_choice, check_finite, check_int, check_labels,
+                           check_random_state,
                            seed_from)
 from ..core.base import LimeBase, OriginalSpace, fit_local_models
 from ..core.distances import check_distance_metric, distances_to_first
 from ..core.explanation import Explanation
 from ..core.fidelity import PerturbationSample, evaluate_fidelity, held_out_fidelity, resolve_fidelity_samples
 from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
-from ..core.predict import check_model_output, predict_in_batches
+from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import resolve_method
 from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task, make_surrogate
 from ._frame import FrameEncoder, is_dataframe, is_series
@@ -281,7 +282,7 @@ class TabularExplainer:
             raise bad_type("predict_fn", "a callable returning predictions", predict_fn)
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
-        labels = _check_labels(labels) if self.mode == "classification" and top_labels is None else labels
+        labels = check_labels(labels) if self.mode == "classification" and top_labels is None else labels
         surrogate = self.surrogate if surrogate is None else surrogate
         surrogate_task = self.surrogate_task if surrogate_task is None else check_surrogate_task(surrogate_task)
         if self.mode == "regression" and surrogate_task == "classification":
@@ -299,26 +300,11 @@ class TabularExplainer:
         distances = distances_to_first(Z, distance_metric)
         weights = check_weights(self.kernel_fn(distances), num_samples)
 
-        make_batch = self._batch_maker(inverse)
-        # the instance first: its output is checked (shape, labels) before the perturbations are predicted
-        first = check_model_output(predict_fn(make_batch(slice(0, 1))), 1, self.mode, "predict_fn")
-        n_outputs = first.shape[1]
-        if self.mode == "classification":
-            if top_labels is not None:
-                if top_labels > n_outputs:
-                    raise bad_value("top_labels", f"at most the model's {n_outputs} classes", top_labels)
-                labels = [int(x) for x in np.argsort(first[0], kind="stable")[-top_labels:][::-1]]
-            else:
-                bad = [label for label in labels if not 0 <= label < n_outputs]
-                if bad:
-                    raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs "
-                                              f"{n_outputs} classes)", bad)
-            if self.class_names is not None and len(self.class_names) != n_outputs:
-                raise bad_value("class_names", f"{n_outputs} names (the model's classes)", len(self.class_names))
-        rest = predict_in_batches(predict_fn, lambda rows: make_batch(slice(rows.start + 1, rows.stop + 1)),
-                                  num_samples - 1, self.mode, batch_size, "predict_fn", n_outputs,
-                                  self.progress_bar)
-        outputs = np.concatenate([first, rest])
+        # the instance is predicted first and checked (shape, labels) before the perturbations
+        outputs, labels = predict_instance_first(predict_fn, self._batch_maker(inverse), num_samples, self.mode,
+                                                 labels, top_labels, self.class_names, batch_size, "predict_fn",
+                                                 self.progress_bar)
+        n_outputs = outputs.shape[1]
 
         explanation = Explanation(self._domain_mapper(row, Z, feature_ids, in_original), mode=self.mode,
                                   class_names=self._class_names(n_outputs))
@@ -626,19 +612,6 @@ def _resolve_columns(columns, names, argument):
         else:
             raise bad_value(argument, "column indices or names of the training data", repr(column))
     return sorted(set(resolved))
-
-
-def _check_labels(labels):
-    if isinstance(labels, (numbers.Integral, np.integer)):
-        labels = [labels]
-    try:
-        labels = list(labels)
-    except TypeError as exc:
-        raise bad_type("labels", "an iterable of class indices", labels) from exc
-    if not labels or not all(isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, bool)
-                             for x in labels):
-        raise bad_value("labels", "a non-empty iterable of integer class indices", repr(labels))
-    return [int(x) for x in labels]
 
 
 def _check_training_data_stats(stats):

@@ -12,18 +12,17 @@ them.
 """
 from __future__ import annotations
 
-import numbers
 import re
 
 import numpy as np
 
-from .._validation import bad_type, bad_value, check_choice, check_int, check_random_state
+from .._validation import bad_type, bad_value, check_choice, check_int, check_labels, check_random_state
 from ..core.base import fit_local_models
 from ..core.distances import check_distance_metric, distances_to_first
 from ..core.explanation import Explanation
 from ..core.fidelity import PerturbationSample, evaluate_fidelity, held_out_fidelity, resolve_fidelity_samples
 from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
-from ..core.predict import check_model_output, predict_in_batches
+from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import FEATURE_SELECTION_METHODS, resolve_method
 from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task, make_surrogate
 from .indexed import IndexedCharacters, IndexedString, TextDomainMapper
@@ -217,7 +216,7 @@ class TextExplainer:
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
         if self.mode == "classification" and top_labels is None:
-            labels = _check_labels(labels)
+            labels = check_labels(labels)
         surrogate = self.surrogate if surrogate is None else surrogate
         surrogate_task = self.surrogate_task if surrogate_task is None else check_surrogate_task(surrogate_task)
         if self.mode == "regression" and surrogate_task == "classification":
@@ -240,28 +239,12 @@ class TextExplainer:
         distances = distances_to_first(Z, distance_metric) * 100
         weights = check_weights(self.kernel_fn(distances), num_samples)
 
-        # the text itself first: its output is checked (shape, labels) before the perturbations are classified
-        first = check_model_output(classifier_fn([indexed.raw_string()]), 1, self.mode, "classifier_fn")
-        n_outputs = first.shape[1]
-        if self.mode == "classification":
-            if top_labels is not None:
-                if top_labels > n_outputs:
-                    raise bad_value("top_labels", f"at most the model's {n_outputs} classes", top_labels)
-                labels = [int(x) for x in np.argsort(first[0], kind="stable")[-top_labels:][::-1]]
-            else:
-                bad = [label for label in labels if not 0 <= label < n_outputs]
-                if bad:
-                    raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs "
-                                              f"{n_outputs} classes)", bad)
-            if self.class_names is not None and len(self.class_names) != n_outputs:
-                raise bad_value("class_names", f"{n_outputs} names (the model's classes)", len(self.class_names))
-
+        # the text itself is classified first and checked (shape, labels) before the perturbations
         builder = indexed.text_builder()
-        rest = predict_in_batches(classifier_fn, lambda rows: builder.texts(keep[rows.start + 1:rows.stop + 1]),
-                                  num_samples - 1, self.mode, batch_size, "classifier_fn", n_outputs,
-                                  self.progress_bar)
-        del builder  # frees the block table before the fits
-        outputs = np.concatenate([first, rest])
+        outputs, labels = predict_instance_first(classifier_fn, lambda rows: builder.texts(keep[rows]), num_samples,
+                                                 self.mode, labels, top_labels, self.class_names, batch_size,
+                                                 "classifier_fn", self.progress_bar)
+        n_outputs = outputs.shape[1]
 
         explanation = Explanation(TextDomainMapper(indexed), mode=self.mode, class_names=self._class_names(n_outputs))
         if self.mode == "classification":
@@ -336,16 +319,3 @@ def _check_split_expression(split_expression):
               or callable(getattr(split_expression, "tokenize", None))):
         raise bad_type("split_expression", "a regular expression, a callable returning tokens or an object "
                                            "with a .tokenize method (e.g. an nltk tokenizer)", split_expression)
-
-
-def _check_labels(labels):
-    if isinstance(labels, (numbers.Integral, np.integer)) and not isinstance(labels, bool):
-        labels = [labels]
-    try:
-        labels = list(labels)
-    except TypeError as exc:
-        raise bad_type("labels", "an iterable of class indices", labels) from exc
-    if not labels or not all(isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, bool)
-                             for x in labels):
-        raise bad_value("labels", "a non-empty iterable of integer class indices", repr(labels))
-    return [int(x) for x in labels]
