@@ -185,6 +185,82 @@ def test_diagnostics_and_serialisation(rgb):
     assert set(exp.scores) == set(exp.local_preds) == {0, 1}
 
 
+# ---------------------------------------------------------------- surrogates and fidelity
+def counting(model, sizes):
+    def classifier_fn(batch):
+        sizes.append(len(batch))
+        return model(batch)
+
+    return classifier_fn
+
+
+def test_fidelity_diagnostics(rgb):
+    sizes = []
+    exp = explain(rgb, counting(region_model(rgb), sizes), segmentation_fn=lambda img: grid_segments(),
+                  hide_color=0, top_labels=None, num_samples=300, batch_size=32, fidelity_samples=100)
+    diag = exp.diagnostics
+    assert sum(sizes) == 300 + 100 and max(sizes) <= 32  # 100 held-out images, batched
+    assert sizes[:11] == [1] + [32] * 9 + [11]  # the fitting images come first, as without fidelity
+    assert diag["fidelity_samples"] == 100 and diag["surrogate"] == "ridge"
+    assert diag["surrogate_task"] == "regression"
+    held_out = diag["fidelity"][1]
+    assert held_out["n_samples"] == 100
+    assert {"r2", "auc", "accuracy"} <= set(held_out)
+    assert held_out["r2"] > 0.8  # the planted model is linear in the kept superpixels
+    assert diag["fidelity_in_sample"][1]["r2"] == pytest.approx(exp.scores[1])
+    assert diag["fidelity_in_sample"][1]["n_samples"] == 300
+
+
+def test_fidelity_off_by_default_in_lime_configuration(rgb):
+    sizes = []
+    exp = explain(rgb, counting(region_model(rgb), sizes), num_samples=95, batch_size=20)
+    assert sizes == [1, 20, 20, 20, 20, 14]  # lime's calls, nothing more
+    assert exp.diagnostics["fidelity"] is None and exp.diagnostics["fidelity_samples"] == 0
+    assert set(exp.diagnostics["fidelity_in_sample"]) == set(exp.top_labels)
+    # the explainer's own setting, overridden per call
+    explainer = ImageExplainer(random_state=0, fidelity_samples=40)
+    exp = explainer.explain_instance(rgb, region_model(rgb), num_samples=95, progress_bar=False)
+    assert exp.diagnostics["fidelity"][1]["n_samples"] == 40
+    exp = explainer.explain_instance(rgb, region_model(rgb), num_samples=95, progress_bar=False,
+                                     fidelity_samples=0)
+    assert exp.diagnostics["fidelity"] is None
+
+
+def test_classification_surrogate_task(rgb):
+    exp = explain(rgb, region_model(rgb), segmentation_fn=lambda img: grid_segments(), hide_color=0,
+                  top_labels=None, surrogate_task="classification", fidelity_samples=60)
+    assert exp.diagnostics["surrogate_task"] == "classification"
+    assert exp.fits[1].task == "classification"
+    assert exp.diagnostics["fidelity"][1]["auc"] is not None
+    with pytest.raises(ValueError, match="surrogate_task"):
+        ImageExplainer(mode="regression", surrogate_task="classification")
+    with pytest.raises(ValueError, match="surrogate_task"):
+        ImageExplainer(surrogate_task="logistic")
+    with pytest.raises(ValueError, match="fidelity_samples"):
+        ImageExplainer(fidelity_samples=-1)
+
+
+def test_regression_mode_fidelity(rgb):
+    model = region_model(rgb)
+    exp = ImageExplainer(random_state=0, mode="regression").explain_instance(
+        rgb, lambda batch: model(batch)[:, 1], segmentation_fn=lambda img: grid_segments(), hide_color=0,
+        num_samples=300, progress_bar=False, fidelity_samples=50)
+    fidelity = exp.diagnostics["fidelity"][0]
+    assert fidelity["n_samples"] == 50 and fidelity["auc"] is None and fidelity["r2"] > 0.8
+    assert dict(exp.local_exp[0]) == {i: -w for i, w in exp.local_exp[1]}
+
+
+def test_ebm_surrogate_ranks_planted_region_first(rgb):
+    pytest.importorskip("interpret")
+    sizes = []
+    exp = explain(rgb, counting(region_model(rgb), sizes), segmentation_fn=lambda img: grid_segments(),
+                  hide_color=0, top_labels=None, num_samples=400, batch_size=50, surrogate="ebm")
+    assert exp.diagnostics["surrogate"] == "ebm"
+    assert exp.diagnostics["fidelity_samples"] == 80  # 'auto' is on outside lime's configuration
+    assert sum(sizes) == 400 + 80
+    assert_region_first(exp)
+
+
 # ---------------------------------------------------------------- masking
 def reference_fudged(image, segments, hide_color):
     """lime's loops (mean colour), a plain fill, or scipy's blur: the fudged image."""

@@ -116,7 +116,7 @@ def predict_in_batches(predict_fn, make_batch, n_rows, mode, batch_size=None, ar
     if not callable(predict_fn):
         raise bad_type(argument, "a callable", predict_fn)
     slices = list(iter_batches(n_rows, batch_size))
-    if progress_bar:
+    if progress_bar and len(slices) > 1:  # a bar only where there is progress to show
         from tqdm.auto import tqdm
 
         slices = tqdm(slices, desc="predicting", unit="batch")

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import bad_type, check_choice, check_int, check_labels, check_random_state
+from .._validation import bad_type, bad_value, check_choice, check_int, check_labels, check_random_state
 from ..core.base import fit_local_models
 from ..core.distances import check_distance_metric, distances_to_first
+from ..core.fidelity import PerturbationSample, evaluate_fidelity, held_out_fidelity, resolve_fidelity_samples
 from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
 from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import FEATURE_SELECTION_METHODS, resolve_method
-from ..surrogates import make_surrogate
+from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task, make_surrogate
 from .explanation import ImageExplanation
 from .masking import Masker, check_hide_color, check_image, check_masks, describe_hide_color, fudged_image
 from .segmentation import check_random_seed, check_segments, make_segmentation_fn
@@ -86,9 +87,22 @@ class ImageExplainer:
         ``random_seed`` is None, and the perturbations): the same seed gives
         the same explanation.
     surrogate : str or BaseSurrogate, default='ridge'
-        Keyword only.  The interpretable model.
+        Keyword only, also per call.  The interpretable model, fitted on the
+        binary superpixel-kept rows.
     mode : {'classification', 'regression'}, default='classification'
         Keyword only.  Regression explains one output value per image.
+    surrogate_task : {'regression', 'classification'}, default='regression'
+        Keyword only, also per call.  ``'regression'`` fits the classifier's
+        probability for the label (lime's way); ``'classification'`` fits a
+        classifier of its label (``argmax == label``), with weights on the
+        logit scale.  Classification mode only.
+    fidelity_samples : 'auto' or int >= 0, default='auto'
+        Keyword only, also per call.  Size of a fresh perturbation sample,
+        drawn and classified like the fitting one, on which the surrogate's
+        fidelity is measured (``diagnostics['fidelity']``).  ``'auto'``: 20%
+        of ``num_samples`` (at most 1000), except for lime's own configuration
+        (ridge, regression task, or ``model_regressor``), which keeps lime's
+        exact number of classified images; 0 skips.
 
     Examples
     --------
@@ -98,20 +112,27 @@ class ImageExplainer:
     """
 
     def __init__(self, kernel_width=.25, kernel=None, verbose=False, feature_selection="auto", random_state=None,
-                 *, surrogate="ridge", mode="classification"):
+                 *, surrogate="ridge", mode="classification", surrogate_task="regression",
+                 fidelity_samples="auto"):
         self.kernel_width = kernel_width
         self.kernel_fn = make_kernel_fn(kernel, kernel_width)
         self.verbose = verbose
         self.feature_selection = check_choice(feature_selection, "feature_selection", FEATURE_SELECTION_METHODS)
         self.random_state = random_state
         self._rng = check_random_state(random_state)
-        make_surrogate(surrogate)  # validate now
-        self.surrogate = surrogate
         self.mode = check_choice(mode, "mode", MODES)
+        self.surrogate_task = check_surrogate_task(surrogate_task)
+        if self.mode == "regression" and surrogate_task == "classification":
+            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
+        make_surrogate(surrogate, None, surrogate_task)  # validate now
+        self.surrogate = surrogate
+        resolve_fidelity_samples(fidelity_samples, 1)
+        self.fidelity_samples = fidelity_samples
 
     def explain_instance(self, image, classifier_fn, labels=(1,), hide_color=None, top_labels=5,
                          num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,
-                         distance_metric="l2", model_regressor=None, random_seed=None, progress_bar=True):
+                         distance_metric="l2", model_regressor=None, random_seed=None, progress_bar=True, *,
+                         surrogate=None, surrogate_task=None, fidelity_samples=None):
         """Explain the classifier's prediction for one image.
 
         Parameters
@@ -159,10 +180,22 @@ class ImageExplainer:
             explainer's ``random_state``.
         progress_bar : bool, default=True
             Show a tqdm progress bar over the classifier calls.
+        surrogate : str or BaseSurrogate or None
+            Keyword only.  Overrides the explainer's surrogate for this call.
+        surrogate_task : {'regression', 'classification'} or None
+            Keyword only.  Overrides the explainer's surrogate task for this call.
+        fidelity_samples : 'auto', int or None
+            Keyword only.  Overrides the explainer's held-out sample size for
+            this call.  The held-out images are classified after the fitting
+            ones, in batches of ``batch_size``.
 
         Returns
         -------
         ImageExplanation
+            ``diagnostics`` holds the effective sample size and the
+            surrogate's fidelity (``'fidelity_in_sample'``, and
+            ``'fidelity'`` on held-out images when ``fidelity_samples`` > 0,
+            else None).
         """
         # ---- validate everything before any expensive work
         if not callable(classifier_fn):
@@ -177,7 +210,15 @@ class ImageExplainer:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
         if self.mode == "classification" and top_labels is None:
             labels = check_labels(labels)
-        make_surrogate(self.surrogate, model_regressor)
+        surrogate = self.surrogate if surrogate is None else surrogate
+        surrogate_task = self.surrogate_task if surrogate_task is None else check_surrogate_task(surrogate_task)
+        if self.mode == "regression" and surrogate_task == "classification":
+            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
+        template = make_surrogate(surrogate, model_regressor, surrogate_task)
+        # lime's own configuration keeps lime's number of classified images unless fidelity_samples is given
+        lime_config = isinstance(template, (RidgeSurrogate, SklearnSurrogate))
+        n_fidelity = resolve_fidelity_samples(self.fidelity_samples if fidelity_samples is None else
+                                              fidelity_samples, num_samples, default_on=not lime_config)
         random_seed = check_random_seed(random_seed)
         hide_color = check_hide_color(hide_color, image)
         torch_classifier = _is_torch_classifier(classifier_fn)
@@ -205,6 +246,7 @@ class ImageExplainer:
         outputs, labels = predict_instance_first(predict, lambda rows: make_batch(masks[rows]), num_samples,
                                                  self.mode, labels, top_labels, None, batch_size, "classifier_fn",
                                                  bool(progress_bar), cap_top_labels=True)
+        n_outputs = outputs.shape[1]
 
         # ---- local models and the explanation
         explanation = ImageExplanation(image, segments, mode=self.mode)
@@ -217,18 +259,28 @@ class ImageExplainer:
             explanation.min_value = float(outputs[:, 0].min())
             explanation.max_value = float(outputs[:, 0].max())
             labels = [0]
-        fits = fit_local_models(Z, outputs, weights, labels, num_features, self.feature_selection,
-                                self.surrogate, model_regressor, None, self.verbose)
+        fits = fit_local_models(Z, outputs, weights, labels, num_features, self.feature_selection, template,
+                                None, None, self.verbose, surrogate_task=surrogate_task)
         for label in labels:
             explanation.add_fit(label, fits[label])
         if self.mode == "regression":
             # lime's convention: label 1 is the prediction, label 0 its negation
-            explanation.intercept[1] = explanation.intercept[0]
-            explanation.local_exp[1] = list(explanation.local_exp[0])
-            explanation.local_exp[0] = [(i, -w) for i, w in explanation.local_exp[1]]
-            explanation.scores[1] = explanation.scores[0]
-            explanation.local_preds[1] = explanation.local_preds[0]
+            explanation.mirror_regression_labels()
         explanation.fits = fits
+        in_sample = evaluate_fidelity(fits, PerturbationSample(Z, outputs, weights))
+
+        def draw_sample(n):
+            """n fresh perturbations of the image, classified like the fitting ones (the image left out)."""
+            masks_new = sample_masks(self._rng, n + 1, n_segments)
+            Z_new = masks_new.astype(float)
+            weights_new = np.asarray(self.kernel_fn(self._distances(Z_new, distance_metric, n_segments)),
+                                     dtype=float)
+            outputs_new = predict_in_batches(
+                predict, lambda rows: make_batch(masks_new[rows.start + 1:rows.stop + 1]), n, self.mode,
+                batch_size, "classifier_fn", n_outputs, bool(progress_bar))
+            return PerturbationSample(Z_new[1:], outputs_new, weights_new[1:])
+
+        held_out = held_out_fidelity(fits, draw_sample, n_fidelity)
         explanation.diagnostics = {
             "num_samples": num_samples,
             "n_segments": n_segments,
@@ -240,6 +292,12 @@ class ImageExplainer:
             "segmentation": _describe_segmentation(segmentation_fn),
             "random_seed": random_seed,
             "r2": {int(label): fits[label].score for label in labels},
+            "surrogate": surrogate if isinstance(surrogate, str) and model_regressor is None else
+            type(template).__name__,
+            "surrogate_task": surrogate_task,
+            "fidelity_samples": n_fidelity,
+            "fidelity": held_out,
+            "fidelity_in_sample": in_sample,
         }
         return explanation
 

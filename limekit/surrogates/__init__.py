@@ -80,6 +80,7 @@ SURROGATES = {
     "lasso": _lasso,
     "ebm": ".ebm:EBMSurrogate",
     "gaminet": _gaminet,
+    "gaminet_pypi": ".gaminet_pypi:PyPIGAMINetSurrogate",  # the GPL TensorFlow package, when installed
 }
 
 
