@@ -34,13 +34,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import bad_type, bad_value, check_choice, check_int, check_labels, check_random_state
-from ..core.base import fit_local_models
 from ..core.distances import check_distance_metric, distances_to_first
-from ..core.fidelity import PerturbationSample, evaluate_fidelity, held_out_fidelity, resolve_fidelity_samples
-from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
+from ..core.explain import complete_explanation, plan_surrogate
+from ..core.fidelity import PerturbationSample, resolve_fidelity_samples
+from ..core.kernels import check_weights, make_kernel_fn
 from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import FEATURE_SELECTION_METHODS, resolve_method
-from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task, make_surrogate
+from ..surrogates import check_surrogate_task, make_surrogate
 from .explanation import ImageExplanation
 from .masking import Masker, check_hide_color, check_image, check_masks, describe_hide_color, fudged_image
 from .segmentation import check_random_seed, check_segments, make_segmentation_fn
@@ -204,21 +204,16 @@ class ImageExplainer:
         num_features = check_int(num_features, "num_features", minimum=1)
         num_samples = check_int(num_samples, "num_samples", minimum=2)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
-        feature_selection = resolve_method(self.feature_selection, num_features)
+        resolve_method(self.feature_selection, num_features)
         check_distance_metric(distance_metric)
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
         if self.mode == "classification" and top_labels is None:
             labels = check_labels(labels)
         surrogate = self.surrogate if surrogate is None else surrogate
-        surrogate_task = self.surrogate_task if surrogate_task is None else check_surrogate_task(surrogate_task)
-        if self.mode == "regression" and surrogate_task == "classification":
-            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
-        template = make_surrogate(surrogate, model_regressor, surrogate_task)
-        # lime's own configuration keeps lime's number of classified images unless fidelity_samples is given
-        lime_config = isinstance(template, (RidgeSurrogate, SklearnSurrogate))
-        n_fidelity = resolve_fidelity_samples(self.fidelity_samples if fidelity_samples is None else
-                                              fidelity_samples, num_samples, default_on=not lime_config)
+        plan = plan_surrogate(self.mode, surrogate, model_regressor,
+                              self.surrogate_task if surrogate_task is None else surrogate_task,
+                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples)
         random_seed = check_random_seed(random_seed)
         hide_color = check_hide_color(hide_color, image)
         torch_classifier = _is_torch_classifier(classifier_fn)
@@ -250,24 +245,6 @@ class ImageExplainer:
 
         # ---- local models and the explanation
         explanation = ImageExplanation(image, segments, mode=self.mode)
-        if self.mode == "classification":
-            explanation.predict_proba = outputs[0].copy()
-            if top_labels is not None:
-                explanation.top_labels = list(labels)
-        else:
-            explanation.predicted_value = float(outputs[0, 0])
-            explanation.min_value = float(outputs[:, 0].min())
-            explanation.max_value = float(outputs[:, 0].max())
-            labels = [0]
-        fits = fit_local_models(Z, outputs, weights, labels, num_features, self.feature_selection, template,
-                                None, None, self.verbose, surrogate_task=surrogate_task)
-        for label in labels:
-            explanation.add_fit(label, fits[label])
-        if self.mode == "regression":
-            # lime's convention: label 1 is the prediction, label 0 its negation
-            explanation.mirror_regression_labels()
-        explanation.fits = fits
-        in_sample = evaluate_fidelity(fits, PerturbationSample(Z, outputs, weights))
 
         def draw_sample(n):
             """n fresh perturbations of the image, classified like the fitting ones (the image left out)."""
@@ -280,25 +257,14 @@ class ImageExplainer:
                 batch_size, "classifier_fn", n_outputs, bool(progress_bar))
             return PerturbationSample(Z_new[1:], outputs_new, weights_new[1:])
 
-        held_out = held_out_fidelity(fits, draw_sample, n_fidelity)
-        explanation.diagnostics = {
-            "num_samples": num_samples,
+        complete_explanation(explanation, plan, Z, outputs, weights, labels, top_labels, num_features,
+                             self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose)
+        explanation.diagnostics.update({
             "n_segments": n_segments,
-            "effective_sample_size": effective_sample_size(weights),
-            "kernel_width": float(self.kernel_width),
-            "distance_metric": distance_metric if isinstance(distance_metric, str) else "callable",
-            "feature_selection": feature_selection,
             "hide_color": describe_hide_color(hide_color),
             "segmentation": _describe_segmentation(segmentation_fn),
             "random_seed": random_seed,
-            "r2": {int(label): fits[label].score for label in labels},
-            "surrogate": surrogate if isinstance(surrogate, str) and model_regressor is None else
-            type(template).__name__,
-            "surrogate_task": surrogate_task,
-            "fidelity_samples": n_fidelity,
-            "fidelity": held_out,
-            "fidelity_in_sample": in_sample,
-        }
+        })
         return explanation
 
     def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size=10,

@@ -21,14 +21,15 @@ from sklearn.preprocessing import StandardScaler
 from .._validation import (bad_type, bad_value, check_choice, check_finite, check_int, check_labels,
                            check_random_state,
                            seed_from)
-from ..core.base import LimeBase, OriginalSpace, fit_local_models
+from ..core.base import LimeBase, OriginalSpace
 from ..core.distances import check_distance_metric, distances_to_first
 from ..core.explanation import Explanation
-from ..core.fidelity import PerturbationSample, evaluate_fidelity, held_out_fidelity, resolve_fidelity_samples
-from ..core.kernels import check_weights, effective_sample_size, make_kernel_fn
+from ..core.explain import complete_explanation, plan_surrogate
+from ..core.fidelity import PerturbationSample, resolve_fidelity_samples
+from ..core.kernels import check_weights, make_kernel_fn
 from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import resolve_method
-from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task, make_surrogate
+from ..surrogates import check_surrogate_task, make_surrogate
 from ._frame import FrameEncoder, is_dataframe, is_series
 from .discretize import make_discretizer
 from .domain import TableDomainMapper
@@ -284,15 +285,10 @@ class TabularExplainer:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
         labels = check_labels(labels) if self.mode == "classification" and top_labels is None else labels
         surrogate = self.surrogate if surrogate is None else surrogate
-        surrogate_task = self.surrogate_task if surrogate_task is None else check_surrogate_task(surrogate_task)
-        if self.mode == "regression" and surrogate_task == "classification":
-            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
-        template = make_surrogate(surrogate, model_regressor, surrogate_task)
-        # lime's own configuration keeps lime's model-call count unless fidelity_samples is given
-        lime_config = isinstance(template, (RidgeSurrogate, SklearnSurrogate))
-        n_fidelity = resolve_fidelity_samples(self.fidelity_samples if fidelity_samples is None else
-                                              fidelity_samples, num_samples, default_on=not lime_config)
-        in_original = template.feature_space == "original"
+        plan = plan_surrogate(self.mode, surrogate, model_regressor,
+                              self.surrogate_task if surrogate_task is None else surrogate_task,
+                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples)
+        in_original = plan.template.feature_space == "original"
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         row = self._check_row(data_row)
 
@@ -308,26 +304,7 @@ class TabularExplainer:
 
         explanation = Explanation(self._domain_mapper(row, Z, feature_ids, in_original), mode=self.mode,
                                   class_names=self._class_names(n_outputs))
-        if self.mode == "classification":
-            explanation.predict_proba = outputs[0].copy()
-            if top_labels is not None:
-                explanation.top_labels = list(labels)
-        else:
-            explanation.predicted_value = float(outputs[0, 0])
-            explanation.min_value = float(outputs[:, 0].min())
-            explanation.max_value = float(outputs[:, 0].max())
-            labels = [0]
         original = self._original_space(Z, inverse, feature_ids) if in_original else None
-        fits = fit_local_models(Z, outputs, weights, labels, num_features, self.feature_selection, template,
-                                None, feature_ids, self.verbose, surrogate_task=surrogate_task, original=original)
-        for label in labels:
-            explanation.add_fit(label, fits[label])
-        if self.mode == "regression":
-            # lime's convention: label 1 is the prediction, label 0 its negation
-            explanation.mirror_regression_labels()
-        explanation.fits = fits
-        in_sample = evaluate_fidelity(fits, PerturbationSample(Z, outputs, weights,
-                                                               None if original is None else original.X))
 
         def draw_sample(n):
             """n fresh perturbations of the row, predicted like the fitting ones (the instance left out)."""
@@ -339,22 +316,9 @@ class TabularExplainer:
             X_new = self._original_space(Z_new, inverse_new, ids_new).X[1:] if in_original else None
             return PerturbationSample(Z_new[1:], outputs_new, np.asarray(weights_new, dtype=float)[1:], X_new)
 
-        held_out = held_out_fidelity(fits, draw_sample, n_fidelity)
-        explanation.diagnostics = {
-            "num_samples": num_samples,
-            "effective_sample_size": effective_sample_size(weights),
-            "kernel_width": self.kernel_width,
-            "distance_metric": distance_metric if isinstance(distance_metric, str) else "callable",
-            "feature_selection": resolve_method(self.feature_selection, num_features),
-            "r2": {int(label): fits[label].score for label in labels},
-            "surrogate": surrogate if isinstance(surrogate, str) and model_regressor is None else
-            type(template).__name__,
-            "surrogate_task": surrogate_task,
-            "feature_space": fits[labels[0]].feature_space,
-            "fidelity_samples": n_fidelity,
-            "fidelity": held_out,
-            "fidelity_in_sample": in_sample,
-        }
+        complete_explanation(explanation, plan, Z, outputs, weights, labels, top_labels, num_features,
+                             self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose,
+                             feature_ids, original)
         return explanation
 
     # ------------------------------------------------------------------ internals
