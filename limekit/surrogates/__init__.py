@@ -23,9 +23,8 @@ import functools
 import importlib
 
 from .._validation import LimekitValueError, bad_type, bad_value, check_choice, describe
-from .base import (FEATURE_SPACES, SURROGATE_TASKS, BaseSurrogate, ConstantSurrogate, LogisticSurrogate,
-                   weighted_r2)
-from .linear import LassoSurrogate, RidgeSurrogate, SklearnSurrogate
+from .base import FEATURE_SPACES, SURROGATE_TASKS, BaseSurrogate, ConstantSurrogate, weighted_r2
+from .linear import LassoSurrogate, LogisticSurrogate, RidgeSurrogate, SklearnSurrogate
 
 __all__ = ["BaseSurrogate", "RidgeSurrogate", "LassoSurrogate", "SklearnSurrogate", "LogisticSurrogate",
            "ConstantSurrogate", "SURROGATES", "SURROGATE_TASKS", "FEATURE_SPACES", "make_surrogate",

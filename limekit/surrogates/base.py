@@ -34,7 +34,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BaseSurrogate", "LogisticSurrogate", "ConstantSurrogate", "weighted_r2", "SURROGATE_TASKS",
+__all__ = ["BaseSurrogate", "ConstantSurrogate", "weighted_r2", "SURROGATE_TASKS",
            "FEATURE_SPACES"]
 
 SURROGATE_TASKS = ("regression", "classification")
@@ -146,51 +146,6 @@ class BaseSurrogate(ABC):
         Z = design.Z[:, features]
         self.fit(Z, y, design.weights)
         return self.score(Z, y, design.weights)
-
-
-class LogisticSurrogate(BaseSurrogate):
-    """Weighted L2 (or L1) logistic regression: the linear surrogate for ``surrogate_task='classification'``.
-
-    ``sklearn.linear_model.LogisticRegression`` with ``sample_weight`` set to
-    the kernel weights.  The weights are on the logit scale:
-    ``intercept + weights @ z = logit P(black-box label)``.
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-        Penalty on the kernel-weighted log-loss sum, ``alpha * ||w||^2`` as in
-        lime's ridge (``C = 1 / (2 * alpha)``).
-    l1 : bool, default=False
-        L1 penalty (the 'lasso' surrogate's classifier) instead of L2.
-    """
-
-    task = "classification"
-
-    def __init__(self, alpha=1.0, l1=False):
-        from .._validation import check_positive_float
-
-        self.alpha = check_positive_float(alpha, "alpha")
-        self.l1 = bool(l1)
-
-    def fit(self, Z, y, sample_weight):
-        from sklearn.linear_model import LogisticRegression
-
-        solver = "liblinear" if self.l1 else "lbfgs"
-        self.model_ = LogisticRegression(C=0.5 / self.alpha, l1_ratio=1.0 if self.l1 else 0.0, solver=solver,
-                                         max_iter=1000)
-        self.model_.fit(Z, np.asarray(y, dtype=int), sample_weight=sample_weight)
-        self.coef_ = self.model_.coef_.ravel().astype(float)
-        self.intercept_ = float(self.model_.intercept_[0])
-        return self
-
-    def decision_function(self, Z):
-        return np.asarray(Z @ self.coef_).ravel() + self.intercept_
-
-    def predict(self, Z):
-        return 1.0 / (1.0 + np.exp(-self.decision_function(Z)))
-
-    def local_weights(self, z):
-        return self.intercept_, self.coef_.copy()
 
 
 class ConstantSurrogate(BaseSurrogate):

@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 
 from .._validation import bad_type, check_positive_float
 from ..core.design import WeightedDesign
 from .base import BaseSurrogate
 
-__all__ = ["RidgeSurrogate", "LassoSurrogate", "SklearnSurrogate"]
+__all__ = ["RidgeSurrogate", "LassoSurrogate", "SklearnSurrogate", "LogisticSurrogate"]
 
 
 class _LinearSurrogate(BaseSurrogate):
@@ -106,3 +107,44 @@ class LassoSurrogate(SklearnSurrogate):
         if sp.issparse(Z):
             Z = Z.toarray()
         return super().fit(Z, y, sample_weight)
+
+
+class LogisticSurrogate(BaseSurrogate):
+    """Weighted L2 (or L1) logistic regression: the linear surrogate for ``surrogate_task='classification'``.
+
+    ``sklearn.linear_model.LogisticRegression`` with ``sample_weight`` set to
+    the kernel weights.  The weights are on the logit scale:
+    ``intercept + weights @ z = logit P(black-box label)``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty on the kernel-weighted log-loss sum, ``alpha * ||w||^2`` as in
+        lime's ridge (``C = 1 / (2 * alpha)``).
+    l1 : bool, default=False
+        L1 penalty (the 'lasso' surrogate's classifier) instead of L2.
+    """
+
+    task = "classification"
+
+    def __init__(self, alpha=1.0, l1=False):
+        self.alpha = check_positive_float(alpha, "alpha")
+        self.l1 = bool(l1)
+
+    def fit(self, Z, y, sample_weight):
+        solver = "liblinear" if self.l1 else "lbfgs"
+        self.model_ = LogisticRegression(C=0.5 / self.alpha, l1_ratio=1.0 if self.l1 else 0.0, solver=solver,
+                                         max_iter=1000)
+        self.model_.fit(Z, np.asarray(y, dtype=int), sample_weight=sample_weight)
+        self.coef_ = self.model_.coef_.ravel().astype(float)
+        self.intercept_ = float(self.model_.intercept_[0])
+        return self
+
+    def decision_function(self, Z):
+        return np.asarray(Z @ self.coef_).ravel() + self.intercept_
+
+    def predict(self, Z):
+        return 1.0 / (1.0 + np.exp(-self.decision_function(Z)))
+
+    def local_weights(self, z):
+        return self.intercept_, self.coef_.copy()
