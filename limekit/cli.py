@@ -23,7 +23,7 @@ def run_explain(args, out=None):
     import joblib
     import pandas as pd
 
-    from .demos import format_table
+    from .demos import format_table, write_outputs
     from .tabular import TabularExplainer
 
     out = sys.stdout if out is None else out
@@ -59,15 +59,7 @@ def run_explain(args, out=None):
         print(f"Row {args.row} of {data_path.name}: {what}", file=out)
         print(format_table(exp, label=label), file=out)
         print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}", file=out)
-    if args.json:
-        Path(args.json).write_text(exp.to_json(indent=1), encoding="utf-8")
-    if args.html:
-        exp.save_to_file(args.html)
-    if args.png:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        exp.as_pyplot_figure(label=label).savefig(args.png, dpi=120, bbox_inches="tight")
+    write_outputs(exp, label, html=args.html, json_path=args.json, png=args.png)
     return exp
 
 
@@ -84,6 +76,14 @@ def run_demo(args):
     return DEMOS[args.modality](**options)
 
 
+def _add_output_arguments(command, quiet_help):
+    """--html, --json, --png and --quiet, shared by every command."""
+    command.add_argument("--html", help="write a self-contained HTML page here")
+    command.add_argument("--json", help="write the explanation as JSON here")
+    command.add_argument("--png", help="write a bar chart here")
+    command.add_argument("--quiet", action="store_true", help=quiet_help)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="limekit", description="Fast LIME explanations that say how far "
                                                                  "they can be trusted.")
@@ -98,10 +98,7 @@ def build_parser():
                                                       "500 image)")
     demo.add_argument("--num-features", type=int, default=8, help="features shown (default 8)")
     demo.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
-    demo.add_argument("--html", help="write a self-contained HTML page here")
-    demo.add_argument("--json", help="write the explanation as JSON here")
-    demo.add_argument("--png", help="write a bar chart here")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_output_arguments(demo, quiet_help="no progress bar")
     explain = commands.add_parser("explain", help="explain a row of a CSV with a saved scikit-learn model",
                                   description=EXPLAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     explain.add_argument("model", help="model file saved with joblib.dump (unpickling runs code: trusted files only)")
@@ -114,10 +111,7 @@ def build_parser():
     explain.add_argument("--num-samples", type=int, default=5000, help="perturbations (default 5000)")
     explain.add_argument("--num-features", type=int, default=10, help="features shown (default 10)")
     explain.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
-    explain.add_argument("--html", help="write a self-contained HTML page here")
-    explain.add_argument("--json", help="write the explanation as JSON here")
-    explain.add_argument("--png", help="write a bar chart here")
-    explain.add_argument("--quiet", action="store_true", help="no progress bar, no table")
+    _add_output_arguments(explain, quiet_help="no progress bar, no table")
     return parser
 
 

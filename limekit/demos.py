@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-__all__ = ["format_table", "run_tabular_demo", "run_text_demo", "run_image_demo", "DEMOS"]
+__all__ = ["format_table", "write_outputs", "run_tabular_demo", "run_text_demo", "run_image_demo", "DEMOS"]
 
 
 def format_table(explanation, label=1):
@@ -70,11 +70,8 @@ def run_tabular_demo(num_samples=5000, num_features=8, random_state=0, out=None,
     return exp
 
 
-def _report(exp, label, out, html=None, json_path=None, png=None):
-    """Trust line plus the optional files every demo can write."""
-    diagnostics = exp.diagnostics
-    print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}  effective sample size "
-          f"{diagnostics['effective_sample_size']:.0f} of {diagnostics['num_samples']}", file=out)
+def write_outputs(exp, label, html=None, json_path=None, png=None):
+    """Write the files the command line offers: an HTML page, the JSON, a bar chart (each when named)."""
     if json_path:
         with open(json_path, "w", encoding="utf-8") as handle:
             handle.write(exp.to_json(indent=1))
@@ -85,6 +82,14 @@ def _report(exp, label, out, html=None, json_path=None, png=None):
 
         matplotlib.use("Agg")
         exp.as_pyplot_figure(label=label).savefig(png, dpi=120, bbox_inches="tight")
+
+
+def _report(exp, label, out, **files):
+    """Trust line plus the optional files every demo can write."""
+    diagnostics = exp.diagnostics
+    print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}  effective sample size "
+          f"{diagnostics['effective_sample_size']:.0f} of {diagnostics['num_samples']}", file=out)
+    write_outputs(exp, label, **files)
 
 
 def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, progress_bar=False, **files):
