@@ -197,9 +197,10 @@ def fit_local_models(Z, outputs, weights, labels, num_features, feature_selectio
         design = None if template.additive else WeightedDesign(data, weights)
         first_row = data[0:1]
         grids = _shape_grids(data, categorical, shape_points) if template.additive else None
+        black_box_labels = np.argmax(outputs, axis=1) if surrogate_task == "classification" else None
         for label in labels:
             if surrogate_task == "classification":
-                y = (np.argmax(outputs, axis=1) == label).astype(float)
+                y = (black_box_labels == label).astype(float)
             else:
                 y = outputs[:, label]
             model = copy.deepcopy(template)
@@ -207,10 +208,9 @@ def fit_local_models(Z, outputs, weights, labels, num_features, feature_selectio
                 used = np.arange(data.shape[1])
             else:
                 used = select_features(design, y, num_features, feature_selection)
-            rows = data if template.additive else None
+            rows = data if template.additive else data[:, used]
             if surrogate_task == "classification" and _single_class(y, weights):
                 model = ConstantSurrogate(y[weights > 0][0], template)
-                rows = data[:, used]
                 model.fit(rows, y, weights)
                 score = model.score(rows, y, weights)
             elif template.additive:
@@ -228,8 +228,7 @@ def fit_local_models(Z, outputs, weights, labels, num_features, feature_selectio
             if template.additive:
                 order = order[:num_features]
             local_exp = [(int(used_ids[i]), float(terms[i])) for i in order]
-            fit_rows = rows if rows is not None else data[:, used]
-            contributions = model.contributions(fit_rows)
+            contributions = model.contributions(rows)
             importance = _importance(contributions, weights)
             shapes = None
             if template.additive and not isinstance(model, ConstantSurrogate):
