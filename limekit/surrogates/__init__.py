@@ -19,7 +19,6 @@ name        regression                                       classification
 """
 from __future__ import annotations
 
-import functools
 import importlib
 
 from .._validation import LimekitValueError, bad_type, bad_value, check_choice, describe
@@ -43,35 +42,10 @@ def _lasso(task="regression", **params):
 
 def _gaminet(task="regression", **params):
     """GAMI-Net (torch) in the original feature space, seeded for reproducible explanations."""
-    try:
-        from . import gaminet  # noqa: F401  (torch is optional)
-    except ImportError as exc:
-        raise ImportError(f"surrogate='gaminet' needs PyTorch (pip install torch): {exc}") from exc
+    from .gaminet import GAMINetSurrogate
+
     params.setdefault("random_state", 0)
-    return _gaminet_class()(task=task, **params)
-
-
-@functools.lru_cache(maxsize=None)
-def _gaminet_class():
-    """``GAMINetSurrogate`` fitted in the original feature space (``feature_space='original'``).
-
-    ``gaminet.py`` implements the rest of the protocol (``decision_function``,
-    vectorised ``contributions``, ``set_categorical_features``); the feature
-    space is the registry's choice, made here unless the class sets it itself.
-    """
-    from .gaminet import GAMINetSurrogate as base
-
-    if "feature_space" in vars(base):
-        return base
-    # importable as limekit.surrogates._GAMINetOriginal (module __getattr__ below), so fits pickle
-    return type("_GAMINetOriginal", (base,), {"feature_space": "original", "__module__": __name__,
-                                              "__doc__": base.__doc__})
-
-
-def __getattr__(name):
-    if name == "_GAMINetOriginal":
-        return _gaminet_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return GAMINetSurrogate(task=task, **params)
 
 
 SURROGATES = {

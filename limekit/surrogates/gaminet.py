@@ -1217,6 +1217,7 @@ class GAMINetSurrogate(BaseSurrogate):
     """
 
     additive = True
+    feature_space = "original"  # tabular data: fitted on the perturbations' own values
 
     def __init__(self, task="regression", **params):
         self.task = task
