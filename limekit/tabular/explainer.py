@@ -382,25 +382,20 @@ class TabularExplainer:
         if self.discretizer is not None:
             first_row = self.discretizer.discretize(row)
             bins = self._sample_categories(num_samples, columns)
+            bins[0] = first_row  # row 0 is the instance itself
             Z = (bins == first_row).astype(float)
             inverse = self.discretizer.undiscretize_bins(bins, self._rng)
+            inverse[0] = row
         else:
             scale, mean = self.scaler.scale_, self.scaler.mean_
             inverse = self._standard_normal(num_samples, self.n_features, sampling_method) * scale
             inverse += row if self.sample_around_instance else mean
             if columns:
-                sampled = self._sample_categories(num_samples, columns)
-                inverse[:, columns] = sampled
+                inverse[:, columns] = self._sample_categories(num_samples, columns)
+            inverse[0] = row  # row 0 is the instance itself
             Z = (inverse - mean) / scale
             if columns:
-                Z[:, columns] = (sampled == row[columns]).astype(float)
-        inverse[0] = row
-        if self.discretizer is not None:
-            Z[0] = 1.0
-        else:
-            Z[0] = (row - self.scaler.mean_) / self.scaler.scale_
-            if columns:
-                Z[0, columns] = 1.0
+                Z[:, columns] = (inverse[:, columns] == row[columns]).astype(float)
         return Z, inverse, None
 
     def _perturb_sparse(self, row, num_samples, sampling_method):
