@@ -180,7 +180,7 @@ def _highlighted_text(domain, features):
     spans = []
     scale = max([abs(f["weight"]) for f in features] + [1e-12])
     for feature in features:
-        for start, end in _offsets(feature):
+        for start, end in feature.get("spans") or []:  # the word's character spans (text records)
             spans.append((int(start), int(end), feature["weight"]))
     spans.sort()
     out, cursor = [], 0
@@ -195,17 +195,6 @@ def _highlighted_text(domain, features):
         cursor = end
     out.append(escape(text[cursor:]))
     return f'<h3>Text with highlighted words</h3><div class="text">{"".join(out)}</div>'
-
-
-def _offsets(feature):
-    """Character (start, end) pairs of a text feature, whatever the frontend called them."""
-    for key in ("offsets", "spans", "char_spans"):
-        if key in feature and feature[key] is not None:
-            return [tuple(pair) for pair in feature[key]]
-    if "positions" in feature and "word" in feature:
-        length = len(str(feature["word"]))
-        return [(int(p), int(p) + length) for p in feature["positions"]]
-    return []
 
 
 def _image_overlay(exp, label, num_features=5):
