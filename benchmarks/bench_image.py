@@ -44,6 +44,15 @@ from limekit.image.masking import mean_colour_image
 NUM_SAMPLES = 1000
 
 
+
+def alternate(libraries, repeats):
+    """Run every library ``repeats`` times, rotating who goes first; yield ``(repeat, name, result)``."""
+    names = list(libraries)
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            yield repeat, name, libraries[name](repeat)
+
 def photo(size):
     image = transform.resize(data.astronaut(), (size, size), anti_aliasing=True)
     return np.round(image * 255).astype(np.uint8)
@@ -134,14 +143,10 @@ def bench_overhead(repeats, batch_size, ppes):
     libraries["limekit"](0)  # warm-up
     runs = {name: [] for name in libraries}
     ess = []
-    names = list(libraries)
-    for repeat in range(repeats):
-        order = names[repeat % len(names):] + names[:repeat % len(names)]
-        for name in order:
-            total, model, result = libraries[name](repeat)
-            runs[name].append((total, model))
-            if name == "limekit":
-                ess.append(result.diagnostics["effective_sample_size"])
+    for repeat, name, (total, model, result) in alternate(libraries, repeats):
+        runs[name].append((total, model))
+        if name == "limekit":
+            ess.append(result.diagnostics["effective_sample_size"])
     summary = summarise(runs)
     print(f"\n== (a) overhead: 299 x 299 RGB, {n_segments} fixed quickshift superpixels, {NUM_SAMPLES} samples, "
           f"batch {batch_size}, trivial classifier, {repeats} repeat(s)")
@@ -226,17 +231,13 @@ def bench_cnn(repeats, batch_sizes, ppes):
         libraries[name](0)
     runs = {name: [] for name in libraries}
     results = {name: [] for name in libraries}
-    names = list(libraries)
-    for repeat in range(repeats):
-        order = names[repeat % len(names):] + names[:repeat % len(names)]
-        for name in order:
-            total, model, result = libraries[name](repeat)
-            runs[name].append((total, model))
-            if name.startswith("captum"):
-                attribution = result[0, 0].numpy()
-                results[name].append(np.array([attribution[segments == s][0] for s in range(n_segments)]))
-            else:
-                results[name].append(dict(result.local_exp[target]))
+    for repeat, name, (total, model, result) in alternate(libraries, repeats):
+        runs[name].append((total, model))
+        if name.startswith("captum"):
+            attribution = result[0, 0].numpy()
+            results[name].append(np.array([attribution[segments == s][0] for s in range(n_segments)]))
+        else:
+            results[name].append(dict(result.local_exp[target]))
     summary = summarise(runs)
     best = {family: min((summary[k][0], k) for k in summary if k.startswith(family))[1]
             for family in ("limekit", "lime ", "captum")}
