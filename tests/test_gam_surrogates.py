@@ -197,6 +197,16 @@ def test_global_importance_over_explanations():
     assert {name for name, _ in ranked[:3]} == {"0", "1", "2"} and len(ranked) == N_FEATURES
 
 
+def test_ebm_boosts_with_the_requested_number_of_leaves():
+    X = _train(400)
+    y = X[:, 0] ** 2 + X[:, 1]
+    weights = np.ones(len(X))
+    assert EBMSurrogate().fit(X, y, weights).model_.max_leaves == 3  # limekit's default, interpret's is 2
+    two = EBMSurrogate(max_leaves=2).fit(X, y, weights)
+    assert two.model_.max_leaves == 2
+    assert not np.allclose(two.predict(X), EBMSurrogate().fit(X, y, weights).predict(X))
+
+
 def test_bad_surrogate_arguments_name_the_argument():
     X = _train(200)
     with pytest.raises(LimekitValueError) as error:
@@ -223,4 +233,7 @@ def test_bad_surrogate_arguments_name_the_argument():
     with pytest.raises(ValueError) as error:
         EBMSurrogate(task="ranking")
     assert error.value.argument == "task"
+    with pytest.raises(ValueError) as error:
+        EBMSurrogate(max_leaves=1)
+    assert error.value.argument == "max_leaves"
     assert set(SURROGATES) >= {"ridge", "lasso", "ebm", "gaminet"}

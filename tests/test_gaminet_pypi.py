@@ -1,8 +1,9 @@
 """limekit.surrogates.gaminet_pypi: the adapter for the PyPI ``gaminet`` package (optional, TensorFlow).
 
-The real package is usually absent: its test skips; the adapter's logic is
-checked against small fake ``gaminet`` modules with the two documented ``fit``
-forms.
+The real package is usually absent (CI does not install TensorFlow): its test
+skips; it passed against gaminet 0.6.1 / TensorFlow 2.15.1.  The adapter's
+logic is checked against small fake ``gaminet`` modules with the two
+documented ``fit`` forms.
 """
 import sys
 import types
@@ -39,6 +40,8 @@ class _WeightedLinear:
     def __init__(self, meta_info, interact_num, task_type, random_state=0, **params):
         assert interact_num == 0 and task_type in ("Regression", "Classification")
         assert list(meta_info)[-1] == "Y" and meta_info["Y"] == {"type": "target"}
+        for info in list(meta_info.values())[:-1]:  # the package's documented form: a fitted [0, 1] scaler
+            assert info["type"] == "continuous" and info["scaler"].transform([[0.0]]).shape == (1, 1)
         self.task_type = task_type
         self.params = params
 

@@ -7,24 +7,25 @@ package instead, for users who want their reference implementation
 imported only when a :class:`PyPIGAMINetSurrogate` is built, so importing this
 module costs nothing.
 
-.. warning::
-   **Untested against the real package.**  The adapter was written from the
-   package's documented public API (README and paper: ``GAMINet(meta_info=...,
-   interact_num=..., task_type='Regression'|'Classification', ...)``, then
-   ``fit`` and ``predict``), without the package installed and without
-   reading its source.  Versions differ in the signature of ``fit``, so the
-   adapter looks at it (:func:`inspect.signature`) and supports exactly two
-   forms; anything else raises a clear error instead of guessing:
+The adapter was written from the package's documented public API (README
+and paper: ``GAMINet(meta_info=..., interact_num=..., task_type=
+'Regression'|'Classification', ...)``, inputs scaled to [0, 1] with each
+column's scaler in ``meta_info``, then ``fit`` and ``predict``), without
+reading its source.  It was run against ``gaminet`` 0.6.1 on TensorFlow
+2.15.1 (tests/test_gaminet_pypi.py, and a tabular explanation end to end).
+Versions differ in the signature of ``fit``, so the adapter looks at it
+(:func:`inspect.signature`) and supports exactly two forms; anything else
+raises a clear error instead of guessing:
 
-   * ``fit(tr_x, val_x, tr_y, val_y, tr_idx, val_idx[, sample_weight])``:
-     the adapter splits off ``val_ratio`` of the perturbations for
-     validation itself;
-   * ``fit(x, y[, sample_weight])`` (any two leading names): the package
-     splits.
+* ``fit(tr_x, val_x, tr_y, val_y, tr_idx, val_idx[, sample_weight])``: the
+  adapter splits off ``val_ratio`` of the perturbations for validation
+  itself;
+* ``fit(x, y[, sample_weight])`` (any two leading names; 0.6.1's form): the
+  package splits.
 
-   The kernel weights are what makes LIME local, so a ``fit`` without a
-   ``sample_weight`` parameter is refused (:class:`NotImplementedError`)
-   rather than fitted unweighted.
+The kernel weights are what makes LIME local, so a ``fit`` without a
+``sample_weight`` parameter is refused (:class:`NotImplementedError`) rather
+than fitted unweighted.
 
 Explanation terms
     GAMI-Net is additive when it has no interactions (``interact_num=0``, the
@@ -36,8 +37,8 @@ Explanation terms
     to ``g(z)`` exactly.  ``g`` is the prediction for regression and the logit
     of the predicted probability for classification.
 
-Register it with one line in ``limekit/surrogates/__init__.py``'s
-``SURROGATES``: ``"gaminet_pypi": ".gaminet_pypi:PyPIGAMINetSurrogate",``.
+It is registered as ``surrogate='gaminet_pypi'`` in
+``limekit/surrogates/__init__.py``'s ``SURROGATES``.
 """
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def _import_gaminet():
 
 
 class PyPIGAMINetSurrogate(BaseSurrogate):
-    """The PyPI ``gaminet`` package's GAMI-Net as a LIME surrogate (main effects only; untested, see module).
+    """The PyPI ``gaminet`` package's GAMI-Net as a LIME surrogate (main effects only).
 
     Parameters
     ----------
@@ -108,8 +109,21 @@ class PyPIGAMINetSurrogate(BaseSurrogate):
         self.params = params
 
     # ------------------------------------------------------------------ fitting
-    def _build(self, n_features):
-        meta_info = {f"X{j}": {"type": "continuous"} for j in range(n_features)}
+    def _build(self, Z):
+        """A GAMINet for the columns of ``Z``, each declared continuous with its min-max scaler.
+
+        The package reads inputs already scaled to [0, 1] and keeps each
+        column's fitted ``scaler`` in ``meta_info`` (its documented usage);
+        the adapter scales with the same statistics (:meth:`_scaled`).
+        """
+        from sklearn.preprocessing import MinMaxScaler
+
+        self.low_ = Z.min(axis=0)
+        span = Z.max(axis=0) - self.low_
+        self.span_ = np.where(span > 0, span, 1.0)
+        meta_info = {f"X{j}": {"type": "continuous",
+                               "scaler": MinMaxScaler().fit([[self.low_[j]], [self.low_[j] + self.span_[j]]])}
+                     for j in range(Z.shape[1])}
         meta_info["Y"] = {"type": "target"}
         task_type = "Classification" if self.task == "classification" else "Regression"
         try:
@@ -118,15 +132,19 @@ class PyPIGAMINetSurrogate(BaseSurrogate):
         except TypeError as exc:
             raise TypeError(f"gaminet.GAMINet did not accept the arguments PyPIGAMINetSurrogate passes "
                             f"(meta_info, interact_num=0, task_type={task_type!r}, random_state, "
-                            f"{sorted(self.params)}): {exc}.  This adapter is untested against this "
-                            f"gaminet version.") from exc
+                            f"{sorted(self.params)}): {exc}.  This adapter was run against gaminet "
+                            f"0.6.1 only.") from exc
+
+    def _scaled(self, Z):
+        return (Z - self.low_) / self.span_
 
     def fit(self, Z, y, sample_weight):
         Z = _dense(Z)
         n, d = Z.shape
         y = np.asarray(y, dtype=int if self.task == "classification" else float).reshape(-1, 1)
         weights = np.asarray(sample_weight, dtype=float).ravel()
-        model = self._build(d)
+        model = self._build(Z)
+        Z = self._scaled(Z)
         parameters = list(inspect.signature(model.fit).parameters)
         if "sample_weight" not in parameters:
             raise NotImplementedError("this gaminet version's GAMINet.fit takes no sample_weight; a LIME "
@@ -156,7 +174,7 @@ class PyPIGAMINetSurrogate(BaseSurrogate):
 
     def predict(self, Z):
         self._check_fitted()
-        prediction = np.asarray(self.model_.predict(_dense(Z)), dtype=float)
+        prediction = np.asarray(self.model_.predict(self._scaled(_dense(Z))), dtype=float)
         if prediction.ndim == 2 and prediction.shape[1] == 2 and self.task == "classification":
             prediction = prediction[:, 1]  # two-column probabilities: the positive class
         prediction = prediction.ravel()
@@ -164,7 +182,7 @@ class PyPIGAMINetSurrogate(BaseSurrogate):
             raise ValueError(f"gaminet's predict returned {prediction.shape[0]} values for {Z.shape[0]} rows")
         if self.task == "classification" and (prediction.min() < 0 or prediction.max() > 1):
             raise ValueError("gaminet's predict returned values outside [0, 1] for a classifier; "
-                             "PyPIGAMINetSurrogate expects probabilities (untested gaminet version?)")
+                             "PyPIGAMINetSurrogate expects probabilities (a gaminet other than 0.6.1?)")
         return prediction
 
     def contributions(self, Z):
