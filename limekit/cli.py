@@ -23,7 +23,7 @@ def run_explain(args, out=None):
     import joblib
     import pandas as pd
 
-    from .demos import format_table, write_outputs
+    from .demos import format_table, print_stability, write_outputs
     from .tabular import TabularExplainer
 
     out = sys.stdout if out is None else out
@@ -48,7 +48,7 @@ def run_explain(args, out=None):
     class_names = [str(c) for c in getattr(model, "classes_", [])] or None
     explainer = TabularExplainer(frame, mode=mode, class_names=class_names if mode == "classification" else None,
                                  random_state=args.random_state, surrogate=args.surrogate,
-                                 batch_size=1000, progress_bar=not args.quiet)
+                                 batch_size=1000, progress_bar=not args.quiet, stability_samples=args.stability)
     exp = explainer.explain_instance(frame.iloc[args.row], predict, num_features=args.num_features,
                                      num_samples=args.num_samples,
                                      top_labels=1 if mode == "classification" else None)
@@ -59,6 +59,7 @@ def run_explain(args, out=None):
         print(f"Row {args.row} of {data_path.name}: {what}", file=out)
         print(format_table(exp, label=label), file=out)
         print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}", file=out)
+        print_stability(exp, label, out)
     write_outputs(exp, label, html=args.html, json_path=args.json, png=args.png)
     return exp
 
@@ -68,7 +69,8 @@ def run_demo(args):
     from .demos import DEMOS
 
     options = dict(num_features=args.num_features, random_state=args.random_state,
-                   progress_bar=not args.quiet, html=args.html, json_path=args.json, png=args.png)
+                   progress_bar=not args.quiet, html=args.html, json_path=args.json, png=args.png,
+                   stability_samples=args.stability)
     if args.num_samples is not None:
         options["num_samples"] = args.num_samples
     if args.modality == "tabular":
@@ -82,6 +84,8 @@ def _add_output_arguments(command, quiet_help):
     command.add_argument("--json", help="write the explanation as JSON here")
     command.add_argument("--png", help="write a bar chart here")
     command.add_argument("--quiet", action="store_true", help=quiet_help)
+    command.add_argument("--stability", type=int, default=20,
+                         help="bootstrap refits for the stability figures, no model call (default 20; 0 skips)")
 
 
 def build_parser():

@@ -8,11 +8,20 @@ __all__ = ["format_table", "write_outputs", "run_tabular_demo", "run_text_demo",
 
 
 def format_table(explanation, label=1):
-    """Plain-text table of an explanation: feature, the instance's value (tabular), weight."""
+    """Plain-text table of an explanation: feature, the instance's value (tabular), weight.
+
+    With stability figures (``stability_samples``), a column gives the share of
+    bootstrap refits that agree on each weight's sign.
+    """
     rows = explanation.to_dict()["explanations"][str(label)]["features"]
     with_values = any("value" in r for r in rows)
-    header = ("feature", "value", "weight") if with_values else ("feature", "weight")
-    cells = [(str(r["name"]),) + ((_short(r.get("value")),) if with_values else ()) + (f"{r['weight']:+.4f}",)
+    stability = explanation.diagnostics.get("stability") or {}
+    signs = (stability.get(label) or stability.get(str(label)) or {}).get("sign_agreement")  # str: from JSON
+    if signs:
+        signs = {int(feature): share for feature, share in signs.items()}
+    header = ("feature",) + (("value",) if with_values else ()) + (("same sign",) if signs else ()) + ("weight",)
+    cells = [(str(r["name"]),) + ((_short(r.get("value")),) if with_values else ())
+             + ((f"{signs.get(r['id'], 0.0):.0%}",) if signs else ()) + (f"{r['weight']:+.4f}",)
              for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
@@ -31,7 +40,7 @@ def _short(value):
 
 
 def run_tabular_demo(num_samples=5000, num_features=8, random_state=0, out=None, progress_bar=False, row=0,
-                     **files):
+                     stability_samples=20, **files):
     """Train a gradient-boosted model on the bundled Adult data and explain one person's prediction."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -51,7 +60,8 @@ def run_tabular_demo(num_samples=5000, num_features=8, random_state=0, out=None,
     if not 0 <= row < len(X_test):
         raise ValueError(f"row: expected a test-set row in [0, {len(X_test) - 1}]; got {row}")
     explainer = TabularExplainer(X_train, class_names=ADULT_CLASS_NAMES, training_labels=y_train,
-                                 random_state=random_state, progress_bar=progress_bar)
+                                 random_state=random_state, progress_bar=progress_bar,
+                                 stability_samples=stability_samples)
     person = X_test.iloc[row]
     t0 = time.perf_counter()
     exp = explainer.explain_instance(person, model.predict_proba, num_features=num_features,
@@ -89,10 +99,24 @@ def _report(exp, label, out, **files):
     diagnostics = exp.diagnostics
     print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}  effective sample size "
           f"{diagnostics['effective_sample_size']:.0f} of {diagnostics['num_samples']}", file=out)
+    print_stability(exp, label, out)
     write_outputs(exp, label, **files)
 
 
-def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, progress_bar=False, **files):
+def print_stability(exp, label, out):
+    """One line on the bootstrap stability of the explanation, when it was measured."""
+    stability = (exp.diagnostics.get("stability") or {}).get(label)
+    if not stability:
+        return
+    unsure = [(feature, share) for feature, share in stability["sign_agreement"].items() if share < 0.9]
+    shaky = [str(name) for name, _ in exp.domain_mapper.map_exp_ids(unsure)] if unsure else []
+    print(f"stability over {stability['n_draws']} bootstrap refits: top-feature overlap (Jaccard) "
+          f"{stability['jaccard']:.2f}" + (f"; sign unsure for {', '.join(shaky)}" if shaky else
+                                            "; every sign agreed in 90% of refits or more"), file=out)
+
+
+def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, progress_bar=False,
+                  stability_samples=20, **files):
     """Train TF-IDF + logistic regression on generated reviews and explain one review."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -107,7 +131,7 @@ def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, pr
     text = ("The plot was brilliant and the music delightful, but the ending was a little dull "
             "and the film rather long.")
     explainer = TextExplainer(class_names=["negative", "positive"], random_state=random_state,
-                              progress_bar=progress_bar)
+                              progress_bar=progress_bar, stability_samples=stability_samples)
     exp = explainer.explain_instance(text, model.predict_proba, num_features=num_features,
                                      num_samples=num_samples)
     print("Generated film reviews; TF-IDF + logistic regression", file=out)
@@ -117,7 +141,8 @@ def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, pr
     return exp
 
 
-def run_image_demo(num_samples=500, num_features=5, random_state=0, out=None, progress_bar=False, **files):
+def run_image_demo(num_samples=500, num_features=5, random_state=0, out=None, progress_bar=False,
+                   stability_samples=20, **files):
     """Explain a toy skin-tone 'person detector' on scikit-image's astronaut photo."""
     from skimage.data import astronaut
     from skimage.transform import resize
@@ -127,7 +152,7 @@ def run_image_demo(num_samples=500, num_features=5, random_state=0, out=None, pr
 
     out = sys.stdout if out is None else out
     image = (resize(astronaut(), (192, 192), anti_aliasing=True) * 255).astype("uint8")
-    explainer = ImageExplainer(random_state=random_state)
+    explainer = ImageExplainer(random_state=random_state, stability_samples=stability_samples)
     exp = explainer.explain_instance(image, skin_tone_probability, labels=(1,), top_labels=None, hide_color=0,
                                      num_samples=num_samples, batch_size=100, progress_bar=progress_bar)
     exp.class_names = ["no person", "person"]

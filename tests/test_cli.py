@@ -11,11 +11,20 @@ def test_demo_prints_the_explanation(capsys):
     assert "Adult census income" in out
     assert "P(income >50K) =" in out
     header = next(line for line in out.splitlines() if line.startswith("feature"))
-    assert header.split() == ["feature", "value", "weight"]
+    assert header.split() == ["feature", "value", "same", "sign", "weight"]
     table = out.split(header)[1].split("\n\n")[0].strip().splitlines()[1:]
     assert len(table) == 5
     assert all(line.split()[-1][0] in "+-" for line in table)
+    assert all(0 <= int(line.split()[-2].rstrip("%")) <= 100 for line in table)
     assert "surrogate score (weighted R^2)" in out and "effective sample size" in out
+    assert "stability over 20 bootstrap refits: top-feature overlap (Jaccard)" in out
+
+
+def test_demo_without_stability(capsys):
+    assert main(["demo", "--num-samples", "300", "--num-features", "3", "--stability", "0", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("feature"))
+    assert header.split() == ["feature", "value", "weight"] and "bootstrap" not in out
 
 
 def test_demo_rejects_a_bad_row(capsys):
@@ -85,6 +94,7 @@ def test_explain_same_seed_same_json(saved_model):
     ("bad row", "--row: expected a row index in [0, 299]"),
     ("bad target", "--target: expected a column"),
     ("bad surrogate", "surrogate:"),
+    ("bad stability", "stability_samples: expected 0 (skip) or an integer >= 2"),
 ])
 def test_explain_errors_are_one_line(saved_model, capsys, case, words):
     folder, model_path, data_path = saved_model
@@ -98,6 +108,8 @@ def test_explain_errors_are_one_line(saved_model, capsys, case, words):
         args += ["--row", "300"]
     elif case == "bad target":
         args[4] = "income"
+    elif case == "bad stability":
+        args += ["--stability", "1"]
     else:
         args += ["--surrogate", "forest"]
     assert main(args) == 1

@@ -12,10 +12,12 @@ from .explanation import DomainMapper, Explanation
 from .kernels import effective_sample_size, exponential_kernel, make_kernel_fn, paper_kernel
 from .predict import check_model_output, predict_in_batches
 from .selection import FEATURE_SELECTION_METHODS, select_features
+from .stability import bootstrap_stability, stability_scores
 
 __all__ = [
     "LimeBase", "LocalFit", "fit_local_models", "limited_blas_threads", "WeightedDesign",
     "check_distance_metric", "distances_to_first", "DomainMapper", "Explanation",
     "effective_sample_size", "exponential_kernel", "make_kernel_fn", "paper_kernel",
     "check_model_output", "predict_in_batches", "FEATURE_SELECTION_METHODS", "select_features",
+    "bootstrap_stability", "stability_scores",
 ]

@@ -128,7 +128,7 @@ class LocalFit:
 
 def fit_local_models(Z, outputs, weights, labels, num_features, feature_selection="auto", surrogate="ridge",
                      model_regressor=None, feature_ids=None, verbose=False, *, surrogate_task="regression",
-                     original=None, shape_points=50):
+                     original=None, shape_points=50, terms_only=False):
     """Fit one surrogate per label on shared perturbations and weights.
 
     Parameters
@@ -167,6 +167,9 @@ def fit_local_models(Z, outputs, weights, labels, num_features, feature_selectio
     shape_points : int, default=50
         Grid size of the shape functions of additive surrogates on continuous
         columns (columns with fewer distinct values use those values).
+    terms_only : bool, default=False
+        Skip the importances and shape functions (left None): the refits of
+        :func:`limekit.core.stability.bootstrap_stability` need the terms only.
 
     Returns
     -------
@@ -196,7 +199,7 @@ def fit_local_models(Z, outputs, weights, labels, num_features, feature_selectio
     with limited_blas_threads(data.shape[1]):
         design = None if template.additive else WeightedDesign(data, weights)
         first_row = data[0:1]
-        grids = _shape_grids(data, categorical, shape_points) if template.additive else None
+        grids = _shape_grids(data, categorical, shape_points) if template.additive and not terms_only else None
         black_box_labels = np.argmax(outputs, axis=1) if surrogate_task == "classification" else None
         for label in labels:
             if surrogate_task == "classification":
@@ -228,10 +231,10 @@ def fit_local_models(Z, outputs, weights, labels, num_features, feature_selectio
             if template.additive:
                 order = order[:num_features]
             local_exp = [(int(used_ids[i]), float(terms[i])) for i in order]
-            contributions = model.contributions(rows)
-            importance = _importance(contributions, weights)
-            shapes = None
-            if template.additive and not isinstance(model, ConstantSurrogate):
+            importance, shapes = None, None
+            if not terms_only:
+                importance = dict(zip(used_ids.tolist(), _importance(model.contributions(rows), weights).tolist()))
+            if grids is not None and not isinstance(model, ConstantSurrogate):
                 shapes = _shape_functions(model, grids, used_ids, original.display if in_original else None)
             if verbose:
                 print("Intercept", intercept)
@@ -239,7 +242,7 @@ def fit_local_models(Z, outputs, weights, labels, num_features, feature_selectio
                 print("Right:", outputs[0, label])
             fits[label] = LocalFit(int(label), float(intercept), local_exp, float(score), local_pred,
                                    np.asarray(used), model, local_decision, surrogate_task, space,
-                                   used_ids, dict(zip(used_ids.tolist(), importance.tolist())), shapes)
+                                   used_ids, importance, shapes)
     return fits
 
 

@@ -15,6 +15,7 @@ from .base import fit_local_models
 from .fidelity import PerturbationSample, evaluate_fidelity, held_out_fidelity, resolve_fidelity_samples
 from .kernels import effective_sample_size
 from .selection import resolve_method
+from .stability import bootstrap_stability, resolve_stability_samples
 
 __all__ = ["SurrogatePlan", "plan_surrogate", "complete_explanation"]
 
@@ -32,16 +33,20 @@ class SurrogatePlan:
     task : {'regression', 'classification'}
     n_fidelity : int
         Fresh perturbations for held-out fidelity (0 skips).
+    n_stability : int
+        Bootstrap refits for the stability figures (0 skips).
     """
 
     template: BaseSurrogate
     name: str
     task: str
     n_fidelity: int
+    n_stability: int = 0
 
 
-def plan_surrogate(mode, surrogate, model_regressor, surrogate_task, fidelity_samples, num_samples):
-    """Validate the surrogate arguments and decide the held-out sample size.
+def plan_surrogate(mode, surrogate, model_regressor, surrogate_task, fidelity_samples, num_samples,
+                   stability_samples=0):
+    """Validate the surrogate arguments and decide the held-out sample size and the stability refits.
 
     lime's own configuration (a ridge regression of the output, or lime's
     ``model_regressor``) keeps lime's number of model calls unless
@@ -58,13 +63,14 @@ def plan_surrogate(mode, surrogate, model_regressor, surrogate_task, fidelity_sa
     template = make_surrogate(surrogate, model_regressor, surrogate_task)
     lime_config = isinstance(template, (RidgeSurrogate, SklearnSurrogate))
     n_fidelity = resolve_fidelity_samples(fidelity_samples, num_samples, default_on=not lime_config)
+    n_stability = resolve_stability_samples(stability_samples)
     name = surrogate if isinstance(surrogate, str) and model_regressor is None else type(template).__name__
-    return SurrogatePlan(template, name, surrogate_task, n_fidelity)
+    return SurrogatePlan(template, name, surrogate_task, n_fidelity, n_stability)
 
 
 def complete_explanation(explanation, plan, Z, outputs, weights, labels, top_labels, num_features,
                          feature_selection, draw_sample, kernel_width, distance_metric, verbose=False,
-                         feature_ids=None, original=None):
+                         feature_ids=None, original=None, rng=None):
     """Fit the surrogates and record everything in ``explanation``.
 
     Parameters
@@ -87,6 +93,9 @@ def complete_explanation(explanation, plan, Z, outputs, weights, labels, top_lab
     distance_metric : str or callable
     verbose : bool
     feature_ids, original : passed to :func:`~limekit.core.base.fit_local_models`.
+    rng : numpy.random.Generator or None
+        The explainer's generator, for the stability refits (needed when
+        ``plan.n_stability`` > 0).
 
     Returns
     -------
@@ -124,5 +133,8 @@ def complete_explanation(explanation, plan, Z, outputs, weights, labels, top_lab
         "fidelity_samples": plan.n_fidelity,
         "fidelity": held_out_fidelity(fits, draw_sample, plan.n_fidelity),
         "fidelity_in_sample": in_sample,
+        "stability": (bootstrap_stability(fits, Z, outputs, weights, labels, num_features, feature_selection,
+                                          plan.template, plan.n_stability, rng, feature_ids, plan.task, original)
+                      if plan.n_stability else None),
     }
     return fits

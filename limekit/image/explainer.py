@@ -40,6 +40,7 @@ from ..core.fidelity import PerturbationSample, resolve_fidelity_samples
 from ..core.kernels import check_weights, make_kernel_fn
 from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import FEATURE_SELECTION_METHODS, resolve_method
+from ..core.stability import resolve_stability_samples
 from ..surrogates import check_surrogate_task, make_surrogate
 from .explanation import ImageExplanation
 from .masking import Masker, check_hide_color, check_image, check_masks, describe_hide_color, fudged_image
@@ -103,6 +104,12 @@ class ImageExplainer:
         of ``num_samples`` (at most 1000), except for lime's own configuration
         (ridge, regression task, or ``model_regressor``), which keeps lime's
         exact number of classified images; 0 skips.
+    stability_samples : int >= 0, default=0
+        Keyword only, also per call.  Bootstrap refits of the surrogate on the
+        perturbations already predicted (no model call), from which
+        ``diagnostics['stability'][label]`` reports how often the same
+        features come out on top and how much their weights move (see
+        :mod:`limekit.core.stability`); 0 skips.
 
     Examples
     --------
@@ -113,7 +120,7 @@ class ImageExplainer:
 
     def __init__(self, kernel_width=.25, kernel=None, verbose=False, feature_selection="auto", random_state=None,
                  *, surrogate="ridge", mode="classification", surrogate_task="regression",
-                 fidelity_samples="auto"):
+                 fidelity_samples="auto", stability_samples=0):
         self.kernel_width = kernel_width
         self.kernel_fn = make_kernel_fn(kernel, kernel_width)
         self.verbose = verbose
@@ -128,11 +135,12 @@ class ImageExplainer:
         self.surrogate = surrogate
         resolve_fidelity_samples(fidelity_samples, 1)
         self.fidelity_samples = fidelity_samples
+        self.stability_samples = resolve_stability_samples(stability_samples)
 
     def explain_instance(self, image, classifier_fn, labels=(1,), hide_color=None, top_labels=5,
                          num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,
                          distance_metric="l2", model_regressor=None, random_seed=None, progress_bar=True, *,
-                         surrogate=None, surrogate_task=None, fidelity_samples=None):
+                         surrogate=None, surrogate_task=None, fidelity_samples=None, stability_samples=None):
         """Explain the classifier's prediction for one image.
 
         Parameters
@@ -188,6 +196,8 @@ class ImageExplainer:
             Keyword only.  Overrides the explainer's held-out sample size for
             this call.  The held-out images are classified after the fitting
             ones, in batches of ``batch_size``.
+        stability_samples : int or None
+            Overrides the explainer's number of stability refits for this call.
 
         Returns
         -------
@@ -213,7 +223,8 @@ class ImageExplainer:
         surrogate = self.surrogate if surrogate is None else surrogate
         plan = plan_surrogate(self.mode, surrogate, model_regressor,
                               self.surrogate_task if surrogate_task is None else surrogate_task,
-                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples)
+                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples,
+                              self.stability_samples if stability_samples is None else stability_samples)
         random_seed = check_random_seed(random_seed)
         hide_color = check_hide_color(hide_color, image)
         torch_classifier = _is_torch_classifier(classifier_fn)
@@ -258,7 +269,8 @@ class ImageExplainer:
             return PerturbationSample(Z_new[1:], outputs_new, weights_new[1:])
 
         complete_explanation(explanation, plan, Z, outputs, weights, labels, top_labels, num_features,
-                             self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose)
+                             self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose,
+                             rng=self._rng)
         explanation.diagnostics.update({
             "n_segments": n_segments,
             "hide_color": describe_hide_color(hide_color),

@@ -29,6 +29,7 @@ from ..core.fidelity import PerturbationSample, resolve_fidelity_samples
 from ..core.kernels import check_weights, make_kernel_fn
 from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import resolve_method
+from ..core.stability import resolve_stability_samples
 from ..surrogates import check_surrogate_task, make_surrogate
 from ._frame import FrameEncoder, is_dataframe, is_series
 from .discretize import make_discretizer
@@ -104,6 +105,12 @@ class TabularExplainer:
         configuration (ridge, regression task, or ``model_regressor``), which
         keeps lime's exact model-call count and gets in-sample fidelity only
         unless asked; 0 skips.
+    stability_samples : int >= 0, default=0
+        Keyword only, also per call.  Bootstrap refits of the surrogate on the
+        perturbations already predicted (no model call), from which
+        ``diagnostics['stability'][label]`` reports how often the same
+        features come out on top and how much their weights move (see
+        :mod:`limekit.core.stability`); 0 skips.
     batch_size : int or None, default=None
         Perturbations per model call; None sends them all at once.
     progress_bar : bool, default=False
@@ -115,7 +122,7 @@ class TabularExplainer:
                  verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
                  discretizer="quartile", sample_around_instance=False, random_state=None,
                  training_data_stats=None, *, surrogate="ridge", surrogate_task="regression",
-                 fidelity_samples="auto", batch_size=None, progress_bar=False):
+                 fidelity_samples="auto", stability_samples=0, batch_size=None, progress_bar=False):
         self.mode = check_choice(mode, "mode", MODES)
         check_choice(feature_selection, "feature_selection",
                      ("auto", "none", "forward_selection", "highest_weights", "lasso_path"))
@@ -132,6 +139,7 @@ class TabularExplainer:
         make_surrogate(surrogate, None, surrogate_task)  # validate now
         resolve_fidelity_samples(fidelity_samples, 1)
         self.fidelity_samples = fidelity_samples
+        self.stability_samples = resolve_stability_samples(stability_samples)
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         self.progress_bar = bool(progress_bar)
         self.training_data_stats = training_data_stats
@@ -234,7 +242,7 @@ class TabularExplainer:
 
     def explain_instance(self, data_row, predict_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="euclidean", model_regressor=None,
-                         sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None,
+                         sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None, stability_samples=None,
                          batch_size=None):
         """Explain the model's prediction for one row.
 
@@ -263,6 +271,8 @@ class TabularExplainer:
             Overrides the explainer's surrogate task for this call.
         fidelity_samples : 'auto', int or None
             Overrides the explainer's held-out sample size for this call.
+        stability_samples : int or None
+            Overrides the explainer's number of stability refits for this call.
         batch_size : int or None
             Overrides the explainer's batch size for this call.
 
@@ -287,7 +297,8 @@ class TabularExplainer:
         surrogate = self.surrogate if surrogate is None else surrogate
         plan = plan_surrogate(self.mode, surrogate, model_regressor,
                               self.surrogate_task if surrogate_task is None else surrogate_task,
-                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples)
+                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples,
+                              self.stability_samples if stability_samples is None else stability_samples)
         in_original = plan.template.feature_space == "original"
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         row = self._check_row(data_row)
@@ -318,7 +329,7 @@ class TabularExplainer:
 
         complete_explanation(explanation, plan, Z, outputs, weights, labels, top_labels, num_features,
                              self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose,
-                             feature_ids, original)
+                             feature_ids, original, rng=self._rng)
         return explanation
 
     # ------------------------------------------------------------------ internals

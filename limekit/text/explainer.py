@@ -24,6 +24,7 @@ from ..core.fidelity import PerturbationSample, resolve_fidelity_samples
 from ..core.kernels import check_weights, make_kernel_fn
 from ..core.predict import predict_in_batches, predict_instance_first
 from ..core.selection import FEATURE_SELECTION_METHODS, resolve_method
+from ..core.stability import resolve_stability_samples
 from ..surrogates import check_surrogate_task, make_surrogate
 from .indexed import IndexedCharacters, IndexedString, TextDomainMapper
 
@@ -125,6 +126,12 @@ class TextExplainer:
         of ``num_samples`` (at most 1000), except for lime's own configuration
         (ridge, regression task, or ``model_regressor``), which keeps lime's
         exact number of classified texts; 0 skips.
+    stability_samples : int >= 0, default=0
+        Keyword only, also per call.  Bootstrap refits of the surrogate on the
+        perturbations already predicted (no model call), from which
+        ``diagnostics['stability'][label]`` reports how often the same
+        features come out on top and how much their weights move (see
+        :mod:`limekit.core.stability`); 0 skips.
 
     Examples
     --------
@@ -136,7 +143,7 @@ class TextExplainer:
     def __init__(self, kernel_width=25, kernel=None, verbose=False, class_names=None, feature_selection="auto",
                  split_expression=r"\W+", bow=True, mask_string=None, random_state=None, char_level=False, *,
                  mode="classification", batch_size=DEFAULT_BATCH_SIZE, progress_bar=False, surrogate="ridge",
-                 surrogate_task="regression", fidelity_samples="auto"):
+                 surrogate_task="regression", fidelity_samples="auto", stability_samples=0):
         self.mode = check_choice(mode, "mode", MODES)
         self.feature_selection = check_choice(feature_selection, "feature_selection", FEATURE_SELECTION_METHODS)
         self.kernel_width = kernel_width
@@ -162,10 +169,11 @@ class TextExplainer:
         self.surrogate = surrogate
         resolve_fidelity_samples(fidelity_samples, 1)
         self.fidelity_samples = fidelity_samples
+        self.stability_samples = resolve_stability_samples(stability_samples)
 
     def explain_instance(self, text_instance, classifier_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="cosine", model_regressor=None, *, surrogate=None,
-                         surrogate_task=None, fidelity_samples=None, batch_size=None):
+                         surrogate_task=None, fidelity_samples=None, stability_samples=None, batch_size=None):
         """Explain the model's prediction for one text.
 
         Parameters
@@ -194,6 +202,8 @@ class TextExplainer:
             Overrides the explainer's surrogate task for this call.
         fidelity_samples : 'auto', int or None
             Overrides the explainer's held-out sample size for this call.
+        stability_samples : int or None
+            Overrides the explainer's number of stability refits for this call.
         batch_size : int or None
             Overrides the explainer's batch size for this call.
 
@@ -220,7 +230,8 @@ class TextExplainer:
         surrogate = self.surrogate if surrogate is None else surrogate
         plan = plan_surrogate(self.mode, surrogate, model_regressor,
                               self.surrogate_task if surrogate_task is None else surrogate_task,
-                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples)
+                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples,
+                              self.stability_samples if stability_samples is None else stability_samples)
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
 
         indexed = self._index(text_instance)
@@ -255,7 +266,8 @@ class TextExplainer:
             return PerturbationSample(Z_new[1:], outputs_new, weights_new[1:])
 
         complete_explanation(explanation, plan, Z, outputs, weights, labels, top_labels, num_features,
-                             self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose)
+                             self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose,
+                             rng=self._rng)
         explanation.diagnostics["num_words"] = num_words
         return explanation
 

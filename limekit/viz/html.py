@@ -120,6 +120,12 @@ def _trust(data, labels):
         if isinstance(fidelity, dict):
             held = ", ".join(f"{escape(str(k))} {v:.3f}" for k, v in fidelity.items() if isinstance(v, (int, float)))
             pieces.append(f"held-out fidelity: {held}")
+        stability = (diagnostics.get("stability") or {}).get(str(int(label)))
+        if isinstance(stability, dict) and isinstance(stability.get("jaccard"), (int, float)):
+            shaky = sum(1 for v in (stability.get("sign_agreement") or {}).values() if v < 0.9)
+            note = f' <span class="warn">({shaky} weight(s) change sign in over 10% of refits)</span>' if shaky else ""
+            pieces.append(f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
+                          f"(Jaccard) {stability['jaccard']:.2f}{note}")
     ess = diagnostics.get("effective_sample_size")
     n = diagnostics.get("num_samples")
     if ess is not None and n:
