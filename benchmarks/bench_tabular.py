@@ -8,9 +8,11 @@ num_samples=5000, ridge surrogate, 'auto' feature selection):
 
 Runs alternate between the libraries, explaining the same rows.  The model's
 predict_proba is timed inside each run, so "overhead" is the library's own
-time (total minus predict).  Prints medians and ratios.
+time (total minus predict).  Prints medians and ratios.  Then ``--many`` rows
+are explained with lime in a loop, limekit in a loop, and limekit's
+``explain_instances`` (the perturbations of many rows predicted together).
 
-    python benchmarks/bench_tabular.py [--repeats 15]
+    python benchmarks/bench_tabular.py [--repeats 15] [--many 20]
 """
 from __future__ import annotations
 
@@ -96,10 +98,39 @@ def run(task, repeats, num_samples):
     return ratio, overhead["limekit"]
 
 
+def run_many(task, n_rows, num_samples):
+    """Many rows: lime one row at a time, limekit one row at a time and with explain_instances."""
+    from lime.lime_tabular import LimeTabularExplainer
+
+    from limekit import TabularExplainer
+
+    kwargs = dict(feature_names=task["feature_names"], categorical_features=task["categorical_features"],
+                  categorical_names=task["categorical_names"], training_labels=task["y"], random_state=0)
+    rows = task["X"][np.random.default_rng(2).choice(len(task["X"]), n_rows, replace=False)]
+    lime_explainer, limekit_explainer = LimeTabularExplainer(task["X"], **kwargs), TabularExplainer(task["X"], **kwargs)
+    limekit_explainer.explain_instance(rows[0], task["model"].predict_proba, num_samples=num_samples)  # warm-up
+    runs = {
+        "lime, a loop": lambda: [lime_explainer.explain_instance(r, task["model"].predict_proba,
+                                                                 num_samples=num_samples) for r in rows],
+        "limekit, a loop": lambda: [limekit_explainer.explain_instance(r, task["model"].predict_proba,
+                                                                       num_samples=num_samples) for r in rows],
+        "limekit, explain_instances": lambda: limekit_explainer.explain_instances(
+            rows, task["model"].predict_proba, num_samples=num_samples),
+    }
+    per_row = {}
+    for name, run_all in runs.items():
+        start = time.perf_counter()
+        run_all()
+        per_row[name] = (time.perf_counter() - start) / n_rows * 1000
+    print(f"  {n_rows} rows, ms per explanation: " + ", ".join(f"{k} {v:.1f}" for k, v in per_row.items())
+          + f"; explain_instances/lime {per_row['limekit, explain_instances'] / per_row['lime, a loop']:.3f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--num-samples", type=int, default=5000)
+    parser.add_argument("--many", type=int, default=20, help="rows for the many-rows comparison (0 skips)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     import lime
@@ -111,6 +142,8 @@ def main():
           f"lime {getattr(lime, '__version__', '0.2.0.1')}, limekit {limekit.__version__}")
     for task in (synthetic_task(), adult_task()):
         run(task, args.repeats, args.num_samples)
+        if args.many:
+            run_many(task, args.many, args.num_samples)
 
 
 if __name__ == "__main__":

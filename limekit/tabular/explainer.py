@@ -12,6 +12,7 @@ undiscretised, holds the standardised value).  All of it is done on whole
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,7 +28,7 @@ from ..core.explanation import Explanation
 from ..core.explain import complete_explanation, plan_surrogate
 from ..core.fidelity import PerturbationSample, resolve_fidelity_samples
 from ..core.kernels import check_weights, make_kernel_fn
-from ..core.predict import predict_in_batches, predict_instance_first
+from ..core.predict import check_model_output, predict_in_batches, predict_instance_first, resolve_labels
 from ..core.selection import resolve_method
 from ..core.stability import resolve_stability_samples
 from ..surrogates import check_surrogate_task, make_surrogate
@@ -39,6 +40,7 @@ __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 
 MODES = ("classification", "regression")
 SAMPLING_METHODS = ("gaussian", "lhs")
+GROUP_PERTURBATIONS = 50_000  # explain_instances: perturbations predicted together (memory ~ this x features)
 
 
 class TabularExplainer:
@@ -242,8 +244,8 @@ class TabularExplainer:
 
     def explain_instance(self, data_row, predict_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="euclidean", model_regressor=None,
-                         sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None, stability_samples=None,
-                         batch_size=None):
+                         sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None,
+                         stability_samples=None, batch_size=None):
         """Explain the model's prediction for one row.
 
         Parameters
@@ -284,6 +286,84 @@ class TabularExplainer:
             weighted R^2 against the black box's output, AUC and accuracy
             against its label (see :mod:`limekit.core.fidelity`).
         """
+        call = self._settings(predict_fn, labels, top_labels, num_features, num_samples, distance_metric,
+                              model_regressor, sampling_method, surrogate, surrogate_task, fidelity_samples,
+                              stability_samples, batch_size)
+        row = self._check_row(data_row)
+        Z, inverse, feature_ids = self._perturb(row, call.num_samples, call.sampling_method)
+        weights = self._weights(Z, call)
+        # the instance is predicted first and checked (shape, labels) before the perturbations
+        outputs, labels = predict_instance_first(predict_fn, self._batch_maker(inverse), call.num_samples, self.mode,
+                                                 call.labels, call.top_labels, self.class_names, call.batch_size,
+                                                 "predict_fn", self.progress_bar)
+        return self._explain_predicted(call, predict_fn, row, Z, inverse, feature_ids, weights, outputs, labels)
+
+    def explain_instances(self, data_rows, predict_fn, labels=(1,), top_labels=None, num_features=10,
+                          num_samples=5000, distance_metric="euclidean", model_regressor=None,
+                          sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None,
+                          stability_samples=None, batch_size=None):
+        """Explain many rows, predicting the perturbations of several rows in one model call.
+
+        The same as ``[explain_instance(row, ...) for row in data_rows]``, and
+        with lime's configuration (no held-out fidelity, no stability refits)
+        bit for bit the same explanations from the same ``random_state``, but
+        the model is called far fewer times: once on all the instances (their
+        outputs and labels are checked before any perturbation is predicted),
+        then once per group of rows whose perturbations add up to about
+        50,000 (fewer with ``batch_size``).  Models with a fixed cost per call
+        (tree ensembles, models behind a service) gain the most.
+
+        Parameters
+        ----------
+        data_rows : 2-D array, DataFrame or sparse matrix of shape (n_rows, n_features)
+        predict_fn, labels, top_labels, num_features, num_samples, distance_metric, model_regressor, \
+sampling_method, surrogate, surrogate_task, fidelity_samples, stability_samples
+            As in :meth:`explain_instance`, for every row (``labels`` and
+            ``top_labels`` are resolved per row).
+        batch_size : int or None
+            Most rows per model call; None uses the explainer's, and when that
+            is None too, one call per group of rows.
+
+        Returns
+        -------
+        list of Explanation
+            One per row, in order.
+        """
+        call = self._settings(predict_fn, labels, top_labels, num_features, num_samples, distance_metric,
+                              model_regressor, sampling_method, surrogate, surrogate_task, fidelity_samples,
+                              stability_samples, batch_size)
+        rows = self._check_rows(data_rows)
+        if self.is_sparse:  # per-row sparse perturbations do not stack: one row after the other
+            return [self.explain_instance(row, predict_fn, labels, top_labels, num_features, num_samples,
+                                          distance_metric, model_regressor, sampling_method, surrogate=surrogate,
+                                          surrogate_task=surrogate_task, fidelity_samples=fidelity_samples,
+                                          stability_samples=stability_samples, batch_size=batch_size)
+                    for row in rows]
+        instances = np.vstack(rows) if rows else np.empty((0, self.n_features))
+        first = check_model_output(predict_fn(self._batch_maker(instances)(slice(0, len(rows)))), len(rows),
+                                   self.mode, "predict_fn")
+        row_labels = [resolve_labels(first[i:i + 1], self.mode, call.labels, call.top_labels, self.class_names)
+                      for i in range(len(rows))]
+        explanations = []
+        per_group = max(1, GROUP_PERTURBATIONS // call.num_samples)
+        for start in range(0, len(rows), per_group):
+            group = range(start, min(start + per_group, len(rows)))
+            perturbed = [self._perturb(rows[i], call.num_samples, call.sampling_method) for i in group]
+            stacked = np.concatenate([inverse[1:] for _, inverse, _ in perturbed])  # the instances are predicted
+            rest = predict_in_batches(predict_fn, self._batch_maker(stacked), len(stacked), self.mode,
+                                      call.batch_size, "predict_fn", first.shape[1], self.progress_bar)
+            for k, (i, (Z, inverse, feature_ids)) in enumerate(zip(group, perturbed)):
+                outputs = np.concatenate([first[i:i + 1], rest[k * (call.num_samples - 1):
+                                                                (k + 1) * (call.num_samples - 1)]])
+                explanations.append(self._explain_predicted(call, predict_fn, rows[i], Z, inverse, feature_ids,
+                                                            self._weights(Z, call), outputs, row_labels[i]))
+        return explanations
+
+    # ------------------------------------------------------------------ internals
+    def _settings(self, predict_fn, labels, top_labels, num_features, num_samples, distance_metric,
+                  model_regressor, sampling_method, surrogate, surrogate_task, fidelity_samples, stability_samples,
+                  batch_size):
+        """Validate a call's arguments (before any model call); return them resolved."""
         num_features = check_int(num_features, "num_features", minimum=1)
         num_samples = check_int(num_samples, "num_samples", minimum=2)
         resolve_method(self.feature_selection, num_features)
@@ -294,45 +374,60 @@ class TabularExplainer:
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
         labels = check_labels(labels) if self.mode == "classification" and top_labels is None else labels
-        surrogate = self.surrogate if surrogate is None else surrogate
-        plan = plan_surrogate(self.mode, surrogate, model_regressor,
+        plan = plan_surrogate(self.mode, self.surrogate if surrogate is None else surrogate, model_regressor,
                               self.surrogate_task if surrogate_task is None else surrogate_task,
                               self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples,
                               self.stability_samples if stability_samples is None else stability_samples)
-        in_original = plan.template.feature_space == "original"
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
-        row = self._check_row(data_row)
+        return _Call(num_features, num_samples, labels, top_labels, distance_metric, sampling_method, plan,
+                     batch_size)
 
-        Z, inverse, feature_ids = self._perturb(row, num_samples, sampling_method)
-        distances = distances_to_first(Z, distance_metric)
-        weights = check_weights(self.kernel_fn(distances), num_samples)
+    def _weights(self, Z, call):
+        return check_weights(self.kernel_fn(distances_to_first(Z, call.distance_metric)), call.num_samples)
 
-        # the instance is predicted first and checked (shape, labels) before the perturbations
-        outputs, labels = predict_instance_first(predict_fn, self._batch_maker(inverse), num_samples, self.mode,
-                                                 labels, top_labels, self.class_names, batch_size, "predict_fn",
-                                                 self.progress_bar)
+    def _explain_predicted(self, call, predict_fn, row, Z, inverse, feature_ids, weights, outputs, labels):
+        """Everything after the model has answered on the perturbations of ``row``."""
+        in_original = call.plan.template.feature_space == "original"
         n_outputs = outputs.shape[1]
-
         explanation = Explanation(self._domain_mapper(row, Z, feature_ids, in_original), mode=self.mode,
                                   class_names=self._class_names(n_outputs))
         original = self._original_space(Z, inverse, feature_ids) if in_original else None
 
         def draw_sample(n):
             """n fresh perturbations of the row, predicted like the fitting ones (the instance left out)."""
-            Z_new, inverse_new, ids_new = self._perturb(row, n + 1, sampling_method)
-            weights_new = self.kernel_fn(distances_to_first(Z_new, distance_metric))
+            Z_new, inverse_new, ids_new = self._perturb(row, n + 1, call.sampling_method)
+            weights_new = self.kernel_fn(distances_to_first(Z_new, call.distance_metric))
             make_new = self._batch_maker(inverse_new)
             outputs_new = predict_in_batches(predict_fn, lambda rows: make_new(slice(rows.start + 1, rows.stop + 1)),
-                                             n, self.mode, batch_size, "predict_fn", n_outputs, self.progress_bar)
+                                             n, self.mode, call.batch_size, "predict_fn", n_outputs,
+                                             self.progress_bar)
             X_new = self._original_space(Z_new, inverse_new, ids_new).X[1:] if in_original else None
             return PerturbationSample(Z_new[1:], outputs_new, np.asarray(weights_new, dtype=float)[1:], X_new)
 
-        complete_explanation(explanation, plan, Z, outputs, weights, labels, top_labels, num_features,
-                             self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose,
-                             feature_ids, original, rng=self._rng)
+        complete_explanation(explanation, call.plan, Z, outputs, weights, labels, call.top_labels,
+                             call.num_features, self.feature_selection, draw_sample, self.kernel_width,
+                             call.distance_metric, self.verbose, feature_ids, original, rng=self._rng)
         return explanation
 
-    # ------------------------------------------------------------------ internals
+    def _check_rows(self, data_rows):
+        """The rows of ``data_rows`` (2-D array, DataFrame or sparse matrix), each checked like a data_row."""
+        if self.encoder is not None and is_dataframe(data_rows):
+            matrix = self.encoder.encode(data_rows, "data_rows")
+        elif sp.issparse(data_rows):
+            matrix = sp.csr_matrix(data_rows, dtype=float)
+        else:
+            matrix = _as_float_matrix(data_rows.to_numpy() if is_dataframe(data_rows) else data_rows, "data_rows")
+        if matrix.ndim != 2 or matrix.shape[0] < 1 or matrix.shape[1] != self.n_features:
+            raise bad_value("data_rows", f"a 2-D array of one or more rows of {self.n_features} values",
+                            f"shape {matrix.shape}")
+        if not sp.issparse(matrix):
+            check_finite(matrix, "data_rows")
+            for feature in self.declared_categorical:
+                if not np.all(matrix[:, feature] == np.round(matrix[:, feature])):
+                    raise bad_value("data_rows", f"integer codes for categorical feature "
+                                                 f"{self.feature_names[feature]!r}", "non-integer values")
+        return [self._check_row(matrix[i]) for i in range(matrix.shape[0])]
+
     def _class_names(self, n_outputs):
         if self.mode != "classification":
             return None
@@ -477,6 +572,20 @@ class TabularExplainer:
                                  feature_ids, instance_values, list(self.feature_names))
 
 
+@dataclass
+class _Call:
+    """One call's validated arguments."""
+
+    num_features: int
+    num_samples: int
+    labels: object
+    top_labels: object
+    distance_metric: object
+    sampling_method: str
+    plan: object
+    batch_size: object
+
+
 class _SparseRows:
     """Perturbations of a sparse row, handed to the model as CSR batches."""
 
@@ -544,6 +653,20 @@ class RecurrentTabularExplainer(TabularExplainer):
                                         labels=labels, top_labels=top_labels, num_features=num_features,
                                         num_samples=num_samples, distance_metric=distance_metric,
                                         model_regressor=model_regressor, **kwargs)
+
+    def explain_instances(self, data_rows, classifier_fn, labels=(1,), top_labels=None, num_features=10,
+                          num_samples=5000, distance_metric="euclidean", model_regressor=None, **kwargs):
+        """Explain series of shape ``(n_rows, n_timesteps, n_features)``; see ``TabularExplainer.explain_instances``."""
+        data_rows = np.asarray(data_rows, dtype=float)
+        if data_rows.ndim != 3 or data_rows.shape[1:] != (self.n_timesteps, self.n_features_per_step):
+            raise bad_value("data_rows", f"shape (n_rows, {self.n_timesteps}, {self.n_features_per_step})",
+                            f"shape {data_rows.shape}")
+        if not callable(classifier_fn):
+            raise bad_type("classifier_fn", "a callable", classifier_fn)
+        flat = np.transpose(data_rows, axes=(0, 2, 1)).reshape(len(data_rows), -1)
+        return super().explain_instances(flat, self._make_predict_proba(classifier_fn), labels=labels,
+                                         top_labels=top_labels, num_features=num_features, num_samples=num_samples,
+                                         distance_metric=distance_metric, model_regressor=model_regressor, **kwargs)
 
 
 def _format_value(value):
