@@ -105,14 +105,17 @@ def _report(exp, label, out, **files):
 
 def print_stability(exp, label, out):
     """One line on the bootstrap stability of the explanation, when it was measured."""
+    from .core.stability import SIGN_AGREEMENT_FLOOR, unsure_features
+
     stability = (exp.diagnostics.get("stability") or {}).get(label)
     if not stability:
         return
-    unsure = [(feature, share) for feature, share in stability["sign_agreement"].items() if share < 0.9]
+    unsure = [(feature, 0.0) for feature in unsure_features(stability)]
     shaky = [str(name) for name, _ in exp.domain_mapper.map_exp_ids(unsure)] if unsure else []
     print(f"stability over {stability['n_draws']} bootstrap refits: top-feature overlap (Jaccard) "
           f"{stability['jaccard']:.2f}" + (f"; sign unsure for {', '.join(shaky)}" if shaky else
-                                            "; every sign agreed in 90% of refits or more"), file=out)
+                                            f"; every sign agreed in {SIGN_AGREEMENT_FLOOR:.0%} of refits or more"),
+          file=out)
 
 
 def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, progress_bar=False,

@@ -37,7 +37,10 @@ import numpy as np
 from .._validation import bad_type, bad_value
 from .base import fit_local_models
 
-__all__ = ["resolve_stability_samples", "bootstrap_stability", "stability_scores"]
+__all__ = ["resolve_stability_samples", "bootstrap_stability", "stability_scores", "unsure_features",
+           "SIGN_AGREEMENT_FLOOR"]
+
+SIGN_AGREEMENT_FLOOR = 0.9  # a weight whose sign fewer refits agree on is flagged as unsure
 
 
 def resolve_stability_samples(stability_samples):
@@ -82,6 +85,15 @@ def stability_scores(reference, draws):
         "weight_std": {feature: float(weights[:, i].std()) for i, feature in enumerate(ids)},
         "n_draws": len(draws),
     }
+
+
+def unsure_features(stability):
+    """Feature ids of one label's stability figures whose sign agreement is below ``SIGN_AGREEMENT_FLOOR``.
+
+    Works on the figures as computed (int ids) and as read back from JSON (str ids).
+    """
+    return [feature for feature, share in (stability.get("sign_agreement") or {}).items()
+            if share < SIGN_AGREEMENT_FLOOR]
 
 
 def bootstrap_stability(fits, Z, outputs, weights, labels, num_features, feature_selection, template, n_draws, rng,

@@ -426,7 +426,9 @@ sampling_method, surrogate, surrogate_task, fidelity_samples, stability_samples
                 if not np.all(matrix[:, feature] == np.round(matrix[:, feature])):
                     raise bad_value("data_rows", f"integer codes for categorical feature "
                                                  f"{self.feature_names[feature]!r}", "non-integer values")
-        return [self._check_row(matrix[i]) for i in range(matrix.shape[0])]
+        if sp.issparse(matrix) or self.is_sparse:  # dense <-> sparse conversions, as for one row
+            return [self._check_row(matrix[i]) for i in range(matrix.shape[0])]
+        return list(matrix)
 
     def _class_names(self, n_outputs):
         if self.mode != "classification":

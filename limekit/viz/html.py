@@ -110,6 +110,8 @@ def _class_name(data, label):
 
 
 def _trust(data, labels):
+    from ..core.stability import SIGN_AGREEMENT_FLOOR, unsure_features
+
     diagnostics = data.get("diagnostics") or {}
     pieces = []
     for label in labels:
@@ -122,8 +124,9 @@ def _trust(data, labels):
             pieces.append(f"held-out fidelity: {held}")
         stability = (diagnostics.get("stability") or {}).get(str(int(label)))
         if isinstance(stability, dict) and isinstance(stability.get("jaccard"), (int, float)):
-            shaky = sum(1 for v in (stability.get("sign_agreement") or {}).values() if v < 0.9)
-            note = f' <span class="warn">({shaky} weight(s) change sign in over 10% of refits)</span>' if shaky else ""
+            shaky = len(unsure_features(stability))
+            note = (f' <span class="warn">({shaky} weight(s) change sign in over {1 - SIGN_AGREEMENT_FLOOR:.0%} '
+                    f'of refits)</span>' if shaky else "")
             pieces.append(f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
                           f"(Jaccard) {stability['jaccard']:.2f}{note}")
     ess = diagnostics.get("effective_sample_size")
