@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.limekit-installed
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench conformance venv clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+conformance: $(STAMP)
+	$(PY) scripts/lime_conformance.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_tabular.py

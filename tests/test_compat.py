@@ -70,8 +70,9 @@ def test_import_paths():
     import limekit
     import limekit.compat.lime_tabular
 
-    assert limekit.compat.lime_tabular.LimeTabularExplainer is limekit.TabularExplainer
-    assert lime_tabular.RecurrentTabularExplainer is limekit.RecurrentTabularExplainer
+    assert issubclass(limekit.compat.lime_tabular.LimeTabularExplainer, limekit.TabularExplainer)
+    assert issubclass(lime_tabular.RecurrentTabularExplainer, limekit.RecurrentTabularExplainer)
+    assert issubclass(lime_tabular.RecurrentTabularExplainer, lime_tabular.LimeTabularExplainer)  # as in lime
     assert lime_base.LimeBase is limekit.LimeBase
     assert explanation.Explanation is limekit.Explanation
     # lime_tabular's namespace as in lime

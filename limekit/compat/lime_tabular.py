@@ -1,17 +1,48 @@
 """``lime.lime_tabular`` backed by limekit.
 
-``LimeTabularExplainer`` is :class:`limekit.TabularExplainer`: it takes lime's
-arguments (same names, same order) and returns explanations with lime's
-accessors.  The discretizers, ``explanation`` and ``lime_base`` are
-re-exported here as in lime's module namespace.
+``LimeTabularExplainer`` is :class:`limekit.TabularExplainer` with lime's
+handling of ``training_labels``: it takes lime's arguments (same names, same
+order) and returns explanations with lime's accessors.  The discretizers,
+``explanation`` and ``lime_base`` are re-exported here as in lime's module
+namespace.
 """
 from ..tabular.discretize import (BaseDiscretizer, DecileDiscretizer, EntropyDiscretizer, QuartileDiscretizer,
                                   StatsDiscretizer)
 from ..tabular.domain import TableDomainMapper
-from ..tabular.explainer import RecurrentTabularExplainer, TabularExplainer
+from ..tabular.explainer import RecurrentTabularExplainer as _RecurrentTabularExplainer
+from ..tabular.explainer import TabularExplainer
 from . import explanation, lime_base
 
-LimeTabularExplainer = TabularExplainer
+
+class LimeTabularExplainer(TabularExplainer):
+    """:class:`limekit.TabularExplainer` taking lime's arguments, in lime's order.
+
+    The one difference from :class:`~limekit.TabularExplainer`: with
+    ``training_data_stats``, ``training_labels`` is ignored, as lime ignores
+    it (the bins come from the statistics, so no discretizer reads the
+    labels; ``training_data`` is then often a placeholder whose row count the
+    labels need not match).  Keyword-only arguments of
+    :class:`~limekit.TabularExplainer` (``surrogate=``, ...) pass through.
+    """
+
+    def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
+                 categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
+                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
+                 discretizer="quartile", sample_around_instance=False, random_state=None,
+                 training_data_stats=None, **kwargs):
+        if training_data_stats:  # lime: StatsDiscretizer, whose bins ignore the labels
+            training_labels = None
+        super().__init__(training_data, mode=mode, training_labels=training_labels, feature_names=feature_names,
+                         categorical_features=categorical_features, categorical_names=categorical_names,
+                         kernel_width=kernel_width, kernel=kernel, verbose=verbose, class_names=class_names,
+                         feature_selection=feature_selection, discretize_continuous=discretize_continuous,
+                         discretizer=discretizer, sample_around_instance=sample_around_instance,
+                         random_state=random_state, training_data_stats=training_data_stats, **kwargs)
+
+
+class RecurrentTabularExplainer(_RecurrentTabularExplainer, LimeTabularExplainer):
+    """:class:`limekit.RecurrentTabularExplainer`; a :class:`LimeTabularExplainer` as in lime."""
+
 
 __all__ = ["LimeTabularExplainer", "RecurrentTabularExplainer", "TableDomainMapper", "BaseDiscretizer",
            "QuartileDiscretizer", "DecileDiscretizer", "EntropyDiscretizer", "StatsDiscretizer", "explanation",

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import types
 import warnings
 
 import numpy as np
 
 from .._validation import bad_type, bad_value, check_choice
 
-__all__ = ["SegmentationAlgorithm", "ALGORITHMS", "DEFAULT_QUICKSHIFT", "make_segmentation_fn", "check_segments",
+__all__ = ["BaseWrapper", "SegmentationAlgorithm", "ALGORITHMS", "DEFAULT_QUICKSHIFT", "make_segmentation_fn", "check_segments",
            "segmentation_image", "check_random_seed"]
 
 ALGORITHMS = ("quickshift", "slic", "felzenszwalb")
@@ -60,7 +61,78 @@ def segmentation_image(image):
     return image
 
 
-class SegmentationAlgorithm:
+class BaseWrapper:
+    """lime's ``lime.wrappers.scikit_image.BaseWrapper``: a callable with stored keyword arguments.
+
+    Same behaviour as lime 0.2.0.1's class: the constructor stores what it is
+    given without checking it, :meth:`set_params` checks the names against
+    the target's signature and replaces ``target_params``, and
+    :meth:`filter_params` keeps the stored arguments another function accepts.
+    A name "is accepted" as in lime's ``has_arg``: a positional-or-keyword or
+    keyword-only parameter of that name (``**kwargs`` does not count).
+
+    Parameters
+    ----------
+    target_fn : callable or None
+        The wrapped function, or an object with ``__call__``; None checks
+        against the wrapper's own ``__call__``.
+    **target_params
+        Keyword arguments for ``target_fn``.
+
+    Attributes
+    ----------
+    target_fn : callable or None
+    target_params : dict
+    """
+
+    def __init__(self, target_fn=None, **target_params):
+        self.target_fn = target_fn
+        self.target_params = target_params
+
+    def _check_params(self, parameters):
+        """Raise unless every name in ``parameters`` (a dict or list of names) is an argument of the target.
+
+        Raises
+        ------
+        TypeError
+            ``parameters`` is a string or not iterable, or there is no target
+            (``target_fn`` is None and the wrapper is not callable).
+        AttributeError
+            ``target_fn`` is neither a function nor has ``__call__``.
+        ValueError
+            A name the target does not take.
+        """
+        from ..compat.utils.generic_utils import has_arg
+
+        if self.target_fn is None:
+            if not callable(self):
+                raise TypeError("invalid argument: tested object is not callable, please provide a valid target_fn")
+            target = self.__call__
+        elif isinstance(self.target_fn, (types.FunctionType, types.MethodType)):
+            target = self.target_fn
+        else:
+            target = self.target_fn.__call__
+        if isinstance(parameters, str):
+            raise TypeError("invalid argument: list or dictionary expected")
+        for name in parameters:
+            if not has_arg(target, name):
+                raise ValueError(f"{name} is not a valid parameter")
+
+    def set_params(self, **params):
+        """Check ``params`` against the target (ValueError on an unknown name), then replace ``target_params``."""
+        self._check_params(params)
+        self.target_params = params
+
+    def filter_params(self, fn, override=None):
+        """The stored arguments that ``fn`` accepts, updated by ``override`` (a dict)."""
+        from ..compat.utils.generic_utils import has_arg
+
+        result = {name: value for name, value in self.target_params.items() if has_arg(fn, name)}
+        result.update(override or {})
+        return result
+
+
+class SegmentationAlgorithm(BaseWrapper):
     """lime's wrapper around scikit-image's segmentation algorithms.
 
     Parameters
@@ -71,7 +143,9 @@ class SegmentationAlgorithm:
         name) is passed to the function's current seed argument (``rng`` in
         scikit-image >= 0.22, where lime's ``random_seed`` is silently
         dropped) and ignored by the deterministic algorithms.  Other names the
-        function does not take are dropped as lime does, with a warning.
+        function does not take are dropped as lime does, with a warning;
+        unlike :class:`BaseWrapper`'s (lime's), :meth:`set_params` drops
+        them too (with a warning) rather than raising ValueError.
 
     Attributes
     ----------
@@ -88,8 +162,7 @@ class SegmentationAlgorithm:
 
     def __init__(self, algo_type, **target_params):
         self.algo_type = check_choice(algo_type, "algo_type", ALGORITHMS)
-        self.target_fn = _algorithm(algo_type)
-        self.target_params = {}
+        super().__init__(_algorithm(algo_type))
         self.set_params(**target_params)
 
     def set_params(self, **params):
@@ -110,13 +183,6 @@ class SegmentationAlgorithm:
                           UserWarning, stacklevel=3)
         self.target_params = kept
         return self
-
-    def filter_params(self, fn, override=None):
-        """lime's helper: the stored arguments that ``fn`` accepts, updated by ``override``."""
-        accepted = _parameters(fn)
-        result = {k: v for k, v in self.target_params.items() if k in accepted}
-        result.update(override or {})
-        return result
 
     def __call__(self, image, *args):
         return self.target_fn(segmentation_image(image), **self.target_params)
