@@ -1,0 +1,472 @@
+"""Validation of stored explanations: what :meth:`Explanation.from_dict` / ``from_json`` may read.
+
+An explanation read back from JSON is rendered (HTML, plots) and trusted as
+it is, so a damaged or hand-edited record must fail loudly and say where,
+never crash later with a bare ``KeyError`` or show ``inf``.  The record format
+is the one :meth:`Explanation.to_dict` writes::
+
+    mode            'classification' | 'regression'
+    labels          [int >= 0, ...]   one record per label in ``explanations``
+    explanations    {'<label>': {intercept, score, local_pred, [local_decision],
+                                 features: [{id, name, weight, ...modality fields}],
+                                 [global_importance: [{id, name, importance}]],
+                                 [shape_functions: [{id, name, grid, values}]]}}
+    class_names     [str, ...] or None
+    top_labels      [int, ...] or None (a subset of ``labels``)
+    diagnostics     {...} or None (free JSON; the fields the views read are typed)
+    domain          {'modality': 'tabular' | 'text' | 'image', ...} or None
+    predict_proba   [float, ...] or None                       (classification)
+    predicted_value, min_value, max_value: float               (regression)
+
+Every number must be finite (and at most 1e100 in magnitude, so that the
+views' sums and axes stay finite) and every error names the field's path, e.g.
+``explanations['1'].features[0].weight: expected a finite number; got 'x' (str)``.
+Fields the format does not know are allowed when they hold plain JSON.
+"""
+from __future__ import annotations
+
+import json
+import math
+import numbers
+
+from .._validation import LimekitValueError, bad_type, bad_value, describe
+
+__all__ = ["validate_explanation_record", "MAX_DEPTH", "MAX_MAGNITUDE"]
+
+#: Deepest nesting accepted (``to_dict`` writes at most 7 levels).
+MAX_DEPTH = 32
+
+_MODES = ("classification", "regression")
+_MODALITIES = ("tabular", "text", "image")
+_MAX_ID = 2 ** 53  # the largest integer every JSON reader keeps exactly
+#: Largest magnitude of a number: sums and spans of such numbers stay finite in the views.
+MAX_MAGNITUDE = 1e100
+
+
+class _Constant:
+    """A non-finite JSON token (``NaN``, ``Infinity``, ``-Infinity``) kept for the error message."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token):
+        self.token = token
+
+    def __repr__(self):
+        return self.token
+
+
+def validate_explanation_record(data, *, max_depth=MAX_DEPTH):
+    """Check that ``data`` is an explanation as :meth:`Explanation.to_dict` writes it.
+
+    Parameters
+    ----------
+    data : dict, str or bytes
+        The dict of :meth:`~limekit.core.explanation.Explanation.to_dict`, or
+        the JSON text of :meth:`~limekit.core.explanation.Explanation.to_json`
+        (strict JSON: ``NaN`` and ``Infinity`` tokens and repeated keys are
+        refused).
+    max_depth : int, default=MAX_DEPTH
+        Deepest nesting of dicts and lists accepted.
+
+    Returns
+    -------
+    dict
+        ``data`` itself, or the parsed JSON text.
+
+    Raises
+    ------
+    LimekitValueError, LimekitTypeError
+        On the first problem found, naming its path (e.g.
+        ``explanations['1'].features[0].weight``); ``data`` or ``text`` for
+        the whole record.
+    """
+    if isinstance(data, (str, bytes, bytearray)):
+        data = _parse(data, max_depth)
+    if not isinstance(data, dict):
+        raise bad_type("data", "a dict made by Explanation.to_dict()", data)
+    _check_depth(data, max_depth)
+    required = ("mode", "labels", "explanations")
+    absent = [key for key in required if key not in data]
+    if absent:
+        raise bad_value("data", f"a dict made by Explanation.to_dict(), with keys {list(required)}",
+                        f"no {absent} among its keys {_keys(data)}")
+    _Record(data).check()
+    return data
+
+
+# ---------------------------------------------------------------- parsing and depth
+
+def _parse(text, max_depth):
+    def constant(token):
+        return _Constant(token)
+
+    def no_repeats(pairs):
+        out = {}
+        for key, value in pairs:
+            if key in out:
+                raise bad_value("text", "JSON objects without repeated keys", f"the key {key!r} twice")
+            out[key] = value
+        return out
+
+    try:
+        return json.loads(text, parse_constant=constant, object_pairs_hook=no_repeats)
+    except RecursionError:
+        raise bad_value("text", f"JSON nested at most {max_depth} levels deep", "deeper nesting") from None
+    except LimekitValueError:
+        raise
+    except (TypeError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, too many digits
+        raise bad_value("text", "a JSON string made by Explanation.to_json()", f"invalid JSON ({exc})") from exc
+
+
+def _check_depth(data, max_depth):
+    """Raise at the first container nested deeper than ``max_depth`` (cycles included); no recursion."""
+    stack = [(data, "data", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > max_depth:
+            raise bad_value(_short(path), f"nesting at most {max_depth} levels deep", "deeper nesting")
+        if isinstance(value, dict):
+            stack.extend((item, _key_path(path, key), depth + 1) for key, item in value.items()
+                         if isinstance(item, (dict, list, tuple)))
+        else:
+            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)
+                         if isinstance(item, (dict, list, tuple)))
+
+
+def _short(path, limit=120):
+    return path if len(path) <= limit else path[:limit // 2] + " ... " + path[-limit // 2:]
+
+
+# ---------------------------------------------------------------- paths and scalar checks
+
+def _key_path(path, key):
+    """``explanations['1']`` for data keys; ``record.features`` for field names."""
+    if isinstance(key, str) and key.isidentifier():
+        return f"{path}.{key}" if path and path != "data" else key
+    return f"{path}[{key!r}]" if path != "data" else f"[{key!r}]"
+
+
+def _keys(mapping, limit=12):
+    keys = [str(k) for k in mapping]
+    return keys if len(keys) <= limit else keys[:limit] + [f"... ({len(keys)} keys)"]
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _number(value, path, minimum=None):
+    if isinstance(value, _Constant):
+        raise bad_value(path, "a finite number", f"{value.token} (not a JSON number)")
+    if not _is_number(value):
+        raise bad_type(path, "a finite number", value)
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        finite = False
+    if not finite:
+        raise bad_value(path, "a finite number", describe(value))
+    if abs(value) > MAX_MAGNITUDE:
+        raise bad_value(path, f"a number of magnitude at most {MAX_MAGNITUDE:g}", describe(value))
+    if minimum is not None and value < minimum:
+        raise bad_value(path, f"a number >= {minimum}", describe(value))
+    return value
+
+
+def _integer(value, path, minimum=0):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, _Constant):
+            raise bad_value(path, "an integer", f"{value.token} (not a JSON number)")
+        raise bad_type(path, "an integer", value)
+    if not minimum <= value <= _MAX_ID:
+        raise bad_value(path, f"an integer in [{minimum}, 2**53]", describe(value))
+    return value
+
+
+def _string(value, path):
+    if not isinstance(value, str):
+        raise bad_type(path, "a string", value)
+    return value
+
+
+def _boolean(value, path):
+    if not isinstance(value, bool):
+        raise bad_type(path, "true or false", value)
+    return value
+
+
+def _array(value, path):
+    if not isinstance(value, (list, tuple)):
+        raise bad_type(path, "a list", value)
+    return value
+
+
+def _mapping(value, path):
+    if not isinstance(value, dict):
+        raise bad_type(path, "a dict (JSON object)", value)
+    return value
+
+
+def _json(value, path):
+    """Any plain JSON value: None, bool, str, finite number, list or dict with string keys."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if _is_number(value) or isinstance(value, _Constant):
+        return _number(value, path)
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _json(item, f"{path}[{i}]")
+        return value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise bad_type(f"{path}[{key!r}]", "a string key", key)
+            _json(item, _key_path(path, key))
+        return value
+    raise bad_type(path, "a JSON value (dict, list, string, number, true, false or null)", value)
+
+
+_EXPECTED = {_number: "a finite number", _integer: "an integer", _string: "a string", _boolean: "true or false",
+             _array: "a list", _mapping: "a dict (JSON object)"}
+
+
+def _label_key(key, path):
+    """A label's key: the decimal form of an integer >= 0 (what ``str(int(label))`` writes)."""
+    if not isinstance(key, str) or not key.isdigit() or not key.isascii() or str(int(key)) != key:
+        raise bad_value(f"{path}[{key!r}]", "a key naming a label, such as '0' or '1'", describe(key))
+    return key
+
+
+# ---------------------------------------------------------------- the record
+
+class _Fields:
+    """Typed access to the fields of one dict, with paths for the errors."""
+
+    def __init__(self, mapping, path):
+        self.mapping = mapping
+        self.path = path
+
+    def at(self, key):
+        return _key_path(self.path, key)
+
+    def get(self, key, check, required=True, nullable=False, **options):
+        if key not in self.mapping:
+            if required:
+                raise bad_value(self.at(key), _EXPECTED[check] + (" or null" if nullable else ""),
+                                f"nothing (no {key!r} key among {_keys(self.mapping)})")
+            return None
+        value = self.mapping[key]
+        if value is None and nullable:
+            return None
+        return check(value, self.at(key), **options)
+
+    def rest(self, known):
+        """The fields the format does not know: plain JSON."""
+        for key, value in self.mapping.items():
+            if key not in known:
+                if not isinstance(key, str):
+                    raise bad_type(f"{self.path}[{key!r}]", "a string key", key)
+                _json(value, self.at(key))
+
+
+def _numbers(value, path, minimum=None):
+    for i, item in enumerate(_array(value, path)):
+        _number(item, f"{path}[{i}]", minimum)
+    return value
+
+
+def _integers(value, path, minimum=0):
+    for i, item in enumerate(_array(value, path)):
+        _integer(item, f"{path}[{i}]", minimum)
+    return value
+
+
+def _strings(value, path):
+    for i, item in enumerate(_array(value, path)):
+        _string(item, f"{path}[{i}]")
+    return value
+
+
+def _scalar(value, path):
+    """A feature's value as shown: None, bool, string or finite number."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if not _is_number(value) and not isinstance(value, _Constant):
+        raise bad_type(path, _EXPECTED[_scalar], value)
+    return _number(value, path)
+
+
+_EXPECTED.update({_numbers: "a list of finite numbers", _integers: "a list of integers",
+                  _strings: "a list of strings", _scalar: "a string, a finite number, true, false or null"})
+
+
+def _unique_ids(items, path, what):
+    seen = set()
+    for i, item in enumerate(items):
+        if item["id"] in seen:
+            raise bad_value(f"{path}[{i}].id", f"ids that appear once in {what}", f"{item['id']} again")
+        seen.add(item["id"])
+    return seen
+
+
+class _Record:
+    """Checks one explanation record, field by field."""
+
+    def __init__(self, data):
+        self.data = data
+        self.top = _Fields(data, "data")
+
+    def check(self):
+        top = self.top
+        mode = self.data["mode"]
+        if not isinstance(mode, str):
+            raise bad_type("mode", "'classification' or 'regression'", mode)
+        if mode not in _MODES:
+            raise bad_value("mode", "'classification' or 'regression'", describe(mode))
+        labels = top.get("labels", _integers)
+        if len(set(labels)) != len(labels):
+            raise bad_value("labels", "distinct labels", describe(list(labels)))
+        if mode == "regression" and 1 not in labels:  # lime's convention: label 1 is the prediction
+            raise bad_value("labels", "label 1 among the labels of a regression explanation", describe(list(labels)))
+        records = top.get("explanations", _mapping)
+        for key, record in records.items():
+            self.label_record(_label_key(key, "explanations"), record, mode)
+        for i, label in enumerate(labels):
+            if str(label) not in records:
+                raise bad_value(f"explanations[{str(label)!r}]", f"the record of label {label} (labels[{i}])",
+                                f"no such key among {_keys(records)}")
+        top.get("class_names", _strings, required=False, nullable=True)
+        top_labels = top.get("top_labels", _integers, required=False, nullable=True)
+        for i, label in enumerate(top_labels or ()):
+            if label not in labels:
+                raise bad_value(f"top_labels[{i}]", f"one of labels {list(labels)}", describe(label))
+        diagnostics = top.get("diagnostics", _mapping, required=False, nullable=True)
+        if diagnostics is not None:
+            self.diagnostics(diagnostics)
+        domain = top.get("domain", _mapping, required=False, nullable=True)
+        if domain is not None:
+            self.domain(domain)
+        known = {"mode", "labels", "explanations", "class_names", "top_labels", "diagnostics", "domain"}
+        if mode == "classification":
+            top.get("predict_proba", _numbers, required=False, nullable=True)
+            known.add("predict_proba")
+        else:
+            for key in ("predicted_value", "min_value", "max_value"):
+                top.get(key, _number)
+                known.add(key)
+        top.rest(known)
+
+    # -------------------------------------------------------- one label
+    def label_record(self, key, record, mode):
+        path = f"explanations[{key!r}]"
+        fields = _Fields(_mapping(record, path), path)
+        for name in ("intercept", "score", "local_pred"):
+            fields.get(name, _number)
+        fields.get("local_decision", _number, required=False)
+        features = fields.get("features", _array)
+        for i, feature in enumerate(features):
+            self.feature(feature, f"{path}.features[{i}]")
+        listed = _unique_ids(features, f"{path}.features", "a label's features")
+        importance = fields.get("global_importance", _array, required=False)
+        for i, item in enumerate(importance or ()):
+            item_fields = self.named(item, f"{path}.global_importance[{i}]")
+            item_fields.get("importance", _number, minimum=0)
+            item_fields.rest({"id", "name", "importance"})
+        if importance:
+            _unique_ids(importance, f"{path}.global_importance", "global_importance")
+        shapes = fields.get("shape_functions", _array, required=False)
+        for i, item in enumerate(shapes or ()):
+            self.shape_function(item, f"{path}.shape_functions[{i}]")
+        if shapes:
+            shaped = _unique_ids(shapes, f"{path}.shape_functions", "shape_functions")
+            unshaped = sorted(listed - shaped)
+            if unshaped or not listed:
+                raise bad_value(f"{path}.shape_functions", "a shape function for every listed feature",
+                                f"none for feature id(s) {unshaped[:10]}" if unshaped else "no listed feature")
+        fields.rest({"intercept", "score", "local_pred", "local_decision", "features", "global_importance",
+                     "shape_functions"})
+
+    @staticmethod
+    def named(item, path):
+        fields = _Fields(_mapping(item, path), path)
+        fields.get("id", _integer)
+        fields.get("name", _string)
+        return fields
+
+    def feature(self, feature, path):
+        fields = self.named(feature, path)
+        fields.get("weight", _number)
+        # modality fields (tabular: feature, value; text: positions, spans; image: n_pixels, centroid, bbox)
+        fields.get("feature", _string, required=False)
+        fields.get("value", _scalar, required=False, nullable=True)
+        fields.get("positions", _integers, required=False)
+        spans = fields.get("spans", _array, required=False)
+        for i, span in enumerate(spans or ()):
+            span_path = f"{fields.at('spans')}[{i}]"
+            if not isinstance(span, (list, tuple)) or len(span) != 2:
+                raise bad_type(span_path, "a [start, end] pair", span)
+            start, end = _integer(span[0], f"{span_path}[0]"), _integer(span[1], f"{span_path}[1]")
+            if start > end:
+                raise bad_value(span_path, "start <= end", describe(list(span)))
+        fields.get("n_pixels", _integer, required=False)
+        centroid = fields.get("centroid", _numbers, required=False)
+        if centroid is not None and len(centroid) != 2:
+            raise bad_value(fields.at("centroid"), "a [row, column] pair", f"{len(centroid)} numbers")
+        bbox = fields.get("bbox", _integers, required=False, nullable=True)
+        if bbox is not None and len(bbox) != 4:
+            raise bad_value(fields.at("bbox"), "[row0, col0, row1, col1]", f"{len(bbox)} numbers")
+        fields.rest({"id", "name", "weight", "feature", "value", "positions", "spans", "n_pixels", "centroid",
+                     "bbox"})
+
+    def shape_function(self, item, path):
+        fields = self.named(item, path)
+        grid = fields.get("grid", _array)
+        for i, point in enumerate(grid):
+            if not isinstance(point, str):
+                _number(point, f"{fields.at('grid')}[{i}]")
+        values = fields.get("values", _numbers)
+        if len(values) != len(grid):
+            raise bad_value(fields.at("values"), f"{len(grid)} numbers (one per grid point)", len(values))
+        fields.rest({"id", "name", "grid", "values"})
+
+    # -------------------------------------------------------- diagnostics and domain
+    @staticmethod
+    def diagnostics(diagnostics):
+        fields = _Fields(diagnostics, "diagnostics")
+        fields.get("num_samples", _number, required=False, nullable=True, minimum=0)
+        fields.get("effective_sample_size", _number, required=False, nullable=True, minimum=0)
+        for name in ("fidelity", "fidelity_in_sample", "r2"):
+            per_label = fields.get(name, _mapping, required=False, nullable=True)
+            for key, value in (per_label or {}).items():
+                if value is not None and not _is_number(value) and not isinstance(value, dict):
+                    raise bad_type(f"diagnostics.{name}[{key!r}]", "a dict, a number or null", value)
+        stability = fields.get("stability", _mapping, required=False, nullable=True)
+        for key, value in (stability or {}).items():
+            path = f"diagnostics.stability[{key!r}]"
+            if value is None:
+                continue
+            label = _Fields(_mapping(value, path), path)
+            jaccard = label.get("jaccard", _number, required=False, nullable=True, minimum=0)
+            label.get("n_draws", _integer, required=jaccard is not None)
+            for name in ("sign_agreement", "weight_std"):
+                shares = label.get(name, _mapping, required=False, nullable=True)
+                for feature, share in (shares or {}).items():
+                    if share is not None or name == "sign_agreement":
+                        _number(share, f"{label.at(name)}[{feature!r}]")
+        fields.rest(set())  # everything, typed above or not, is plain JSON
+
+    @staticmethod
+    def domain(domain):
+        fields = _Fields(domain, "domain")
+        modality = fields.get("modality", _scalar, required=False)
+        if modality is not None and (not isinstance(modality, str) or modality not in _MODALITIES):
+            raise bad_value("domain.modality", "one of " + ", ".join(map(repr, _MODALITIES)), describe(modality))
+        fields.get("feature_names", _strings, required=False, nullable=True)
+        fields.get("text", _string, required=False)
+        fields.get("bow", _boolean, required=False)
+        fields.get("char_level", _boolean, required=False)
+        fields.get("num_words", _integer, required=False)
+        fields.get("image_shape", _integers, required=False)
+        fields.get("n_segments", _integer, required=False)
+        fields.rest({"modality", "feature_names", "text", "bow", "char_level", "num_words", "image_shape",
+                     "n_segments"})
