@@ -20,9 +20,6 @@ def run_explain(args, out=None):
     """The ``limekit explain`` command."""
     from pathlib import Path
 
-    import joblib
-    import pandas as pd
-
     from .demos import format_table, print_stability, write_outputs
     from .tabular import TabularExplainer
 
@@ -31,20 +28,21 @@ def run_explain(args, out=None):
     for path, what in ((model_path, "model"), (data_path, "data")):
         if not path.is_file():
             raise ValueError(f"{what}: expected an existing file; got {str(path)!r}")
-    frame = pd.read_csv(data_path)
+    frame = _read_csv(data_path)
     if args.target is not None:
         if args.target not in frame.columns:
             raise ValueError(f"--target: expected a column of {data_path.name}; got {args.target!r}")
         frame = frame.drop(columns=[args.target])
     if not 0 <= args.row < len(frame):
         raise ValueError(f"--row: expected a row index in [0, {len(frame) - 1}]; got {args.row}")
-    model = joblib.load(model_path)
+    _check_numbers(frame, data_path.name)
+    model = _load_model(model_path)
     mode = args.mode or ("classification" if hasattr(model, "predict_proba") else "regression")
-    predict = getattr(model, "predict_proba" if mode == "classification" else "predict", None)
-    if predict is None:
-        raise ValueError(f"model: expected an estimator with "
-                         f"{'predict_proba' if mode == 'classification' else 'predict'}; got "
-                         f"{type(model).__name__}")
+    method = "predict_proba" if mode == "classification" else "predict"
+    if not callable(getattr(model, method, None)):
+        raise ValueError(f"model: expected an estimator with {method}; got {type(model).__name__}")
+    frame = _match_model_columns(frame, model, data_path.name)
+    predict = _one_line_errors(getattr(model, method), f"model: {type(model).__name__}.{method}")
     class_names = [str(c) for c in getattr(model, "classes_", [])] or None
     explainer = TabularExplainer(frame, mode=mode, class_names=class_names if mode == "classification" else None,
                                  random_state=args.random_state, surrogate=args.surrogate,
@@ -62,6 +60,93 @@ def run_explain(args, out=None):
         print_stability(exp, label, out)
     write_outputs(exp, label, html=args.html, json_path=args.json, png=args.png)
     return exp
+
+
+def _one_line(text):
+    """``text`` on one line: its lines joined, at most 500 characters."""
+    line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return line if len(line) <= 500 else line[:497] + "..."
+
+
+def _read_csv(path):
+    """The CSV as a DataFrame; an unreadable file is one error naming it."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except Exception as exc:  # EmptyDataError, ParserError, UnicodeDecodeError, ...
+        raise ValueError(f"data: expected a CSV file with a header row; got {path.name!r}, which could not be "
+                         f"read ({type(exc).__name__}: {_one_line(exc)})") from None
+    if frame.shape[1] == 0:
+        raise ValueError(f"data: expected a CSV file with a header row and columns; got {path.name!r} without any")
+    return frame
+
+
+def _check_numbers(frame, name):
+    """Empty cells, NaN or infinity in a numeric column are an error naming the column and line."""
+    import numpy as np
+
+    numeric = frame.select_dtypes(include="number")
+    if numeric.shape[1] == 0:
+        return
+    values = numeric.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    column = int(np.flatnonzero(bad.any(axis=0))[0])
+    rows = np.flatnonzero(bad[:, column])
+    raise ValueError(f"data: expected finite numbers in numeric column {numeric.columns[column]!r} of {name}; got "
+                     f"{rows.size} empty, NaN or infinite value(s), the first on line {int(rows[0]) + 2} "
+                     f"(row {int(rows[0])}). Fill or drop them (only text columns may have empty cells).")
+
+
+def _load_model(path):
+    """The model in a joblib file; anything else is one error naming the file."""
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # not a pickle, truncated, a class that no longer imports, ...
+        reason = _one_line(exc) or "no detail"
+        raise ValueError(f"model: expected a model saved with joblib.dump; got {path.name!r}, which could not be "
+                         f"loaded ({type(exc).__name__}: {reason})") from None
+
+
+def _match_model_columns(frame, model, name):
+    """The CSV's columns in the model's order; a mismatch is an error listing the difference."""
+    expected = getattr(model, "feature_names_in_", None)
+    if expected is not None:
+        expected = [str(c) for c in expected]
+        columns = [str(c) for c in frame.columns]
+        missing = [c for c in expected if c not in columns]
+        unknown = [c for c in columns if c not in expected]
+        if missing or unknown:
+            got = "; ".join(part for part in (f"missing {missing}" if missing else "",
+                                              f"unknown {unknown}" if unknown else "") if part)
+            hint = " (name the label column with --target)" if unknown and not missing else ""
+            raise ValueError(f"data: expected the model's columns {expected} in {name}; got {got}{hint}")
+        return frame[[frame.columns[columns.index(c)] for c in expected]]
+    n_features = getattr(model, "n_features_in_", None)
+    if isinstance(n_features, int) and n_features != frame.shape[1]:
+        raise ValueError(f"data: expected {n_features} feature columns (the model's) in {name}; got "
+                         f"{frame.shape[1]}: {[str(c) for c in frame.columns]}")
+    return frame
+
+
+class ModelError(RuntimeError):
+    """The model failed on the rows limekit gave it."""
+
+
+def _one_line_errors(method, name):
+    """``method`` with its exceptions turned into a one-line :class:`ModelError`."""
+
+    def call(rows):
+        try:
+            return method(rows)
+        except Exception as exc:
+            raise ModelError(f"{name} failed: {type(exc).__name__}: {_one_line(exc) or 'no detail'}") from exc
+
+    return call
 
 
 def run_demo(args):
@@ -88,8 +173,15 @@ def _add_output_arguments(command, quiet_help):
                          help="bootstrap refits for the stability figures, no model call (default 20; 0 skips)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (``limekit: error: ...``), exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"limekit: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="limekit", description="Fast LIME explanations that say how far "
+    parser = _Parser(prog="limekit", description="Fast LIME explanations that say how far "
                                                                  "they can be trusted.")
     commands = parser.add_subparsers(dest="command")
     demo = commands.add_parser("demo", help="explain a model's prediction on bundled or generated data")
@@ -132,7 +224,7 @@ def main(argv=None):
         else:
             run_explain(args)
     except Exception as exc:  # one readable line, not a traceback
-        print(f"limekit: error: {exc}", file=sys.stderr)
+        print(f"limekit: error: {_one_line(exc) or type(exc).__name__}", file=sys.stderr)
         return 1
     return 0
 
