@@ -168,7 +168,10 @@ def load_adult(subset="train", *, as_frame=True, drop_missing=False, return_X_y=
     drop_missing : bool, default=False
         If True, drop the rows with any missing value (written ``?`` in the
         files; 30,162 train and 15,060 test rows remain).  Otherwise missing
-        values are kept as NaN.
+        values are kept as NaN (only in ``workclass``, ``occupation`` and
+        ``native_country``); :class:`~limekit.tabular.TabularExplainer`
+        explains them as a category of their own (``workclass=missing``)
+        and gives them back to the model as NaN.
     return_X_y : bool, default=True
         If True, return ``(X, y)``; if False, return a
         :class:`sklearn.utils.Bunch`.
