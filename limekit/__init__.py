@@ -6,7 +6,8 @@
 >>> exp.as_list()
 """
 from ._validation import LimekitError, LimekitTypeError, LimekitValueError
-from .core import Explanation, LimeBase
+from .compat.lime_base import LimeBase
+from .core import Explanation
 from .tabular import RecurrentTabularExplainer, TabularExplainer
 from .image import ImageExplainer, ImageExplanation, TorchClassifier
 from .text import TextExplainer

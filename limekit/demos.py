@@ -105,16 +105,15 @@ def _report(exp, label, out, **files):
 
 def print_stability(exp, label, out):
     """One line on the bootstrap stability of the explanation, when it was measured."""
-    from .core.stability import SIGN_AGREEMENT_FLOOR, unsure_features
-
     stability = (exp.diagnostics.get("stability") or {}).get(label)
     if not stability:
         return
-    unsure = [(feature, 0.0) for feature in unsure_features(stability)]
+    floor = stability["sign_agreement_floor"]
+    unsure = [(feature, 0.0) for feature in stability["unsure_features"]]
     shaky = [str(name) for name, _ in exp.domain_mapper.map_exp_ids(unsure)] if unsure else []
     print(f"stability over {stability['n_draws']} bootstrap refits: top-feature overlap (Jaccard) "
           f"{stability['jaccard']:.2f}" + (f"; sign unsure for {', '.join(shaky)}" if shaky else
-                                            f"; every sign agreed in {SIGN_AGREEMENT_FLOOR:.0%} of refits or more"),
+                                            f"; every sign agreed in {floor:.0%} of refits or more"),
           file=out)
 
 

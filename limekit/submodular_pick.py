@@ -165,11 +165,13 @@ def explanation_matrix(explanations, feature_keys="auto"):
     return W, list(columns)
 
 
+SAMPLE_KEY = 0x5B  # the row sample's generator: derived from the explainer's random_state under this key
+
+
 def _explainer_rng(explainer):
-    """The explainer's generator, so that its ``random_state`` also drives the sample."""
-    rng = getattr(explainer, "_rng", None)
-    if isinstance(rng, np.random.Generator):
-        return rng
+    """A generator from the explainer's ``random_state``, so that it also drives the sample."""
+    if callable(getattr(explainer, "random_generator", None)):
+        return explainer.random_generator(SAMPLE_KEY)
     return check_random_state(getattr(explainer, "random_state", None))
 
 

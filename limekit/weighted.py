@@ -1,4 +1,9 @@
-"""The weighted least-squares design shared by feature selection and linear fits.
+"""Weighted statistics: the one leaf module that the core and the surrogates share.
+
+The weighted least-squares design of feature selection and linear fits, the
+weighted R^2, the weighted AUC and Kish's effective sample size.  It imports
+nothing from limekit, so every layer may use it.
+
 
 Every linear step of LIME (forward selection, 'highest_weights', the lasso
 path, the final ridge fit) is a weighted least-squares problem on the same
@@ -14,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["WeightedDesign"]
+__all__ = ["WeightedDesign", "weighted_r2", "weighted_auc", "sorted_auc", "effective_sample_size",
+           "weighted_mean_abs_deviation"]
 
 
 class WeightedDesign:
@@ -87,3 +93,71 @@ class WeightedDesign:
             Z = Z[:, features]
             return np.asarray(Z @ coef).ravel() + intercept
         return Z[..., features] @ coef + intercept
+
+
+def weighted_r2(y, prediction, sample_weight):
+    """Weighted coefficient of determination (scikit-learn's ``r2_score``)."""
+    y = np.asarray(y, dtype=float)
+    weights = np.asarray(sample_weight, dtype=float)
+    y_mean = weights @ y / weights.sum()
+    residual_ss = float(weights @ (y - prediction) ** 2)
+    total_ss = float(weights @ (y - y_mean) ** 2)
+    if total_ss <= 0:
+        return 1.0 if residual_ss == 0 else 0.0
+    return 1.0 - residual_ss / total_ss
+
+
+def weighted_auc(positive, score, weights=None):
+    """Area under the ROC curve with sample weights (ties count one half).
+
+    Equal to ``sklearn.metrics.roc_auc_score(positive, score,
+    sample_weight=weights)``, from one sort.
+
+    Returns
+    -------
+    float or None
+        None when one class has no weight.
+    """
+    positive = np.asarray(positive, dtype=bool)
+    score = np.asarray(score, dtype=float)
+    order = np.argsort(score)
+    return sorted_auc(positive[order], score[order], None if weights is None else np.asarray(weights)[order])
+
+
+def sorted_auc(positive, score, weights):
+    """AUC of rows already sorted by ``score``; ``weights`` None counts every row once."""
+    w = np.ones(score.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    w_pos = np.where(positive, w, 0.0)
+    w_neg = w - w_pos
+    starts = np.concatenate([[0], np.flatnonzero(score[1:] != score[:-1]) + 1])
+    group_pos = np.add.reduceat(w_pos, starts)
+    group_neg = np.add.reduceat(w_neg, starts)
+    total_pos, total_neg = group_pos.sum(), group_neg.sum()
+    if total_pos <= 0 or total_neg <= 0:
+        return None
+    negatives_below = np.cumsum(group_neg) - group_neg
+    auc = float(group_pos @ (negatives_below + 0.5 * group_neg) / (total_pos * total_neg))
+    return min(max(auc, 0.0), 1.0)  # rounding can step past the bounds
+
+
+def effective_sample_size(weights):
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of the kernel weights.
+
+    It says how many equally weighted samples the weighted fit is worth: a
+    kernel so narrow that only a handful of perturbations count gives an
+    explanation that cannot be trusted, whatever its in-sample score.
+    """
+    weights = np.asarray(weights, dtype=float)
+    total = weights.sum()
+    squares = np.dot(weights, weights)
+    return float(total * total / squares) if squares > 0 else 0.0
+
+
+def weighted_mean_abs_deviation(values, weights):
+    """Per column of ``values``: the weighted mean of ``|value - its weighted mean|``."""
+    if sp.issparse(values):
+        values = values.toarray()
+    values = np.asarray(values, dtype=float)
+    total = weights.sum()
+    centred = values - (weights @ values) / total
+    return (weights @ np.abs(centred)) / total

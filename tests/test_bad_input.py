@@ -17,8 +17,9 @@ class CountingModel:
         return self.fn(np.asarray(X, dtype=float))
 
     @property
-    def saw_perturbations(self):
-        return any(size > 1 for size in self.batches)
+    def went_past_first_batch(self):
+        """The instance rides in the first batch: a bad output must stop everything there."""
+        return len(self.batches) > 1
 
 
 def proba(X):
@@ -96,8 +97,8 @@ def test_row_with_unknown_or_missing_columns():
 def test_bad_model_output(X, output, words):
     model = CountingModel(output)
     with expect_error(ValueError, "predict_fn", *words):
-        TabularExplainer(X, random_state=0).explain_instance(X[0], model, num_samples=100)
-    assert not model.saw_perturbations
+        TabularExplainer(X, random_state=0, batch_size=20).explain_instance(X[0], model, num_samples=100)
+    assert model.batches == [20]
 
 
 def test_model_going_bad_on_perturbations_is_caught(X):
@@ -114,12 +115,13 @@ def test_model_going_bad_on_perturbations_is_caught(X):
 def test_labels_the_model_does_not_output(X):
     model = CountingModel(proba)
     with expect_error(ValueError, "labels", "[0, 1]", "[2]"):
-        TabularExplainer(X).explain_instance(X[0], model, labels=(2,))
+        TabularExplainer(X, batch_size=50).explain_instance(X[0], model, labels=(2,))
     with expect_error(ValueError, "top_labels", "2 classes"):
-        TabularExplainer(X).explain_instance(X[0], model, top_labels=3)
+        TabularExplainer(X, batch_size=50).explain_instance(X[0], model, top_labels=3)
+    assert model.batches == [50, 50]
     with expect_error(ValueError, "labels"):
         TabularExplainer(X).explain_instance(X[0], model, labels=("a",))
-    assert not model.saw_perturbations
+    assert model.batches == [50, 50]  # a bad labels argument is refused before any model call
 
 
 @pytest.mark.parametrize("num_samples", [1, 0, -5])
@@ -183,5 +185,5 @@ def test_strings_in_numpy_training_data_point_to_dataframes():
 def test_regression_model_must_return_one_value_per_row(X):
     model = CountingModel(proba)  # two columns
     with expect_error(ValueError, "predict_fn", "one value per row"):
-        TabularExplainer(X, mode="regression").explain_instance(X[0], model)
-    assert not model.saw_perturbations
+        TabularExplainer(X, mode="regression", batch_size=64).explain_instance(X[0], model)
+    assert model.batches == [64]

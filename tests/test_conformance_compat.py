@@ -156,8 +156,6 @@ def explain_with(train, discretizer_seed, explainer_seed):
     return explainer.explain_instance(train[3], planted_proba, num_samples=200).as_map()
 
 
-@pytest.mark.xfail(strict=True, reason="TabularExplainer._perturb draws the values within bins from the "
-                                       "explainer's generator, lime from the discretizer's random_state")
 def test_passed_discretizer_random_state_drives_the_values_within_bins(train):
     """lime samples bins with the explainer's random_state and the values within them with the discretizer's."""
     assert explain_with(train, 1, 0) == explain_with(train, 1, 0)

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from limekit import LimekitValueError, TabularExplainer
-from limekit.core.base import fit_local_models
-from limekit.core.fidelity import (PerturbationSample, evaluate_fidelity, held_out_fidelity,
-                                   resolve_fidelity_samples, weighted_auc)
+from limekit.core.fidelity import evaluate_fidelity, resolve_fidelity_samples, weighted_auc
+from limekit.core.fit import fit_local_models, fit_spec
+from limekit.core.neighbourhood import Neighbourhood
 
 N_FEATURES = 6
 BETA = np.array([2.0, -1.5, 1.0, 0.0, 0.0, 0.0])
@@ -128,12 +128,11 @@ def test_core_is_modality_free():
         Z = (rng.random((n, 8)) < 0.5).astype(float)
         p = np.clip(0.3 + Z @ beta, 0, 1)
         weights = np.exp(-0.5 * ((1 - Z.mean(1)) / 0.5) ** 2)
-        return PerturbationSample(Z, np.column_stack([1 - p, p]), weights)
+        return Neighbourhood(Z, None, 1 - Z.mean(1), weights=weights, outputs=np.column_stack([1 - p, p]))
 
     sample = draw(1000)
     sample.Z[0] = 1
-    fits = fit_local_models(sample.Z, sample.outputs, sample.weights, [1], 8)
+    fits = fit_local_models(sample, [1], fit_spec(8))
     in_sample = evaluate_fidelity(fits, sample)[1]
-    held = held_out_fidelity(fits, draw, 400)[1]
+    held = evaluate_fidelity(fits, draw(401).without_instance())[1]
     assert in_sample["r2"] > 0.99 and held["r2"] > 0.99 and held["n_samples"] == 400
-    assert held_out_fidelity(fits, draw, 0) is None

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from limekit import LimekitValueError, TabularExplainer
-from limekit.core.base import fit_local_models
+from limekit.core.fit import fit_local_models, fit_spec
+from limekit.core.neighbourhood import Neighbourhood
 from limekit.core.importance import global_importance
 from limekit.surrogates import SURROGATES, make_surrogate, weighted_r2
 from limekit.surrogates.ebm import EBMSurrogate
@@ -88,8 +89,9 @@ def test_binary_features_rank_planted_features_like_ridge(name):
     y = Z @ beta + 0.02 * rng.normal(size=1500)
     w = np.exp(-0.5 * ((1 - Z.mean(1)) * 100 / 25) ** 2)
     outputs = np.column_stack([1 - y, y])
-    ridge = fit_local_models(Z, outputs, w, [1], 3, surrogate="ridge")[1]
-    gam = fit_local_models(Z, outputs, w, [1], 3, surrogate=name)[1]
+    sample = Neighbourhood(Z, None, 1 - Z.mean(1), weights=w, outputs=outputs)
+    ridge = fit_local_models(sample, [1], fit_spec(3, surrogate="ridge"))[1]
+    gam = fit_local_models(sample, [1], fit_spec(3, surrogate=name))[1]
     assert gam.feature_space == "interpretable"  # no original space given: Z as is
     assert {f for f, _ in gam.local_exp} == {f for f, _ in ridge.local_exp} == {2, 5, 9}
     # on a binary feature f_j(1) - f_j(0) is the linear coefficient

@@ -112,7 +112,8 @@ def test_adapter_on_fake_package(monkeypatch, cls):
 
 def test_adapter_classification_and_limekit_pipeline(monkeypatch):
     fake_gaminet(monkeypatch, _SplitFit)
-    from limekit.core.base import fit_local_models
+    from limekit.core.fit import fit_local_models, fit_spec
+    from limekit.core.neighbourhood import Neighbourhood
 
     Z, y, w = data()
     positive = (y > 0.5).astype(float)
@@ -123,7 +124,8 @@ def test_adapter_classification_and_limekit_pipeline(monkeypatch):
     assert intercept + weights.sum() == pytest.approx(model.decision_function(Z[:1])[0])
     # through the core, as a surrogate object
     outputs = np.column_stack([1 - y, y])
-    fits = fit_local_models(Z, outputs, w, [1], 5, "none", PyPIGAMINetSurrogate(), None, None, False)
+    sample = Neighbourhood(Z, None, np.zeros(len(Z)), weights=w, outputs=outputs)
+    fits = fit_local_models(sample, [1], fit_spec(5, "none", PyPIGAMINetSurrogate()))
     assert fits[1].local_exp[0][0] == 1 and fits[1].local_exp[1][0] == 3
     assert fits[1].local_decision == pytest.approx(y[0]) and fits[1].score == pytest.approx(1.0)
 

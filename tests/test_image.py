@@ -98,7 +98,7 @@ def test_grayscale_rgba_and_float_images(rgb, kind):
         seen.append((batch.shape[1:], batch.dtype))
         return model(batch)
 
-    exp = explain(image, classifier_fn, segmentation_fn=lambda img: grid_segments(), hide_color=0)
+    exp = explain(image, classifier_fn, segmentation_fn=lambda img: grid_segments(), hide_color=0, num_samples=600)
     assert set(seen) == {(image.shape, image.dtype)}  # the classifier gets the image's shape and dtype
     assert_region_first(exp)
     shown, mask = exp.get_image_and_mask(1, num_features=3)
@@ -200,7 +200,7 @@ def test_fidelity_diagnostics(rgb):
                   hide_color=0, top_labels=None, num_samples=300, batch_size=32, fidelity_samples=100)
     diag = exp.diagnostics
     assert sum(sizes) == 300 + 100 and max(sizes) <= 32  # 100 held-out images, batched
-    assert sizes[:11] == [1] + [32] * 9 + [11]  # the fitting images come first, as without fidelity
+    assert sizes == [32] * 12 + [16]  # fitting and held-out images share the calls, the image first
     assert diag["fidelity_samples"] == 100 and diag["surrogate"] == "ridge"
     assert diag["surrogate_task"] == "regression"
     held_out = diag["fidelity"][1]
@@ -214,7 +214,7 @@ def test_fidelity_diagnostics(rgb):
 def test_fidelity_off_by_default_in_lime_configuration(rgb):
     sizes = []
     exp = explain(rgb, counting(region_model(rgb), sizes), num_samples=95, batch_size=20)
-    assert sizes == [1, 20, 20, 20, 20, 14]  # lime's calls, nothing more
+    assert sizes == [20, 20, 20, 20, 15]  # lime's rows, nothing more; the image rides in the first call
     assert exp.diagnostics["fidelity"] is None and exp.diagnostics["fidelity_samples"] == 0
     assert set(exp.diagnostics["fidelity_in_sample"]) == set(exp.top_labels)
     # the explainer's own setting, overridden per call
@@ -316,7 +316,7 @@ def test_explainer_batches_equal_reference(rgb):
 
     explain(rgb, classifier_fn, seed=3, segmentation_fn=lambda img: segments, random_seed=0, num_samples=50,
             hide_color="blur", batch_size=7)
-    masks = sample_masks(np.random.default_rng(3), 50, segments.max() + 1)
+    masks = sample_masks(ImageExplainer(random_state=3).randomness(rgb).perturbation, 50, segments.max() + 1)
     fudged = reference_fudged(rgb, segments, "blur")
     np.testing.assert_array_equal(np.concatenate(seen), reference_batch(rgb, fudged, segments, masks))
 
@@ -329,7 +329,7 @@ def test_batching_respects_batch_size(rgb):
         return np.tile([0.5, 0.5], (len(batch), 1))
 
     explain(rgb, classifier_fn, num_samples=95, batch_size=20)
-    assert sizes == [1, 20, 20, 20, 20, 14]  # the image alone first, then at most batch_size
+    assert sizes == [20, 20, 20, 20, 15]  # at most batch_size, the image first in the first call
 
 
 # ---------------------------------------------------------------- torch
@@ -369,7 +369,7 @@ def test_torch_classifier_matches_numpy_classifier(rgb, mask_on_device):
         assert got.keys() == expected.keys()
         np.testing.assert_allclose([got[f] for f in expected], list(expected.values()), rtol=1e-6, atol=1e-9)
     assert net.training  # the model's mode is restored
-    assert classifier.calls == 1 + 4 * 4  # the image, then 199 images in batches of 50 split in forwards of 16
+    assert classifier.calls == 4 * 4  # 200 images (the image first) in batches of 50 split in forwards of 16
     np.testing.assert_allclose(classifier(rgb[None]), numpy_equivalent(net)(rgb[None]), rtol=1e-6)
 
 

@@ -4,7 +4,6 @@ import pytest
 import scipy.sparse as sp
 
 from limekit import LimekitError, RecurrentTabularExplainer, TabularExplainer
-from limekit.tabular import explainer as tabular_module
 from test_tabular import N_FEATURES, _data, planted_proba, planted_regression
 
 
@@ -43,16 +42,16 @@ def test_same_explanations_as_one_row_at_a_time(discretize, mode):
         _same(exp, single.explain_instance(row, fn, num_features=4, num_samples=800))
 
 
-def test_few_model_calls_instances_first(monkeypatch):
+def test_few_model_calls_instances_first():
     X = _data()
     model = Calls(planted_proba)
-    exps = TabularExplainer(X, random_state=0).explain_instances(X[:12], model, num_samples=1000)
-    assert model.sizes == [12, 12 * 999]  # the instances, then every perturbation at once
+    exps = TabularExplainer(X, random_state=0).explain_many(X[:12], model, num_samples=1000)
+    assert model.sizes == [12 * 1000]  # the instances and every perturbation in one call
     assert len(exps) == 12
-    monkeypatch.setattr(tabular_module, "GROUP_PERTURBATIONS", 2500)  # 2 rows' perturbations per group
     model = Calls(planted_proba)
-    TabularExplainer(X, random_state=0).explain_instances(X[:5], model, num_samples=1000, batch_size=1500)
-    assert model.sizes == [5, 1500, 498, 1500, 498, 999]
+    TabularExplainer(X, random_state=0).explain_many(X[:5], model, rows_per_task=2, num_samples=1000,
+                                                     batch_size=1500)
+    assert model.sizes == [1500, 500, 1500, 500, 1000]  # tasks of 2, 2 and 1 rows
 
 
 def test_labels_per_row_and_diagnostics():
@@ -121,5 +120,5 @@ def test_bad_model_output_caught_on_the_instances():
     X = _data(200)
     model = Calls(lambda batch: planted_proba(batch)[:, :1])  # one column in classification
     with pytest.raises(ValueError) as error:
-        TabularExplainer(X).explain_instances(X[:4], model)
-    assert error.value.argument == "predict_fn" and model.sizes == [4]
+        TabularExplainer(X, batch_size=10).explain_instances(X[:4], model)
+    assert error.value.argument == "predict_fn" and model.sizes == [10]  # stopped after the first batch

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from limekit import LimekitError, TabularExplainer
-from limekit.core.stability import resolve_stability_samples, stability_scores, unsure_features
+from limekit.core.stability import SIGN_AGREEMENT_FLOOR, resolve_stability_samples, stability_scores
 from limekit.text import TextExplainer
 
 N_FEATURES = 10
@@ -45,8 +45,9 @@ def test_scores_by_hand():
     assert scores["weight_std"][0] == pytest.approx(0.05)
     assert scores["weight_std"][1] == pytest.approx(np.std([-0.4, 0.05]))
     assert scores["n_draws"] == 2
-    assert unsure_features(scores) == [1]  # half the refits disagree on feature 1's sign
-    assert unsure_features(json.loads(json.dumps(scores))) == ["1"]  # as read back from JSON
+    assert scores["unsure_features"] == [1]  # half the refits disagree on feature 1's sign
+    assert scores["sign_agreement_floor"] == SIGN_AGREEMENT_FLOOR
+    assert json.loads(json.dumps(scores))["unsure_features"] == [1]  # the record says it, also read back
     dropped = stability_scores(reference, [{0: 2.0, 3: 1.0}])  # a draw without feature 1: weight 0
     assert dropped["sign_agreement"][1] == 0.0 and dropped["weight_std"][1] == 0.0
 

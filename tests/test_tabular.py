@@ -107,8 +107,8 @@ def test_surrogate_matches_sklearn_ridge():
     exp = explainer.explain_instance(X[3], planted_proba, num_samples=600)
     ridge = exp.fits[1].surrogate
     # refit with scikit-learn on the same perturbations
-    Z, _, _ = TabularExplainer(X, random_state=0)._perturb(X[3], 600, "gaussian")
-    outputs = planted_proba(TabularExplainer(X, random_state=0)._perturb(X[3], 600, "gaussian")[1])[:, 1]
+    Z, inverse, _ = explainer.sampler.sample(X[3], 600, explainer.randomness(X[3]).perturbation)
+    outputs = planted_proba(inverse)[:, 1]
     weights = explainer.kernel_fn(np.sqrt(((Z - Z[0]) ** 2).sum(1)))
     reference = Ridge(alpha=1.0).fit(Z, outputs, sample_weight=weights)
     np.testing.assert_allclose(ridge.coef_, reference.coef_, atol=1e-10)
@@ -274,7 +274,7 @@ def test_lhs_sampling_and_sample_around_instance():
     X = _data()
     explainer = TabularExplainer(X, discretize_continuous=False, sample_around_instance=True, random_state=0)
     row = X[0] + 5
-    Z, inverse, _ = explainer._perturb(row, 2000, "lhs")
+    Z, inverse, _ = explainer.sampler.sample(row, 2000, np.random.default_rng(0), "lhs")
     np.testing.assert_allclose(inverse[1:].mean(axis=0), row, atol=0.15)
     exp = explainer.explain_instance(row, planted_proba, num_samples=500, sampling_method="lhs")
     assert len(exp.as_list()) == 10

@@ -187,8 +187,6 @@ def test_explainer_with_pipeline_classifier(pipe):
     assert 1 <= len(words) <= 4 and set(words) <= set(text.replace(",", "").split())
 
 
-@pytest.mark.xfail(strict=False, reason="wired by TextExplainer (adapt_text_classifier at the start of "
-                                        "explain_instance)")
 def test_explainer_accepts_pipeline_directly(pipe):
     text = "a wonderful, moving film with a dull ending"
     exp = TextExplainer(random_state=0).explain_instance(text, pipe, top_labels=1, num_samples=200)

@@ -39,6 +39,11 @@ class LimeTabularExplainer(TabularExplainer):
                          discretizer=discretizer, sample_around_instance=sample_around_instance,
                          random_state=random_state, training_data_stats=training_data_stats, **kwargs)
 
+    @property
+    def base(self):
+        """lime's ``LimeBase`` on this explainer's kernel (lime's explainers keep one as ``base``)."""
+        return lime_base.LimeBase(self.kernel_fn, self.verbose, random_state=self.random_state)
+
 
 class RecurrentTabularExplainer(_RecurrentTabularExplainer, LimeTabularExplainer):
     """:class:`limekit.RecurrentTabularExplainer`; a :class:`LimeTabularExplainer` as in lime."""

@@ -1,23 +1,25 @@
 """The kernel-and-fit core shared by the tabular, text and image frontends.
 
-It knows nothing about modalities: it takes the interpretable representation
-``Z``, the black box's outputs and the distances, turns distances into kernel
-weights, selects features, fits a surrogate per label and records the
-explanation.
+It knows nothing about modalities.  A frontend (a :class:`BaseExplainer`
+subclass) turns an instance into a :class:`Neighbourhood`; the core runs the
+same three stages for every frontend: score (the model, in shared batches,
+instance first), fit (kernel weights, feature selection, one surrogate per
+label) and the diagnostics (fidelity, stability) of the Explanation.
 """
-from .base import LimeBase, LocalFit, fit_local_models, limited_blas_threads
-from .design import WeightedDesign
 from .distances import check_distance_metric, distances_to_first
 from .explanation import DomainMapper, Explanation
-from .kernels import effective_sample_size, exponential_kernel, make_kernel_fn, paper_kernel
+from .fit import FitSpec, LocalFit, fit_local_models, fit_spec
+from .frontend import BaseExplainer
+from .kernels import exponential_kernel, make_kernel_fn, paper_kernel
+from .neighbourhood import Neighbourhood, OriginalSpace
 from .predict import check_model_output, predict_in_batches
+from .score import score_neighbourhoods
 from .selection import FEATURE_SELECTION_METHODS, select_features
 from .stability import bootstrap_stability, stability_scores
 
 __all__ = [
-    "LimeBase", "LocalFit", "fit_local_models", "limited_blas_threads", "WeightedDesign",
-    "check_distance_metric", "distances_to_first", "DomainMapper", "Explanation",
-    "effective_sample_size", "exponential_kernel", "make_kernel_fn", "paper_kernel",
-    "check_model_output", "predict_in_batches", "FEATURE_SELECTION_METHODS", "select_features",
-    "bootstrap_stability", "stability_scores",
+    "BaseExplainer", "Neighbourhood", "OriginalSpace", "FitSpec", "LocalFit", "fit_local_models", "fit_spec",
+    "score_neighbourhoods", "check_distance_metric", "distances_to_first", "DomainMapper", "Explanation",
+    "exponential_kernel", "make_kernel_fn", "paper_kernel", "check_model_output", "predict_in_batches",
+    "FEATURE_SELECTION_METHODS", "select_features", "bootstrap_stability", "stability_scores",
 ]

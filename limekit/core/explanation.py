@@ -6,6 +6,7 @@ import json
 import numpy as np
 
 from .._validation import bad_value
+from .records import validate_explanation_record
 
 __all__ = ["DomainMapper", "StoredDomainMapper", "Explanation"]
 
@@ -79,6 +80,9 @@ class Explanation:
         Regression: the model's prediction for the instance and the range
         over the perturbations.
     top_labels : list of int or None
+    fits : dict of int -> LocalFit
+        The fitted surrogates by label (empty for an explanation read back
+        from JSON).
     local_decisions : dict of int -> float
         ``intercept + sum of every term`` at the instance: the surrogate's
         prediction, or its logit for ``surrogate_task='classification'``.
@@ -119,6 +123,7 @@ class Explanation:
         self.local_decisions = {}
         self.shape_functions = {}
         self.importance = {}
+        self.fits = {}
         if mode == "classification":
             self.class_names = class_names
         else:
@@ -292,7 +297,8 @@ class Explanation:
         return out
 
     def to_json(self, **kwargs):
-        """The explanation as a JSON string (see :meth:`to_dict`)."""
+        """The explanation as a strict JSON string (see :meth:`to_dict`; no ``NaN`` or ``Infinity`` tokens)."""
+        kwargs.setdefault("allow_nan", False)
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
@@ -304,8 +310,7 @@ class Explanation:
         ``as_map``, ``to_dict`` and the HTML view give what the original gave.
         It does not hold the model, the data or the fitted surrogates.
         """
-        if not isinstance(data, dict) or "explanations" not in data or "mode" not in data:
-            raise bad_value("data", "a dict made by Explanation.to_dict()", type(data).__name__)
+        validate_explanation_record(data)  # names the path of the first bad field
         records, names = {}, {}
         for record in data["explanations"].values():
             for feature in record["features"]:
@@ -347,11 +352,7 @@ class Explanation:
     @classmethod
     def from_json(cls, text):
         """Rebuild an explanation from :meth:`to_json`'s output (see :meth:`from_dict`)."""
-        try:
-            data = json.loads(text)
-        except (TypeError, ValueError) as exc:
-            raise bad_value("text", "a JSON string made by Explanation.to_json()", f"invalid JSON ({exc})") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(validate_explanation_record(text))
 
     # ------------------------------------------------------------------ views
     def as_pyplot_figure(self, label=1, **kwargs):

@@ -19,54 +19,25 @@ perturbations (rows, black-box outputs, kernel weights) with
 
 Scoring on the perturbations the surrogate was fitted on flatters it
 (``fidelity_in_sample``); a fresh sample drawn the same way
-(:func:`held_out_fidelity`) does not.  A frontend provides the fresh sample
-through a callable ``draw_sample(n) -> PerturbationSample`` that perturbs the
-same instance with the same sampler and kernel and asks the model in the same
-batched way; see the tabular explainer for an example.
+(``fidelity``) does not.  The held-out sample is a second
+:class:`~limekit.core.neighbourhood.Neighbourhood` of the same instance, drawn
+by the same sampler with its own generator and predicted in the same model
+calls as the fitting sample (see :mod:`limekit.core.frontend`).
 """
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..surrogates.base import weighted_r2
+from ..weighted import sorted_auc, weighted_auc, weighted_r2
 
-__all__ = ["PerturbationSample", "resolve_fidelity_samples", "black_box_labels", "weighted_auc",
-           "fidelity_scores", "evaluate_fidelity", "held_out_fidelity", "surrogate_rows"]
+__all__ = ["resolve_fidelity_samples", "black_box_labels", "weighted_auc", "fidelity_scores", "evaluate_fidelity",
+           "surrogate_rows"]
 
 FIDELITY_CAP = 1000
-
-
-@dataclass
-class PerturbationSample:
-    """Perturbations of one instance, as a frontend hands them to the core.
-
-    Attributes
-    ----------
-    Z : ndarray or sparse matrix of shape (n_samples, n_features)
-        Interpretable representation.
-    outputs : ndarray of shape (n_samples, n_outputs)
-        The black box's outputs.
-    weights : ndarray of shape (n_samples,)
-        Kernel weights.
-    X : ndarray of shape (n_samples, n_original) or None
-        Original-space rows, for surrogates with ``feature_space='original'``
-        (see :class:`~limekit.core.base.OriginalSpace`); None when the
-        frontend has no such space.
-    """
-
-    Z: object
-    outputs: np.ndarray
-    weights: np.ndarray
-    X: object = None
-
-    @property
-    def n_samples(self):
-        return self.Z.shape[0]
 
 
 def resolve_fidelity_samples(fidelity_samples, num_samples, default_on=True):
@@ -105,39 +76,6 @@ def black_box_labels(outputs, label):
     return np.argmax(outputs, axis=1) == label
 
 
-def weighted_auc(positive, score, weights=None):
-    """Area under the ROC curve with sample weights (ties count one half).
-
-    Equal to ``sklearn.metrics.roc_auc_score(positive, score,
-    sample_weight=weights)``, from one sort.
-
-    Returns
-    -------
-    float or None
-        None when one class has no weight.
-    """
-    positive = np.asarray(positive, dtype=bool)
-    score = np.asarray(score, dtype=float)
-    order = np.argsort(score)
-    return _sorted_auc(positive[order], score[order], None if weights is None else np.asarray(weights)[order])
-
-
-def _sorted_auc(positive, score, weights):
-    """AUC of rows already sorted by ``score``; ``weights`` None counts every row once."""
-    w = np.ones(score.shape[0]) if weights is None else np.asarray(weights, dtype=float)
-    w_pos = np.where(positive, w, 0.0)
-    w_neg = w - w_pos
-    starts = np.concatenate([[0], np.flatnonzero(score[1:] != score[:-1]) + 1])
-    group_pos = np.add.reduceat(w_pos, starts)
-    group_neg = np.add.reduceat(w_neg, starts)
-    total_pos, total_neg = group_pos.sum(), group_neg.sum()
-    if total_pos <= 0 or total_neg <= 0:
-        return None
-    negatives_below = np.cumsum(group_neg) - group_neg
-    auc = float(group_pos @ (negatives_below + 0.5 * group_neg) / (total_pos * total_neg))
-    return min(max(auc, 0.0), 1.0)  # rounding can step past the bounds
-
-
 def fidelity_scores(target, positive, prediction, decision, weights, threshold):
     """Fidelity of one surrogate on one sample.
 
@@ -174,16 +112,17 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold):
         correct = (decision > threshold) == positive
         order = np.argsort(decision)  # one sort for both AUCs
         sorted_positive, sorted_decision = positive[order], decision[order]
-        out["auc"] = _sorted_auc(sorted_positive, sorted_decision, weights[order]) if total > 0 else None
+        out["auc"] = sorted_auc(sorted_positive, sorted_decision, weights[order]) if total > 0 else None
         out["accuracy"] = float(weights @ correct / total) if total > 0 else None
-        out["auc_unweighted"] = _sorted_auc(sorted_positive, sorted_decision, None)
+        out["auc_unweighted"] = sorted_auc(sorted_positive, sorted_decision, None)
         out["accuracy_unweighted"] = float(correct.mean())
     return out
 
 
 def surrogate_rows(fit, sample):
-    """The rows of ``sample`` in the representation ``fit`` was trained on (its used columns)."""
-    data = sample.X if fit.feature_space == "original" and sample.X is not None else sample.Z
+    """The rows of ``sample`` (a Neighbourhood) in the representation ``fit`` was trained on (its used columns)."""
+    original = sample.original
+    data = original.X if fit.feature_space == "original" and original is not None else sample.Z
     used = np.asarray(fit.used_features)
     if used.size == data.shape[1] and np.array_equal(used, np.arange(data.shape[1])):
         return data
@@ -196,8 +135,10 @@ def evaluate_fidelity(fits, sample):
     Parameters
     ----------
     fits : dict of int -> LocalFit
-        From :func:`~limekit.core.base.fit_local_models`.
-    sample : PerturbationSample
+        From :func:`~limekit.core.fit.fit_local_models`.
+    sample : Neighbourhood
+        Perturbations with their outputs and weights: the fitting sample or
+        a held-out one.
 
     Returns
     -------
@@ -220,25 +161,3 @@ def evaluate_fidelity(fits, sample):
         report[int(label)] = fidelity_scores(sample.outputs[:, label], black_box_labels(sample.outputs, label),
                                              prediction, decision, sample.weights, threshold)
     return report
-
-
-def held_out_fidelity(fits, draw_sample, n_samples):
-    """Fidelity on a fresh sample drawn by the frontend.
-
-    Parameters
-    ----------
-    fits : dict of int -> LocalFit
-    draw_sample : callable
-        ``draw_sample(n) -> PerturbationSample`` of ``n`` new perturbations of
-        the same instance (same sampler, kernel and batched model calls); it
-        must not include the instance itself.
-    n_samples : int
-        0 skips (returns None).
-
-    Returns
-    -------
-    dict of int -> dict, or None
-    """
-    if not n_samples:
-        return None
-    return evaluate_fidelity(fits, draw_sample(int(n_samples)))

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._validation import bad_type, bad_value, check_choice
 
-__all__ = ["global_importance", "importance_matrix"]
+__all__ = ["global_importance"]
 
 SOURCES = ("local", "perturbations")
 
@@ -73,17 +73,3 @@ def global_importance(explanations, label=1, source="local", missing="zero"):
         raise bad_value("explanations", "at least one explanation", "none")
     means = {key: total / (n if missing == "zero" else counts[key]) for key, total in totals.items()}
     return sorted(((k, float(v)) for k, v in means.items()), key=lambda item: (-item[1], item[0]))
-
-
-def importance_matrix(explanations, label=1, source="local"):
-    """``(features, matrix)``: ``|weight|`` per explanation (rows) and feature (columns), 0 where not listed.
-
-    The raw data behind :func:`global_importance`, for box plots of the spread.
-    """
-    explanations = list(explanations)
-    rows = []
-    for exp in explanations:
-        rows.append(dict(global_importance([exp], label, source)))
-    features = sorted({f for row in rows for f in row})
-    matrix = np.array([[row.get(f, 0.0) for f in features] for row in rows])
-    return features, matrix

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import bad_type, bad_value, check_positive_float
 
-__all__ = ["exponential_kernel", "paper_kernel", "make_kernel_fn", "check_weights", "effective_sample_size"]
+__all__ = ["exponential_kernel", "paper_kernel", "make_kernel_fn", "check_weights"]
 
 
 def exponential_kernel(distances, kernel_width):
@@ -81,16 +81,3 @@ def check_weights(weights, n_samples, argument="kernel"):
             "The kernel width is probably too small for these distances.",
         )
     return weights
-
-
-def effective_sample_size(weights):
-    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of the kernel weights.
-
-    It says how many equally weighted samples the weighted fit is worth: a
-    kernel so narrow that only a handful of perturbations count gives an
-    explanation that cannot be trusted, whatever its in-sample score.
-    """
-    weights = np.asarray(weights, dtype=float)
-    total = weights.sum()
-    squares = np.dot(weights, weights)
-    return float(total * total / squares) if squares > 0 else 0.0

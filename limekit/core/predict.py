@@ -7,7 +7,7 @@ import numpy as np
 
 from .._validation import bad_type, bad_value, describe
 
-__all__ = ["check_model_output", "predict_in_batches", "iter_batches", "resolve_labels", "predict_instance_first"]
+__all__ = ["check_model_output", "predict_in_batches", "iter_batches", "resolve_labels"]
 
 
 def check_model_output(output, n_rows, mode, argument="predict_fn", n_outputs=None):
@@ -168,23 +168,3 @@ def resolve_labels(instance_output, mode, labels, top_labels, class_names=None, 
     if class_names is not None and len(class_names) != n_outputs:
         raise bad_value("class_names", f"{n_outputs} names (the model's classes)", len(class_names))
     return labels
-
-
-def predict_instance_first(predict_fn, make_batch, n_rows, mode, labels, top_labels, class_names=None,
-                           batch_size=None, argument="predict_fn", progress_bar=False, cap_top_labels=False):
-    """Predict row 0 (the instance) alone, check it and the labels, then the other rows in batches.
-
-    So a model returning the wrong shape, or labels it does not output, is
-    caught before any perturbation is predicted.
-
-    Returns
-    -------
-    outputs : ndarray of shape (n_rows, n_outputs)
-    labels : list of int
-        See :func:`resolve_labels`.
-    """
-    first = check_model_output(predict_fn(make_batch(slice(0, 1))), 1, mode, argument)
-    labels = resolve_labels(first, mode, labels, top_labels, class_names, cap_top_labels)
-    rest = predict_in_batches(predict_fn, lambda rows: make_batch(slice(rows.start + 1, rows.stop + 1)),
-                              n_rows - 1, mode, batch_size, argument, first.shape[1], progress_bar)
-    return np.concatenate([first, rest]), labels

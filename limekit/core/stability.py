@@ -23,6 +23,9 @@ For each label it reports
     refits (0 where a refit dropped it).
 ``n_draws``
     The number of refits.
+``unsure_features``
+    The explained features whose sign fewer than ``SIGN_AGREEMENT_FLOOR``
+    of the refits agree on (what the views flag), and ``sign_agreement_floor``.
 
 The same ``random_state`` gives the same figures.  Cost: ``n_draws`` surrogate
 fits (a few ms each for ridge on thousands of perturbations, a second or more
@@ -35,10 +38,9 @@ import numbers
 import numpy as np
 
 from .._validation import bad_type, bad_value
-from .base import fit_local_models
+from .fit import fit_local_models
 
-__all__ = ["resolve_stability_samples", "bootstrap_stability", "stability_scores", "unsure_features",
-           "SIGN_AGREEMENT_FLOOR"]
+__all__ = ["resolve_stability_samples", "bootstrap_stability", "stability_scores", "SIGN_AGREEMENT_FLOOR"]
 
 SIGN_AGREEMENT_FLOOR = 0.9  # a weight whose sign fewer refits agree on is flagged as unsure
 
@@ -84,47 +86,39 @@ def stability_scores(reference, draws):
                            for i, feature in enumerate(ids)},
         "weight_std": {feature: float(weights[:, i].std()) for i, feature in enumerate(ids)},
         "n_draws": len(draws),
+        "sign_agreement_floor": SIGN_AGREEMENT_FLOOR,
+        "unsure_features": [feature for i, feature in enumerate(ids)
+                            if draws and np.mean(np.sign(weights[:, i]) == signs[i]) < SIGN_AGREEMENT_FLOOR],
     }
 
 
-def unsure_features(stability):
-    """Feature ids of one label's stability figures whose sign agreement is below ``SIGN_AGREEMENT_FLOOR``.
-
-    Works on the figures as computed (int ids) and as read back from JSON (str ids).
-    """
-    return [feature for feature, share in (stability.get("sign_agreement") or {}).items()
-            if share < SIGN_AGREEMENT_FLOOR]
-
-
-def bootstrap_stability(fits, Z, outputs, weights, labels, num_features, feature_selection, template, n_draws, rng,
-                        feature_ids=None, surrogate_task="regression", original=None):
+def bootstrap_stability(fits, neighbourhood, labels, spec, n_draws, rng):
     """Bayesian-bootstrap stability of fitted explanations, without new model calls.
 
     Parameters
     ----------
     fits : dict of int -> LocalFit
-        The explanation's fits (from :func:`~limekit.core.base.fit_local_models`).
-    Z, outputs, weights, labels, num_features, feature_selection, feature_ids, surrogate_task, original
-        What those fits were made from.
-    template : BaseSurrogate
-        The unfitted surrogate.
+        The explanation's fits (from :func:`~limekit.core.fit.fit_local_models`).
+    neighbourhood : Neighbourhood
+        What those fits were made from (weights and outputs set).
+    labels : list of int
+    spec : FitSpec
+        How they were fitted.
     n_draws : int
         Refits (>= 2).
     rng : numpy.random.Generator
-        The explainer's generator.
+        The explanation's stability generator.
 
     Returns
     -------
     dict of int -> dict
         Per label, :func:`stability_scores`.
     """
-    weights = np.asarray(weights, dtype=float)
+    weights = np.asarray(neighbourhood.weights, dtype=float)
     multipliers = rng.standard_exponential((n_draws, weights.shape[0]))
     draws = {label: [] for label in labels}
     for multiplier in multipliers:
-        refits = fit_local_models(Z, outputs, weights * multiplier, labels, num_features, feature_selection,
-                                  template, None, feature_ids, surrogate_task=surrogate_task, original=original,
-                                  terms_only=True)
+        refits = fit_local_models(neighbourhood, labels, spec, weights=weights * multiplier, terms_only=True)
         for label in labels:
             draws[label].append(dict(refits[label].local_exp))
     return {int(label): stability_scores(fits[label].local_exp, draws[label]) for label in labels}

@@ -13,15 +13,12 @@ Distance
     ``d(z) = sqrt(fraction of superpixels switched off)``, in [0, 1] whatever
     the segmentation.  With lime's kernel and width 0.25 the weight is
     ``exp(-8 * fraction off)``: a sample with half the superpixels off weighs
-    exp(-4) relative to the image.  The effective sample size (Kish's, in
-    ``diagnostics``) of 1000 samples is about 300 for 25 to 200 superpixels
-    (210 for 10) and about 3000 of 5000 samples; the image itself, at weight
-    1, takes much of it (without it: 600-900 of 1000).  The cosine distance
-    gives 820-990 of 1000: nearly uniform weights, hardly local.
-    lime's own default is the cosine distance (``distance_metric='cosine'``,
-    kept by :mod:`limekit.compat.lime_image`); an unnormalised Euclidean
-    distance with width 0.25 would leave only the few samples with one
-    superpixel off with any weight.
+    exp(-4) relative to the image, so the fit stays local; the effective
+    sample size in ``diagnostics`` says how many samples carry it.  lime's own
+    default is the cosine distance (``distance_metric='cosine'``, kept by
+    :mod:`limekit.compat.lime_image`), which weighs the samples nearly
+    uniformly; an unnormalised Euclidean distance with width 0.25 would leave
+    only the few samples with one superpixel off with any weight.
 
 Masking
     Each batch is built at once from its masks (see
@@ -30,25 +27,22 @@ Masking
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import bad_type, bad_value, check_choice, check_int, check_labels, check_random_state
-from ..core.distances import check_distance_metric, distances_to_first
-from ..core.explain import complete_explanation, plan_surrogate
-from ..core.fidelity import PerturbationSample, resolve_fidelity_samples
-from ..core.kernels import check_weights, make_kernel_fn
-from ..core.predict import predict_in_batches, predict_instance_first
-from ..core.selection import FEATURE_SELECTION_METHODS, resolve_method
-from ..core.stability import resolve_stability_samples
-from ..surrogates import check_surrogate_task, make_surrogate
+from .._validation import bad_type, check_int
+from ..core.distances import distances_to_first
+from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
+from ..core.neighbourhood import Neighbourhood
+from ..core.predict import predict_in_batches
+from ..core.seeding import CallRandomness, instance_digest
 from .explanation import ImageExplanation
-from .masking import Masker, check_hide_color, check_image, check_masks, describe_hide_color, fudged_image
+from .masking import Masker, check_hide_color, check_image, describe_hide_color, fudged_image
 from .segmentation import check_random_seed, check_segments, make_segmentation_fn
 
 __all__ = ["ImageExplainer", "sample_masks"]
 
-MODES = ("classification", "regression")
 
 
 def sample_masks(rng, num_samples, n_segments):
@@ -69,7 +63,7 @@ def sample_masks(rng, num_samples, n_segments):
     return masks
 
 
-class ImageExplainer:
+class ImageExplainer(BaseExplainer):
     """Explains predictions on images (lime's ``LimeImageExplainer``).
 
     Parameters
@@ -83,33 +77,11 @@ class ImageExplainer:
     verbose : bool, default=False
         Print the surrogate's intercept and predictions (as lime).
     feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
-    random_state : int, RandomState, Generator or None
-        Drives every random choice (the segmentation seed when
-        ``random_seed`` is None, and the perturbations): the same seed gives
-        the same explanation.
-    surrogate : str or BaseSurrogate, default='ridge'
-        Keyword only, also per call.  The interpretable model, fitted on the
-        binary superpixel-kept rows.
     mode : {'classification', 'regression'}, default='classification'
         Keyword only.  Regression explains one output value per image.
-    surrogate_task : {'regression', 'classification'}, default='regression'
-        Keyword only, also per call.  ``'regression'`` fits the classifier's
-        probability for the label (lime's way); ``'classification'`` fits a
-        classifier of its label (``argmax == label``), with weights on the
-        logit scale.  Classification mode only.
-    fidelity_samples : 'auto' or int >= 0, default='auto'
-        Keyword only, also per call.  Size of a fresh perturbation sample,
-        drawn and classified like the fitting one, on which the surrogate's
-        fidelity is measured (``diagnostics['fidelity']``).  ``'auto'``: 20%
-        of ``num_samples`` (at most 1000), except for lime's own configuration
-        (ridge, regression task, or ``model_regressor``), which keeps lime's
-        exact number of classified images; 0 skips.
-    stability_samples : int >= 0, default=0
-        Keyword only, also per call.  Bootstrap refits of the surrogate on the
-        perturbations already predicted (no model call), from which
-        ``diagnostics['stability'][label]`` reports how often the same
-        features come out on top and how much their weights move (see
-        :mod:`limekit.core.stability`); 0 skips.
+%(common)s
+        The segmentation's seed, when ``random_seed`` is None, is one of
+        those choices.
 
     Examples
     --------
@@ -118,24 +90,18 @@ class ImageExplainer:
     >>> img, mask = exp.get_image_and_mask(exp.top_labels[0], positive_only=True, num_features=5)
     """
 
+    model_argument = "classifier_fn"
+    instance_argument = "image"
+    cap_top_labels = True  # lime's top_labels=5 on a binary model explains both classes
+
     def __init__(self, kernel_width=.25, kernel=None, verbose=False, feature_selection="auto", random_state=None,
                  *, surrogate="ridge", mode="classification", surrogate_task="regression",
                  fidelity_samples="auto", stability_samples=0):
-        self.kernel_width = kernel_width
-        self.kernel_fn = make_kernel_fn(kernel, kernel_width)
-        self.verbose = verbose
-        self.feature_selection = check_choice(feature_selection, "feature_selection", FEATURE_SELECTION_METHODS)
-        self.random_state = random_state
-        self._rng = check_random_state(random_state)
-        self.mode = check_choice(mode, "mode", MODES)
-        self.surrogate_task = check_surrogate_task(surrogate_task)
-        if self.mode == "regression" and surrogate_task == "classification":
-            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
-        make_surrogate(surrogate, None, surrogate_task)  # validate now
-        self.surrogate = surrogate
-        resolve_fidelity_samples(fidelity_samples, 1)
-        self.fidelity_samples = fidelity_samples
-        self.stability_samples = resolve_stability_samples(stability_samples)
+        self._init_common(mode=mode, verbose=verbose, class_names=None, feature_selection=feature_selection,
+                          random_state=random_state, surrogate=surrogate, surrogate_task=surrogate_task,
+                          fidelity_samples=fidelity_samples, stability_samples=stability_samples, batch_size=None,
+                          progress_bar=True)
+        self._set_kernel(kernel, kernel_width)
 
     def explain_instance(self, image, classifier_fn, labels=(1,), hide_color=None, top_labels=5,
                          num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,
@@ -188,16 +154,7 @@ class ImageExplainer:
             explainer's ``random_state``.
         progress_bar : bool, default=True
             Show a tqdm progress bar over the classifier calls.
-        surrogate : str or BaseSurrogate or None
-            Keyword only.  Overrides the explainer's surrogate for this call.
-        surrogate_task : {'regression', 'classification'} or None
-            Keyword only.  Overrides the explainer's surrogate task for this call.
-        fidelity_samples : 'auto', int or None
-            Keyword only.  Overrides the explainer's held-out sample size for
-            this call.  The held-out images are classified after the fitting
-            ones, in batches of ``batch_size``.
-        stability_samples : int or None
-            Overrides the explainer's number of stability refits for this call.
+%(call)s
 
         Returns
         -------
@@ -207,77 +164,7 @@ class ImageExplainer:
             ``'fidelity'`` on held-out images when ``fidelity_samples`` > 0,
             else None).
         """
-        # ---- validate everything before any expensive work
-        if not callable(classifier_fn):
-            raise bad_type("classifier_fn", "a callable taking a batch of images", classifier_fn)
-        image = check_image(image)
-        num_features = check_int(num_features, "num_features", minimum=1)
-        num_samples = check_int(num_samples, "num_samples", minimum=2)
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
-        resolve_method(self.feature_selection, num_features)
-        check_distance_metric(distance_metric)
-        if top_labels is not None:
-            top_labels = check_int(top_labels, "top_labels", minimum=1)
-        if self.mode == "classification" and top_labels is None:
-            labels = check_labels(labels)
-        surrogate = self.surrogate if surrogate is None else surrogate
-        plan = plan_surrogate(self.mode, surrogate, model_regressor,
-                              self.surrogate_task if surrogate_task is None else surrogate_task,
-                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples,
-                              self.stability_samples if stability_samples is None else stability_samples)
-        random_seed = check_random_seed(random_seed)
-        hide_color = check_hide_color(hide_color, image)
-        torch_classifier = _is_torch_classifier(classifier_fn)
-
-        # ---- superpixels and the fudged image
-        if random_seed is None:
-            random_seed = int(self._rng.integers(0, 1000))  # lime: random_state.randint(0, 1000)
-        segmenter = make_segmentation_fn(segmentation_fn, random_seed)
-        segments, n_segments = check_segments(segmenter(image), image.shape)
-        fudged = fudged_image(image, segments, n_segments, hide_color)
-        masker = Masker(image, fudged, segments)
-
-        # ---- perturbations, distances, weights
-        masks = sample_masks(self._rng, num_samples, n_segments)
-        Z = masks.astype(float)
-        distances = self._distances(Z, distance_metric, n_segments)
-        weights = check_weights(self.kernel_fn(distances), num_samples)
-
-        # ---- the image first: its output is checked (shape, labels) before the perturbations are classified
-        if torch_classifier:
-            make_batch = classifier_fn.masker(image, fudged, segments, masker)
-            predict = classifier_fn.predict_tensor
-        else:
-            make_batch, predict = masker, classifier_fn
-        outputs, labels = predict_instance_first(predict, lambda rows: make_batch(masks[rows]), num_samples,
-                                                 self.mode, labels, top_labels, None, batch_size, "classifier_fn",
-                                                 bool(progress_bar), cap_top_labels=True)
-        n_outputs = outputs.shape[1]
-
-        # ---- local models and the explanation
-        explanation = ImageExplanation(image, segments, mode=self.mode)
-
-        def draw_sample(n):
-            """n fresh perturbations of the image, classified like the fitting ones (the image left out)."""
-            masks_new = sample_masks(self._rng, n + 1, n_segments)
-            Z_new = masks_new.astype(float)
-            weights_new = np.asarray(self.kernel_fn(self._distances(Z_new, distance_metric, n_segments)),
-                                     dtype=float)
-            outputs_new = predict_in_batches(
-                predict, lambda rows: make_batch(masks_new[rows.start + 1:rows.stop + 1]), n, self.mode,
-                batch_size, "classifier_fn", n_outputs, bool(progress_bar))
-            return PerturbationSample(Z_new[1:], outputs_new, weights_new[1:])
-
-        complete_explanation(explanation, plan, Z, outputs, weights, labels, top_labels, num_features,
-                             self.feature_selection, draw_sample, self.kernel_width, distance_metric, self.verbose,
-                             rng=self._rng)
-        explanation.diagnostics.update({
-            "n_segments": n_segments,
-            "hide_color": describe_hide_color(hide_color),
-            "segmentation": _describe_segmentation(segmentation_fn),
-            "random_seed": random_seed,
-        })
-        return explanation
+        return self._explain_one(locals())
 
     def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size=10,
                     progress_bar=False):
@@ -302,20 +189,63 @@ class ImageExplainer:
         fudged = check_image(fudged_image, "fudged_image")
         segments, n_segments = check_segments(segments, image.shape, "segments")
         num_samples = check_int(num_samples, "num_samples", minimum=1)
-        masks = sample_masks(self._rng, num_samples, n_segments)
+        rng = CallRandomness.for_instance(self._entropy, instance_digest(image)).perturbation
+        masks = sample_masks(rng, num_samples, n_segments)
         masker = Masker(image, fudged, segments)
         outputs = predict_in_batches(classifier_fn, lambda rows: masker(masks[rows]), num_samples, self.mode,
                                      check_int(batch_size, "batch_size", minimum=1), "classifier_fn",
                                      progress_bar=progress_bar)
         return masks.astype(int), outputs
 
-    @staticmethod
-    def perturbed_images(image, fudged_image, segments, masks):
-        """The images for binary rows ``masks`` (lime's perturbation), as a batch."""
-        image = check_image(image)
-        fudged = check_image(fudged_image, "fudged_image")
-        segments, n_segments = check_segments(segments, image.shape, "segments")
-        return Masker(image, fudged, segments)(check_masks(masks, n_segments))
+    # ------------------------------------------------------------------ frontend hooks
+    def _check_options(self, options):
+        checked = {"hide_color": options.pop("hide_color", None),
+                   "segmentation_fn": options.pop("segmentation_fn", None),
+                   "random_seed": check_random_seed(options.pop("random_seed", None))}
+        super()._check_options(options)
+        return checked
+
+    def _adapt_model(self, model):
+        if _is_torch_classifier(model):  # tensor batches built on the model's device
+            return model.predict_tensor, None
+        return model, None
+
+    def _check_instance(self, image):
+        return check_image(image)
+
+    def _instance_digest(self, image):
+        return instance_digest(image)
+
+    def _prepare(self, image, call, rng):
+        """Superpixels, the fudged image and the batch builder, shared by the image's samples."""
+        hide_color = check_hide_color(call.options["hide_color"], image)
+        random_seed = call.options["random_seed"]
+        if random_seed is None:
+            random_seed = int(rng.integers(0, 1000))  # lime: random_state.randint(0, 1000)
+        segments, n_segments = check_segments(make_segmentation_fn(call.options["segmentation_fn"],
+                                                                   random_seed)(image), image.shape)
+        fudged = fudged_image(image, segments, n_segments, hide_color)
+        masker = Masker(image, fudged, segments)
+        if _is_torch_classifier(call.model):
+            masker = call.model.masker(image, fudged, segments, masker)
+        return _Superpixels(image, segments, n_segments, hide_color, random_seed, masker)
+
+    def _sample(self, context, n, call, rng):
+        masks = sample_masks(rng, n, context.n_segments)
+        Z = masks.astype(float)
+        return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),
+                             self._distances(Z, call.distance_metric, context.n_segments))
+
+    def _new_explanation(self, context, neighbourhood, call, n_outputs):
+        return ImageExplanation(context.image, context.segments, mode=self.mode)
+
+    def _finish(self, explanation, context, call):
+        explanation.diagnostics.update({
+            "n_segments": context.n_segments,
+            "hide_color": describe_hide_color(context.hide_color),
+            "segmentation": _describe_segmentation(call.options["segmentation_fn"]),
+            "random_seed": context.random_seed,
+        })
 
     @staticmethod
     def _distances(Z, distance_metric, n_segments):
@@ -323,6 +253,23 @@ class ImageExplainer:
         if isinstance(distance_metric, str) and distance_metric in ("l2", "euclidean"):
             distances = distances / np.sqrt(n_segments)
         return distances
+
+
+@dataclass
+class _Superpixels:
+    """One image's segmentation and batch builder (``make_batch(masks) -> model input``)."""
+
+    image: np.ndarray
+    segments: np.ndarray
+    n_segments: int
+    hide_color: object
+    random_seed: int
+    make_batch: object
+
+
+ImageExplainer.__doc__ = ImageExplainer.__doc__.replace("%(common)s", COMMON_PARAMETERS)
+ImageExplainer.explain_instance.__doc__ = ImageExplainer.explain_instance.__doc__.replace("%(call)s",
+                                                                                          CALL_PARAMETERS)
 
 
 def _is_torch_classifier(classifier_fn):

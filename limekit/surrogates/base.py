@@ -34,23 +34,13 @@ from abc import ABC, abstractmethod
 import numpy as np
 import scipy.sparse as sp
 
+from ..weighted import weighted_r2
+
 __all__ = ["BaseSurrogate", "ConstantSurrogate", "weighted_r2", "SURROGATE_TASKS",
            "FEATURE_SPACES"]
 
 SURROGATE_TASKS = ("regression", "classification")
 FEATURE_SPACES = ("interpretable", "original")
-
-
-def weighted_r2(y, prediction, sample_weight):
-    """Weighted coefficient of determination (scikit-learn's ``r2_score``)."""
-    y = np.asarray(y, dtype=float)
-    weights = np.asarray(sample_weight, dtype=float)
-    y_mean = weights @ y / weights.sum()
-    residual_ss = float(weights @ (y - prediction) ** 2)
-    total_ss = float(weights @ (y - y_mean) ** 2)
-    if total_ss <= 0:
-        return 1.0 if residual_ss == 0 else 0.0
-    return 1.0 - residual_ss / total_ss
 
 
 class BaseSurrogate(ABC):
@@ -133,7 +123,7 @@ class BaseSurrogate(ABC):
         return weighted_r2(y, self.predict(Z), sample_weight)
 
     def fit_design(self, design, y, features):
-        """Fit on ``design.Z[:, features]`` (a :class:`~limekit.core.design.WeightedDesign`).
+        """Fit on ``design.Z[:, features]`` (a :class:`~limekit.weighted.WeightedDesign`).
 
         The default slices the data and calls :meth:`fit`; linear surrogates
         override it to reuse the design's Gram matrix.

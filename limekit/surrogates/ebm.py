@@ -9,19 +9,15 @@ which interpret centres (weighted mean zero over the fitting data), so that
 ``intercept + sum_j f_j(x_j)`` is the surrogate's prediction (its logit for
 ``task='classification'``).
 
-Defaults are chosen for speed at equal fidelity.  interpret's defaults (14
-outer bags, learning rate 0.04, up to 50000 rounds, all but one core) spend
-their time on bagging, which smooths the shape functions but does not raise
-the surrogate's fit to the black box.  Measured on 5000 Adult perturbations
-(14 features, an XGBoost black box, 3 seeds, medians on a shared 2-core
-machine): classification 0.6 s against 10-15 s, AUC within 0.002 on the
-fitting and on held-out perturbations; regression on the probability 2-7 s
-against 35 s, weighted R^2 0.878 / 0.845 (fitting / held-out) against
-0.874 / 0.849.  Pass interpret's values (``outer_bags=14,
-learning_rate=0.04, max_rounds=50000, early_stopping_rounds=100,
-n_jobs=-2``) to get its defaults back.  ``max_leaves=3`` fits XGBoost's
-steps a little more closely (AUC +0.003 on the fitting sample, +0.001
-held-out) and loses as much on smoother black boxes.
+Defaults are chosen for speed at equal fidelity: one outer bag, learning rate
+0.1, early stopping after 50 rounds and one job, where interpret's defaults
+(14 outer bags, learning rate 0.04, up to 50000 rounds, all but one core)
+spend their time on bagging, which smooths the shape functions without raising
+the surrogate's fit to the black box; and three leaves per boosting step where
+interpret uses two.  ``benchmarks/reproduce_paper.py`` and the README give the
+measurements.  Pass interpret's values (``outer_bags=14, learning_rate=0.04,
+max_rounds=50000, early_stopping_rounds=100, n_jobs=-2, max_leaves=2``) to get
+its defaults back.
 """
 from __future__ import annotations
 
@@ -52,9 +48,7 @@ class EBMSurrogate(BaseSurrogate):
     outer_bags : int, default=1
     max_bins : int, default=1024
     max_leaves : int, default=3
-        Leaves per boosting step.  3 rather than interpret's 2: on Adult
-        perturbations it follows the black box more closely both on the
-        fitting sample and on fresh perturbations, and stops sooner.
+        Leaves per boosting step (interpret's default is 2; see the module notes).
     max_rounds : int, default=5000
         Boosting rounds (cycles over the features) at most; early stopping on
         the validation split usually ends far sooner.

@@ -71,6 +71,7 @@ from .._validation import (
     check_random_state,
     seed_from,
 )
+from .._threads import limited_torch_threads
 from .base import BaseSurrogate
 
 try:  # optional dependency
@@ -675,14 +676,8 @@ class GAMINet(BaseEstimator):
             self.y_mean_, self.y_scale_ = 0.0, 1.0
             target = y.astype(float)
 
-        threads = torch.get_num_threads()
-        if params["n_threads"] is not None:
-            torch.set_num_threads(params["n_threads"])
-        try:
-            with torch.no_grad():  # gradients are explicit (see _Subnets.backward): no autograd graph
-                self._fit(X, target, w, params)
-        finally:
-            torch.set_num_threads(threads)
+        with limited_torch_threads(params["n_threads"]), torch.no_grad():
+            self._fit(X, target, w, params)  # gradients are explicit (see _Subnets.backward): no autograd graph
         return self
 
     def _encode_labels(self, y):

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from .._validation import bad_type, check_positive_float
-from ..core.design import WeightedDesign
+from ..weighted import WeightedDesign
 from .base import BaseSurrogate
 
 __all__ = ["RidgeSurrogate", "LassoSurrogate", "SklearnSurrogate", "LogisticSurrogate"]

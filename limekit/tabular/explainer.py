@@ -1,49 +1,37 @@
-"""LIME for tabular data: lime's ``LimeTabularExplainer``, vectorised.
+"""LIME for tabular data: lime's ``LimeTabularExplainer`` on limekit's shared pipeline.
 
-Perturbations are drawn per feature from training statistics (lime's scheme):
-with a discretizer every feature is sampled as a bin (or category) from its
-training frequencies and continuous bins are turned back into values by a
-truncated normal; without one, continuous features are drawn from a normal
-with the training standard deviation.  The interpretable row says, per
-feature, whether the perturbation falls in the instance's bin/category (or,
-undiscretised, holds the standardised value).  All of it is done on whole
-``(num_samples, n_features)`` matrices.
+The perturbations come from :class:`~limekit.tabular.sampler.TabularSampler`
+(lime's per-feature sampling from training statistics, vectorised); this
+module validates the data, builds the training statistics, checks the rows to
+explain and names the features.  The perturb -> score -> fit template is
+:class:`~limekit.core.frontend.BaseExplainer`'s.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import ndtri
 from sklearn.preprocessing import StandardScaler
 
-from .._validation import (bad_type, bad_value, check_choice, check_finite, check_int, check_labels,
-                           check_random_state,
-                           seed_from)
-from ..core.base import LimeBase, OriginalSpace
-from ..core.distances import check_distance_metric, distances_to_first
+from .._validation import bad_type, bad_value, check_choice, check_finite, seed_from
+from ..core.distances import distances_to_first
 from ..core.explanation import Explanation
-from ..core.explain import complete_explanation, plan_surrogate
-from ..core.fidelity import PerturbationSample, resolve_fidelity_samples
-from ..core.kernels import check_weights, make_kernel_fn
-from ..core.predict import check_model_output, predict_in_batches, predict_instance_first, resolve_labels
-from ..core.selection import resolve_method
-from ..core.stability import resolve_stability_samples
-from ..surrogates import check_surrogate_task, make_surrogate
+from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
+from ..core.neighbourhood import Neighbourhood
+from ..core.seeding import base_entropy, instance_digest
 from ._frame import FrameEncoder, is_dataframe, is_series
-from .discretize import make_discretizer
+from .discretize import BaseDiscretizer, make_discretizer
 from .domain import TableDomainMapper
+from .sampler import SAMPLING_METHODS, SparseRows, TabularSampler
 
 __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 
-MODES = ("classification", "regression")
-SAMPLING_METHODS = ("gaussian", "lhs")
-GROUP_PERTURBATIONS = 50_000  # explain_instances: perturbations predicted together (memory ~ this x features)
+DISCRETIZER_SEED_KEY = 0x7AB  # the discretizer's seed: derived from random_state under this key
 
 
-class TabularExplainer:
+class TabularExplainer(BaseExplainer):
     """Explains predictions on tabular data (lime's ``LimeTabularExplainer``).
 
     Parameters
@@ -73,51 +61,27 @@ class TabularExplainer:
     discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer, default='quartile'
     sample_around_instance : bool, default=False
         Undiscretised sampling centred on the instance instead of the training mean.
-    random_state : int, RandomState, Generator or None
-        Drives every random choice; the same seed gives the same explanations.
     training_data_stats : dict or None
         lime's precomputed statistics (``means``, ``mins``, ``maxs``, ``stds``,
         ``feature_values``, ``feature_frequencies``, ``bins``).
-    surrogate : str or BaseSurrogate, default='ridge'
-        Interpretable model (keyword only; also per call): ``'ridge'``
-        (lime's), ``'lasso'``, ``'ebm'`` (interpret's Explainable Boosting
-        Machine), ``'gaminet'`` (needs torch) or a
-        :class:`~limekit.surrogates.BaseSurrogate`.  GAM surrogates (EBM,
-        GAMI-Net) are fitted in the original feature space (continuous
-        features standardised, categorical features as categories) on every
-        feature, whatever ``discretize_continuous`` says (which still shapes
-        the sampling); the explanation lists ``f_j(x_j)``, the centred
-        contribution of each feature at the instance, named like
+%(common)s
+        GAM surrogates (EBM, GAMI-Net) are fitted in the original feature
+        space (continuous features standardised, categorical features as
+        categories) on every feature, whatever ``discretize_continuous`` says
+        (which still shapes the sampling); the explanation lists ``f_j(x_j)``,
+        the centred contribution of each feature at the instance, named like
         ``"age = 39"`` or ``"sex=Male"``, and exposes the shape functions
         (:attr:`Explanation.shape_functions`).  ``feature_selection`` applies
-        to linear surrogates only; ``num_features`` limits the listed
-        contributions of a GAM to the largest ``|f_j(x_j)|``.
-    surrogate_task : {'regression', 'classification'}, default='regression'
-        Keyword only, also per call.  ``'regression'`` fits the black box's
-        probability for the label (lime's way); ``'classification'`` fits a
-        classifier of the black box's label (``argmax == label``): logistic
-        regression for ``'ridge'`` / ``'lasso'``, the classifier form of the
-        GAMs.  Its weights and contributions are on the logit scale.
-        Classification mode only.
-    fidelity_samples : 'auto' or int >= 0, default='auto'
-        Keyword only, also per call.  Size of a fresh perturbation sample,
-        drawn and predicted like the fitting one, on which the surrogate's
-        fidelity is measured (``diagnostics['fidelity']``).  ``'auto'``: 20%
-        of ``num_samples`` (at most 1000), except for lime's own
-        configuration (ridge, regression task, or ``model_regressor``), which
-        keeps lime's exact model-call count and gets in-sample fidelity only
-        unless asked; 0 skips.
-    stability_samples : int >= 0, default=0
-        Keyword only, also per call.  Bootstrap refits of the surrogate on the
-        perturbations already predicted (no model call), from which
-        ``diagnostics['stability'][label]`` reports how often the same
-        features come out on top and how much their weights move (see
-        :mod:`limekit.core.stability`); 0 skips.
+        to linear surrogates only.
     batch_size : int or None, default=None
-        Perturbations per model call; None sends them all at once.
+        Keyword only, also per call.  Perturbations per model call; None
+        sends them all at once.
     progress_bar : bool, default=False
-        Show a progress bar over the model calls.
+        Keyword only.  Show a progress bar over the model calls.
     """
+
+    model_argument = "predict_fn"
+    instance_argument = "data_row"
 
     def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
                  categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
@@ -125,25 +89,11 @@ class TabularExplainer:
                  discretizer="quartile", sample_around_instance=False, random_state=None,
                  training_data_stats=None, *, surrogate="ridge", surrogate_task="regression",
                  fidelity_samples="auto", stability_samples=0, batch_size=None, progress_bar=False):
-        self.mode = check_choice(mode, "mode", MODES)
-        check_choice(feature_selection, "feature_selection",
-                     ("auto", "none", "forward_selection", "highest_weights", "lasso_path"))
-        self.feature_selection = feature_selection
-        self.random_state = random_state
-        self._rng = check_random_state(random_state)
-        self.verbose = verbose
-        self.class_names = None if class_names is None else list(class_names)
+        self._init_common(mode=mode, verbose=verbose, class_names=class_names,
+                          feature_selection=feature_selection, random_state=random_state, surrogate=surrogate,
+                          surrogate_task=surrogate_task, fidelity_samples=fidelity_samples,
+                          stability_samples=stability_samples, batch_size=batch_size, progress_bar=progress_bar)
         self.sample_around_instance = bool(sample_around_instance)
-        self.surrogate = surrogate
-        self.surrogate_task = check_surrogate_task(surrogate_task)
-        if self.mode == "regression" and surrogate_task == "classification":
-            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
-        make_surrogate(surrogate, None, surrogate_task)  # validate now
-        resolve_fidelity_samples(fidelity_samples, 1)
-        self.fidelity_samples = fidelity_samples
-        self.stability_samples = resolve_stability_samples(stability_samples)
-        self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
-        self.progress_bar = bool(progress_bar)
         self.training_data_stats = training_data_stats
         if training_data_stats is not None:
             _check_training_data_stats(training_data_stats)
@@ -190,21 +140,20 @@ class TabularExplainer:
             if training_labels.shape[0] != data.shape[0]:
                 raise bad_value("training_labels", f"{data.shape[0]} labels (one per training row)",
                                 f"{training_labels.shape[0]}")
+        self._set_kernel(kernel, np.sqrt(n_features) * 0.75 if kernel_width is None else kernel_width)
 
         self.declared_categorical = list(self.categorical_features)
         self.discretizer = None
         if discretize_continuous and not self.is_sparse:
             self.discretizer = make_discretizer(
-                discretizer,
-                data, self.categorical_features, self.feature_names, training_labels,
-                seed_from(self._rng), data_stats=training_data_stats)
+                discretizer, data, self.categorical_features, self.feature_names, training_labels,
+                seed_from(self.random_generator(DISCRETIZER_SEED_KEY)), data_stats=training_data_stats)
             self.categorical_features = list(range(n_features))
-
-        if kernel_width is None:
-            kernel_width = np.sqrt(n_features) * 0.75
-        self.kernel_width = float(kernel_width)
-        self.kernel_fn = make_kernel_fn(kernel, kernel_width)
-        self.base = LimeBase(self.kernel_fn, verbose, random_state=random_state)
+        # lime draws the values within bins from a caller's discretizer's own random_state
+        values_entropy = None
+        if (isinstance(discretizer, BaseDiscretizer) and self.discretizer is discretizer
+                and discretizer.random_state is not None):
+            values_entropy = base_entropy(discretizer.random_state)
 
         self.scaler = StandardScaler(with_mean=False)
         self.scaler.fit(data)
@@ -231,7 +180,10 @@ class TabularExplainer:
             self.feature_frequencies[feature] = counts / counts.sum()
             self.scaler.mean_[feature] = 0
             self.scaler.scale_[feature] = 1
-        self._cumulative = {f: np.cumsum(p) for f, p in self.feature_frequencies.items()}
+        self.sampler = TabularSampler(n_features, self.is_sparse, self.discretizer, self.categorical_features,
+                                      self.declared_categorical, self.feature_values, self.feature_frequencies,
+                                      self.scaler.mean_, self.scaler.scale_, self.standard_mean_,
+                                      self.standard_scale_, self.sample_around_instance, values_entropy)
 
     # ------------------------------------------------------------------ lime API
     @staticmethod
@@ -261,20 +213,13 @@ class TabularExplainer:
         num_features : int, default=10
             Maximum number of features in the explanation.
         num_samples : int, default=5000
-            Size of the neighbourhood.
+            Size of the neighbourhood, the row itself included.
         distance_metric : str or callable, default='euclidean'
         model_regressor : scikit-learn regressor or None
             Surrogate with ``sample_weight`` and ``coef_`` (lime's argument).
         sampling_method : {'gaussian', 'lhs'}, default='gaussian'
             Undiscretised sampling: normal draws or a Latin hypercube.
-        surrogate : str or BaseSurrogate or None
-            Overrides the explainer's surrogate for this call.
-        surrogate_task : {'regression', 'classification'} or None
-            Overrides the explainer's surrogate task for this call.
-        fidelity_samples : 'auto', int or None
-            Overrides the explainer's held-out sample size for this call.
-        stability_samples : int or None
-            Overrides the explainer's number of stability refits for this call.
+%(call)s
         batch_size : int or None
             Overrides the explainer's batch size for this call.
 
@@ -286,164 +231,47 @@ class TabularExplainer:
             weighted R^2 against the black box's output, AUC and accuracy
             against its label (see :mod:`limekit.core.fidelity`).
         """
-        call = self._settings(predict_fn, labels, top_labels, num_features, num_samples, distance_metric,
-                              model_regressor, sampling_method, surrogate, surrogate_task, fidelity_samples,
-                              stability_samples, batch_size)
-        row = self._check_row(data_row)
-        Z, inverse, feature_ids = self._perturb(row, call.num_samples, call.sampling_method)
-        weights = self._weights(Z, call)
-        # the instance is predicted first and checked (shape, labels) before the perturbations
-        outputs, labels = predict_instance_first(predict_fn, self._batch_maker(inverse), call.num_samples, self.mode,
-                                                 call.labels, call.top_labels, self.class_names, call.batch_size,
-                                                 "predict_fn", self.progress_bar)
-        return self._explain_predicted(call, predict_fn, row, Z, inverse, feature_ids, weights, outputs, labels)
+        return self._explain_one(locals())
 
-    def explain_instances(self, data_rows, predict_fn, labels=(1,), top_labels=None, num_features=10,
-                          num_samples=5000, distance_metric="euclidean", model_regressor=None,
-                          sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None,
-                          stability_samples=None, batch_size=None):
-        """Explain many rows, predicting the perturbations of several rows in one model call.
+    def explain_instances(self, data_rows, predict_fn, **kwargs):
+        """lime-style name of :meth:`explain_many` (kept from limekit 0.1)."""
+        return self.explain_many(data_rows, predict_fn, **kwargs)
 
-        The same as ``[explain_instance(row, ...) for row in data_rows]``, and
-        with lime's configuration (no held-out fidelity, no stability refits)
-        bit for bit the same explanations from the same ``random_state``, but
-        the model is called far fewer times: once on all the instances (their
-        outputs and labels are checked before any perturbation is predicted),
-        then once per group of rows whose perturbations add up to about
-        50,000 (fewer with ``batch_size``).  Models with a fixed cost per call
-        (tree ensembles, models behind a service) gain the most.
+    # ------------------------------------------------------------------ frontend hooks
+    def _check_options(self, options):
+        sampling_method = check_choice(options.pop("sampling_method", "gaussian"), "sampling_method",
+                                       SAMPLING_METHODS)
+        super()._check_options(options)
+        return {"sampling_method": sampling_method}
 
-        Parameters
-        ----------
-        data_rows : 2-D array, DataFrame or sparse matrix of shape (n_rows, n_features)
-        predict_fn, labels, top_labels, num_features, num_samples, distance_metric, model_regressor, \
-sampling_method, surrogate, surrogate_task, fidelity_samples, stability_samples
-            As in :meth:`explain_instance`, for every row (``labels`` and
-            ``top_labels`` are resolved per row).
-        batch_size : int or None
-            Most rows per model call; None uses the explainer's, and when that
-            is None too, one call per group of rows.
+    def _instance_digest(self, row):
+        if sp.issparse(row):
+            return instance_digest(row.indices, row.data, row.shape[1])
+        return instance_digest(row)
 
-        Returns
-        -------
-        list of Explanation
-            One per row, in order.
-        """
-        call = self._settings(predict_fn, labels, top_labels, num_features, num_samples, distance_metric,
-                              model_regressor, sampling_method, surrogate, surrogate_task, fidelity_samples,
-                              stability_samples, batch_size)
-        rows = self._check_rows(data_rows)
-        if self.is_sparse:  # per-row sparse perturbations do not stack: one row after the other
-            return [self.explain_instance(row, predict_fn, labels, top_labels, num_features, num_samples,
-                                          distance_metric, model_regressor, sampling_method, surrogate=surrogate,
-                                          surrogate_task=surrogate_task, fidelity_samples=fidelity_samples,
-                                          stability_samples=stability_samples, batch_size=batch_size)
-                    for row in rows]
-        instances = np.vstack(rows) if rows else np.empty((0, self.n_features))
-        first = check_model_output(predict_fn(self._batch_maker(instances)(slice(0, len(rows)))), len(rows),
-                                   self.mode, "predict_fn")
-        row_labels = [resolve_labels(first[i:i + 1], self.mode, call.labels, call.top_labels, self.class_names)
-                      for i in range(len(rows))]
-        explanations = []
-        per_group = max(1, GROUP_PERTURBATIONS // call.num_samples)
-        for start in range(0, len(rows), per_group):
-            group = range(start, min(start + per_group, len(rows)))
-            perturbed = [self._perturb(rows[i], call.num_samples, call.sampling_method) for i in group]
-            stacked = np.concatenate([inverse[1:] for _, inverse, _ in perturbed])  # the instances are predicted
-            rest = predict_in_batches(predict_fn, self._batch_maker(stacked), len(stacked), self.mode,
-                                      call.batch_size, "predict_fn", first.shape[1], self.progress_bar)
-            for k, (i, (Z, inverse, feature_ids)) in enumerate(zip(group, perturbed)):
-                outputs = np.concatenate([first[i:i + 1], rest[k * (call.num_samples - 1):
-                                                                (k + 1) * (call.num_samples - 1)]])
-                explanations.append(self._explain_predicted(call, predict_fn, rows[i], Z, inverse, feature_ids,
-                                                            self._weights(Z, call), outputs, row_labels[i]))
-        return explanations
+    def _sample(self, row, n, call, rng):
+        Z, inverse, feature_ids = self.sampler.sample(row, n, rng, call.options["sampling_method"])
+        original = (self.sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
+                    if call.plan.in_original_space else None)
+        inputs = inverse.rows if isinstance(inverse, SparseRows) else (lambda rows: inverse[rows])
+        return Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric), feature_ids=feature_ids,
+                             original=original)
 
-    # ------------------------------------------------------------------ internals
-    def _settings(self, predict_fn, labels, top_labels, num_features, num_samples, distance_metric,
-                  model_regressor, sampling_method, surrogate, surrogate_task, fidelity_samples, stability_samples,
-                  batch_size):
-        """Validate a call's arguments (before any model call); return them resolved."""
-        num_features = check_int(num_features, "num_features", minimum=1)
-        num_samples = check_int(num_samples, "num_samples", minimum=2)
-        resolve_method(self.feature_selection, num_features)
-        check_distance_metric(distance_metric)
-        check_choice(sampling_method, "sampling_method", SAMPLING_METHODS)
-        if not callable(predict_fn):
-            raise bad_type("predict_fn", "a callable returning predictions", predict_fn)
-        if top_labels is not None:
-            top_labels = check_int(top_labels, "top_labels", minimum=1)
-        labels = check_labels(labels) if self.mode == "classification" and top_labels is None else labels
-        plan = plan_surrogate(self.mode, self.surrogate if surrogate is None else surrogate, model_regressor,
-                              self.surrogate_task if surrogate_task is None else surrogate_task,
-                              self.fidelity_samples if fidelity_samples is None else fidelity_samples, num_samples,
-                              self.stability_samples if stability_samples is None else stability_samples)
-        batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
-        return _Call(num_features, num_samples, labels, top_labels, distance_metric, sampling_method, plan,
-                     batch_size)
+    def _model_input(self, batch):
+        return batch if self.encoder is None or sp.issparse(batch) else self.encoder.decode(batch)
 
-    def _weights(self, Z, call):
-        return check_weights(self.kernel_fn(distances_to_first(Z, call.distance_metric)), call.num_samples)
+    def _new_explanation(self, row, neighbourhood, call, n_outputs):
+        mapper = self._domain_mapper(row, neighbourhood.Z, neighbourhood.feature_ids, call.plan.in_original_space)
+        return Explanation(mapper, mode=self.mode, class_names=self._class_names(n_outputs, call))
 
-    def _explain_predicted(self, call, predict_fn, row, Z, inverse, feature_ids, weights, outputs, labels):
-        """Everything after the model has answered on the perturbations of ``row``."""
-        in_original = call.plan.template.feature_space == "original"
-        n_outputs = outputs.shape[1]
-        explanation = Explanation(self._domain_mapper(row, Z, feature_ids, in_original), mode=self.mode,
-                                  class_names=self._class_names(n_outputs))
-        original = self._original_space(Z, inverse, feature_ids) if in_original else None
-
-        def draw_sample(n):
-            """n fresh perturbations of the row, predicted like the fitting ones (the instance left out)."""
-            Z_new, inverse_new, ids_new = self._perturb(row, n + 1, call.sampling_method)
-            weights_new = self.kernel_fn(distances_to_first(Z_new, call.distance_metric))
-            make_new = self._batch_maker(inverse_new)
-            outputs_new = predict_in_batches(predict_fn, lambda rows: make_new(slice(rows.start + 1, rows.stop + 1)),
-                                             n, self.mode, call.batch_size, "predict_fn", n_outputs,
-                                             self.progress_bar)
-            X_new = self._original_space(Z_new, inverse_new, ids_new).X[1:] if in_original else None
-            return PerturbationSample(Z_new[1:], outputs_new, np.asarray(weights_new, dtype=float)[1:], X_new)
-
-        complete_explanation(explanation, call.plan, Z, outputs, weights, labels, call.top_labels,
-                             call.num_features, self.feature_selection, draw_sample, self.kernel_width,
-                             call.distance_metric, self.verbose, feature_ids, original, rng=self._rng)
-        return explanation
-
-    def _check_rows(self, data_rows):
-        """The rows of ``data_rows`` (2-D array, DataFrame or sparse matrix), each checked like a data_row."""
-        if self.encoder is not None and is_dataframe(data_rows):
-            matrix = self.encoder.encode(data_rows, "data_rows")
-        elif sp.issparse(data_rows):
-            matrix = sp.csr_matrix(data_rows, dtype=float)
-        else:
-            matrix = _as_float_matrix(data_rows.to_numpy() if is_dataframe(data_rows) else data_rows, "data_rows")
-        if matrix.ndim != 2 or matrix.shape[0] < 1 or matrix.shape[1] != self.n_features:
-            raise bad_value("data_rows", f"a 2-D array of one or more rows of {self.n_features} values",
-                            f"shape {matrix.shape}")
-        if not sp.issparse(matrix):
-            check_finite(matrix, "data_rows")
-            for feature in self.declared_categorical:
-                if not np.all(matrix[:, feature] == np.round(matrix[:, feature])):
-                    raise bad_value("data_rows", f"integer codes for categorical feature "
-                                                 f"{self.feature_names[feature]!r}", "non-integer values")
-        if sp.issparse(matrix) or self.is_sparse:  # dense <-> sparse conversions, as for one row
-            return [self._check_row(matrix[i]) for i in range(matrix.shape[0])]
-        return list(matrix)
-
-    def _class_names(self, n_outputs):
-        if self.mode != "classification":
-            return None
-        return self.class_names if self.class_names is not None else [str(i) for i in range(n_outputs)]
-
-    def _check_row(self, data_row):
+    def _check_instance(self, data_row):
         if self.encoder is not None and (is_series(data_row) or is_dataframe(data_row)):
             if is_dataframe(data_row) and data_row.shape[0] != 1:
                 raise bad_value("data_row", "one row", f"a DataFrame with {data_row.shape[0]} rows")
             row = self.encoder.encode(data_row, "data_row")[0]
         elif sp.issparse(data_row):
             if not self.is_sparse:
-                data_row = np.asarray(data_row.todense()).ravel()
-                return self._check_row(data_row)
+                return self._check_instance(np.asarray(data_row.todense()).ravel())
             row = sp.csr_matrix(data_row, dtype=float)
             if row.shape != (1, self.n_features):
                 raise bad_value("data_row", f"a sparse row of shape (1, {self.n_features})", f"shape {row.shape}")
@@ -465,90 +293,30 @@ sampling_method, surrogate, surrogate_task, fidelity_samples, stability_samples
                                 row[feature])
         return row
 
-    def _sample_categories(self, num_samples, columns):
-        """Draw each listed column's values from its training frequencies (one uniform draw for all)."""
-        uniforms = self._rng.random((num_samples, len(columns)))
-        samples = np.empty((num_samples, len(columns)))
-        for j, feature in enumerate(columns):
-            index = np.searchsorted(self._cumulative[feature], uniforms[:, j], side="right")
-            samples[:, j] = self.feature_values[feature][np.minimum(index, len(self.feature_values[feature]) - 1)]
-        return samples
-
-    def _standard_normal(self, num_samples, n_columns, sampling_method):
-        if sampling_method == "lhs":
-            from scipy.stats import qmc
-
-            hypercube = qmc.LatinHypercube(d=n_columns, rng=self._rng).random(num_samples)
-            return ndtri(np.clip(hypercube, 1e-12, 1 - 1e-12))
-        return self._rng.standard_normal((num_samples, n_columns))
-
-    def _perturb(self, row, num_samples, sampling_method):
-        """Return ``(Z, inverse, feature_ids)``: interpretable rows, model-space rows, column ids of ``Z``."""
-        if self.is_sparse:
-            return self._perturb_sparse(row, num_samples, sampling_method)
-        columns = self.categorical_features
-        if self.discretizer is not None:
-            first_row = self.discretizer.discretize(row)
-            bins = self._sample_categories(num_samples, columns)
-            bins[0] = first_row  # row 0 is the instance itself
-            Z = (bins == first_row).astype(float)
-            inverse = self.discretizer.undiscretize_bins(bins, self._rng)
-            inverse[0] = row
+    def _check_instances(self, data_rows):
+        """The rows of ``data_rows`` (2-D array, DataFrame or sparse matrix), each checked like a data_row."""
+        if self.encoder is not None and is_dataframe(data_rows):
+            matrix = self.encoder.encode(data_rows, "data_rows")
+        elif sp.issparse(data_rows):
+            matrix = sp.csr_matrix(data_rows, dtype=float)
         else:
-            scale, mean = self.scaler.scale_, self.scaler.mean_
-            inverse = self._standard_normal(num_samples, self.n_features, sampling_method) * scale
-            inverse += row if self.sample_around_instance else mean
-            if columns:
-                inverse[:, columns] = self._sample_categories(num_samples, columns)
-            inverse[0] = row  # row 0 is the instance itself
-            Z = (inverse - mean) / scale
-            if columns:
-                Z[:, columns] = (inverse[:, columns] == row[columns]).astype(float)
-        return Z, inverse, None
-
-    def _perturb_sparse(self, row, num_samples, sampling_method):
-        """Sparse rows: only the instance's non-zero features vary (lime's scheme)."""
-        active = row.indices.copy()
-        scale, mean = self.scaler.scale_[active], self.scaler.mean_[active]
-        values = row.data.copy()
-        draws = self._standard_normal(num_samples, active.size, sampling_method) * scale
-        draws += values if self.sample_around_instance else mean
-        draws[0] = values
-        inverse = _SparseRows(draws, active, self.n_features)
-        Z = (draws - mean) / scale
-        return Z, inverse, active
-
-    def _original_space(self, Z, inverse, feature_ids):
-        """The perturbations as GAM surrogates see them: standardised continuous columns, category codes."""
-        if isinstance(inverse, _SparseRows):  # Z already holds the standardised varying features
-            mean, scale = self.standard_mean_[feature_ids], self.standard_scale_[feature_ids]
-            return OriginalSpace(Z, [], feature_ids, lambda column, grid: grid * scale[column] + mean[column])
-        X = (inverse - self.standard_mean_) / self.standard_scale_
-        return OriginalSpace(X, list(self.declared_categorical), None, self._display_grid)
-
-    def _display_grid(self, column, grid):
-        """A shape-function grid in the user's units: unscaled values, or category names."""
-        if column in self.declared_categorical:
-            codes = np.asarray(grid).astype(int)
-            names = self.categorical_names.get(column)
-            if names is None:
-                return codes
-            return np.array([names[c] if 0 <= c < len(names) else str(c) for c in codes], dtype=object)
-        return np.asarray(grid) * self.standard_scale_[column] + self.standard_mean_[column]
-
-    def _batch_maker(self, inverse):
-        if isinstance(inverse, _SparseRows):
-            return inverse.rows
-        if self.encoder is not None:
-            return lambda rows: self.encoder.decode(inverse[rows])
-        return lambda rows: inverse[rows]
+            matrix = _as_float_matrix(data_rows.to_numpy() if is_dataframe(data_rows) else data_rows, "data_rows")
+        if matrix.ndim != 2 or matrix.shape[0] < 1 or matrix.shape[1] != self.n_features:
+            raise bad_value("data_rows", f"a 2-D array of one or more rows of {self.n_features} values",
+                            f"shape {matrix.shape}")
+        if not sp.issparse(matrix):
+            check_finite(matrix, "data_rows")
+            for feature in self.declared_categorical:
+                if not np.all(matrix[:, feature] == np.round(matrix[:, feature])):
+                    raise bad_value("data_rows", f"integer codes for categorical feature "
+                                                 f"{self.feature_names[feature]!r}", "non-integer values")
+        if sp.issparse(matrix) or self.is_sparse:  # dense <-> sparse conversions, as for one row
+            return [self._check_instance(matrix[i]) for i in range(matrix.shape[0])]
+        return list(matrix)
 
     def _domain_mapper(self, row, Z, feature_ids, original_space=False):
         names = list(self.feature_names)
-        if self.is_sparse:
-            dense_row = np.asarray(row.todense()).ravel()
-        else:
-            dense_row = row
+        dense_row = np.asarray(row.todense()).ravel() if self.is_sparse else row
         values = self.convert_and_round(dense_row)
         instance_values = [float(v) for v in dense_row]
         for feature in self.declared_categorical:
@@ -574,34 +342,9 @@ sampling_method, surrogate, surrogate_task, fidelity_samples, stability_samples
                                  feature_ids, instance_values, list(self.feature_names))
 
 
-@dataclass
-class _Call:
-    """One call's validated arguments."""
-
-    num_features: int
-    num_samples: int
-    labels: object
-    top_labels: object
-    distance_metric: object
-    sampling_method: str
-    plan: object
-    batch_size: object
-
-
-class _SparseRows:
-    """Perturbations of a sparse row, handed to the model as CSR batches."""
-
-    def __init__(self, values, columns, n_features):
-        self.values = values
-        self.columns = columns
-        self.n_features = n_features
-
-    def rows(self, rows):
-        block = self.values[rows]
-        n_rows, n_active = block.shape
-        indptr = np.arange(0, n_active * (n_rows + 1), n_active) if n_active else np.zeros(n_rows + 1, int)
-        return sp.csr_matrix((block.ravel(), np.tile(self.columns, n_rows), indptr),
-                             shape=(n_rows, self.n_features))
+TabularExplainer.__doc__ = TabularExplainer.__doc__.replace("%(common)s", COMMON_PARAMETERS)
+TabularExplainer.explain_instance.__doc__ = TabularExplainer.explain_instance.__doc__.replace(
+    "%(call)s", CALL_PARAMETERS)
 
 
 class RecurrentTabularExplainer(TabularExplainer):
@@ -656,19 +399,19 @@ class RecurrentTabularExplainer(TabularExplainer):
                                         num_samples=num_samples, distance_metric=distance_metric,
                                         model_regressor=model_regressor, **kwargs)
 
-    def explain_instances(self, data_rows, classifier_fn, labels=(1,), top_labels=None, num_features=10,
-                          num_samples=5000, distance_metric="euclidean", model_regressor=None, **kwargs):
-        """Explain series of shape ``(n_rows, n_timesteps, n_features)``; see ``TabularExplainer.explain_instances``."""
-        data_rows = np.asarray(data_rows, dtype=float)
+    def _explain_signature(self):
+        return inspect.signature(super().explain_instance)  # the flattened rows' explain_instance
+
+    def explain_many(self, instances, classifier_fn, n_jobs=1, rows_per_task=None, **kwargs):
+        """Explain series of shape ``(n_rows, n_timesteps, n_features)``; see :meth:`TabularExplainer.explain_many`."""
+        data_rows = np.asarray(instances, dtype=float)
         if data_rows.ndim != 3 or data_rows.shape[1:] != (self.n_timesteps, self.n_features_per_step):
-            raise bad_value("data_rows", f"shape (n_rows, {self.n_timesteps}, {self.n_features_per_step})",
+            raise bad_value("instances", f"shape (n_rows, {self.n_timesteps}, {self.n_features_per_step})",
                             f"shape {data_rows.shape}")
         if not callable(classifier_fn):
             raise bad_type("classifier_fn", "a callable", classifier_fn)
         flat = np.transpose(data_rows, axes=(0, 2, 1)).reshape(len(data_rows), -1)
-        return super().explain_instances(flat, self._make_predict_proba(classifier_fn), labels=labels,
-                                         top_labels=top_labels, num_features=num_features, num_samples=num_samples,
-                                         distance_metric=distance_metric, model_regressor=model_regressor, **kwargs)
+        return super().explain_many(flat, self._make_predict_proba(classifier_fn), n_jobs, rows_per_task, **kwargs)
 
 
 def _format_value(value):

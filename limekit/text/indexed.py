@@ -401,22 +401,6 @@ class IndexedString(_IndexedBase):
         pieces, is_word = segment(raw_string, split_expression)
         self._index(pieces, is_word, bow)
 
-    @staticmethod
-    def _segment_with_tokens(text, tokens):
-        """lime's helper: segment ``text`` around ``tokens`` (raises if a token is not in the text)."""
-        list_form, pointer = [], 0
-        for token in tokens:
-            start = text.find(token, pointer)
-            if start < 0:
-                raise ValueError("Tokenization produced tokens that do not belong in string!")
-            if start > pointer:
-                list_form.append(text[pointer:start])
-            list_form.append(token)
-            pointer = start + len(token)
-        if pointer < len(text):
-            list_form.append(text[pointer:])
-        return list_form
-
 
 class IndexedCharacters(_IndexedBase):
     """A text split into characters (lime's ``IndexedCharacters``).

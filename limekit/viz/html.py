@@ -110,8 +110,6 @@ def _class_name(data, label):
 
 
 def _trust(data, labels):
-    from ..core.stability import SIGN_AGREEMENT_FLOOR, unsure_features
-
     diagnostics = data.get("diagnostics") or {}
     pieces = []
     for label in labels:
@@ -124,9 +122,10 @@ def _trust(data, labels):
             pieces.append(f"held-out fidelity: {held}")
         stability = (diagnostics.get("stability") or {}).get(str(int(label)))
         if isinstance(stability, dict) and isinstance(stability.get("jaccard"), (int, float)):
-            shaky = len(unsure_features(stability))
-            note = (f' <span class="warn">({shaky} weight(s) change sign in over {1 - SIGN_AGREEMENT_FLOOR:.0%} '
-                    f'of refits)</span>' if shaky else "")
+            shaky = len(stability.get("unsure_features") or [])
+            floor = stability.get("sign_agreement_floor")
+            share = f"over {1 - floor:.0%} of" if isinstance(floor, (int, float)) else "some"
+            note = f' <span class="warn">({shaky} weight(s) change sign in {share} refits)</span>' if shaky else ""
             pieces.append(f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
                           f"(Jaccard) {stability['jaccard']:.2f}{note}")
     ess = diagnostics.get("effective_sample_size")

@@ -206,13 +206,19 @@ def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
     return fig
 
 
-def global_importance_bars(importances, names=None, ax=None, figsize=None, max_features=15):
+def global_importance_bars(importances, ax=None, figsize=None, max_features=15):
     """Horizontal bars of global importance (mean |weight| over explanations or perturbations).
 
     Parameters
     ----------
     importances : dict of name -> float, or list of (name, float)
-    names : ignored when ``importances`` already carries names
+    ax : matplotlib Axes or None
+    figsize : tuple or None
+    max_features : int, default=15
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     items = list(importances.items()) if isinstance(importances, dict) else list(importances)
     items = sorted(items, key=lambda kv: -abs(kv[1]))[:max_features][::-1]

@@ -1,0 +1,369 @@
+"""The explainer template every frontend fills in: perturb -> score -> fit.
+
+:class:`BaseExplainer` holds what the tabular, text and image explainers share:
+the common options and their validation, the per-call overrides, the explain
+template and ``explain_many``.  A frontend supplies only its hooks:
+
+``_check_instance(instance)``
+    Validate one instance (and index it: a text's words); cheap.
+``_instance_digest(instance)``
+    What identifies the instance, for its random generators.
+``_prepare(checked, call, rng)``
+    Per-instance set-up that the samples share (an image's superpixels).
+``_sample(context, n, call, rng)``
+    A :class:`~limekit.core.neighbourhood.Neighbourhood` of ``n`` rows, row 0
+    the instance: interpretable rows, distances, lazily built model inputs.
+``_new_explanation(context, neighbourhood, call, n_outputs)``
+    An empty Explanation with the frontend's domain mapper.
+
+Every explanation draws its randomness from generators derived from
+``random_state`` and the instance alone (:mod:`limekit.core.seeding`), and no
+call changes the explainer, so one explainer may serve several threads and
+``explain_many`` gives the same explanations however the rows are split into
+tasks or spread over workers.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import (LimekitTypeError, bad_type, bad_value, check_choice, check_int, check_labels)
+from ..surrogates import check_surrogate_task, make_surrogate
+from .distances import check_distance_metric
+from .explain import SurrogatePlan, fit_explanation, plan_surrogate
+from .fidelity import resolve_fidelity_samples
+from .kernels import check_weights, make_kernel_fn
+from .predict import resolve_labels
+from .score import score_neighbourhoods
+from .seeding import CallRandomness, base_entropy
+from .selection import FEATURE_SELECTION_METHODS
+from .stability import resolve_stability_samples
+
+__all__ = ["BaseExplainer", "ExplainCall", "MODES", "TASK_PERTURBATIONS", "COMMON_PARAMETERS"]
+
+MODES = ("classification", "regression")
+TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbations predicted together
+
+COMMON_PARAMETERS = """\
+    surrogate : str or BaseSurrogate, default='ridge'
+        Keyword only, also per call.  The interpretable model: ``'ridge'``
+        (lime's), ``'lasso'``, ``'ebm'`` (interpret's Explainable Boosting
+        Machine), ``'gaminet'`` (needs torch) or a
+        :class:`~limekit.surrogates.BaseSurrogate`.
+    surrogate_task : {'regression', 'classification'}, default='regression'
+        Keyword only, also per call.  ``'regression'`` fits the model's output
+        for the label (lime's way); ``'classification'`` fits a classifier of
+        its label (``argmax == label``), with weights on the logit scale.
+        Classification mode only.
+    fidelity_samples : 'auto' or int >= 0, default='auto'
+        Keyword only, also per call.  Size of a fresh perturbation sample,
+        drawn like the fitting one and predicted in the same model calls, on
+        which the surrogate's fidelity is measured
+        (``diagnostics['fidelity']``).  ``'auto'``: 20% of ``num_samples`` (at
+        most 1000), except for lime's own configuration (ridge, regression
+        task, or ``model_regressor``), which keeps lime's number of model
+        rows; 0 skips.
+    stability_samples : int >= 0, default=0
+        Keyword only, also per call.  Bootstrap refits of the surrogate on the
+        perturbations already predicted (no model call), from which
+        ``diagnostics['stability'][label]`` reports how often the same
+        features come out on top and how much their weights move (see
+        :mod:`limekit.core.stability`); 0 skips.
+    random_state : int, RandomState, Generator or None
+        Every random choice of an explanation derives from it and the
+        instance: the same seed and instance give the same explanation,
+        alone, in ``explain_many``, on any thread.  None: fresh randomness
+        for every call."""
+
+CALL_PARAMETERS = """\
+    surrogate, surrogate_task, fidelity_samples, stability_samples : optional
+        Keyword only.  Override the explainer's settings for this call."""
+
+
+@dataclass(frozen=True)
+class ExplainCall:
+    """One call's validated arguments, resolved against the explainer's settings.
+
+    Attributes
+    ----------
+    num_samples : int
+    labels : list of int or tuple
+        Requested labels (classification without ``top_labels``).
+    top_labels : int or None
+    distance_metric : str or callable
+    batch_size : int or None
+    progress_bar : bool
+    plan : SurrogatePlan
+    model : callable
+        The model as the user passed it.
+    predict : callable
+        What the scoring stage calls (the model, or an adapter of it).
+    model_class_names : list of str or None
+        Class names the model knows (a Hugging Face pipeline's ``id2label``).
+    options : dict
+        The frontend's own arguments (``sampling_method``, ``hide_color``, ...).
+    """
+
+    num_samples: int
+    labels: object
+    top_labels: object
+    distance_metric: object
+    batch_size: object
+    progress_bar: bool
+    plan: SurrogatePlan
+    model: object = None
+    predict: object = None
+    model_class_names: object = None
+    options: dict = field(default_factory=dict)
+
+
+class BaseExplainer:
+    """Shared options, validation and the explain template of every frontend.
+
+    Subclasses call :meth:`_init_common` from their constructor and implement
+    the hooks listed in the module docstring.
+    """
+
+    #: name of the model parameter of ``explain_instance`` (for error messages)
+    model_argument = "predict_fn"
+    #: name of the instance parameter of ``explain_instance``
+    instance_argument = "data_row"
+    #: take every class when ``top_labels`` exceeds them (lime's image default) instead of raising
+    cap_top_labels = False
+
+    def _init_common(self, *, mode, verbose, class_names, feature_selection, random_state, surrogate,
+                     surrogate_task, fidelity_samples, stability_samples, batch_size, progress_bar):
+        """Validate and keep the options every frontend shares (the kernel comes with :meth:`_set_kernel`)."""
+        self.mode = check_choice(mode, "mode", MODES)
+        self.feature_selection = check_choice(feature_selection, "feature_selection", FEATURE_SELECTION_METHODS)
+        self.verbose = verbose
+        self.class_names = None if class_names is None else list(class_names)
+        self.random_state = random_state
+        self._entropy = base_entropy(random_state)
+        self.surrogate_task = check_surrogate_task(surrogate_task)
+        if self.mode == "regression" and surrogate_task == "classification":
+            raise bad_value("surrogate_task", "'regression' with mode='regression'", repr(surrogate_task))
+        make_surrogate(surrogate, None, surrogate_task)  # validate now
+        self.surrogate = surrogate
+        resolve_fidelity_samples(fidelity_samples, 1)
+        self.fidelity_samples = fidelity_samples
+        self.stability_samples = resolve_stability_samples(stability_samples)
+        self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+        self.progress_bar = bool(progress_bar)
+
+    def _set_kernel(self, kernel, kernel_width):
+        """``kernel_fn``: ``kernel`` (None: lime's exponential kernel) with ``kernel_width`` bound."""
+        self.kernel_fn = make_kernel_fn(kernel, kernel_width)
+        self.kernel_width = float(kernel_width)
+
+    # ------------------------------------------------------------------ randomness
+    def random_generator(self, *key):
+        """A numpy Generator derived from ``random_state`` and ``key`` (ints), for work beside explanations.
+
+        :class:`~limekit.submodular_pick.SubmodularPick` draws its sample of
+        rows from it, so the explainer's ``random_state`` drives that too.
+        """
+        from .seeding import derived_generator
+
+        return derived_generator(self._entropy, *key)
+
+    def randomness(self, instance):
+        """The generators an explanation of ``instance`` draws from (one per stage), as ``explain_instance`` makes them.
+
+        For reproducing or inspecting an explanation's perturbations, e.g.
+        ``explainer.sampler.sample(row, 5000, explainer.randomness(row).perturbation)``
+        for a tabular explainer gives the rows ``explain_instance(row, ...)`` predicts.
+        """
+        return self._randomness(self._check_instance(instance))
+
+    def _randomness(self, checked):
+        return CallRandomness.for_instance(self._entropy, self._instance_digest(checked))
+
+    # ------------------------------------------------------------------ arguments
+    def _call_from_arguments(self, arguments):
+        """Validate one call's arguments (``explain_instance``'s parameters by name) before any work."""
+        args = {k: v for k, v in arguments.items() if k not in ("self", "kwargs", self.instance_argument)}
+        args.update(arguments.get("kwargs") or {})
+        predict_fn = args.pop(self.model_argument)
+        if not callable(predict_fn):
+            raise bad_type(self.model_argument, "a callable returning the model's predictions", predict_fn)
+        num_features = check_int(args.pop("num_features"), "num_features", minimum=1)
+        num_samples = check_int(args.pop("num_samples"), "num_samples", minimum=2)
+        distance_metric = check_distance_metric(args.pop("distance_metric"))
+        top_labels = args.pop("top_labels")
+        if top_labels is not None:
+            top_labels = check_int(top_labels, "top_labels", minimum=1)
+        labels = args.pop("labels")
+        if self.mode == "classification" and top_labels is None:
+            labels = check_labels(labels)
+
+        def override(name, default):
+            value = args.pop(name, None)
+            return default if value is None else value
+
+        plan = plan_surrogate(self.mode, override("surrogate", self.surrogate), args.pop("model_regressor", None),
+                              override("surrogate_task", self.surrogate_task),
+                              override("fidelity_samples", self.fidelity_samples), num_samples,
+                              override("stability_samples", self.stability_samples), num_features,
+                              self.feature_selection, self.verbose)
+        batch_size = args.pop("batch_size", None)
+        batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+        progress_bar = bool(override("progress_bar", self.progress_bar))
+        options = self._check_options(args)
+        predict, model_class_names = self._adapt_model(predict_fn)
+        return ExplainCall(num_samples, labels, top_labels, distance_metric, batch_size, progress_bar, plan,
+                           predict_fn, predict, model_class_names, options)
+
+    def _check_options(self, options):
+        """Validate the frontend's own call arguments (whatever the shared ones leave); return them."""
+        if options:
+            raise LimekitTypeError(f"explain_instance: unexpected argument(s) {sorted(options)}")
+        return options
+
+    def _explain_signature(self):
+        """The signature ``explain_many``'s keywords are bound to: ``explain_instance``'s."""
+        return inspect.signature(self.explain_instance)
+
+    def _bind_arguments(self, predict_fn, kwargs):
+        """``explain_instance``'s parameters for an ``explain_many`` call, defaults filled in."""
+        try:
+            bound = self._explain_signature().bind(None, predict_fn, **kwargs)
+        except TypeError as exc:
+            raise LimekitTypeError(f"explain_many: {exc} (it takes explain_instance's keywords)") from exc
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    # ------------------------------------------------------------------ the template
+    def _explain(self, checked, call):
+        """perturb -> score -> fit for checked instances whose perturbations share model calls."""
+        work = []
+        for instance in checked:
+            rngs = self._randomness(instance)
+            context = self._prepare(instance, call, rngs.segmentation)
+            neighbourhood = self._neighbourhood(context, call.num_samples, call, rngs.perturbation)
+            held_out = None
+            if call.plan.n_fidelity:
+                held_out = self._neighbourhood(context, call.plan.n_fidelity + 1, call, rngs.fidelity,
+                                               check=False).without_instance()
+            work.append((context, neighbourhood, held_out, rngs))
+
+        def check_first(outputs):  # the first instance's output, before any other batch is predicted
+            resolve_labels(outputs[:1], self.mode, call.labels, call.top_labels, self.class_names,
+                           self.cap_top_labels)  # raises on labels the model does not output
+
+        scored = [nb for _, nb, _, _ in work] + [held for _, _, held, _ in work if held is not None]
+        score_neighbourhoods(call.predict, scored, self.mode, call.batch_size, self.model_argument, call.progress_bar,
+                             self._model_input, check_first)
+        explanations = []
+        for context, neighbourhood, held_out, rngs in work:
+            outputs = neighbourhood.outputs
+            labels = resolve_labels(outputs[:1], self.mode, call.labels, call.top_labels, self.class_names,
+                                    self.cap_top_labels)
+            explanation = self._new_explanation(context, neighbourhood, call, outputs.shape[1])
+            fit_explanation(explanation, neighbourhood, labels, call.plan, top_labels=call.top_labels,
+                            held_out=held_out, rng=rngs.stability, kernel_width=self.kernel_width,
+                            distance_metric=call.distance_metric)
+            self._finish(explanation, context, call)
+            explanations.append(explanation)
+        return explanations
+
+    def _neighbourhood(self, context, n, call, rng, check=True):
+        """The frontend's sample of ``n`` rows with its kernel weights."""
+        neighbourhood = self._sample(context, n, call, rng)
+        weights = self.kernel_fn(neighbourhood.distances)
+        neighbourhood.weights = (check_weights(weights, n) if check else np.asarray(weights, dtype=float))
+        return neighbourhood
+
+    def _explain_one(self, arguments):
+        """``explain_instance``'s body: ``arguments`` are its parameters by name."""
+        call = self._call_from_arguments(arguments)
+        checked = self._check_instance(arguments[self.instance_argument])
+        return self._explain([checked], call)[0]
+
+    def explain_many(self, instances, predict_fn, n_jobs=1, rows_per_task=None, **kwargs):
+        """Explain many instances; the same explanations as ``explain_instance`` one by one.
+
+        The perturbations of ``rows_per_task`` instances go to the model in
+        shared calls (instances first, then ``batch_size`` rows per call), so
+        a model with a cost per call sees full batches.  Each instance's
+        randomness derives from ``random_state`` and the instance alone, so
+        the explanations are the same whatever ``n_jobs`` and
+        ``rows_per_task`` (for a model whose output for a row does not depend
+        on the other rows of its batch).  Every argument is checked before
+        any model call.
+
+        Parameters
+        ----------
+        instances : sequence
+            Rows of a 2-D array or DataFrame (tabular), texts (text), images
+            (image): what ``explain_instance`` takes, many times.
+        predict_fn : callable
+            The model, as for ``explain_instance``.
+        n_jobs : int, default=1
+            Tasks run in parallel with joblib (its default backend, or the
+            one set with ``joblib.parallel_config``); -1 uses every core.
+        rows_per_task : int or None
+            Instances per task; memory follows ``rows_per_task * num_samples``.
+            None: enough instances for about 50,000 perturbations.
+        **kwargs
+            Any keyword of ``explain_instance`` (``labels``, ``num_features``,
+            ``num_samples``, ``surrogate``, ...), applied to every instance.
+
+        Returns
+        -------
+        list of Explanation
+            In the order of ``instances``.
+        """
+        call = self._call_from_arguments(self._bind_arguments(predict_fn, kwargs))
+        n_jobs = check_int(n_jobs, "n_jobs")
+        if n_jobs == 0:
+            raise bad_value("n_jobs", "a positive number of jobs or -1 (every core)", 0)
+        per_instance = call.num_samples + call.plan.n_fidelity
+        if rows_per_task is None:
+            rows_per_task = max(1, TASK_PERTURBATIONS // per_instance)
+        rows_per_task = check_int(rows_per_task, "rows_per_task", minimum=1)
+        checked = self._check_instances(instances)
+        tasks = [checked[start:start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
+        if n_jobs == 1 or len(tasks) <= 1:
+            results = [self._explain(task, call) for task in tasks]
+        else:
+            from joblib import Parallel, delayed
+
+            results = Parallel(n_jobs=n_jobs)(delayed(self._explain)(task, call) for task in tasks)
+        return [explanation for result in results for explanation in result]
+
+    # ------------------------------------------------------------------ hooks with defaults
+    def _check_instances(self, instances):
+        """Every instance checked, before any model call."""
+        if isinstance(instances, (str, bytes)) or not hasattr(instances, "__len__"):
+            raise bad_type("instances", "a sequence of instances (a list, or an array of rows)", instances)
+        if len(instances) == 0:
+            raise bad_value("instances", "at least one instance", "an empty sequence")
+        return [self._check_instance(instance) for instance in instances]
+
+    def _prepare(self, checked, call, rng):
+        """Per-instance set-up shared by its samples (default: the checked instance itself)."""
+        return checked
+
+    def _adapt_model(self, model):
+        """``(callable the scoring stage calls, the model's class names or None)`` (default: the model as is)."""
+        return model, None
+
+    def _model_input(self, batch):
+        """What the model gets for a joined batch of inputs (default: the batch)."""
+        return batch
+
+    def _finish(self, explanation, context, call):
+        """Add the frontend's diagnostics to a fitted explanation (default: nothing)."""
+
+    def _class_names(self, n_outputs, call):
+        """The explanation's class names: the explainer's, the model's, or ``'0', '1', ...``."""
+        if self.mode != "classification":
+            return None
+        if self.class_names is not None:
+            return self.class_names
+        if call.model_class_names is not None:
+            return list(call.model_class_names)
+        return [str(i) for i in range(n_outputs)]

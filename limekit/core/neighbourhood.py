@@ -1,0 +1,97 @@
+"""The perturbations of one instance, as they travel through perturb -> score -> fit.
+
+A frontend builds a :class:`Neighbourhood` (the interpretable rows, their
+distances to the instance and a lazy source of model inputs); the core adds the
+kernel weights, fills in the model's outputs and fits, scores and bootstraps
+the surrogate on it.  One object instead of a dozen positional arguments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Neighbourhood", "OriginalSpace"]
+
+
+@dataclass
+class OriginalSpace:
+    """The perturbations in the frontend's original feature space, for GAM surrogates.
+
+    Surrogates with ``feature_space='original'`` (EBM, GAMI-Net) are fitted
+    on these rows instead of the interpretable ``Z`` when a frontend provides
+    them (tabular data: continuous features standardised, categorical
+    features as integer codes).
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Row for row the same perturbations as the neighbourhood's ``Z``.
+    categorical_features : list of int
+        Columns of ``X`` holding category codes (declared to the surrogate).
+    feature_ids : ndarray of int or None
+        Feature id of each column of ``X`` (identity when None).
+    display : callable or None
+        ``display(column, grid) -> values``: the grid of a shape function in
+        the user's units (undoing the scaling, naming categories).
+    """
+
+    X: np.ndarray
+    categorical_features: list = field(default_factory=list)
+    feature_ids: object = None
+    display: object = None
+
+
+@dataclass
+class Neighbourhood:
+    """Perturbations of one instance, from sampling to fitting.
+
+    Attributes
+    ----------
+    Z : ndarray or sparse matrix of shape (n_samples, n_features)
+        Interpretable rows.  Row 0 is the instance when ``includes_instance``.
+    inputs : callable
+        ``inputs(rows: slice) -> model input`` for those rows, built on
+        demand so that memory follows the batch size.
+    distances : ndarray of shape (n_samples,)
+        Distance of each row to the instance.
+    weights : ndarray of shape (n_samples,) or None
+        Kernel weights (set by the core).
+    outputs : ndarray of shape (n_samples, n_outputs) or None
+        The model's outputs (set by the scoring stage).
+    feature_ids : ndarray of int or None
+        Feature id of each column of ``Z`` (identity when None).
+    original : OriginalSpace or None
+        The same rows in the original space, for GAM surrogates.
+    includes_instance : bool, default=True
+        False for held-out samples, which are all perturbations.
+    """
+
+    Z: object
+    inputs: Callable
+    distances: np.ndarray
+    weights: np.ndarray = None
+    outputs: np.ndarray = None
+    feature_ids: np.ndarray = None
+    original: OriginalSpace = None
+    includes_instance: bool = True
+
+    @property
+    def n_samples(self):
+        return self.Z.shape[0]
+
+    def column_ids(self):
+        """Feature id of every column of ``Z``."""
+        return np.arange(self.Z.shape[1]) if self.feature_ids is None else np.asarray(self.feature_ids)
+
+    def without_instance(self):
+        """The same perturbations with row 0 (the instance) left out: a held-out sample."""
+        inputs = self.inputs
+        original = self.original
+        if original is not None:
+            original = replace(original, X=original.X[1:])
+        return replace(self, Z=self.Z[1:], inputs=lambda rows: inputs(slice(rows.start + 1, rows.stop + 1)),
+                       distances=self.distances[1:], weights=None if self.weights is None else self.weights[1:],
+                       outputs=None if self.outputs is None else self.outputs[1:], original=original,
+                       includes_instance=False)

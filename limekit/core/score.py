@@ -1,0 +1,113 @@
+"""The score stage: the model answers on the perturbations of one or more instances.
+
+The rows of several neighbourhoods go to the model in shared batches, so a
+model with a fixed cost per call (a CNN, a transformer, a model behind a
+service) sees full batches however the instances are grouped.  The instances
+themselves come first: the first batch holds them (as many as fit), and its
+output is checked (shape, finiteness, probabilities, the labels asked for)
+before any further batch is predicted.  There is no separate call for the
+instance alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import bad_type
+from .predict import check_model_output, iter_batches
+
+__all__ = ["score_neighbourhoods", "join_batches"]
+
+
+def join_batches(pieces):
+    """Concatenate model-input pieces of one kind: arrays, sparse matrices, lists, DataFrames or tensors."""
+    if len(pieces) == 1:
+        return pieces[0]
+    first = pieces[0]
+    if isinstance(first, np.ndarray):
+        return np.concatenate(pieces)
+    if sp.issparse(first):
+        return sp.vstack(pieces, format="csr")
+    if isinstance(first, list):
+        return [item for piece in pieces for item in piece]
+    module = type(first).__module__
+    if module.startswith("pandas"):
+        import pandas as pd
+
+        return pd.concat(pieces, ignore_index=True)
+    if module.startswith("torch"):
+        import torch
+
+        return torch.cat(pieces)
+    raise bad_type("inputs", "model inputs as arrays, sparse matrices, lists, DataFrames or tensors", first)
+
+
+def score_neighbourhoods(predict_fn, neighbourhoods, mode, batch_size=None, argument="predict_fn",
+                         progress_bar=False, to_model_input=None, check_first=None):
+    """Fill in ``outputs`` of every neighbourhood, in shared batches, instances first.
+
+    Parameters
+    ----------
+    predict_fn : callable
+        The black box.
+    neighbourhoods : list of Neighbourhood
+        Their ``inputs(rows)`` give the model inputs; those that include
+        their instance contribute row 0 to the front of the first batch.
+    mode : {'classification', 'regression'}
+    batch_size : int or None
+        Rows per model call; None predicts everything in one call.
+    argument : str
+        The model's argument name, for error messages.
+    progress_bar : bool
+        A tqdm bar over the calls (when there is more than one).
+    to_model_input : callable or None
+        Turns a joined batch into what the model takes (e.g. a DataFrame).
+    check_first : callable or None
+        ``check_first(outputs)`` on the first batch's outputs (row 0 is the
+        first instance) before any other batch is predicted; it raises to stop.
+
+    Returns
+    -------
+    n_calls : int
+        Model calls made.
+    """
+    if not callable(predict_fn):
+        raise bad_type(argument, "a callable", predict_fn)
+    segments = [(nb, 0, 1) for nb in neighbourhoods if nb.includes_instance and nb.n_samples]
+    for nb in neighbourhoods:
+        start = 1 if nb.includes_instance else 0
+        if nb.n_samples > start:
+            segments.append((nb, start, nb.n_samples))
+    total = sum(stop - start for _, start, stop in segments)
+    windows = list(iter_batches(total, batch_size))
+    if progress_bar and len(windows) > 1:
+        from tqdm.auto import tqdm
+
+        windows = tqdm(windows, desc="predicting", unit="batch")
+    n_outputs = None
+    segment, offset = 0, 0  # position in segments: the next row to predict
+    for window in windows:
+        pieces, n_rows = [], window.stop - window.start
+        while n_rows:
+            nb, start, stop = segments[segment]
+            take = min(n_rows, stop - start - offset)
+            pieces.append((nb, start + offset, start + offset + take))
+            n_rows -= take
+            offset += take
+            if start + offset == stop:
+                segment, offset = segment + 1, 0
+        batch = join_batches([nb.inputs(slice(a, b)) for nb, a, b in pieces])
+        if to_model_input is not None:
+            batch = to_model_input(batch)
+        output = check_model_output(predict_fn(batch), window.stop - window.start, mode, argument, n_outputs)
+        if n_outputs is None:
+            n_outputs = output.shape[1]
+            for nb in neighbourhoods:
+                nb.outputs = np.empty((nb.n_samples, n_outputs))
+            if check_first is not None:
+                check_first(output)
+        row = 0
+        for nb, a, b in pieces:
+            nb.outputs[a:b] = output[row:row + b - a]
+            row += b - a
+    return len(windows)
