@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from .._validation import bad_value
+from .._validation import bad_type, bad_value
 from .records import validate_explanation_record
 
 __all__ = ["DomainMapper", "StoredDomainMapper", "Explanation"]
@@ -310,7 +310,7 @@ class Explanation:
         ``as_map``, ``to_dict`` and the HTML view give what the original gave.
         It does not hold the model, the data or the fitted surrogates.
         """
-        validate_explanation_record(data)  # names the path of the first bad field
+        data = validate_explanation_record(data)  # names the path of the first bad field
         records, names = {}, {}
         for record in data["explanations"].values():
             for feature in record["features"]:
@@ -352,6 +352,8 @@ class Explanation:
     @classmethod
     def from_json(cls, text):
         """Rebuild an explanation from :meth:`to_json`'s output (see :meth:`from_dict`)."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise bad_type("text", "a JSON string made by Explanation.to_json()", text)
         return cls.from_dict(validate_explanation_record(text))
 
     # ------------------------------------------------------------------ views

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import numbers
-from dataclasses import dataclass
-
 import numpy as np
 
 from .._validation import bad_type, bad_value
@@ -77,30 +75,37 @@ def derived_generator(entropy, *key):
     return np.random.default_rng(np.random.SeedSequence([int(entropy), *[int(k) for k in key]]))
 
 
-@dataclass
 class CallRandomness:
-    """The generators of one explanation, one per stage.
+    """The generators of one explanation, one per stage, each made on first use.
 
     Attributes
     ----------
     segmentation, perturbation, fidelity, stability : numpy.random.Generator
     """
 
-    segmentation: np.random.Generator
-    perturbation: np.random.Generator
-    fidelity: np.random.Generator
-    stability: np.random.Generator
+    def __init__(self, seeds):
+        self._seeds = seeds  # one SeedSequence (or a shared Generator) per stage
+        self._generators = {}
+
+    def _generator(self, stage):
+        if stage not in self._generators:
+            seed = self._seeds[STAGES.index(stage)]
+            self._generators[stage] = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        return self._generators[stage]
+
+    segmentation = property(lambda self: self._generator("segmentation"))
+    perturbation = property(lambda self: self._generator("perturbation"))
+    fidelity = property(lambda self: self._generator("fidelity"))
+    stability = property(lambda self: self._generator("stability"))
 
     @classmethod
     def for_instance(cls, entropy, digest):
         """Independent generators for every stage, derived from ``entropy`` and the instance's ``digest``."""
         if entropy is None:
-            seeds = np.random.SeedSequence().spawn(len(STAGES))
-        else:
-            seeds = [np.random.SeedSequence([int(entropy), *digest, stage]) for stage in range(len(STAGES))]
-        return cls(*[np.random.default_rng(seed) for seed in seeds])
+            return cls(np.random.SeedSequence().spawn(len(STAGES)))
+        return cls([np.random.SeedSequence([int(entropy), *digest, stage]) for stage in range(len(STAGES))])
 
     @classmethod
     def shared(cls, rng):
         """Every stage drawing from one generator, in the order the stages run (lime's scheme)."""
-        return cls(rng, rng, rng, rng)
+        return cls([rng] * len(STAGES))

@@ -106,14 +106,18 @@ class TabularSampler:
         return (draws - mean) / scale, SparseRows(draws, active, self.n_features), active
 
     def _sample_categories(self, num_samples, columns, rng):
-        """Draw each listed column's values from its training frequencies (one uniform draw for all)."""
-        uniforms = rng.random((num_samples, len(columns)))
-        samples = np.empty((num_samples, len(columns)))
+        """Draw each listed column's values from its training frequencies (one uniform draw for all).
+
+        Drawn column by column in a (columns, samples) layout, so that every
+        inverse-CDF lookup reads and writes contiguous memory.
+        """
+        uniforms = rng.random((len(columns), num_samples))
+        samples = np.empty((len(columns), num_samples))
         for j, feature in enumerate(columns):
             values = self.feature_values[feature]
-            index = np.searchsorted(self.cumulative[feature], uniforms[:, j], side="right")
-            samples[:, j] = values[np.minimum(index, len(values) - 1)]
-        return samples
+            index = np.searchsorted(self.cumulative[feature], uniforms[j], side="right")
+            samples[j] = values[np.minimum(index, len(values) - 1)]
+        return np.ascontiguousarray(samples.T)  # models and the rest of the pipeline read rows
 
     def original_space(self, Z, inverse, feature_ids, categorical_names):
         """The perturbations as GAM surrogates see them: standardised continuous columns, category codes."""
