@@ -107,7 +107,8 @@ class TorchClassifier:
         Put resizing and normalisation here (see :func:`normalized`).
     device : str, torch.device or None, default='cpu'
         Where the model runs and the batches are built; None keeps the
-        model's device (that of its first parameter, else the CPU).
+        model's device (that of its first parameter, else the CPU).  A
+        CUDA device that is not there is a ``ValueError`` naming ``device``.
     batch_size : int, default=64
         Most images per forward pass; larger batches handed to the classifier
         are split (the explainer's own ``batch_size`` sets how many
@@ -147,6 +148,11 @@ class TorchClassifier:
             self.device = torch.device(device)
         except (TypeError, RuntimeError) as exc:
             raise bad_value("device", "a torch device such as 'cpu' or 'cuda'", repr(device)) from exc
+        if self.device.type == "cuda":  # fail here, not at the first batch with torch's AssertionError
+            if not torch.cuda.is_available():
+                raise bad_value("device", "an available device", repr(device), "CUDA is not available")
+            if self.device.index is not None and self.device.index >= torch.cuda.device_count():
+                raise bad_value("device", f"one of the {torch.cuda.device_count()} CUDA devices", repr(device))
         if is_module:
             model.to(self.device)
         self.model = model
