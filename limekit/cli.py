@@ -20,7 +20,7 @@ def run_explain(args, out=None):
     """The ``limekit explain`` command."""
     from pathlib import Path
 
-    from .demos import format_table, print_stability, write_outputs
+    from .demos import format_table, print_stability, print_verdict, write_outputs
     from .tabular import TabularExplainer
 
     out = sys.stdout if out is None else out
@@ -58,6 +58,7 @@ def run_explain(args, out=None):
         print(format_table(exp, label=label), file=out)
         print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}", file=out)
         print_stability(exp, label, out)
+        print_verdict(exp, out)
     write_outputs(exp, label, html=args.html, json_path=args.json, png=args.png)
     return exp
 
@@ -173,6 +174,16 @@ def _add_output_arguments(command, quiet_help):
                          help="bootstrap refits for the stability figures, no model call (default 20; 0 skips)")
 
 
+def _num_samples(text):
+    """``--num-samples``: an integer or 'auto'."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto'; got {text!r}") from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its usage errors on one line (``limekit: error: ...``), exit status 2."""
 
@@ -190,8 +201,9 @@ def build_parser():
                            "text: a classifier of generated reviews; image: a toy classifier on "
                            "scikit-image's astronaut photo")
     demo.add_argument("--row", type=int, default=0, help="tabular: test-set row to explain (default 0)")
-    demo.add_argument("--num-samples", type=int, help="perturbations (default 5000 tabular, 3000 text, "
-                                                      "500 image)")
+    demo.add_argument("--num-samples", type=_num_samples, help="perturbations, or 'auto' to sample until the "
+                                                           "explanation is stable (default 5000 tabular, 3000 "
+                                                           "text, 500 image)")
     demo.add_argument("--num-features", type=int, default=8, help="features shown (default 8)")
     demo.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     _add_output_arguments(demo, quiet_help="no progress bar")
@@ -204,7 +216,8 @@ def build_parser():
     explain.add_argument("--mode", choices=["classification", "regression"],
                          help="default: classification when the model has predict_proba")
     explain.add_argument("--surrogate", default="ridge", help="ridge (default), lasso, ebm or gaminet")
-    explain.add_argument("--num-samples", type=int, default=5000, help="perturbations (default 5000)")
+    explain.add_argument("--num-samples", type=_num_samples, default=5000,
+                         help="perturbations, or 'auto' to sample until the explanation is stable (default 5000)")
     explain.add_argument("--num-features", type=int, default=10, help="features shown (default 10)")
     explain.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     _add_output_arguments(explain, quiet_help="no progress bar, no table")

@@ -100,7 +100,17 @@ def _report(exp, label, out, **files):
     print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}  effective sample size "
           f"{diagnostics['effective_sample_size']:.0f} of {diagnostics['num_samples']}", file=out)
     print_stability(exp, label, out)
+    print_verdict(exp, out)
     write_outputs(exp, label, **files)
+
+
+def print_verdict(exp, out):
+    """The sampling verdict: stable, or not and which features tie."""
+    from .viz.html import verdict_text
+
+    verdict = verdict_text(exp.diagnostics.get("sampling"))
+    if verdict:
+        print(verdict, file=out)
 
 
 def print_stability(exp, label, out):

@@ -47,6 +47,26 @@ class WeightedDesign:
             self.gram = centred.T @ centred
         self.mean = weighted_mean
 
+    def extend(self, Z_new, weights_new):
+        """The design of these rows and ``Z_new``: the Gram matrix merged, not recomputed.
+
+        Centred weighted Gram matrices of two blocks combine exactly (Chan,
+        Golub and LeVeque's pairwise update): ``G = G_a + G_b + (W_a W_b / W)
+        d d^T`` with ``d`` the difference of the block means, so adding rows
+        costs their own ``n_new x d^2``, not the whole sample's.
+        """
+        block = WeightedDesign(Z_new, weights_new)
+        merged = object.__new__(WeightedDesign)
+        merged.Z = sp.vstack([self.Z, Z_new], format="csr") if sp.issparse(self.Z) else np.vstack([self.Z, Z_new])
+        merged.weights = np.concatenate([self.weights, block.weights])
+        merged.total_weight = self.total_weight + block.total_weight
+        merged.n_samples, merged.n_features = merged.Z.shape
+        delta = block.mean - self.mean
+        share = block.total_weight / merged.total_weight
+        merged.mean = self.mean + delta * share
+        merged.gram = self.gram + block.gram + np.outer(delta, delta) * (self.total_weight * share)
+        return merged
+
     def label_stats(self, y):
         """Weighted mean of ``y``, ``Z_c^T W y_c`` and the weighted total sum of squares."""
         y = np.asarray(y, dtype=float)

@@ -14,6 +14,7 @@ from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task
 from ..weighted import effective_sample_size
 from .fidelity import evaluate_fidelity, resolve_fidelity_samples
 from .fit import FitSpec, fit_local_models, fit_spec
+from .adaptive import bootstrap_verdict
 from .selection import resolve_method
 from .stability import bootstrap_stability, resolve_stability_samples
 
@@ -72,7 +73,7 @@ def plan_surrogate(mode, surrogate, model_regressor, surrogate_task, fidelity_sa
 
 
 def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None, held_out=None, rng=None,
-                    kernel_width=None, distance_metric=None):
+                    kernel_width=None, distance_metric=None, design=None, sampling=None):
     """Fit the surrogates on a scored neighbourhood and record everything in ``explanation``.
 
     Parameters
@@ -93,6 +94,12 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
     kernel_width : float
     distance_metric : str or callable
         Recorded in the diagnostics.
+    design : WeightedDesign or None
+        The weighted interpretable rows, when already built (linear surrogates).
+    sampling : dict or None
+        The sampling verdict (``diagnostics['sampling']``, see
+        :mod:`limekit.core.adaptive`); without a test of its own (``converged``
+        None), the stability refits, when asked for, decide it.
 
     Returns
     -------
@@ -110,7 +117,7 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         explanation.max_value = float(outputs[:, 0].max())
         labels = [0]
     spec = plan.spec
-    fits = fit_local_models(neighbourhood, labels, spec)
+    fits = fit_local_models(neighbourhood, labels, spec, design=design)
     for label in labels:
         explanation.add_fit(label, fits[label])
     if explanation.mode == "regression":
@@ -132,4 +139,9 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         "stability": (bootstrap_stability(fits, neighbourhood, labels, spec, plan.n_stability, rng)
                       if plan.n_stability else None),
     }
+    if sampling is not None:
+        stability = explanation.diagnostics["stability"]
+        if sampling.get("converged") is None and stability:
+            sampling = dict(sampling, **bootstrap_verdict(stability, sampling["confidence"]))
+        explanation.diagnostics["sampling"] = sampling
     return explanation

@@ -120,7 +120,7 @@ class LocalFit:
     shape_functions: dict = field(default=None, repr=False)
 
 
-def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=False):
+def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=False, design=None):
     """Fit one surrogate per label on a neighbourhood's perturbations.
 
     Parameters
@@ -132,6 +132,9 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
     spec : FitSpec
     weights : ndarray of shape (n_samples,) or None
         Weights to fit with instead of the neighbourhood's (the stability refits).
+    design : WeightedDesign or None
+        The weighted interpretable rows, when the caller has them already
+        (linear surrogates; ignored with ``weights``).
     terms_only : bool, default=False
         Skip the importances and shape functions (left None): the refits of
         :func:`limekit.core.stability.bootstrap_stability` need the terms only.
@@ -143,7 +146,7 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
     -------
     dict of int -> LocalFit
     """
-    weights = neighbourhood.weights if weights is None else weights
+    weights = neighbourhood.weights if weights is None else np.asarray(weights, dtype=float)
     outputs = np.asarray(neighbourhood.outputs, dtype=float)
     template = spec.template
     if spec.task == "classification" and (outputs.ndim != 2 or outputs.shape[1] < 2):
@@ -164,7 +167,10 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
     space = "original" if in_original else "interpretable"
     fits = {}
     with limited_blas_threads(data.shape[1]):
-        design = None if template.additive else WeightedDesign(data, weights)
+        if template.additive:
+            design = None
+        elif design is None or weights is not neighbourhood.weights or in_original:
+            design = WeightedDesign(data, weights)
         first_row = data[0:1]
         grids = (_shape_grids(data, categorical, spec.shape_points)
                  if template.additive and not terms_only else None)

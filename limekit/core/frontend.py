@@ -29,17 +29,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import (LimekitTypeError, bad_type, bad_value, check_choice, check_int, check_labels)
+from .._threads import limited_blas_threads
+from .._validation import LimekitTypeError, bad_type, bad_value, check_choice, check_int, check_labels
 from ..surrogates import check_surrogate_task, make_surrogate
+from ..weighted import WeightedDesign
+from .adaptive import (BOOTSTRAP_DRAWS, SamplingPlan, bootstrap_verdict, gap_test, next_sample_size,
+                       resolve_sampling, uses_gap_test)
 from .distances import check_distance_metric
 from .explain import SurrogatePlan, fit_explanation, plan_surrogate
 from .fidelity import resolve_fidelity_samples
+from .fit import fit_local_models
 from .kernels import check_weights, make_kernel_fn
 from .predict import resolve_labels
 from .score import score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
-from .selection import FEATURE_SELECTION_METHODS
-from .stability import resolve_stability_samples
+from .selection import FEATURE_SELECTION_METHODS, resolve_method
+from .stability import bootstrap_stability, resolve_stability_samples
 
 __all__ = ["BaseExplainer", "ExplainCall", "MODES", "TASK_PERTURBATIONS", "COMMON_PARAMETERS"]
 
@@ -79,7 +84,23 @@ COMMON_PARAMETERS = """\
 
 CALL_PARAMETERS = """\
     surrogate, surrogate_task, fidelity_samples, stability_samples : optional
-        Keyword only.  Override the explainer's settings for this call."""
+        Keyword only.  Override the explainer's settings for this call.
+    max_samples : int or None
+        Keyword only.  With ``num_samples='auto'``: the most perturbations
+        (default 10,000).  ``num_samples='auto'`` samples in rounds (1,000
+        first) until the top ``num_features`` features and their signs are
+        stable at ``confidence``, never discarding a predicted perturbation;
+        ``diagnostics['sampling']`` says whether it converged, after how many
+        samples and model calls, and which features tie when it did not (an
+        int ``num_samples`` gets the same verdict, tested once).  See
+        :mod:`limekit.core.adaptive`.
+    confidence : float, default=0.95
+        Keyword only.  Confidence of the stopping test.
+    sampling : {'lime', 'kernel'}, default='lime'
+        Keyword only.  ``'kernel'`` draws the perturbations of a binary
+        representation from the kernel itself and fits them unweighted
+        (GLIME, Tan et al. 2023); ``'lime'`` is lime's sampler with kernel
+        weights."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +109,8 @@ class ExplainCall:
 
     Attributes
     ----------
-    num_samples : int
+    sampling : SamplingPlan
+        How many rows (fixed, or rounds until stable) and which sampler.
     labels : list of int or tuple
         Requested labels (classification without ``top_labels``).
     top_labels : int or None
@@ -106,7 +128,7 @@ class ExplainCall:
         The frontend's own arguments (``sampling_method``, ``hide_color``, ...).
     """
 
-    num_samples: int
+    sampling: SamplingPlan
     labels: object
     top_labels: object
     distance_metric: object
@@ -117,6 +139,21 @@ class ExplainCall:
     predict: object = None
     model_class_names: object = None
     options: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Work:
+    """One instance on its way through the pipeline."""
+
+    context: object
+    neighbourhood: object
+    held_out: object
+    rngs: object
+    labels: list = None
+    design: object = None
+    verdict: dict = None
+    model_calls: int = 0
+    rounds: int = 1
 
 
 class BaseExplainer:
@@ -190,7 +227,8 @@ class BaseExplainer:
         if not callable(predict_fn):
             raise bad_type(self.model_argument, "a callable returning the model's predictions", predict_fn)
         num_features = check_int(args.pop("num_features"), "num_features", minimum=1)
-        num_samples = check_int(args.pop("num_samples"), "num_samples", minimum=2)
+        sampling = resolve_sampling(args.pop("num_samples"), args.pop("max_samples", None),
+                                    args.pop("confidence", 0.95), args.pop("sampling", "lime"))
         distance_metric = check_distance_metric(args.pop("distance_metric"))
         top_labels = args.pop("top_labels")
         if top_labels is not None:
@@ -205,16 +243,27 @@ class BaseExplainer:
 
         plan = plan_surrogate(self.mode, override("surrogate", self.surrogate), args.pop("model_regressor", None),
                               override("surrogate_task", self.surrogate_task),
-                              override("fidelity_samples", self.fidelity_samples), num_samples,
+                              override("fidelity_samples", self.fidelity_samples), sampling.initial,
                               override("stability_samples", self.stability_samples), num_features,
                               self.feature_selection, self.verbose)
         batch_size = args.pop("batch_size", None)
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         progress_bar = bool(override("progress_bar", self.progress_bar))
         options = self._check_options(args)
+        if sampling.scheme == "kernel":
+            self._check_kernel_sampling(distance_metric)
         predict, model_class_names = self._adapt_model(predict_fn)
-        return ExplainCall(num_samples, labels, top_labels, distance_metric, batch_size, progress_bar, plan,
+        return ExplainCall(sampling, labels, top_labels, distance_metric, batch_size, progress_bar, plan,
                            predict_fn, predict, model_class_names, options)
+
+    def _check_kernel_sampling(self, distance_metric):
+        """Raise unless ``sampling='kernel'`` works here (a binary representation and a count-only distance)."""
+        if type(self)._sample_kernel is BaseExplainer._sample_kernel:
+            raise bad_value("sampling", f"'lime' for {type(self).__name__} (no binary representation to draw "
+                                        "from the kernel)", repr("kernel"))
+        if distance_metric not in ("cosine", "euclidean", "l2"):
+            raise bad_value("sampling", "'lime' with this distance_metric ('kernel' needs 'cosine', 'euclidean' "
+                                        "or 'l2')", repr("kernel"))
 
     def _check_options(self, options):
         """Validate the frontend's own call arguments (whatever the shared ones leave); return them."""
@@ -242,35 +291,99 @@ class BaseExplainer:
         for instance in checked:
             rngs = self._randomness(instance)
             context = self._prepare(instance, call, rngs.segmentation)
-            neighbourhood = self._neighbourhood(context, call.num_samples, call, rngs.perturbation)
+            neighbourhood = self._neighbourhood(context, call.sampling.initial, call, rngs.perturbation)
             held_out = None
             if call.plan.n_fidelity:
                 held_out = self._neighbourhood(context, call.plan.n_fidelity + 1, call, rngs.fidelity,
                                                check=False).without_instance()
-            work.append((context, neighbourhood, held_out, rngs))
+            work.append(_Work(context, neighbourhood, held_out, rngs))
 
         def check_first(outputs):  # the first instance's output, before any other batch is predicted
             resolve_labels(outputs[:1], self.mode, call.labels, call.top_labels, self.class_names,
                            self.cap_top_labels)  # raises on labels the model does not output
 
-        scored = [nb for _, nb, _, _ in work] + [held for _, _, held, _ in work if held is not None]
-        score_neighbourhoods(call.predict, scored, self.mode, call.batch_size, self.model_argument, call.progress_bar,
-                             self._model_input, check_first)
+        calls = self._score([w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
+                            call, check_first)
+        for w in work:
+            w.labels = resolve_labels(w.neighbourhood.outputs[:1], self.mode, call.labels, call.top_labels,
+                                      self.class_names, self.cap_top_labels)
+            w.model_calls = calls
+            w.verdict = self._verdict(w, call)
+        if call.sampling.adaptive:
+            self._sample_until_stable(work, call)
         explanations = []
-        for context, neighbourhood, held_out, rngs in work:
-            outputs = neighbourhood.outputs
-            labels = resolve_labels(outputs[:1], self.mode, call.labels, call.top_labels, self.class_names,
-                                    self.cap_top_labels)
-            explanation = self._new_explanation(context, neighbourhood, call, outputs.shape[1])
-            fit_explanation(explanation, neighbourhood, labels, call.plan, top_labels=call.top_labels,
-                            held_out=held_out, rng=rngs.stability, kernel_width=self.kernel_width,
-                            distance_metric=call.distance_metric)
-            self._finish(explanation, context, call)
+        for w in work:
+            outputs = w.neighbourhood.outputs
+            explanation = self._new_explanation(w.context, w.neighbourhood, call, outputs.shape[1])
+            sampling = dict(w.verdict, num_samples=int(w.neighbourhood.n_samples), model_calls=w.model_calls,
+                            rounds=w.rounds, adaptive=call.sampling.adaptive,
+                            max_samples=call.sampling.max_samples, confidence=call.sampling.confidence,
+                            scheme=call.sampling.scheme)
+            fit_explanation(explanation, w.neighbourhood, w.labels, call.plan, top_labels=call.top_labels,
+                            held_out=w.held_out, rng=w.rngs.stability, kernel_width=self.kernel_width,
+                            distance_metric=call.distance_metric, design=w.design, sampling=sampling)
+            record = explanation.diagnostics["sampling"]
+            record["tied_names"] = [str(name) for name, _ in explanation.domain_mapper.map_exp_ids(
+                [(feature, 0.0) for feature in record["tied_features"]])]
+            self._finish(explanation, w.context, call)
             explanations.append(explanation)
         return explanations
 
+    def _score(self, neighbourhoods, call, check_first=None):
+        return score_neighbourhoods(call.predict, neighbourhoods, self.mode, call.batch_size, self.model_argument,
+                                    call.progress_bar, self._model_input, check_first)
+
+    def _verdict(self, w, call):
+        """The stopping test on an instance's sample as it stands (see :mod:`limekit.core.adaptive`)."""
+        spec = call.plan.spec
+        labels = w.labels if self.mode == "classification" else [0]
+        neighbourhood = w.neighbourhood
+        if uses_gap_test(spec):
+            with limited_blas_threads(neighbourhood.Z.shape[1]):
+                if w.design is None:
+                    w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
+                verdict = gap_test(w.design, neighbourhood.outputs, labels, spec.num_features, spec.template.alpha,
+                                   call.sampling.z_needed,
+                                   resolve_method(spec.feature_selection, spec.num_features) == "highest_weights")
+            ids = neighbourhood.column_ids()
+            verdict["tied_features"] = [int(ids[column]) for column in verdict["tied_features"]]
+            return verdict
+        if not call.sampling.adaptive:
+            return {"method": None, "converged": None, "tied_features": []}  # no test without refits
+        fits = fit_local_models(neighbourhood, labels, spec, terms_only=True)
+        stability = bootstrap_stability(fits, neighbourhood, labels, spec,
+                                        max(call.plan.n_stability, BOOTSTRAP_DRAWS), w.rngs.stability)
+        return bootstrap_verdict(stability, call.sampling.confidence)
+
+    def _sample_until_stable(self, work, call):
+        """Rounds of perturb -> score -> test for the instances not yet stable; one model pass per round."""
+        plan = call.sampling
+        active = [w for w in work if not w.verdict["converged"] and w.neighbourhood.n_samples < plan.max_samples]
+        while active:
+            extensions = []
+            for w in active:
+                n = w.neighbourhood.n_samples
+                added = next_sample_size(n, w.verdict, plan) - n
+                extensions.append(self._neighbourhood(w.context, added + 1, call, w.rngs.perturbation,
+                                                      check=False).without_instance())
+            calls = self._score(extensions, call)
+            for w, extension in zip(active, extensions):
+                if w.design is not None:
+                    with limited_blas_threads(extension.Z.shape[1]):
+                        w.design = w.design.extend(extension.Z, extension.weights)
+                w.neighbourhood = w.neighbourhood.extended(extension)
+                w.model_calls += calls
+                w.rounds += 1
+                w.verdict = self._verdict(w, call)
+            active = [w for w in active
+                      if not w.verdict["converged"] and w.neighbourhood.n_samples < plan.max_samples]
+
     def _neighbourhood(self, context, n, call, rng, check=True):
-        """The frontend's sample of ``n`` rows with its kernel weights."""
+        """The frontend's sample of ``n`` rows with its kernel weights (unit weights when drawn from the kernel)."""
+        if call.sampling.scheme == "kernel":
+            neighbourhood = self._sample_kernel(context, n, call, rng)
+            neighbourhood.weights = np.ones(n)
+            return neighbourhood
         neighbourhood = self._sample(context, n, call, rng)
         weights = self.kernel_fn(neighbourhood.distances)
         neighbourhood.weights = (check_weights(weights, n) if check else np.asarray(weights, dtype=float))
@@ -282,7 +395,8 @@ class BaseExplainer:
         checked = self._check_instance(arguments[self.instance_argument])
         return self._explain([checked], call)[0]
 
-    def explain_many(self, instances, predict_fn, n_jobs=1, rows_per_task=None, **kwargs):
+    def explain_many(self, instances, predict_fn=None, n_jobs=1, rows_per_task=None, *, backend=None, client=None,
+                     predict_factory=None, errors="raise", stream=False, as_frame=False, **kwargs):
         """Explain many instances; the same explanations as ``explain_instance`` one by one.
 
         The perturbations of ``rows_per_task`` instances go to the model in
@@ -299,40 +413,63 @@ class BaseExplainer:
         instances : sequence
             Rows of a 2-D array or DataFrame (tabular), texts (text), images
             (image): what ``explain_instance`` takes, many times.
-        predict_fn : callable
-            The model, as for ``explain_instance``.
+        predict_fn : callable or None
+            The model, as for ``explain_instance`` (None with ``predict_factory``).
         n_jobs : int, default=1
             Tasks run in parallel with joblib (its default backend, or the
             one set with ``joblib.parallel_config``); -1 uses every core.
+            With ``backend='ray'``: at most this many actors (1 or -1: one
+            per CPU of the cluster); ignored by Dask (its workers decide).
         rows_per_task : int or None
             Instances per task; memory follows ``rows_per_task * num_samples``.
             None: enough instances for about 50,000 perturbations.
+        backend : {None, 'dask', 'ray'}
+            Keyword only.  Run the tasks on the active ``dask.distributed``
+            client (or ``client=``) or the running Ray runtime (``ray.init()``
+            first); the model travels once per worker.  See
+            :mod:`limekit.distributed`.
+        client : dask.distributed.Client, optional
+            Keyword only, with ``backend='dask'``.
+        predict_factory : callable, optional
+            Keyword only.  Zero-argument callable that builds the model where
+            the tasks run (once per worker process): for models that do not
+            pickle or must live on a worker's GPU.  ``predict_fn`` is then None.
+        errors : {'raise', 'skip'}, default='raise'
+            Keyword only.  ``'skip'``: an instance whose model call or
+            explanation fails comes back as a :class:`limekit.frame.FailedRow`
+            (its position and the error) and every other one is kept.
+        stream : bool, default=False
+            Keyword only.  Return an iterator that yields the results in input
+            order as they are ready (per-task DataFrames with ``as_frame``),
+            at most two tasks per worker ahead, so they can be written out as
+            they arrive; arguments are still checked before it is returned.
+        as_frame : bool, default=False
+            Keyword only.  A pandas DataFrame, one row per instance and label
+            (:func:`limekit.frame.explanations_to_frame`), built on the workers.
         **kwargs
             Any keyword of ``explain_instance`` (``labels``, ``num_features``,
             ``num_samples``, ``surrogate``, ...), applied to every instance.
 
         Returns
         -------
-        list of Explanation
+        list of Explanation (or FailedRow), DataFrame, or an iterator of them
             In the order of ``instances``.
         """
-        call = self._call_from_arguments(self._bind_arguments(predict_fn, kwargs))
+        from ..distributed import check_options, run_many
+
         n_jobs = check_int(n_jobs, "n_jobs")
         if n_jobs == 0:
             raise bad_value("n_jobs", "a positive number of jobs or -1 (every core)", 0)
-        per_instance = call.num_samples + call.plan.n_fidelity
+        options, predict_fn = check_options(self, predict_fn, n_jobs, backend, client, predict_factory, errors,
+                                            stream, as_frame)
+        call = self._call_from_arguments(self._bind_arguments(predict_fn, kwargs))
+        per_instance = call.sampling.initial + call.plan.n_fidelity
         if rows_per_task is None:
             rows_per_task = max(1, TASK_PERTURBATIONS // per_instance)
         rows_per_task = check_int(rows_per_task, "rows_per_task", minimum=1)
         checked = self._check_instances(instances)
         tasks = [checked[start:start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
-        if n_jobs == 1 or len(tasks) <= 1:
-            results = [self._explain(task, call) for task in tasks]
-        else:
-            from joblib import Parallel, delayed
-
-            results = Parallel(n_jobs=n_jobs)(delayed(self._explain)(task, call) for task in tasks)
-        return [explanation for result in results for explanation in result]
+        return run_many(self, call, tasks, options)
 
     # ------------------------------------------------------------------ hooks with defaults
     def _check_instances(self, instances):
@@ -342,6 +479,11 @@ class BaseExplainer:
         if len(instances) == 0:
             raise bad_value("instances", "at least one instance", "an empty sequence")
         return [self._check_instance(instance) for instance in instances]
+
+    def _sample_kernel(self, context, n, call, rng):
+        """``n`` rows drawn from the kernel (see :mod:`limekit.core.kernel_sampling`); binary frontends only."""
+        raise bad_value("sampling", f"'lime' for {type(self).__name__} (no binary representation to draw "
+                                    "from the kernel)", repr(call.sampling.scheme))
 
     def _prepare(self, checked, call, rng):
         """Per-instance set-up shared by its samples (default: the checked instance itself)."""

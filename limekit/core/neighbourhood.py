@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = ["Neighbourhood", "OriginalSpace"]
 
@@ -84,6 +85,17 @@ class Neighbourhood:
     def column_ids(self):
         """Feature id of every column of ``Z``."""
         return np.arange(self.Z.shape[1]) if self.feature_ids is None else np.asarray(self.feature_ids)
+
+    def extended(self, other):
+        """These rows followed by ``other``'s (a scored extension without its instance); no model inputs."""
+        stack = (lambda a, b: sp.vstack([a, b], format="csr")) if sp.issparse(self.Z) else (lambda a, b: np.vstack([a, b]))
+        original = self.original
+        if original is not None:
+            original = replace(original, X=np.vstack([original.X, other.original.X]))
+        return replace(self, Z=stack(self.Z, other.Z), inputs=None,
+                       distances=np.concatenate([self.distances, other.distances]),
+                       weights=np.concatenate([self.weights, other.weights]),
+                       outputs=np.concatenate([self.outputs, other.outputs]), original=original)
 
     def without_instance(self):
         """The same perturbations with row 0 (the instance) left out: a held-out sample."""

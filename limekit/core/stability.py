@@ -21,6 +21,10 @@ For each label it reports
 ``weight_std``
     Per explained feature, the standard deviation of its weight over the
     refits (0 where a refit dropped it).
+``set_agreement``
+    The share of refits whose top ``|T|`` features are ``T`` with the same signs.
+``inclusion``
+    Per feature seen in any refit's top ``|T|``: the share of refits that put it there.
 ``n_draws``
     The number of refits.
 ``unsure_features``
@@ -73,18 +77,24 @@ def stability_scores(reference, draws):
     ids = [feature for feature, _ in reference]
     k = len(ids)
     chosen = set(ids)
-    jaccard, weights = [], np.zeros((len(draws), k))
+    signs = np.sign([weight for _, weight in reference])
+    jaccard, weights, agree, counts = [], np.zeros((len(draws), k)), 0, {}
     for b, draw in enumerate(draws):
         top = sorted(draw, key=lambda feature: -abs(draw[feature]))[:k]
         union = chosen | set(top)
         jaccard.append(len(chosen & set(top)) / len(union) if union else 1.0)
         weights[b] = [draw.get(feature, 0.0) for feature in ids]
-    signs = np.sign([weight for _, weight in reference])
+        agree += set(top) == chosen and bool(np.all(np.sign(weights[b]) == signs))
+        for feature in top:
+            counts[feature] = counts.get(feature, 0) + 1
     return {
         "jaccard": float(np.mean(jaccard)) if draws else None,
         "sign_agreement": {feature: float(np.mean(np.sign(weights[:, i]) == signs[i]))
                            for i, feature in enumerate(ids)},
         "weight_std": {feature: float(weights[:, i].std()) for i, feature in enumerate(ids)},
+        "set_agreement": agree / len(draws) if draws else None,
+        "inclusion": {feature: counts.get(feature, 0) / len(draws) if draws else None
+                      for feature in list(ids) + sorted(set(counts) - chosen)},
         "n_draws": len(draws),
         "sign_agreement_floor": SIGN_AGREEMENT_FLOOR,
         "unsure_features": [feature for i, feature in enumerate(ids)

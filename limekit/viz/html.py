@@ -14,7 +14,7 @@ from html import escape
 
 import numpy as np
 
-__all__ = ["explanation_html", "page"]
+__all__ = ["explanation_html", "page", "verdict_text"]
 
 POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"
@@ -109,6 +109,33 @@ def _class_name(data, label):
     return str(label)
 
 
+def verdict_text(sampling):
+    """One line on the sampling verdict of ``diagnostics['sampling']`` (a record, from JSON or live), or ''.
+
+    "stable: top 5 and their signs hold at z >= 2.50 after 1,500 samples" /
+    "not stable after 10,000 samples: capital_gain and age tie".
+    """
+    if not isinstance(sampling, dict) or sampling.get("converged") is None:
+        return ""
+    n = sampling.get("num_samples")
+    after = f"after {n:,} samples" if isinstance(n, int) else ""
+    calls = sampling.get("model_calls")
+    if isinstance(calls, int) and sampling.get("adaptive"):
+        after += f" ({calls} model call{'s' if calls != 1 else ''})"
+    if sampling["converged"]:
+        if sampling.get("method") == "bootstrap" and isinstance(sampling.get("agreement"), (int, float)):
+            return f"stable: the top features and their signs agreed in {sampling['agreement']:.0%} of refits {after}"
+        z = sampling.get("z")
+        held = f" at z = {z:.2f}" if isinstance(z, (int, float)) else ""
+        return f"stable: the top features and their signs hold{held} {after}".rstrip()
+    names = [str(name) for name in (sampling.get("tied_names") or sampling.get("tied_features") or [])]
+    shown = names[:4]
+    tie = (" and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " and " + shown[-1])
+    if len(names) > 4:
+        tie += f" (and {len(names) - 4} more)"
+    return f"not stable {after}" + (f": {tie} tie" if names else "")
+
+
 def _trust(data, labels):
     diagnostics = data.get("diagnostics") or {}
     pieces = []
@@ -128,6 +155,10 @@ def _trust(data, labels):
             note = f' <span class="warn">({shaky} weight(s) change sign in {share} refits)</span>' if shaky else ""
             pieces.append(f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
                           f"(Jaccard) {stability['jaccard']:.2f}{note}")
+    verdict = verdict_text(diagnostics.get("sampling"))
+    if verdict:
+        warn = "" if diagnostics["sampling"]["converged"] else ' class="warn"'
+        pieces.append(f"<span{warn}>{escape(verdict)}</span>")
     ess = diagnostics.get("effective_sample_size")
     n = diagnostics.get("num_samples")
     if ess is not None and n:

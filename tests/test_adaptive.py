@@ -1,0 +1,164 @@
+"""num_samples='auto': rounds until the explanation is stable, a verdict for every explanation, kernel sampling."""
+import json
+
+import numpy as np
+import pytest
+
+from limekit import ImageExplainer, LimekitValueError, TabularExplainer, TextExplainer
+from limekit.core.adaptive import SamplingPlan, next_sample_size, resolve_sampling
+from limekit.viz import verdict_text
+
+KEYS = {"num_samples", "model_calls", "rounds", "converged", "tied_features", "tied_names", "method", "adaptive",
+        "max_samples", "confidence", "scheme"}
+
+
+class Counting:
+    def __init__(self, fn):
+        self.fn, self.sizes = fn, []
+
+    def __call__(self, batch):
+        self.sizes.append(len(batch))
+        return self.fn(batch)
+
+
+def planted_tabular(X):
+    X = np.asarray(X, dtype=float)
+    p = 1 / (1 + np.exp(-(3 * X[:, 0] - 2 * X[:, 1] + 1.5 * X[:, 2])))
+    return np.column_stack([1 - p, p])
+
+
+def tabular_data():
+    return np.random.default_rng(0).normal(size=(400, 6))
+
+
+def word_model(weights):
+    def proba(texts):
+        score = np.array([sum(weights.get(w, 0.0) for w in t.split()) for t in texts])
+        p = 1 / (1 + np.exp(-score))
+        return np.column_stack([1 - p, p])
+
+    return proba
+
+
+TEXT = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
+
+
+def test_planted_features_converge_within_1000_samples():
+    X = tabular_data()
+    exp = TabularExplainer(X, random_state=0, discretize_continuous=False).explain_instance(
+        X[3], planted_tabular, num_features=3, num_samples="auto")
+    sampling = exp.diagnostics["sampling"]
+    assert sampling["converged"] and sampling["num_samples"] == 1000 and sampling["rounds"] == 1
+    assert {name for name, _ in exp.as_list()} == {"0", "1", "2"}
+    text = TextExplainer(random_state=0).explain_instance(
+        TEXT, word_model({"alpha": 2.0, "gamma": -1.5, "eta": 1.0}), num_features=3, num_samples="auto")
+    assert text.diagnostics["sampling"]["converged"] and text.diagnostics["sampling"]["num_samples"] == 1000
+    assert {w for w, _ in text.as_list()} == {"alpha", "gamma", "eta"}
+
+
+def test_two_exactly_tied_features_end_not_converged_and_are_named():
+    model = Counting(word_model({"alpha": 1.0, "beta": 1.0, "gamma": 0.2}))
+    exp = TextExplainer(random_state=0, batch_size=None).explain_instance(TEXT, model, num_features=1,
+                                                                          num_samples="auto", max_samples=6000)
+    sampling = exp.diagnostics["sampling"]
+    assert not sampling["converged"] and sampling["num_samples"] == 6000
+    assert set(sampling["tied_names"]) == {"alpha", "beta"}
+    assert sum(model.sizes) == 6000 and len(model.sizes) == sampling["rounds"] == sampling["model_calls"]
+    assert "not stable after 6,000 samples" in verdict_text(sampling) and "tie" in verdict_text(sampling)
+    assert "alpha" in exp.as_html() and "not stable" in exp.as_html()
+
+
+def test_rounds_never_predict_a_perturbation_twice_and_grow_the_sample():
+    model = Counting(word_model({"alpha": 1.0, "beta": 0.9, "gamma": 0.8, "delta": 0.75}))
+    exp = TextExplainer(random_state=3, batch_size=None).explain_instance(TEXT, model, num_features=3,
+                                                                          num_samples="auto")
+    sampling = exp.diagnostics["sampling"]
+    assert sampling["rounds"] > 1  # close weights need more than the first round
+    assert model.sizes[0] == 1000 and sum(model.sizes) == sampling["num_samples"] == exp.diagnostics["num_samples"]
+    assert len(model.sizes) == sampling["model_calls"] == sampling["rounds"]
+    assert all(b > 0 for b in model.sizes)
+
+
+def test_same_seed_same_adaptive_explanation():
+    model = word_model({"alpha": 1.0, "beta": 0.9, "gamma": 0.8})
+    runs = [json.dumps(TextExplainer(random_state=5).explain_instance(TEXT, model, num_features=2,
+                                                                      num_samples="auto").to_dict(), sort_keys=True)
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_explain_many_makes_one_call_per_round_for_every_instance_still_sampling():
+    texts = [TEXT, "alpha beta gamma", "alpha gamma delta epsilon"]
+    model = Counting(word_model({"alpha": 1.0, "beta": 1.0, "gamma": 0.3}))
+    explainer = TextExplainer(random_state=2, batch_size=None)
+    many = explainer.explain_many(texts, model, num_features=1, num_samples="auto", max_samples=4000)
+    rounds = [e.diagnostics["sampling"]["rounds"] for e in many]
+    assert len(model.sizes) == max(rounds)  # one call per round, shared by the instances still sampling
+    assert sum(model.sizes) == sum(e.diagnostics["sampling"]["num_samples"] for e in many)
+    single = [explainer.explain_instance(t, model, num_features=1, num_samples="auto", max_samples=4000)
+              for t in texts]
+    assert [json.dumps(e.to_dict(), sort_keys=True) for e in many] == \
+        [json.dumps(e.to_dict(), sort_keys=True) for e in single]
+
+
+def test_fixed_num_samples_reports_the_same_keys():
+    X = tabular_data()
+    exp = TabularExplainer(X, random_state=0).explain_instance(X[0], planted_tabular, num_samples=800)
+    sampling = exp.diagnostics["sampling"]
+    assert KEYS <= set(sampling) and sampling["rounds"] == 1 and sampling["num_samples"] == 800
+    assert sampling["method"] == "gap" and isinstance(sampling["converged"], bool)
+    assert not sampling["adaptive"]
+
+
+def test_other_surrogates_use_the_bootstrap_test():
+    exp = TextExplainer(random_state=0, surrogate="lasso").explain_instance(
+        TEXT, word_model({"alpha": 2.0, "gamma": -1.5}), num_features=2, num_samples="auto")
+    sampling = exp.diagnostics["sampling"]
+    assert sampling["method"] == "bootstrap" and sampling["converged"] and sampling["agreement"] >= 0.95
+    assert "agreed in" in verdict_text(sampling)
+    fixed = TextExplainer(random_state=0, surrogate="lasso", stability_samples=10).explain_instance(
+        TEXT, word_model({"alpha": 2.0, "gamma": -1.5}), num_features=2, num_samples=600)
+    assert fixed.diagnostics["sampling"]["method"] == "bootstrap"  # decided by the stability refits
+
+
+def test_kernel_sampling_draws_from_the_kernel_and_fits_unweighted():
+    model = word_model({"alpha": 2.0, "gamma": -1.5, "eta": 1.0})
+    lime_exp = TextExplainer(random_state=1).explain_instance(TEXT, model, num_features=3, num_samples=600)
+    kernel_exp = TextExplainer(random_state=1).explain_instance(TEXT, model, num_features=3, num_samples=600,
+                                                                sampling="kernel")
+    assert kernel_exp.diagnostics["effective_sample_size"] == pytest.approx(600)  # unit weights
+    assert lime_exp.diagnostics["effective_sample_size"] < 600
+    assert {w for w, _ in kernel_exp.as_list()} == {"alpha", "gamma", "eta"}
+    assert kernel_exp.diagnostics["sampling"]["scheme"] == "kernel"
+    # the kept-word counts follow C(d, i) * kernel(i): mostly near the instance with lime's text kernel
+    image = np.random.default_rng(0).random((16, 16, 3))
+    grid = np.indices((16, 16))[0] // 4 * 4 + np.indices((16, 16))[1] // 4
+    img_exp = ImageExplainer(random_state=0).explain_instance(
+        image, lambda b: np.column_stack([np.asarray(b)[:, :8, :8, 0].mean((1, 2)),
+                                          1 - np.asarray(b)[:, :8, :8, 0].mean((1, 2))]),
+        segmentation_fn=lambda img: grid, num_samples=300, sampling="kernel", progress_bar=False, top_labels=1)
+    assert img_exp.diagnostics["effective_sample_size"] == pytest.approx(300)
+
+
+def test_sampling_arguments_are_checked_before_the_model_is_called():
+    model = Counting(planted_tabular)
+    X = tabular_data()
+    explainer = TabularExplainer(X)
+    for kwargs, argument in [(dict(num_samples="many"), "num_samples"), (dict(confidence=1.5), "confidence"),
+                             (dict(num_samples="auto", max_samples=1), "max_samples"),
+                             (dict(sampling="glime"), "sampling"), (dict(sampling="kernel"), "sampling")]:
+        with pytest.raises(LimekitValueError) as error:
+            explainer.explain_instance(X[0], model, **kwargs)
+        assert error.value.argument == argument
+    with pytest.raises(LimekitValueError, match="distance_metric"):
+        TextExplainer().explain_instance(TEXT, model, sampling="kernel", distance_metric="manhattan")
+    assert model.sizes == []
+
+
+def test_round_sizes_follow_the_z_statistic():
+    plan = resolve_sampling("auto", max_samples=10_000)
+    assert isinstance(plan, SamplingPlan) and plan.initial == 1000 and plan.max_rounds == 5
+    assert next_sample_size(1000, {"z": plan.z_needed / 1.2}, plan) == 1440  # n (z_needed / z)^2
+    assert next_sample_size(1000, {"z": 0.01}, plan) == 2000  # at most doubling
+    assert next_sample_size(1000, {"z": plan.z_needed * 0.99}, plan) == 1250  # at least +25%
+    assert next_sample_size(8000, {"z": 0.5}, plan) == 10_000  # never past max_samples
