@@ -438,6 +438,6 @@ def test_wiring_from_dict_wrong_container_is_not_an_attribute_error(records):
 def test_wiring_to_json_writes_strict_json(records):
     exp = Explanation.from_dict(copy.deepcopy(records["tabular"]))
     exp.diagnostics["effective_sample_size"] = float("inf")  # _plain writes null for it
-    exp.intercept[1] = float("nan")  # written as a bare float: strict JSON refuses it
-    with pytest.raises(ValueError, match="JSON compliant"):
+    exp.intercept[1] = float("nan")  # a required number: to_json names it, as from_json would
+    with pytest.raises(LimekitValueError, match=r"^explanations\['1'\]\.intercept: expected a finite number; got nan"):
         exp.to_json()

@@ -297,9 +297,16 @@ class Explanation:
         return out
 
     def to_json(self, **kwargs):
-        """The explanation as a strict JSON string (see :meth:`to_dict`; no ``NaN`` or ``Infinity`` tokens)."""
+        """The explanation as a strict JSON string (see :meth:`to_dict`; no ``NaN`` or ``Infinity`` tokens).
+
+        What it writes, :meth:`from_json` reads back: the record is checked
+        first, so a value the format refuses (NaN, infinity, a magnitude
+        beyond 1e100) raises a ``LimekitValueError`` naming its field, e.g.
+        ``explanations['1'].score``, instead of ``json``'s bare ValueError.
+        """
+        data = validate_explanation_record(self.to_dict())
         kwargs.setdefault("allow_nan", False)
-        return json.dumps(self.to_dict(), **kwargs)
+        return json.dumps(data, **kwargs)
 
     @classmethod
     def from_dict(cls, data):

@@ -102,6 +102,7 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold):
     """
     weights = np.asarray(weights, dtype=float)
     total = weights.sum()
+    target, prediction = _common_scale(target, prediction)
     out = {"r2": weighted_r2(target, prediction, weights) if total > 0 else None,
            "auc": None, "accuracy": None, "auc_unweighted": None, "accuracy_unweighted": None,
            "n_samples": int(weights.shape[0]),
@@ -117,6 +118,23 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold):
         out["auc_unweighted"] = sorted_auc(sorted_positive, sorted_decision, None)
         out["accuracy_unweighted"] = float(correct.mean())
     return out
+
+
+def _common_scale(target, prediction):
+    """``target`` and ``prediction`` divided by one power of two when they are so large that squares overflow.
+
+    R^2 is scale-free and dividing by a power of two is exact, so outputs near
+    1e300 get the R^2 their shape deserves instead of ``inf / inf = NaN``.
+    """
+    target = np.asarray(target, dtype=float)
+    prediction = np.asarray(prediction, dtype=float)
+    both = np.concatenate([target.ravel(), prediction.ravel()])
+    finite = both[np.isfinite(both)]
+    peak = float(np.max(np.abs(finite))) if finite.size else 0.0
+    if peak <= 1e150:
+        return target, prediction
+    exponent = np.frexp(peak)[1]
+    return np.ldexp(target, -exponent), np.ldexp(prediction, -exponent)
 
 
 def surrogate_rows(fit, sample):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import bad_type, check_int
+from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
 from ..core.neighbourhood import Neighbourhood
@@ -231,6 +232,9 @@ class ImageExplainer(BaseExplainer):
         return _Superpixels(image, segments, n_segments, hide_color, random_seed, masker)
 
     def _sample(self, context, n, call, rng):
+        check_perturbation_memory(n, context.n_segments)
+        image = context.image  # each model call gets a batch of perturbed images, built at once
+        check_perturbation_memory(min(n, call.batch_size or n), image.size, "batch_size", image.itemsize, copies=2)
         masks = sample_masks(rng, n, context.n_segments)
         Z = masks.astype(float)
         return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),

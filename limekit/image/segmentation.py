@@ -185,7 +185,14 @@ class SegmentationAlgorithm(BaseWrapper):
         return self
 
     def __call__(self, image, *args):
-        return self.target_fn(segmentation_image(image), **self.target_params)
+        rgb = segmentation_image(image)
+        if self.algo_type == "quickshift" and self.target_params.get("convert2lab", True) and (
+                rgb.ndim != 3 or rgb.shape[2] != 3):  # scikit-image's bare ValueError otherwise
+            channels = rgb.shape[2] if rgb.ndim == 3 else 1
+            raise bad_value("image", "1 (grayscale), 3 (RGB) or 4 (RGBA) channels for the quickshift segmentation "
+                                     "(it works in the Lab colour space)", f"{channels} channels",
+                            "Pass segmentation_fn='slic' or a callable for other channel counts.")
+        return self.target_fn(rgb, **self.target_params)
 
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in self.target_params.items())

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
 from .._validation import bad_type, bad_value, check_choice, check_finite, seed_from
+from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.explanation import Explanation
 from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
@@ -24,7 +25,7 @@ from ..core.seeding import base_entropy, instance_digest
 from ._frame import FrameEncoder, is_dataframe, is_series
 from .discretize import BaseDiscretizer, make_discretizer
 from .domain import TableDomainMapper
-from .sampler import SAMPLING_METHODS, SparseRows, TabularSampler
+from .sampler import SAMPLING_METHODS, SparseRows, TabularSampler, check_training_magnitude
 
 __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 
@@ -126,6 +127,7 @@ class TabularExplainer(BaseExplainer):
         if len(feature_names) != n_features:
             raise bad_value("feature_names", f"{n_features} names (one per column)", f"{len(feature_names)}")
         self.feature_names = feature_names
+        check_training_magnitude(data, feature_names)
         self.categorical_features = _resolve_columns(categorical_features, feature_names, "categorical_features")
         if self.is_sparse and self.categorical_features:
             raise bad_value("categorical_features", "none with sparse training data",
@@ -250,6 +252,8 @@ class TabularExplainer(BaseExplainer):
         return instance_digest(row)
 
     def _sample(self, row, n, call, rng):
+        check_perturbation_memory(n, row.nnz if sp.issparse(row) else self.n_features)
+        self.sampler.check_row(row, self.feature_names)
         Z, inverse, feature_ids = self.sampler.sample(row, n, rng, call.options["sampling_method"])
         original = (self.sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
                     if call.plan.in_original_space else None)

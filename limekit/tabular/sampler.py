@@ -15,11 +15,51 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtri
 
+from .._validation import bad_value
 from ..core.neighbourhood import OriginalSpace
 
-__all__ = ["TabularSampler", "SparseRows", "SAMPLING_METHODS"]
+__all__ = ["TabularSampler", "SparseRows", "SAMPLING_METHODS", "SAFE_MAGNITUDE", "check_training_magnitude"]
 
 SAMPLING_METHODS = ("gaussian", "lhs")
+#: Largest magnitude of a training value, and of an instance's standardised value: the
+#: statistics, the draws and the distances square and sum such numbers, which stays finite.
+SAFE_MAGNITUDE = 1e150
+
+
+def _column_name(feature_names, column):
+    return repr(feature_names[column]) if feature_names is not None else str(column)
+
+
+def check_training_magnitude(data, feature_names=None, argument="training_data"):
+    """Raise if a column holds a value too large to sample from (its variance would overflow).
+
+    Parameters
+    ----------
+    data : ndarray or sparse matrix of shape (n_samples, n_features)
+        Finite training data.
+    feature_names : list of str or None
+        Column names for the error message.
+    argument : str, default='training_data'
+
+    Raises
+    ------
+    LimekitValueError
+        Naming the first such column, its largest magnitude and its row.
+    """
+    if sp.issparse(data):
+        peak = np.asarray(abs(data).max(axis=0).todense()).ravel()
+    else:
+        peak = np.maximum(data.max(axis=0), -data.min(axis=0))  # no |data| copy
+    over = np.flatnonzero(peak > SAFE_MAGNITUDE)
+    if over.size:
+        column = int(over[0])
+        values = data[:, column]
+        values = np.asarray(values.todense()).ravel() if sp.issparse(values) else values
+        row = int(np.argmax(np.abs(values)))
+        raise bad_value(argument, f"values of magnitude at most {SAFE_MAGNITUDE:g} (their squares are summed for "
+                                  f"the sampling statistics)",
+                        f"{values[row]:.6g} in column {_column_name(feature_names, column)} (row {row})",
+                        "Rescale the column (other units, or its logarithm).")
 
 
 class TabularSampler:
@@ -65,11 +105,36 @@ class TabularSampler:
         self.sample_around_instance = sample_around_instance
         self.values_entropy = values_entropy
 
+    def check_row(self, row, feature_names=None, argument="data_row"):
+        """Raise if the undiscretised draws around ``row`` would overflow (a value absurdly far out).
+
+        Without a discretizer the interpretable row is the standardised value
+        ``(x - mean) / scale``, whose squares give the distances: it must stay
+        within :data:`SAFE_MAGNITUDE` (and so must the value itself).
+        """
+        if self.discretizer is not None:
+            return  # bins: the instance only picks its bin
+        if sp.issparse(row):
+            columns, values = row.indices, row.data
+        else:
+            columns = np.setdiff1d(np.arange(self.n_features), self.sampled_categorical)
+            values = row[columns]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            standard = (values - self.mean[columns]) / self.scale[columns]
+        bad = np.flatnonzero(~(np.abs(standard) <= SAFE_MAGNITUDE) | ~(np.abs(values) <= SAFE_MAGNITUDE))
+        if bad.size:
+            column = int(columns[bad[0]])
+            raise bad_value(argument, f"values within {SAFE_MAGNITUDE:g} training standard deviations of the "
+                                      f"training mean (the distances square them)",
+                            f"{values[bad[0]]:.6g} in column {_column_name(feature_names, column)}, "
+                            f"{standard[bad[0]]:.3g} standard deviations from the mean {self.mean[column]:.6g}")
+
     def sample(self, row, num_samples, rng, sampling_method="gaussian"):
         """Return ``(Z, inverse, feature_ids)``: interpretable rows, model-space rows, column ids of ``Z``.
 
         Row 0 is the instance itself.  ``inverse`` is a float matrix, or a
-        :class:`SparseRows` for sparse rows.
+        :class:`SparseRows` for sparse rows.  The caller checks the row
+        first with :meth:`check_row`.
         """
         if self.is_sparse:
             return self._sample_sparse(row, num_samples, rng, sampling_method)

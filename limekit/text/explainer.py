@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 from .._validation import bad_type, bad_value
+from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.explanation import Explanation
 from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
@@ -199,6 +200,7 @@ class TextExplainer(BaseExplainer):
         return instance_digest(indexed.raw_string())
 
     def _sample(self, indexed, n, call, rng):
+        check_perturbation_memory(n, indexed.num_words())
         keep = sample_masks(rng, n, indexed.num_words())
         Z = keep.astype(float)
         builder = indexed.text_builder()

@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import bad_type, bad_value
+from .._validation import bad_type, bad_value, describe
 from ..core.explanation import DomainMapper
 
 __all__ = ["IndexedString", "IndexedCharacters", "TextDomainMapper", "PerturbedTextBuilder", "segment"]
@@ -488,9 +488,18 @@ class TextDomainMapper(DomainMapper):
         }
 
     def visualize_instance_html(self, exp, label, div_name, exp_object_name, text=True, opacity=True):
-        """lime's javascript snippet that shows the text with the explained words highlighted."""
+        """lime's javascript snippet that shows the text with the explained words highlighted.
+
+        Every string is written as a JSON literal safe inside ``<script>``
+        (``<``, ``>`` and ``&`` as ``\\u003c`` escapes), so no token can close
+        the script or open markup; ``div_name`` and ``exp_object_name`` must be
+        JavaScript names (``exp``, ``top.div``), as lime's callers pass them.
+        """
         if not text:
             return ""
+        for argument, name in (("div_name", div_name), ("exp_object_name", exp_object_name)):
+            if not isinstance(name, str) or not _JS_NAME.fullmatch(name):
+                raise bad_value(argument, "a JavaScript variable name such as 'exp' or 'top.div'", describe(name))
         raw = self.indexed_string.raw_string().encode("utf-8", "xmlcharrefreplace").decode("utf-8")
         raw = re.sub(r"[<>&]", "|", raw)
         exp = [(self.indexed_string.word(x[0]), self.indexed_string.string_position(x[0]), x[1]) for x in exp]
@@ -499,4 +508,14 @@ class TextDomainMapper(DomainMapper):
         occurrences = [(x[0], int(x[1]), x[2]) for x in occurrences]
         return """
             %s.show_raw_text(%s, %d, %s, %s, %s);
-            """ % (exp_object_name, json.dumps(occurrences), label, json.dumps(raw), div_name, json.dumps(opacity))
+            """ % (exp_object_name, _script_json(occurrences), int(label), _script_json(raw), div_name,
+                   _script_json(bool(opacity)))
+
+
+_JS_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*", re.ASCII)
+
+
+def _script_json(value):
+    """``json.dumps(value)`` that cannot end a ``<script>`` element or start markup inside one."""
+    text = json.dumps(value)  # ensure_ascii: U+2028/U+2029 come out escaped too
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
