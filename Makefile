@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.limekit-installed
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test bench conformance venv clean
+.PHONY: demo test test-vision vision-venv bench conformance venv clean
 
 venv: $(STAMP)
 
@@ -25,6 +25,25 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# torchvision's binary imports only with torch's own PyPI build (CUDA, ~4.8 GB),
+# not the +cpu wheel above: a separate environment, kept out of `make test` and CI.
+VISION_VENV ?= .venv-vision
+VISION_PY := $(VISION_VENV)/bin/python
+VISION_STAMP := $(VISION_VENV)/.limekit-installed
+VISION_PINS ?= "torch===2.13.0" torchvision==0.28.0
+
+vision-venv: $(VISION_STAMP)
+
+$(VISION_STAMP): pyproject.toml
+	test -x $(VISION_PY) || $(PYTHON) -m venv $(VISION_VENV)
+	$(VISION_PY) -m pip install --quiet --upgrade pip
+	$(VISION_PY) -m pip install --quiet $(VISION_PINS)
+	$(VISION_PY) -m pip install --quiet -e ".[vision]" pytest
+	touch $(VISION_STAMP)
+
+test-vision: $(VISION_STAMP)
+	$(VISION_PY) -m pytest -q tests_vision
+
 conformance: $(STAMP)
 	$(PY) scripts/lime_conformance.py
 
@@ -32,4 +51,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_tabular.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VISION_VENV) build *.egg-info .pytest_cache
