@@ -177,3 +177,13 @@ def test_visualize_instance_html_names_must_be_javascript_names(argument, value)
     names = {"div_name": "div", "exp_object_name": "exp", argument: value}
     with pytest.raises(LimekitValueError, match=f"^{argument}: expected a JavaScript variable name"):
         mapper.visualize_instance_html([(0, 0.5)], 1, names["div_name"], names["exp_object_name"])
+
+
+def test_explain_many_refuses_images_of_different_shapes_or_dtypes():
+    segments = lambda image: np.arange(image.shape[0] * image.shape[1]).reshape(image.shape[:2]) % 2  # noqa
+    explainer = ImageExplainer()
+    for other in (np.zeros((4, 4, 1), dtype=np.uint8), np.zeros((4, 4, 3), dtype=np.float64)):
+        with pytest.raises(LimekitValueError, match=r"^instances: expected images of one shape and dtype .*; got "
+                                                    r"image 1 of shape"):
+            explainer.explain_many([np.zeros((4, 4, 3), dtype=np.uint8), other], _never_called, num_samples=5,
+                                   segmentation_fn=segments, progress_bar=False)

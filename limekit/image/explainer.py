@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import bad_type, check_int
+from .._validation import bad_type, bad_value, check_int
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
@@ -213,6 +213,18 @@ class ImageExplainer(BaseExplainer):
 
     def _check_instance(self, image):
         return check_image(image)
+
+    def _check_instances(self, instances):
+        """Every image checked; they share model calls, so they must share one shape and dtype."""
+        images = super()._check_instances(instances)
+        first = images[0]
+        for i, image in enumerate(images[1:], 1):
+            if image.shape != first.shape or image.dtype != first.dtype:
+                raise bad_value("instances", f"images of one shape and dtype (their perturbations share model "
+                                             f"calls), as image 0: {first.shape} {first.dtype}",
+                                f"image {i} of shape {image.shape} and dtype {image.dtype}",
+                                "Call explain_many once per shape, or explain_instance.")
+        return images
 
     def _instance_digest(self, image):
         return instance_digest(image)
