@@ -30,7 +30,9 @@ def global_importance(explanations, label=1, source="local", missing="zero"):
 
     Parameters
     ----------
-    explanations : iterable of Explanation
+    explanations : iterable of Explanation, or a DataFrame
+        A frame from :func:`limekit.frame.explanations_to_frame` (or
+        ``explain_many(..., as_frame=True)``) ranks the same way.
     label : int, default=1
         The explained label to aggregate (each explanation must have it).
     source : {'local', 'perturbations'}, default='local'
@@ -50,6 +52,12 @@ def global_importance(explanations, label=1, source="local", missing="zero"):
     """
     check_choice(source, "source", SOURCES)
     check_choice(missing, "missing", ("zero", "skip"))
+    if hasattr(explanations, "columns") and hasattr(explanations, "iloc"):  # limekit.frame.explanations_to_frame's
+        if source != "local":
+            raise bad_value("source", "'local' for a frame of explanations", repr(source))
+        from ..frame import frame_importance
+
+        return frame_importance(explanations, label=label, missing=missing)
     if isinstance(explanations, (str, bytes)) or not hasattr(explanations, "__iter__"):
         raise bad_type("explanations", "an iterable of Explanation objects", explanations)
     totals, counts = {}, {}
