@@ -48,6 +48,14 @@ TASKS_PER_WORKER = 2  # tasks in flight (or finished, waiting for their turn) pe
 _CACHE_SIZE = 4  # loaded jobs kept per worker process
 
 
+def _cloudpickle():
+    try:
+        import cloudpickle
+    except ImportError:  # joblib's copy
+        from joblib.externals import cloudpickle
+    return cloudpickle
+
+
 # --------------------------------------------------------------------------- the model built where it runs
 class BuiltOnWorker:
     """Stands for the model that ``predict_factory`` builds where the tasks run (never called)."""
@@ -168,7 +176,7 @@ class Job:
     """The explainer, the validated call and the model (or its factory), pickled once; loaded once per process."""
 
     def __init__(self, explainer, call, predict_factory, errors, as_frame):
-        import cloudpickle
+        cloudpickle = _cloudpickle()
 
         self.token = uuid.uuid4().hex
         self.errors, self.as_frame = errors, as_frame
@@ -189,7 +197,7 @@ class Job:
         with _LOADED_LOCK:
             loaded = _LOADED.get(self.token)
             if loaded is None:
-                import cloudpickle
+                cloudpickle = _cloudpickle()
 
                 explainer, call, factory = cloudpickle.loads(self.payload)
                 if factory is not None:
@@ -207,7 +215,7 @@ class Job:
 
 
 def _check_pickles(value, argument, expected):
-    import cloudpickle
+    cloudpickle = _cloudpickle()
 
     try:
         cloudpickle.dumps(value)
