@@ -47,6 +47,18 @@ def grid(image):
     return (rows // 8) * (image.shape[1] // 8) + cols // 8
 
 
+def peak_rss_kib():
+    """This process's peak resident memory (VmHWM; ru_maxrss would count the parent's, kept across fork+exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 class PeakMemory:
     """The tabular model, writing its process's peak RSS to ``folder/<pid>`` at every call."""
 
@@ -55,7 +67,7 @@ class PeakMemory:
 
     def __call__(self, X):
         with open(os.path.join(self.folder, str(os.getpid())), "w") as handle:
-            handle.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+            handle.write(str(peak_rss_kib()))
         return tabular_proba(X)
 
 

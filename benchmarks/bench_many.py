@@ -1,0 +1,262 @@
+"""Many rows: limekit's explain_many against a lime loop, and on 1 and 2 workers (joblib, Dask, Ray).
+
+(a) Per-row time, same process: lime 0.2.0.1 explaining rows one at a time
+    against ``explain_many`` (the perturbations of many rows predicted
+    together), for tabular (Adult, gradient-boosted trees), text (synthetic
+    documents, a word-score model) and images (quickshift superpixels, a
+    numpy model).
+(b) Rows per second on the bundled Adult data with a
+    HistGradientBoostingClassifier: a lime loop, limekit serial, ``n_jobs=2``,
+    Dask with 1 and 2 workers, Ray with 2 actors; the speed-up from 1 to 2
+    workers and the peak memory of each worker process.
+
+The model is timed inside every run (in whichever process calls it), so the
+library's own time is reported apart from the model's.  Every process uses
+one BLAS/OpenMP thread (OMP_NUM_THREADS=1), so one worker is one core.
+
+    python benchmarks/bench_many.py [--rows 600] [--lime-rows 40] [--skip-a] [--skip-b]
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy/sklearn: one thread per process
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def peak_rss_kib():
+    """This process's peak resident memory (VmHWM; ru_maxrss would count the parent's, kept across fork+exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+class TimedModel:
+    """Wraps a model; every call appends ``seconds peak_rss_kib`` to ``folder/<pid>`` (the worker's own file)."""
+
+    def __init__(self, fn, folder):
+        self.fn, self.folder = fn, folder
+
+    def __call__(self, X):
+        start = time.perf_counter()
+        out = self.fn(X)
+        elapsed = time.perf_counter() - start
+        with open(os.path.join(self.folder, str(os.getpid())), "a") as handle:
+            handle.write(f"{elapsed} {peak_rss_kib()}\n")
+        return out
+
+
+def read_timings(folder):
+    """(model seconds summed over processes, {pid: peak RSS MiB})."""
+    seconds, peaks = 0.0, {}
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name)) as handle:
+            for line in handle:
+                elapsed, rss = line.split()
+                seconds += float(elapsed)
+                peaks[name] = max(peaks.get(name, 0.0), int(rss) / 1024)
+    return seconds, peaks
+
+
+def timed(run, fn):
+    """``run(model)`` with a fresh TimedModel: (wall s, model s, {pid: peak MiB}, result)."""
+    folder = tempfile.mkdtemp(prefix="limekit-bench-")
+    try:
+        model = TimedModel(fn, folder)
+        start = time.perf_counter()
+        result = run(model)
+        wall = time.perf_counter() - start
+        seconds, peaks = read_timings(folder)
+        return wall, seconds, peaks, result
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- tasks
+def adult():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from limekit.datasets import load_adult
+
+    frame, y = load_adult("train", drop_missing=True)
+    categorical = [i for i, c in enumerate(frame.columns) if str(frame[c].dtype) == "category"]
+    names = {i: [str(v) for v in frame.iloc[:, i].cat.categories] for i in categorical}
+    X = np.column_stack([frame.iloc[:, i].cat.codes.to_numpy() if i in categorical else frame.iloc[:, i].to_numpy()
+                         for i in range(frame.shape[1])]).astype(float)
+    mask = np.zeros(X.shape[1], bool)
+    mask[categorical] = True
+    model = HistGradientBoostingClassifier(categorical_features=mask, random_state=0).fit(X, y)
+    kwargs = dict(feature_names=list(frame.columns), categorical_features=categorical, categorical_names=names,
+                  training_labels=y, random_state=0)
+    return X, model, kwargs
+
+
+VOCABULARY = [f"w{i}" for i in range(2000)]
+WEIGHTS = dict(zip(VOCABULARY, np.random.default_rng(0).normal(scale=0.3, size=len(VOCABULARY))))
+
+
+def text_model(texts):
+    scores = np.array([sum(WEIGHTS.get(word, 0.0) for word in text.split()) for text in texts])
+    p = 1 / (1 + np.exp(-scores))
+    return np.column_stack([1 - p, p])
+
+
+def image_model(batch):
+    batch = np.asarray(batch, dtype=float)
+    p = batch[:, 16:48, 16:48].mean(axis=(1, 2, 3)) / 255
+    return np.column_stack([1 - p, p])
+
+
+# ---------------------------------------------------------------------------- (a) per row, same process
+def per_row(args):
+    from lime.lime_image import LimeImageExplainer
+    from lime.lime_tabular import LimeTabularExplainer
+    from lime.lime_text import LimeTextExplainer
+
+    from limekit import ImageExplainer, TabularExplainer, TextExplainer
+
+    rng = np.random.default_rng(1)
+    X, model, kwargs = adult()
+    rows = X[rng.choice(len(X), args.lime_rows, replace=False)]
+    documents = [" ".join(rng.choice(VOCABULARY, 100)) for _ in range(args.lime_rows // 2)]
+    from skimage import data, transform
+
+    base = transform.resize(data.astronaut(), (64, 64), anti_aliasing=True)
+    images = [np.clip(np.round(np.roll(base, 7 * i, axis=1) * 255), 1, 255).astype(np.uint8)
+              for i in range(max(2, args.lime_rows // 10))]
+    cases = [
+        ("tabular (Adult, HGB, 5000 samples)", rows, model.predict_proba,
+         lambda: LimeTabularExplainer(X, **kwargs), lambda: TabularExplainer(X, **kwargs), dict(num_samples=5000)),
+        ("text (100 words, 5000 samples)", documents, text_model,
+         lambda: LimeTextExplainer(random_state=0), lambda: TextExplainer(random_state=0), dict(num_samples=5000)),
+        ("image (64x64 quickshift, 1000 samples)", images, image_model,
+         lambda: LimeImageExplainer(random_state=0), lambda: ImageExplainer(random_state=0),
+         dict(num_samples=1000, top_labels=None, labels=(1,), batch_size=100, hide_color=0)),
+    ]
+    table = []
+    for name, instances, fn, make_lime, make_ours, options in cases:
+        lime_explainer, ours = make_lime(), make_ours()
+        lime_options = dict(options)
+        ours_options = dict(options, progress_bar=False) if "image" in name else options
+        ours.explain_many(instances[:1], fn, **ours_options)  # warm-up
+        lime_wall, lime_model, _, _ = timed(
+            lambda m: [lime_explainer.explain_instance(x, m, **lime_options) for x in instances], fn)
+        our_wall, our_model, _, _ = timed(lambda m: ours.explain_many(instances, m, **ours_options), fn)
+        n = len(instances)
+        table.append((name, n, lime_wall / n * 1e3, (lime_wall - lime_model) / n * 1e3, our_wall / n * 1e3,
+                      (our_wall - our_model) / n * 1e3))
+    print("\n(a) per row, same process (ms per explanation; 'library' = total minus the model's time)")
+    print("| task | rows | lime total | lime library | explain_many total | explain_many library "
+          "| total ratio | library ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, n, lt, ll, ot, ol in table:
+        print(f"| {name} | {n} | {lt:.1f} | {ll:.1f} | {ot:.1f} | {ol:.1f} | {lt / ot:.1f}x | {ll / ol:.1f}x |")
+
+
+# ---------------------------------------------------------------------------- (b) rows per second, workers
+def throughput(args):
+    from lime.lime_tabular import LimeTabularExplainer
+
+    from limekit import TabularExplainer
+
+    X, model, kwargs = adult()
+    rng = np.random.default_rng(2)
+    rows = X[rng.choice(len(X), args.rows, replace=False)]
+    explainer = TabularExplainer(X, **kwargs)
+    options = dict(num_samples=args.num_samples, rows_per_task=args.rows_per_task)
+    explainer.explain_many(rows[:2], model.predict_proba, num_samples=args.num_samples)  # warm-up
+    results = []
+
+    def record(name, workers, n, run):
+        wall, model_s, peaks, out = timed(run, model.predict_proba)
+        results.append((name, workers, n, wall, model_s, peaks))
+        return out
+
+    lime_explainer = LimeTabularExplainer(X, **kwargs)
+    record("lime, a loop", 1, args.lime_rows, lambda m: [
+        lime_explainer.explain_instance(r, m, num_samples=args.num_samples) for r in rows[:args.lime_rows]])
+    serial = record("limekit serial", 1, len(rows), lambda m: explainer.explain_many(rows, m, **options))
+    reference = [e.to_json() for e in serial]
+    out = record("limekit n_jobs=2", 2, len(rows), lambda m: explainer.explain_many(rows, m, n_jobs=2, **options))
+    assert [e.to_json() for e in out] == reference
+
+    from distributed import Client, LocalCluster
+
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=50) as cluster, Client(cluster) as client:
+            client.run(lambda: None)
+            explainer.explain_many(rows[:2 * workers], model.predict_proba, backend="dask", rows_per_task=1,
+                                   num_samples=200)  # workers import limekit
+            out = record(f"Dask, {workers} worker{'s' * (workers > 1)}", workers, len(rows),
+                         lambda m: list(explainer.explain_many(rows, m, backend="dask", stream=True, **options)))
+            assert [e.to_json() for e in out] == reference
+
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        out = record("Ray, 2 actors", 2, len(rows),
+                     lambda m: list(explainer.explain_many(rows, m, backend="ray", stream=True, **options)))
+        assert [e.to_json() for e in out] == reference
+    finally:
+        ray.shutdown()
+
+    print(f"\n(b) Adult, HistGradientBoostingClassifier, num_samples={args.num_samples}, "
+          f"rows_per_task={args.rows_per_task}; results identical to the serial run")
+    print("| run | workers | rows | wall s | rows/s | model s (all processes) | library ms/row (CPU) "
+          "| peak RSS per worker MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    rate = {}
+    for name, workers, n, wall, model_s, peaks in results:
+        rate[name] = n / wall
+        library = (wall * workers - model_s) / n * 1e3
+        peak = max(peaks.values()) if peaks else float("nan")
+        print(f"| {name} | {workers} | {n} | {wall:.1f} | {n / wall:.1f} | {model_s:.1f} | {library:.1f} "
+              f"| {peak:.0f} |")
+    print(f"\nspeed-up 1 -> 2 workers: Dask {rate['Dask, 2 workers'] / rate['Dask, 1 worker']:.2f}x, "
+          f"joblib {rate['limekit n_jobs=2'] / rate['limekit serial']:.2f}x (vs serial), "
+          f"Ray {rate['Ray, 2 actors'] / rate['limekit serial']:.2f}x (vs serial); "
+          f"limekit serial / lime loop {rate['limekit serial'] / rate['lime, a loop']:.1f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=600, help="rows for (b)")
+    parser.add_argument("--lime-rows", type=int, default=40, help="rows for the lime loops")
+    parser.add_argument("--num-samples", type=int, default=5000)
+    parser.add_argument("--rows-per-task", type=int, default=10)
+    parser.add_argument("--skip-a", action="store_true")
+    parser.add_argument("--skip-b", action="store_true")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    import sklearn
+
+    print(f"Python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, OMP_NUM_THREADS="
+          f"{os.environ['OMP_NUM_THREADS']}")
+    if not args.skip_a:
+        per_row(args)
+    if not args.skip_b:
+        throughput(args)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
