@@ -30,6 +30,10 @@ from .sampler import SAMPLING_METHODS, SparseRows, TabularSampler, check_trainin
 __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 
 DISCRETIZER_SEED_KEY = 0x7AB  # the discretizer's seed: derived from random_state under this key
+#: The sampler of surrogates fitted in the original space (EBM, GAMI-Net) when no sampler argument is given:
+#: chosen from the measurements of benchmarks/gam_realistic.py (see the README's GAM section).
+GAM_SAMPLER = {"discretize_continuous": False, "sample_around_instance": False, "spread": 1.0,
+               "keep_category": 0.5, "clip": True}
 
 
 class TabularExplainer(BaseExplainer):
@@ -58,10 +62,14 @@ class TabularExplainer(BaseExplainer):
     verbose : bool, default=False
     class_names : list of str or None
     feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}
-    discretize_continuous : bool, default=True
+    discretize_continuous : bool or None, default=None
+        Sample continuous features as quartile (``discretizer``) bins, as
+        lime.  None (not given): lime's ``True`` for linear surrogates; see
+        *Sampler per surrogate* below.
     discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer, default='quartile'
-    sample_around_instance : bool, default=False
-        Undiscretised sampling centred on the instance instead of the training mean.
+    sample_around_instance : bool or None, default=None
+        Undiscretised sampling centred on the instance instead of the training
+        mean.  None (not given): lime's ``False`` for linear surrogates.
     training_data_stats : dict or None
         lime's precomputed statistics (``means``, ``mins``, ``maxs``, ``stds``,
         ``feature_values``, ``feature_frequencies``, ``bins``).
@@ -74,6 +82,26 @@ class TabularExplainer(BaseExplainer):
         ``"age = 39"`` or ``"sex=Male"``, and exposes the shape functions
         (:attr:`Explanation.shape_functions`).  ``feature_selection`` applies
         to linear surrogates only.
+
+        *Sampler per surrogate.*  When none of ``discretize_continuous``,
+        ``sample_around_instance`` and ``discretizer`` is given, the sampler is
+        resolved per call from that call's surrogate (``surrogate=`` may be
+        overridden per call): linear surrogates get lime's default
+        (discretised, bit for bit as lime), surrogates fitted in the original
+        space (EBM, GAMI-Net, any surrogate with ``feature_space='original'``)
+        get :data:`GAM_SAMPLER`: undiscretised (continuous features from a
+        normal with the training mean and standard deviation, as
+        ``discretize_continuous=False``), and each categorical feature keeps
+        the instance's category half the time (otherwise drawn from the
+        training frequencies), so that a perturbation changes about half the
+        categories instead of all of them; continuous draws are clipped to
+        the training range (no negative ages; tree ensembles are flat beyond
+        it anyway).  On tree ensembles the GAMs follow
+        the black box far more closely so (``benchmarks/gam_realistic.py``,
+        the README).  When any of them is
+        given, that sampler (lime's, from those arguments) serves every call,
+        whatever the surrogate.  GAM explanations record the sampler used in
+        ``diagnostics['sampler']``.
     batch_size : int or None, default=None
         Keyword only, also per call.  Perturbations per model call; None
         sends them all at once.
@@ -86,15 +114,20 @@ class TabularExplainer(BaseExplainer):
 
     def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
                  categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
-                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
-                 discretizer="quartile", sample_around_instance=False, random_state=None,
+                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=None,
+                 discretizer="quartile", sample_around_instance=None, random_state=None,
                  training_data_stats=None, *, surrogate="ridge", surrogate_task="regression",
                  fidelity_samples="auto", stability_samples=0, batch_size=None, progress_bar=False):
         self._init_common(mode=mode, verbose=verbose, class_names=class_names,
                           feature_selection=feature_selection, random_state=random_state, surrogate=surrogate,
                           surrogate_task=surrogate_task, fidelity_samples=fidelity_samples,
                           stability_samples=stability_samples, batch_size=batch_size, progress_bar=progress_bar)
-        self.sample_around_instance = bool(sample_around_instance)
+        # None = not given: lime's sampler for linear surrogates, GAM_SAMPLER for the GAMs (see _sampler_for)
+        self.sampler_given = (discretize_continuous is not None or sample_around_instance is not None
+                              or not (isinstance(discretizer, str) and discretizer == "quartile"))
+        discretize_continuous = True if discretize_continuous is None else discretize_continuous
+        self.discretize_continuous = bool(discretize_continuous)
+        self.sample_around_instance = bool(sample_around_instance)  # None -> False, lime's default
         self.training_data_stats = training_data_stats
         if training_data_stats is not None:
             _check_training_data_stats(training_data_stats)
@@ -186,6 +219,17 @@ class TabularExplainer(BaseExplainer):
                                       self.declared_categorical, self.feature_values, self.feature_frequencies,
                                       self.scaler.mean_, self.scaler.scale_, self.standard_mean_,
                                       self.standard_scale_, self.sample_around_instance, values_entropy)
+        self.gam_sampler = None  # the GAMs' own sampler, when no sampler argument was given
+        if not self.sampler_given:
+            declared = self.declared_categorical
+            self.gam_sampler = TabularSampler(
+                n_features, self.is_sparse, None, declared, declared,
+                {f: self.feature_values[f] for f in declared}, {f: self.feature_frequencies[f] for f in declared},
+                self.standard_mean_, self.standard_scale_, self.standard_mean_, self.standard_scale_,
+                GAM_SAMPLER["sample_around_instance"], spread=GAM_SAMPLER.get("spread", 1.0),
+                keep_category=GAM_SAMPLER.get("keep_category", 0.0),
+                bounds=((data.min(axis=0), data.max(axis=0)) if GAM_SAMPLER.get("clip") and not self.is_sparse
+                        and training_data_stats is None else None))
 
     # ------------------------------------------------------------------ lime API
     @staticmethod
@@ -251,11 +295,18 @@ class TabularExplainer(BaseExplainer):
             return instance_digest(row.indices, row.data, row.shape[1])
         return instance_digest(row)
 
+    def _sampler_for(self, call):
+        """The call's sampler: the GAM sampler for original-space surrogates unless a sampler argument was given."""
+        if self.gam_sampler is not None and call.plan.in_original_space:
+            return self.gam_sampler
+        return self.sampler
+
     def _sample(self, row, n, call, rng):
+        sampler = self._sampler_for(call)
         check_perturbation_memory(n, row.nnz if sp.issparse(row) else self.n_features)
-        self.sampler.check_row(row, self.feature_names)
-        Z, inverse, feature_ids = self.sampler.sample(row, n, rng, call.options["sampling_method"])
-        original = (self.sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
+        sampler.check_row(row, self.feature_names)
+        Z, inverse, feature_ids = sampler.sample(row, n, rng, call.options["sampling_method"])
+        original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
                     if call.plan.in_original_space else None)
         inputs = inverse.rows if isinstance(inverse, SparseRows) else (lambda rows: inverse[rows])
         return Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric), feature_ids=feature_ids,
@@ -265,8 +316,22 @@ class TabularExplainer(BaseExplainer):
         return batch if self.encoder is None or sp.issparse(batch) else self.encoder.decode(batch)
 
     def _new_explanation(self, row, neighbourhood, call, n_outputs):
-        mapper = self._domain_mapper(row, neighbourhood.Z, neighbourhood.feature_ids, call.plan.in_original_space)
+        mapper = self._domain_mapper(row, neighbourhood.Z, neighbourhood.feature_ids, call.plan.in_original_space,
+                                     self._sampler_for(call).sampled_categorical)
         return Explanation(mapper, mode=self.mode, class_names=self._class_names(n_outputs, call))
+
+    def _finish(self, explanation, context, call):
+        if call.plan.in_original_space:  # GAMs: which sampler drew the perturbations (linear records stay lime's)
+            sampler = self._sampler_for(call)
+            explanation.diagnostics["sampler"] = {
+                "discretize_continuous": sampler.discretizer is not None,
+                "sample_around_instance": bool(sampler.sample_around_instance),
+                "spread": sampler.spread,
+                "keep_category": sampler.keep_category,
+                "clip": sampler.bounds is not None,
+                "sampling_method": call.options["sampling_method"],
+                "chosen_by": "surrogate" if sampler is self.gam_sampler else "arguments",
+            }
 
     def _check_instance(self, data_row):
         if self.encoder is not None and (is_series(data_row) or is_dataframe(data_row)):
@@ -318,7 +383,7 @@ class TabularExplainer(BaseExplainer):
             return [self._check_instance(matrix[i]) for i in range(matrix.shape[0])]
         return list(matrix)
 
-    def _domain_mapper(self, row, Z, feature_ids, original_space=False):
+    def _domain_mapper(self, row, Z, feature_ids, original_space=False, categorical_features=None):
         names = list(self.feature_names)
         dense_row = np.asarray(row.todense()).ravel() if self.is_sparse else row
         values = self.convert_and_round(dense_row)
@@ -342,7 +407,9 @@ class TabularExplainer(BaseExplainer):
             bins = self.discretizer.discretize(dense_row)
             for feature, bin_names in self.discretizer.names.items():
                 discretized_names[feature] = bin_names[int(bins[feature])]
-        return TableDomainMapper(names, values, Z[0], self.categorical_features, discretized_names,
+        if categorical_features is None:
+            categorical_features = self.categorical_features
+        return TableDomainMapper(names, values, Z[0], categorical_features, discretized_names,
                                  feature_ids, instance_values, list(self.feature_names))
 
 
@@ -360,7 +427,7 @@ class RecurrentTabularExplainer(TabularExplainer):
 
     def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
                  categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
-                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
+                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=None,
                  discretizer="quartile", random_state=None, **kwargs):
         training_data = np.asarray(training_data, dtype=float)
         if training_data.ndim != 3:

@@ -88,11 +88,22 @@ class TabularSampler:
         Set when the caller passed a discretizer with its own ``random_state``:
         the values within bins then derive from it (and the instance's
         generator), as lime draws them from the discretizer's generator.
+    spread : float, default=1.0
+        Undiscretised sampling: the normal draws' standard deviation is
+        ``spread * scale`` (lime: 1).  Distances stay in units of ``scale``.
+    keep_category : float, default=0.0
+        Undiscretised sampling: each sampled-categorical value is the
+        instance's own with this probability, else drawn from the training
+        frequencies (lime: 0, always drawn).
+    bounds : (ndarray, ndarray) or None, default=None
+        Undiscretised dense sampling: the draws are clipped to ``[low, high]``
+        per column (lime: None, not clipped).
     """
 
     def __init__(self, n_features, is_sparse, discretizer, sampled_categorical, declared_categorical,
                  feature_values, feature_frequencies, mean, scale, standard_mean, standard_scale,
-                 sample_around_instance, values_entropy=None):
+                 sample_around_instance, values_entropy=None, spread=1.0, keep_category=0.0,
+                 bounds=None):
         self.n_features = n_features
         self.is_sparse = is_sparse
         self.discretizer = discretizer
@@ -104,6 +115,9 @@ class TabularSampler:
         self.standard_mean, self.standard_scale = standard_mean, standard_scale
         self.sample_around_instance = sample_around_instance
         self.values_entropy = values_entropy
+        self.spread = float(spread)
+        self.keep_category = float(keep_category)
+        self.bounds = bounds
 
     def check_row(self, row, feature_names=None, argument="data_row"):
         """Raise if the undiscretised draws around ``row`` would overflow (a value absurdly far out).
@@ -151,9 +165,16 @@ class TabularSampler:
             inverse[0] = row
         else:
             inverse = _standard_normal(num_samples, self.n_features, sampling_method, rng) * self.scale
+            if self.spread != 1.0:
+                inverse *= self.spread
             inverse += row if self.sample_around_instance else self.mean
+            if self.bounds is not None:
+                np.clip(inverse, self.bounds[0], self.bounds[1], out=inverse)
             if columns:
                 inverse[:, columns] = self._sample_categories(num_samples, columns, rng)
+                if self.keep_category > 0:
+                    keep = rng.random((num_samples, len(columns))) < self.keep_category
+                    inverse[:, columns] = np.where(keep, row[columns], inverse[:, columns])
             inverse[0] = row
             Z = (inverse - self.mean) / self.scale
             if columns:
@@ -166,6 +187,8 @@ class TabularSampler:
         scale, mean = self.scale[active], self.mean[active]
         values = row.data.copy()
         draws = _standard_normal(num_samples, active.size, sampling_method, rng) * scale
+        if self.spread != 1.0:
+            draws *= self.spread
         draws += values if self.sample_around_instance else mean
         draws[0] = values
         return (draws - mean) / scale, SparseRows(draws, active, self.n_features), active
