@@ -68,13 +68,11 @@ class WeightedDesign:
         return merged
 
     def label_stats(self, y):
-        """Weighted mean of ``y``, ``Z_c^T W y_c`` and the weighted total sum of squares."""
+        """Weighted mean of ``y`` and ``Z_c^T W y_c``."""
         y = np.asarray(y, dtype=float)
         y_mean = self.weights @ y / self.total_weight
-        y_centred = y - y_mean
-        cross = np.asarray(self.Z.T @ (self.weights * y_centred)).ravel()
-        total_ss = float(self.weights @ (y_centred * y_centred))
-        return y_mean, cross, total_ss
+        cross = np.asarray(self.Z.T @ (self.weights * (y - y_mean))).ravel()
+        return y_mean, cross
 
     def solve(self, features, cross, alpha):
         """Ridge coefficients on the columns ``features`` (``alpha`` = L2 penalty)."""
@@ -97,14 +95,11 @@ class WeightedDesign:
         """
         features = np.asarray(features, dtype=int)
         y = np.asarray(y, dtype=float)
-        y_mean, cross, total_ss = self.label_stats(y)
+        y_mean, cross = self.label_stats(y)
         coef = self.solve(features, cross, alpha)
         intercept = y_mean - self.mean[features] @ coef
         prediction = self.predict(features, coef, intercept)
-        residual = y - prediction
-        residual_ss = float(self.weights @ (residual * residual))
-        r2 = 1.0 - residual_ss / total_ss if total_ss > 0 else (1.0 if residual_ss == 0 else 0.0)
-        return float(intercept), coef, float(r2)
+        return float(intercept), coef, weighted_r2(y, prediction, self.weights)
 
     def predict(self, features, coef, intercept, rows=slice(None)):
         """Linear prediction on ``Z[rows, features]``."""
@@ -116,12 +111,22 @@ class WeightedDesign:
 
 
 def weighted_r2(y, prediction, sample_weight):
-    """Weighted coefficient of determination (scikit-learn's ``r2_score``)."""
+    """Weighted coefficient of determination (scikit-learn's ``r2_score``).
+
+    Outputs near the float maximum are scaled by a power of two before
+    squaring (exact, so smaller outputs give the same figures), so that the
+    sums of squares stay finite.
+    """
     y = np.asarray(y, dtype=float)
     weights = np.asarray(sample_weight, dtype=float)
     y_mean = weights @ y / weights.sum()
-    residual_ss = float(weights @ (y - prediction) ** 2)
-    total_ss = float(weights @ (y - y_mean) ** 2)
+    residual, centred = y - prediction, y - y_mean
+    largest = float(np.max(np.abs(centred), initial=0.0))
+    if largest > 1e150 and np.isfinite(largest):
+        scale = np.ldexp(1.0, -np.frexp(largest)[1])
+        residual, centred = residual * scale, centred * scale
+    residual_ss = float(weights @ residual ** 2)
+    total_ss = float(weights @ centred ** 2)
     if total_ss <= 0:
         return 1.0 if residual_ss == 0 else 0.0
     return 1.0 - residual_ss / total_ss

@@ -46,7 +46,18 @@ class LimeTabularExplainer(TabularExplainer):
 
 
 class RecurrentTabularExplainer(_RecurrentTabularExplainer, LimeTabularExplainer):
-    """:class:`limekit.RecurrentTabularExplainer`; a :class:`LimeTabularExplainer` as in lime."""
+    """:class:`limekit.RecurrentTabularExplainer`; a :class:`LimeTabularExplainer` as in lime, with lime's defaults."""
+
+    def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
+                 categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
+                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
+                 discretizer="quartile", random_state=None, **kwargs):
+        kwargs.setdefault("sample_around_instance", False)  # lime's sampler whatever the surrogate
+        super().__init__(training_data, mode=mode, training_labels=training_labels, feature_names=feature_names,
+                         categorical_features=categorical_features, categorical_names=categorical_names,
+                         kernel_width=kernel_width, kernel=kernel, verbose=verbose, class_names=class_names,
+                         feature_selection=feature_selection, discretize_continuous=discretize_continuous,
+                         discretizer=discretizer, random_state=random_state, **kwargs)
 
 
 __all__ = ["LimeTabularExplainer", "RecurrentTabularExplainer", "TableDomainMapper", "BaseDiscretizer",

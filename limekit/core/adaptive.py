@@ -13,9 +13,11 @@ Two tests, after S-LIME (Zhou, Hooker and Wang, KDD 2021) and the stability
 indices of Visani et al. (2022); no code of theirs is used:
 
 ``'gap'`` (ridge surrogates of the model's output, lime's configuration)
-    Fit a ridge on every interpretable feature and rank the features by
-    ``|coef_j|`` (by ``|coef_j * z_0j|`` under 'highest_weights' selection,
-    the statistic that selects them; the same on binary rows).  The sandwich
+    Fit a ridge on every interpretable feature and rank the features by the
+    share of the fit each carries, ``|coef_j| * sd_j`` (``|coef_j * z_0j|``
+    under 'highest_weights' selection, the statistic that selects them).
+    The claims are about the features the explanation's own selection method
+    picks, so a selection that disagrees with the ranking is not stable.  The sandwich
     (heteroscedasticity-robust) covariance of the weighted least-squares
     coefficients gives a z statistic for every claim the explanation makes:
     each of the top ``k`` features against each of the runners-up (the
@@ -44,14 +46,17 @@ from scipy.special import ndtri
 
 from .._validation import bad_type, bad_value, check_choice, check_int
 from ..surrogates import RidgeSurrogate
+from .selection import resolve_method, select_features
 
-__all__ = ["SamplingPlan", "resolve_sampling", "gap_test", "next_sample_size", "NEGLIGIBLE", "SAMPLING_SCHEMES"]
+__all__ = ["SamplingPlan", "resolve_sampling", "gap_test", "next_sample_size", "out_of_reach", "NEGLIGIBLE",
+           "SAMPLING_SCHEMES"]
 
-NEGLIGIBLE = 0.05  # weights confidently below this share of the largest make no ordering or sign claim
+NEGLIGIBLE = 0.01  # weights confidently below this share of the largest make no ordering or sign claim
 AUTO_INITIAL = 1000  # first round of num_samples='auto'
 AUTO_MAX = 10_000  # default max_samples
 GAP_TEST_MAX_FEATURES = 4096  # wider designs (long documents) get no gap test
 BOOTSTRAP_DRAWS = 30  # refits per round of the bootstrap test
+OUT_OF_REACH = 4  # stop early when the projected sample size exceeds this many times max_samples
 SAMPLING_SCHEMES = ("lime", "kernel")
 
 
@@ -135,7 +140,7 @@ def uses_gap_test(spec):
     return isinstance(spec.template, RidgeSurrogate) and spec.task == "regression"
 
 
-def gap_test(design, outputs, labels, num_features, alpha, z_needed, by_instance_value=False):
+def gap_test(design, outputs, labels, num_features, alpha, z_needed, feature_selection="auto"):
     """The sandwich-covariance test of the top ``num_features`` set and signs, per label.
 
     Parameters
@@ -148,9 +153,9 @@ def gap_test(design, outputs, labels, num_features, alpha, z_needed, by_instance
     alpha : float
         The ridge penalty.
     z_needed : float
-    by_instance_value : bool, default=False
-        Rank by ``|coef_j * z_0j|`` (the 'highest_weights' selection) instead
-        of ``|coef_j|`` (the explanation's weights; the same on binary rows).
+    feature_selection : str
+        The explanation's selection method: the claims are about the
+        features it selects (see :func:`limekit.core.selection.select_features`).
 
     Returns
     -------
@@ -164,7 +169,11 @@ def gap_test(design, outputs, labels, num_features, alpha, z_needed, by_instance
         return {"method": "gap", "z": None, "converged": None, "tied_features": []}
     Z = design.Z.toarray() if sp.issparse(design.Z) else np.asarray(design.Z)
     centred = Z - design.mean
-    first_row = Z[0] if by_instance_value else np.ones(n_features)
+    method = resolve_method(feature_selection, num_features)
+    if method == "highest_weights":
+        scale = Z[0]  # the statistic that selects them: |coef_j * z_0j|
+    else:  # the share of the fit a feature carries: |coef_j| times its weighted spread
+        scale = np.sqrt(np.maximum(np.diag(design.gram), 0.0) / design.total_weight)
     penalty = alpha if alpha > 0 else 1e-8 * max(float(np.trace(design.gram)) / max(n_features, 1), 1e-300)
     try:
         factor = scipy.linalg.cho_factor(design.gram + penalty * np.eye(n_features), check_finite=False)
@@ -173,11 +182,15 @@ def gap_test(design, outputs, labels, num_features, alpha, z_needed, by_instance
     z_min, failing = math.inf, []
     for label in labels:
         y = np.asarray(outputs[:, label], dtype=float)
-        y_mean, cross, _ = design.label_stats(y)
+        largest = float(np.max(np.abs(y), initial=0.0))
+        if largest > 1e150:  # z is scale-free: a power-of-two scaling (exact) keeps the squares finite
+            y = y * np.ldexp(1.0, -np.frexp(largest)[1])
+        y_mean, cross = design.label_stats(y)
         coef = scipy.linalg.cho_solve(factor, cross, check_finite=False)
         residual = (y - y_mean) - centred @ coef
-        label_z, label_failing = _claims(coef * first_row, centred, residual * design.weights, factor, first_row,
-                                         num_features, z_needed)
+        members = select_features(design, y, num_features, method)
+        label_z, label_failing = _claims(coef * scale, members, centred, residual * design.weights, factor,
+                                         scale, z_needed)
         z_min = min(z_min, label_z)
         failing.extend(label_failing)
     failing.sort()
@@ -186,17 +199,18 @@ def gap_test(design, outputs, labels, num_features, alpha, z_needed, by_instance
             "tied_features": [int(f) for f in tied]}
 
 
-def _claims(statistic, centred, weighted_residual, factor, first_row, num_features, z_needed):
-    """z of every claim about one label: top-k members against runners-up, and the members' signs."""
+def _claims(statistic, members, centred, weighted_residual, factor, scale, z_needed):
+    """z of every claim about one label: the selected members against the runners-up, and the members' signs."""
     magnitude = np.abs(statistic)
     order = np.argsort(-magnitude, kind="stable")
-    k = min(num_features, order.size)
-    members, runners = order[:k], order[k:k + max(5, k)]
+    members = np.asarray(members, dtype=int)
+    k = members.size
+    runners = order[~np.isin(order, members)][:max(5, k)]
     chosen = np.concatenate([members, runners])
     # sandwich covariance of the chosen coefficients, scaled to the statistic
     rows_inverse = scipy.linalg.cho_solve(factor, np.eye(factor[0].shape[0])[:, chosen], check_finite=False)
     scores = (centred @ rows_inverse) * weighted_residual[:, None]
-    cov = (scores.T @ scores) * np.outer(first_row[chosen], first_row[chosen])
+    cov = (scores.T @ scores) * np.outer(scale[chosen], scale[chosen])
     sd = np.sqrt(np.maximum(np.diag(cov), 0.0))
     top = magnitude[order[0]] if order.size else 0.0
     negligible = magnitude[chosen] + z_needed * sd < NEGLIGIBLE * top
@@ -233,6 +247,19 @@ def bootstrap_verdict(stability, confidence):
         tied.extend(int(f) for f, share in figures["sign_agreement"].items() if share < confidence)
     return {"method": "bootstrap", "agreement": float(agreement), "converged": bool(agreement >= confidence),
             "tied_features": list(dict.fromkeys(tied))}
+
+
+def out_of_reach(n, verdict, plan):
+    """True when the test's own projection needs more than ``OUT_OF_REACH`` times ``max_samples``.
+
+    Near-ties at the boundary of the top features (z close to 0) would need
+    far more samples than the budget; stopping then, with the tied features
+    named, spends no further model rows on an explanation that cannot settle.
+    """
+    z = verdict.get("z")
+    if z is None or n >= plan.max_samples:
+        return False
+    return n * (plan.z_needed / max(z, 1e-3)) ** 2 > OUT_OF_REACH * plan.max_samples
 
 
 def next_sample_size(n, verdict, plan):

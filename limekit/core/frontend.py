@@ -34,7 +34,7 @@ from .._validation import LimekitTypeError, bad_type, bad_value, check_choice, c
 from ..surrogates import check_surrogate_task, make_surrogate
 from ..weighted import WeightedDesign
 from .adaptive import (BOOTSTRAP_DRAWS, SamplingPlan, bootstrap_verdict, gap_test, next_sample_size,
-                       resolve_sampling, uses_gap_test)
+                       out_of_reach, resolve_sampling, uses_gap_test)
 from .distances import check_distance_metric
 from .explain import SurrogatePlan, fit_explanation, plan_surrogate
 from .fidelity import resolve_fidelity_samples
@@ -43,7 +43,7 @@ from .kernels import check_weights, make_kernel_fn
 from .predict import resolve_labels
 from .score import score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
-from .selection import FEATURE_SELECTION_METHODS, resolve_method
+from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
 
 __all__ = ["BaseExplainer", "ExplainCall", "MODES", "TASK_PERTURBATIONS", "COMMON_PARAMETERS"]
@@ -139,6 +139,15 @@ class ExplainCall:
     predict: object = None
     model_class_names: object = None
     options: dict = field(default_factory=dict)
+
+
+def _calls_alone(rows, batch_size):
+    """Model calls for ``rows`` of one instance alone: what ``diagnostics['sampling']['model_calls']`` counts.
+
+    ``explain_many`` shares calls between instances, so the count is the one
+    an explanation needs by itself, the same however the instances are grouped.
+    """
+    return 1 if not batch_size else -(-rows // batch_size)
 
 
 @dataclass
@@ -302,15 +311,19 @@ class BaseExplainer:
             resolve_labels(outputs[:1], self.mode, call.labels, call.top_labels, self.class_names,
                            self.cap_top_labels)  # raises on labels the model does not output
 
-        calls = self._score([w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
-                            call, check_first)
+        self._score([w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
+                    call, check_first)
         for w in work:
             w.labels = resolve_labels(w.neighbourhood.outputs[:1], self.mode, call.labels, call.top_labels,
                                       self.class_names, self.cap_top_labels)
-            w.model_calls = calls
+            w.model_calls = _calls_alone(w.neighbourhood.n_samples + (w.held_out.n_samples if w.held_out else 0),
+                                         call.batch_size)
             w.verdict = self._verdict(w, call)
         if call.sampling.adaptive:
             self._sample_until_stable(work, call)
+        else:
+            for w in work:
+                w.verdict["stopped"] = "num_samples"
         explanations = []
         for w in work:
             outputs = w.neighbourhood.outputs
@@ -343,8 +356,7 @@ class BaseExplainer:
                 if w.design is None:
                     w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
                 verdict = gap_test(w.design, neighbourhood.outputs, labels, spec.num_features, spec.template.alpha,
-                                   call.sampling.z_needed,
-                                   resolve_method(spec.feature_selection, spec.num_features) == "highest_weights")
+                                   call.sampling.z_needed, spec.feature_selection)
             ids = neighbourhood.column_ids()
             verdict["tied_features"] = [int(ids[column]) for column in verdict["tied_features"]]
             return verdict
@@ -358,7 +370,7 @@ class BaseExplainer:
     def _sample_until_stable(self, work, call):
         """Rounds of perturb -> score -> test for the instances not yet stable; one model pass per round."""
         plan = call.sampling
-        active = [w for w in work if not w.verdict["converged"] and w.neighbourhood.n_samples < plan.max_samples]
+        active = [w for w in work if self._keeps_sampling(w, plan)]  # noqa: the verdicts learn why they stop
         while active:
             extensions = []
             for w in active:
@@ -366,17 +378,28 @@ class BaseExplainer:
                 added = next_sample_size(n, w.verdict, plan) - n
                 extensions.append(self._neighbourhood(w.context, added + 1, call, w.rngs.perturbation,
                                                       check=False).without_instance())
-            calls = self._score(extensions, call)
+            self._score(extensions, call)
             for w, extension in zip(active, extensions):
                 if w.design is not None:
                     with limited_blas_threads(extension.Z.shape[1]):
                         w.design = w.design.extend(extension.Z, extension.weights)
                 w.neighbourhood = w.neighbourhood.extended(extension)
-                w.model_calls += calls
+                w.model_calls += _calls_alone(extension.n_samples, call.batch_size)
                 w.rounds += 1
                 w.verdict = self._verdict(w, call)
-            active = [w for w in active
-                      if not w.verdict["converged"] and w.neighbourhood.n_samples < plan.max_samples]
+            active = [w for w in active if self._keeps_sampling(w, plan)]
+
+    @staticmethod
+    def _keeps_sampling(w, plan):
+        """Another round for this instance?  Not when stable, at ``max_samples``, or out of the budget's reach."""
+        n = w.neighbourhood.n_samples
+        if w.verdict["converged"] or n >= plan.max_samples:
+            w.verdict["stopped"] = "converged" if w.verdict["converged"] else "max_samples"
+            return False
+        if out_of_reach(n, w.verdict, plan):
+            w.verdict["stopped"] = "out_of_reach"
+            return False
+        return True
 
     def _neighbourhood(self, context, n, call, rng, check=True):
         """The frontend's sample of ``n`` rows with its kernel weights (unit weights when drawn from the kernel)."""

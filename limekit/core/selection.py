@@ -58,7 +58,7 @@ def select_features(design, y, num_features, method):
     n_features = design.n_features
     if method == "none":
         return np.arange(n_features)
-    _, cross, total_ss = design.label_stats(y)
+    _, cross = design.label_stats(y)
     if method == "forward_selection":
         return _forward_selection(design.gram, cross, min(num_features, n_features))
     if method == "highest_weights":

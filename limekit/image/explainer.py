@@ -34,6 +34,7 @@ import numpy as np
 from .._validation import bad_type, bad_value, check_int
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
+from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks
 from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
 from ..core.neighbourhood import Neighbourhood
 from ..core.predict import predict_in_batches
@@ -107,7 +108,8 @@ class ImageExplainer(BaseExplainer):
     def explain_instance(self, image, classifier_fn, labels=(1,), hide_color=None, top_labels=5,
                          num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,
                          distance_metric="l2", model_regressor=None, random_seed=None, progress_bar=True, *,
-                         surrogate=None, surrogate_task=None, fidelity_samples=None, stability_samples=None):
+                         surrogate=None, surrogate_task=None, fidelity_samples=None, stability_samples=None,
+                         max_samples=None, confidence=0.95, sampling="lime"):
         """Explain the classifier's prediction for one image.
 
         Parameters
@@ -243,14 +245,30 @@ class ImageExplainer(BaseExplainer):
             masker = call.model.masker(image, fudged, segments, masker)
         return _Superpixels(image, segments, n_segments, hide_color, random_seed, masker)
 
-    def _sample(self, context, n, call, rng):
+    @staticmethod
+    def _check_memory(context, n, call):
         check_perturbation_memory(n, context.n_segments)
         image = context.image  # each model call gets a batch of perturbed images, built at once
         check_perturbation_memory(min(n, call.batch_size or n), image.size, "batch_size", image.itemsize, copies=2)
+
+    def _sample(self, context, n, call, rng):
+        self._check_memory(context, n, call)
         masks = sample_masks(rng, n, context.n_segments)
         Z = masks.astype(float)
         return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),
                              self._distances(Z, call.distance_metric, context.n_segments))
+
+    def _sample_kernel(self, context, n, call, rng):
+        self._check_memory(context, n, call)
+        segments = context.n_segments
+        kept = np.arange(segments + 1)
+        distances = distance_of_kept_count(kept, segments, call.distance_metric)
+        if call.distance_metric in ("l2", "euclidean"):
+            distances = distances / np.sqrt(segments)
+        masks = kernel_masks(rng, n, count_distribution(segments, self.kernel_fn(distances)))
+        Z = masks.astype(float)
+        return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),
+                             self._distances(Z, call.distance_metric, segments))
 
     def _new_explanation(self, context, neighbourhood, call, n_outputs):
         return ImageExplanation(context.image, context.segments, mode=self.mode)

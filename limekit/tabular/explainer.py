@@ -243,7 +243,8 @@ class TabularExplainer(BaseExplainer):
     def explain_instance(self, data_row, predict_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="euclidean", model_regressor=None,
                          sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None,
-                         stability_samples=None, batch_size=None):
+                         stability_samples=None, batch_size=None, max_samples=None, confidence=0.95,
+                         sampling="lime"):
         """Explain the model's prediction for one row.
 
         Parameters
@@ -302,8 +303,8 @@ class TabularExplainer(BaseExplainer):
         return self.sampler
 
     def _sample(self, row, n, call, rng):
-        sampler = self._sampler_for(call)
         check_perturbation_memory(n, row.nnz if sp.issparse(row) else self.n_features)
+        sampler = self._sampler_for(call)
         sampler.check_row(row, self.feature_names)
         Z, inverse, feature_ids = sampler.sample(row, n, rng, call.options["sampling_method"])
         original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)

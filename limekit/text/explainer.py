@@ -20,6 +20,8 @@ from .._validation import bad_type, bad_value
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.explanation import Explanation
+from ..core.kernel_sampling import (count_distribution, distance_of_kept_count, kernel_masks,
+                                     masks_removing)
 from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
 from ..core.neighbourhood import Neighbourhood
 from ..core.seeding import instance_digest
@@ -29,7 +31,6 @@ from .transformers import adapt_text_classifier
 __all__ = ["TextExplainer", "sample_masks"]
 
 DEFAULT_BATCH_SIZE = 1000
-_SAMPLING_CHUNK = 1024  # rows of masks drawn at a time (bounds memory; independent of batch_size)
 
 
 def sample_masks(rng, num_samples, num_words):
@@ -51,21 +52,8 @@ def sample_masks(rng, num_samples, num_words):
         True where the word is kept.
     """
     keep = np.ones((num_samples, num_words), dtype=bool)
-    n_perturbed = num_samples - 1
-    if n_perturbed <= 0 or num_words == 0:
-        return keep
-    sizes = rng.integers(1, num_words + 1, size=n_perturbed)
-    for start in range(0, n_perturbed, _SAMPLING_CHUNK):
-        stop = min(start + _SAMPLING_CHUNK, n_perturbed)
-        k = sizes[start:stop]
-        keys = rng.random((stop - start, num_words), dtype=np.float32)
-        threshold = np.sort(keys, axis=1)[np.arange(stop - start), k - 1]
-        removed = keys <= threshold[:, None]
-        tied = np.flatnonzero(removed.sum(axis=1) != k)
-        if tied.size:  # equal float32 keys at the threshold: rank them exactly
-            ranks = np.argsort(np.argsort(keys[tied], axis=1, kind="stable"), axis=1, kind="stable")
-            removed[tied] = ranks < k[tied, None]
-        keep[start + 1:stop + 1] = ~removed
+    if num_samples > 1 and num_words:
+        keep[1:] = masks_removing(rng, rng.integers(1, num_words + 1, size=num_samples - 1), num_words)
     return keep
 
 
@@ -138,7 +126,8 @@ class TextExplainer(BaseExplainer):
 
     def explain_instance(self, text_instance, classifier_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="cosine", model_regressor=None, *, surrogate=None,
-                         surrogate_task=None, fidelity_samples=None, stability_samples=None, batch_size=None):
+                         surrogate_task=None, fidelity_samples=None, stability_samples=None, batch_size=None,
+                         max_samples=None, confidence=0.95, sampling="lime"):
         """Explain the model's prediction for one text.
 
         Parameters
@@ -202,6 +191,16 @@ class TextExplainer(BaseExplainer):
     def _sample(self, indexed, n, call, rng):
         check_perturbation_memory(n, indexed.num_words())
         keep = sample_masks(rng, n, indexed.num_words())
+        Z = keep.astype(float)
+        builder = indexed.text_builder()
+        return Neighbourhood(Z, lambda rows: builder.texts(keep[rows]),
+                             distances_to_first(Z, call.distance_metric) * 100)
+
+    def _sample_kernel(self, indexed, n, call, rng):
+        check_perturbation_memory(n, indexed.num_words())
+        words = indexed.num_words()
+        distances = distance_of_kept_count(np.arange(words + 1), words, call.distance_metric) * 100
+        keep = kernel_masks(rng, n, count_distribution(words, self.kernel_fn(distances)))
         Z = keep.astype(float)
         builder = indexed.text_builder()
         return Neighbourhood(Z, lambda rows: builder.texts(keep[rows]),

@@ -133,7 +133,8 @@ def verdict_text(sampling):
     tie = (" and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " and " + shown[-1])
     if len(names) > 4:
         tie += f" (and {len(names) - 4} more)"
-    return f"not stable {after}" + (f": {tie} tie" if names else "")
+    reach = " (settling it would take far more than max_samples)" if sampling.get("stopped") == "out_of_reach" else ""
+    return f"not stable {after}{reach}" + (f": {tie} tie" if names else "")
 
 
 def _trust(data, labels):

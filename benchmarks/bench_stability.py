@@ -1,0 +1,276 @@
+"""How stable are explanations between seeds, and what do they cost in model rows?
+
+For each task the same instances are explained with several seeds; for each
+instance the top-``k`` feature sets of every pair of seeds are compared by
+their Jaccard index.  Reported per configuration: the mean over instances of
+the mean pairwise Jaccard, the worst instance's mean, the smallest pair, the
+model rows per explanation (the model is counted inside each run), and for
+limekit the share of explanations whose sampling verdict says converged and
+the mean Jaccard over pairs of converged explanations.
+
+* adult: the bundled UCI Adult data, XGBoost (200 trees of depth 6), top 5;
+  lime 0.2.0.1 at 5000 samples against limekit at 1000/2000/5000 and 'auto'.
+* text: TF-IDF + logistic regression on generated reviews, top 5.
+* image: a skin-tone classifier on scikit-image photos, quickshift, top 5.
+* mars: S-LIME's own setting (Friedman's MARS function, lasso-path selection,
+  start 1000, at most 10,000): ``stabilized-lime``'s ``slime`` against
+  limekit 'auto', top-k Jaccard for k = 1..5.
+
+    python benchmarks/bench_stability.py [--rows 20] [--seeds 10] [--tasks adult,text,image,mars]
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+import warnings
+
+import numpy as np
+
+
+class Counted:
+    """A model that counts the rows it is asked about."""
+
+    def __init__(self, fn):
+        self.fn, self.rows, self.calls = fn, 0, 0
+
+    def __call__(self, X):
+        self.rows += len(X)
+        self.calls += 1
+        return self.fn(X)
+
+
+def jaccard(a, b):
+    a, b = set(a), set(b)
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def summarise(name, results, k_values=(None,)):
+    """results: per instance, a list over seeds of (top list, rows, converged or None)."""
+    for k in k_values:
+        per_row, pairs, converged_pairs = [], [], []
+        for runs in results:
+            tops = [top[:k] if k else top for top, _, _ in runs]
+            scores = [jaccard(a, b) for a, b in itertools.combinations(tops, 2)]
+            per_row.append(np.mean(scores))
+            pairs.extend(scores)
+            converged = [top[:k] if k else top for top, _, ok in runs if ok]
+            converged_pairs.extend(jaccard(a, b) for a, b in itertools.combinations(converged, 2))
+        rows = np.mean([r for runs in results for _, r, _ in runs])
+        flags = [ok for runs in results for _, _, ok in runs if ok is not None]
+        conv = f"{np.mean(flags):5.0%}" if flags else "    -"
+        conv_j = f"{np.mean(converged_pairs):.3f}" if converged_pairs else "    -"
+        label = name if k is None else f"{name} k={k}"
+        print(f"  {label:34s} {np.mean(per_row):6.3f} {min(per_row):6.3f} {min(pairs):6.3f} {rows:9.0f} "
+              f"{conv:>6s} {conv_j:>7s}", flush=True)
+
+
+def header(title):
+    print(f"\n{title}")
+    print(f"  {'configuration':34s} {'mean J':>6s} {'worst':>6s} {'min':>6s} {'rows/exp':>9s} {'conv':>6s} "
+          f"{'J conv':>7s}")
+
+
+def limekit_run(explainer_factory, instance, model, seed, **kwargs):
+    counted = Counted(model)
+    exp = explainer_factory(seed).explain_instance(instance, counted, **kwargs)
+    label = exp.top_labels[0] if getattr(exp, "top_labels", None) else 1
+    top = [f for f, _ in exp.local_exp[label]]
+    return top, counted.rows, exp.diagnostics["sampling"]["converged"]
+
+
+def lime_run(explainer_factory, instance, model, seed, label=1, **kwargs):
+    counted = Counted(model)
+    exp = explainer_factory(seed).explain_instance(instance, counted, **kwargs)
+    if getattr(exp, "top_labels", None):
+        label = exp.top_labels[0]
+    return [f for f, _ in exp.local_exp[label]], counted.rows, None
+
+
+def run_task(title, instances, seeds, configurations):
+    header(title)
+    for name, run in configurations:
+        start = time.perf_counter()
+        results = [[run(instance, seed) for seed in range(seeds)] for instance in instances]
+        summarise(name, results)
+        print(f"  {'':34s} ({(time.perf_counter() - start) / (len(instances) * seeds) * 1000:.0f} ms per "
+              f"explanation)", flush=True)
+
+
+def adult(rows, seeds):
+    import xgboost
+    from lime.lime_tabular import LimeTabularExplainer
+
+    from limekit import TabularExplainer
+    from limekit.datasets import load_adult
+
+    train, y_train = load_adult("train", drop_missing=True)
+    test, _ = load_adult("test", drop_missing=True)
+    categorical = [i for i, c in enumerate(train.columns) if str(train[c].dtype) == "category"]
+    names = {i: list(train.iloc[:, i].cat.categories) for i in categorical}
+
+    def codes(frame):
+        return np.column_stack([frame.iloc[:, i].cat.codes.to_numpy() if i in categorical
+                                else frame.iloc[:, i].to_numpy() for i in range(frame.shape[1])]).astype(float)
+
+    X, X_test = codes(train), codes(test)
+    model = xgboost.XGBClassifier(n_estimators=200, max_depth=6, learning_rate=0.1, n_jobs=1,
+                                  random_state=0).fit(X, y_train)
+    from sklearn.metrics import roc_auc_score
+
+    auc = roc_auc_score(_labels(test), model.predict_proba(X_test)[:, 1])
+    kwargs = dict(feature_names=list(train.columns), categorical_features=categorical, categorical_names=names)
+    instances = X_test[:rows]
+
+    def lime_factory(seed):
+        return LimeTabularExplainer(X, random_state=seed, **kwargs)
+
+    def limekit_factory(seed):
+        return TabularExplainer(X, random_state=seed, **kwargs)
+
+    configurations = [("lime 5000", lambda x, s: lime_run(lime_factory, x, model.predict_proba, s,
+                                                          num_features=5, num_samples=5000))]
+    for n in (1000, 2000, 5000):
+        configurations.append((f"limekit {n}", lambda x, s, n=n: limekit_run(
+            limekit_factory, x, model.predict_proba, s, num_features=5, num_samples=n)))
+    configurations.append(("limekit auto (max 10000)", lambda x, s: limekit_run(
+        limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto")))
+    run_task(f"adult: XGBoost depth 6, 200 trees (test AUC {auc:.3f}); {rows} test rows x {seeds} seeds, top 5",
+             instances, seeds, configurations)
+
+
+def _labels(frame):
+    from limekit.datasets import load_adult
+
+    _, y = load_adult("test", drop_missing=True)
+    return y
+
+
+def text(rows, seeds):
+    from lime.lime_text import LimeTextExplainer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from limekit import TextExplainer
+    from limekit.datasets import make_reviews
+
+    reviews, labels = make_reviews(2000, random_state=0)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(reviews[:1500], labels[:1500])
+    instances = reviews[1500:1500 + rows]
+    configurations = [("lime 5000", lambda x, s: lime_run(lambda seed: LimeTextExplainer(random_state=seed), x,
+                                                          model.predict_proba, s, num_features=5,
+                                                          num_samples=5000))]
+    for n in (1000, 2000, 5000):
+        configurations.append((f"limekit {n}", lambda x, s, n=n: limekit_run(
+            lambda seed: TextExplainer(random_state=seed), x, model.predict_proba, s, num_features=5,
+            num_samples=n)))
+    for scheme in ("lime", "kernel"):
+        configurations.append((f"limekit auto, sampling={scheme}", lambda x, s, scheme=scheme: limekit_run(
+            lambda seed: TextExplainer(random_state=seed), x, model.predict_proba, s, num_features=5,
+            num_samples="auto", sampling=scheme)))
+    configurations.append(("limekit 2000, sampling=kernel", lambda x, s: limekit_run(
+        lambda seed: TextExplainer(random_state=seed), x, model.predict_proba, s, num_features=5,
+        num_samples=2000, sampling="kernel")))
+    run_task(f"text: TF-IDF + logistic regression on generated reviews; {rows} reviews x {seeds} seeds, top 5",
+             instances, seeds, configurations)
+
+
+def image(rows, seeds):
+    from lime.lime_image import LimeImageExplainer
+    from skimage import data
+    from skimage.segmentation import quickshift
+    from skimage.transform import resize
+
+    from limekit import ImageExplainer
+    from limekit.datasets import skin_tone_probability
+
+    photos = [data.astronaut(), data.chelsea(), data.coffee(), data.rocket()][:rows]
+    instances = [(resize(p, (128, 128), anti_aliasing=True) * 255).astype("uint8") for p in photos]
+
+    def segments(img):
+        return quickshift(img, kernel_size=4, max_dist=200, ratio=0.2, rng=0)
+
+    def lime_image(x, s, n):
+        return lime_run(lambda seed: LimeImageExplainer(random_state=seed), x, skin_tone_probability, s,
+                        labels=(1,), top_labels=None, num_features=5, num_samples=n, hide_color=0,
+                        segmentation_fn=segments, batch_size=100)
+
+    def limekit_image(x, s, **kwargs):
+        return limekit_run(lambda seed: ImageExplainer(random_state=seed), x, skin_tone_probability, s,
+                           labels=(1,), top_labels=None, num_features=5, hide_color=0, segmentation_fn=segments,
+                           batch_size=100, progress_bar=False, **kwargs)
+
+    configurations = [("lime 1000 (lime's default)", lambda x, s: lime_image(x, s, 1000))]
+    for n in (1000, 2000):
+        configurations.append((f"limekit {n}", lambda x, s, n=n: limekit_image(x, s, num_samples=n)))
+    for scheme in ("lime", "kernel"):
+        configurations.append((f"limekit auto, sampling={scheme}", lambda x, s, scheme=scheme: limekit_image(
+            x, s, num_samples="auto", sampling=scheme)))
+    run_task(f"image: skin-tone classifier on {len(instances)} scikit-image photos (128 x 128, quickshift); "
+             f"{seeds} seeds, top 5", instances, seeds, configurations)
+
+
+def mars(rows, seeds):
+    from slime.lime_tabular import LimeTabularExplainer as SLimeExplainer
+
+    from limekit import TabularExplainer
+
+    rng = np.random.default_rng(0)
+    X = rng.random((1000, 10))
+
+    def friedman(X):
+        X = np.asarray(X, dtype=float)
+        return (10 * np.sin(np.pi * X[:, 0] * X[:, 1]) + 20 * (X[:, 2] - 0.5) ** 2 + 10 * X[:, 3]
+                + 5 * X[:, 4])
+
+    instances = X[:rows]
+    header(f"mars: S-LIME's setting (Friedman's MARS function, 10 features, lasso-path selection); "
+           f"{len(instances)} rows x {seeds} seeds, top-k Jaccard")
+    configurations = {
+        "lime 1000 (lime's sampler)": lambda x, s: lime_run(
+            lambda seed: SLimeExplainer(X, mode="regression", discretize_continuous=False,
+                                        feature_selection="lasso_path", random_state=seed),
+            x, friedman, s, label=0, num_features=5, num_samples=1000),
+        "S-LIME (1000 .. 10000)": lambda x, s: _slime_run(X, x, friedman, s),
+        "limekit auto (1000 .. 10000)": lambda x, s: limekit_run(
+            lambda seed: TabularExplainer(X, mode="regression", discretize_continuous=False,
+                                          feature_selection="lasso_path", random_state=seed),
+            x, friedman, s, num_features=5, num_samples="auto", max_samples=10_000),
+    }
+    for name, run in configurations.items():
+        start = time.perf_counter()
+        results = [[run(instance, seed) for seed in range(seeds)] for instance in instances]
+        summarise(name, results, k_values=(1, 2, 3, 4, 5))
+        print(f"  {'':34s} ({(time.perf_counter() - start) / (len(instances) * seeds) * 1000:.0f} ms per "
+              f"explanation)", flush=True)
+
+
+def _slime_run(X, instance, model, seed):
+    from slime.lime_tabular import LimeTabularExplainer as SLimeExplainer
+
+    np.random.seed(seed)
+    explainer = SLimeExplainer(X, mode="regression", discretize_continuous=False, feature_selection="lasso_path",
+                               random_state=seed)
+    counted = Counted(model)
+    exp = explainer.slime(instance, counted, num_features=5, num_samples=1000, n_max=10_000, alpha=0.05)
+    label = 0 if 0 in exp.local_exp else 1
+    return [f for f, _ in exp.local_exp[label]], counted.rows, None
+
+
+TASKS = {"adult": adult, "text": text, "image": image, "mars": mars}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20, help="instances per task (image: at most 4 photos)")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--tasks", default="adult,text,image,mars")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    for task in args.tasks.split(","):
+        TASKS[task](args.rows, args.seeds)
+
+
+if __name__ == "__main__":
+    main()
