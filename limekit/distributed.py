@@ -231,9 +231,12 @@ def _run_job(job, start, rows):  # a Dask or joblib task
 class _LimeActor:
     """A Ray actor holding one loaded job (the model built or unpickled once)."""
 
-    def __init__(self, job):
-        self.job = job
-        job.load()
+    def __init__(self, boxed):
+        import ray
+
+        job = boxed[0]  # a reference in a list: fetched here (and again on a restart), held by the driver
+        self.job = ray.get(job) if isinstance(job, ray.ObjectRef) else job
+        self.job.load()
 
     def run(self, start, rows):
         return self.job.run(start, rows)
@@ -300,7 +303,7 @@ def _ray_results(job, tasks, starts, n_jobs):
     n_actors = max(1, min(ray_actor_count(n_jobs), len(tasks)))
     actor_class = ray.remote(num_cpus=1, max_restarts=3, max_task_retries=3)(_LimeActor)
     job_ref = ray.put(job)
-    actors = [actor_class.remote(job_ref) for _ in range(n_actors)]
+    actors = [actor_class.remote([job_ref]) for _ in range(n_actors)]
     busy = [0] * n_actors
     placed = {}
 
@@ -422,7 +425,8 @@ class LimeBatchUDF:
 
         ds.map_batches(LimeBatchUDF, fn_constructor_kwargs=dict(explainer=explainer,
                        predict_factory=load_model, num_samples=1000),
-                       batch_format="pandas", batch_size=256, concurrency=4)
+                       batch_format="pandas", batch_size=256,
+                       compute=ray.data.ActorPoolStrategy(size=4))  # concurrency=4 before Ray 2.51
 
     Dask DataFrame and Spark::
 

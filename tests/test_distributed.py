@@ -113,6 +113,18 @@ class Factory:
         return tabular_proba
 
 
+class PoisonedFactory(Factory):
+    """Builds Poisoned(poison), recording every build."""
+
+    def __init__(self, folder, poison):
+        super().__init__(folder)
+        self.poison = poison
+
+    def __call__(self):
+        super().__call__()
+        return Poisoned(self.poison)
+
+
 class DiesOnce:
     """The tabular model; the first process to call it dies (os._exit) mid-task, once."""
 
@@ -363,13 +375,12 @@ def test_ray_equals_serial(ray_runtime, case):
 def test_ray_factory_errors_and_lost_actor(ray_runtime, tmp_path):
     explainer, rows, _, kwargs = tabular_case()
     serial = explainer.explain_many(rows, tabular_proba, **kwargs)
-    built = explainer.explain_many(rows, predict_factory=Factory(str(tmp_path)), backend="ray", rows_per_task=1,
-                                   stream=True, **kwargs)
-    assert dumps(built) == dumps(serial)
-    assert 1 <= len(os.listdir(tmp_path)) <= 2  # one build per actor
-    results = explainer.explain_many(rows, Poisoned(rows[[0, 11]]), backend="ray", rows_per_task=5, errors="skip",
-                                     **kwargs)
+    factory = PoisonedFactory(str(tmp_path), rows[[0, 11]])  # builds Poisoned(rows 0 and 11) on each actor
+    results = list(explainer.explain_many(rows, predict_factory=factory, backend="ray", rows_per_task=1, stream=True,
+                                          errors="skip", **kwargs))
+    assert 1 <= len(os.listdir(tmp_path)) <= 2  # one build per actor, 12 tasks
     assert [i for i, r in enumerate(results) if isinstance(r, FailedRow)] == [0, 11]
+    assert results[11] == FailedRow(11, "ValueError: poisoned row")
     assert dumps(results[1:11]) == dumps(serial[1:11])
     again = explainer.explain_many(rows, DiesOnce(str(tmp_path / "died")), backend="ray", rows_per_task=3, **kwargs)
     assert (tmp_path / "died").exists() and dumps(again) == dumps(serial)
@@ -382,7 +393,8 @@ def test_ray_data_map_batches(ray_runtime):
     dataset = ray_runtime.data.from_pandas(frame)
     result = dataset.map_batches(LimeBatchUDF, fn_constructor_kwargs=dict(explainer=explainer, predict_fn=model,
                                                                           id_column="id", **kwargs),
-                                 batch_format="pandas", batch_size=6, concurrency=2).to_pandas()
+                                 batch_format="pandas", batch_size=6,
+                                 compute=ray_runtime.data.ActorPoolStrategy(size=2)).to_pandas()
     result = result.sort_values("id").reset_index(drop=True)
     assert list(result["id"]) == list(frame["id"])
     result["row"] = result.pop("id") // 10
