@@ -46,7 +46,8 @@ from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
 
-__all__ = ["BaseExplainer", "ExplainCall", "MODES", "TASK_PERTURBATIONS", "COMMON_PARAMETERS"]
+__all__ = ["BaseExplainer", "ExplainCall", "MODES", "TASK_PERTURBATIONS", "COMMON_PARAMETERS", "CALL_PARAMETERS",
+           "LABEL_PARAMETERS", "fill_docstrings"]
 
 MODES = ("classification", "regression")
 TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbations predicted together
@@ -82,25 +83,59 @@ COMMON_PARAMETERS = """\
         alone, in ``explain_many``, on any thread.  None: fresh randomness
         for every call."""
 
+LABEL_PARAMETERS = """\
+        labels : iterable of int, default=(1,)
+            Classes to explain (ignored in regression).
+        top_labels : int or None
+            Explain the ``top_labels`` most probable classes instead of ``labels``."""
+
 CALL_PARAMETERS = """\
-    surrogate, surrogate_task, fidelity_samples, stability_samples : optional
-        Keyword only.  Override the explainer's settings for this call.
-    max_samples : int or None
-        Keyword only.  With ``num_samples='auto'``: the most perturbations
-        (default 10,000).  ``num_samples='auto'`` samples in rounds (1,000
-        first) until the top ``num_features`` features and their signs are
-        stable at ``confidence``, never discarding a predicted perturbation;
-        ``diagnostics['sampling']`` says whether it converged, after how many
-        samples and model calls, and which features tie when it did not (an
-        int ``num_samples`` gets the same verdict, tested once).  See
-        :mod:`limekit.core.adaptive`.
-    confidence : float, default=0.95
-        Keyword only.  Confidence of the stopping test.
-    sampling : {'lime', 'kernel'}, default='lime'
-        Keyword only.  ``'kernel'`` draws the perturbations of a binary
-        representation from the kernel itself and fits them unweighted
-        (GLIME, Tan et al. 2023); ``'lime'`` is lime's sampler with kernel
-        weights."""
+        model_regressor : scikit-learn regressor or None
+            Surrogate with ``sample_weight`` and ``coef_`` (lime's argument).
+        batch_size : int or None
+            Model inputs per call (rows, texts or images), built batch by batch;
+            overrides the explainer's for this call.
+        surrogate, surrogate_task, fidelity_samples, stability_samples : optional
+            Keyword only.  Override the explainer's settings for this call.
+        max_samples : int or None
+            Keyword only.  With ``num_samples='auto'``: the most perturbations
+            (default 10,000).  ``num_samples='auto'`` samples in rounds (1,000
+            first) until the top ``num_features`` features and their signs are
+            stable at ``confidence``, never discarding a predicted perturbation;
+            ``diagnostics['sampling']`` says whether it converged, after how many
+            samples and model calls, and which features tie when it did not (an
+            int ``num_samples`` gets the same verdict, tested once).  See
+            :mod:`limekit.core.adaptive`.
+        confidence : float, default=0.95
+            Keyword only.  Confidence of the stopping test.
+        sampling : {'lime', 'kernel'}, default='lime'
+            Keyword only.  ``'kernel'`` draws the perturbations of a binary
+            representation from the kernel itself and fits them unweighted
+            (GLIME, Tan et al. 2023); ``'lime'`` is lime's sampler with kernel
+            weights."""
+
+
+SIZE_PARAMETERS = """\
+        num_features : int, default=10
+            Maximum number of {features} in the explanation.
+        num_samples : int or 'auto', default=5000
+            Size of the neighbourhood, the {unit} itself included; ``'auto'``:
+            as many as the explanation needs to be stable (see ``max_samples``)."""
+
+
+def fill_docstrings(cls, unit="instance", features="features"):
+    """Put the shared parameter descriptions into a frontend's class and ``explain_instance`` docstrings.
+
+    ``%(common)s`` (class), ``%(labels)s``, ``%(size)s`` and ``%(call)s``
+    (``explain_instance``) are replaced; ``unit`` and ``features`` name the
+    instance and its features in the size parameters.
+    """
+    cls.__doc__ = cls.__doc__.replace("%(common)s", COMMON_PARAMETERS)
+    method = cls.explain_instance
+    method.__doc__ = (method.__doc__.replace("%(labels)s", LABEL_PARAMETERS)
+                      .replace("%(size)s", SIZE_PARAMETERS.format(unit=unit, features=features))
+                      .replace("%(call)s", CALL_PARAMETERS))
+    return cls
 
 
 @dataclass(frozen=True)

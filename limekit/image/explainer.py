@@ -35,7 +35,7 @@ from .._validation import bad_type, bad_value, check_int
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks
-from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
+from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.neighbourhood import Neighbourhood
 from ..core.predict import predict_in_batches
 from ..core.seeding import CallRandomness, instance_digest
@@ -137,10 +137,9 @@ class ImageExplainer(BaseExplainer):
             the model has fewer) instead of ``labels``.
         num_features : int, default=100000
             Most superpixels per explanation.
-        num_samples : int, default=1000
-            Size of the neighbourhood, the image itself included.
-        batch_size : int, default=10
-            Images per classifier call; the images are built batch by batch.
+        num_samples : int or 'auto', default=1000
+            Size of the neighbourhood, the image itself included; ``'auto'``:
+            as many as the explanation needs to be stable (see ``max_samples``).
         segmentation_fn : None, {'quickshift', 'slic', 'felzenszwalb'} or callable
             None: quickshift with lime's settings (kernel_size=4, max_dist=200,
             ratio=0.2), seeded by ``random_seed``.  A callable gets the image
@@ -150,8 +149,6 @@ class ImageExplainer(BaseExplainer):
             ``'l2'``/``'euclidean'``: Euclidean distance of the binary rows
             divided by ``sqrt(n_segments)``; ``'cosine'``: lime's default;
             anything :func:`sklearn.metrics.pairwise_distances` takes.
-        model_regressor : scikit-learn regressor or None
-            Surrogate with ``sample_weight`` and ``coef_`` (lime's argument).
         random_seed : int or None
             Seed of the segmentation (as lime); None draws one from the
             explainer's ``random_state``.
@@ -301,9 +298,7 @@ class _Superpixels:
     make_batch: object
 
 
-ImageExplainer.__doc__ = ImageExplainer.__doc__.replace("%(common)s", COMMON_PARAMETERS)
-ImageExplainer.explain_instance.__doc__ = ImageExplainer.explain_instance.__doc__.replace("%(call)s",
-                                                                                          CALL_PARAMETERS)
+ImageExplainer = fill_docstrings(ImageExplainer)
 
 
 def _is_torch_classifier(classifier_fn):

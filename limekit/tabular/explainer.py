@@ -19,7 +19,7 @@ from .._validation import bad_type, bad_value, check_choice, check_finite, seed_
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.explanation import Explanation
-from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
+from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.neighbourhood import Neighbourhood
 from ..core.seeding import base_entropy, instance_digest
 from ._frame import FrameEncoder, is_dataframe, is_series
@@ -253,22 +253,12 @@ class TabularExplainer(BaseExplainer):
         predict_fn : callable
             Classification: returns class probabilities of shape (n, n_classes)
             (``predict_proba``).  Regression: returns one value per row.
-        labels : iterable of int, default=(1,)
-            Classes to explain (ignored in regression).
-        top_labels : int or None
-            Explain the ``top_labels`` most probable classes instead of ``labels``.
-        num_features : int, default=10
-            Maximum number of features in the explanation.
-        num_samples : int, default=5000
-            Size of the neighbourhood, the row itself included.
+%(labels)s
+%(size)s
         distance_metric : str or callable, default='euclidean'
-        model_regressor : scikit-learn regressor or None
-            Surrogate with ``sample_weight`` and ``coef_`` (lime's argument).
         sampling_method : {'gaussian', 'lhs'}, default='gaussian'
             Undiscretised sampling: normal draws or a Latin hypercube.
 %(call)s
-        batch_size : int or None
-            Overrides the explainer's batch size for this call.
 
         Returns
         -------
@@ -414,9 +404,7 @@ class TabularExplainer(BaseExplainer):
                                  feature_ids, instance_values, list(self.feature_names))
 
 
-TabularExplainer.__doc__ = TabularExplainer.__doc__.replace("%(common)s", COMMON_PARAMETERS)
-TabularExplainer.explain_instance.__doc__ = TabularExplainer.explain_instance.__doc__.replace(
-    "%(call)s", CALL_PARAMETERS)
+TabularExplainer = fill_docstrings(TabularExplainer, unit="row", features="features")
 
 
 class RecurrentTabularExplainer(TabularExplainer):

@@ -22,7 +22,7 @@ from ..core.distances import distances_to_first
 from ..core.explanation import Explanation
 from ..core.kernel_sampling import (count_distribution, distance_of_kept_count, kernel_masks,
                                      masks_removing)
-from ..core.frontend import CALL_PARAMETERS, COMMON_PARAMETERS, BaseExplainer
+from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.neighbourhood import Neighbourhood
 from ..core.seeding import instance_digest
 from .indexed import IndexedCharacters, IndexedString, TextDomainMapper
@@ -141,21 +141,11 @@ class TextExplainer(BaseExplainer):
             text-classification pipeline is taken as it is (see
             :mod:`limekit.text.transformers`): batched, truncated, scores in
             label-id order, class names from ``id2label``.
-        labels : iterable of int, default=(1,)
-            Classes to explain (ignored in regression).
-        top_labels : int or None
-            Explain the ``top_labels`` most probable classes instead of ``labels``.
-        num_features : int, default=10
-            Maximum number of words in the explanation.
-        num_samples : int, default=5000
-            Size of the neighbourhood, the text itself included.
+%(labels)s
+%(size)s
         distance_metric : str or callable, default='cosine'
             Distance between the binary rows (multiplied by 100, as lime).
-        model_regressor : scikit-learn regressor or None
-            Surrogate with ``sample_weight`` and ``coef_`` (lime's argument).
 %(call)s
-        batch_size : int or None
-            Overrides the explainer's batch size for this call.
 
         Returns
         -------
@@ -213,8 +203,7 @@ class TextExplainer(BaseExplainer):
         explanation.diagnostics["num_words"] = indexed.num_words()
 
 
-TextExplainer.__doc__ = TextExplainer.__doc__.replace("%(common)s", COMMON_PARAMETERS)
-TextExplainer.explain_instance.__doc__ = TextExplainer.explain_instance.__doc__.replace("%(call)s", CALL_PARAMETERS)
+TextExplainer = fill_docstrings(TextExplainer, unit="text", features="words")
 
 
 def _check_split_expression(split_expression):
