@@ -149,10 +149,13 @@ def test_sampling_arguments_are_checked_before_the_model_is_called():
     explainer = TabularExplainer(X)
     for kwargs, argument in [(dict(num_samples="many"), "num_samples"), (dict(confidence=1.5), "confidence"),
                              (dict(num_samples="auto", max_samples=1), "max_samples"),
-                             (dict(sampling="glime"), "sampling"), (dict(sampling="kernel"), "sampling")]:
+                             (dict(sampling="glime"), "sampling")]:
         with pytest.raises(LimekitValueError) as error:
             explainer.explain_instance(X[0], model, **kwargs)
         assert error.value.argument == argument
+    with pytest.raises(LimekitValueError) as error:  # no binary representation to draw from the kernel
+        TabularExplainer(X, discretize_continuous=False).explain_instance(X[0], model, sampling="kernel")
+    assert error.value.argument == "sampling"
     with pytest.raises(LimekitValueError, match="distance_metric"):
         TextExplainer().explain_instance(TEXT, model, sampling="kernel", distance_metric="manhattan")
     assert model.sizes == []
@@ -165,3 +168,25 @@ def test_round_sizes_follow_the_z_statistic():
     assert next_sample_size(1000, {"z": 0.01}, plan) == 2000  # at most doubling
     assert next_sample_size(1000, {"z": plan.z_needed * 0.99}, plan) == 1250  # at least +25%
     assert next_sample_size(8000, {"z": 0.5}, plan) == 10_000  # never past max_samples
+
+
+def test_tabular_kernel_sampling_follows_the_kernel_weighted_lime_law():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 6))
+    X[:, 5] = rng.integers(0, 3, 2000)
+    explainer = TabularExplainer(X, categorical_features=[5], random_state=0)
+    from limekit.core.kernel_sampling import distance_of_kept_count
+
+    kernel = explainer.kernel_fn(distance_of_kept_count(np.arange(7), 6, "euclidean"))
+    Z_kernel, inverse, _ = explainer.sampler.sample_kernel(X[0], 100_001, np.random.default_rng(1), kernel)
+    Z_lime, _, _ = explainer.sampler.sample(X[0], 100_001, np.random.default_rng(2))
+    weights = kernel[Z_lime[1:].sum(axis=1).astype(int)]
+    np.testing.assert_allclose(Z_kernel[1:].mean(axis=0), weights @ Z_lime[1:] / weights.sum(), atol=0.01)
+    # matching features keep the instance's bin, the others never do
+    bins = explainer.discretizer.discretize(inverse)
+    first = explainer.discretizer.discretize(X[0])
+    np.testing.assert_array_equal(Z_kernel, (bins == first).astype(float))
+    exp = explainer.explain_instance(X[0], planted_tabular, num_features=2, num_samples=2000, sampling="kernel")
+    assert exp.diagnostics["effective_sample_size"] == pytest.approx(2000)
+    with pytest.raises(LimekitValueError, match="sampling"):
+        TabularExplainer(X, discretize_continuous=False).explain_instance(X[0], planted_tabular, sampling="kernel")

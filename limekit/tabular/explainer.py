@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from .._validation import bad_type, bad_value, check_choice, check_finite, seed_from
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
+from ..core.kernel_sampling import distance_of_kept_count
 from ..core.explanation import Explanation
 from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.neighbourhood import Neighbourhood
@@ -301,6 +302,21 @@ class TabularExplainer(BaseExplainer):
                     if call.plan.in_original_space else None)
         inputs = inverse.rows if isinstance(inverse, SparseRows) else (lambda rows: inverse[rows])
         return Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric), feature_ids=feature_ids,
+                             original=original)
+
+    def _sample_kernel(self, row, n, call, rng):
+        """Discretised rows drawn from the kernel (see :meth:`TabularSampler.sample_kernel`)."""
+        sampler = self._sampler_for(call)
+        if sampler.discretizer is None or sampler.is_sparse:
+            raise bad_value("sampling", "'lime' without discretised features ('kernel' needs the binary "
+                                        "representation of discretize_continuous=True)", repr("kernel"))
+        check_perturbation_memory(n, self.n_features)
+        d = len(sampler.sampled_categorical)
+        kernel = self.kernel_fn(distance_of_kept_count(np.arange(d + 1), d, call.distance_metric))
+        Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel)
+        original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
+                    if call.plan.in_original_space else None)
+        return Neighbourhood(Z, lambda rows: inverse[rows], distances_to_first(Z, call.distance_metric),
                              original=original)
 
     def _model_input(self, batch):

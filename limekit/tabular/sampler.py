@@ -181,6 +181,84 @@ class TabularSampler:
                 Z[:, columns] = (inverse[:, columns] == row[columns]).astype(float)
         return Z, inverse, None
 
+    def sample_kernel(self, row, num_samples, rng, kernel_of_count):
+        """Discretised perturbations drawn from lime's sampler reweighted by the kernel (GLIME), to fit unweighted.
+
+        lime draws each bin from its training frequency, so feature ``j``
+        matches the instance's bin with probability ``q_j``; the kernel weighs
+        a row by the number ``i`` of matching features.  Here ``i`` is drawn
+        with probability ``PB(i) * kernel(i)`` (``PB``: the Poisson-binomial
+        law of the matches under lime's sampler), then which features match
+        from the conditional Bernoulli law given ``i`` (sequentially, from the
+        suffix Poisson-binomial tables), and the other features' bins from
+        their frequencies without the instance's bin.  Row 0 is the instance.
+
+        Parameters
+        ----------
+        row : ndarray of shape (n_features,)
+        num_samples : int
+        rng : numpy.random.Generator
+        kernel_of_count : ndarray of shape (n_features + 1,)
+            The kernel weight of a row matching ``i`` features.
+
+        Returns
+        -------
+        (Z, inverse, None)
+        """
+        columns = self.sampled_categorical
+        first_row = self.discretizer.discretize(row)
+        d = len(columns)
+        own = np.empty(d)
+        for j, feature in enumerate(columns):  # the instance's bin's training frequency
+            values = self.feature_values[feature]
+            probability = np.diff(np.concatenate([[0.0], self.cumulative[feature]]))
+            own[j] = probability[values == first_row[feature]].sum()
+        own = np.clip(own, 0.0, 1.0)
+        # suffix[j, r] = P(exactly r matches among features j..d-1)
+        suffix = np.zeros((d + 1, d + 1))
+        suffix[d, 0] = 1.0
+        for j in range(d - 1, -1, -1):
+            suffix[j] = suffix[j + 1] * (1 - own[j])
+            suffix[j, 1:] += suffix[j + 1, :-1] * own[j]
+        target = suffix[0] * np.asarray(kernel_of_count, dtype=float)
+        if not target.sum() > 0:
+            raise bad_value("kernel", "positive weight for some number of matching features", "zero for all")
+        remaining = rng.choice(d + 1, size=num_samples - 1, p=target / target.sum())
+        match = np.empty((num_samples - 1, d), dtype=bool)
+        uniforms = rng.random((d, num_samples - 1))
+        for j in range(d):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p_match = own[j] * suffix[j + 1][np.maximum(remaining - 1, 0)] / suffix[j][remaining]
+            p_match = np.where(remaining > 0, np.nan_to_num(p_match, nan=0.0), 0.0)
+            match[:, j] = uniforms[j] < p_match
+            remaining -= match[:, j]
+        others = self._sample_categories_excluding(num_samples - 1, columns, first_row, rng)
+        bins = np.empty((num_samples, d))
+        bins[0] = first_row[columns]
+        bins[1:] = np.where(match, first_row[columns], others)
+        full = np.tile(first_row, (num_samples, 1)).astype(float)
+        full[:, columns] = bins
+        Z = (full == first_row).astype(float)
+        inverse = self.discretizer.undiscretize_bins(full, rng)
+        inverse[0] = row
+        return Z, inverse, None
+
+    def _sample_categories_excluding(self, num_samples, columns, first_row, rng):
+        """Each column's bin from its training frequencies without the instance's bin (its own if it is the only one)."""
+        uniforms = rng.random((len(columns), num_samples))
+        samples = np.empty((len(columns), num_samples))
+        for j, feature in enumerate(columns):
+            values = self.feature_values[feature]
+            probability = np.diff(np.concatenate([[0.0], self.cumulative[feature]]))
+            probability = np.where(values == first_row[feature], 0.0, np.maximum(probability, 0.0))
+            if not probability.sum() > 0:
+                samples[j] = first_row[feature]
+                continue
+            cumulative = np.cumsum(probability / probability.sum())
+            index = np.searchsorted(cumulative, uniforms[j], side="right")
+            samples[j] = values[np.minimum(index, len(values) - 1)]
+        return np.ascontiguousarray(samples.T)
+
     def _sample_sparse(self, row, num_samples, rng, sampling_method):
         """Sparse rows: only the instance's non-zero features vary (lime's scheme)."""
         active = row.indices.copy()
