@@ -12,9 +12,10 @@ import time
 
 import numpy as np
 import pytest
-import torch
-import torchvision
 from skimage import data, io
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision", reason="needs torchvision: run make test-vision")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "examples", "inception.py")
