@@ -7,9 +7,13 @@ classifier, 5000 samples each, in alternating runs.  The classifier is wrapped
 with a timer, so the report separates the classifier's time (the same work
 for both libraries) from each library's own overhead.
 
+``--long``: documents of 4000, 8000 and 16000 distinct words, 100 samples
+each, every library in a fresh process: time and peak memory (the process's
+peak resident set, less its size before explaining), against lime.
+
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_text.py [--repeats 5] [--num-samples 5000]
+    PYTHONPATH=. python benchmarks/bench_text.py [--repeats 5] [--num-samples 5000] [--long]
 """
 from __future__ import annotations
 
@@ -117,13 +121,74 @@ def bench(name, documents, model, num_samples, repeats):
             "overhead_fraction": kit_overhead / lime_total, "floor": kit_clf / lime_total}
 
 
+def _long_document(n_distinct):
+    """A document of ``n_distinct`` distinct words, each once, a few of them planted class words."""
+    words = [f"w{i}" for i in range(n_distinct - 4)] + ["excellent", "superb", "awful", "dreadful"]
+    return " ".join(words) + "."
+
+
+def _peak_kib():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def long_child(library, n_distinct, num_samples):
+    """One explanation of a long document in this (fresh) process; prints seconds and peak MiB."""
+    rng = np.random.default_rng(0)
+    train, labels = make_documents(rng, 500, 200)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(train, labels)
+    document = _long_document(n_distinct)
+    if library == "lime":
+        from lime.lime_text import LimeTextExplainer
+
+        explainer = LimeTextExplainer(random_state=0)
+    else:
+        explainer = TextExplainer(random_state=0)
+    import gc
+
+    gc.collect()
+    before = _peak_kib()
+    start = time.perf_counter()
+    explainer.explain_instance(document, model.predict_proba, num_features=10, num_samples=num_samples)
+    seconds = time.perf_counter() - start
+    print(f"{seconds:.3f} {(_peak_kib() - before) / 1024:.1f}")
+
+
+def long_documents(num_samples=100):
+    import subprocess
+
+    print(f"\nLong documents, {num_samples} samples, each library in a fresh process (peak memory above the "
+          f"process's size before explaining):")
+    print(f"  {'distinct words':>14s} {'lime s':>8s} {'lime MiB':>9s} {'limekit s':>10s} {'limekit MiB':>12s} "
+          f"{'time ratio':>10s} {'memory ratio':>12s}")
+    for n_distinct in (4000, 8000, 16000):
+        figures = {}
+        for library in ("lime", "limekit"):
+            out = subprocess.run([sys.executable, __file__, "--long-child", library, str(n_distinct),
+                                  str(num_samples)], capture_output=True, text=True, check=True).stdout.split()
+            figures[library] = (float(out[-2]), float(out[-1]))
+        (ls, lm), (ks, km) = figures["lime"], figures["limekit"]
+        print(f"  {n_distinct:14d} {ls:8.2f} {lm:9.0f} {ks:10.2f} {km:12.0f} {ks / ls:10.2f} "
+              f"{km / max(lm, 1e-9):12.2f}", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3, help="runs per document and library (default 3)")
     parser.add_argument("--num-samples", type=int, default=5000)
     parser.add_argument("--documents", type=int, default=5, help="200-word documents explained per repeat")
+    parser.add_argument("--long", action="store_true", help="only the long-document time and memory table")
+    parser.add_argument("--long-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
+    if args.long_child:
+        library, n_distinct, num_samples = args.long_child
+        long_child(library, int(n_distinct), int(num_samples))
+        return 0
+    if args.long:
+        long_documents()
+        return 0
     rng = np.random.default_rng(0)
     train, labels = make_documents(rng, 2000, 200)
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(train, labels)

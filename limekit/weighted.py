@@ -26,6 +26,12 @@ __all__ = ["WeightedDesign", "weighted_r2", "weighted_auc", "sorted_auc", "effec
 class WeightedDesign:
     """Weighted, centred view of the interpretable data ``Z`` with weights ``w``.
 
+    Narrow designs (no more columns than rows: tabular data, short texts, images)
+    form the ``d x d`` weighted Gram matrix once.  Wide designs (a long
+    document: more distinct words than samples) never form it: their solves
+    go through the ``n x n`` dual (Woodbury's identity) and selection reads
+    only the Gram columns it needs, so time and memory stay linear in ``d``.
+
     Parameters
     ----------
     Z : ndarray or sparse matrix of shape (n_samples, n_features)
@@ -37,15 +43,52 @@ class WeightedDesign:
         self.weights = np.asarray(weights, dtype=float)
         self.total_weight = self.weights.sum()
         self.n_samples, self.n_features = Z.shape
+        self._gram = self._centred = None
         if sp.issparse(Z):
             weighted_mean = np.asarray(Z.T @ self.weights).ravel() / self.total_weight
-            ZtWZ = np.asarray((Z.T @ Z.multiply(self.weights[:, None])).todense())
-            self.gram = ZtWZ - self.total_weight * np.outer(weighted_mean, weighted_mean)
+            if not self.wide:
+                ZtWZ = np.asarray((Z.T @ Z.multiply(self.weights[:, None])).todense())
+                self._gram = ZtWZ - self.total_weight * np.outer(weighted_mean, weighted_mean)
         else:
             weighted_mean = self.weights @ Z / self.total_weight
-            centred = (Z - weighted_mean) * np.sqrt(self.weights)[:, None]
-            self.gram = centred.T @ centred
+            if not self.wide:
+                centred = (Z - weighted_mean) * np.sqrt(self.weights)[:, None]
+                self._gram = centred.T @ centred
         self.mean = weighted_mean
+
+    @property
+    def wide(self):
+        """More columns than rows: solved in the dual, the Gram matrix never formed."""
+        return self.n_features > self.n_samples
+
+    @property
+    def gram(self):
+        """The ``d x d`` weighted, centred Gram matrix (formed on first use for a wide design)."""
+        if self._gram is None:
+            centred = self.centred
+            self._gram = centred.T @ centred
+        return self._gram
+
+    @property
+    def centred(self):
+        """``W^(1/2) (Z - mean)``, dense, shape ``(n_samples, n_features)``."""
+        if self._centred is None:
+            Z = self.Z.toarray() if sp.issparse(self.Z) else np.asarray(self.Z, dtype=float)
+            self._centred = (Z - self.mean) * np.sqrt(self.weights)[:, None]
+        return self._centred
+
+    def gram_block(self, rows, columns):
+        """``gram[rows][:, columns]`` (every row when ``rows`` is None) without forming a wide design's matrix."""
+        if self._gram is not None:
+            return self._gram[:, columns] if rows is None else self._gram[np.ix_(rows, columns)]
+        centred = self.centred
+        return (centred if rows is None else centred[:, rows]).T @ centred[:, columns]
+
+    def gram_diagonal(self):
+        """The Gram matrix's diagonal: each column's weighted sum of squares about its mean."""
+        if self._gram is not None:
+            return np.diag(self._gram).copy()
+        return np.einsum("ij,ij->j", self.centred, self.centred)
 
     def extend(self, Z_new, weights_new):
         """The design of these rows and ``Z_new``: the Gram matrix merged, not recomputed.
@@ -53,18 +96,23 @@ class WeightedDesign:
         Centred weighted Gram matrices of two blocks combine exactly (Chan,
         Golub and LeVeque's pairwise update): ``G = G_a + G_b + (W_a W_b / W)
         d d^T`` with ``d`` the difference of the block means, so adding rows
-        costs their own ``n_new x d^2``, not the whole sample's.
+        costs their own ``n_new x d^2``, not the whole sample's.  Wide designs
+        are simply rebuilt (they have no Gram matrix to merge).
         """
+        stacked = sp.vstack([self.Z, Z_new], format="csr") if sp.issparse(self.Z) else np.vstack([self.Z, Z_new])
         block = WeightedDesign(Z_new, weights_new)
+        if self._gram is None or block._gram is None:
+            return WeightedDesign(stacked, np.concatenate([self.weights, block.weights]))
         merged = object.__new__(WeightedDesign)
-        merged.Z = sp.vstack([self.Z, Z_new], format="csr") if sp.issparse(self.Z) else np.vstack([self.Z, Z_new])
+        merged.Z = stacked
         merged.weights = np.concatenate([self.weights, block.weights])
         merged.total_weight = self.total_weight + block.total_weight
         merged.n_samples, merged.n_features = merged.Z.shape
+        merged._centred = None
         delta = block.mean - self.mean
         share = block.total_weight / merged.total_weight
         merged.mean = self.mean + delta * share
-        merged.gram = self.gram + block.gram + np.outer(delta, delta) * (self.total_weight * share)
+        merged._gram = self._gram + block._gram + np.outer(delta, delta) * (self.total_weight * share)
         return merged
 
     def label_stats(self, y):
@@ -79,13 +127,27 @@ class WeightedDesign:
         features = np.asarray(features, dtype=int)
         if features.size == 0:
             return np.zeros(0)
-        gram = self.gram[np.ix_(features, features)]
+        if self.wide and features.size > self.n_samples:
+            return self._solve_dual(features, cross[features], alpha)
+        gram = self.gram_block(features, features)
         if alpha:
             gram = gram + alpha * np.eye(features.size)
         try:
             return np.linalg.solve(gram, cross[features])
         except np.linalg.LinAlgError:
             return np.linalg.lstsq(gram, cross[features], rcond=None)[0]
+
+    def _solve_dual(self, features, cross, alpha):
+        """``(X'X + a I)^-1 b = (b - X' (X X' + a I)^-1 X b) / a`` with ``X`` the n x k weighted centred rows."""
+        X = self.centred[:, features]
+        alpha = alpha if alpha > 0 else 1e-10 * max(float(np.einsum("ij,ij->", X, X)) / X.shape[1], 1e-300)
+        kernel = X @ X.T
+        kernel[np.diag_indices_from(kernel)] += alpha
+        try:
+            inner = np.linalg.solve(kernel, X @ cross)
+        except np.linalg.LinAlgError:
+            inner = np.linalg.lstsq(kernel, X @ cross, rcond=None)[0]
+        return (cross - X.T @ inner) / alpha
 
     def fit(self, y, features, alpha=1.0):
         """Weighted ridge on ``Z[:, features]``: returns ``(intercept, coef, r2)``.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import lars_path_gram
+from sklearn.linear_model import lars_path, lars_path_gram
 
 from .._validation import check_choice
 
@@ -60,7 +60,7 @@ def select_features(design, y, num_features, method):
         return np.arange(n_features)
     _, cross = design.label_stats(y)
     if method == "forward_selection":
-        return _forward_selection(design.gram, cross, min(num_features, n_features))
+        return _forward_selection(design, cross, min(num_features, n_features))
     if method == "highest_weights":
         coef = design.solve(np.arange(n_features), cross, alpha=0.01)
         first_row = design.Z[0]
@@ -68,7 +68,12 @@ def select_features(design, y, num_features, method):
         order = np.argsort(-np.abs(coef * first_row), kind="stable")
         return order[:num_features]
     # lasso_path
-    _, _, coefs = lars_path_gram(cross, design.gram, n_samples=design.n_samples, method="lasso")
+    if design.wide:  # on the weighted rows: the d x d Gram matrix of a long document is never formed
+        y = np.asarray(y, dtype=float)
+        y_weighted = (y - design.weights @ y / design.total_weight) * np.sqrt(design.weights)
+        _, _, coefs = lars_path(design.centred, y_weighted, method="lasso")
+    else:
+        _, _, coefs = lars_path_gram(cross, design.gram, n_samples=design.n_samples, method="lasso")
     nonzero = np.arange(n_features)
     for step in range(coefs.shape[1] - 1, 0, -1):
         nonzero = np.flatnonzero(coefs[:, step])
@@ -77,7 +82,7 @@ def select_features(design, y, num_features, method):
     return nonzero
 
 
-def _forward_selection(gram, cross, n_select):
+def _forward_selection(design, cross, n_select):
     """Greedy forward selection scored from the Gram matrix.
 
     Adding feature j to the set S raises the explained sum of squares by
@@ -87,12 +92,12 @@ def _forward_selection(gram, cross, n_select):
     in lime's loop.
     """
     selected = []
-    diag = np.diag(gram).copy()
+    diag = design.gram_diagonal()
     scale = max(float(diag.max()), 1e-300)
     for _ in range(n_select):
         if selected:
-            G_ss = gram[np.ix_(selected, selected)]
-            G_js = gram[:, selected]
+            G_ss = design.gram_block(selected, selected)
+            G_js = design.gram_block(None, selected)
             try:
                 solved = np.linalg.solve(G_ss, np.column_stack([cross[selected], G_js.T]))
             except np.linalg.LinAlgError:
