@@ -52,8 +52,8 @@ class WeightedDesign:
         else:
             weighted_mean = self.weights @ Z / self.total_weight
             if not self.wide:
-                centred = (Z - weighted_mean) * np.sqrt(self.weights)[:, None]
-                self._gram = centred.T @ centred
+                self._centred = (Z - weighted_mean) * np.sqrt(self.weights)[:, None]
+                self._gram = self._centred.T @ self._centred
         self.mean = weighted_mean
 
     @property
@@ -108,7 +108,7 @@ class WeightedDesign:
         merged.weights = np.concatenate([self.weights, block.weights])
         merged.total_weight = self.total_weight + block.total_weight
         merged.n_samples, merged.n_features = merged.Z.shape
-        merged._centred = None
+        merged._centred = None  # made again on demand
         delta = block.mean - self.mean
         share = block.total_weight / merged.total_weight
         merged.mean = self.mean + delta * share

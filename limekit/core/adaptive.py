@@ -159,27 +159,30 @@ def gap_test(design, outputs, labels, num_features, alpha, z_needed, feature_sel
 
     Returns
     -------
-    dict
+    verdict : dict
         ``method``, ``z`` (the smallest z over every claim and label; None
         when there is no claim), ``converged``, ``tied_features`` (feature
         columns of the failing claims, worst first).
+    selected : dict of int -> ndarray
+        Per label, the columns the selection picks (the fit reuses them).
     """
     n_features = design.n_features
     if n_features > GAP_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
-        return {"method": "gap", "z": None, "converged": None, "tied_features": []}
-    Z = design.Z.toarray() if sp.issparse(design.Z) else np.asarray(design.Z)
-    centred = Z - design.mean
+        return {"method": "gap", "z": None, "converged": None, "tied_features": []}, None
+    weighted = design.centred  # W^(1/2) (Z - mean)
+    root_weights = np.sqrt(design.weights)
     method = resolve_method(feature_selection, num_features)
     if method == "highest_weights":
-        scale = Z[0]  # the statistic that selects them: |coef_j * z_0j|
+        first = design.Z[0]
+        scale = np.asarray(first.todense()).ravel() if sp.issparse(first) else np.asarray(first, dtype=float)
     else:  # the share of the fit a feature carries: |coef_j| times its weighted spread
         scale = np.sqrt(np.maximum(np.diag(design.gram), 0.0) / design.total_weight)
     penalty = alpha if alpha > 0 else 1e-8 * max(float(np.trace(design.gram)) / max(n_features, 1), 1e-300)
     try:
         factor = scipy.linalg.cho_factor(design.gram + penalty * np.eye(n_features), check_finite=False)
     except np.linalg.LinAlgError:  # an unpenalised fit of collinear columns: no verdict
-        return {"method": "gap", "z": None, "converged": None, "tied_features": []}
-    z_min, failing = math.inf, []
+        return {"method": "gap", "z": None, "converged": None, "tied_features": []}, None
+    z_min, failing, selected = math.inf, [], {}
     for label in labels:
         y = np.asarray(outputs[:, label], dtype=float)
         largest = float(np.max(np.abs(y), initial=0.0))
@@ -187,19 +190,20 @@ def gap_test(design, outputs, labels, num_features, alpha, z_needed, feature_sel
             y = y * np.ldexp(1.0, -np.frexp(largest)[1])
         y_mean, cross = design.label_stats(y)
         coef = scipy.linalg.cho_solve(factor, cross, check_finite=False)
-        residual = (y - y_mean) - centred @ coef
+        weighted_residual = (y - y_mean) * root_weights - weighted @ coef  # W^(1/2) r
         members = select_features(design, y, num_features, method)
-        label_z, label_failing = _claims(coef * scale, members, centred, residual * design.weights, factor,
-                                         scale, z_needed)
+        selected[int(label)] = members
+        label_z, label_failing = _claims(coef * scale, members, weighted, weighted_residual, factor, scale,
+                                         z_needed)
         z_min = min(z_min, label_z)
         failing.extend(label_failing)
     failing.sort()
     tied = list(dict.fromkeys(feature for _, features in failing for feature in features))
     return {"method": "gap", "z": None if math.isinf(z_min) else float(z_min), "converged": bool(z_min >= z_needed),
-            "tied_features": [int(f) for f in tied]}
+            "tied_features": [int(f) for f in tied]}, selected
 
 
-def _claims(statistic, members, centred, weighted_residual, factor, scale, z_needed):
+def _claims(statistic, members, weighted, weighted_residual, factor, scale, z_needed):
     """z of every claim about one label: the selected members against the runners-up, and the members' signs."""
     magnitude = np.abs(statistic)
     order = np.argsort(-magnitude, kind="stable")
@@ -209,33 +213,34 @@ def _claims(statistic, members, centred, weighted_residual, factor, scale, z_nee
     chosen = np.concatenate([members, runners])
     # sandwich covariance of the chosen coefficients, scaled to the statistic
     rows_inverse = scipy.linalg.cho_solve(factor, np.eye(factor[0].shape[0])[:, chosen], check_finite=False)
-    scores = (centred @ rows_inverse) * weighted_residual[:, None]
+    scores = (weighted @ rows_inverse) * weighted_residual[:, None]  # w_i r_i z_ci' A^-1, per row
     cov = (scores.T @ scores) * np.outer(scale[chosen], scale[chosen])
     sd = np.sqrt(np.maximum(np.diag(cov), 0.0))
     top = magnitude[order[0]] if order.size else 0.0
     negligible = magnitude[chosen] + z_needed * sd < NEGLIGIBLE * top
-    claims = []  # (z, features)
-    for a in range(k):
-        if not negligible[a]:
-            claims.append((_ratio(magnitude[chosen[a]], sd[a]), (int(chosen[a]),)))
+    # signs of the members
+    sign_z = _ratio(magnitude[members], sd[:k])
+    sign_ok = ~negligible[:k]
+    # each member against each runner-up: |s_a| - |s_b| over its standard error
     signs = np.sign(statistic[chosen])
-    for a in range(k):
-        for b in range(k, chosen.size):
-            if negligible[a] and negligible[b]:
-                continue
-            variance = cov[a, a] + cov[b, b] - 2 * signs[a] * signs[b] * cov[a, b]
-            gap = magnitude[chosen[a]] - magnitude[chosen[b]]
-            claims.append((_ratio(gap, math.sqrt(max(variance, 0.0))), (int(chosen[a]), int(chosen[b]))))
-    if not claims:
+    variance = (np.diag(cov)[:k, None] + np.diag(cov)[None, k:]
+                - 2 * np.outer(signs[:k], signs[k:]) * cov[:k, k:])
+    pair_z = _ratio(magnitude[members][:, None] - magnitude[runners][None, :], np.sqrt(np.maximum(variance, 0.0)))
+    pair_ok = ~(negligible[:k, None] & negligible[None, k:])
+    z_values = np.concatenate([sign_z[sign_ok], pair_z[pair_ok]])
+    if not z_values.size:
         return math.inf, []
-    z_min = min(z for z, _ in claims)
-    return z_min, [(z, features) for z, features in claims if z < z_needed]
+    failing = [(float(z), (int(f),)) for z, f, ok in zip(sign_z, members, sign_ok) if ok and z < z_needed]
+    rows, cols = np.nonzero(pair_ok & (pair_z < z_needed))
+    failing += [(float(pair_z[r, c]), (int(members[r]), int(runners[c]))) for r, c in zip(rows, cols)]
+    return float(z_values.min()), failing
 
 
 def _ratio(value, sd):
-    if sd > 0:
-        return float(value / sd)
-    return math.inf if value > 0 else 0.0
+    """``value / sd`` elementwise; infinite where ``sd`` is 0 and ``value`` positive, else 0 there."""
+    value, sd = np.asarray(value, dtype=float), np.asarray(sd, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 0, value / np.where(sd > 0, sd, 1.0), np.where(value > 0, np.inf, 0.0))
 
 
 def bootstrap_verdict(stability, confidence):

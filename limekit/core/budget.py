@@ -19,6 +19,8 @@ __all__ = ["check_perturbation_memory", "available_memory", "format_bytes"]
 #: Matrices of ``(num_samples, n_columns)`` float64 a neighbourhood holds at once
 #: (interpretable rows, model-space rows or masks, and a working copy).
 DEFAULT_COPIES = 3
+#: Samples of at most this many bytes are not checked against the machine (they fit anywhere limekit runs).
+ALWAYS_FITS = 64 * 2**20
 
 
 def available_memory():
@@ -87,6 +89,8 @@ def check_perturbation_memory(num_samples, n_columns, argument="num_samples", it
     """
     needed = int(num_samples) * max(int(n_columns), 1) * int(itemsize) * int(copies) + int(extra_bytes)
     if limit is None:
+        if needed <= ALWAYS_FITS:  # not worth reading /proc/meminfo on every explanation
+            return needed
         limit = available_memory()
     if limit is not None and needed > limit:
         raise bad_value(argument, f"a size whose perturbations fit in memory ({format_bytes(limit)} available)",

@@ -73,7 +73,7 @@ def plan_surrogate(mode, surrogate, model_regressor, surrogate_task, fidelity_sa
 
 
 def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None, held_out=None, rng=None,
-                    kernel_width=None, distance_metric=None, design=None, sampling=None):
+                    kernel_width=None, distance_metric=None, design=None, sampling=None, selected=None):
     """Fit the surrogates on a scored neighbourhood and record everything in ``explanation``.
 
     Parameters
@@ -96,6 +96,9 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         Recorded in the diagnostics.
     design : WeightedDesign or None
         The weighted interpretable rows, when already built (linear surrogates).
+    selected : dict of int -> ndarray or None
+        Per label, the columns the feature selection picked on ``design``
+        (the sampling test selects them already).
     sampling : dict or None
         The sampling verdict (``diagnostics['sampling']``, see
         :mod:`limekit.core.adaptive`); without a test of its own (``converged``
@@ -117,7 +120,7 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         explanation.max_value = float(outputs[:, 0].max())
         labels = [0]
     spec = plan.spec
-    fits = fit_local_models(neighbourhood, labels, spec, design=design)
+    fits = fit_local_models(neighbourhood, labels, spec, design=design, selected=selected)
     for label in labels:
         explanation.add_fit(label, fits[label])
     if explanation.mode == "regression":

@@ -120,7 +120,7 @@ class LocalFit:
     shape_functions: dict = field(default=None, repr=False)
 
 
-def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=False, design=None):
+def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=False, design=None, selected=None):
     """Fit one surrogate per label on a neighbourhood's perturbations.
 
     Parameters
@@ -135,6 +135,9 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
     design : WeightedDesign or None
         The weighted interpretable rows, when the caller has them already
         (linear surrogates; ignored with ``weights``).
+    selected : dict of int -> ndarray or None
+        Per label, the columns feature selection picks on ``design``, when
+        already known (used with ``design`` only).
     terms_only : bool, default=False
         Skip the importances and shape functions (left None): the refits of
         :func:`limekit.core.stability.bootstrap_stability` need the terms only.
@@ -170,7 +173,7 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
         if template.additive:
             design = None
         elif design is None or weights is not neighbourhood.weights or in_original:
-            design = WeightedDesign(data, weights)
+            design, selected = WeightedDesign(data, weights), None
         first_row = data[0:1]
         grids = (_shape_grids(data, categorical, spec.shape_points)
                  if template.additive and not terms_only else None)
@@ -181,7 +184,8 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
             if template.additive:
                 used = np.arange(data.shape[1])
             else:
-                used = select_features(design, y, spec.num_features, spec.feature_selection)
+                used = (selected[label] if selected and label in selected
+                        else select_features(design, y, spec.num_features, spec.feature_selection))
             rows = data if template.additive else data[:, used]
             if spec.task == "classification" and _single_class(y, weights):
                 model = ConstantSurrogate(y[weights > 0][0], template)

@@ -195,6 +195,7 @@ class _Work:
     rngs: object
     labels: list = None
     design: object = None
+    selected: dict = None
     verdict: dict = None
     model_calls: int = 0
     rounds: int = 1
@@ -369,7 +370,8 @@ class BaseExplainer:
                             scheme=call.sampling.scheme)
             fit_explanation(explanation, w.neighbourhood, w.labels, call.plan, top_labels=call.top_labels,
                             held_out=w.held_out, rng=w.rngs.stability, kernel_width=self.kernel_width,
-                            distance_metric=call.distance_metric, design=w.design, sampling=sampling)
+                            distance_metric=call.distance_metric, design=w.design, sampling=sampling,
+                            selected=w.selected)
             record = explanation.diagnostics["sampling"]
             record["tied_names"] = [str(name) for name, _ in explanation.domain_mapper.map_exp_ids(
                 [(feature, 0.0) for feature in record["tied_features"]])]
@@ -390,8 +392,8 @@ class BaseExplainer:
             with limited_blas_threads(neighbourhood.Z.shape[1]):
                 if w.design is None:
                     w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
-                verdict = gap_test(w.design, neighbourhood.outputs, labels, spec.num_features, spec.template.alpha,
-                                   call.sampling.z_needed, spec.feature_selection)
+                verdict, w.selected = gap_test(w.design, neighbourhood.outputs, labels, spec.num_features,
+                                               spec.template.alpha, call.sampling.z_needed, spec.feature_selection)
             ids = neighbourhood.column_ids()
             verdict["tied_features"] = [int(ids[column]) for column in verdict["tied_features"]]
             return verdict
