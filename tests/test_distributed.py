@@ -113,6 +113,16 @@ class Factory:
         return tabular_proba
 
 
+class ModelFactory:
+    """Returns ``model`` (a factory that pickles)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self):
+        return self.model
+
+
 class PoisonedFactory(Factory):
     """Builds Poisoned(poison), recording every build."""
 
@@ -415,3 +425,22 @@ def test_ray_memory_per_worker_is_flat(ray_runtime, tmp_path):
         peaks[rows_count] = max(int(open(folder / name).read()) for name in os.listdir(folder)) / 1024
     print(f"ray actor peak RSS (MiB) by rows: {peaks}")
     assert peaks[800] - peaks[200] < 40, peaks
+
+
+# ---------------------------------------------------------------------------- LimeBatchUDF here (no engine)
+@pytest.mark.parametrize("case", ["text", "image"])
+def test_batch_udf_on_text_and_image_batches(case):
+    explainer, instances, model, kwargs = CASES[case]()
+    kwargs = dict(kwargs, rows_per_task=2)
+    expected = explanations_to_frame(explainer.explain_many(instances, model, **kwargs), layout="long")
+    column = "text" if case == "text" else "image"
+    batch = pd.DataFrame({column: pd.Series(list(instances), dtype=object), "key": list("abcdefghi"[:len(instances)])})
+    udf = LimeBatchUDF(explainer, predict_factory=ModelFactory(model), layout="long", id_column="key", **kwargs)
+    import pickle
+
+    udf = pickle.loads(pickle.dumps(udf))  # as an engine ships it
+    frame = udf(batch)
+    assert list(frame["key"].unique()) == list(batch["key"])
+    pd.testing.assert_frame_equal(frame.drop(columns="key"), expected)
+    parts = list(udf(iter([batch.iloc[:2], batch.iloc[2:]])))  # Spark's mapInPandas: an iterator of batches
+    assert sum(len(p) for p in parts) == len(frame)
