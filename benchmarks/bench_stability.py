@@ -16,7 +16,7 @@ the mean Jaccard over pairs of converged explanations.
   start 1000, at most 10,000): ``stabilized-lime``'s ``slime`` against
   limekit 'auto', top-k Jaccard for k = 1..5.
 
-    python benchmarks/bench_stability.py [--rows 20] [--seeds 10] [--tasks adult,text,image,mars]
+    python benchmarks/bench_stability.py [--rows 20] [--seeds 10] [--small 8 5] [--tasks adult,text,image,mars]
 """
 from __future__ import annotations
 
@@ -194,7 +194,7 @@ def image(rows, seeds):
     def lime_image(x, s, n):
         return lime_run(lambda seed: LimeImageExplainer(random_state=seed), x, skin_tone_probability, s,
                         labels=(1,), top_labels=None, num_features=5, num_samples=n, hide_color=0,
-                        segmentation_fn=segments, batch_size=100)
+                        segmentation_fn=segments, batch_size=100, progress_bar=False)
 
     def limekit_image(x, s, **kwargs):
         return limekit_run(lambda seed: ImageExplainer(random_state=seed), x, skin_tone_probability, s,
@@ -266,10 +266,14 @@ def main():
     parser.add_argument("--rows", type=int, default=20, help="instances per task (image: at most 4 photos)")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--tasks", default="adult,text,image,mars")
+    parser.add_argument("--small", type=int, nargs=2, default=(8, 5), metavar=("ROWS", "SEEDS"),
+                        help="rows and seeds of the text, image and mars tasks (lime's text explainer takes "
+                             "seconds per explanation)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     for task in args.tasks.split(","):
-        TASKS[task](args.rows, args.seeds)
+        rows, seeds = (args.rows, args.seeds) if task == "adult" else args.small
+        TASKS[task](rows, seeds)
 
 
 if __name__ == "__main__":
