@@ -180,14 +180,14 @@ class Job:
 
         self.token = uuid.uuid4().hex
         self.errors, self.as_frame = errors, as_frame
-        if predict_factory is None:
-            _check_pickles(call.model, explainer.model_argument,
-                           "a model that pickles (cloudpickle), or predict_factory= to build it on each worker")
-        else:
-            _check_pickles(predict_factory, "predict_factory", "a factory that pickles (cloudpickle)")
         try:
             self.payload = cloudpickle.dumps((explainer, call, predict_factory))
-        except Exception as exc:
+        except Exception as exc:  # name the part that does not pickle
+            if predict_factory is None:
+                _check_pickles(call.model, explainer.model_argument,
+                               "a model that pickles (cloudpickle), or predict_factory= to build it on each worker")
+            else:
+                _check_pickles(predict_factory, "predict_factory", "a factory that pickles (cloudpickle)")
             raise LimekitTypeError(f"explainer: expected an explainer that pickles (cloudpickle) to ship to the "
                                    f"workers; got {type(explainer).__name__} ({type(exc).__name__}: {exc})",
                                    "explainer") from exc
@@ -226,6 +226,12 @@ def _check_pickles(value, argument, expected):
 
 def _run_job(job, start, rows):  # a Dask or joblib task
     return job.run(start, rows)
+
+
+def _forget(token):
+    """Drop a finished job (its model) from this process's cache."""
+    with _LOADED_LOCK:
+        _LOADED.pop(token, None)
 
 
 class _LimeActor:
@@ -288,6 +294,10 @@ def _dask_results(job, tasks, starts, client):
                             client.cancel)
     finally:
         job_future.release()
+        try:
+            client.run(_forget, job.token)  # the model leaves the workers' memory with the call
+        except Exception:  # a closing cluster: nothing to free
+            pass
 
 
 def ray_actor_count(n_jobs):
@@ -465,7 +475,8 @@ class LimeBatchUDF:
         self.explain_kwargs = dict(explain_kwargs)
         self.output_columns = None  # fixed by meta()
         # every keyword checked now, on the driver (the model stands in until it is built)
-        explainer._call_from_arguments(explainer._bind_arguments(predict_fn or BuiltOnWorker(), explain_kwargs))
+        explainer._call_from_arguments(explainer._bind_arguments(
+            BuiltOnWorker() if predict_fn is None else predict_fn, explain_kwargs))
         self._model = None
         self._lock = threading.Lock()
         if predict_fn is not None:
