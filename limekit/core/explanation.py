@@ -168,7 +168,8 @@ class Explanation:
             raise NotImplementedError("Not supported for regression explanations.")
         return list(self.top_labels) if self.top_labels else list(self.local_exp.keys())
 
-    def _label(self, label):
+    def resolve_label(self, label):
+        """The key of ``label`` in ``local_exp`` (regression explanations keep theirs under 1); raises if absent."""
         label = label if self.mode == "classification" else self.dummy_label
         if label not in self.local_exp:
             raise bad_value("label", f"one of the explained labels {sorted(self.local_exp)}", repr(label),
@@ -177,7 +178,7 @@ class Explanation:
 
     def as_list(self, label=1, **kwargs):
         """``[(feature name, weight), ...]`` for ``label``, by decreasing ``|weight|``."""
-        label = self._label(label)
+        label = self.resolve_label(label)
         mapped = self.domain_mapper.map_exp_ids(self.local_exp[label], **kwargs)
         return [(item[0], float(item[1])) if len(item) == 2 else (item[0], item[1], float(item[2]))
                 for item in mapped]
@@ -210,7 +211,7 @@ class Explanation:
         list of (name or int, float)
             By decreasing importance.
         """
-        label = self._label(label)
+        label = self.resolve_label(label)
         if label not in self.importance:
             raise bad_value("label", f"a label with importances {sorted(self.importance)}", repr(label))
         items = sorted(self.importance[label].items(), key=lambda item: -item[1])
@@ -234,7 +235,7 @@ class Explanation:
             The grid (user's units; category names for categorical
             features) and the centred contribution ``f_j`` on it.
         """
-        label = self._label(label)
+        label = self.resolve_label(label)
         shapes = self.shape_functions.get(label)
         if not shapes:
             raise bad_value("label", "a label explained by an additive (GAM) surrogate", repr(label),

@@ -65,7 +65,7 @@ def global_importance(explanations, label=1, source="local", missing="zero"):
     for exp in explanations:
         if not hasattr(exp, "local_exp") or not hasattr(exp, "domain_mapper"):
             raise bad_type("explanations", "an iterable of Explanation objects", exp)
-        key_label = exp._label(label)
+        key_label = exp.resolve_label(label)
         if source == "local":
             pairs = exp.local_exp[key_label]
         else:
