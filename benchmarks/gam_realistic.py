@@ -30,10 +30,11 @@ Samplers (``--samplers``):
     (lime's for the linear surrogate, the GAM sampler for EBM and GAMI-Net).
 ``gam``
     the GAM sampler (``GAM_SAMPLER``) for every surrogate, the linear one too.
-``gam:CENTRE:SPREAD:KEEP``
+``gam:CENTRE:SPREAD:KEEP[:clip]``
     the GAM sampler with other settings (exploration): continuous features
     centred on the training ``mean`` or ``around`` the instance, their
-    spread scaled by SPREAD, each category kept with probability KEEP.
+    spread scaled by SPREAD, each category kept with probability KEEP,
+    continuous draws clipped to the training range with ``:clip``.
 
     python benchmarks/gam_realistic.py [--black-boxes xgb4,xgb6,xgb8,mlp] [--seeds 10]
         [--instances 4] [--samplers lime,gam] [--surrogates linear,ebm,gaminet]
@@ -76,9 +77,9 @@ def sampler_arguments(name):
 
         return {"_gam": dict(GAM_SAMPLER)}
     if name.startswith("gam:"):  # the GAM sampler with other settings, for every surrogate (exploration)
-        centre, spread, keep = name[4:].split(":")
+        centre, spread, keep, *clip = name[4:].split(":")
         return {"_gam": dict(discretize_continuous=False, sample_around_instance=centre == "around",
-                             spread=float(spread), keep_category=float(keep))}
+                             spread=float(spread), keep_category=float(keep), clip=clip == ["clip"])}
     raise SystemExit(f"--samplers: unknown sampler {name!r}")
 
 

@@ -73,7 +73,7 @@ def evaluate(make, cases):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--depth", type=int, default=6)
+    parser.add_argument("--depth", type=int, default=6, help="XGBoost depth; 0: the MLP")
     parser.add_argument("--instances", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--samples", type=int, default=5000)
@@ -89,8 +89,11 @@ def main():
     X, y = load_adult("train", drop_missing=True)
     X_test, y_test = load_adult("test", drop_missing=True)
     rows = np.random.default_rng(INSTANCE_SEED).choice(len(X_test), args.instances, replace=False)
-    predict_proba, test_auc, description = black_boxes(
-        X, y, X_test, y_test, ["xgboost"], 2, dict(max_depth=args.depth, n_estimators=XGB_TREES))["xgboost"]
+    if args.depth:
+        predict_proba, test_auc, description = black_boxes(
+            X, y, X_test, y_test, ["xgboost"], 2, dict(max_depth=args.depth, n_estimators=XGB_TREES))["xgboost"]
+    else:  # the MLP
+        predict_proba, test_auc, description = black_boxes(X, y, X_test, y_test, ["mlp"], 2)["mlp"]
     cases = neighbourhoods(X, [X_test.iloc[r] for r in rows], predict_proba, args.seeds, args.samples,
                            args.sampler)
     print(f"{description}, test AUC {test_auc:.3f}; rows {rows.tolist()} x {args.seeds} seeds, "

@@ -173,3 +173,10 @@ def test_gam_sampler_for_dataframes_and_explain_many():
     one = explainer.explain_instance(frame.iloc[1], model, num_samples=200, fidelity_samples=0)
     assert many[1].to_dict() == one.to_dict()
     assert all(e.diagnostics["sampler"]["chosen_by"] == "surrogate" for e in many)
+
+
+def test_kernel_sampling_keeps_limes_discretised_sampler_for_gams():
+    explainer = TabularExplainer(data(), categorical_features=[3], random_state=1)
+    exp = explain(explainer, "ebm", sampling="kernel")
+    assert exp.diagnostics["sampler"]["discretize_continuous"] is True
+    assert exp.diagnostics["sampler"]["chosen_by"] == "arguments"

@@ -130,7 +130,8 @@ def test_surrogate_local_weights_sum_to_its_decision(interaction_fit):
     assert surrogate.score(X[:800], y[:800], w[:800]) > 0.9
     # vectorised protocol hooks agree with local_weights and the model
     terms = surrogate.contributions(X[:50])
-    np.testing.assert_allclose(terms[3], surrogate.local_weights(X[3:4])[1], rtol=0, atol=1e-12)
+    # float32 networks: a row evaluated alone or in a batch of 50 may differ in the last bits
+    np.testing.assert_allclose(terms[3], surrogate.local_weights(X[3:4])[1], rtol=0, atol=1e-6)
     np.testing.assert_allclose(surrogate.intercept_ + terms.sum(1), surrogate.decision_function(X[:50]),
                                rtol=0, atol=1e-6)
     shapes = surrogate.shape_functions()

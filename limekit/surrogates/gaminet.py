@@ -83,13 +83,15 @@ except ImportError:  # pragma: no cover - exercised only without torch
 
 from sklearn.base import BaseEstimator
 
-__all__ = ["GAMINet", "GAMINetSurrogate", "fast_interaction_scores"]
+__all__ = ["GAMINet", "GAMINetSurrogate", "fast_interaction_scores", "SURROGATE_DEFAULTS"]
 
 _TASKS = ("regression", "classification")
 _ACTIVATIONS = ("relu", "tanh")
 _PREDICT_CHUNK = 65536  # rows per forward pass at prediction time
 # Fine-tuning starts from a converged model: a fresh Adam at the full rate would first kick it away.
 _TUNING_LR_FACTOR = 0.1
+#: GAMINetSurrogate's defaults over GAMINet's: the same fidelity as a LIME surrogate in about half the time
+SURROGATE_DEFAULTS = {"early_stopping": 5, "max_epochs": (120, 200, 10)}
 
 
 def _require_torch():
@@ -1202,13 +1204,27 @@ class GAMINetSurrogate(BaseSurrogate):
         class 1 and the explanation terms are on the logit scale).
     **params
         Any other :class:`GAMINet` parameter (``interactions``,
-        ``subnet_size``, ``max_epochs``, ``random_state``, ...).
+        ``subnet_size``, ``max_epochs``, ``random_state``, ...).  As a
+        surrogate the defaults of :data:`SURROGATE_DEFAULTS` replace
+        GAMINet's: ``early_stopping=5`` and ``max_epochs=(120, 200, 10)``.
 
     Attributes
     ----------
     model_ : GAMINet
         The fitted model (a fresh one per ``fit``).
     intercept_ : float
+
+    Notes
+    -----
+    The surrogate defaults keep one explanation of 5000 perturbations under
+    2 s on one CPU core at the same fidelity: on Adult (XGBoost of depth 6
+    and the MLP, ``benchmarks/gaminet_sweep.py``) patience 5 instead of 10,
+    at most 120 main-effect epochs and 10 fine-tuning epochs instead of 200
+    and 30 change the AUC against the black box by less than 0.001 and cut
+    the fit time by 40-55%.  Larger subnetworks, other learning rates and
+    batch sizes do not close GAMI-Net's gap to EBM on tree ensembles within
+    that budget; 1000 epochs without early stopping narrow it in sample (the
+    README's GAM section gives the sweep).
     """
 
     additive = True
@@ -1216,6 +1232,7 @@ class GAMINetSurrogate(BaseSurrogate):
 
     def __init__(self, task="regression", **params):
         self.task = task
+        params = {**SURROGATE_DEFAULTS, **params}
         self.params = params
         self._template = GAMINet(task=task, **params)  # validates every parameter now
 

@@ -97,11 +97,12 @@ class TabularExplainer(BaseExplainer):
         training frequencies), so that a perturbation changes about half the
         categories instead of all of them; continuous draws are clipped to
         the training range (no negative ages; tree ensembles are flat beyond
-        it anyway).  On tree ensembles the GAMs follow
-        the black box far more closely so (``benchmarks/gam_realistic.py``,
-        the README).  When any of them is
-        given, that sampler (lime's, from those arguments) serves every call,
-        whatever the surrogate.  GAM explanations record the sampler used in
+        it anyway).  On tree ensembles EBM follows the black box more closely
+        so, in sample and on fresh perturbations (``benchmarks/gam_realistic.py``,
+        the README).  A call with ``sampling='kernel'`` keeps lime's
+        discretised sampler.  When any of the three arguments is given, that
+        sampler (lime's, from those arguments) serves every call, whatever the
+        surrogate.  GAM explanations record the sampler used in
         ``diagnostics['sampler']``.
     batch_size : int or None, default=None
         Keyword only, also per call.  Perturbations per model call; None
@@ -289,7 +290,9 @@ class TabularExplainer(BaseExplainer):
 
     def _sampler_for(self, call):
         """The call's sampler: the GAM sampler for original-space surrogates unless a sampler argument was given."""
-        if self.gam_sampler is not None and call.plan.in_original_space:
+        # sampling='kernel' asks for lime's discretised representation: it keeps lime's sampler
+        kernel = getattr(getattr(call, "sampling", None), "scheme", "lime") == "kernel"
+        if self.gam_sampler is not None and call.plan.in_original_space and not kernel:
             return self.gam_sampler
         return self.sampler
 
