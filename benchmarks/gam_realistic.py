@@ -37,7 +37,7 @@ Samplers (``--samplers``):
     continuous draws clipped to the training range with ``:clip``.
 
     python benchmarks/gam_realistic.py [--black-boxes xgb4,xgb6,xgb8,mlp] [--seeds 10]
-        [--instances 4] [--samplers lime,gam] [--surrogates linear,ebm,gaminet]
+        [--instances 8] [--samplers lime,gam] [--surrogates linear,ebm,gaminet]
         [--samples 5000] [--ebm ...] [--gaminet ...] [--json results.json]
 
 ``reproduce_paper.py --realistic`` runs this script.
@@ -124,7 +124,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--black-boxes", default="xgb4,xgb6,xgb8,mlp")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--instances", type=int, default=4, help="test rows explained (a seeded draw)")
+    parser.add_argument("--instances", type=int, default=8, help="test rows explained (a seeded draw)")
     parser.add_argument("--samplers", default="lime,gam")
     parser.add_argument("--surrogates", default="linear,ebm,gaminet")
     parser.add_argument("--samples", type=int, default=5000)

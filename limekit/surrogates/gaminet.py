@@ -1220,8 +1220,8 @@ class GAMINetSurrogate(BaseSurrogate):
     2 s on one CPU core at the same fidelity: on Adult (XGBoost of depth 6
     and the MLP, ``benchmarks/gaminet_sweep.py``) patience 5 instead of 10,
     at most 120 main-effect epochs and 10 fine-tuning epochs instead of 200
-    and 30 change the AUC against the black box by less than 0.001 and cut
-    the fit time by 40-55%.  Larger subnetworks, other learning rates and
+    and 30 change the AUC against the black box by at most 0.002 and cut the
+    fit time by 40-55%.  Larger subnetworks, other learning rates and
     batch sizes do not close GAMI-Net's gap to EBM on tree ensembles within
     that budget; 1000 epochs without early stopping narrow it in sample (the
     README's GAM section gives the sweep).
