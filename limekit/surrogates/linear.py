@@ -134,6 +134,7 @@ class LogisticSurrogate(BaseSurrogate):
     def fit(self, Z, y, sample_weight):
         solver = "liblinear" if self.l1 else "lbfgs"
         self.model_ = LogisticRegression(C=0.5 / self.alpha, l1_ratio=1.0 if self.l1 else 0.0, solver=solver,
+                                         random_state=0,  # liblinear shuffles: fixed, so a seed gives one result
                                          max_iter=1000)
         self.model_.fit(Z, np.asarray(y, dtype=int), sample_weight=sample_weight)
         self.coef_ = self.model_.coef_.ravel().astype(float)
