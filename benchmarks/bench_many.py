@@ -54,24 +54,33 @@ class TimedModel:
         self.fn, self.folder = fn, folder
 
     def __call__(self, X):
+        cpu_before = time.process_time()
         start = time.perf_counter()
         out = self.fn(X)
         elapsed = time.perf_counter() - start
         with open(os.path.join(self.folder, str(os.getpid())), "a") as handle:
-            handle.write(f"{elapsed} {peak_rss_kib()}\n")
+            handle.write(f"{elapsed} {peak_rss_kib()} {cpu_before} {time.process_time()}\n")
         return out
 
 
 def read_timings(folder):
-    """(model seconds summed over processes, {pid: peak RSS MiB})."""
-    seconds, peaks = 0.0, {}
+    """(model seconds summed over processes, {pid: peak RSS MiB}, CPU seconds of the calling processes).
+
+    A process's CPU is counted from its first model call to its last: it leaves out the
+    sampling before the first call and the fit after the last (one task per process).
+    """
+    seconds, peaks, cpu = 0.0, {}, 0.0
     for name in os.listdir(folder):
+        first, last = None, None
         with open(os.path.join(folder, name)) as handle:
             for line in handle:
-                elapsed, rss = line.split()
+                elapsed, rss, cpu_before, cpu_after = line.split()
                 seconds += float(elapsed)
                 peaks[name] = max(peaks.get(name, 0.0), int(rss) / 1024)
-    return seconds, peaks
+                first = float(cpu_before) if first is None else min(first, float(cpu_before))
+                last = float(cpu_after) if last is None else max(last, float(cpu_after))
+        cpu += last - first
+    return seconds, peaks, cpu
 
 
 def timed(run, fn):
@@ -82,8 +91,8 @@ def timed(run, fn):
         start = time.perf_counter()
         result = run(model)
         wall = time.perf_counter() - start
-        seconds, peaks = read_timings(folder)
-        return wall, seconds, peaks, result
+        seconds, peaks, cpu = read_timings(folder)
+        return wall, seconds, peaks, result, cpu
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -155,9 +164,9 @@ def per_row(args):
         lime_options = dict(options)
         ours_options = dict(options, progress_bar=False) if "image" in name else options
         ours.explain_many(instances[:1], fn, **ours_options)  # warm-up
-        lime_wall, lime_model, _, _ = timed(
+        lime_wall, lime_model, _, _, _ = timed(
             lambda m: [lime_explainer.explain_instance(x, m, **lime_options) for x in instances], fn)
-        our_wall, our_model, _, _ = timed(lambda m: ours.explain_many(instances, m, **ours_options), fn)
+        our_wall, our_model, _, _, _ = timed(lambda m: ours.explain_many(instances, m, **ours_options), fn)
         n = len(instances)
         table.append((name, n, lime_wall / n * 1e3, (lime_wall - lime_model) / n * 1e3, our_wall / n * 1e3,
                       (our_wall - our_model) / n * 1e3))
@@ -184,8 +193,8 @@ def throughput(args):
     results = []
 
     def record(name, workers, n, run):
-        wall, model_s, peaks, out = timed(run, model.predict_proba)
-        results.append((name, workers, n, wall, model_s, peaks))
+        wall, model_s, peaks, out, cpu = timed(run, model.predict_proba)
+        results.append((name, workers, n, wall, model_s, peaks, cpu))
         return out
 
     lime_explainer = LimeTabularExplainer(X, **kwargs)
@@ -220,17 +229,24 @@ def throughput(args):
 
     print(f"\n(b) Adult, HistGradientBoostingClassifier, num_samples={args.num_samples}, "
           f"rows_per_task={args.rows_per_task}; results identical to the serial run")
-    print("| run | workers | rows | wall s | rows/s | model s (all processes) | library ms/row (CPU) "
-          "| peak RSS per worker MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    rate = {}
-    for name, workers, n, wall, model_s, peaks in results:
+    print("| run | workers | rows | wall s | rows/s | model s (all processes) | library ms/row (wall x workers "
+          "- model) | CPU ms/row in the workers | peak RSS per worker MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rate, cpu_per_row = {}, {}
+    for name, workers, n, wall, model_s, peaks, cpu in results:
         rate[name] = n / wall
+        cpu_per_row[name] = cpu / n * 1e3
         library = (wall * workers - model_s) / n * 1e3
         peak = max(peaks.values()) if peaks else float("nan")
         print(f"| {name} | {workers} | {n} | {wall:.1f} | {n / wall:.1f} | {model_s:.1f} | {library:.1f} "
-              f"| {peak:.0f} |")
-    print(f"\nspeed-up 1 -> 2 workers: Dask {rate['Dask, 2 workers'] / rate['Dask, 1 worker']:.2f}x, "
+              f"| {cpu / n * 1e3:.1f} | {peak:.0f} |")
+    print("\nCPU ms/row: the CPU time of the processes that call the model (from each one's first call to its "
+          "last), per row; equal CPU per row with 1 and 2 workers means no per-row cost of going parallel, so on "
+          "2 idle cores the speed-up is bounded only by start-up (wall) time.")
+    print(f"CPU per row, 2 workers / 1: Dask {cpu_per_row['Dask, 2 workers'] / cpu_per_row['Dask, 1 worker']:.2f}, "
+          f"joblib {cpu_per_row['limekit n_jobs=2'] / cpu_per_row['limekit serial']:.2f}, "
+          f"Ray {cpu_per_row['Ray, 2 actors'] / cpu_per_row['limekit serial']:.2f}")
+    print(f"speed-up 1 -> 2 workers: Dask {rate['Dask, 2 workers'] / rate['Dask, 1 worker']:.2f}x, "
           f"joblib {rate['limekit n_jobs=2'] / rate['limekit serial']:.2f}x (vs serial), "
           f"Ray {rate['Ray, 2 actors'] / rate['limekit serial']:.2f}x (vs serial); "
           f"limekit serial / lime loop {rate['limekit serial'] / rate['lime, a loop']:.1f}x")
