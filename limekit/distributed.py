@@ -235,16 +235,22 @@ def _forget(token):
 
 
 class _LimeActor:
-    """A Ray actor holding one loaded job (the model built or unpickled once)."""
+    """A Ray actor: loads a job (the explainer, the call, the model) on its first task and keeps it.
 
-    def __init__(self, boxed):
-        import ray
+    The job comes as a reference in a list (so Ray does not copy it with every task); a
+    restarted actor loads it again from there.
+    """
 
-        job = boxed[0]  # a reference in a list: fetched here (and again on a restart), held by the driver
-        self.job = ray.get(job) if isinstance(job, ray.ObjectRef) else job
-        self.job.load()
+    def __init__(self):
+        self.job = None
 
-    def run(self, start, rows):
+    def run(self, boxed, start, rows):
+        if self.job is None:
+            import ray
+
+            job = boxed[0]
+            self.job = ray.get(job) if isinstance(job, ray.ObjectRef) else job
+            self.job.load()
         return self.job.run(start, rows)
 
     def pid(self):
@@ -313,14 +319,14 @@ def _ray_results(job, tasks, starts, n_jobs):
     n_actors = max(1, min(ray_actor_count(n_jobs), len(tasks)))
     actor_class = ray.remote(num_cpus=1, max_restarts=3, max_task_retries=3)(_LimeActor)
     job_ref = ray.put(job)
-    actors = [actor_class.remote([job_ref]) for _ in range(n_actors)]
+    actors = [actor_class.remote() for _ in range(n_actors)]
     busy = [0] * n_actors
     placed = {}
 
     def submit(i):
         actor = min(range(n_actors), key=busy.__getitem__)
         busy[actor] += 1
-        ref = actors[actor].run.remote(starts[i], tasks[i])
+        ref = actors[actor].run.remote([job_ref], starts[i], tasks[i])
         placed[ref] = actor
         return ref
 

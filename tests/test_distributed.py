@@ -366,7 +366,7 @@ def test_dask_memory_per_worker_is_flat(dask_client, tmp_path):
         folder.mkdir()
         rows = np.random.default_rng(rows_count).normal(size=(rows_count, N_FEATURES))
         stream = explainer.explain_many(rows, PeakMemory(str(folder)), backend="dask", rows_per_task=10, stream=True,
-                                        num_samples=1000, num_features=4)
+                                        num_samples=500, num_features=4)
         assert sum(1 for _ in stream) == rows_count
         peaks[rows_count] = max(int(open(folder / name).read()) for name in os.listdir(folder)) / 1024
     print(f"dask worker peak RSS (MiB) by rows: {peaks}")
@@ -420,7 +420,7 @@ def test_ray_memory_per_worker_is_flat(ray_runtime, tmp_path):
         folder.mkdir()
         rows = np.random.default_rng(rows_count).normal(size=(rows_count, N_FEATURES))
         stream = explainer.explain_many(rows, PeakMemory(str(folder)), backend="ray", rows_per_task=10, stream=True,
-                                        num_samples=1000, num_features=4)
+                                        num_samples=500, num_features=4)
         assert sum(1 for _ in stream) == rows_count
         peaks[rows_count] = max(int(open(folder / name).read()) for name in os.listdir(folder)) / 1024
     print(f"ray actor peak RSS (MiB) by rows: {peaks}")
