@@ -71,7 +71,7 @@ def bind_model(explainer, call, model):
     """``call`` with ``model`` as its model (adapted as ``explain_instance`` adapts it)."""
     if not callable(model):
         raise bad_type("predict_factory", "a callable returning the model (a callable)", model)
-    predict, class_names = explainer._adapt_model(model)
+    predict, class_names = explainer.adapt_model(model)
     return dataclasses.replace(call, model=model, predict=predict, model_class_names=class_names)
 
 
@@ -153,14 +153,14 @@ def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
     kept (the same explanations: each row's randomness is its own).
     """
     try:
-        results = explainer._explain(rows, call)
+        results = explainer.explain_checked(rows, call)
     except Exception:
         if errors == "raise":
             raise
         results = []
         for offset, row in enumerate(rows):
             try:
-                results.extend(explainer._explain([row], call))
+                results.extend(explainer.explain_checked([row], call))
             except Exception as exc:  # the model call or the explanation of this row
                 results.append(FailedRow(start + offset, exc))
     if as_frame:
@@ -481,8 +481,7 @@ class LimeBatchUDF:
         self.explain_kwargs = dict(explain_kwargs)
         self.output_columns = None  # fixed by meta()
         # every keyword checked now, on the driver (the model stands in until it is built)
-        explainer._call_from_arguments(explainer._bind_arguments(
-            BuiltOnWorker() if predict_fn is None else predict_fn, explain_kwargs))
+        explainer.prepare_call(BuiltOnWorker() if predict_fn is None else predict_fn, **explain_kwargs)
         self._model = None
         self._lock = threading.Lock()
         if predict_fn is not None:

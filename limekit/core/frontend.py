@@ -531,6 +531,24 @@ class BaseExplainer:
         tasks = [checked[start:start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
         return run_many(self, call, tasks, options)
 
+    # ------------------------------------------------------------------ the engine interface
+    # What an engine (limekit.distributed, a user's own) needs to run explain_many's tasks anywhere.
+    def prepare_call(self, predict_fn, **kwargs):
+        """Validate ``explain_instance``'s keywords for ``predict_fn`` once: an :class:`ExplainCall` for the tasks."""
+        return self._call_from_arguments(self._bind_arguments(predict_fn, kwargs))
+
+    def check_instances(self, instances):
+        """Every instance checked (and indexed), before any model call; what the tasks take."""
+        return self._check_instances(instances)
+
+    def explain_checked(self, checked, call):
+        """perturb -> score -> fit for checked instances sharing model calls: one task's explanations."""
+        return self._explain(checked, call)
+
+    def adapt_model(self, model):
+        """``(callable the scoring stage calls, the model's class names or None)`` for ``model``."""
+        return self._adapt_model(model)
+
     # ------------------------------------------------------------------ hooks with defaults
     def _check_instances(self, instances):
         """Every instance checked, before any model call."""
