@@ -12,8 +12,6 @@ Two views:
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .._validation import bad_type, bad_value, check_choice
 
 __all__ = ["global_importance"]

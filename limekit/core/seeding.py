@@ -84,13 +84,13 @@ class CallRandomness:
     """
 
     def __init__(self, seeds):
-        self._seeds = seeds  # one SeedSequence (or a shared Generator) per stage
+        self._seeds = seeds  # one SeedSequence per stage
         self._generators = {}
 
     def _generator(self, stage):
         if stage not in self._generators:
             seed = self._seeds[STAGES.index(stage)]
-            self._generators[stage] = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+            self._generators[stage] = np.random.default_rng(seed)
         return self._generators[stage]
 
     segmentation = property(lambda self: self._generator("segmentation"))
@@ -104,8 +104,3 @@ class CallRandomness:
         if entropy is None:
             return cls(np.random.SeedSequence().spawn(len(STAGES)))
         return cls([np.random.SeedSequence([int(entropy), *digest, stage]) for stage in range(len(STAGES))])
-
-    @classmethod
-    def shared(cls, rng):
-        """Every stage drawing from one generator, in the order the stages run (lime's scheme)."""
-        return cls([rng] * len(STAGES))

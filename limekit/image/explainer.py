@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import bad_type, bad_value, check_int
+from .._validation import bad_value, check_int
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks
