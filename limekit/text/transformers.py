@@ -121,6 +121,12 @@ def _length_order(texts):
     return np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)), kind="stable")
 
 
+def _start_batch(texts, n_labels):
+    """What both adapters start from: the texts as a list, the output to fill, their order by length."""
+    texts = _as_text_list(texts)
+    return texts, np.empty((len(texts), n_labels), dtype=float), _length_order(texts)
+
+
 def _check_batch_size(batch_size):
     if batch_size is None:
         return None
@@ -193,12 +199,10 @@ class PipelineClassifier:
         return getattr(self.pipeline, "device", None)
 
     def __call__(self, texts):
-        texts = _as_text_list(texts)
+        texts, out, order = _start_batch(texts, len(self._names))
         n = len(texts)
-        out = np.empty((n, len(self._names)), dtype=float)
         if n == 0:
             return out
-        order = _length_order(texts)
         with _eval_mode(self.pipeline.model):
             results = self.pipeline([texts[i] for i in order], top_k=None, batch_size=self.batch_size,
                                     truncation=self.truncation)
@@ -326,12 +330,10 @@ class ModelClassifier:
     def __call__(self, texts):
         import torch
 
-        texts = _as_text_list(texts)
+        texts, out, order = _start_batch(texts, len(self._names))
         n = len(texts)
-        out = np.empty((n, len(self._names)), dtype=float)
         if n == 0:
             return out
-        order = _length_order(texts)
         device = self.device
         max_length = self._max_length()
         with torch.no_grad(), _eval_mode(self.model):
