@@ -6,13 +6,12 @@ each started and stopped here.  Every result is compared with the serial run.
 import json
 import os
 import resource
-import sys
 import threading
 
 import numpy as np
 import pytest
 
-from limekit import ImageExplainer, LimekitError, LimekitTypeError, LimekitValueError, TabularExplainer, TextExplainer
+from limekit import ImageExplainer, LimekitTypeError, LimekitValueError, TabularExplainer, TextExplainer
 from limekit.core.importance import global_importance
 from limekit.distributed import LimeBatchUDF
 from limekit.frame import FailedRow, explanations_to_frame
@@ -358,18 +357,20 @@ def test_dask_dataframe_map_partitions(dask_client):
     pd.testing.assert_frame_equal(result.sort_values("row").reset_index(drop=True), expected)
 
 
-def test_dask_memory_per_worker_is_flat(dask_client, tmp_path):
+@pytest.mark.parametrize("backend, runtime", [("dask", "dask_client"), ("ray", "ray_runtime")])
+def test_memory_per_worker_is_flat(backend, runtime, request, tmp_path):
+    request.getfixturevalue(runtime)  # the engine, started by the test module
     explainer, _, _, kwargs = tabular_case()
     peaks = {}
     for rows_count in (200, 400, 800):
         folder = tmp_path / str(rows_count)
         folder.mkdir()
         rows = np.random.default_rng(rows_count).normal(size=(rows_count, N_FEATURES))
-        stream = explainer.explain_many(rows, PeakMemory(str(folder)), backend="dask", rows_per_task=10, stream=True,
-                                        num_samples=500, num_features=4)
+        stream = explainer.explain_many(rows, PeakMemory(str(folder)), backend=backend, rows_per_task=10,
+                                        stream=True, num_samples=500, num_features=4)
         assert sum(1 for _ in stream) == rows_count
         peaks[rows_count] = max(int(open(folder / name).read()) for name in os.listdir(folder)) / 1024
-    print(f"dask worker peak RSS (MiB) by rows: {peaks}")
+    print(f"{backend} worker peak RSS (MiB) by rows: {peaks}")
     assert peaks[800] - peaks[200] < 40, peaks
 
 
@@ -410,21 +411,6 @@ def test_ray_data_map_batches(ray_runtime):
     result["row"] = result.pop("id") // 10
     result = result[expected.columns].astype(expected.dtypes.to_dict())  # Arrow's nullable floats back to float64
     pd.testing.assert_frame_equal(result, expected)
-
-
-def test_ray_memory_per_worker_is_flat(ray_runtime, tmp_path):
-    explainer, _, _, kwargs = tabular_case()
-    peaks = {}
-    for rows_count in (200, 400, 800):
-        folder = tmp_path / str(rows_count)
-        folder.mkdir()
-        rows = np.random.default_rng(rows_count).normal(size=(rows_count, N_FEATURES))
-        stream = explainer.explain_many(rows, PeakMemory(str(folder)), backend="ray", rows_per_task=10, stream=True,
-                                        num_samples=500, num_features=4)
-        assert sum(1 for _ in stream) == rows_count
-        peaks[rows_count] = max(int(open(folder / name).read()) for name in os.listdir(folder)) / 1024
-    print(f"ray actor peak RSS (MiB) by rows: {peaks}")
-    assert peaks[800] - peaks[200] < 40, peaks
 
 
 # ---------------------------------------------------------------------------- LimeBatchUDF here (no engine)
