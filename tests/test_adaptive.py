@@ -8,7 +8,7 @@ from limekit import ImageExplainer, LimekitValueError, TabularExplainer, TextExp
 from limekit.core.adaptive import SamplingPlan, next_sample_size, resolve_sampling
 from limekit.viz import verdict_text
 
-KEYS = {"num_samples", "model_calls", "rounds", "converged", "tied_features", "tied_names", "method", "adaptive",
+KEYS = {"num_samples", "model_calls", "rounds", "converged", "tied_features", "tied_names", "method", "adaptive", "agreement",
         "max_samples", "confidence", "scheme"}
 
 
@@ -72,7 +72,7 @@ def test_two_exactly_tied_features_end_not_converged_and_are_named():
 
 
 def test_rounds_never_predict_a_perturbation_twice_and_grow_the_sample():
-    model = Counting(word_model({"alpha": 1.0, "beta": 0.9, "gamma": 0.8, "delta": 0.75}))
+    model = Counting(word_model({"alpha": 1.0, "beta": 0.9, "gamma": 0.8, "delta": 0.77}))
     exp = TextExplainer(random_state=3, batch_size=None).explain_instance(TEXT, model, num_features=3,
                                                                           num_samples="auto")
     sampling = exp.diagnostics["sampling"]
@@ -109,7 +109,7 @@ def test_fixed_num_samples_reports_the_same_keys():
     exp = TabularExplainer(X, random_state=0).explain_instance(X[0], planted_tabular, num_samples=800)
     sampling = exp.diagnostics["sampling"]
     assert KEYS <= set(sampling) and sampling["rounds"] == 1 and sampling["num_samples"] == 800
-    assert sampling["method"] == "gap" and isinstance(sampling["converged"], bool)
+    assert sampling["method"] == "sandwich" and isinstance(sampling["converged"], bool)
     assert not sampling["adaptive"]
 
 
@@ -161,13 +161,31 @@ def test_sampling_arguments_are_checked_before_the_model_is_called():
     assert model.sizes == []
 
 
-def test_round_sizes_follow_the_z_statistic():
+def test_round_sizes_follow_the_projection_and_early_looks_are_stricter():
     plan = resolve_sampling("auto", max_samples=10_000)
-    assert isinstance(plan, SamplingPlan) and plan.initial == 1000 and plan.max_rounds == 5
-    assert next_sample_size(1000, {"z": plan.z_needed / 1.2}, plan) == 1440  # n (z_needed / z)^2
-    assert next_sample_size(1000, {"z": 0.01}, plan) == 2000  # at most doubling
-    assert next_sample_size(1000, {"z": plan.z_needed * 0.99}, plan) == 1250  # at least +25%
-    assert next_sample_size(8000, {"z": 0.5}, plan) == 10_000  # never past max_samples
+    assert isinstance(plan, SamplingPlan) and plan.initial == 1000
+    assert plan.required(1000) == pytest.approx(0.975) and plan.required(10_000) == 0.95
+    assert resolve_sampling(2000).required(2000) == 0.95  # a fixed size has one look
+    assert next_sample_size(1000, {"needed": 1440}, plan) == 1440  # the projection
+    assert next_sample_size(1000, {"needed": 50_000}, plan) == 2000  # at most doubling
+    assert next_sample_size(1000, {"needed": 1100}, plan) == 1250  # at least +25%
+    assert next_sample_size(8000, {"needed": None}, plan) == 10_000  # never past max_samples
+
+
+def test_the_verdict_measures_agreement_between_samples():
+    # planted weights: every simulated pair of samples names the same features and signs
+    X = tabular_data()
+    planted = TabularExplainer(X, random_state=0, discretize_continuous=False).explain_instance(
+        X[3], planted_tabular, num_features=3, num_samples=2000).diagnostics["sampling"]
+    assert planted["method"] == "sandwich" and planted["converged"]
+    assert planted["agreement"] == planted["jaccard"] == planted["sign_agreement"] == 1.0
+    # an exact tie at k = 1: far from agreement, the two words named, more samples projected
+    tie = TextExplainer(random_state=0).explain_instance(
+        TEXT, word_model({"alpha": 1.0, "beta": 1.0, "gamma": 0.2}), num_features=1,
+        num_samples=2000).diagnostics["sampling"]
+    assert not tie["converged"] and tie["agreement"] < 0.9 and set(tie["tied_names"]) == {"alpha", "beta"}
+    assert tie["needed"] is None or tie["needed"] > 2000
+    assert "agreed in 100% of resampled fits" in verdict_text(planted)
 
 
 def test_tabular_kernel_sampling_follows_the_kernel_weighted_lime_law():

@@ -33,8 +33,8 @@ from .._threads import limited_blas_threads
 from .._validation import LimekitTypeError, bad_type, bad_value, check_choice, check_int, check_labels
 from ..surrogates import check_surrogate_task, make_surrogate
 from ..weighted import WeightedDesign
-from .adaptive import (BOOTSTRAP_DRAWS, SamplingPlan, bootstrap_verdict, gap_test, next_sample_size,
-                       out_of_reach, resolve_sampling, uses_gap_test)
+from .adaptive import (BOOTSTRAP_DRAWS, SamplingPlan, bootstrap_verdict, draw_test, next_sample_size,
+                       out_of_reach, resolve_sampling, uses_draw_test)
 from .distances import check_distance_metric
 from .explain import SurrogatePlan, fit_explanation, plan_surrogate
 from .fidelity import resolve_fidelity_samples
@@ -388,12 +388,14 @@ class BaseExplainer:
         spec = call.plan.spec
         labels = w.labels if self.mode == "classification" else [0]
         neighbourhood = w.neighbourhood
-        if uses_gap_test(spec):
+        if uses_draw_test(spec):
             with limited_blas_threads(neighbourhood.Z.shape[1]):
                 if w.design is None:
                     w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
-                verdict, w.selected = gap_test(w.design, neighbourhood.outputs, labels, spec.num_features,
-                                               spec.template.alpha, call.sampling.z_needed, spec.feature_selection)
+                # a child of the stability stream: the draws leave the bootstrap refits' stream as it is
+                verdict, w.selected = draw_test(w.design, neighbourhood.outputs, labels, spec.num_features,
+                                                spec.template.alpha, call.sampling.required(neighbourhood.n_samples),
+                                                spec.feature_selection, w.rngs.stability.spawn(1)[0])
             ids = neighbourhood.column_ids()
             verdict["tied_features"] = [int(ids[column]) for column in verdict["tied_features"]]
             return verdict
