@@ -6,15 +6,19 @@
     documents, a word-score model) and images (quickshift superpixels, a
     numpy model).
 (b) Rows per second on the bundled Adult data with a
-    HistGradientBoostingClassifier: a lime loop, limekit serial, ``n_jobs=2``,
-    Dask with 1 and 2 workers, Ray with 2 actors; the speed-up from 1 to 2
-    workers and the peak memory of each worker process.
+    HistGradientBoostingClassifier: a lime loop, then each engine with 1 and
+    with 2 workers: joblib (``n_jobs=1``, the serial run, and ``n_jobs=2``),
+    Dask (a LocalCluster of 1 and 2 worker processes), Ray (1 and 2 actors,
+    kept with ``RayActors``); the speed-up from 1 to 2 workers and the peak
+    memory of each worker process.  Start-up (worker processes, cluster,
+    actors, imports, a first small task) is timed apart, in its own column;
+    rows/s is the steady state.
 
 The model is timed inside every run (in whichever process calls it), so the
 library's own time is reported apart from the model's.  Every process uses
 one BLAS/OpenMP thread (OMP_NUM_THREADS=1), so one worker is one core.
 
-    python benchmarks/bench_many.py [--rows 600] [--lime-rows 40] [--skip-a] [--skip-b]
+    python benchmarks/bench_many.py [--rows 400] [--lime-rows 40] [--skip-a] [--skip-b] [--ray-per-call]
 """
 from __future__ import annotations
 
@@ -189,77 +193,114 @@ def throughput(args):
     rows = X[rng.choice(len(X), args.rows, replace=False)]
     explainer = TabularExplainer(X, **kwargs)
     options = dict(num_samples=args.num_samples, rows_per_task=args.rows_per_task)
+    warm = dict(rows_per_task=1, num_samples=200)  # a small task per worker: imports, model load
     explainer.explain_many(rows[:2], model.predict_proba, num_samples=args.num_samples)  # warm-up
     results = []
+    reference = []
 
-    def record(name, workers, n, run):
+    def record(engine, workers, startup, n, run, check=True):
         wall, model_s, peaks, out, cpu = timed(run, model.predict_proba)
-        results.append((name, workers, n, wall, model_s, peaks, cpu))
-        return out
+        results.append((engine, workers, startup, n, wall, model_s, peaks, cpu))
+        if check:
+            out = [e.to_json() for e in out]
+            if reference:
+                assert out == reference, f"{engine}, {workers}: results differ from the serial run"
+            else:
+                reference.extend(out)
+
+    def clock(start_up):
+        start = time.perf_counter()
+        value = start_up()
+        return time.perf_counter() - start, value
 
     lime_explainer = LimeTabularExplainer(X, **kwargs)
-    record("lime, a loop", 1, args.lime_rows, lambda m: [
-        lime_explainer.explain_instance(r, m, num_samples=args.num_samples) for r in rows[:args.lime_rows]])
-    serial = record("limekit serial", 1, len(rows), lambda m: explainer.explain_many(rows, m, **options))
-    reference = [e.to_json() for e in serial]
-    out = record("limekit n_jobs=2", 2, len(rows), lambda m: explainer.explain_many(rows, m, n_jobs=2, **options))
-    assert [e.to_json() for e in out] == reference
+    record("lime, a loop", 1, 0.0, args.lime_rows, lambda m: [
+        lime_explainer.explain_instance(r, m, num_samples=args.num_samples) for r in rows[:args.lime_rows]],
+        check=False)
+    record("joblib (limekit n_jobs)", 1, 0.0, len(rows), lambda m: explainer.explain_many(rows, m, **options))
+    startup, _ = clock(lambda: explainer.explain_many(rows[:4], model.predict_proba, n_jobs=2, **warm))
+    record("joblib (limekit n_jobs)", 2, startup, len(rows),
+           lambda m: explainer.explain_many(rows, m, n_jobs=2, **options))
 
     from distributed import Client, LocalCluster
 
     for workers in (1, 2):
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=50) as cluster, Client(cluster) as client:
-            client.run(lambda: None)
-            explainer.explain_many(rows[:2 * workers], model.predict_proba, backend="dask", rows_per_task=1,
-                                   num_samples=200)  # workers import limekit
-            out = record(f"Dask, {workers} worker{'s' * (workers > 1)}", workers, len(rows),
-                         lambda m: list(explainer.explain_many(rows, m, backend="dask", stream=True, **options)))
-            assert [e.to_json() for e in out] == reference
+        def start_dask():
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=50)
+            client = Client(cluster)
+            explainer.explain_many(rows[:2 * workers], model.predict_proba, backend="dask", **warm)
+            return cluster, client
+
+        startup, (cluster, client) = clock(start_dask)
+        try:
+            record("Dask", workers, startup, len(rows),
+                   lambda m: list(explainer.explain_many(rows, m, backend="dask", stream=True, **options)))
+        finally:
+            client.close()
+            cluster.close()
 
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    from limekit.distributed import RayActors
+
+    ray_init, _ = clock(lambda: ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                                         configure_logging=False))
     try:
-        out = record("Ray, 2 actors", 2, len(rows),
-                     lambda m: list(explainer.explain_many(rows, m, backend="ray", stream=True, **options)))
-        assert [e.to_json() for e in out] == reference
+        for workers in (1, 2):
+            def start_ray():
+                actors = RayActors(workers)
+                actors.wait_ready()
+                explainer.explain_many(rows[:2 * workers], model.predict_proba, backend="ray", client=actors,
+                                       **warm)
+                return actors
+
+            startup, actors = clock(start_ray)
+            with actors:
+                record("Ray", workers, startup + (ray_init if workers == 1 else 0.0), len(rows),
+                       lambda m: list(explainer.explain_many(rows, m, backend="ray", client=actors, stream=True,
+                                                             **options)))
+        if args.ray_per_call:  # the default: actors started by the call, inside the timed region
+            record("Ray, actors per call", 2, 0.0, len(rows),
+                   lambda m: list(explainer.explain_many(rows, m, backend="ray", stream=True, **options)))
     finally:
         ray.shutdown()
 
     print(f"\n(b) Adult, HistGradientBoostingClassifier, num_samples={args.num_samples}, "
           f"rows_per_task={args.rows_per_task}; results identical to the serial run")
-    print("| run | workers | rows | wall s | rows/s | model s (all processes) | library ms/row (wall x workers "
-          "- model) | CPU ms/row in the workers | peak RSS per worker MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| engine | workers | start-up s | rows | wall s | rows/s | model s (all processes) | library ms/row "
+          "(wall x workers - model) | CPU ms/row in the workers | peak RSS per worker MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rate, cpu_per_row = {}, {}
-    for name, workers, n, wall, model_s, peaks, cpu in results:
-        rate[name] = n / wall
-        cpu_per_row[name] = cpu / n * 1e3
+    for engine, workers, startup, n, wall, model_s, peaks, cpu in results:
+        rate[engine, workers] = n / wall
+        cpu_per_row[engine, workers] = cpu / n * 1e3
         library = (wall * workers - model_s) / n * 1e3
         peak = max(peaks.values()) if peaks else float("nan")
-        print(f"| {name} | {workers} | {n} | {wall:.1f} | {n / wall:.1f} | {model_s:.1f} | {library:.1f} "
-              f"| {cpu / n * 1e3:.1f} | {peak:.0f} |")
-    print("\nCPU ms/row: the CPU time of the processes that call the model (from each one's first call to its "
-          "last), per row; equal CPU per row with 1 and 2 workers means no per-row cost of going parallel, so on "
-          "2 idle cores the speed-up is bounded only by start-up (wall) time.")
-    print(f"CPU per row, 2 workers / 1: Dask {cpu_per_row['Dask, 2 workers'] / cpu_per_row['Dask, 1 worker']:.2f}, "
-          f"joblib {cpu_per_row['limekit n_jobs=2'] / cpu_per_row['limekit serial']:.2f}, "
-          f"Ray {cpu_per_row['Ray, 2 actors'] / cpu_per_row['limekit serial']:.2f}")
-    print(f"speed-up 1 -> 2 workers: Dask {rate['Dask, 2 workers'] / rate['Dask, 1 worker']:.2f}x, "
-          f"joblib {rate['limekit n_jobs=2'] / rate['limekit serial']:.2f}x (vs serial), "
-          f"Ray {rate['Ray, 2 actors'] / rate['limekit serial']:.2f}x (vs serial); "
-          f"limekit serial / lime loop {rate['limekit serial'] / rate['lime, a loop']:.1f}x")
+        print(f"| {engine} | {workers} | {startup:.1f} | {n} | {wall:.1f} | {n / wall:.1f} | {model_s:.1f} "
+              f"| {library:.1f} | {cpu / n * 1e3:.1f} | {peak:.0f} |")
+    print("\nstart-up: apart from the timed rows (joblib: loky's worker processes; Dask: the LocalCluster, the "
+          "client and a first small task; Ray: ray.init (counted on the 1-actor row), the actors "
+          "(RayActors) and a first small task). rows/s: the steady state, one explain_many call after start-up.")
+    print("CPU ms/row: the CPU time of the processes that call the model (from each one's first call to its "
+          "last), per row.")
+    engines = [e for e in ("joblib (limekit n_jobs)", "Dask", "Ray") if (e, 1) in rate and (e, 2) in rate]
+    print("speed-up 1 -> 2 workers: " + ", ".join(f"{e} {rate[e, 2] / rate[e, 1]:.2f}x" for e in engines)
+          + f"; CPU per row 2 workers / 1: "
+          + ", ".join(f"{e} {cpu_per_row[e, 2] / cpu_per_row[e, 1]:.2f}" for e in engines)
+          + f"; limekit serial / lime loop {rate['joblib (limekit n_jobs)', 1] / rate['lime, a loop', 1]:.1f}x")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=600, help="rows for (b)")
+    parser.add_argument("--rows", type=int, default=400, help="rows for (b)")
     parser.add_argument("--lime-rows", type=int, default=40, help="rows for the lime loops")
     parser.add_argument("--num-samples", type=int, default=5000)
     parser.add_argument("--rows-per-task", type=int, default=10)
     parser.add_argument("--skip-a", action="store_true")
     parser.add_argument("--skip-b", action="store_true")
+    parser.add_argument("--ray-per-call", action="store_true",
+                        help="also time Ray with the actors started inside the call (explain_many's default)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     import sklearn

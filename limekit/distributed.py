@@ -10,7 +10,16 @@ tasks of ``rows_per_task`` instances on a cluster:
 * Ray: the running Ray runtime (``ray.init()`` first).  One actor per CPU
   (``n_jobs > 1`` caps it) loads the explainer and the model once; tasks go to
   the least busy actor.  Actors restart and redo their tasks when their worker
-  dies (``max_restarts``, ``max_task_retries``).
+  dies (``max_restarts``, ``max_task_retries``).  They live for the call,
+  unless ``client=RayActors(...)`` keeps them for several calls (their
+  start-up, seconds per actor, is then paid once).
+
+On a worker, a task runs with at most ``cores / task slots on its machine``
+OpenMP and BLAS threads (never more than it had; the original counts come
+back after the task): two worker processes of a 2-core machine each calling a
+model that uses every core (scikit-learn's HistGradientBoosting predicts with
+OpenMP threads) would otherwise oversubscribe it.  Ray actors keep their
+``num_cpus``; joblib's loky workers are limited by joblib itself.
 
 ``predict_factory`` (a zero-argument callable) builds the model where the
 tasks run, once per worker process, for models that do not pickle or must live
@@ -19,7 +28,9 @@ on a worker's GPU; ``predict_fn`` may then be None.
 Memory is bounded: a task holds ``rows_per_task * num_samples`` perturbations
 on its worker and returns only Explanations (or rows of a frame), and at most
 two tasks per worker are in flight or waiting to be handed out in order, so
-the driver never holds perturbations nor more than a window of results.
+the driver never holds perturbations nor more than a window of results.  With
+``stream=True`` the instances are checked task by task as the tasks are sent
+(the first task's at once, so a wrong type or shape fails before any task).
 Every instance's randomness comes from ``random_state`` and the instance, so a
 task retried after its worker died gives the same result, and the results do
 not depend on the engine, the workers or ``rows_per_task``.
@@ -32,15 +43,16 @@ engines' own batch APIs: Ray Data ``map_batches``, Dask DataFrame
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import threading
 import uuid
 
-from ._validation import LimekitTypeError, bad_type, bad_value, check_choice, describe
+from ._validation import LimekitTypeError, bad_type, bad_value, check_choice, check_int, describe
 from .frame import FailedRow, LAYOUTS, conform, explanations_to_frame
 
-__all__ = ["LimeBatchUDF", "FailedRow", "BACKENDS", "ERRORS"]
+__all__ = ["LimeBatchUDF", "RayActors", "FailedRow", "BACKENDS", "ERRORS"]
 
 BACKENDS = ("dask", "ray")
 ERRORS = ("raise", "skip")
@@ -94,8 +106,8 @@ def check_options(explainer, predict_fn, n_jobs, backend, client, predict_factor
     if backend is not None:
         check_choice(backend, "backend", BACKENDS)
     check_choice(errors, "errors", ERRORS)
-    if client is not None and backend != "dask":
-        raise bad_value("client", "None unless backend='dask'", describe(client))
+    if client is not None and backend not in ("dask", "ray"):
+        raise bad_value("client", "None unless backend='dask' (a Client) or 'ray' (RayActors)", describe(client))
     if predict_factory is not None:
         if not callable(predict_factory):
             raise bad_type("predict_factory", "a zero-argument callable that builds the model", predict_factory)
@@ -110,6 +122,11 @@ def check_options(explainer, predict_fn, n_jobs, backend, client, predict_factor
         client = _dask_client(client)
     elif backend == "ray":
         _ray_runtime()
+        if client is not None:
+            if not isinstance(client, RayActors):
+                raise bad_type("client", "None or limekit.distributed.RayActors with backend='ray'", client)
+            if client.closed:
+                raise bad_value("client", "open RayActors", "closed ones")
     options = ManyOptions(backend, client, predict_factory, errors, bool(stream), bool(as_frame), n_jobs)
     return options, predict_fn
 
@@ -144,6 +161,82 @@ def _ray_runtime():
                         "'ray' and no runtime")
 
 
+# --------------------------------------------------------------------------- the tasks
+class UncheckedInstance:
+    """An instance of a streamed task that failed its check (``errors='skip'``): explained as a FailedRow."""
+
+    def __init__(self, error):
+        self.error = error
+
+
+def split_tasks(explainer, instances, rows_per_task, lazy=False, errors="raise"):
+    """The tasks of ``rows_per_task`` checked instances each, in input order.
+
+    Eager (the default): every instance is checked now, before any task.
+    ``lazy`` (``stream=True``): a sequence of tasks checked when each is
+    taken, so millions of instances are not checked (and held checked) up
+    front; the type of ``instances`` and the first task are checked now, so
+    a wrong type or shape fails before any task.  A later instance that fails
+    its check raises when its task is taken (``errors='raise'``) or becomes a
+    :class:`~limekit.frame.FailedRow` (``errors='skip'``).
+    """
+    if not lazy:
+        checked = explainer.check_instances(instances)
+        return [checked[start:start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
+    return LazyTasks(explainer, instances, rows_per_task, errors)
+
+
+class LazyTasks:
+    """Tasks whose instances are checked when the task is taken (``tasks[i]``); see :func:`split_tasks`."""
+
+    def __init__(self, explainer, instances, rows_per_task, errors="raise"):
+        if isinstance(instances, (str, bytes)) or not hasattr(instances, "__len__") \
+                or not hasattr(instances, "__getitem__"):
+            raise bad_type("instances", "a sequence of instances (a list, or an array of rows)", instances)
+        self.n = len(instances)
+        if self.n == 0:
+            raise bad_value("instances", "at least one instance", "an empty sequence")
+        self.explainer, self.instances, self.rows_per_task, self.errors = explainer, instances, rows_per_task, errors
+        self.starts = range(0, self.n, rows_per_task)
+        self._first = explainer.check_instances(self._slice(0))  # a wrong type or shape fails now
+
+    def __len__(self):
+        return len(self.starts)
+
+    def _range(self, start, stop):
+        if hasattr(self.instances, "iloc"):  # pandas: by position
+            return self.instances.iloc[start:stop]
+        try:
+            return self.instances[start:stop]
+        except (TypeError, KeyError):  # a sequence without slices
+            return [self.instances[j] for j in range(start, stop)]
+
+    def _slice(self, i):
+        start = self.starts[i]
+        return self._range(start, min(start + self.rows_per_task, self.n))
+
+    def __getitem__(self, i):
+        if i == 0 and self._first is not None:
+            first, self._first = self._first, None
+            return first
+        try:
+            return self.explainer.check_instances(self._slice(i))
+        except Exception:
+            if self.errors == "raise":
+                raise
+        checked = []  # one by one: an instance that fails its check becomes a FailedRow
+        start = self.starts[i]
+        for j in range(start, min(start + self.rows_per_task, self.n)):
+            try:
+                checked.extend(self.explainer.check_instances(self._range(j, j + 1)))
+            except Exception as exc:
+                checked.append(UncheckedInstance(exc))
+        return checked
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
 # --------------------------------------------------------------------------- the work of one task
 def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
     """Explain ``rows`` (checked instances at positions ``start, start + 1, ...``): a list, or a frame.
@@ -152,22 +245,107 @@ def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
     fails alone becomes a :class:`~limekit.frame.FailedRow`, the others are
     kept (the same explanations: each row's randomness is its own).
     """
+    positions = [start + offset for offset, row in enumerate(rows) if not isinstance(row, UncheckedInstance)]
+    good = [row for row in rows if not isinstance(row, UncheckedInstance)]
+    explained = {}
     try:
-        results = explainer.explain_checked(rows, call)
+        if good:
+            explained = dict(zip(positions, explainer.explain_checked(good, call)))
     except Exception:
         if errors == "raise":
             raise
-        results = []
-        for offset, row in enumerate(rows):
+        for position, row in zip(positions, good):
             try:
-                results.extend(explainer.explain_checked([row], call))
+                explained[position] = explainer.explain_checked([row], call)[0]
             except Exception as exc:  # the model call or the explanation of this row
-                results.append(FailedRow(start + offset, exc))
+                explained[position] = FailedRow(position, exc)
+    results = [explained[start + offset] if not isinstance(row, UncheckedInstance)
+               else FailedRow(start + offset, row.error) for offset, row in enumerate(rows)]
     if as_frame:
         return explanations_to_frame(results, positions=range(start, start + len(results)))
     return results
 
 
+# --------------------------------------------------------------------------- threads on a worker
+def worker_cores():
+    """The cores this process may use (affinity and cgroup quota, as joblib counts them)."""
+    try:
+        from joblib import cpu_count
+
+        return max(1, int(cpu_count()))
+    except Exception:  # no joblib: the affinity mask
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+_CONTROLLER = [None, None]  # (key, ThreadpoolController): finding the loaded libraries costs ~10 ms
+
+
+def _controller(key):
+    """A ThreadpoolController of the libraries loaded now, found again when ``key`` (the job) changes."""
+    if _CONTROLLER[0] is None or _CONTROLLER[0] != key:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER[:] = [key, ThreadpoolController()]
+    return _CONTROLLER[1]
+
+
+def _lower_threads(limit, user_api, key=None):
+    controller = _controller(key)
+    above = {lib.prefix: limit for lib in controller.lib_controllers
+             if lib.user_api == user_api and lib.num_threads is not None and lib.num_threads > limit}
+    return controller.limit(limits=above) if above else None
+
+
+def _restore_threads(limiter):
+    if limiter is not None:
+        limiter.restore_original_limits()
+
+
+_BLAS_LIMIT = []
+
+
+@contextlib.contextmanager
+def limited_threads(limit, key=None):
+    """Context manager: OpenMP and BLAS libraries above ``limit`` threads lowered to it, restored exactly after.
+
+    BLAS's thread count is process-wide: it is reference counted across the
+    threads of a process (a Dask worker with several threads), the first task
+    in lowers it and the last one out restores it.  OpenMP's is the calling
+    thread's own: lowered and restored by each task.  None: no limit.
+    ``key`` (a job's token): the libraries loaded are looked up again when it
+    changes (a new model may load new ones), else kept.
+    """
+    if limit is None:
+        yield
+        return
+    limit = max(1, int(limit))
+    if not _BLAS_LIMIT:
+        from ._threads import _SharedLimit
+
+        _BLAS_LIMIT.append(_SharedLimit(lambda n, k: _lower_threads(n, "blas", k), _restore_threads))
+    with _BLAS_LIMIT[0](limit, key):
+        openmp = _lower_threads(limit, "openmp", key)
+        try:
+            yield
+        finally:
+            _restore_threads(openmp)
+
+
+def _dask_thread_limit(slots_by_worker, dask_worker=None):
+    """Threads per task on this Dask worker: its machine's cores over the task slots (threads) of its workers."""
+    worker = dask_worker
+    if worker is None:
+        try:
+            from distributed import get_worker
+
+            worker = get_worker()
+        except Exception:  # not on a worker (a synchronous scheduler): no limit
+            return None
+    slots = slots_by_worker.get(worker.address) or getattr(getattr(worker, "state", None), "nthreads", 1) or 1
+    return max(1, worker_cores() // slots)
+
+
+# --------------------------------------------------------------------------- the job shipped once per worker
 _LOADED = collections.OrderedDict()
 _LOADED_LOCK = threading.Lock()
 
@@ -180,6 +358,7 @@ class Job:
 
         self.token = uuid.uuid4().hex
         self.errors, self.as_frame = errors, as_frame
+        self.slots_by_worker = None  # Dask: task slots on each worker's machine, by worker address
         try:
             self.payload = cloudpickle.dumps((explainer, call, predict_factory))
         except Exception as exc:  # name the part that does not pickle
@@ -209,9 +388,13 @@ class Job:
                 _LOADED.move_to_end(self.token)
             return loaded
 
-    def run(self, start, rows):
+    def run(self, start, rows, threads=None):
+        """One task's results, with at most ``threads`` OpenMP/BLAS threads (None: as the process has them)."""
         explainer, call = self.load()
-        return run_rows(explainer, call, start, rows, self.errors, self.as_frame)
+        if threads is None and self.slots_by_worker is not None:
+            threads = _dask_thread_limit(self.slots_by_worker)
+        with limited_threads(threads, self.token):
+            return run_rows(explainer, call, start, rows, self.errors, self.as_frame)
 
 
 def _check_pickles(value, argument, expected):
@@ -235,26 +418,125 @@ def _forget(token):
 
 
 class _LimeActor:
-    """A Ray actor: loads a job (the explainer, the call, the model) on its first task and keeps it.
+    """A Ray actor: loads a job (the explainer, the call, the model) on its first task of the job and keeps it.
 
-    The job comes as a reference in a list (so Ray does not copy it with every task); a
-    restarted actor loads it again from there.
+    The job comes as a reference in a list (so Ray does not copy it with every
+    task); a restarted actor loads it again from there.  Its tasks run with at
+    most ``threads`` (its ``num_cpus``) OpenMP/BLAS threads.
     """
 
-    def __init__(self):
-        self.job = None
+    def __init__(self, threads=1):
+        self.threads = threads
+        self.jobs = collections.OrderedDict()
 
-    def run(self, boxed, start, rows):
-        if self.job is None:
+    def run(self, token, boxed, start, rows):
+        job = self.jobs.get(token)
+        if job is None:
             import ray
 
             job = boxed[0]
-            self.job = ray.get(job) if isinstance(job, ray.ObjectRef) else job
-            self.job.load()
-        return self.job.run(start, rows)
+            job = ray.get(job) if isinstance(job, ray.ObjectRef) else job
+            job.load()
+            self.jobs[token] = job
+            while len(self.jobs) > _CACHE_SIZE:
+                self.jobs.popitem(last=False)
+        return job.run(start, rows, self.threads)
+
+    def forget(self, token):
+        self.jobs.pop(token, None)
+        _forget(token)
+
+    def ready(self):
+        """Imports limekit's modules a task needs (the actor's start-up, done once)."""
+        from . import frame  # noqa: F401
+        from .core import frontend  # noqa: F401
+
+        return os.getpid()
 
     def pid(self):
         return os.getpid()
+
+
+class RayActors:
+    """Ray actors that run ``explain_many``'s tasks, kept for several calls.
+
+    ``explain_many(..., backend="ray")`` starts its actors and ends them when
+    it is done; pass ``client=RayActors(n)`` instead to start them once (a
+    worker process and limekit's imports: seconds per actor) and keep them
+    for every call until :meth:`close` (or the end of a ``with`` block).
+    They hold their CPUs (``num_cpus`` each) while they live, also between
+    calls.  Each call's model is loaded once per actor and dropped at the
+    end of the call.
+
+    Parameters
+    ----------
+    n_actors : int or None, default=None
+        Number of actors; None: one per CPU of the cluster
+        (``num_cpus=1``), at least one.
+    num_cpus : float, default=1
+        CPUs each actor reserves; its tasks use at most that many OpenMP/BLAS
+        threads (at least one).
+    num_gpus : float, default=0
+        GPUs each actor reserves (build the model on it with
+        ``predict_factory``).
+    max_restarts : int, default=3
+        Restarts of an actor whose process died; its tasks are retried as
+        often.
+
+    Examples
+    --------
+    >>> with RayActors(4) as actors:                            # doctest: +SKIP
+    ...     for part in parts:
+    ...         explainer.explain_many(part, model, backend="ray", client=actors)
+    """
+
+    def __init__(self, n_actors=None, *, num_cpus=1, num_gpus=0, max_restarts=3):
+        import ray
+
+        _ray_runtime()
+        if not isinstance(num_cpus, (int, float)) or isinstance(num_cpus, bool) or num_cpus <= 0:
+            raise bad_value("num_cpus", "a positive number of CPUs per actor", describe(num_cpus))
+        if not isinstance(num_gpus, (int, float)) or isinstance(num_gpus, bool) or num_gpus < 0:
+            raise bad_value("num_gpus", "a number of GPUs per actor, 0 or more", describe(num_gpus))
+        max_restarts = check_int(max_restarts, "max_restarts", minimum=0)
+        if n_actors is None:
+            n_actors = max(1, int(ray.cluster_resources().get("CPU", 1) // num_cpus))
+        n_actors = check_int(n_actors, "n_actors", minimum=1)
+        actor_class = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=max_restarts,
+                                 max_task_retries=max_restarts)(_LimeActor)
+        self.actors = [actor_class.remote(max(1, int(num_cpus))) for _ in range(n_actors)]
+        self.closed = False
+
+    def __len__(self):
+        return len(self.actors)
+
+    def wait_ready(self):
+        """Block until every actor has started and imported limekit; returns their process ids."""
+        import ray
+
+        return ray.get([actor.ready.remote() for actor in self.actors])
+
+    def close(self):
+        """End the actors (their CPUs go back to Ray)."""
+        if not self.closed:
+            import ray
+
+            self.closed = True
+            for actor in self.actors:
+                try:
+                    ray.kill(actor)
+                except Exception:  # a runtime already shut down
+                    pass
+            self.actors = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __repr__(self):
+        return f"RayActors({len(self.actors)}{', closed' if self.closed else ''})"
 
 
 # --------------------------------------------------------------------------- scheduling
@@ -279,9 +561,29 @@ def _ordered(n_tasks, window, submit, wait_any, fetch, cancel):
             cancel(list(in_flight))
 
 
+def dask_slots(client):
+    """Task slots (worker threads) on each worker's machine, by worker address."""
+    workers = client.scheduler_info(n_workers=-1)["workers"] if _takes_n_workers(client) \
+        else client.scheduler_info()["workers"]
+    by_host = collections.Counter()
+    for info in workers.values():
+        by_host[info.get("host")] += int(info.get("nthreads", 1))
+    return {address: by_host[info.get("host")] for address, info in workers.items()}
+
+
+def _takes_n_workers(client):
+    import inspect
+
+    try:
+        return "n_workers" in inspect.signature(client.scheduler_info).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _dask_results(job, tasks, starts, client):
     from distributed import wait
 
+    job.slots_by_worker = dask_slots(client)
     job_future = client.scatter(job, broadcast=True, hash=False)
     window = max(2, TASKS_PER_WORKER * sum(client.nthreads().values()))
 
@@ -313,20 +615,22 @@ def ray_actor_count(n_jobs):
     return min(n_jobs, cpus) if n_jobs > 1 else cpus
 
 
-def _ray_results(job, tasks, starts, n_jobs):
+def _ray_results(job, tasks, starts, n_jobs, pool=None):
     import ray
 
-    n_actors = max(1, min(ray_actor_count(n_jobs), len(tasks)))
-    actor_class = ray.remote(num_cpus=1, max_restarts=3, max_task_retries=3)(_LimeActor)
+    own = pool is None
+    if own:
+        pool = RayActors(max(1, min(ray_actor_count(n_jobs), len(tasks))))
+    actors = pool.actors[:max(1, len(tasks))]
+    n_actors = len(actors)
     job_ref = ray.put(job)
-    actors = [actor_class.remote() for _ in range(n_actors)]
     busy = [0] * n_actors
     placed = {}
 
     def submit(i):
         actor = min(range(n_actors), key=busy.__getitem__)
         busy[actor] += 1
-        ref = actors[actor].run.remote([job_ref], starts[i], tasks[i])
+        ref = actors[actor].run.remote(job.token, [job_ref], starts[i], tasks[i])
         placed[ref] = actor
         return ref
 
@@ -341,8 +645,13 @@ def _ray_results(job, tasks, starts, n_jobs):
     try:
         yield from _ordered(len(tasks), TASKS_PER_WORKER * n_actors, submit, wait_any, fetch, lambda refs: None)
     finally:
-        for actor in actors:
-            ray.kill(actor)
+        if own:
+            pool.close()
+        else:  # the actors stay; the model goes (before the caller may close them)
+            try:
+                ray.get([actor.forget.remote(job.token) for actor in actors], timeout=30)
+            except Exception:  # a dead actor: nothing to free
+                pass
         del job_ref
 
 
@@ -356,33 +665,45 @@ def _local_results(explainer, call, tasks, starts, options):
 def _joblib_results(explainer, call, tasks, starts, options):
     from joblib import Parallel, delayed
 
-    if options.predict_factory is not None:
+    # the job's bytes travel with every task but are unpickled (the model loaded) once per worker process
+    try:
         job = Job(explainer, call, options.predict_factory, options.errors, options.as_frame)
-        work = (delayed(_run_job)(job, start, task) for start, task in zip(starts, tasks))
-    else:
-        work = (delayed(run_rows)(explainer, call, start, task, options.errors, options.as_frame)
-                for start, task in zip(starts, tasks))
-    yield from Parallel(n_jobs=options.n_jobs, return_as="generator")(work)
+    except LimekitTypeError:  # a model that does not pickle: joblib's threading backend can still run it
+        if options.predict_factory is not None:
+            call = bind_model(explainer, call, options.predict_factory())
+        yield from Parallel(n_jobs=options.n_jobs, return_as="generator")(
+            delayed(run_rows)(explainer, call, start, task, options.errors, options.as_frame)
+            for start, task in zip(starts, tasks))
+        return
+    work = (delayed(_run_job)(job, start, task) for start, task in zip(starts, tasks))
+    try:
+        yield from Parallel(n_jobs=options.n_jobs, return_as="generator")(work)
+    finally:
+        _forget(job.token)  # a threading backend loaded it here
 
 
 def run_many(explainer, call, tasks, options):
     """Run the checked ``tasks`` (lists of checked instances, in input order) as ``options`` say.
 
+    ``tasks`` is a list, or :class:`LazyTasks` (checked as they are taken).
     Returns a list of Explanation/FailedRow, one DataFrame (``as_frame``), or
     with ``stream`` an iterator of results (of per-task DataFrames with
     ``as_frame``) in input order.  Everything that can be checked is checked
     before the first task is sent.
     """
-    starts, position = [], 0
-    for task in tasks:
-        starts.append(position)
-        position += len(task)
+    if isinstance(tasks, LazyTasks):
+        starts = tasks.starts
+    else:
+        starts, position = [], 0
+        for task in tasks:
+            starts.append(position)
+            position += len(task)
     if options.backend is not None:  # pickles now: a model that does not pickle fails before any task
         job = Job(explainer, call, options.predict_factory, options.errors, options.as_frame)
         if options.backend == "dask":
             per_task = _dask_results(job, tasks, starts, options.client)
         else:
-            per_task = _ray_results(job, tasks, starts, options.n_jobs)
+            per_task = _ray_results(job, tasks, starts, options.n_jobs, options.client)
     elif options.n_jobs == 1 or len(tasks) <= 1:
         per_task = _local_results(explainer, call, tasks, starts, options)
     else:

@@ -430,3 +430,202 @@ def test_batch_udf_on_text_and_image_batches(case):
     pd.testing.assert_frame_equal(frame.drop(columns="key"), expected)
     parts = list(udf(iter([batch.iloc[:2], batch.iloc[2:]])))  # Spark's mapInPandas: an iterator of batches
     assert sum(len(p) for p in parts) == len(frame)
+
+
+# ---------------------------------------------------------------------------- recurrent series, every backend
+def series_proba(batch):
+    batch = np.asarray(batch, dtype=float)
+    assert batch.ndim == 3, batch.shape  # the model of series always receives (n, timesteps, features)
+    p = 1 / (1 + np.exp(-3 * batch[:, -1, 0] + batch[:, 0, 1]))
+    return np.column_stack([1 - p, p])
+
+
+@pytest.mark.parametrize("engine", ["serial", "joblib", "dask", "ray"])
+def test_recurrent_explain_many_with_predict_factory(engine, request):
+    from limekit import RecurrentTabularExplainer
+
+    series = np.random.default_rng(4).normal(size=(150, 3, 2))
+    explainer = RecurrentTabularExplainer(series, feature_names=["u", "v"], random_state=1)
+    kwargs = dict(num_samples=300, num_features=3, rows_per_task=2)
+    engine_kwargs = {"serial": {}, "joblib": dict(n_jobs=2)}.get(engine, dict(backend=engine))
+    if engine in ("dask", "ray"):
+        request.getfixturevalue("dask_client" if engine == "dask" else "ray_runtime")
+    one_by_one = [explainer.explain_instance(s, series_proba, num_samples=300, num_features=3) for s in series[:5]]
+    with_model = explainer.explain_many(series[:5], series_proba, **engine_kwargs, **kwargs)
+    built = explainer.explain_many(series[:5], predict_factory=ModelFactory(series_proba), **engine_kwargs,
+                                   **kwargs)
+    assert dumps(with_model) == dumps(built) == dumps(one_by_one)
+    flat = np.transpose(series[:5], (0, 2, 1)).reshape(5, -1)  # columns in feature_names' order
+    assert dumps(explainer.explain_many(flat, predict_factory=ModelFactory(series_proba), **kwargs)) == dumps(built)
+    with pytest.raises(LimekitValueError, match="instances: expected shape"):
+        explainer.explain_many(series[:5, :2], predict_factory=ModelFactory(series_proba), **kwargs)
+
+
+# ---------------------------------------------------------------------------- stream: instances checked per task
+class Recorded(list):
+    """A list of instances that records which positions were read."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self.read = set()
+
+    def __getitem__(self, index):
+        positions = range(len(self))[index] if isinstance(index, slice) else [index]
+        self.read.update(positions)
+        return super().__getitem__(index)
+
+
+@pytest.mark.parametrize("engine", ["serial", "dask"])
+def test_stream_checks_instances_task_by_task(engine, request):
+    engine_kwargs = {}
+    if engine == "dask":
+        request.getfixturevalue("dask_client")
+        engine_kwargs = dict(backend="dask")
+    explainer, texts, model, kwargs = text_case(n=9)
+    serial = explainer.explain_many(texts, model, rows_per_task=2, **kwargs)
+    recorded = Recorded(texts)
+    stream = explainer.explain_many(recorded, model, rows_per_task=2, stream=True, **engine_kwargs, **kwargs)
+    assert recorded.read == {0, 1}  # the first task checked at once, the others not yet
+    first = next(stream)
+    assert recorded.read < set(range(9))  # no more than a window of tasks ahead
+    assert dumps([first] + list(stream)) == dumps(serial)
+    # a wrong type or a bad first task still fails at once, before any model call
+    for bad, argument in ((texts[0], "instances"), ([3] + texts[1:], "text_instance"), ([], "instances")):
+        with pytest.raises((LimekitTypeError, LimekitValueError)) as error:
+            explainer.explain_many(bad, PeakMemory("/nonexistent"), rows_per_task=2, stream=True, **engine_kwargs,
+                                   **kwargs)
+        assert error.value.argument == argument
+    # a bad instance further on: raised when its task is reached, or a FailedRow with errors='skip'
+    broken = texts[:7] + [""] + texts[8:]
+    stream = explainer.explain_many(broken, model, rows_per_task=2, stream=True, **engine_kwargs, **kwargs)
+    with pytest.raises(LimekitValueError, match="text_instance"):
+        list(stream)
+    skipped = list(explainer.explain_many(broken, model, rows_per_task=2, stream=True, errors="skip",
+                                          **engine_kwargs, **kwargs))
+    assert isinstance(skipped[7], FailedRow) and skipped[7].position == 7 and "text_instance" in skipped[7].error
+    assert dumps(skipped[:7] + skipped[8:]) == dumps(serial[:7] + serial[8:])
+    with pytest.raises(LimekitValueError, match="text_instance"):  # without stream: every instance up front
+        explainer.explain_many(broken, PeakMemory("/nonexistent"), rows_per_task=2, errors="skip", **kwargs)
+
+
+def test_stream_checks_tabular_frames_per_task():
+    explainer, rows, model, kwargs = tabular_case(n=12)
+    frame = pd.DataFrame(rows)
+    serial = explainer.explain_many(rows, model, rows_per_task=5, **kwargs)
+    assert dumps(explainer.explain_many(frame, model, rows_per_task=5, stream=True, **kwargs)) == dumps(serial)
+    with pytest.raises(LimekitValueError, match="data_rows: expected a 2-D array") as error:
+        explainer.explain_many(rows[:, :3], model, stream=True, **kwargs)
+    bad = rows.copy()
+    bad[8, 0] = np.nan
+    results = list(explainer.explain_many(bad, model, rows_per_task=5, stream=True, errors="skip", **kwargs))
+    assert [i for i, r in enumerate(results) if isinstance(r, FailedRow)] == [8]
+    assert dumps(results[:8] + results[9:]) == dumps(serial[:8] + serial[9:])
+
+
+# ---------------------------------------------------------------------------- threads on the workers
+def blas_threads(_=None):
+    from threadpoolctl import threadpool_info
+
+    return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+
+
+def openmp_threads():
+    from threadpoolctl import threadpool_info
+
+    return max([info["num_threads"] for info in threadpool_info() if info["user_api"] == "openmp"] or [1])
+
+
+class ThreadsSeen:
+    """The tabular model, recording the OpenMP threads of its thread at every call (``folder/<pid>``)."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def __call__(self, X):
+        with open(os.path.join(self.folder, str(os.getpid())), "a") as handle:
+            handle.write(f"{openmp_threads()}\n")
+        return tabular_proba(X)
+
+
+def test_thread_limit_lowers_and_restores():
+    from limekit.distributed import limited_threads
+
+    from threadpoolctl import threadpool_limits
+
+    import sklearn.ensemble  # noqa: F401  (its OpenMP runtime loaded)
+
+    with threadpool_limits(2):
+        before = (blas_threads(), openmp_threads())
+        with limited_threads(1, "a"):
+            assert (blas_threads(), openmp_threads()) == (1, 1)
+            with limited_threads(1, "a"):  # nested (another task of the process): restored by the last one out
+                pass
+            assert blas_threads() == 1
+        assert (blas_threads(), openmp_threads()) == before
+        with limited_threads(8, "b"):  # never raised
+            assert (blas_threads(), openmp_threads()) == before
+
+
+def test_dask_tasks_use_cores_over_slots_threads(dask_client):
+    from limekit.distributed import _dask_thread_limit, dask_slots, worker_cores
+
+    slots = dask_slots(dask_client)
+    assert sorted(slots.values()) == [2, 2]  # two one-thread workers on this machine
+    limits = dask_client.run(_dask_thread_limit, slots)
+    assert set(limits.values()) == {max(1, worker_cores() // 2)}
+
+
+# ---------------------------------------------------------------------------- Ray actors kept between calls
+def test_ray_actors_kept_between_calls(ray_runtime, tmp_path):
+    from limekit.distributed import RayActors
+
+    explainer, rows, model, kwargs = tabular_case()
+    serial = explainer.explain_many(rows, model, rows_per_task=3, **kwargs)
+    with RayActors(2) as actors:
+        pids = set(actors.wait_ready())
+        assert len(pids) == 2
+        for _ in range(2):
+            ours = explainer.explain_many(rows, ThreadsSeen(str(tmp_path)), backend="ray", client=actors,
+                                          rows_per_task=3, **kwargs)
+            assert dumps(ours) == dumps(serial)
+        assert {int(name) for name in os.listdir(tmp_path)} <= pids  # the same processes for both calls
+        assert {int(line) for name in os.listdir(tmp_path) for line in open(tmp_path / name)} == {1}  # num_cpus
+        assert set(actors.wait_ready()) == pids
+    assert actors.closed
+    with pytest.raises(LimekitValueError, match="client: expected open RayActors"):
+        explainer.explain_many(rows, model, backend="ray", client=actors, **kwargs)
+    with pytest.raises(LimekitTypeError, match="client: expected a dask.distributed.Client"):
+        explainer.explain_many(rows, model, backend="dask", client=actors, **kwargs)
+    with pytest.raises(LimekitValueError, match="num_cpus"):
+        RayActors(1, num_cpus=0)
+
+
+# ---------------------------------------------------------------------------- Spark (with pyspark and a Java runtime)
+def test_spark_map_in_pandas(worker_path):
+    import shutil
+    import sys
+
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        pytest.skip("no Java runtime")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Spark's Python workers: this interpreter
+    explainer, rows, model, kwargs = tabular_case(n=10)
+    frame = pd.DataFrame(rows, columns=[f"f{i}" for i in range(N_FEATURES)]).assign(id=np.arange(10))
+    expected = explanations_to_frame(explainer.explain_many(rows, model, **kwargs))
+    udf = LimeBatchUDF(explainer, predict_factory=ModelFactory(model), id_column="id", **kwargs)
+    spark = (SparkSession.builder.master("local[2]").appName("limekit-test").config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "2").getOrCreate())
+    try:
+        sdf = spark.createDataFrame(frame).repartition(2)
+        result = sdf.mapInPandas(udf, schema=udf.spark_schema(frame.head(2))).toPandas()
+    finally:
+        spark.stop()
+    result = result.sort_values("id").reset_index(drop=True)
+    assert list(result["id"]) == list(range(10))
+    result["row"] = result.pop("id")
+    assert result["error"].isna().all() and expected["error"].isna().all()  # Spark's null comes back as NaN
+    result = result[expected.columns].astype(expected.dtypes.to_dict())
+    pd.testing.assert_frame_equal(result.drop(columns="error"), expected.drop(columns="error"))

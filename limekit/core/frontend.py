@@ -507,7 +507,10 @@ class BaseExplainer:
             Keyword only.  Return an iterator that yields the results in input
             order as they are ready (per-task DataFrames with ``as_frame``),
             at most two tasks per worker ahead, so they can be written out as
-            they arrive; arguments are still checked before it is returned.
+            they arrive; arguments are still checked before it is returned,
+            the instances task by task as they are sent (the first task's at
+            once; with ``errors='skip'`` a later instance that fails its
+            check comes back as a FailedRow).
         as_frame : bool, default=False
             Keyword only.  A pandas DataFrame, one row per instance and label
             (:func:`limekit.frame.explanations_to_frame`), built on the workers.
@@ -520,7 +523,7 @@ class BaseExplainer:
         list of Explanation (or FailedRow), DataFrame, or an iterator of them
             In the order of ``instances``.
         """
-        from ..distributed import check_options, run_many
+        from ..distributed import check_options, run_many, split_tasks
 
         n_jobs = check_int(n_jobs, "n_jobs")
         if n_jobs == 0:
@@ -532,8 +535,7 @@ class BaseExplainer:
         if rows_per_task is None:
             rows_per_task = max(1, TASK_PERTURBATIONS // per_instance)
         rows_per_task = check_int(rows_per_task, "rows_per_task", minimum=1)
-        checked = self._check_instances(instances)
-        tasks = [checked[start:start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
+        tasks = split_tasks(self, instances, rows_per_task, lazy=options.stream, errors=options.errors)
         return run_many(self, call, tasks, options)
 
     # ------------------------------------------------------------------ the engine interface

@@ -456,13 +456,28 @@ class RecurrentTabularExplainer(TabularExplainer):
                          feature_selection=feature_selection, discretize_continuous=discretize_continuous,
                          discretizer=discretizer, random_state=random_state, **kwargs)
 
-    def _make_predict_proba(self, func):
-        def predict_proba(X):
-            n_rows = X.shape[0]
-            series = X.reshape(n_rows, self.n_features_per_step, self.n_timesteps)
-            return func(np.transpose(series, axes=(0, 2, 1)))
+    class SeriesModel:
+        """The model of 3-D series, called with flattened rows (reshaped back); picklable."""
 
-        return predict_proba
+        def __init__(self, model, n_timesteps, n_features_per_step):
+            self.model, self.n_timesteps, self.n_features_per_step = model, n_timesteps, n_features_per_step
+
+        def __call__(self, X):
+            series = np.asarray(X).reshape(X.shape[0], self.n_features_per_step, self.n_timesteps)
+            return self.model(np.transpose(series, axes=(0, 2, 1)))
+
+        def __repr__(self):
+            return f"<{self.model!r} on series of {self.n_timesteps} steps>"
+
+    def _make_predict_proba(self, func):
+        """``func`` (a model of 3-D series) as a model of the flattened rows."""
+        return self.SeriesModel(func, self.n_timesteps, self.n_features_per_step)
+
+    def _adapt_model(self, model):
+        # every path to the model (explain_instance, explain_many on any backend, a model built on a worker
+        # by predict_factory) passes here: the model always receives 3-D series
+        predict, class_names = super()._adapt_model(model)
+        return self._make_predict_proba(predict), class_names
 
     def explain_instance(self, data_row, classifier_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="euclidean", model_regressor=None, **kwargs):
@@ -473,7 +488,7 @@ class RecurrentTabularExplainer(TabularExplainer):
                             f"shape {data_row.shape}")
         if not callable(classifier_fn):
             raise bad_type("classifier_fn", "a callable", classifier_fn)
-        return super().explain_instance(data_row.T.reshape(-1), self._make_predict_proba(classifier_fn),
+        return super().explain_instance(data_row.T.reshape(-1), classifier_fn,
                                         labels=labels, top_labels=top_labels, num_features=num_features,
                                         num_samples=num_samples, distance_metric=distance_metric,
                                         model_regressor=model_regressor, **kwargs)
@@ -481,16 +496,30 @@ class RecurrentTabularExplainer(TabularExplainer):
     def _explain_signature(self):
         return inspect.signature(super().explain_instance)  # the flattened rows' explain_instance
 
-    def explain_many(self, instances, classifier_fn, n_jobs=1, rows_per_task=None, **kwargs):
-        """Explain series of shape ``(n_rows, n_timesteps, n_features)``; see :meth:`TabularExplainer.explain_many`."""
+    def explain_many(self, instances, classifier_fn=None, n_jobs=1, rows_per_task=None, **kwargs):
+        """Explain series of shape ``(n_rows, n_timesteps, n_features)``; see :meth:`TabularExplainer.explain_many`.
+
+        Every keyword of :meth:`TabularExplainer.explain_many` applies
+        (``backend``, ``predict_factory``, ``stream``, ...); the model, or the
+        one ``predict_factory`` builds, receives 3-D series.  Rows already
+        flattened to ``n_timesteps * n_features`` columns (in the order of
+        ``feature_names``, as :class:`limekit.distributed.LimeBatchUDF`
+        passes them) are taken as well.
+        """
+        if hasattr(instances, "to_numpy"):
+            instances = instances.to_numpy()
         data_rows = np.asarray(instances, dtype=float)
-        if data_rows.ndim != 3 or data_rows.shape[1:] != (self.n_timesteps, self.n_features_per_step):
-            raise bad_value("instances", f"shape (n_rows, {self.n_timesteps}, {self.n_features_per_step})",
-                            f"shape {data_rows.shape}")
-        if not callable(classifier_fn):
+        flat_width = self.n_timesteps * self.n_features_per_step
+        if data_rows.ndim == 2 and data_rows.shape[1] == flat_width:
+            flat = data_rows
+        elif data_rows.ndim == 3 and data_rows.shape[1:] == (self.n_timesteps, self.n_features_per_step):
+            flat = np.transpose(data_rows, axes=(0, 2, 1)).reshape(len(data_rows), -1)
+        else:
+            raise bad_value("instances", f"shape (n_rows, {self.n_timesteps}, {self.n_features_per_step}) (or "
+                            f"flattened rows of {flat_width} values)", f"shape {data_rows.shape}")
+        if classifier_fn is not None and not callable(classifier_fn):
             raise bad_type("classifier_fn", "a callable", classifier_fn)
-        flat = np.transpose(data_rows, axes=(0, 2, 1)).reshape(len(data_rows), -1)
-        return super().explain_many(flat, self._make_predict_proba(classifier_fn), n_jobs, rows_per_task, **kwargs)
+        return super().explain_many(flat, classifier_fn, n_jobs, rows_per_task, **kwargs)
 
 
 def _format_value(value):
