@@ -52,7 +52,7 @@ class WeightedDesign:
         else:
             weighted_mean = self.weights @ Z / self.total_weight
             if not self.wide:
-                self._centred = (Z - weighted_mean) * np.sqrt(self.weights)[:, None]
+                self._centred = _centred_rows(Z, weighted_mean, self.weights)
                 self._gram = self._centred.T @ self._centred
         self.mean = weighted_mean
 
@@ -74,7 +74,7 @@ class WeightedDesign:
         """``W^(1/2) (Z - mean)``, dense, shape ``(n_samples, n_features)``."""
         if self._centred is None:
             Z = self.Z.toarray() if sp.issparse(self.Z) else np.asarray(self.Z, dtype=float)
-            self._centred = (Z - self.mean) * np.sqrt(self.weights)[:, None]
+            self._centred = _centred_rows(Z, self.mean, self.weights)
         return self._centred
 
     def gram_block(self, rows, columns):
@@ -149,11 +149,12 @@ class WeightedDesign:
             inner = np.linalg.lstsq(kernel, X @ cross, rcond=None)[0]
         return (cross - X.T @ inner) / alpha
 
-    def fit(self, y, features, alpha=1.0):
+    def fit(self, y, features, alpha=1.0, return_prediction=False):
         """Weighted ridge on ``Z[:, features]``: returns ``(intercept, coef, r2)``.
 
         ``r2`` is the weighted coefficient of determination on the same data,
-        what ``Ridge.score(X, y, sample_weight=w)`` returns.
+        what ``Ridge.score(X, y, sample_weight=w)`` returns.  With
+        ``return_prediction`` the prediction on every row comes fourth.
         """
         features = np.asarray(features, dtype=int)
         y = np.asarray(y, dtype=float)
@@ -161,7 +162,8 @@ class WeightedDesign:
         coef = self.solve(features, cross, alpha)
         intercept = y_mean - self.mean[features] @ coef
         prediction = self.predict(features, coef, intercept)
-        return float(intercept), coef, weighted_r2(y, prediction, self.weights)
+        r2 = weighted_r2(y, prediction, self.weights)
+        return (float(intercept), coef, r2, prediction) if return_prediction else (float(intercept), coef, r2)
 
     def predict(self, features, coef, intercept, rows=slice(None)):
         """Linear prediction on ``Z[rows, features]``."""
@@ -169,7 +171,18 @@ class WeightedDesign:
         if sp.issparse(Z):
             Z = Z[:, features]
             return np.asarray(Z @ coef).ravel() + intercept
+        if 2 * len(features) >= Z.shape[-1]:  # most columns: every column's product beats copying the used ones
+            full = np.zeros(Z.shape[-1])
+            full[features] = coef
+            return Z @ full + intercept
         return Z[..., features] @ coef + intercept
+
+
+def _centred_rows(Z, mean, weights):
+    """``W^(1/2) (Z - mean)`` in one new array (one n x d allocation, not two)."""
+    centred = np.subtract(Z, mean, dtype=float)
+    centred *= np.sqrt(weights)[:, None]
+    return centred
 
 
 def weighted_r2(y, prediction, sample_weight):

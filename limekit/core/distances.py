@@ -49,8 +49,9 @@ def distances_to_first(Z, metric="euclidean"):
     if not sp.issparse(Z):
         Z = np.asarray(Z, dtype=float)
         if metric in ("euclidean", "l2"):
-            diff = Z - Z[0]
-            return np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            squares = Z - Z[0]
+            squares *= squares
+            return np.sqrt(squares @ np.ones(Z.shape[1]))  # row sums as a matrix-vector product: one pass
         if metric == "cosine":
             norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
             dots = Z @ Z[0]

@@ -138,10 +138,12 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         "feature_space": fits[labels[0]].feature_space,
         "fidelity_samples": plan.n_fidelity,
         "fidelity": evaluate_fidelity(fits, held_out) if held_out is not None else None,
-        "fidelity_in_sample": evaluate_fidelity(fits, neighbourhood),
+        "fidelity_in_sample": evaluate_fidelity(fits, neighbourhood, fitting_sample=True),
         "stability": (bootstrap_stability(fits, neighbourhood, labels, spec, plan.n_stability, rng)
                       if plan.n_stability else None),
     }
+    for fit in fits.values():
+        fit.fitted_decision = None  # n floats per label: not kept with the explanation
     if sampling is not None:
         stability = explanation.diagnostics["stability"]
         if sampling.get("converged") is None and stability:

@@ -147,7 +147,7 @@ def surrogate_rows(fit, sample):
     return data[:, used]
 
 
-def evaluate_fidelity(fits, sample):
+def evaluate_fidelity(fits, sample, fitting_sample=False):
     """Fidelity of every fitted label's surrogate on ``sample``.
 
     Parameters
@@ -157,6 +157,9 @@ def evaluate_fidelity(fits, sample):
     sample : Neighbourhood
         Perturbations with their outputs and weights: the fitting sample or
         a held-out one.
+    fitting_sample : bool, default=False
+        ``sample`` is the one the surrogates were fitted on: a fit's
+        ``fitted_decision``, when it has one, is its decision there.
 
     Returns
     -------
@@ -165,11 +168,14 @@ def evaluate_fidelity(fits, sample):
     """
     report = {}
     for label, fit in fits.items():
-        rows = surrogate_rows(fit, sample)
-        if sp.issparse(rows) and fit.feature_space == "original":
-            rows = rows.toarray()
         model = fit.surrogate
-        decision = np.asarray(model.decision_function(rows), dtype=float).ravel()
+        if fitting_sample and fit.fitted_decision is not None:
+            decision = fit.fitted_decision
+        else:
+            rows = surrogate_rows(fit, sample)
+            if sp.issparse(rows) and fit.feature_space == "original":
+                rows = rows.toarray()
+            decision = np.asarray(model.decision_function(rows), dtype=float).ravel()
         if fit.task == "classification":
             prediction = 1.0 / (1.0 + np.exp(-decision))
             threshold = 0.0

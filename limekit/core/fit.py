@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from .._threads import limited_blas_threads
 from .._validation import bad_value, check_int
-from ..surrogates import BaseSurrogate, ConstantSurrogate, make_surrogate
+from ..surrogates import BaseSurrogate, ConstantSurrogate, RidgeSurrogate, make_surrogate
 from ..weighted import WeightedDesign, weighted_mean_abs_deviation
 from .neighbourhood import Neighbourhood, OriginalSpace
 from .selection import resolve_method, select_features
@@ -118,6 +118,9 @@ class LocalFit:
     feature_ids: np.ndarray = None
     importance: dict = field(default=None, repr=False)
     shape_functions: dict = field(default=None, repr=False)
+    fitted_decision: np.ndarray = field(default=None, repr=False)
+    """The decision on the fitting rows, when the fit computed it (linear fits from a design);
+    :func:`limekit.core.explain.fit_explanation` reads it for the in-sample fidelity and drops it."""
 
 
 def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=False, design=None, selected=None):
@@ -178,22 +181,27 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
         grids = (_shape_grids(data, categorical, spec.shape_points)
                  if template.additive and not terms_only else None)
         black_box_labels = np.argmax(outputs, axis=1) if spec.task == "classification" else None
+        column_spread = None  # every column's weighted mean absolute deviation, for linear terms
         for label in labels:
             y = (black_box_labels == label).astype(float) if spec.task == "classification" else outputs[:, label]
-            model = copy.deepcopy(template)
+            model = template.fresh_copy()
             if template.additive:
                 used = np.arange(data.shape[1])
             else:
                 used = (selected[label] if selected and label in selected
                         else select_features(design, y, spec.num_features, spec.feature_selection))
-            rows = data if template.additive else data[:, used]
+            rows = data if template.additive else None  # the used columns, copied only when needed
+            fitted_decision = None
             if spec.task == "classification" and _single_class(y, weights):
+                rows = data[:, used]
                 model = ConstantSurrogate(y[weights > 0][0], template)
                 model.fit(rows, y, weights)
                 score = model.score(rows, y, weights)
             elif template.additive:
                 model.fit(rows, y, weights)
                 score = model.score(rows, y, weights)
+            elif isinstance(model, RidgeSurrogate):
+                score, fitted_decision = model.fit_design_decision(design, y, used)
             else:
                 score = model.fit_design(design, y, used)
             first = first_row[:, used]
@@ -207,8 +215,15 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
                 order = order[:spec.num_features]
             importance, shapes = None, None
             if not terms_only:
-                importance = dict(zip(used_ids.tolist(),
-                                      weighted_mean_abs_deviation(model.contributions(rows), weights).tolist()))
+                if _linear_terms(model) and not sp.issparse(data) and data.shape[1] <= max(64, 4 * len(used)):
+                    # terms z_j * w_j: their spread is |w_j| times the column's, computed once for every label
+                    if column_spread is None:
+                        column_spread = weighted_mean_abs_deviation(data, weights)
+                    spread = np.abs(terms) * column_spread[used]
+                else:
+                    rows = data[:, used] if rows is None else rows
+                    spread = weighted_mean_abs_deviation(model.contributions(rows), weights)
+                importance = dict(zip(used_ids.tolist(), spread.tolist()))
             if grids is not None and not isinstance(model, ConstantSurrogate):
                 shapes = _shape_functions(model, grids, used_ids, original.display if in_original else None)
             if spec.verbose:
@@ -220,8 +235,13 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
                 local_exp=[(int(used_ids[i]), float(terms[i])) for i in order], score=float(score),
                 local_pred=local_pred, used_features=np.asarray(used), surrogate=model,
                 local_decision=local_decision, task=spec.task, feature_space=space, feature_ids=used_ids,
-                importance=importance, shape_functions=shapes)
+                importance=importance, shape_functions=shapes, fitted_decision=fitted_decision)
     return fits
+
+
+def _linear_terms(model):
+    """True when the model's terms are ``z_j * w_j`` (the base class's linear contributions)."""
+    return not model.additive and type(model).contributions is BaseSurrogate.contributions
 
 
 def _single_class(y, weights):

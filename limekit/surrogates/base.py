@@ -29,6 +29,7 @@ their explanation terms add up.
 """
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -106,6 +107,10 @@ class BaseSurrogate(ABC):
         if not self.additive:
             return Z * self.local_weights(Z[:1])[1]
         return np.vstack([self.local_weights(Z[i:i + 1])[1] for i in range(Z.shape[0])])
+
+    def fresh_copy(self):
+        """An unfitted copy to fit on one label (the default: a deep copy of this template)."""
+        return copy.deepcopy(self)
 
     def set_categorical_features(self, categorical_features):
         """Declare the category-code columns of the data :meth:`fit` will get.

@@ -1,6 +1,8 @@
 """Linear surrogates: ridge (lime's default), lasso, and any scikit-learn regressor."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
@@ -43,9 +45,18 @@ class RidgeSurrogate(_LinearSurrogate):
         self.fit_design(design, y, np.arange(design.n_features))
         return self
 
+    def fresh_copy(self):
+        """An unfitted copy: the penalty is the only state, and a fit sets new attributes."""
+        return copy.copy(self)
+
     def fit_design(self, design, y, features):
-        self.intercept_, self.coef_, score = design.fit(y, features, alpha=self.alpha)
-        return score
+        return self.fit_design_decision(design, y, features)[0]
+
+    def fit_design_decision(self, design, y, features):
+        """Fit on ``design.Z[:, features]``; return ``(weighted R^2, the decision on every fitting row)``."""
+        self.intercept_, self.coef_, score, decision = design.fit(y, features, alpha=self.alpha,
+                                                                  return_prediction=True)
+        return score, decision
 
 
 class SklearnSurrogate(_LinearSurrogate):

@@ -9,8 +9,11 @@ bin boundaries.  What differs:
   tables (``bin_mins``, ``bin_maxs``, ``bin_means``, ``bin_stds``) so that a
   whole matrix of bin indices is undiscretized by fancy indexing.
 * :meth:`BaseDiscretizer.undiscretize_bins` draws every cell from its bin's
-  truncated normal in one vectorised inverse-CDF call, from a single
-  ``rng.random(shape)``.
+  truncated normal by inverse CDF, from a single ``rng.random(shape)``.  The
+  inverse CDF of each bin is tabulated at 256 equal steps of probability and
+  interpolated linearly (each step keeps its exact probability); steps where
+  the line strays from the exact curve by more than 1e-4 of the bin's width
+  (far tails) are computed exactly.
 * A bin whose minimum equals its maximum undiscretizes to that value (lime
   returns a z-score there).
 * ``random_state`` may be ``None``, an int, a ``numpy.random.RandomState`` or a
@@ -41,6 +44,12 @@ _STD_EPS = 0.00000000001
 # Below this the standard normal CDF loses precision (it underflows to 0 near
 # z = -37.5); such far-tail intervals use an exponential tail approximation.
 _TAIL_P = 1e-290
+# The tabulated inverse CDF of every bin: this many equal steps of probability,
+# interpolated linearly; a step whose midpoint strays from the exact quantile
+# by more than _QUANTILE_TOLERANCE of the bin's width is computed exactly.
+# (scipy's ndtri costs ~20 ns a value; a table lookup a few.)
+_QUANTILE_STEPS = 256
+_QUANTILE_TOLERANCE = 1e-4
 
 
 # ---------------------------------------------------------------------------
@@ -378,6 +387,35 @@ class BaseDiscretizer(ABC):
         self._tail = {k: params[k].ravel() for k in ("tail",) + _TAIL_KEYS}
         self._any_tail = bool(params["tail"].any())
         self._width = width
+        self._tabulate_quantiles()
+
+    def _tabulate_quantiles(self):
+        """Each bin's inverse CDF at ``_QUANTILE_STEPS`` equal steps, and the steps that need the exact curve."""
+        steps = _QUANTILE_STEPS
+        cells = self._sampler.shape[0]
+        if cells == 0:
+            self._steps_table = np.zeros((0, 2))
+            self._any_exact = False
+            return
+        flat = np.repeat(np.arange(cells, dtype=np.intp), steps + 1)
+        grid = np.tile(np.arange(steps + 1) / steps, cells)
+        grid[steps::steps + 1] = np.nextafter(1.0, 0.0)  # the bin's top, without u = 1
+        with np.errstate(invalid="ignore"):
+            quantiles = self._draw_exact(flat, grid).reshape(cells, steps + 1)
+            middle = self._draw_exact(flat.reshape(cells, steps + 1)[:, :steps].ravel(),
+                                      ((np.arange(steps) + 0.5) / steps)[None, :].repeat(cells, 0).ravel())
+        middle = middle.reshape(cells, steps)
+        width = (self._sampler[:, _MAX] - self._sampler[:, _MIN])[:, None]
+        low, high = quantiles[:, :-1], quantiles[:, 1:]
+        span = high - low
+        over = low + span > high  # rounding: keep low + position * span <= high for every position < 1
+        while over.any():
+            span[over] = np.nextafter(span[over], 0.0)
+            over = low + span > high
+        exact = ~(np.abs(0.5 * (low + high) - middle) <= _QUANTILE_TOLERANCE * width)  # NaN (padding) too
+        span[exact] = np.nan  # marks the steps drawn by the exact curve
+        self._steps_table = np.stack([np.nan_to_num(low), span], axis=-1).reshape(cells * steps, 2)
+        self._any_exact = bool(exact.any())
 
     # -- discretize ----------------------------------------------------------
 
@@ -407,8 +445,25 @@ class BaseDiscretizer(ABC):
     # -- undiscretize --------------------------------------------------------
 
     def _draw(self, rows, codes, u):
-        """Truncated-normal draws for table ``rows`` and bin ``codes``."""
-        flat = codes + rows * self._width
+        """Truncated-normal draws for table ``rows`` and bin ``codes``, from the tabulated inverse CDFs."""
+        steps = _QUANTILE_STEPS
+        position = u * steps
+        step = position.astype(np.intp)  # u < 1: at most steps - 1
+        position -= step  # where within the step
+        index = codes * steps
+        index += rows * (self._width * steps)
+        index += step
+        low_span = np.take(self._steps_table, index, axis=0)
+        position *= low_span[..., 1]
+        position += low_span[..., 0]
+        if self._any_exact:
+            exact = np.flatnonzero(np.isnan(position))
+            if exact.size:
+                position.flat[exact] = self._draw_exact(index.ravel()[exact] // steps, u.ravel()[exact])
+        return position
+
+    def _draw_exact(self, flat, u):
+        """Truncated-normal draws for flat table cells ``flat`` by the exact inverse CDF (ndtri)."""
         g = np.take(self._sampler, flat, axis=0)
         tail = None
         if self._any_tail:
@@ -459,20 +514,37 @@ class BaseDiscretizer(ABC):
             out = out[None, :]
         if out.ndim != 2:
             raise ValueError("bins: expected a 1-D or 2-D array; got shape %r" % (bins.shape,))
+        codes = self._codes(out)
+        if codes is not None:
+            self._check_codes(codes, self.n_bins, "bins")
+            self._fill_draws(out, codes, rng)
+        return out[0] if one_row else out
+
+    def _codes(self, bins):
+        """The bin indices of the discretized columns of a 2-D ``bins`` (None when none is discretized)."""
         feats = self.discretized_features
         if feats.size == 0:
-            return out[0] if one_row else out
-        all_cols = feats.size == out.shape[1]
-        codes = (out if all_cols else out[:, feats]).astype(np.intp)
-        self._check_codes(codes, self.n_bins, "bins")
-        u = rng.random(codes.shape)
-        rows = np.arange(feats.size, dtype=np.intp)
-        draws = self._draw(rows, codes, u)
-        if all_cols:  # feats is 0..D-1 in order
-            out = draws
+            return None
+        return (bins if feats.size == bins.shape[1] else bins[:, feats]).astype(np.intp)
+
+    def _fill_draws(self, out, codes, rng):
+        """Write draws for bin ``codes`` (one ``rng.random`` of their shape) into the discretized columns of ``out``."""
+        feats = self.discretized_features
+        draws = self._draw(np.arange(feats.size, dtype=np.intp), codes, rng.random(codes.shape))
+        if feats.size == out.shape[1]:  # feats is 0..D-1 in order
+            out[...] = draws
         else:
             out[:, feats] = draws
-        return out[0] if one_row else out
+
+    def undiscretize_in_place(self, bins, rng):
+        """:meth:`undiscretize_bins` for a float matrix of valid bin indices, overwritten with the draws.
+
+        The tabular sampler's own bins need no copy and no range check.
+        """
+        codes = self._codes(bins)
+        if codes is not None:
+            self._fill_draws(bins, codes, rng)
+        return bins
 
     def get_undiscretize_values(self, feature, values):
         """Sample values of one feature from its bins' truncated normals.

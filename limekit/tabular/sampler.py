@@ -24,6 +24,7 @@ SAMPLING_METHODS = ("gaussian", "lhs")
 #: Largest magnitude of a training value, and of an instance's standardised value: the
 #: statistics, the draws and the distances square and sum such numbers, which stays finite.
 SAFE_MAGNITUDE = 1e150
+_FEW_VALUES = 16  # columns with at most this many values are drawn by comparisons, not a binary search
 
 
 def _column_name(feature_names, column):
@@ -111,6 +112,7 @@ class TabularSampler:
         self.declared_categorical = list(declared_categorical)
         self.feature_values = feature_values
         self.cumulative = {f: np.cumsum(p) for f, p in feature_frequencies.items()}
+        self._codes_are_positions = {f: np.array_equal(v, np.arange(len(v))) for f, v in feature_values.items()}
         self.mean, self.scale = mean, scale
         self.standard_mean, self.standard_scale = standard_mean, standard_scale
         self.sample_around_instance = sample_around_instance
@@ -161,7 +163,7 @@ class TabularSampler:
             values_rng = rng
             if self.values_entropy is not None:
                 values_rng = np.random.default_rng([self.values_entropy, *rng.integers(0, 2**32, size=4)])
-            inverse = self.discretizer.undiscretize_bins(bins, values_rng)
+            inverse = self.discretizer.undiscretize_in_place(bins, values_rng)
             inverse[0] = row
         else:
             inverse = _standard_normal(num_samples, self.n_features, sampling_method, rng) * self.scale
@@ -239,7 +241,7 @@ class TabularSampler:
         full = np.tile(first_row, (num_samples, 1)).astype(float)
         full[:, columns] = bins
         Z = (full == first_row).astype(float)
-        inverse = self.discretizer.undiscretize_bins(full, rng)
+        inverse = self.discretizer.undiscretize_in_place(full, rng)
         inverse[0] = row
         return Z, inverse, None
 
@@ -275,14 +277,27 @@ class TabularSampler:
         """Draw each listed column's values from its training frequencies (one uniform draw for all).
 
         Drawn column by column in a (columns, samples) layout, so that every
-        inverse-CDF lookup reads and writes contiguous memory.
+        inverse-CDF lookup reads and writes contiguous memory.  A column of
+        a few values counts the cumulative frequencies at or below each
+        uniform (a few comparisons, cheaper than a binary search; the same
+        values as ``searchsorted(..., side='right')``).
         """
         uniforms = rng.random((len(columns), num_samples))
         samples = np.empty((len(columns), num_samples))
+        counts = np.empty(num_samples, dtype=np.uint8)
         for j, feature in enumerate(columns):
-            values = self.feature_values[feature]
-            index = np.searchsorted(self.cumulative[feature], uniforms[j], side="right")
-            samples[j] = values[np.minimum(index, len(values) - 1)]
+            values, cumulative = self.feature_values[feature], self.cumulative[feature]
+            if len(values) <= _FEW_VALUES:
+                counts.fill(0)
+                for bound in cumulative[:-1]:  # the last is 1: never below a uniform in [0, 1)
+                    counts += uniforms[j] >= bound
+                index = counts
+            else:
+                index = np.minimum(np.searchsorted(cumulative, uniforms[j], side="right"), len(values) - 1)
+            if self._codes_are_positions[feature]:
+                samples[j] = index
+            else:
+                np.take(values, index, out=samples[j])
         return np.ascontiguousarray(samples.T)  # models and the rest of the pipeline read rows
 
     def original_space(self, Z, inverse, feature_ids, categorical_names):
