@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["WeightedDesign", "weighted_r2", "weighted_auc", "sorted_auc", "effective_sample_size",
-           "weighted_mean_abs_deviation"]
+__all__ = ["WeightedDesign", "weighted_r2", "weighted_auc", "sorted_auc", "sorted_groups_auc",
+           "effective_sample_size", "weighted_mean_abs_deviation"]
 
 
 class WeightedDesign:
@@ -228,10 +228,18 @@ def sorted_auc(positive, score, weights):
     """AUC of rows already sorted by ``score``; ``weights`` None counts every row once."""
     w = np.ones(score.shape[0]) if weights is None else np.asarray(weights, dtype=float)
     w_pos = np.where(positive, w, 0.0)
-    w_neg = w - w_pos
+    return sorted_groups_auc(w_pos, w - w_pos, score)
+
+
+def sorted_groups_auc(positive_weight, negative_weight, score):
+    """AUC from the positive and negative weight of rows (or groups of rows) sorted by ``score``.
+
+    Rows of equal score are ties (they count one half).  None when one class
+    has no weight.
+    """
     starts = np.concatenate([[0], np.flatnonzero(score[1:] != score[:-1]) + 1])
-    group_pos = np.add.reduceat(w_pos, starts)
-    group_neg = np.add.reduceat(w_neg, starts)
+    group_pos = np.add.reduceat(positive_weight, starts)
+    group_neg = np.add.reduceat(negative_weight, starts)
     total_pos, total_neg = group_pos.sum(), group_neg.sum()
     if total_pos <= 0 or total_neg <= 0:
         return None

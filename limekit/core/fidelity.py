@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..weighted import sorted_auc, weighted_auc, weighted_r2
+from ..weighted import sorted_auc, sorted_groups_auc, weighted_auc, weighted_r2
 
 __all__ = ["resolve_fidelity_samples", "black_box_labels", "weighted_auc", "fidelity_scores", "evaluate_fidelity",
            "surrogate_rows"]
@@ -76,7 +76,7 @@ def black_box_labels(outputs, label):
     return np.argmax(outputs, axis=1) == label
 
 
-def fidelity_scores(target, positive, prediction, decision, weights, threshold):
+def fidelity_scores(target, positive, prediction, decision, weights, threshold, groups=None):
     """Fidelity of one surrogate on one sample.
 
     Parameters
@@ -93,6 +93,10 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold):
     threshold : float
         ``decision > threshold`` means "positive" (0.5 for regression
         surrogates, 0 for classifier logits).
+    groups : ndarray of int of shape (n,) or None
+        Rows with one decision share a group id (in ``[0, n)`` or so): the
+        AUCs then sort the groups, not the rows (binary rows of a linear
+        surrogate on a few features take few distinct decisions).
 
     Returns
     -------
@@ -111,13 +115,37 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold):
         positive = np.asarray(positive, dtype=bool)
         decision = np.asarray(decision, dtype=float)
         correct = (decision > threshold) == positive
-        order = np.argsort(decision)  # one sort for both AUCs
-        sorted_positive, sorted_decision = positive[order], decision[order]
-        out["auc"] = sorted_auc(sorted_positive, sorted_decision, weights[order]) if total > 0 else None
+        if groups is None:
+            order = np.argsort(decision)  # one sort for both AUCs
+            sorted_positive, sorted_decision = positive[order], decision[order]
+            out["auc"] = sorted_auc(sorted_positive, sorted_decision, weights[order]) if total > 0 else None
+            out["auc_unweighted"] = sorted_auc(sorted_positive, sorted_decision, None)
+        else:
+            out["auc"], out["auc_unweighted"] = _grouped_aucs(positive, decision, weights, groups)
+            if not total > 0:
+                out["auc"] = None
         out["accuracy"] = float(weights @ correct / total) if total > 0 else None
-        out["auc_unweighted"] = sorted_auc(sorted_positive, sorted_decision, None)
         out["accuracy_unweighted"] = float(correct.mean())
     return out
+
+
+def _grouped_aucs(positive, decision, weights, groups):
+    """The weighted and unweighted AUC, sorting groups of rows of one decision instead of rows."""
+    size = int(groups.max()) + 1
+    representative = np.empty(size, dtype=np.intp)
+    representative[groups] = np.arange(groups.size)  # any member: they share the decision
+    counts = np.bincount(groups, minlength=size)
+    occupied = np.flatnonzero(counts)
+    group_decision = decision[representative[occupied]]
+    order = np.argsort(group_decision)
+    sorted_decision = group_decision[order]
+    ranked = occupied[order]
+    positive_count = np.bincount(groups, weights=positive, minlength=size)
+    positive_weight = np.bincount(groups, weights=np.where(positive, weights, 0.0), minlength=size)
+    negative_weight = np.bincount(groups, weights=weights, minlength=size) - positive_weight
+    weighted = sorted_groups_auc(positive_weight[ranked], negative_weight[ranked], sorted_decision)
+    unweighted = sorted_groups_auc(positive_count[ranked], (counts - positive_count)[ranked], sorted_decision)
+    return weighted, unweighted
 
 
 def _common_scale(target, prediction):
@@ -183,5 +211,25 @@ def evaluate_fidelity(fits, sample, fitting_sample=False):
             prediction = decision
             threshold = 0.5
         report[int(label)] = fidelity_scores(sample.outputs[:, label], black_box_labels(sample.outputs, label),
-                                             prediction, decision, sample.weights, threshold)
+                                             prediction, decision, sample.weights, threshold,
+                                             groups=_decision_groups(fit, sample))
     return report
+
+
+MAX_GROUP_BITS = 16  # binary rows on at most this many features are grouped by their pattern
+
+
+def _decision_groups(fit, sample):
+    """Per row, the pattern of its 0/1 values on the fit's features (an int), when the decision depends on that alone.
+
+    A linear surrogate on ``k`` binary interpretable features gives at most
+    ``2**k`` distinct decisions; grouping rows by pattern (a matrix-vector
+    product) spares the AUC a sort of every row.  None when that does not hold.
+    """
+    used = np.asarray(fit.used_features)
+    if (not sample.binary or fit.feature_space != "interpretable" or fit.surrogate.additive
+            or not 0 < used.size <= MAX_GROUP_BITS or sample.n_samples < 2 ** used.size):
+        return None
+    powers = np.zeros(sample.Z.shape[1])
+    powers[used] = 2.0 ** np.arange(used.size)  # exact in floating point
+    return np.asarray(sample.Z @ powers).ravel().astype(np.intp)

@@ -349,35 +349,40 @@ class BaseExplainer:
 
         self._score([w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
                     call, check_first)
-        for w in work:
-            w.labels = resolve_labels(w.neighbourhood.outputs[:1], self.mode, call.labels, call.top_labels,
-                                      self.class_names, self.cap_top_labels)
-            w.model_calls = _calls_alone(w.neighbourhood.n_samples + (w.held_out.n_samples if w.held_out else 0),
-                                         call.batch_size)
-            w.verdict = self._verdict(w, call)
-        if call.sampling.adaptive:
-            self._sample_until_stable(work, call)
-        else:
+        # Small fits run with one BLAS thread; the limit is taken once for all of them (each
+        # take and release costs more than a small fit), never around the model's calls.
+        width = max(w.neighbourhood.Z.shape[1] for w in work)
+        with limited_blas_threads(width):
             for w in work:
-                w.verdict["stopped"] = "num_samples"
-        explanations = []
-        for w in work:
-            outputs = w.neighbourhood.outputs
-            explanation = self._new_explanation(w.context, w.neighbourhood, call, outputs.shape[1])
-            sampling = dict(w.verdict, num_samples=int(w.neighbourhood.n_samples), model_calls=w.model_calls,
-                            rounds=w.rounds, adaptive=call.sampling.adaptive,
-                            max_samples=call.sampling.max_samples, confidence=call.sampling.confidence,
-                            scheme=call.sampling.scheme)
-            fit_explanation(explanation, w.neighbourhood, w.labels, call.plan, top_labels=call.top_labels,
-                            held_out=w.held_out, rng=w.rngs.stability, kernel_width=self.kernel_width,
-                            distance_metric=call.distance_metric, design=w.design, sampling=sampling,
-                            selected=w.selected)
-            record = explanation.diagnostics["sampling"]
-            record["tied_names"] = [str(name) for name, _ in explanation.domain_mapper.map_exp_ids(
-                [(feature, 0.0) for feature in record["tied_features"]])]
-            self._finish(explanation, w.context, call)
-            explanations.append(explanation)
-        return explanations
+                w.labels = resolve_labels(w.neighbourhood.outputs[:1], self.mode, call.labels, call.top_labels,
+                                          self.class_names, self.cap_top_labels)
+                w.model_calls = _calls_alone(w.neighbourhood.n_samples
+                                             + (w.held_out.n_samples if w.held_out else 0), call.batch_size)
+                w.verdict = self._verdict(w, call)
+            if not call.sampling.adaptive:
+                for w in work:
+                    w.verdict["stopped"] = "num_samples"
+                return [self._fit_work(w, call) for w in work]
+        self._sample_until_stable(work, call)
+        with limited_blas_threads(width):
+            return [self._fit_work(w, call) for w in work]
+
+    def _fit_work(self, w, call):
+        """The explanation of one instance from its scored sample and sampling verdict."""
+        explanation = self._new_explanation(w.context, w.neighbourhood, call, w.neighbourhood.outputs.shape[1])
+        sampling = dict(w.verdict, num_samples=int(w.neighbourhood.n_samples), model_calls=w.model_calls,
+                        rounds=w.rounds, adaptive=call.sampling.adaptive,
+                        max_samples=call.sampling.max_samples, confidence=call.sampling.confidence,
+                        scheme=call.sampling.scheme)
+        fit_explanation(explanation, w.neighbourhood, w.labels, call.plan, top_labels=call.top_labels,
+                        held_out=w.held_out, rng=w.rngs.stability, kernel_width=self.kernel_width,
+                        distance_metric=call.distance_metric, design=w.design, sampling=sampling,
+                        selected=w.selected)
+        record = explanation.diagnostics["sampling"]
+        record["tied_names"] = [str(name) for name, _ in explanation.domain_mapper.map_exp_ids(
+            [(feature, 0.0) for feature in record["tied_features"]])]
+        self._finish(explanation, w.context, call)
+        return explanation
 
     def _score(self, neighbourhoods, call, check_first=None):
         return score_neighbourhoods(call.predict, neighbourhoods, self.mode, call.batch_size, self.model_argument,

@@ -67,6 +67,9 @@ class Neighbourhood:
         The same rows in the original space, for GAM surrogates.
     includes_instance : bool, default=True
         False for held-out samples, which are all perturbations.
+    binary : bool, default=False
+        Every entry of ``Z`` is 0 or 1 (indicator rows: discretised tabular
+        data, word and superpixel masks).
     """
 
     Z: object
@@ -77,6 +80,7 @@ class Neighbourhood:
     feature_ids: np.ndarray = None
     original: OriginalSpace = None
     includes_instance: bool = True
+    binary: bool = False
 
     @property
     def n_samples(self):

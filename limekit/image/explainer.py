@@ -253,7 +253,7 @@ class ImageExplainer(BaseExplainer):
         masks = sample_masks(rng, n, context.n_segments)
         Z = masks.astype(float)
         return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),
-                             self._distances(Z, call.distance_metric, context.n_segments))
+                             self._distances(Z, call.distance_metric, context.n_segments), binary=True)
 
     def _sample_kernel(self, context, n, call, rng):
         self._check_memory(context, n, call)
@@ -265,7 +265,7 @@ class ImageExplainer(BaseExplainer):
         masks = kernel_masks(rng, n, count_distribution(segments, self.kernel_fn(distances)))
         Z = masks.astype(float)
         return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),
-                             self._distances(Z, call.distance_metric, segments))
+                             self._distances(Z, call.distance_metric, segments), binary=True)
 
     def _new_explanation(self, context, neighbourhood, call, n_outputs):
         return ImageExplanation(context.image, context.segments, mode=self.mode)

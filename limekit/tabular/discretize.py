@@ -400,19 +400,20 @@ class BaseDiscretizer(ABC):
         flat = np.repeat(np.arange(cells, dtype=np.intp), steps + 1)
         grid = np.tile(np.arange(steps + 1) / steps, cells)
         grid[steps::steps + 1] = np.nextafter(1.0, 0.0)  # the bin's top, without u = 1
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # padding and far-tail cells
             quantiles = self._draw_exact(flat, grid).reshape(cells, steps + 1)
             middle = self._draw_exact(flat.reshape(cells, steps + 1)[:, :steps].ravel(),
                                       ((np.arange(steps) + 0.5) / steps)[None, :].repeat(cells, 0).ravel())
         middle = middle.reshape(cells, steps)
         width = (self._sampler[:, _MAX] - self._sampler[:, _MIN])[:, None]
         low, high = quantiles[:, :-1], quantiles[:, 1:]
-        span = high - low
-        over = low + span > high  # rounding: keep low + position * span <= high for every position < 1
-        while over.any():
-            span[over] = np.nextafter(span[over], 0.0)
-            over = low + span > high
-        exact = ~(np.abs(0.5 * (low + high) - middle) <= _QUANTILE_TOLERANCE * width)  # NaN (padding) too
+        with np.errstate(invalid="ignore", over="ignore"):
+            span = high - low
+            over = low + span > high  # rounding: keep low + position * span <= high for every position < 1
+            while over.any():
+                span[over] = np.nextafter(span[over], 0.0)
+                over = low + span > high
+            exact = ~(np.abs(0.5 * (low + high) - middle) <= _QUANTILE_TOLERANCE * width)  # NaN (padding) too
         span[exact] = np.nan  # marks the steps drawn by the exact curve
         self._steps_table = np.stack([np.nan_to_num(low), span], axis=-1).reshape(cells * steps, 2)
         self._any_exact = bool(exact.any())
