@@ -224,7 +224,7 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
         y_mean, cross = design.label_stats(y)
         coef = inverse @ cross
         scores = weighted * ((y - y_mean) * root_weights - weighted @ coef)[:, None]  # w_i r_i (z_i - mean)
-        selected[int(label)] = select_features(design, y, num_features, method)
+        selected[int(label)] = select_features(design, y, num_features, method, cross=cross)
         label_verdict = _label_draws(cross, gram, inverse, scores, scale, normal, num_features, method, required)
         for feature, share in label_verdict.pop("unsettled").items():
             tied[feature] = min(tied.get(feature, 1.0), share)
@@ -246,7 +246,7 @@ def _label_draws(cross, gram, inverse, scores, scale, normal, k, method, require
     crosses = cross + normal @ root.T  # draws of Z'W y at fixed Z'W Z: coef = A^-1 cross, N(coef, sandwich)
     coefs = crosses @ inverse  # A symmetric
     statistic = np.abs((inverse @ cross) * scale)
-    sd = np.sqrt(np.maximum(np.einsum("ij,jk,ki->i", inverse, covariance, inverse), 0.0)) * scale
+    sd = np.sqrt(np.maximum(((inverse @ covariance) * inverse).sum(axis=1), 0.0)) * scale  # diag(A^-1 B A^-1)
     # weights confidently below NEGLIGIBLE of the largest make no membership or sign claim
     relevant = statistic + NEGLIGIBLE_Z * sd >= NEGLIGIBLE * statistic.max(initial=0.0)
     if method == "forward_selection":
@@ -258,7 +258,7 @@ def _label_draws(cross, gram, inverse, scores, scale, normal, k, method, require
     members &= relevant
     half = normal.shape[0] // 2
     a, b = members[:half], members[half:2 * half]
-    both, either = (a & b).sum(axis=1), (a | b).sum(axis=1)
+    both, either = np.count_nonzero(a & b, axis=1), np.count_nonzero(a | b, axis=1)
     jaccard = np.where(either > 0, both / np.maximum(either, 1), 1.0)
     flipped = ((coefs[:half] > 0) != (coefs[half:2 * half] > 0)) & a & b
     signs_agree = ~flipped.any(axis=1)
@@ -324,12 +324,14 @@ def _forward_selection_draws(gram, crosses, k):
 
 def _top_k(magnitude, k):
     """Boolean mask of each row's ``k`` largest entries."""
-    members = np.zeros(magnitude.shape, dtype=bool)
-    if k >= magnitude.shape[1]:
-        members[:] = True
-        return members
-    top = np.argpartition(-magnitude, k - 1, axis=1)[:, :k]
-    np.put_along_axis(members, top, True, axis=1)
+    d = magnitude.shape[1]
+    if k >= d:
+        return np.ones(magnitude.shape, dtype=bool)
+    kth = np.partition(magnitude, d - k, axis=1)[:, d - k]  # each row's k-th largest
+    members = magnitude >= kth[:, None]
+    if np.any(np.count_nonzero(members, axis=1) != k):  # ties at the k-th: exactly k, by position
+        members = np.zeros(magnitude.shape, dtype=bool)
+        np.put_along_axis(members, np.argpartition(-magnitude, k - 1, axis=1)[:, :k], True, axis=1)
     return members
 
 

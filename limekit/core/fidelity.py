@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..weighted import sorted_auc, sorted_groups_auc, weighted_auc, weighted_r2
+from ..weighted import sorted_auc, weighted_auc, weighted_r2
 
 __all__ = ["resolve_fidelity_samples", "black_box_labels", "weighted_auc", "fidelity_scores", "evaluate_fidelity",
            "surrogate_rows"]
@@ -73,6 +73,8 @@ def black_box_labels(outputs, label):
     outputs = np.asarray(outputs)
     if outputs.ndim != 2 or outputs.shape[1] < 2:
         return None
+    if outputs.shape[1] == 2:  # argmax of two columns (the first on ties), without a slow row-wise reduction
+        return outputs[:, 1] > outputs[:, 0] if label == 1 else outputs[:, 0] >= outputs[:, 1]
     return np.argmax(outputs, axis=1) == label
 
 
@@ -132,20 +134,32 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
 def _grouped_aucs(positive, decision, weights, groups):
     """The weighted and unweighted AUC, sorting groups of rows of one decision instead of rows."""
     size = int(groups.max()) + 1
+    by_class = groups + size * positive  # negatives' groups first, then the positives'
+    weight = np.bincount(by_class, weights=weights, minlength=2 * size).reshape(2, size)
+    count = np.bincount(by_class, minlength=2 * size).reshape(2, size).astype(float)
+    occupied = np.flatnonzero(count.sum(axis=0))
     representative = np.empty(size, dtype=np.intp)
     representative[groups] = np.arange(groups.size)  # any member: they share the decision
-    counts = np.bincount(groups, minlength=size)
-    occupied = np.flatnonzero(counts)
     group_decision = decision[representative[occupied]]
     order = np.argsort(group_decision)
-    sorted_decision = group_decision[order]
     ranked = occupied[order]
-    positive_count = np.bincount(groups, weights=positive, minlength=size)
-    positive_weight = np.bincount(groups, weights=np.where(positive, weights, 0.0), minlength=size)
-    negative_weight = np.bincount(groups, weights=weights, minlength=size) - positive_weight
-    weighted = sorted_groups_auc(positive_weight[ranked], negative_weight[ranked], sorted_decision)
-    unweighted = sorted_groups_auc(positive_count[ranked], (counts - positive_count)[ranked], sorted_decision)
-    return weighted, unweighted
+    # rows: weighted negatives, weighted positives, negatives, positives; columns: groups by decision
+    table = np.concatenate([weight[:, ranked], count[:, ranked]])
+    sorted_decision = group_decision[order]
+    if np.any(sorted_decision[1:] == sorted_decision[:-1]):  # groups of equal decision are ties
+        starts = np.concatenate([[0], np.flatnonzero(sorted_decision[1:] != sorted_decision[:-1]) + 1])
+        table = np.add.reduceat(table, starts, axis=1)
+    negatives, positives = table[0::2], table[1::2]
+    total_negative, total_positive = negatives.sum(axis=1), positives.sum(axis=1)
+    below = np.cumsum(negatives, axis=1) - 0.5 * negatives  # negatives ranked below, ties counting one half
+    aucs = []
+    for row in range(2):
+        if total_positive[row] <= 0 or total_negative[row] <= 0:
+            aucs.append(None)
+        else:
+            auc = float(positives[row] @ below[row] / (total_positive[row] * total_negative[row]))
+            aucs.append(min(max(auc, 0.0), 1.0))  # rounding can step past the bounds
+    return aucs[0], aucs[1]
 
 
 def _common_scale(target, prediction):
@@ -156,6 +170,8 @@ def _common_scale(target, prediction):
     """
     target = np.asarray(target, dtype=float)
     prediction = np.asarray(prediction, dtype=float)
+    if max(np.abs(target).max(initial=0.0), np.abs(prediction).max(initial=0.0)) <= 1e150:  # NaN: not here
+        return target, prediction
     both = np.concatenate([target.ravel(), prediction.ravel()])
     finite = both[np.isfinite(both)]
     peak = float(np.max(np.abs(finite))) if finite.size else 0.0

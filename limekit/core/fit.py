@@ -218,7 +218,7 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
                 if _linear_terms(model) and not sp.issparse(data) and data.shape[1] <= max(64, 4 * len(used)):
                     # terms z_j * w_j: their spread is |w_j| times the column's, computed once for every label
                     if column_spread is None:
-                        column_spread = weighted_mean_abs_deviation(data, weights)
+                        column_spread = _column_spread(data, weights, neighbourhood.binary and not in_original, design)
                     spread = np.abs(terms) * column_spread[used]
                 else:
                     rows = data[:, used] if rows is None else rows
@@ -237,6 +237,14 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
                 local_decision=local_decision, task=spec.task, feature_space=space, feature_ids=used_ids,
                 importance=importance, shape_functions=shapes, fitted_decision=fitted_decision)
     return fits
+
+
+def _column_spread(data, weights, binary, design):
+    """Every column's weighted mean absolute deviation; for 0/1 columns ``2 p (1 - p)`` from their weighted mean ``p``."""
+    if binary:
+        mean = design.mean if design is not None and design.Z is data else (weights @ data) / weights.sum()
+        return 2.0 * mean * (1.0 - mean)
+    return weighted_mean_abs_deviation(data, weights)
 
 
 def _linear_terms(model):

@@ -84,12 +84,14 @@ class CallRandomness:
     """
 
     def __init__(self, seeds):
-        self._seeds = seeds  # one SeedSequence per stage
+        self._seeds = seeds  # per stage, a SeedSequence or the entropy words of one (made on first use)
         self._generators = {}
 
     def _generator(self, stage):
         if stage not in self._generators:
             seed = self._seeds[STAGES.index(stage)]
+            if not isinstance(seed, np.random.SeedSequence):
+                seed = np.random.SeedSequence(seed)
             self._generators[stage] = np.random.default_rng(seed)
         return self._generators[stage]
 
@@ -103,4 +105,4 @@ class CallRandomness:
         """Independent generators for every stage, derived from ``entropy`` and the instance's ``digest``."""
         if entropy is None:
             return cls(np.random.SeedSequence().spawn(len(STAGES)))
-        return cls([np.random.SeedSequence([int(entropy), *digest, stage]) for stage in range(len(STAGES))])
+        return cls([[int(entropy), *digest, stage] for stage in range(len(STAGES))])

@@ -36,7 +36,7 @@ def resolve_method(method, num_features):
     return method
 
 
-def select_features(design, y, num_features, method):
+def select_features(design, y, num_features, method, cross=None):
     """Pick the interpretable features the surrogate will use.
 
     Parameters
@@ -48,6 +48,8 @@ def select_features(design, y, num_features, method):
     num_features : int
     method : str
         One of :data:`FEATURE_SELECTION_METHODS`.
+    cross : ndarray of shape (n_features,) or None
+        ``design.label_stats(y)[1]`` when the caller has it already.
 
     Returns
     -------
@@ -58,7 +60,8 @@ def select_features(design, y, num_features, method):
     n_features = design.n_features
     if method == "none":
         return np.arange(n_features)
-    _, cross = design.label_stats(y)
+    if cross is None:
+        _, cross = design.label_stats(y)
     if method == "forward_selection":
         return _forward_selection(design, cross, min(num_features, n_features))
     if method == "highest_weights":

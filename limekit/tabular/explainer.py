@@ -304,8 +304,9 @@ class TabularExplainer(BaseExplainer):
         original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
                     if call.plan.in_original_space else None)
         inputs = inverse.rows if isinstance(inverse, SparseRows) else (lambda rows: inverse[rows])
-        return Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric), feature_ids=feature_ids,
-                             original=original, binary=sampler.discretizer is not None and feature_ids is None)
+        binary = sampler.discretizer is not None and feature_ids is None
+        return Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric, binary), feature_ids=feature_ids,
+                             original=original, binary=binary)
 
     def _sample_kernel(self, row, n, call, rng):
         """Discretised rows drawn from the kernel (see :meth:`TabularSampler.sample_kernel`)."""
@@ -319,7 +320,7 @@ class TabularExplainer(BaseExplainer):
         Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel)
         original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
                     if call.plan.in_original_space else None)
-        return Neighbourhood(Z, lambda rows: inverse[rows], distances_to_first(Z, call.distance_metric),
+        return Neighbourhood(Z, lambda rows: inverse[rows], distances_to_first(Z, call.distance_metric, True),
                              original=original, binary=True)
 
     def _model_input(self, batch):

@@ -184,7 +184,7 @@ class TextExplainer(BaseExplainer):
         Z = keep.astype(float)
         builder = indexed.text_builder()
         return Neighbourhood(Z, lambda rows: builder.texts(keep[rows]),
-                             distances_to_first(Z, call.distance_metric) * 100, binary=True)
+                             distances_to_first(Z, call.distance_metric, binary=True) * 100, binary=True)
 
     def _sample_kernel(self, indexed, n, call, rng):
         check_perturbation_memory(n, indexed.num_words())
@@ -194,7 +194,7 @@ class TextExplainer(BaseExplainer):
         Z = keep.astype(float)
         builder = indexed.text_builder()
         return Neighbourhood(Z, lambda rows: builder.texts(keep[rows]),
-                             distances_to_first(Z, call.distance_metric) * 100, binary=True)
+                             distances_to_first(Z, call.distance_metric, binary=True) * 100, binary=True)
 
     def _new_explanation(self, indexed, neighbourhood, call, n_outputs):
         return Explanation(TextDomainMapper(indexed), mode=self.mode, class_names=self._class_names(n_outputs, call))

@@ -1,0 +1,68 @@
+"""Shortcuts on the hot path give the figures of the general computation they replace."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from limekit.core.adaptive import _top_k
+from limekit.core.distances import distances_to_first
+from limekit.core.fidelity import black_box_labels
+from limekit.core.fit import _column_spread
+from limekit.tabular.sampler import TabularSampler
+from limekit.weighted import WeightedDesign, weighted_mean_abs_deviation
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_binary_distances_equal_the_euclidean_distance(sparse):
+    rng = np.random.default_rng(0)
+    Z = (rng.random((400, 25)) < 0.4).astype(float)
+    Z[0] = rng.random(25) < 0.7  # the instance need not be all ones
+    Z = sp.csr_matrix(Z) if sparse else Z
+    dense = Z.toarray() if sparse else Z
+    expected = np.sqrt(((dense - dense[0]) ** 2).sum(axis=1))
+    np.testing.assert_array_equal(distances_to_first(Z, "euclidean", binary=True), expected)
+    np.testing.assert_allclose(distances_to_first(Z, "euclidean"), expected, rtol=1e-15)
+
+
+def test_spread_of_binary_columns_is_two_p_one_minus_p():
+    rng = np.random.default_rng(1)
+    Z = (rng.random((3000, 12)) < rng.random(12)).astype(float)
+    weights = rng.random(3000)
+    design = WeightedDesign(Z, weights)
+    general = weighted_mean_abs_deviation(Z, weights)
+    np.testing.assert_allclose(_column_spread(Z, weights, True, design), general, rtol=1e-12)
+    np.testing.assert_allclose(_column_spread(Z, weights, True, None), general, rtol=1e-12)
+    continuous = rng.normal(size=(3000, 4))
+    np.testing.assert_array_equal(_column_spread(continuous, weights, False, None),
+                                  weighted_mean_abs_deviation(continuous, weights))
+
+
+def test_top_k_by_partition_is_the_k_largest_even_with_ties():
+    rng = np.random.default_rng(2)
+    magnitude = np.abs(rng.normal(size=(300, 14)))
+    magnitude[:20, :6] = 1.0  # ties across the k-th place in some rows
+    for k in (1, 5, 10, 14):
+        members = _top_k(magnitude, k)
+        assert np.all(members.sum(axis=1) == k)
+        kth_in = np.where(members, magnitude, np.inf).min(axis=1)
+        best_out = np.where(members, -np.inf, magnitude).max(axis=1)
+        assert np.all(kth_in >= best_out)
+
+
+def test_two_column_labels_equal_argmax_with_ties_to_the_first():
+    outputs = np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1], [0.3, 0.7]])
+    for label in (0, 1):
+        np.testing.assert_array_equal(black_box_labels(outputs, label), np.argmax(outputs, axis=1) == label)
+
+
+def test_category_draws_by_comparison_equal_a_binary_search():
+    rng = np.random.default_rng(3)
+    values = {0: np.arange(4.0), 1: np.array([2.0, 5.0, 7.0]), 2: np.arange(40.0)}  # few, codes, many
+    frequencies = {f: rng.dirichlet(np.ones(len(v))) for f, v in values.items()}
+    sampler = TabularSampler(3, False, None, [0, 1, 2], [0, 1, 2], values, frequencies, np.zeros(3), np.ones(3),
+                             np.zeros(3), np.ones(3), False)
+    drawn = sampler._sample_categories(5000, [0, 1, 2], np.random.default_rng(4))
+    uniforms = np.random.default_rng(4).random((3, 5000))
+    for j in range(3):
+        cumulative = np.cumsum(frequencies[j])
+        index = np.minimum(np.searchsorted(cumulative, uniforms[j], side="right"), len(values[j]) - 1)
+        np.testing.assert_array_equal(drawn[:, j], values[j][index])
