@@ -44,6 +44,7 @@ class WeightedDesign:
         self.total_weight = self.weights.sum()
         self.n_samples, self.n_features = Z.shape
         self._gram = self._centred = None
+        self._label_memo = None  # (key, outputs, y_mean, cross) of the last label (see label_stats)
         if sp.issparse(Z):
             weighted_mean = np.asarray(Z.T @ self.weights).ravel() / self.total_weight
             if not self.wide:
@@ -109,6 +110,7 @@ class WeightedDesign:
         merged.total_weight = self.total_weight + block.total_weight
         merged.n_samples, merged.n_features = merged.Z.shape
         merged._centred = None  # made again on demand
+        merged._label_memo = None
         delta = block.mean - self.mean
         share = block.total_weight / merged.total_weight
         merged.mean = self.mean + delta * share
@@ -116,10 +118,20 @@ class WeightedDesign:
         return merged
 
     def label_stats(self, y):
-        """Weighted mean of ``y`` and ``Z_c^T W y_c``."""
+        """Weighted mean of ``y`` and ``Z_c^T W y_c``.
+
+        The last label's figures are kept: the sampling test, the feature
+        selection and the fit of one label ask for them in turn.
+        """
         y = np.asarray(y, dtype=float)
+        key = (y.__array_interface__["data"][0], y.strides, y.shape)
+        memo = self._label_memo
+        if memo is not None and memo[0] == key and memo[1] is y.base and y.base is not None:
+            return memo[2], memo[3]
         y_mean = self.weights @ y / self.total_weight
         cross = np.asarray(self.Z.T @ (self.weights * (y - y_mean))).ravel()
+        if y.base is not None:  # a column view of the outputs: its base keeps the address from being reused
+            self._label_memo = (key, y.base, y_mean, cross)
         return y_mean, cross
 
     def solve(self, features, cross, alpha):

@@ -7,7 +7,7 @@ from limekit.core.adaptive import _top_k
 from limekit.core.distances import distances_to_first
 from limekit.core.fidelity import black_box_labels
 from limekit.core.fit import _column_spread
-from limekit.tabular.sampler import TabularSampler
+from limekit.tabular.sampler import TabularSampler, _uniform_bits
 from limekit.weighted import WeightedDesign, weighted_mean_abs_deviation
 
 
@@ -54,15 +54,29 @@ def test_two_column_labels_equal_argmax_with_ties_to_the_first():
         np.testing.assert_array_equal(black_box_labels(outputs, label), np.argmax(outputs, axis=1) == label)
 
 
-def test_category_draws_by_comparison_equal_a_binary_search():
+def test_category_table_draws_equal_a_binary_search_of_the_uniforms():
     rng = np.random.default_rng(3)
-    values = {0: np.arange(4.0), 1: np.array([2.0, 5.0, 7.0]), 2: np.arange(40.0)}  # few, codes, many
+    values = {0: np.arange(4.0), 1: np.array([2.0, 5.0, 7.0]), 2: np.arange(40.0), 3: np.array([9.0])}
     frequencies = {f: rng.dirichlet(np.ones(len(v))) for f, v in values.items()}
-    sampler = TabularSampler(3, False, None, [0, 1, 2], [0, 1, 2], values, frequencies, np.zeros(3), np.ones(3),
-                             np.zeros(3), np.ones(3), False)
-    drawn = sampler._sample_categories(5000, [0, 1, 2], np.random.default_rng(4))
-    uniforms = np.random.default_rng(4).random((3, 5000))
-    for j in range(3):
+    frequencies[2][5:8] = 1e-7  # values narrower than a table cell
+    frequencies[2] /= frequencies[2].sum()
+    sampler = TabularSampler(4, False, None, [0, 1, 2, 3], [0, 1, 2, 3], values, frequencies, np.zeros(4),
+                             np.ones(4), np.zeros(4), np.ones(4), False)
+    drawn = sampler._sample_categories(20_000, [0, 1, 2, 3], np.random.default_rng(4))
+    uniforms = _uniform_bits(np.random.default_rng(4), (20_000, 4)) / 2.0**32  # exact in floating point
+    for j in range(4):
         cumulative = np.cumsum(frequencies[j])
-        index = np.minimum(np.searchsorted(cumulative, uniforms[j], side="right"), len(values[j]) - 1)
+        index = np.minimum(np.searchsorted(cumulative, uniforms[:, j], side="right"), len(values[j]) - 1)
         np.testing.assert_array_equal(drawn[:, j], values[j][index])
+
+
+def test_category_draws_follow_the_frequencies():
+    frequencies = {0: np.array([0.5, 0.3, 0.2, 0.0]), 1: np.full(20, 0.05)}
+    values = {0: np.arange(4.0), 1: np.arange(20.0)}
+    sampler = TabularSampler(2, False, None, [0, 1], [0, 1], values, frequencies, np.zeros(2), np.ones(2),
+                             np.zeros(2), np.ones(2), False)
+    drawn = sampler._sample_categories(200_000, [0, 1], np.random.default_rng(5))
+    for j in (0, 1):
+        share = np.bincount(drawn[:, j].astype(int), minlength=len(values[j])) / 200_000
+        np.testing.assert_allclose(share, frequencies[j], atol=4e-3)
+    assert not np.any(drawn[:, 0] == 3)  # a value of frequency 0 is never drawn

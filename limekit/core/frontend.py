@@ -341,7 +341,11 @@ class BaseExplainer:
             if call.plan.n_fidelity:
                 held_out = self._neighbourhood(context, call.plan.n_fidelity + 1, call, rngs.fidelity,
                                                check=False).without_instance()
-            work.append(_Work(context, neighbourhood, held_out, rngs))
+            w = _Work(context, neighbourhood, held_out, rngs)
+            if uses_draw_test(call.plan.spec):  # the weighted design needs no output: built while Z is in cache
+                with limited_blas_threads(neighbourhood.Z.shape[1]):
+                    w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
+            work.append(w)
 
         def check_first(outputs):  # the first instance's output, before any other batch is predicted
             resolve_labels(outputs[:1], self.mode, call.labels, call.top_labels, self.class_names,
