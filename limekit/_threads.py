@@ -44,18 +44,32 @@ class _SharedLimit:
                     self._restore(saved)
 
 
-_controller = []  # one ThreadpoolController, made on first use (finding the libraries costs milliseconds)
+_controller = []  # the BLAS libraries' controllers, found on first use (finding them costs milliseconds)
 
 
-def _blas_to_one_thread():
+def _blas_libraries():
+    """threadpoolctl's controllers of the BLAS libraries loaded when first asked (found once)."""
     if not _controller:
         from threadpoolctl import ThreadpoolController
 
-        _controller.append(ThreadpoolController())
-    return _controller[0].limit(limits=1, user_api="blas")
+        _controller.append([lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"])
+    return _controller[0]
 
 
-_single_blas_thread = _SharedLimit(_blas_to_one_thread, lambda limiter: limiter.restore_original_limits())
+def _blas_to_one_thread():
+    """Set every BLAS library to one thread; return what to restore (each library's own count)."""
+    saved = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
+    for lib, _ in saved:  # straight to the libraries: threadpoolctl's limit() object costs ~30 us a call
+        lib.set_num_threads(1)
+    return saved
+
+
+def _blas_restore(saved):
+    for lib, n_threads in saved:
+        lib.set_num_threads(n_threads)
+
+
+_single_blas_thread = _SharedLimit(_blas_to_one_thread, _blas_restore)
 
 
 def limited_blas_threads(n_features=0):

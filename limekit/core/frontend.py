@@ -401,13 +401,10 @@ class BaseExplainer:
             with limited_blas_threads(neighbourhood.Z.shape[1]):
                 if w.design is None:
                     w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
-                # seeded from the stability stream's state (not consumed: the bootstrap refits' stream stays
-                # as it is; a state survives pickling, a spawn counter does not) and the round
-                state = w.rngs.stability.bit_generator.state["state"]["state"]
-                draws_rng = np.random.default_rng([state & 0xFFFFFFFFFFFFFFFF, state >> 64, w.rounds])
                 verdict, w.selected = draw_test(w.design, neighbourhood.outputs, labels, spec.num_features,
                                                 spec.template.alpha, call.sampling.required(neighbourhood.n_samples),
-                                                spec.feature_selection, draws_rng)
+                                                spec.feature_selection, w.rngs.verdict)  # its own stage: rounds
+                # continue one stream, made from random_state and the instance (pickle-safe, as every stage)
             ids = neighbourhood.column_ids()
             verdict["tied_features"] = [int(ids[column]) for column in verdict["tied_features"]]
             return verdict

@@ -8,7 +8,7 @@ thread or in another process, and whatever else was explained before.  With
 ``random_state=None`` every call draws fresh entropy instead.
 
 Each stage of an explanation (segmentation, perturbation, held-out fidelity,
-stability refits) gets a generator of its own, so that switching one stage on
+stability refits, the sampling verdict) gets a generator of its own, so that switching one stage on
 or off leaves the others' draws as they were.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .._validation import bad_type, bad_value
 
 __all__ = ["base_entropy", "instance_digest", "CallRandomness", "derived_generator"]
 
-STAGES = ("segmentation", "perturbation", "fidelity", "stability")
+STAGES = ("segmentation", "perturbation", "fidelity", "stability", "verdict")
 
 
 def base_entropy(random_state):
@@ -80,7 +80,8 @@ class CallRandomness:
 
     Attributes
     ----------
-    segmentation, perturbation, fidelity, stability : numpy.random.Generator
+    segmentation, perturbation, fidelity, stability, verdict : numpy.random.Generator
+        ``verdict`` draws the sampling test's simulated samples, round after round.
     """
 
     def __init__(self, seeds):
@@ -99,6 +100,7 @@ class CallRandomness:
     perturbation = property(lambda self: self._generator("perturbation"))
     fidelity = property(lambda self: self._generator("fidelity"))
     stability = property(lambda self: self._generator("stability"))
+    verdict = property(lambda self: self._generator("verdict"))
 
     @classmethod
     def for_instance(cls, entropy, digest):
