@@ -129,7 +129,10 @@ class WeightedDesign:
         if memo is not None and memo[0] == key and memo[1] is y.base and y.base is not None:
             return memo[2], memo[3]
         y_mean = self.weights @ y / self.total_weight
-        cross = np.asarray(self.Z.T @ (self.weights * (y - y_mean))).ravel()
+        if self._centred is not None:  # the same product from the centred rows, which the caller reads next
+            cross = self._centred.T @ (np.sqrt(self.weights) * (y - y_mean))
+        else:
+            cross = np.asarray(self.Z.T @ (self.weights * (y - y_mean))).ravel()
         if y.base is not None:  # a column view of the outputs: its base keeps the address from being reused
             self._label_memo = (key, y.base, y_mean, cross)
         return y_mean, cross

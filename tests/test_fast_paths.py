@@ -7,7 +7,8 @@ from limekit.core.adaptive import _top_k
 from limekit.core.distances import distances_to_first
 from limekit.core.fidelity import black_box_labels
 from limekit.core.fit import _column_spread
-from limekit.tabular.sampler import TabularSampler, _uniform_bits
+from limekit.tabular.discretize import uniform_bits
+from limekit.tabular.sampler import TabularSampler
 from limekit.weighted import WeightedDesign, weighted_mean_abs_deviation
 
 
@@ -63,7 +64,7 @@ def test_category_table_draws_equal_a_binary_search_of_the_uniforms():
     sampler = TabularSampler(4, False, None, [0, 1, 2, 3], [0, 1, 2, 3], values, frequencies, np.zeros(4),
                              np.ones(4), np.zeros(4), np.ones(4), False)
     drawn = sampler._sample_categories(20_000, [0, 1, 2, 3], np.random.default_rng(4))
-    uniforms = _uniform_bits(np.random.default_rng(4), (20_000, 4)) / 2.0**32  # exact in floating point
+    uniforms = uniform_bits(np.random.default_rng(4), (20_000, 4)) / 2.0**32  # exact in floating point
     for j in range(4):
         cumulative = np.cumsum(frequencies[j])
         index = np.minimum(np.searchsorted(cumulative, uniforms[:, j], side="right"), len(values[j]) - 1)

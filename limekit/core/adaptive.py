@@ -223,9 +223,9 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
             y = y * np.ldexp(1.0, -np.frexp(largest)[1])
         y_mean, cross = design.label_stats(y)
         coef = inverse @ cross
-        scores = weighted * ((y - y_mean) * root_weights - weighted @ coef)[:, None]  # w_i r_i (z_i - mean)
+        meat = _sandwich_meat(weighted, (y - y_mean) * root_weights, coef)
         selected[int(label)] = select_features(design, y, num_features, method, cross=cross)
-        label_verdict = _label_draws(cross, gram, inverse, scores, scale, normal, num_features, method, required)
+        label_verdict = _label_draws(cross, gram, inverse, meat, scale, normal, num_features, method, required)
         for feature, share in label_verdict.pop("unsettled").items():
             tied[feature] = min(tied.get(feature, 1.0), share)
         if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < \
@@ -239,9 +239,31 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
     return verdict, selected
 
 
-def _label_draws(cross, gram, inverse, scores, scale, normal, k, method, required):
-    """Expected Jaccard, agreement and sign agreement of pairs of simulated samples for one label."""
-    covariance = scores.T @ scores  # B of the sandwich A^-1 B A^-1, the covariance of the cross products
+SANDWICH_BLOCK = 1024  # rows per block of the sandwich's middle term: a block stays in the core's cache
+
+
+def _sandwich_meat(weighted, weighted_target, coef):
+    """``B = sum_i r_i^2 c_i c_i'``, the middle of the sandwich ``A^-1 B A^-1``.
+
+    ``c_i`` are the weighted centred rows and ``r_i = weighted_target_i - c_i coef``
+    the weighted residuals.  Computed block by block, so that the rows are
+    read once from memory and the scaled rows are never formed whole.
+    """
+    n, d = weighted.shape
+    meat = np.zeros((d, d))
+    for start in range(0, n, SANDWICH_BLOCK):
+        rows = weighted[start:start + SANDWICH_BLOCK]
+        residual = weighted_target[start:start + SANDWICH_BLOCK] - rows @ coef
+        scores = rows * residual[:, None]
+        meat += scores.T @ scores
+    return meat
+
+
+def _label_draws(cross, gram, inverse, covariance, scale, normal, k, method, required):
+    """Expected Jaccard, agreement and sign agreement of pairs of simulated samples for one label.
+
+    ``covariance`` is the covariance of the cross products (the sandwich's middle term).
+    """
     root = _root(covariance)
     crosses = cross + normal @ root.T  # draws of Z'W y at fixed Z'W Z: coef = A^-1 cross, N(coef, sandwich)
     coefs = crosses @ inverse  # A symmetric

@@ -48,13 +48,22 @@ _TAIL_P = 1e-290
 # interpolated linearly; a step whose midpoint strays from the exact quantile
 # by more than _QUANTILE_TOLERANCE of the bin's width is computed exactly.
 # (scipy's ndtri costs ~20 ns a value; a table lookup a few.)
-_QUANTILE_STEPS = 256
+_STEP_BITS = 8
+_QUANTILE_STEPS = 1 << _STEP_BITS
 _QUANTILE_TOLERANCE = 1e-4
 
 
 # ---------------------------------------------------------------------------
 # Random state handling
 # ---------------------------------------------------------------------------
+
+def uniform_bits(rng, shape):
+    """Uniform 32-bit integers: the two halves of the generator's raw 64-bit output (cheaper than ``rng.random``)."""
+    count = int(np.prod(shape))
+    raw = rng.bit_generator.random_raw((count + 1) // 2)
+    # little-endian halves on every platform: the low half first, then the high one
+    return raw.astype("<u8", copy=False).view("<u4")[:count].reshape(shape)
+
 
 def _as_generator(random_state):
     """Derive a ``numpy.random.Generator`` deterministically from a seed-like
@@ -454,13 +463,21 @@ class BaseDiscretizer(ABC):
         index = codes * steps
         index += rows * (self._width * steps)
         index += step
+        return self._draw_steps(index, position, lambda flat: u.ravel()[flat])
+
+    def _draw_steps(self, index, position, uniforms):
+        """Draws at ``position`` in [0, 1) within the tabulated steps ``index``; ``uniforms(flat)`` for exact ones.
+
+        Works in place on ``position``.
+        """
         low_span = np.take(self._steps_table, index, axis=0)
         position *= low_span[..., 1]
         position += low_span[..., 0]
         if self._any_exact:
-            exact = np.flatnonzero(np.isnan(position))
+            exact = np.flatnonzero(np.isnan(position))  # steps flagged for the exact curve
             if exact.size:
-                position.flat[exact] = self._draw_exact(index.ravel()[exact] // steps, u.ravel()[exact])
+                position.reshape(-1)[exact] = self._draw_exact(index.ravel()[exact] // _QUANTILE_STEPS,
+                                                               uniforms(exact))
         return position
 
     def _draw_exact(self, flat, u):
@@ -540,11 +557,28 @@ class BaseDiscretizer(ABC):
     def undiscretize_in_place(self, bins, rng):
         """:meth:`undiscretize_bins` for a float matrix of valid bin indices, overwritten with the draws.
 
-        The tabular sampler's own bins need no copy and no range check.
+        The tabular sampler's own bins need no copy and no range check, and
+        each draw takes 32 random bits (the top 8 pick the step of the
+        tabulated inverse CDF, the other 24 the place within it) instead of a
+        float from ``rng.random``.
         """
-        codes = self._codes(bins)
-        if codes is not None:
-            self._fill_draws(bins, codes, rng)
+        feats = self.discretized_features
+        if feats.size == 0:
+            return bins
+        steps = _QUANTILE_STEPS
+        columns = bins if feats.size == bins.shape[1] else bins[:, feats]
+        bits = uniform_bits(rng, columns.shape)
+        step = columns * steps  # the table row of each cell's step (integers, exact in floats)
+        step += np.arange(feats.size) * (self._width * steps)
+        step += bits >> np.uint32(32 - _STEP_BITS)
+        index = step.astype(np.intp)
+        position = (bits & np.uint32((1 << (32 - _STEP_BITS)) - 1)).astype(float)
+        position *= 2.0 ** -(32 - _STEP_BITS)  # where within the step
+        draws = self._draw_steps(index, position, lambda rows: bits.ravel()[rows] * 2.0**-32)
+        if feats.size == bins.shape[1]:
+            bins[...] = draws
+        else:
+            bins[:, feats] = draws
         return bins
 
     def get_undiscretize_values(self, feature, values):

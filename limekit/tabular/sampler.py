@@ -17,6 +17,7 @@ from scipy.special import ndtri
 
 from .._validation import bad_value
 from ..core.neighbourhood import OriginalSpace
+from .discretize import uniform_bits
 
 __all__ = ["TabularSampler", "SparseRows", "SAMPLING_METHODS", "SAFE_MAGNITUDE", "check_training_magnitude"]
 
@@ -283,7 +284,7 @@ class TabularSampler:
         if table is None:
             table = _CategoryTable([self.feature_values[f] for f in columns], [self.cumulative[f] for f in columns])
             self._category_tables[key] = table
-        return table.draw(_uniform_bits(rng, (num_samples, len(columns))))
+        return table.draw(uniform_bits(rng, (num_samples, len(columns))))
 
     def original_space(self, Z, inverse, feature_ids, categorical_names):
         """The perturbations as GAM surrogates see them: standardised continuous columns, category codes."""
@@ -363,14 +364,6 @@ class _CategoryTable:
                 index = np.searchsorted(self._keys, keys, side="right") - self._keys_before[column]
                 samples.ravel()[straddling] = self._values[self._values_before[column] + index]
         return samples
-
-
-def _uniform_bits(rng, shape):
-    """Uniform 32-bit integers: the two halves of the generator's raw 64-bit output (cheaper than ``rng.random``)."""
-    count = int(np.prod(shape))
-    raw = rng.bit_generator.random_raw((count + 1) // 2)
-    # little-endian halves on every platform: the low half first, then the high one
-    return raw.astype("<u8", copy=False).view("<u4")[:count].reshape(shape)
 
 
 def _standard_normal(num_samples, n_columns, sampling_method, rng):
