@@ -81,3 +81,21 @@ def test_category_draws_follow_the_frequencies():
         share = np.bincount(drawn[:, j].astype(int), minlength=len(values[j])) / 200_000
         np.testing.assert_allclose(share, frequencies[j], atol=4e-3)
     assert not np.any(drawn[:, 0] == 3)  # a value of frequency 0 is never drawn
+
+
+def test_in_place_values_follow_the_exact_quantiles_of_their_bits():
+    from limekit.tabular.discretize import QuartileDiscretizer, truncnorm_from_uniform
+
+    rng = np.random.default_rng(6)
+    X = np.column_stack([rng.exponential(size=3000) ** 3, rng.normal(size=3000), rng.integers(0, 3, 3000)])
+    d = QuartileDiscretizer(X, [2], ["heavy", "normal", "code"], random_state=0)
+    bins = np.column_stack([rng.integers(0, 4, 50_000), rng.integers(0, 4, 50_000), rng.integers(0, 3, 50_000)])
+    out = d.undiscretize_in_place(bins.astype(float), np.random.default_rng(7))
+    u = uniform_bits(np.random.default_rng(7), (50_000, 2)) / 2.0**32
+    np.testing.assert_array_equal(out[:, 2], bins[:, 2])  # categorical codes stay
+    for row, column in enumerate((0, 1)):
+        codes = bins[:, column]
+        low, high = d.bin_mins[row, codes], d.bin_maxs[row, codes]
+        exact = truncnorm_from_uniform(u[:, row], low, high, d.bin_means[row, codes], d.bin_stds[row, codes])
+        assert np.all(np.abs(out[:, column] - exact) <= 1.5e-3 * (high - low) + 1e-12)
+        assert np.all((out[:, column] >= low) & (out[:, column] <= high))

@@ -12,7 +12,7 @@ bin boundaries.  What differs:
   truncated normal by inverse CDF, from a single ``rng.random(shape)``.  The
   inverse CDF of each bin is tabulated at 256 equal steps of probability and
   interpolated linearly (each step keeps its exact probability); steps where
-  the line strays from the exact curve by more than 1e-4 of the bin's width
+  the line strays from the exact curve by more than 1e-3 of the bin's width
   (far tails) are computed exactly.
 * A bin whose minimum equals its maximum undiscretizes to that value (lime
   returns a z-score there).
@@ -50,7 +50,7 @@ _TAIL_P = 1e-290
 # (scipy's ndtri costs ~20 ns a value; a table lookup a few.)
 _STEP_BITS = 8
 _QUANTILE_STEPS = 1 << _STEP_BITS
-_QUANTILE_TOLERANCE = 1e-4
+_QUANTILE_TOLERANCE = 1e-3
 
 
 # ---------------------------------------------------------------------------
@@ -468,16 +468,15 @@ class BaseDiscretizer(ABC):
     def _draw_steps(self, index, position, uniforms):
         """Draws at ``position`` in [0, 1) within the tabulated steps ``index``; ``uniforms(flat)`` for exact ones.
 
-        Works in place on ``position``.
+        Works in place on ``position`` (``uniforms`` is asked before it changes).
         """
         low_span = np.take(self._steps_table, index, axis=0)
+        exact = np.flatnonzero(np.isnan(low_span[..., 1])) if self._any_exact else np.zeros(0, dtype=np.intp)
+        exact_uniforms = uniforms(exact) if exact.size else None  # steps flagged for the exact curve
         position *= low_span[..., 1]
         position += low_span[..., 0]
-        if self._any_exact:
-            exact = np.flatnonzero(np.isnan(position))  # steps flagged for the exact curve
-            if exact.size:
-                position.reshape(-1)[exact] = self._draw_exact(index.ravel()[exact] // _QUANTILE_STEPS,
-                                                               uniforms(exact))
+        if exact.size:
+            position.reshape(-1)[exact] = self._draw_exact(index.ravel()[exact] // _QUANTILE_STEPS, exact_uniforms)
         return position
 
     def _draw_exact(self, flat, u):
@@ -567,14 +566,14 @@ class BaseDiscretizer(ABC):
             return bins
         steps = _QUANTILE_STEPS
         columns = bins if feats.size == bins.shape[1] else bins[:, feats]
-        bits = uniform_bits(rng, columns.shape)
-        step = columns * steps  # the table row of each cell's step (integers, exact in floats)
+        position = uniform_bits(rng, columns.shape) * 2.0 ** -(32 - _STEP_BITS)  # in [0, steps): exact
+        step = np.floor(position)
+        position -= step  # where within the step
+        step += columns * steps  # the table row of each cell's step (integers, exact in floats)
         step += np.arange(feats.size) * (self._width * steps)
-        step += bits >> np.uint32(32 - _STEP_BITS)
         index = step.astype(np.intp)
-        position = (bits & np.uint32((1 << (32 - _STEP_BITS)) - 1)).astype(float)
-        position *= 2.0 ** -(32 - _STEP_BITS)  # where within the step
-        draws = self._draw_steps(index, position, lambda rows: bits.ravel()[rows] * 2.0**-32)
+        draws = self._draw_steps(index, position, lambda rows: ((index.ravel()[rows] % steps)
+                                                                + position.ravel()[rows]) / steps)
         if feats.size == bins.shape[1]:
             bins[...] = draws
         else:
