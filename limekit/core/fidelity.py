@@ -78,7 +78,7 @@ def black_box_labels(outputs, label):
     return np.argmax(outputs, axis=1) == label
 
 
-def fidelity_scores(target, positive, prediction, decision, weights, threshold, groups=None):
+def fidelity_scores(target, positive, prediction, decision, weights, threshold, groups=None, r2=None):
     """Fidelity of one surrogate on one sample.
 
     Parameters
@@ -99,6 +99,9 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
         Rows with one decision share a group id (in ``[0, n)`` or so): the
         AUCs then sort the groups, not the rows (binary rows of a linear
         surrogate on a few features take few distinct decisions).
+    r2 : float or None
+        The weighted R^2, when the caller has it (the fit's own score on its
+        fitting sample).
 
     Returns
     -------
@@ -108,8 +111,9 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
     """
     weights = np.asarray(weights, dtype=float)
     total = weights.sum()
-    target, prediction = _common_scale(target, prediction)
-    out = {"r2": weighted_r2(target, prediction, weights) if total > 0 else None,
+    if r2 is None and total > 0:
+        r2 = weighted_r2(*_common_scale(target, prediction), weights)
+    out = {"r2": float(r2) if total > 0 else None,
            "auc": None, "accuracy": None, "auc_unweighted": None, "accuracy_unweighted": None,
            "n_samples": int(weights.shape[0]),
            "effective_sample_size": float(total * total / (weights @ weights)) if total > 0 else 0.0}
@@ -213,8 +217,10 @@ def evaluate_fidelity(fits, sample, fitting_sample=False):
     report = {}
     for label, fit in fits.items():
         model = fit.surrogate
+        r2 = None
         if fitting_sample and fit.fitted_decision is not None:
             decision = fit.fitted_decision
+            r2 = fit.score if fit.task == "regression" else None  # the fit's weighted R^2 on these rows
         else:
             rows = surrogate_rows(fit, sample)
             if sp.issparse(rows) and fit.feature_space == "original":
@@ -228,7 +234,7 @@ def evaluate_fidelity(fits, sample, fitting_sample=False):
             threshold = 0.5
         report[int(label)] = fidelity_scores(sample.outputs[:, label], black_box_labels(sample.outputs, label),
                                              prediction, decision, sample.weights, threshold,
-                                             groups=_decision_groups(fit, sample))
+                                             groups=_decision_groups(fit, sample), r2=r2)
     return report
 
 
