@@ -33,6 +33,7 @@ import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
 from ..weighted import sorted_auc, weighted_auc, weighted_r2
+from .neighbourhood import MAX_PATTERN_BITS
 
 __all__ = ["resolve_fidelity_samples", "black_box_labels", "weighted_auc", "fidelity_scores", "evaluate_fidelity",
            "surrogate_rows"]
@@ -238,20 +239,20 @@ def evaluate_fidelity(fits, sample, fitting_sample=False):
     return report
 
 
-MAX_GROUP_BITS = 16  # binary rows on at most this many features are grouped by their pattern
-
-
 def _decision_groups(fit, sample):
     """Per row, the pattern of its 0/1 values on the fit's features (an int), when the decision depends on that alone.
 
     A linear surrogate on ``k`` binary interpretable features gives at most
-    ``2**k`` distinct decisions; grouping rows by pattern (a matrix-vector
-    product) spares the AUC a sort of every row.  None when that does not hold.
+    ``2**k`` distinct decisions; grouping rows by pattern spares the AUC a
+    sort of every row.  The sample's precomputed ``patterns`` give it by a
+    mask; else a matrix-vector product.  None when that does not hold.
     """
     used = np.asarray(fit.used_features)
     if (not sample.binary or fit.feature_space != "interpretable" or fit.surrogate.additive
-            or not 0 < used.size <= MAX_GROUP_BITS or sample.n_samples < 2 ** used.size):
+            or not 0 < used.size <= MAX_PATTERN_BITS or sample.n_samples < 2 ** used.size):
         return None
+    if sample.patterns is not None:
+        return sample.patterns & int(np.sum(2 ** used.astype(np.int64)))
     powers = np.zeros(sample.Z.shape[1])
     powers[used] = 2.0 ** np.arange(used.size)  # exact in floating point
     return np.asarray(sample.Z @ powers).ravel().astype(np.intp)

@@ -345,6 +345,7 @@ class BaseExplainer:
             if uses_draw_test(call.plan.spec):  # the weighted design needs no output: built while Z is in cache
                 with limited_blas_threads(neighbourhood.Z.shape[1]):
                     w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
+                neighbourhood.compute_patterns()  # for the in-sample fidelity's AUC
             work.append(w)
 
         def check_first(outputs):  # the first instance's output, before any other batch is predicted

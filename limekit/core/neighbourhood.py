@@ -13,7 +13,9 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Neighbourhood", "OriginalSpace"]
+__all__ = ["Neighbourhood", "OriginalSpace", "MAX_PATTERN_BITS"]
+
+MAX_PATTERN_BITS = 16  # binary rows of at most this many columns can be grouped by their pattern
 
 
 @dataclass
@@ -70,6 +72,9 @@ class Neighbourhood:
     binary : bool, default=False
         Every entry of ``Z`` is 0 or 1 (indicator rows: discretised tabular
         data, word and superpixel masks).
+    patterns : ndarray of int or None
+        Binary rows of at most ``MAX_PATTERN_BITS`` columns: each row's 0/1
+        values as the bits of one integer (see :meth:`compute_patterns`).
     """
 
     Z: object
@@ -81,6 +86,13 @@ class Neighbourhood:
     original: OriginalSpace = None
     includes_instance: bool = True
     binary: bool = False
+    patterns: np.ndarray = None
+
+    def compute_patterns(self):
+        """Set ``patterns`` (binary dense rows of few columns); one product over ``Z`` while it is in cache."""
+        if self.binary and not sp.issparse(self.Z) and 0 < self.Z.shape[1] <= MAX_PATTERN_BITS:
+            self.patterns = (self.Z @ 2.0 ** np.arange(self.Z.shape[1])).astype(np.intp)  # exact in floats
+        return self
 
     @property
     def n_samples(self):
@@ -99,7 +111,7 @@ class Neighbourhood:
         return replace(self, Z=stack(self.Z, other.Z), inputs=None,
                        distances=np.concatenate([self.distances, other.distances]),
                        weights=np.concatenate([self.weights, other.weights]),
-                       outputs=np.concatenate([self.outputs, other.outputs]), original=original)
+                       outputs=np.concatenate([self.outputs, other.outputs]), original=original, patterns=None)
 
     def without_instance(self):
         """The same perturbations with row 0 (the instance) left out: a held-out sample."""
@@ -110,4 +122,4 @@ class Neighbourhood:
         return replace(self, Z=self.Z[1:], inputs=lambda rows: inputs(slice(rows.start + 1, rows.stop + 1)),
                        distances=self.distances[1:], weights=None if self.weights is None else self.weights[1:],
                        outputs=None if self.outputs is None else self.outputs[1:], original=original,
-                       includes_instance=False)
+                       includes_instance=False, patterns=None if self.patterns is None else self.patterns[1:])
