@@ -286,7 +286,7 @@ def throughput(args):
           "last), per row.")
     engines = [e for e in ("joblib (limekit n_jobs)", "Dask", "Ray") if (e, 1) in rate and (e, 2) in rate]
     print("speed-up 1 -> 2 workers: " + ", ".join(f"{e} {rate[e, 2] / rate[e, 1]:.2f}x" for e in engines)
-          + f"; CPU per row 2 workers / 1: "
+          + "; CPU per row 2 workers / 1: "
           + ", ".join(f"{e} {cpu_per_row[e, 2] / cpu_per_row[e, 1]:.2f}" for e in engines)
           + f"; limekit serial / lime loop {rate['joblib (limekit n_jobs)', 1] / rate['lime, a loop', 1]:.1f}x")
 

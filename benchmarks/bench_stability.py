@@ -194,7 +194,7 @@ def image(rows, seeds):
     def lime_image(x, s, n):
         return lime_run(lambda seed: LimeImageExplainer(random_state=seed), x, skin_tone_probability, s,
                         labels=(1,), top_labels=None, num_features=5, num_samples=n, hide_color=0,
-                        segmentation_fn=segments, batch_size=100, progress_bar=False)
+                        segmentation_fn=segments, batch_size=100)
 
     def limekit_image(x, s, **kwargs):
         return limekit_run(lambda seed: ImageExplainer(random_state=seed), x, skin_tone_probability, s,

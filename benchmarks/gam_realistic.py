@@ -50,7 +50,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 
 import numpy as np
 

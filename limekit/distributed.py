@@ -652,7 +652,7 @@ def _ray_results(job, tasks, starts, n_jobs, pool=None):
                 ray.get([actor.forget.remote(job.token) for actor in actors], timeout=30)
             except Exception:  # a dead actor: nothing to free
                 pass
-        del job_ref
+        job_ref = None  # noqa: F841  (the object store may free the job)
 
 
 def _local_results(explainer, call, tasks, starts, options):

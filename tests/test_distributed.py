@@ -513,7 +513,7 @@ def test_stream_checks_tabular_frames_per_task():
     frame = pd.DataFrame(rows)
     serial = explainer.explain_many(rows, model, rows_per_task=5, **kwargs)
     assert dumps(explainer.explain_many(frame, model, rows_per_task=5, stream=True, **kwargs)) == dumps(serial)
-    with pytest.raises(LimekitValueError, match="data_rows: expected a 2-D array") as error:
+    with pytest.raises(LimekitValueError, match="data_rows: expected a 2-D array"):
         explainer.explain_many(rows[:, :3], model, stream=True, **kwargs)
     bad = rows.copy()
     bad[8, 0] = np.nan
@@ -598,34 +598,3 @@ def test_ray_actors_kept_between_calls(ray_runtime, tmp_path):
         explainer.explain_many(rows, model, backend="dask", client=actors, **kwargs)
     with pytest.raises(LimekitValueError, match="num_cpus"):
         RayActors(1, num_cpus=0)
-
-
-# ---------------------------------------------------------------------------- Spark (with pyspark and a Java runtime)
-def test_spark_map_in_pandas(worker_path):
-    import shutil
-    import sys
-
-    pytest.importorskip("pyspark")
-    pytest.importorskip("pyarrow")
-    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        pytest.skip("no Java runtime")
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Spark's Python workers: this interpreter
-    explainer, rows, model, kwargs = tabular_case(n=10)
-    frame = pd.DataFrame(rows, columns=[f"f{i}" for i in range(N_FEATURES)]).assign(id=np.arange(10))
-    expected = explanations_to_frame(explainer.explain_many(rows, model, **kwargs))
-    udf = LimeBatchUDF(explainer, predict_factory=ModelFactory(model), id_column="id", **kwargs)
-    spark = (SparkSession.builder.master("local[2]").appName("limekit-test").config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "2").getOrCreate())
-    try:
-        sdf = spark.createDataFrame(frame).repartition(2)
-        result = sdf.mapInPandas(udf, schema=udf.spark_schema(frame.head(2))).toPandas()
-    finally:
-        spark.stop()
-    result = result.sort_values("id").reset_index(drop=True)
-    assert list(result["id"]) == list(range(10))
-    result["row"] = result.pop("id")
-    assert result["error"].isna().all() and expected["error"].isna().all()  # Spark's null comes back as NaN
-    result = result[expected.columns].astype(expected.dtypes.to_dict())
-    pd.testing.assert_frame_equal(result.drop(columns="error"), expected.drop(columns="error"))
