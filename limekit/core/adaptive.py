@@ -81,7 +81,7 @@ NEGLIGIBLE = 0.01  # weights confidently below this share of the largest make no
 NEGLIGIBLE_Z = 2.576  # "confidently": the weight plus this many standard errors stays below NEGLIGIBLE
 AUTO_INITIAL = 1000  # first round of num_samples='auto'
 AUTO_MAX = 10_000  # default max_samples
-GAP_TEST_MAX_FEATURES = 4096  # wider designs (long documents) get no sandwich test
+SANDWICH_TEST_MAX_FEATURES = 4096  # wider designs (long documents) get no sandwich test
 DRAWS = 200  # simulated samples of the sandwich test (100 pairs)
 EARLY_SPLIT = 2  # before max_samples the allowed shortfall is (1 - confidence) / EARLY_SPLIT
 BOOTSTRAP_DRAWS = 30  # refits per round of the bootstrap test
@@ -197,7 +197,7 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
     n_features = design.n_features
     none = {"method": "sandwich", "jaccard": None, "agreement": None, "sign_agreement": None, "needed": None,
             "converged": None, "tied_features": []}
-    if n_features > GAP_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
+    if n_features > SANDWICH_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
         return none, None
     rng = np.random.default_rng(0) if rng is None else rng
     weighted = design.centred  # W^(1/2) (Z - mean)
