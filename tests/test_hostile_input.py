@@ -187,3 +187,14 @@ def test_explain_many_refuses_images_of_different_shapes_or_dtypes():
                                                     r"image 1 of shape"):
             explainer.explain_many([np.zeros((4, 4, 3), dtype=np.uint8), other], _never_called, num_samples=5,
                                    segmentation_fn=segments, progress_bar=False)
+
+
+@pytest.mark.parametrize("algorithm", [None, "slic"])
+def test_a_float_image_too_large_for_the_colour_conversion_is_refused_naming_image(algorithm):
+    image = np.full((8, 8, 3), 50.0)
+    image[0, 1, 0] = 1e140  # the Lab conversion would raise it to the power 2.4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # refused before any numeric warning
+        with pytest.raises(LimekitValueError, match=r"image: expected pixel values of magnitude at most 1e\+100"):
+            ImageExplainer(random_state=0).explain_instance(image, lambda b: np.full((len(b), 2), 0.5),
+                                                            segmentation_fn=algorithm, num_samples=10)

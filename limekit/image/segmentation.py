@@ -22,6 +22,8 @@ __all__ = ["BaseWrapper", "SegmentationAlgorithm", "ALGORITHMS", "DEFAULT_QUICKS
            "segmentation_image", "check_random_seed"]
 
 ALGORITHMS = ("quickshift", "slic", "felzenszwalb")
+#: Largest pixel magnitude of a float image the built-in segmentations take (Lab conversion raises to 2.4).
+SEGMENTATION_MAGNITUDE = 1e100
 #: lime's default segmentation: ``quickshift(kernel_size=4, max_dist=200, ratio=0.2)``.
 DEFAULT_QUICKSHIFT = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
 
@@ -186,6 +188,12 @@ class SegmentationAlgorithm(BaseWrapper):
 
     def __call__(self, image, *args):
         rgb = segmentation_image(image)
+        if rgb.dtype.kind == "f":  # scikit-image's colour conversions raise values to powers: keep them finite
+            peak = float(np.max(np.abs(rgb), initial=0.0))
+            if peak > SEGMENTATION_MAGNITUDE:
+                raise bad_value("image", f"pixel values of magnitude at most {SEGMENTATION_MAGNITUDE:g} for the "
+                                         f"{self.algo_type} segmentation", f"{peak:.6g}",
+                                "Rescale the image (floats are read in [0, 1] or [0, 255]).")
         if self.algo_type == "quickshift" and self.target_params.get("convert2lab", True) and (
                 rgb.ndim != 3 or rgb.shape[2] != 3):  # scikit-image's bare ValueError otherwise
             channels = rgb.shape[2] if rgb.ndim == 3 else 1
