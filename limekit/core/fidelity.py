@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..weighted import sorted_auc, weighted_auc, weighted_r2
+from ..weighted import sorted_auc, sorted_groups_auc, weighted_auc, weighted_r2
 from .neighbourhood import MAX_PATTERN_BITS
 
 __all__ = ["resolve_fidelity_samples", "black_box_labels", "weighted_auc", "fidelity_scores", "evaluate_fidelity",
@@ -148,23 +148,9 @@ def _grouped_aucs(positive, decision, weights, groups):
     group_decision = decision[representative[occupied]]
     order = np.argsort(group_decision)
     ranked = occupied[order]
-    # rows: weighted negatives, weighted positives, negatives, positives; columns: groups by decision
-    table = np.concatenate([weight[:, ranked], count[:, ranked]])
     sorted_decision = group_decision[order]
-    if np.any(sorted_decision[1:] == sorted_decision[:-1]):  # groups of equal decision are ties
-        starts = np.concatenate([[0], np.flatnonzero(sorted_decision[1:] != sorted_decision[:-1]) + 1])
-        table = np.add.reduceat(table, starts, axis=1)
-    negatives, positives = table[0::2], table[1::2]
-    total_negative, total_positive = negatives.sum(axis=1), positives.sum(axis=1)
-    below = np.cumsum(negatives, axis=1) - 0.5 * negatives  # negatives ranked below, ties counting one half
-    aucs = []
-    for row in range(2):
-        if total_positive[row] <= 0 or total_negative[row] <= 0:
-            aucs.append(None)
-        else:
-            auc = float(positives[row] @ below[row] / (total_positive[row] * total_negative[row]))
-            aucs.append(min(max(auc, 0.0), 1.0))  # rounding can step past the bounds
-    return aucs[0], aucs[1]
+    return (sorted_groups_auc(weight[1, ranked], weight[0, ranked], sorted_decision),
+            sorted_groups_auc(count[1, ranked], count[0, ranked], sorted_decision))
 
 
 def _common_scale(target, prediction):
