@@ -48,8 +48,7 @@ _TAIL_P = 1e-290
 # interpolated linearly; a step whose midpoint strays from the exact quantile
 # by more than _QUANTILE_TOLERANCE of the bin's width is computed exactly.
 # (scipy's ndtri costs ~20 ns a value; a table lookup a few.)
-_STEP_BITS = 8
-_QUANTILE_STEPS = 1 << _STEP_BITS
+_QUANTILE_STEPS = 256
 _QUANTILE_TOLERANCE = 1e-3
 
 
@@ -455,15 +454,15 @@ class BaseDiscretizer(ABC):
     # -- undiscretize --------------------------------------------------------
 
     def _draw(self, rows, codes, u):
-        """Truncated-normal draws for table ``rows`` and bin ``codes``, from the tabulated inverse CDFs."""
+        """Truncated-normal draws for table ``rows`` and bin ``codes`` (ints or integral floats), from the tabulated
+        inverse CDFs: the step of ``u`` in [0, 1) and the place within it."""
         steps = _QUANTILE_STEPS
         position = u * steps
-        step = position.astype(np.intp)  # u < 1: at most steps - 1
+        step = np.floor(position)
         position -= step  # where within the step
-        index = codes * steps
-        index += rows * (self._width * steps)
-        index += step
-        return self._draw_steps(index, position, lambda flat: u.ravel()[flat])
+        step += codes * steps  # the table row of each cell's step (integers, exact in floats)
+        step += rows * (self._width * steps)
+        return self._draw_steps(step.astype(np.intp), position, lambda flat: u.ravel()[flat])
 
     def _draw_steps(self, index, position, uniforms):
         """Draws at ``position`` in [0, 1) within the tabulated steps ``index``; ``uniforms(flat)`` for exact ones.
@@ -564,16 +563,9 @@ class BaseDiscretizer(ABC):
         feats = self.discretized_features
         if feats.size == 0:
             return bins
-        steps = _QUANTILE_STEPS
         columns = bins if feats.size == bins.shape[1] else bins[:, feats]
-        position = uniform_bits(rng, columns.shape) * 2.0 ** -(32 - _STEP_BITS)  # in [0, steps): exact
-        step = np.floor(position)
-        position -= step  # where within the step
-        step += columns * steps  # the table row of each cell's step (integers, exact in floats)
-        step += np.arange(feats.size) * (self._width * steps)
-        index = step.astype(np.intp)
-        draws = self._draw_steps(index, position, lambda rows: ((index.ravel()[rows] % steps)
-                                                                + position.ravel()[rows]) / steps)
+        uniforms = uniform_bits(rng, columns.shape) * 2.0**-32  # exact in floats
+        draws = self._draw(np.arange(feats.size), columns, uniforms)
         if feats.size == bins.shape[1]:
             bins[...] = draws
         else:
