@@ -237,8 +237,19 @@ def _decision_groups(fit, sample):
     if (not sample.binary or fit.feature_space != "interpretable" or fit.surrogate.additive
             or not 0 < used.size <= MAX_PATTERN_BITS or sample.n_samples < 2 ** used.size):
         return None
-    if sample.patterns is not None:
-        return sample.patterns & int(np.sum(2 ** used.astype(np.int64)))
+    if sample.patterns is not None:  # the used bits of each row's pattern, packed: two lookups of half a pattern
+        n_columns = sample.Z.shape[1]
+        rank = np.full(n_columns, -1)
+        rank[used] = np.arange(used.size)
+        half = (n_columns + 1) // 2
+        packed = None
+        for first, width in ((0, half), (half, n_columns - half)):
+            bits = (np.arange(1 << width)[:, None] >> np.arange(width)) & 1
+            ranks = rank[first:first + width]
+            table = (bits[:, ranks >= 0] << ranks[ranks >= 0]).sum(axis=1)
+            part = table[(sample.patterns >> first) & ((1 << width) - 1)]
+            packed = part if packed is None else packed | part
+        return packed
     powers = np.zeros(sample.Z.shape[1])
     powers[used] = 2.0 ** np.arange(used.size)  # exact in floating point
     return np.asarray(sample.Z @ powers).ravel().astype(np.intp)
