@@ -30,7 +30,6 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import resource  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -38,17 +37,7 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-
-def peak_rss_kib():
-    """This process's peak resident memory (VmHWM; ru_maxrss would count the parent's, kept across fork+exec)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from limekit.core.budget import peak_rss_kib  # noqa: E402
 
 
 class TimedModel:

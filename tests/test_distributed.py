@@ -5,13 +5,13 @@ each started and stopped here.  Every result is compared with the serial run.
 """
 import json
 import os
-import resource
 import threading
 
 import numpy as np
 import pytest
 
 from limekit import ImageExplainer, LimekitTypeError, LimekitValueError, TabularExplainer, TextExplainer
+from limekit.core.budget import peak_rss_kib
 from limekit.core.importance import global_importance
 from limekit.distributed import LimeBatchUDF
 from limekit.frame import FailedRow, explanations_to_frame
@@ -44,18 +44,6 @@ def image_proba(batch):
 def grid(image):
     rows, cols = np.indices(image.shape[:2])
     return (rows // 8) * (image.shape[1] // 8) + cols // 8
-
-
-def peak_rss_kib():
-    """This process's peak resident memory (VmHWM; ru_maxrss would count the parent's, kept across fork+exec)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 class PeakMemory:

@@ -11,16 +11,33 @@ how much was asked for, before anything is allocated.
 from __future__ import annotations
 
 import os
+import resource
 
 from .._validation import bad_value
 
-__all__ = ["check_perturbation_memory", "available_memory", "format_bytes"]
+__all__ = ["check_perturbation_memory", "available_memory", "format_bytes", "peak_rss_kib"]
 
 #: Matrices of ``(num_samples, n_columns)`` float64 a neighbourhood holds at once
 #: (interpretable rows, model-space rows or masks, and a working copy).
 DEFAULT_COPIES = 3
 #: Samples of at most this many bytes are not checked against the machine (they fit anywhere limekit runs).
 ALWAYS_FITS = 64 * 2**20
+
+
+def peak_rss_kib():
+    """This process's peak resident memory in KiB (the benchmarks' and tests' per-worker figure).
+
+    ``VmHWM`` of ``/proc/self/status``; ``ru_maxrss`` (the fallback off Linux)
+    would count the parent's, kept across fork and exec.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def available_memory():
