@@ -399,9 +399,7 @@ class BaseExplainer:
         labels = w.labels if self.mode == "classification" else [0]
         neighbourhood = w.neighbourhood
         if uses_draw_test(spec):
-            with limited_blas_threads(neighbourhood.Z.shape[1]):
-                if w.design is None:
-                    w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
+            with limited_blas_threads(neighbourhood.Z.shape[1]):  # the design was made with the sample
                 verdict, w.selected = draw_test(w.design, neighbourhood.outputs, labels, spec.num_features,
                                                 spec.template.alpha, call.sampling.required(neighbourhood.n_samples),
                                                 spec.feature_selection, w.rngs.verdict)  # its own stage: rounds
