@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from .._threads import limited_blas_threads
 from .._validation import bad_value, check_int
-from ..surrogates import BaseSurrogate, ConstantSurrogate, RidgeSurrogate, make_surrogate
+from ..surrogates import BaseSurrogate, ConstantSurrogate, make_surrogate
 from ..weighted import WeightedDesign, weighted_mean_abs_deviation
 from .neighbourhood import Neighbourhood, OriginalSpace
 from .selection import resolve_method, select_features
@@ -200,10 +200,8 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
             elif template.additive:
                 model.fit(rows, y, weights)
                 score = model.score(rows, y, weights)
-            elif isinstance(model, RidgeSurrogate):
-                score, fitted_decision = model.fit_design_decision(design, y, used)
             else:
-                score = model.fit_design(design, y, used)
+                score, fitted_decision = model.fit_design_decision(design, y, used)
             first = first_row[:, used]
             local_pred = np.atleast_1d(model.predict(first)).astype(float)
             local_decision = float(np.ravel(model.decision_function(first))[0])

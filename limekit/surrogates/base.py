@@ -142,6 +142,15 @@ class BaseSurrogate(ABC):
         self.fit(Z, y, design.weights)
         return self.score(Z, y, design.weights)
 
+    def fit_design_decision(self, design, y, features):
+        """:meth:`fit_design`, and the decision on every fitting row when the fit has it for free (else None).
+
+        Returns
+        -------
+        (score, decision)
+        """
+        return self.fit_design(design, y, features), None
+
 
 class ConstantSurrogate(BaseSurrogate):
     """What a classifier surrogate becomes when every weighted perturbation has the same label.
