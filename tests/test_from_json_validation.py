@@ -346,6 +346,17 @@ def test_unknown_plain_fields_are_kept(record):
     _render(record)
 
 
+def test_regression_record_with_importance_only_for_label_0_renders(records):
+    """Regression keeps lime's mirrored labels 0 and 1; each stored key is written back as it is."""
+    data = copy.deepcopy(records["regression"])
+    assert "global_importance" in data["explanations"]["0"]
+    del data["explanations"]["1"]["global_importance"]
+    exp = _render(data)
+    again = exp.to_dict()["explanations"]
+    assert "global_importance" not in again["1"]
+    assert again["0"]["global_importance"] == data["explanations"]["0"]["global_importance"]
+
+
 # ---------------------------------------------------------------- whatever is accepted renders
 
 HOSTILE = st.one_of(

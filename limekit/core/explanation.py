@@ -214,6 +214,10 @@ class Explanation:
         label = self.resolve_label(label)
         if label not in self.importance:
             raise bad_value("label", f"a label with importances {sorted(self.importance)}", repr(label))
+        return self._ranked_importance(label, names)
+
+    def _ranked_importance(self, label, names):
+        """``global_importance`` of the stored key ``label`` as it is (no regression mapping)."""
         items = sorted(self.importance[label].items(), key=lambda item: -item[1])
         if not names:
             return [(int(i), float(v)) for i, v in items]
@@ -284,7 +288,7 @@ class Explanation:
             if label in self.local_decisions:
                 out["explanations"][str(int(label))]["local_decision"] = float(self.local_decisions[label])
             if label in self.importance:
-                ranked = self.global_importance(label, names=False)
+                ranked = self._ranked_importance(label, names=False)  # each stored key as it is
                 out["explanations"][str(int(label))]["global_importance"] = [
                     {"id": int(i), "name": str(name), "importance": value}
                     for (i, value), name in zip(ranked, self._feature_names([i for i, _ in ranked]))]
