@@ -72,6 +72,7 @@ from scipy.special import ndtri
 
 from .._validation import bad_type, bad_value, check_choice, check_int
 from ..surrogates import RidgeSurrogate
+from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums
 from .selection import resolve_method, select_features
 
 __all__ = ["SamplingPlan", "resolve_sampling", "draw_test", "next_sample_size", "out_of_reach", "NEGLIGIBLE",
@@ -223,7 +224,10 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
             y = y * np.ldexp(1.0, -np.frexp(largest)[1])
         y_mean, cross = design.label_stats(y)
         coef = inverse @ cross
-        meat = _sandwich_meat(weighted, (y - y_mean) * root_weights, coef)
+        if design.patterns is not None and (1 << n_features) <= MAX_JOINT_PATTERNS:
+            meat = _pattern_sandwich_meat(design, y - y_mean, coef)
+        else:
+            meat = _sandwich_meat(weighted, (y - y_mean) * root_weights, coef)
         selected[int(label)] = select_features(design, y, num_features, method, cross=cross)
         label_verdict = _label_draws(cross, gram, inverse, meat, scale, normal, num_features, method, required)
         for feature, share in label_verdict.pop("unsettled").items():
@@ -257,6 +261,20 @@ def _sandwich_meat(weighted, weighted_target, coef):
         scores = rows * residual[:, None]
         meat += scores.T @ scores
     return meat
+
+
+def _pattern_sandwich_meat(design, centred_target, coef):
+    """:func:`_sandwich_meat` of binary rows held as patterns, from per-pattern sums (``Z`` is not read).
+
+    ``B = sum_i (w_i r_i)^2 (z_i - m)(z_i - m)'`` expands to ``S - s m' - m s' + U m m'``
+    with ``S = Z' diag(u) Z``, ``s = Z' u``, ``U = sum(u)`` and ``u_i = (w_i r_i)^2``.
+    """
+    mean = design.mean
+    residual = centred_target - (pattern_sums(design.patterns, coef) - mean @ coef)
+    residual *= design.weights
+    second, first, total = pattern_moments(design.patterns, design.n_features, residual * residual)
+    cross_term = np.outer(first, mean)
+    return second - cross_term - cross_term.T + total * np.outer(mean, mean)
 
 
 def _label_draws(cross, gram, inverse, covariance, scale, normal, k, method, required):

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..weighted import sorted_auc, sorted_groups_auc, weighted_auc, weighted_r2
+from ..weighted import pattern_sums, sorted_auc, sorted_groups_auc, weighted_auc, weighted_r2
 from .neighbourhood import MAX_PATTERN_BITS
 
 __all__ = ["resolve_fidelity_samples", "black_box_labels", "weighted_auc", "fidelity_scores", "evaluate_fidelity",
@@ -149,8 +149,10 @@ def _grouped_aucs(positive, decision, weights, groups):
     order = np.argsort(group_decision)
     ranked = occupied[order]
     sorted_decision = group_decision[order]
-    return (sorted_groups_auc(weight[1, ranked], weight[0, ranked], sorted_decision),
-            sorted_groups_auc(count[1, ranked], count[0, ranked], sorted_decision))
+    weighted_auc_, unweighted_auc = sorted_groups_auc(np.stack([weight[1, ranked], count[1, ranked]]),
+                                                      np.stack([weight[0, ranked], count[0, ranked]]),
+                                                      sorted_decision)
+    return weighted_auc_, unweighted_auc
 
 
 def _common_scale(target, prediction):
@@ -238,18 +240,9 @@ def _decision_groups(fit, sample):
             or not 0 < used.size <= MAX_PATTERN_BITS or sample.n_samples < 2 ** used.size):
         return None
     if sample.patterns is not None:  # the used bits of each row's pattern, packed: two lookups of half a pattern
-        n_columns = sample.Z.shape[1]
-        rank = np.full(n_columns, -1)
-        rank[used] = np.arange(used.size)
-        half = (n_columns + 1) // 2
-        packed = None
-        for first, width in ((0, half), (half, n_columns - half)):
-            bits = (np.arange(1 << width)[:, None] >> np.arange(width)) & 1
-            ranks = rank[first:first + width]
-            table = (bits[:, ranks >= 0] << ranks[ranks >= 0]).sum(axis=1)
-            part = table[(sample.patterns >> first) & ((1 << width) - 1)]
-            packed = part if packed is None else packed | part
-        return packed
+        values = np.zeros(sample.Z.shape[1], dtype=np.intp)
+        values[used] = 1 << np.arange(used.size)
+        return pattern_sums(sample.patterns, values)
     powers = np.zeros(sample.Z.shape[1])
     powers[used] = 2.0 ** np.arange(used.size)  # exact in floating point
     return np.asarray(sample.Z @ powers).ravel().astype(np.intp)

@@ -13,8 +13,9 @@ template and ``explain_many``.  A frontend supplies only its hooks:
 ``_sample(context, n, call, rng)``
     A :class:`~limekit.core.neighbourhood.Neighbourhood` of ``n`` rows, row 0
     the instance: interpretable rows, distances, lazily built model inputs.
-``_new_explanation(context, neighbourhood, call, n_outputs)``
-    An empty Explanation with the frontend's domain mapper.
+``_new_explanation(context, neighbourhood, call)``
+    An empty Explanation with the frontend's domain mapper (made before the
+    model's call; the class names are set once the outputs are known).
 
 Every explanation draws its randomness from generators derived from
 ``random_state`` and the instance alone (:mod:`limekit.core.seeding`), and no
@@ -199,6 +200,7 @@ class _Work:
     verdict: dict = None
     model_calls: int = 0
     rounds: int = 1
+    explanation: object = None  # made before the model call (see _new_explanation)
 
 
 class BaseExplainer:
@@ -343,9 +345,12 @@ class BaseExplainer:
                                                check=False).without_instance()
             w = _Work(context, neighbourhood, held_out, rngs)
             if uses_draw_test(call.plan.spec):  # the weighted design needs no output: built while Z is in cache
-                with limited_blas_threads(neighbourhood.Z.shape[1]):
-                    w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
-                neighbourhood.compute_patterns()  # for the in-sample fidelity's AUC
+                neighbourhood.compute_patterns()  # for the fit's predictions and the in-sample fidelity's AUC
+                # (no BLAS limit here: at n x d this Gram matrix is as fast on BLAS's own threads, and a limit
+                # taken and released costs more)
+                w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights, neighbourhood.patterns)
+                rngs.make("verdict")  # now, not after the model's call has evicted the code that makes it
+            w.explanation = self._new_explanation(context, neighbourhood, call)  # needs no output either
             work.append(w)
 
         def check_first(outputs):  # the first instance's output, before any other batch is predicted
@@ -374,13 +379,16 @@ class BaseExplainer:
 
     def _fit_work(self, w, call):
         """The explanation of one instance from its scored sample and sampling verdict."""
-        explanation = self._new_explanation(w.context, w.neighbourhood, call, w.neighbourhood.outputs.shape[1])
+        explanation = w.explanation
+        if explanation.mode == "classification":
+            explanation.class_names = self._class_names(w.neighbourhood.outputs.shape[1], call)
         sampling = dict(w.verdict, num_samples=int(w.neighbourhood.n_samples), model_calls=w.model_calls,
                         rounds=w.rounds, adaptive=call.sampling.adaptive,
                         max_samples=call.sampling.max_samples, confidence=call.sampling.confidence,
                         scheme=call.sampling.scheme)
         fit_explanation(explanation, w.neighbourhood, w.labels, call.plan, top_labels=call.top_labels,
-                        held_out=w.held_out, rng=w.rngs.stability, kernel_width=self.kernel_width,
+                        held_out=w.held_out, rng=w.rngs.stability if call.plan.n_stability else None,
+                        kernel_width=self.kernel_width,
                         distance_metric=call.distance_metric, design=w.design, sampling=sampling,
                         selected=w.selected)
         record = explanation.diagnostics["sampling"]

@@ -267,8 +267,11 @@ class ImageExplainer(BaseExplainer):
         return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),
                              self._distances(Z, call.distance_metric, segments), binary=True)
 
-    def _new_explanation(self, context, neighbourhood, call, n_outputs):
+    def _new_explanation(self, context, neighbourhood, call):
         return ImageExplanation(context.image, context.segments, mode=self.mode)
+
+    def _class_names(self, n_outputs, call):
+        return None  # lime's image explanations name no classes
 
     def _finish(self, explanation, context, call):
         explanation.diagnostics.update({

@@ -326,10 +326,10 @@ class TabularExplainer(BaseExplainer):
     def _model_input(self, batch):
         return batch if self.encoder is None or sp.issparse(batch) else self.encoder.decode(batch)
 
-    def _new_explanation(self, row, neighbourhood, call, n_outputs):
+    def _new_explanation(self, row, neighbourhood, call):
         mapper = self._domain_mapper(row, neighbourhood.Z, neighbourhood.feature_ids, call.plan.in_original_space,
                                      self._sampler_for(call).sampled_categorical)
-        return Explanation(mapper, mode=self.mode, class_names=self._class_names(n_outputs, call))
+        return Explanation(mapper, mode=self.mode)
 
     def _finish(self, explanation, context, call):
         if call.plan.in_original_space:  # GAMs: which sampler drew the perturbations (linear records stay lime's)

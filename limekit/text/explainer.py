@@ -196,8 +196,8 @@ class TextExplainer(BaseExplainer):
         return Neighbourhood(Z, lambda rows: builder.texts(keep[rows]),
                              distances_to_first(Z, call.distance_metric, binary=True) * 100, binary=True)
 
-    def _new_explanation(self, indexed, neighbourhood, call, n_outputs):
-        return Explanation(TextDomainMapper(indexed), mode=self.mode, class_names=self._class_names(n_outputs, call))
+    def _new_explanation(self, indexed, neighbourhood, call):
+        return Explanation(TextDomainMapper(indexed), mode=self.mode)
 
     def _finish(self, explanation, indexed, call):
         explanation.diagnostics["num_words"] = indexed.num_words()
