@@ -135,6 +135,8 @@ def adult(rows, seeds):
             limekit_factory, x, model.predict_proba, s, num_features=5, num_samples=n)))
     configurations.append(("limekit auto (max 10000)", lambda x, s: limekit_run(
         limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto")))
+    configurations.append(("limekit auto, sampling='kernel'", lambda x, s: limekit_run(
+        limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto", sampling="kernel")))
     run_task(f"adult: XGBoost depth 6, 200 trees (test AUC {auc:.3f}); {rows} test rows x {seeds} seeds, top 5",
              instances, seeds, configurations)
 
