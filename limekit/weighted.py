@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["WeightedDesign", "weighted_r2", "weighted_auc", "sorted_auc", "sorted_groups_auc", "pattern_sums", "pattern_moments",
+__all__ = ["WeightedDesign", "weighted_r2", "weighted_auc", "sorted_auc", "sorted_groups_auc",
+           "pattern_sums", "pattern_moments",
            "effective_sample_size", "weighted_mean_abs_deviation"]
 
 
@@ -188,7 +189,7 @@ class WeightedDesign:
 
     def predict(self, features, coef, intercept, rows=slice(None)):
         """Linear prediction on ``Z[rows, features]`` (on every row: from ``patterns`` when they are set)."""
-        if self.patterns is not None and rows == slice(None):
+        if self.patterns is not None and isinstance(rows, slice) and rows == slice(None):
             full = np.zeros(self.n_features)
             full[features] = coef
             return pattern_sums(self.patterns, full) + intercept
@@ -284,8 +285,8 @@ MAX_JOINT_PATTERNS = 1 << 14  # pattern_moments tabulates every pattern: at most
 
 
 def _half_bits(width):
-    """The ``2**width x width`` 0/1 matrix of every half pattern's bits."""
-    return ((np.arange(1 << width)[:, None] >> np.arange(width)) & 1).astype(float)
+    """The ``2**width x width`` 0/1 (int) matrix of every half pattern's bits."""
+    return (np.arange(1 << width)[:, None] >> np.arange(width)) & 1
 
 
 def pattern_moments(patterns, n_columns, row_weights):
@@ -344,8 +345,7 @@ def pattern_sums(patterns, values):
     half = (n_columns + 1) // 2
     total = None
     for first, width in ((0, half), (half, n_columns - half)):
-        bits = (np.arange(1 << width)[:, None] >> np.arange(width)) & 1
-        table = bits @ values[first:first + width]  # every half pattern's sum
+        table = _half_bits(width) @ values[first:first + width]  # every half pattern's sum
         part = table[(patterns >> first) & ((1 << width) - 1)]
         total = part if total is None else np.add(total, part, out=total)
     return total
