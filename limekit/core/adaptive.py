@@ -75,8 +75,8 @@ from ..surrogates import RidgeSurrogate
 from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums
 from .selection import resolve_method, select_features
 
-__all__ = ["SamplingPlan", "resolve_sampling", "draw_test", "next_sample_size", "out_of_reach", "NEGLIGIBLE",
-           "SAMPLING_SCHEMES"]
+__all__ = ["SamplingPlan", "resolve_sampling", "draw_test", "prepare_draw_test", "DrawTestSetup", "next_sample_size",
+           "out_of_reach", "NEGLIGIBLE", "SAMPLING_SCHEMES"]
 
 NEGLIGIBLE = 0.01  # weights confidently below this share of the largest make no membership or sign claim
 NEGLIGIBLE_Z = 2.576  # "confidently": the weight plus this many standard errors stays below NEGLIGIBLE
@@ -159,8 +159,55 @@ def uses_draw_test(spec):
     return isinstance(spec.template, RidgeSurrogate) and spec.task == "regression"
 
 
+@dataclass(frozen=True)
+class DrawTestSetup:
+    """What the sandwich test needs that no model output changes (made before the model's call).
+
+    Attributes
+    ----------
+    method : str
+        The explanation's resolved selection method.
+    scale : ndarray of shape (n_features,)
+        What a coefficient is multiplied by when ranked.
+    inverse : ndarray of shape (n_features, n_features)
+        ``(Z'W Z + penalty I)^-1``.
+    normal : ndarray of shape (draws, n_features)
+        The standard normal draws of the simulated samples.
+    """
+
+    method: str
+    scale: np.ndarray
+    inverse: np.ndarray
+    normal: np.ndarray
+
+
+def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng=None, draws=DRAWS):
+    """The output-free part of :func:`draw_test` for ``design``; None when there is no test.
+
+    Parameters are those of :func:`draw_test`; ``rng`` gives the normal draws
+    (one call per round, as :func:`draw_test` makes it).
+    """
+    n_features = design.n_features
+    if n_features > SANDWICH_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
+        return None
+    rng = np.random.default_rng(0) if rng is None else rng
+    method = resolve_method(feature_selection, num_features)
+    gram = design.gram
+    if method == "highest_weights":
+        first = design.Z[0]
+        scale = np.asarray(first.todense()).ravel() if sp.issparse(first) else np.asarray(first, dtype=float)
+    else:  # the share of the fit a feature carries: |coef_j| times its weighted spread
+        scale = np.sqrt(np.maximum(np.diag(gram), 0.0) / design.total_weight)
+    penalty = alpha if alpha > 0 else 1e-8 * max(float(np.trace(gram)) / max(n_features, 1), 1e-300)
+    try:
+        inverse = np.linalg.inv(gram + penalty * np.eye(n_features))
+    except np.linalg.LinAlgError:  # an unpenalised fit of collinear columns: no verdict
+        return None
+    return DrawTestSetup(method, scale, inverse, rng.standard_normal((draws, n_features)))
+
+
 def draw_test(design, outputs, labels, num_features, alpha, required, feature_selection="auto", rng=None,
-              draws=DRAWS):
+              draws=DRAWS, setup=None):
     """The resampling test of the top ``num_features`` set and signs, per label.
 
     Parameters
@@ -181,6 +228,9 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
         Draws the coefficient vectors.
     draws : int
         Simulated samples (pairs of them are compared).
+    setup : DrawTestSetup or None
+        :func:`prepare_draw_test`'s result for this design, when the caller
+        made it before the model's call (``rng`` and ``draws`` are then unused).
 
     Returns
     -------
@@ -198,24 +248,12 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
     n_features = design.n_features
     none = {"method": "sandwich", "jaccard": None, "agreement": None, "sign_agreement": None, "needed": None,
             "converged": None, "tied_features": []}
-    if n_features > SANDWICH_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
+    if setup is None:
+        setup = prepare_draw_test(design, num_features, alpha, feature_selection, rng, draws)
+    if setup is None:
         return none, None
-    rng = np.random.default_rng(0) if rng is None else rng
-    weighted = design.centred  # W^(1/2) (Z - mean)
-    root_weights = np.sqrt(design.weights)
-    method = resolve_method(feature_selection, num_features)
+    method, scale, inverse, normal = setup.method, setup.scale, setup.inverse, setup.normal
     gram = design.gram
-    if method == "highest_weights":
-        first = design.Z[0]
-        scale = np.asarray(first.todense()).ravel() if sp.issparse(first) else np.asarray(first, dtype=float)
-    else:  # the share of the fit a feature carries: |coef_j| times its weighted spread
-        scale = np.sqrt(np.maximum(np.diag(gram), 0.0) / design.total_weight)
-    penalty = alpha if alpha > 0 else 1e-8 * max(float(np.trace(gram)) / max(n_features, 1), 1e-300)
-    try:
-        inverse = np.linalg.inv(gram + penalty * np.eye(n_features))
-    except np.linalg.LinAlgError:  # an unpenalised fit of collinear columns: no verdict
-        return none, None
-    normal = rng.standard_normal((draws, n_features))
     worst, tied, selected = None, {}, {}
     for label in labels:
         y = np.asarray(outputs[:, label], dtype=float)
@@ -226,8 +264,8 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
         coef = inverse @ cross
         if design.patterns is not None and (1 << n_features) <= MAX_JOINT_PATTERNS:
             meat = _pattern_sandwich_meat(design, y - y_mean, coef)
-        else:
-            meat = _sandwich_meat(weighted, (y - y_mean) * root_weights, coef)
+        else:  # from the weighted centred rows W^(1/2) (Z - mean)
+            meat = _sandwich_meat(design.centred, (y - y_mean) * np.sqrt(design.weights), coef)
         selected[int(label)] = select_features(design, y, num_features, method, cross=cross)
         label_verdict = _label_draws(cross, gram, inverse, meat, scale, normal, num_features, method, required)
         for feature, share in label_verdict.pop("unsettled").items():
@@ -283,41 +321,44 @@ def _label_draws(cross, gram, inverse, covariance, scale, normal, k, method, req
     ``covariance`` is the covariance of the cross products (the sandwich's middle term).
     """
     root = _root(covariance)
-    crosses = cross + normal @ root.T  # draws of Z'W y at fixed Z'W Z: coef = A^-1 cross, N(coef, sandwich)
-    coefs = crosses @ inverse  # A symmetric
+    # draws of Z'W y at fixed Z'W Z, cross + root e: the coefficients A^-1 cross + (A^-1 root) e ~ N(coef, sandwich)
+    spread = inverse @ root  # A symmetric
+    coefs = normal @ spread.T
+    coefs += inverse @ cross
     statistic = np.abs((inverse @ cross) * scale)
-    sd = np.sqrt(np.maximum(((inverse @ covariance) * inverse).sum(axis=1), 0.0)) * scale  # diag(A^-1 B A^-1)
+    sd = np.sqrt(np.einsum("ij,ij->i", spread, spread)) * scale  # diag(A^-1 B A^-1)
     # weights confidently below NEGLIGIBLE of the largest make no membership or sign claim
     relevant = statistic + NEGLIGIBLE_Z * sd >= NEGLIGIBLE * statistic.max(initial=0.0)
     if method == "forward_selection":
-        members = _forward_selection_draws(gram, crosses, min(k, cross.size))
+        members = _forward_selection_draws(gram, cross + normal @ root.T, min(k, cross.size))
     elif method == "none":
         members = np.ones(coefs.shape, dtype=bool)
     else:  # highest weights (ranked by |coef * z_0|) and the lasso path (by the share of the fit)
         members = _top_k(np.abs(coefs * scale), k)
     members &= relevant
-    half = normal.shape[0] // 2
+    n_draws = normal.shape[0]
+    half = n_draws // 2
     a, b = members[:half], members[half:2 * half]
+    positive = coefs > 0
     both, either = np.count_nonzero(a & b, axis=1), np.count_nonzero(a | b, axis=1)
-    jaccard = np.where(either > 0, both / np.maximum(either, 1), 1.0)
-    flipped = ((coefs[:half] > 0) != (coefs[half:2 * half] > 0)) & a & b
-    signs_agree = ~flipped.any(axis=1)
-    inclusion = members.mean(axis=0)
-    sign_share = np.where(members.any(axis=0), (((coefs > 0) & members).sum(axis=0)
-                                                / np.maximum(members.sum(axis=0), 1)), 1.0)
+    jaccard = np.divide(both, either, out=np.ones(half), where=either > 0)
+    signs_agree = ~((positive[:half] != positive[half:2 * half]) & a & b).any(axis=1)
+    counts = np.count_nonzero(members, axis=0)
+    inclusion = counts / n_draws
+    sign_share = np.divide(np.count_nonzero(positive & members, axis=0), counts, out=np.ones(counts.size),
+                           where=counts > 0)
     sign_share = np.maximum(sign_share, 1 - sign_share)
     settled = np.maximum(inclusion, 1 - inclusion)  # how far each membership is decided
-    unsettled = {}
-    for feature in np.flatnonzero((settled < required) | ((inclusion >= required) & (sign_share < required))):
-        unsettled[int(feature)] = float(min(settled[feature], sign_share[feature] if inclusion[feature] >= required
-                                            else 1.0))
+    member = inclusion >= required
+    unsettled = {int(feature): float(min(settled[feature], sign_share[feature] if member[feature] else 1.0))
+                 for feature in np.flatnonzero((settled < required) | (member & (sign_share < required)))}
     # the weakest claims as z statistics (a share q of draws on one side: z = Phi^-1(q)), for the projection
-    clip = 0.5 / normal.shape[0]
-    open_membership = (inclusion > 0) & (inclusion < 1)
-    membership_z = float(ndtri(np.clip(settled[open_membership], 0.5, 1 - clip)).min(initial=math.inf))
-    open_sign = (inclusion >= 0.5) & (sign_share < 1)
-    sign_z = float(ndtri(np.clip(sign_share[open_sign], 0.5, 1 - clip)).min(initial=math.inf))
-    return {"jaccard": float(jaccard.mean()), "agreement": float(np.mean((jaccard == 1.0) & signs_agree)),
+    open_membership = settled[(inclusion > 0) & (inclusion < 1)]
+    claims = np.concatenate([open_membership, sign_share[(inclusion >= 0.5) & (sign_share < 1)]])
+    z = ndtri(np.clip(claims, 0.5, 1 - 0.5 / n_draws))
+    membership_z = float(z[:open_membership.size].min(initial=math.inf))
+    sign_z = float(z[open_membership.size:].min(initial=math.inf))
+    return {"jaccard": float(jaccard.mean()), "agreement": float(np.mean((both == either) & signs_agree)),
             "sign_agreement": float(signs_agree.mean()), "unsettled": unsettled, "membership_z": membership_z,
             "sign_z": sign_z}
 

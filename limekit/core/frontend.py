@@ -35,7 +35,7 @@ from .._validation import LimekitTypeError, bad_type, bad_value, check_choice, c
 from ..surrogates import check_surrogate_task, make_surrogate
 from ..weighted import WeightedDesign
 from .adaptive import (BOOTSTRAP_DRAWS, SamplingPlan, bootstrap_verdict, draw_test, next_sample_size,
-                       out_of_reach, resolve_sampling, uses_draw_test)
+                       out_of_reach, prepare_draw_test, resolve_sampling, uses_draw_test)
 from .distances import check_distance_metric
 from .explain import SurrogatePlan, fit_explanation, plan_surrogate
 from .fidelity import resolve_fidelity_samples
@@ -201,6 +201,7 @@ class _Work:
     model_calls: int = 0
     rounds: int = 1
     explanation: object = None  # made before the model call (see _new_explanation)
+    verdict_setup: object = None  # the sampling test's output-free part, made before the model call
 
 
 class BaseExplainer:
@@ -349,7 +350,10 @@ class BaseExplainer:
                 # (no BLAS limit here: at n x d this Gram matrix is as fast on BLAS's own threads, and a limit
                 # taken and released costs more)
                 w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights, neighbourhood.patterns)
-                rngs.make("verdict")  # now, not after the model's call has evicted the code that makes it
+                # the verdict's output-free part too: now, not after the model's call has evicted the code
+                spec = call.plan.spec
+                w.verdict_setup = prepare_draw_test(w.design, spec.num_features, spec.template.alpha,
+                                                    spec.feature_selection, rngs.verdict)
             w.explanation = self._new_explanation(context, neighbourhood, call)  # needs no output either
             work.append(w)
 
@@ -410,8 +414,9 @@ class BaseExplainer:
             with limited_blas_threads(neighbourhood.Z.shape[1]):  # the design was made with the sample
                 verdict, w.selected = draw_test(w.design, neighbourhood.outputs, labels, spec.num_features,
                                                 spec.template.alpha, call.sampling.required(neighbourhood.n_samples),
-                                                spec.feature_selection, w.rngs.verdict)  # its own stage: rounds
-                # continue one stream, made from random_state and the instance (pickle-safe, as every stage)
+                                                spec.feature_selection, w.rngs.verdict, setup=w.verdict_setup)
+                # its own stage: rounds continue one stream, made from random_state and the instance
+            w.verdict_setup = None  # made for this design; a later round's design makes its own
             ids = neighbourhood.column_ids()
             verdict["tied_features"] = [int(ids[column]) for column in verdict["tied_features"]]
             return verdict

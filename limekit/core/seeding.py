@@ -96,11 +96,6 @@ class CallRandomness:
             self._generators[stage] = np.random.default_rng(seed)
         return self._generators[stage]
 
-    def make(self, *stages):
-        """Make these stages' generators now (they are otherwise made on first use)."""
-        for stage in stages:
-            self._generator(stage)
-
     segmentation = property(lambda self: self._generator("segmentation"))
     perturbation = property(lambda self: self._generator("perturbation"))
     fidelity = property(lambda self: self._generator("fidelity"))

@@ -49,6 +49,7 @@ _TAIL_P = 1e-290
 # by more than _QUANTILE_TOLERANCE of the bin's width is computed exactly.
 # (scipy's ndtri costs ~20 ns a value; a table lookup a few.)
 _QUANTILE_STEPS = 256
+_PLACE_BITS = 24  # of a 32-bit uniform, the bits below the step's 8 (2**8 = _QUANTILE_STEPS)
 _QUANTILE_TOLERANCE = 1e-3
 
 
@@ -395,6 +396,8 @@ class BaseDiscretizer(ABC):
         self._tail = {k: params[k].ravel() for k in ("tail",) + _TAIL_KEYS}
         self._any_tail = bool(params["tail"].any())
         self._width = width
+        # the first table row of each discretized column's steps (floats: exact integers, added to float codes)
+        self._column_offsets = np.arange(len(self.discretized_features)) * float(width * _QUANTILE_STEPS)
         self._tabulate_quantiles()
 
     def _tabulate_quantiles(self):
@@ -463,6 +466,15 @@ class BaseDiscretizer(ABC):
         step += codes * steps  # the table row of each cell's step (integers, exact in floats)
         step += rows * (self._width * steps)
         return self._draw_steps(step.astype(np.intp), position, lambda flat: u.ravel()[flat])
+
+    def _draw_bits(self, codes, bits):
+        """:meth:`_draw` of every discretized column (``codes`` of shape ``(n, n_columns)``) for the uniforms
+        ``bits / 2**32``: the top 8 bits are the step and the low 24 the place within it (exact)."""
+        index = codes * _QUANTILE_STEPS
+        index += self._column_offsets
+        index += bits >> _PLACE_BITS
+        position = np.multiply(bits & ((1 << _PLACE_BITS) - 1), 2.0**-_PLACE_BITS)
+        return self._draw_steps(index.astype(np.intp), position, lambda flat: bits.ravel()[flat] * 2.0**-32)
 
     def _draw_steps(self, index, position, uniforms):
         """Draws at ``position`` in [0, 1) within the tabulated steps ``index``; ``uniforms(flat)`` for exact ones.
@@ -564,8 +576,7 @@ class BaseDiscretizer(ABC):
         if feats.size == 0:
             return bins
         columns = bins if feats.size == bins.shape[1] else bins[:, feats]
-        uniforms = uniform_bits(rng, columns.shape) * 2.0**-32  # exact in floats
-        draws = self._draw(np.arange(feats.size), columns, uniforms)
+        draws = self._draw_bits(columns, uniform_bits(rng, columns.shape))
         if feats.size == bins.shape[1]:
             bins[...] = draws
         else:
