@@ -16,6 +16,8 @@ results equal ``Ridge(alpha, fit_intercept=True).fit(X, y, sample_weight=w)``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -284,9 +286,12 @@ def sorted_groups_auc(positive_weight, negative_weight, score):
 MAX_JOINT_PATTERNS = 1 << 14  # pattern_moments tabulates every pattern: at most this many (128 KiB of floats)
 
 
+@functools.lru_cache(maxsize=None)
 def _half_bits(width):
-    """The ``2**width x width`` 0/1 (int) matrix of every half pattern's bits."""
-    return (np.arange(1 << width)[:, None] >> np.arange(width)) & 1
+    """The ``2**width x width`` 0/1 (int) matrix of every half pattern's bits (shared: read-only)."""
+    bits = (np.arange(1 << width)[:, None] >> np.arange(width)) & 1
+    bits.flags.writeable = False
+    return bits
 
 
 def pattern_moments(patterns, n_columns, row_weights):

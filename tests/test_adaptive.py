@@ -208,3 +208,24 @@ def test_tabular_kernel_sampling_follows_the_kernel_weighted_lime_law():
     assert exp.diagnostics["effective_sample_size"] == pytest.approx(2000)
     with pytest.raises(LimekitValueError, match="sampling"):
         TabularExplainer(X, discretize_continuous=False).explain_instance(X[0], planted_tabular, sampling="kernel")
+
+
+def test_a_prepared_draw_test_gives_the_verdict_of_an_unprepared_one():
+    from limekit.core.adaptive import draw_test, prepare_draw_test
+    from limekit.weighted import WeightedDesign
+
+    rng = np.random.default_rng(4)
+    Z = (rng.random((3000, 8)) < 0.6).astype(float)
+    Z[0] = 1.0
+    weights = np.exp(-((1 - Z) ** 2).sum(axis=1) / 4.0)
+    p = 1 / (1 + np.exp(-(Z @ np.array([1.5, -1.0, 0.8, 0.79, 0.0, 0.3, 0.0, 0.1]))))
+    outputs = np.column_stack([1 - p, p])
+    for selection, k in (("forward_selection", 3), ("highest_weights", 3), ("lasso_path", 4)):
+        design = WeightedDesign(Z, weights, (Z @ 2.0 ** np.arange(8)).astype(np.intp))
+        setup = prepare_draw_test(design, k, 1.0, selection, np.random.default_rng(9))
+        prepared = draw_test(design, outputs, [1], k, 1.0, 0.975, selection, setup=setup)
+        plain = draw_test(WeightedDesign(Z, weights), outputs, [1], k, 1.0, 0.975, selection,
+                          np.random.default_rng(9))
+        assert prepared[0] == plain[0] and prepared[0]["agreement"] is not None
+        assert {label: list(columns) for label, columns in prepared[1].items()} == \
+            {label: list(columns) for label, columns in plain[1].items()}

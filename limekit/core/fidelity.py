@@ -132,7 +132,7 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
             if not total > 0:
                 out["auc"] = None
         out["accuracy"] = float(weights @ correct / total) if total > 0 else None
-        out["accuracy_unweighted"] = float(correct.mean())
+        out["accuracy_unweighted"] = np.count_nonzero(correct) / correct.size  # the mean, without a float pass
     return out
 
 

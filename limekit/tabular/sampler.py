@@ -344,7 +344,7 @@ class _CategoryTable:
             thresholds.append(bounds + (np.uint64(j) << np.uint64(32)))  # column j's keys, above every earlier column's
         self._table = table.ravel()
         self._any_ambiguous = bool(np.isnan(table).any())
-        self._column_cells = (np.arange(self.n_columns) * cells).astype(np.intp)
+        self._column_cells = (np.arange(self.n_columns) * cells).astype(np.uint32)
         self._keys = np.concatenate(thresholds) if thresholds else np.zeros(0, dtype=np.uint64)
         self._keys_before = np.cumsum([0] + [t.size for t in thresholds])[:-1].astype(np.intp)
         self._values = np.concatenate([np.asarray(v, dtype=float) for v in values]) if values else np.zeros(0)
@@ -353,8 +353,8 @@ class _CategoryTable:
 
     def draw(self, bits):
         """Values for ``bits`` of shape ``(n_rows, n_columns)`` (uint32): an array of floats of that shape."""
-        cell = (bits >> self._shift).astype(np.intp)
-        cell += self._column_cells
+        cell = bits >> self._shift
+        cell += self._column_cells  # uint32 arithmetic: half the memory of intp
         samples = np.take(self._table, cell)
         if self._any_ambiguous:
             straddling = np.flatnonzero(np.isnan(samples))
