@@ -73,7 +73,7 @@ from scipy.special import ndtri
 from .._validation import bad_type, bad_value, check_choice, check_int
 from ..surrogates import RidgeSurrogate
 from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums
-from .selection import resolve_method, select_features
+from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
 
 __all__ = ["SamplingPlan", "resolve_sampling", "draw_test", "prepare_draw_test", "DrawTestSetup", "next_sample_size",
            "out_of_reach", "NEGLIGIBLE", "SAMPLING_SCHEMES"]
@@ -173,12 +173,16 @@ class DrawTestSetup:
         ``(Z'W Z + penalty I)^-1``.
     normal : ndarray of shape (draws, n_features)
         The standard normal draws of the simulated samples.
+    selection_inverse : ndarray or None
+        For 'highest_weights', the inverse of lime's selection fit
+        (penalty ``HIGHEST_WEIGHTS_ALPHA``): the selection is then one product.
     """
 
     method: str
     scale: np.ndarray
     inverse: np.ndarray
     normal: np.ndarray
+    selection_inverse: np.ndarray = None
 
 
 def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng=None, draws=DRAWS):
@@ -203,7 +207,10 @@ def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng
         inverse = np.linalg.inv(gram + penalty * np.eye(n_features))
     except np.linalg.LinAlgError:  # an unpenalised fit of collinear columns: no verdict
         return None
-    return DrawTestSetup(method, scale, inverse, rng.standard_normal((draws, n_features)))
+    selection_inverse = None
+    if method == "highest_weights":
+        selection_inverse = np.linalg.inv(gram + HIGHEST_WEIGHTS_ALPHA * np.eye(n_features))
+    return DrawTestSetup(method, scale, inverse, rng.standard_normal((draws, n_features)), selection_inverse)
 
 
 def draw_test(design, outputs, labels, num_features, alpha, required, feature_selection="auto", rng=None,
@@ -266,7 +273,10 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
             meat = _pattern_sandwich_meat(design, y - y_mean, coef)
         else:  # from the weighted centred rows W^(1/2) (Z - mean)
             meat = _sandwich_meat(design.centred, (y - y_mean) * np.sqrt(design.weights), coef)
-        selected[int(label)] = select_features(design, y, num_features, method, cross=cross)
+        if setup.selection_inverse is not None:  # scale is the first row
+            selected[int(label)] = highest_weights(setup.selection_inverse @ cross, scale, num_features)
+        else:
+            selected[int(label)] = select_features(design, y, num_features, method, cross=cross)
         label_verdict = _label_draws(cross, gram, inverse, meat, scale, normal, num_features, method, required)
         for feature, share in label_verdict.pop("unsettled").items():
             tied[feature] = min(tied.get(feature, 1.0), share)

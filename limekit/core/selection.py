@@ -36,6 +36,14 @@ def resolve_method(method, num_features):
     return method
 
 
+HIGHEST_WEIGHTS_ALPHA = 0.01  # lime's Ridge(alpha=0.01) on every feature, for 'highest_weights'
+
+
+def highest_weights(coef, first_row, num_features):
+    """The ``num_features`` columns of largest ``|coef * first_row|`` (ties: the lower index first)."""
+    return np.argsort(-np.abs(coef * first_row), kind="stable")[:num_features]
+
+
 def select_features(design, y, num_features, method, cross=None):
     """Pick the interpretable features the surrogate will use.
 
@@ -65,11 +73,10 @@ def select_features(design, y, num_features, method, cross=None):
     if method == "forward_selection":
         return _forward_selection(design, cross, min(num_features, n_features))
     if method == "highest_weights":
-        coef = design.solve(np.arange(n_features), cross, alpha=0.01)
+        coef = design.solve(np.arange(n_features), cross, alpha=HIGHEST_WEIGHTS_ALPHA)
         first_row = design.Z[0]
         first_row = np.asarray(first_row.todense()).ravel() if sp.issparse(first_row) else np.asarray(first_row)
-        order = np.argsort(-np.abs(coef * first_row), kind="stable")
-        return order[:num_features]
+        return highest_weights(coef, first_row, num_features)
     # lasso_path
     if design.wide:  # on the weighted rows: the d x d Gram matrix of a long document is never formed
         y = np.asarray(y, dtype=float)
