@@ -113,6 +113,24 @@ def test_one_model_call_for_a_default_tabular_explanation():
     assert model.sizes == [5000]  # the row and its 4999 perturbations, no separate probe call
 
 
+@pytest.mark.parametrize("surrogate", ["ridge", "ebm"])
+def test_a_model_that_writes_into_its_input_does_not_change_the_explanation(surrogate):
+    """A lone instance's rows reach the model uncopied only where nothing reads them after the call."""
+    if surrogate == "ebm":
+        pytest.importorskip("interpret")
+    X = tabular_data()
+
+    def scribbling(rows):
+        out = tabular_proba(rows)
+        rows[:] = 0.0  # a badly behaved model
+        return out
+
+    options = dict(random_state=0, surrogate=surrogate)
+    expected = TabularExplainer(X, **options).explain_instance(X[0], tabular_proba, num_samples=600).as_list()
+    got = TabularExplainer(X, **options).explain_instance(X[0], scribbling, num_samples=600).as_list()
+    assert got == expected
+
+
 def test_held_out_fidelity_rides_in_the_same_calls():
     X = tabular_data()
     model = Counting(tabular_proba)

@@ -42,6 +42,23 @@ def join_batches(pieces):
     raise bad_type("inputs", "model inputs as arrays, sparse matrices, lists, DataFrames or tensors", first)
 
 
+def _contiguous(pieces):
+    """``pieces`` with adjacent row ranges of one neighbourhood merged, so its rows reach the model in one piece.
+
+    A single instance's batch (its row 0, then its other rows) is then the
+    sample's own rows, not a copy.  Nothing reads the model's inputs after
+    the call (the surrogates' rows are Z or their own original-space copy),
+    so a model that writes into its input cannot change the explanation.
+    """
+    merged = []
+    for nb, a, b in pieces:
+        if merged and merged[-1][0] is nb and merged[-1][2] == a:
+            merged[-1] = (nb, merged[-1][1], b)
+        else:
+            merged.append((nb, a, b))
+    return merged
+
+
 def score_neighbourhoods(predict_fn, neighbourhoods, mode, batch_size=None, argument="predict_fn",
                          progress_bar=False, to_model_input=None, check_first=None):
     """Fill in ``outputs`` of every neighbourhood, in shared batches, instances first.
@@ -96,7 +113,7 @@ def score_neighbourhoods(predict_fn, neighbourhoods, mode, batch_size=None, argu
             offset += take
             if start + offset == stop:
                 segment, offset = segment + 1, 0
-        batch = join_batches([nb.inputs(slice(a, b)) for nb, a, b in pieces])
+        batch = join_batches([nb.inputs(slice(a, b)) for nb, a, b in _contiguous(pieces)])
         if to_model_input is not None:
             batch = to_model_input(batch)
         output = check_model_output(predict_fn(batch), window.stop - window.start, mode, argument, n_outputs)
