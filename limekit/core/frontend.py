@@ -8,8 +8,10 @@ template and ``explain_many``.  A frontend supplies only its hooks:
     Validate one instance (and index it: a text's words); cheap.
 ``_instance_digest(instance)``
     What identifies the instance, for its random generators.
-``_prepare(checked, call, rng)``
-    Per-instance set-up that the samples share (an image's superpixels).
+``_prepare(checked, call, rngs)``
+    Per-instance set-up that the samples share (an image's superpixels);
+    ``rngs`` is the call's :class:`~limekit.core.seeding.CallRandomness`
+    (``rngs.segmentation`` for a random segmentation).
 ``_sample(context, n, call, rng)``
     A :class:`~limekit.core.neighbourhood.Neighbourhood` of ``n`` rows, row 0
     the instance: interpretable rows, distances, lazily built model inputs.
@@ -338,7 +340,7 @@ class BaseExplainer:
         work = []
         for instance in checked:
             rngs = self._randomness(instance)
-            context = self._prepare(instance, call, rngs.segmentation)
+            context = self._prepare(instance, call, rngs)  # a stage's generator is made only if it is used
             neighbourhood = self._neighbourhood(context, call.sampling.initial, call, rngs.perturbation)
             held_out = None
             if call.plan.n_fidelity:
@@ -588,7 +590,7 @@ class BaseExplainer:
         raise bad_value("sampling", f"'lime' for {type(self).__name__} (no binary representation to draw "
                                     "from the kernel)", repr(call.sampling.scheme))
 
-    def _prepare(self, checked, call, rng):
+    def _prepare(self, checked, call, rngs):
         """Per-instance set-up shared by its samples (default: the checked instance itself)."""
         return checked
 

@@ -228,12 +228,12 @@ class ImageExplainer(BaseExplainer):
     def _instance_digest(self, image):
         return instance_digest(image)
 
-    def _prepare(self, image, call, rng):
+    def _prepare(self, image, call, rngs):
         """Superpixels, the fudged image and the batch builder, shared by the image's samples."""
         hide_color = check_hide_color(call.options["hide_color"], image)
         random_seed = call.options["random_seed"]
         if random_seed is None:
-            random_seed = int(rng.integers(0, 1000))  # lime: random_state.randint(0, 1000)
+            random_seed = int(rngs.segmentation.integers(0, 1000))  # lime: random_state.randint(0, 1000)
         segments, n_segments = check_segments(make_segmentation_fn(call.options["segmentation_fn"],
                                                                    random_seed)(image), image.shape)
         fudged = fudged_image(image, segments, n_segments, hide_color)
