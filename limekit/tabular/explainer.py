@@ -367,10 +367,12 @@ class TabularExplainer(BaseExplainer):
             raise bad_value("data_row", f"one row of {self.n_features} values", f"shape {np.shape(row)}")
         if self.is_sparse:
             return sp.csr_matrix(row[None, :])
-        for feature in self.declared_categorical:
-            if row[feature] != np.round(row[feature]):
-                raise bad_value("data_row", f"an integer code for categorical feature {self.feature_names[feature]!r}",
-                                row[feature])
+        codes = row[self.declared_categorical]
+        not_integer = np.flatnonzero(codes != np.round(codes))
+        if not_integer.size:
+            feature = self.declared_categorical[not_integer[0]]
+            raise bad_value("data_row", f"an integer code for categorical feature {self.feature_names[feature]!r}",
+                            row[feature])
         return row
 
     def _check_instances(self, data_rows):
