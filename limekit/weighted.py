@@ -191,18 +191,15 @@ class WeightedDesign:
 
     def predict(self, features, coef, intercept, rows=slice(None)):
         """Linear prediction on ``Z[rows, features]`` (on every row: from ``patterns`` when they are set)."""
-        if self.patterns is not None and isinstance(rows, slice) and rows == slice(None):
-            full = np.zeros(self.n_features)
-            full[features] = coef
-            return pattern_sums(self.patterns, full) + intercept
         Z = self.Z[rows]
         if sp.issparse(Z):
             Z = Z[:, features]
             return np.asarray(Z @ coef).ravel() + intercept
-        if 2 * len(features) >= Z.shape[-1]:  # most columns: every column's product beats copying the used ones
-            full = np.zeros(Z.shape[-1])
+        every_row = self.patterns is not None and isinstance(rows, slice) and rows == slice(None)
+        if every_row or 2 * len(features) >= Z.shape[-1]:  # most columns: every column's product beats a copy
+            full = np.zeros(self.n_features)
             full[features] = coef
-            return Z @ full + intercept
+            return (pattern_sums(self.patterns, full) if every_row else Z @ full) + intercept
         return Z[..., features] @ coef + intercept
 
 

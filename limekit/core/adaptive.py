@@ -278,7 +278,8 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
             selected[int(label)] = highest_weights(setup.selection_inverse @ cross, scale, num_features)
         else:
             selected[int(label)] = select_features(design, y, num_features, method, cross=cross)
-        label_verdict = _label_draws(cross, gram, inverse, meat, scale, normal, num_features, method, required)
+        label_verdict = _label_draws(cross, coef, gram, inverse, meat, scale, normal, num_features, method,
+                                     required)
         for feature, share in label_verdict.pop("unsettled").items():
             tied[feature] = min(tied.get(feature, 1.0), share)
         if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < \
@@ -326,17 +327,18 @@ def _pattern_sandwich_meat(design, centred_target, coef):
     return second - cross_term - cross_term.T + total * np.outer(mean, mean)
 
 
-def _label_draws(cross, gram, inverse, covariance, scale, normal, k, method, required):
+def _label_draws(cross, coef, gram, inverse, covariance, scale, normal, k, method, required):
     """Expected Jaccard, agreement and sign agreement of pairs of simulated samples for one label.
 
-    ``covariance`` is the covariance of the cross products (the sandwich's middle term).
+    ``coef`` is ``inverse @ cross``; ``covariance`` is the covariance of the cross products (the
+    sandwich's middle term).
     """
     root = _root(covariance)
     # draws of Z'W y at fixed Z'W Z, cross + root e: the coefficients A^-1 cross + (A^-1 root) e ~ N(coef, sandwich)
     spread = inverse @ root  # A symmetric
     coefs = normal @ spread.T
-    coefs += inverse @ cross
-    statistic = np.abs((inverse @ cross) * scale)
+    coefs += coef
+    statistic = np.abs(coef * scale)
     sd = np.sqrt(np.einsum("ij,ij->i", spread, spread)) * scale  # diag(A^-1 B A^-1)
     # weights confidently below NEGLIGIBLE of the largest make no membership or sign claim
     relevant = statistic + NEGLIGIBLE_Z * sd >= NEGLIGIBLE * statistic.max(initial=0.0)
