@@ -10,13 +10,16 @@ the mean Jaccard over pairs of converged explanations.
 
 * adult: the bundled UCI Adult data, XGBoost (200 trees of depth 6), top 5;
   lime 0.2.0.1 at 5000 samples against limekit at 1000/2000/5000 and 'auto'.
+* bound: for the same Adult rows, the most explanations any stopping rule could
+  call converged within a mean of 5000 rows (each row's truth estimated from
+  one large sample; see :func:`adult_bound`);
 * text: TF-IDF + logistic regression on generated reviews, top 5.
 * image: a skin-tone classifier on scikit-image photos, quickshift, top 5.
 * mars: S-LIME's own setting (Friedman's MARS function, lasso-path selection,
   start 1000, at most 10,000): ``stabilized-lime``'s ``slime`` against
   limekit 'auto', top-k Jaccard for k = 1..5.
 
-    python benchmarks/bench_stability.py [--rows 20] [--seeds 10] [--small 8 5] [--tasks adult,text,image,mars]
+    python benchmarks/bench_stability.py [--rows 20] [--seeds 10] [--small 8 5] [--tasks adult,bound,text,image,mars]
 """
 from __future__ import annotations
 
@@ -97,11 +100,11 @@ def run_task(title, instances, seeds, configurations):
               f"explanation)", flush=True)
 
 
-def adult(rows, seeds):
+def _adult_setup(rows):
+    """The bundled Adult data, its XGBoost model (test AUC), explainer keywords and the first ``rows`` test rows."""
     import xgboost
-    from lime.lime_tabular import LimeTabularExplainer
+    from sklearn.metrics import roc_auc_score
 
-    from limekit import TabularExplainer
     from limekit.datasets import load_adult
 
     train, y_train = load_adult("train", drop_missing=True)
@@ -116,11 +119,17 @@ def adult(rows, seeds):
     X, X_test = codes(train), codes(test)
     model = xgboost.XGBClassifier(n_estimators=200, max_depth=6, learning_rate=0.1, n_jobs=1,
                                   random_state=0).fit(X, y_train)
-    from sklearn.metrics import roc_auc_score
-
     auc = roc_auc_score(_labels(test), model.predict_proba(X_test)[:, 1])
     kwargs = dict(feature_names=list(train.columns), categorical_features=categorical, categorical_names=names)
-    instances = X_test[:rows]
+    return X, X_test[:rows], model, kwargs, auc
+
+
+def adult(rows, seeds):
+    from lime.lime_tabular import LimeTabularExplainer
+
+    from limekit import TabularExplainer
+
+    X, instances, model, kwargs, auc = _adult_setup(rows)
 
     def lime_factory(seed):
         return LimeTabularExplainer(X, random_state=seed, **kwargs)
@@ -139,6 +148,76 @@ def adult(rows, seeds):
         limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto", sampling="kernel")))
     run_task(f"adult: XGBoost depth 6, 200 trees (test AUC {auc:.3f}); {rows} test rows x {seeds} seeds, top 5",
              instances, seeds, configurations)
+
+
+BOUND_CRITERIA = (("same top 5 and signs in 97.5% of pairs", "agreement", 0.975),  # auto before max_samples
+                  ("same top 5 and signs in 95% of pairs", "agreement", 0.95),  # auto at max_samples
+                  ("expected top-5 Jaccard 0.95", "jaccard", 0.95))  # the issue's target for converged pairs
+
+
+def adult_bound(rows, samples, budget=5000, first_round=1000, max_samples=10_000):
+    """The most Adult explanations that any stopping rule could call converged within ``budget`` mean rows.
+
+    Per row, one sample of ``samples`` rows stands for the truth: its weighted
+    fit and sandwich covariance, scaled to ``n`` rows, give how often two
+    independent ``n``-row samples would agree (the sampling test's own
+    simulation, 2000 pairs).  The smallest ``n`` at which they agree enough
+    is what even a stopping rule that knew the truth would have to spend.
+    An oracle that spends ``first_round`` rows on every explanation and
+    settles the cheapest ones first then converges at most the printed
+    share at a mean of ``budget`` rows.
+    """
+    from limekit import TabularExplainer
+    from limekit.core import adaptive
+    from limekit.core.distances import distances_to_first
+    from limekit.weighted import WeightedDesign
+
+    X, instances, model, kwargs, auc = _adult_setup(rows)
+    explainer = TabularExplainer(X, random_state=0, **kwargs)
+    d = X.shape[1]
+    normal = np.random.default_rng(0).standard_normal((4000, d))
+    grid = np.unique(np.round(np.geomspace(first_round / 2, 4e6, 100)).astype(int))
+    needed = np.full((len(instances), len(BOUND_CRITERIA)), np.inf)
+    start = time.perf_counter()
+    for i, instance in enumerate(instances):
+        Z, inputs, _ = explainer.sampler.sample(instance, samples, np.random.default_rng(i))
+        y = model.predict_proba(inputs)[:, 1]
+        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean", True))
+        design = WeightedDesign(Z, weights)
+        y_mean, cross = design.label_stats(y)
+        gram = design.gram
+        meat = adaptive._sandwich_meat(design.centred, (y - y_mean) * np.sqrt(weights),
+                                       np.linalg.solve(gram + np.eye(d), cross))
+        scale = np.sqrt(np.diag(gram) / design.total_weight)
+        for n in grid:  # a sample of n rows: Z'WZ, Z'Wy and their covariance scale with n; the penalty does not
+            f = n / samples
+            inverse = np.linalg.inv(gram * f + np.eye(d))
+            verdict = adaptive._label_draws(cross * f, inverse @ (cross * f), gram * f, inverse, meat * f, scale,
+                                            normal, 5, "forward_selection", 0.975)
+            for c, (_, key, level) in enumerate(BOUND_CRITERIA):
+                if np.isinf(needed[i, c]) and verdict[key] >= level:
+                    needed[i, c] = n
+            if np.isfinite(needed[i]).all():
+                break
+    print(f"\nadult bound: XGBoost depth 6 (test AUC {auc:.3f}); {rows} test rows, each row's truth estimated from "
+          f"{samples:,} rows ({(time.perf_counter() - start) / rows:.1f} s per row)")
+    print("  rows two samples need to agree, per test row (criterion 1):")
+    print("   ", " ".join(f"{n:,.0f}" if np.isfinite(n) else "inf" for n in needed[:, 0]))
+    print(f"  {'criterion':42s} {'<=5k':>5s} {'<=10k':>6s}  most converged at a mean of {budget:,} rows: "
+          f"{'no cap':>6s} {'max ' + format(max_samples, ','):>11s}")
+    for c, (name, _, _) in enumerate(BOUND_CRITERIA):
+        column = needed[:, c]
+        shares = [_oracle_share(np.where(column <= cap, column, np.inf), budget, first_round)
+                  for cap in (np.inf, max_samples)]
+        print(f"  {name:42s} {np.mean(column <= 5000):5.0%} {np.mean(column <= 10_000):6.0%}  "
+              f"{'':34s}{shares[0]:6.0%} {shares[1]:11.0%}", flush=True)
+
+
+def _oracle_share(needed, budget, first_round):
+    """Most rows settled when each costs max(needed, first_round), the others first_round, within budget each."""
+    cost = np.sort(np.maximum(needed, first_round))
+    spent = np.cumsum(cost) + first_round * (len(cost) - np.arange(1, len(cost) + 1))
+    return np.count_nonzero(spent <= budget * len(cost)) / len(cost)
 
 
 def _labels(frame):
@@ -267,13 +346,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20, help="instances per task (image: at most 4 photos)")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--tasks", default="adult,text,image,mars")
+    parser.add_argument("--tasks", default="adult,bound,text,image,mars")
+    parser.add_argument("--bound-samples", type=int, default=200_000,
+                        help="task 'bound': rows of the one large sample that stands for each row's truth")
     parser.add_argument("--small", type=int, nargs=2, default=(8, 5), metavar=("ROWS", "SEEDS"),
                         help="rows and seeds of the text, image and mars tasks (lime's text explainer takes "
                              "seconds per explanation)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     for task in args.tasks.split(","):
+        if task == "bound":
+            adult_bound(args.rows, args.bound_samples)
+            continue
         rows, seeds = (args.rows, args.seeds) if task == "adult" else args.small
         TASKS[task](rows, seeds)
 
