@@ -210,6 +210,20 @@ def _centred_rows(Z, mean, weights):
     return centred
 
 
+HUGE_OUTPUT = 1e150  # outputs beyond this are scaled by a power of two before they are squared
+
+
+def power_of_two_scale(largest):
+    """The power of two that brings ``largest`` into [0.5, 1); 1.0 unless ``HUGE_OUTPUT < largest < inf``.
+
+    Multiplying by a power of two is exact (scale-free figures such as R^2 or
+    a ranking do not change), and squares of the scaled values stay finite.
+    """
+    if not (HUGE_OUTPUT < largest < np.inf):
+        return 1.0
+    return float(np.ldexp(1.0, -np.frexp(largest)[1]))
+
+
 def weighted_r2(y, prediction, sample_weight):
     """Weighted coefficient of determination (scikit-learn's ``r2_score``).
 
@@ -221,9 +235,8 @@ def weighted_r2(y, prediction, sample_weight):
     weights = np.asarray(sample_weight, dtype=float)
     y_mean = weights @ y / weights.sum()
     residual, centred = y - prediction, y - y_mean
-    largest = float(np.max(np.abs(centred), initial=0.0))
-    if largest > 1e150 and np.isfinite(largest):
-        scale = np.ldexp(1.0, -np.frexp(largest)[1])
+    scale = power_of_two_scale(float(np.max(np.abs(centred), initial=0.0)))
+    if scale != 1.0:
         residual, centred = residual * scale, centred * scale
     residual_ss = float(weights @ residual ** 2)
     total_ss = float(weights @ centred ** 2)

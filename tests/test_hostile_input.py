@@ -198,3 +198,14 @@ def test_a_float_image_too_large_for_the_colour_conversion_is_refused_naming_ima
         with pytest.raises(LimekitValueError, match=r"image: expected pixel values of magnitude at most 1e\+100"):
             ImageExplainer(random_state=0).explain_instance(image, lambda b: np.full((len(b), 2), 0.5),
                                                             segmentation_fn=algorithm, num_samples=10)
+
+
+def test_power_of_two_scale_brings_huge_outputs_into_half_open_unit_interval_and_leaves_others():
+    from limekit.weighted import HUGE_OUTPUT, power_of_two_scale
+
+    for largest in (0.0, 1.0, 1e10, HUGE_OUTPUT, np.inf, np.nan):
+        assert power_of_two_scale(largest) == 1.0
+    for largest in (2 * HUGE_OUTPUT, 1e300, 1.7e308):
+        scale = power_of_two_scale(largest)
+        assert 0.5 <= largest * scale < 1.0
+        assert np.frexp(scale)[0] == 0.5  # a power of two: scaling is exact

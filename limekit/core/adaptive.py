@@ -75,7 +75,7 @@ from scipy.special import ndtri
 
 from .._validation import bad_type, bad_value, check_choice, check_int
 from ..surrogates import RidgeSurrogate
-from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums
+from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums, power_of_two_scale
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
 
 __all__ = ["SamplingPlan", "resolve_sampling", "draw_test", "prepare_draw_test", "DrawTestSetup", "next_sample_size",
@@ -267,9 +267,9 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
     worst, tied, selected = None, {}, {}
     for label in labels:
         y = np.asarray(outputs[:, label], dtype=float)
-        largest = float(np.max(np.abs(y), initial=0.0))
-        if largest > 1e150:  # scale-free: a power-of-two scaling (exact) keeps the squares finite
-            y = y * np.ldexp(1.0, -np.frexp(largest)[1])
+        scale_y = power_of_two_scale(float(np.max(np.abs(y), initial=0.0)))  # the verdict is scale-free
+        if scale_y != 1.0:
+            y = y * scale_y
         y_mean, cross = design.label_stats(y)
         coef = inverse @ cross
         if design.patterns is not None and (1 << n_features) <= MAX_JOINT_PATTERNS:

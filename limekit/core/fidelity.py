@@ -32,7 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..weighted import pattern_sums, sorted_auc, sorted_groups_auc, weighted_auc, weighted_r2
+from ..weighted import (HUGE_OUTPUT, pattern_sums, power_of_two_scale, sorted_auc, sorted_groups_auc, weighted_auc,
+                        weighted_r2)
 from .neighbourhood import MAX_PATTERN_BITS
 
 __all__ = ["resolve_fidelity_samples", "black_box_labels", "weighted_auc", "fidelity_scores", "evaluate_fidelity",
@@ -163,15 +164,14 @@ def _common_scale(target, prediction):
     """
     target = np.asarray(target, dtype=float)
     prediction = np.asarray(prediction, dtype=float)
-    if max(np.abs(target).max(initial=0.0), np.abs(prediction).max(initial=0.0)) <= 1e150:  # NaN: not here
+    if max(np.abs(target).max(initial=0.0), np.abs(prediction).max(initial=0.0)) <= HUGE_OUTPUT:  # NaN: not here
         return target, prediction
     both = np.concatenate([target.ravel(), prediction.ravel()])
     finite = both[np.isfinite(both)]
-    peak = float(np.max(np.abs(finite))) if finite.size else 0.0
-    if peak <= 1e150:
+    scale = power_of_two_scale(float(np.max(np.abs(finite))) if finite.size else 0.0)
+    if scale == 1.0:
         return target, prediction
-    exponent = np.frexp(peak)[1]
-    return np.ldexp(target, -exponent), np.ldexp(prediction, -exponent)
+    return target * scale, prediction * scale
 
 
 def surrogate_rows(fit, sample):
