@@ -90,19 +90,13 @@ def explain(X, row, predict_proba, surrogate_name, sampler, seed, args):
     if surrogate_name != "linear":
         params.setdefault("random_state", seed)
     surrogate = timed(make_surrogate(REGISTRY_NAME[surrogate_name], surrogate_task="classification", **params))
-    import limekit.tabular.explainer as tabular
+    from limekit.tabular.explainer import GAM_SAMPLING_KEYS
 
     arguments = sampler_arguments(sampler)
     gam = arguments.pop("_gam", None)
-    saved = dict(tabular.GAM_SAMPLER)
-    if gam is not None:
-        tabular.GAM_SAMPLER.clear()
-        tabular.GAM_SAMPLER.update(gam)
-    try:
-        explainer = TabularExplainer(X, random_state=seed, class_names=["<=50K", ">50K"], **arguments)
-    finally:
-        tabular.GAM_SAMPLER.clear()
-        tabular.GAM_SAMPLER.update(saved)
+    if gam is not None:  # the GAM sampler's settings (it is always undiscretised)
+        arguments["gam_sampling"] = {key: gam[key] for key in GAM_SAMPLING_KEYS if key in gam}
+    explainer = TabularExplainer(X, random_state=seed, class_names=["<=50K", ">50K"], **arguments)
     if gam is not None:
         explainer.sampler = explainer.gam_sampler  # the linear surrogate on the same perturbations
     exp = explainer.explain_instance(row, predict_proba, labels=(1,), num_features=X.shape[1],

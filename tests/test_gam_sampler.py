@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from limekit import TabularExplainer
+from limekit._validation import LimekitTypeError, LimekitValueError
 from limekit.tabular.explainer import GAM_SAMPLER
 
 pytest.importorskip("interpret")
@@ -141,15 +142,9 @@ def test_the_sampler_follows_the_per_call_surrogate(name):
 
 def test_gam_default_equals_the_same_sampler_given_by_hand():
     """The GAM default with lime's own options is the explicit undiscretised sampler, bit for bit."""
-    import limekit.tabular.explainer as tabular
-
-    saved = dict(tabular.GAM_SAMPLER)
-    try:
-        tabular.GAM_SAMPLER.update(sample_around_instance=True, spread=1.0, keep_category=0.0, clip=False)
-        default = TabularExplainer(data(), categorical_features=[3], random_state=3)
-    finally:
-        tabular.GAM_SAMPLER.clear()
-        tabular.GAM_SAMPLER.update(saved)
+    default = TabularExplainer(data(), categorical_features=[3], random_state=3,
+                               gam_sampling=dict(sample_around_instance=True, spread=1.0, keep_category=0.0,
+                                                 clip=False))
     explicit = TabularExplainer(data(), categorical_features=[3], random_state=3, discretize_continuous=False,
                                 sample_around_instance=True)
     a, b = explain(default, "ebm").to_dict(), explain(explicit, "ebm").to_dict()
@@ -179,3 +174,45 @@ def test_kernel_sampling_keeps_limes_discretised_sampler_for_gams():
     exp = explain(explainer, "ebm", sampling="kernel")
     assert exp.diagnostics["sampler"]["discretize_continuous"] is True
     assert exp.diagnostics["sampler"]["chosen_by"] == "arguments"
+
+
+def test_gam_sampling_settings_reach_the_gam_sampler_and_its_record():
+    settings = dict(sample_around_instance=True, spread=0.5, keep_category=0.9, clip=False)
+    explainer = TabularExplainer(data(), categorical_features=[3], random_state=1, gam_sampling=settings)
+    sampler = explain(explainer, "ebm").diagnostics["sampler"]
+    assert sampler["chosen_by"] == "surrogate"
+    assert {key: sampler[key] for key in settings} == settings
+    row = data()[5]
+    _, inverse, _ = explainer.gam_sampler.sample(row, 4000, np.random.default_rng(0))
+    frequency = np.mean(data()[:, 3] == row[3])
+    assert abs(np.mean(inverse[1:, 3] == row[3]) - (0.9 + 0.1 * frequency)) < 0.03
+    # centred on the instance, half the training spread
+    spread = inverse[1:, :3].std(axis=0) / data()[:, :3].std(axis=0)
+    np.testing.assert_allclose(spread, 0.5, rtol=0.08)
+    np.testing.assert_allclose(inverse[1:, :3].mean(axis=0), row[:3], atol=0.1 * data()[:, :3].std(axis=0).max())
+    # one setting given: the others keep GAM_SAMPLER's values
+    partial = TabularExplainer(data(), categorical_features=[3], random_state=1, gam_sampling={"spread": 2.0})
+    assert partial.gam_sampling == dict(GAM_SAMPLER, spread=2.0)
+    assert GAM_SAMPLER["spread"] == 1.0  # the module default is untouched
+
+
+@pytest.mark.parametrize("gam_sampling, names", [
+    ([("spread", 1.0)], "gam_sampling"),
+    ({"discretize_continuous": True}, "gam_sampling"),
+    ({"spreads": 1.0}, "gam_sampling"),
+    ({"spread": 0.0}, "gam_sampling['spread']"),
+    ({"spread": "wide"}, "gam_sampling['spread']"),
+    ({"keep_category": 1.5}, "gam_sampling['keep_category']"),
+    ({"keep_category": True}, "gam_sampling['keep_category']"),
+    ({"clip": 1}, "gam_sampling['clip']"),
+    ({"sample_around_instance": "yes"}, "gam_sampling['sample_around_instance']"),
+])
+def test_bad_gam_sampling_raises_naming_the_argument(gam_sampling, names):
+    with pytest.raises((LimekitValueError, LimekitTypeError)) as error:
+        TabularExplainer(data(), categorical_features=[3], gam_sampling=gam_sampling)
+    assert str(error.value).startswith(names + ":")
+
+
+def test_gam_sampling_with_a_sampler_argument_raises():
+    with pytest.raises(LimekitValueError, match="gam_sampling: expected None when discretize_continuous"):
+        TabularExplainer(data(), categorical_features=[3], discretize_continuous=False, gam_sampling={"spread": 2.0})

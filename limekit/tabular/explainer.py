@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
-from .._validation import bad_type, bad_value, check_choice, check_finite, seed_from
+from .._validation import bad_type, bad_value, check_choice, check_finite, check_positive_float, describe, seed_from
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.kernel_sampling import distance_of_kept_count
@@ -35,6 +35,35 @@ DISCRETIZER_SEED_KEY = 0x7AB  # the discretizer's seed: derived from random_stat
 #: chosen from the measurements of benchmarks/gam_realistic.py (see the README's GAM section).
 GAM_SAMPLER = {"discretize_continuous": False, "sample_around_instance": False, "spread": 1.0,
                "keep_category": 0.5, "clip": True}
+GAM_SAMPLING_KEYS = ("sample_around_instance", "spread", "keep_category", "clip")  # what gam_sampling= may set
+
+
+def _check_gam_sampling(gam_sampling):
+    """``GAM_SAMPLER`` with the overrides of ``gam_sampling`` (a dict of :data:`GAM_SAMPLING_KEYS`), validated."""
+    settings = dict(GAM_SAMPLER)
+    if gam_sampling is None:
+        return settings
+    if not isinstance(gam_sampling, dict):
+        raise bad_type("gam_sampling", "None or a dict with keys among " + ", ".join(GAM_SAMPLING_KEYS),
+                       gam_sampling)
+    for key, value in gam_sampling.items():
+        argument = f"gam_sampling[{key!r}]"
+        if key not in GAM_SAMPLING_KEYS:
+            raise bad_value("gam_sampling", "keys among " + ", ".join(repr(k) for k in GAM_SAMPLING_KEYS), repr(key))
+        if key in ("sample_around_instance", "clip"):
+            if not isinstance(value, (bool, np.bool_)):
+                raise bad_type(argument, "True or False", value)
+            value = bool(value)
+        elif key == "spread":
+            value = check_positive_float(value, argument)
+        else:  # keep_category, a probability
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise bad_type(argument, "a number in [0, 1]", value)
+            if not 0.0 <= float(value) <= 1.0:
+                raise bad_value(argument, "a number in [0, 1]", value)
+            value = float(value)
+        settings[key] = value
+    return settings
 
 
 class TabularExplainer(BaseExplainer):
@@ -109,6 +138,15 @@ class TabularExplainer(BaseExplainer):
         sends them all at once.
     progress_bar : bool, default=False
         Keyword only.  Show a progress bar over the model calls.
+    gam_sampling : dict or None, default=None
+        Keyword only.  Settings of the GAM surrogates' own sampler that
+        replace those of :data:`GAM_SAMPLER` (see *Sampler per surrogate*):
+        ``sample_around_instance`` (bool), ``spread`` (the normal draws'
+        standard deviation in units of the training one, > 0),
+        ``keep_category`` (the probability that a categorical feature keeps
+        the instance's category, in [0, 1]) and ``clip`` (bool: clip
+        continuous draws to the training range).  Only when no sampler
+        argument is given.
     """
 
     model_argument = "predict_fn"
@@ -119,7 +157,8 @@ class TabularExplainer(BaseExplainer):
                  verbose=False, class_names=None, feature_selection="auto", discretize_continuous=None,
                  discretizer="quartile", sample_around_instance=None, random_state=None,
                  training_data_stats=None, *, surrogate="ridge", surrogate_task="regression",
-                 fidelity_samples="auto", stability_samples=0, batch_size=None, progress_bar=False):
+                 fidelity_samples="auto", stability_samples=0, batch_size=None, progress_bar=False,
+                 gam_sampling=None):
         self._init_common(mode=mode, verbose=verbose, class_names=class_names,
                           feature_selection=feature_selection, random_state=random_state, surrogate=surrogate,
                           surrogate_task=surrogate_task, fidelity_samples=fidelity_samples,
@@ -127,6 +166,10 @@ class TabularExplainer(BaseExplainer):
         # None = not given: lime's sampler for linear surrogates, GAM_SAMPLER for the GAMs (see _sampler_for)
         self.sampler_given = (discretize_continuous is not None or sample_around_instance is not None
                               or not (isinstance(discretizer, str) and discretizer == "quartile"))
+        self.gam_sampling = _check_gam_sampling(gam_sampling)
+        if gam_sampling is not None and self.sampler_given:
+            raise bad_value("gam_sampling", "None when discretize_continuous, sample_around_instance or discretizer "
+                            "is given (that sampler then serves every surrogate)", describe(gam_sampling))
         discretize_continuous = True if discretize_continuous is None else discretize_continuous
         self.discretize_continuous = bool(discretize_continuous)
         self.sample_around_instance = bool(sample_around_instance)  # None -> False, lime's default
@@ -228,9 +271,9 @@ class TabularExplainer(BaseExplainer):
                 n_features, self.is_sparse, None, declared, declared,
                 {f: self.feature_values[f] for f in declared}, {f: self.feature_frequencies[f] for f in declared},
                 self.standard_mean_, self.standard_scale_, self.standard_mean_, self.standard_scale_,
-                GAM_SAMPLER["sample_around_instance"], spread=GAM_SAMPLER.get("spread", 1.0),
-                keep_category=GAM_SAMPLER.get("keep_category", 0.0),
-                bounds=((data.min(axis=0), data.max(axis=0)) if GAM_SAMPLER.get("clip") and not self.is_sparse
+                self.gam_sampling["sample_around_instance"], spread=self.gam_sampling["spread"],
+                keep_category=self.gam_sampling["keep_category"],
+                bounds=((data.min(axis=0), data.max(axis=0)) if self.gam_sampling["clip"] and not self.is_sparse
                         and training_data_stats is None else None))
 
     # ------------------------------------------------------------------ lime API
