@@ -164,7 +164,7 @@ def test_sampling_arguments_are_checked_before_the_model_is_called():
 def test_round_sizes_follow_the_projection_and_early_looks_are_stricter():
     plan = resolve_sampling("auto", max_samples=10_000)
     assert isinstance(plan, SamplingPlan) and plan.initial == 1000
-    assert plan.required(1000) == pytest.approx(0.975) and plan.required(10_000) == 0.95
+    assert plan.required(1000) == pytest.approx(0.995) and plan.required(10_000) == 0.95
     assert resolve_sampling(2000).required(2000) == 0.95  # a fixed size has one look
     assert next_sample_size(1000, {"needed": 1440}, plan) == 1440  # the projection
     assert next_sample_size(1000, {"needed": 50_000}, plan) == 2000  # at most doubling
