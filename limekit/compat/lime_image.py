@@ -9,14 +9,27 @@ segmentation seed reaches scikit-image, a grayscale image reaches the
 classifier as given (lime converts it to RGB), and Euclidean distances are
 divided by sqrt(n_segments).
 """
+import inspect
+
 from ..image.explainer import ImageExplainer
 from ..image.explanation import ImageExplanation
 from ..image.segmentation import SegmentationAlgorithm
 from . import lime_base
+from ._random import with_lime_random_state
 
 
 class LimeImageExplainer(ImageExplainer):
-    """:class:`limekit.image.ImageExplainer` with lime's default cosine distance."""
+    """:class:`limekit.image.ImageExplainer` with lime's default cosine distance.
+
+    As in lime, ``random_state=None`` draws from numpy's global generator, so
+    ``np.random.seed(...)`` makes the explanations reproducible.
+    """
+
+    def __init__(self, *args, **kwargs):
+        args, kwargs = with_lime_random_state(ImageExplainer.__init__, (self,) + args, kwargs)
+        super().__init__(*args[1:], **kwargs)
+
+    __init__.__signature__ = inspect.signature(ImageExplainer.__init__)  # lime's arguments, for introspection
 
     def explain_instance(self, image, classifier_fn, labels=(1,), hide_color=None, top_labels=5,
                          num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,

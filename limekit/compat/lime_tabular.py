@@ -12,6 +12,7 @@ from ..tabular.domain import TableDomainMapper
 from ..tabular.explainer import RecurrentTabularExplainer as _RecurrentTabularExplainer
 from ..tabular.explainer import TabularExplainer
 from . import explanation, lime_base
+from ._random import lime_random_state
 
 
 class LimeTabularExplainer(TabularExplainer):
@@ -23,6 +24,8 @@ class LimeTabularExplainer(TabularExplainer):
     labels; ``training_data`` is then often a placeholder whose row count the
     labels need not match).  Keyword-only arguments of
     :class:`~limekit.TabularExplainer` (``surrogate=``, ...) pass through.
+    As in lime, ``random_state=None`` draws from numpy's global generator, so
+    ``np.random.seed(...)`` makes the explanations reproducible.
     """
 
     def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
@@ -37,7 +40,8 @@ class LimeTabularExplainer(TabularExplainer):
                          kernel_width=kernel_width, kernel=kernel, verbose=verbose, class_names=class_names,
                          feature_selection=feature_selection, discretize_continuous=discretize_continuous,
                          discretizer=discretizer, sample_around_instance=sample_around_instance,
-                         random_state=random_state, training_data_stats=training_data_stats, **kwargs)
+                         random_state=lime_random_state(random_state), training_data_stats=training_data_stats,
+                         **kwargs)
 
     @property
     def base(self):
