@@ -23,6 +23,7 @@ __all__ = [
     "check_positive_float",
     "check_finite",
     "check_random_state",
+    "check_in_interval",
     "describe",
 ]
 
@@ -101,6 +102,21 @@ def check_positive_float(value, argument):
     if not np.isfinite(value) or value <= 0:
         raise bad_value(argument, "a finite number > 0", value)
     return value
+
+
+def check_in_interval(value, argument, low, high, *, closed=(True, True), hint=""):
+    """Return ``value`` as a float between ``low`` and ``high`` (each end included when ``closed`` says so).
+
+    The message names the interval, e.g. ``a number in (0.5, 1)``, followed by ``hint``.
+    """
+    expected = f"a number in {'[' if closed[0] else '('}{low:g}, {high:g}{']' if closed[1] else ')'}{hint}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise bad_type(argument, expected, value)
+    above = value >= low if closed[0] else value > low
+    below = value <= high if closed[1] else value < high
+    if not (above and below):  # NaN fails both
+        raise bad_value(argument, expected, value)
+    return float(value)
 
 
 def check_finite(array, argument):

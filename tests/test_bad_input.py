@@ -187,3 +187,17 @@ def test_regression_model_must_return_one_value_per_row(X):
     with expect_error(ValueError, "predict_fn", "one value per row"):
         TabularExplainer(X, mode="regression", batch_size=64).explain_instance(X[0], model)
     assert model.batches == [64]
+
+
+def test_check_in_interval_names_the_interval_and_keeps_its_ends():
+    from limekit._validation import LimekitTypeError, LimekitValueError, check_in_interval
+
+    assert check_in_interval(0, "p", 0, 1) == 0.0 and check_in_interval(1, "p", 0, 1) == 1.0
+    assert check_in_interval(0, "fraction", 0, 1, closed=(True, False)) == 0.0
+    for value, closed in [(1, (True, False)), (0.5, (False, False)), (float("nan"), (True, True)), (1.01, (True, True))]:
+        with pytest.raises(LimekitValueError, match=r"^p: expected a number in"):
+            check_in_interval(value, "p", 0.5 if closed == (False, False) else 0, 1, closed=closed)
+    with pytest.raises(LimekitTypeError, match=r"^confidence: expected a number in \(0.5, 1\), such as 0.95; got True"):
+        check_in_interval(True, "confidence", 0.5, 1, closed=(False, False), hint=", such as 0.95")
+    with pytest.raises(LimekitValueError, match=r"^keep: expected a number in \[0, 1\]; got 2$"):
+        check_in_interval(2, "keep", 0, 1)

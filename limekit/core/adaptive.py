@@ -67,7 +67,6 @@ explanation as out of reach.  No code of S-LIME's is used.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +74,7 @@ import scipy.sparse as sp
 from scipy.linalg.lapack import dpotrf
 from scipy.special import ndtri
 
-from .._validation import bad_type, bad_value, check_choice, check_int
+from .._validation import bad_value, check_choice, check_in_interval, check_int
 from ..surrogates import RidgeSurrogate
 from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums, power_of_two_scale
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
@@ -143,10 +142,7 @@ def resolve_sampling(num_samples, max_samples=None, confidence=0.95, sampling="l
     -------
     SamplingPlan
     """
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
-        raise bad_type("confidence", "a number in (0.5, 1), such as 0.95", confidence)
-    if not 0.5 < float(confidence) < 1:
-        raise bad_value("confidence", "a number in (0.5, 1), such as 0.95", confidence)
+    confidence = check_in_interval(confidence, "confidence", 0.5, 1, closed=(False, False), hint=", such as 0.95")
     check_choice(sampling, "sampling", SAMPLING_SCHEMES)
     if isinstance(num_samples, str):
         if num_samples != "auto":

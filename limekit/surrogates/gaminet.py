@@ -66,6 +66,7 @@ from .._validation import (
     bad_value,
     check_choice,
     check_finite,
+    check_in_interval,
     check_int,
     check_positive_float,
     check_random_state,
@@ -588,7 +589,8 @@ class GAMINet(BaseEstimator):
         p["max_epochs"] = _check_epochs(self.max_epochs)
         p["early_stopping"] = (0 if self.early_stopping is None else
                                check_int(self.early_stopping, "early_stopping", minimum=0))
-        p["validation_fraction"] = _check_fraction(self.validation_fraction, "validation_fraction")
+        p["validation_fraction"] = check_in_interval(self.validation_fraction, "validation_fraction", 0, 1,
+                                                     closed=(True, False))
         if not isinstance(self.heredity, (bool, np.bool_)):
             raise bad_type("heredity", "True or False", self.heredity)
         p["heredity"] = bool(self.heredity)
@@ -1146,14 +1148,6 @@ def _check_epochs(value):
     if len(value) != 3:
         raise bad_value("max_epochs", "an int or 3 ints (main, interaction, tuning)", f"{len(value)} values")
     return tuple(check_int(v, "max_epochs", minimum=0) for v in value)
-
-
-def _check_fraction(value, argument):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise bad_type(argument, "a number in [0, 1)", value)
-    if not 0 <= value < 1:
-        raise bad_value(argument, "a number in [0, 1)", value)
-    return float(value)
 
 
 def _check_nonnegative(value, argument):

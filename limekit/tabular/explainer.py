@@ -15,7 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
-from .._validation import bad_type, bad_value, check_choice, check_finite, check_positive_float, describe, seed_from
+from .._validation import (bad_type, bad_value, check_choice, check_finite, check_in_interval,
+                           check_positive_float, describe, seed_from)
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.kernel_sampling import distance_of_kept_count
@@ -57,11 +58,7 @@ def _check_gam_sampling(gam_sampling):
         elif key == "spread":
             value = check_positive_float(value, argument)
         else:  # keep_category, a probability
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise bad_type(argument, "a number in [0, 1]", value)
-            if not 0.0 <= float(value) <= 1.0:
-                raise bad_value(argument, "a number in [0, 1]", value)
-            value = float(value)
+            value = check_in_interval(value, argument, 0, 1)
         settings[key] = value
     return settings
 
