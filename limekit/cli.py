@@ -48,7 +48,7 @@ def run_explain(args, out=None):
                                  random_state=args.random_state, surrogate=args.surrogate,
                                  batch_size=1000, progress_bar=not args.quiet, stability_samples=args.stability)
     exp = explainer.explain_instance(frame.iloc[args.row], predict, num_features=args.num_features,
-                                     num_samples=args.num_samples,
+                                     num_samples=args.num_samples, variance_reduction=args.variance_reduction,
                                      top_labels=1 if mode == "classification" else None)
     label = exp.top_labels[0] if mode == "classification" else 1
     if not args.quiet:
@@ -218,6 +218,9 @@ def build_parser():
     explain.add_argument("--surrogate", default="ridge", help="ridge (default), lasso, ebm or gaminet")
     explain.add_argument("--num-samples", type=_num_samples, default=5000,
                          help="perturbations, or 'auto' to sample until the explanation is stable (default 5000)")
+    explain.add_argument("--variance-reduction", choices=["emulator"],
+                         help="emulator: fewer model rows for the same stability, for slow models (fits a "
+                              "gradient-boosted emulator of the model each round; ridge surrogate only)")
     explain.add_argument("--num-features", type=int, default=10, help="features shown (default 10)")
     explain.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     _add_output_arguments(explain, quiet_help="no progress bar, no table")

@@ -71,6 +71,23 @@ def test_two_exactly_tied_features_end_not_converged_and_are_named():
     assert "alpha" in exp.as_html() and "not stable" in exp.as_html()
 
 
+def test_a_model_linear_in_two_tied_features_is_not_called_stable():
+    # no residual at all: the full fit's sandwich would be zero, but forward selection's first pick
+    # between alpha and beta still changes with the sample
+    def linear(texts):
+        score = np.array([0.3 * ("alpha" in t.split()) + 0.3 * ("beta" in t.split()) + 0.1 * ("gamma" in t.split())
+                          for t in texts])
+        return np.column_stack([1 - score, score])
+
+    exp = TextExplainer(random_state=0).explain_instance(TEXT, linear, num_features=1, num_samples="auto",
+                                                         max_samples=4000)
+    sampling = exp.diagnostics["sampling"]
+    assert not sampling["converged"] and set(sampling["tied_names"]) == {"alpha", "beta"}
+    picks = {TextExplainer(random_state=seed).explain_instance(TEXT, linear, num_features=1,
+                                                               num_samples=1000).as_list()[0][0] for seed in range(8)}
+    assert picks == {"alpha", "beta"}  # and indeed the pick changes from seed to seed
+
+
 def test_rounds_never_predict_a_perturbation_twice_and_grow_the_sample():
     model = Counting(word_model({"alpha": 1.0, "beta": 0.9, "gamma": 0.8, "delta": 0.77}))
     exp = TextExplainer(random_state=3, batch_size=None).explain_instance(TEXT, model, num_features=3,

@@ -88,6 +88,18 @@ def test_explain_same_seed_same_json(saved_model):
     assert outputs[0] == outputs[1]
 
 
+def test_explain_with_the_emulator(saved_model, capsys):
+    folder, model_path, data_path = saved_model
+    js = folder / "e.json"
+    assert main(["explain", str(model_path), str(data_path), "--target", "label", "--num-samples", "auto",
+                 "--variance-reduction", "emulator", "--num-features", "2", "--json", str(js)]) == 0
+    sampling = json.loads(js.read_text())["diagnostics"]["sampling"]
+    assert sampling["variance_reduction"] == "emulator" and "emulator_r2" in sampling
+    assert "stable" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse names the choices
+        main(["explain", str(model_path), str(data_path), "--variance-reduction", "control"])
+
+
 @pytest.mark.parametrize("case, words", [
     ("missing model", "model: expected an existing file"),
     ("not a pickle", "error"),

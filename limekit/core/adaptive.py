@@ -19,7 +19,11 @@ Two tests:
     ``Z'W y``, from the residuals).  Drawing the cross products from
     ``N(Z'W y, B)`` at a fixed Gram matrix draws the coefficients from that
     normal law, and each draw is put through the explanation's own feature
-    selection (forward selection is replayed on the draws; highest weights
+    selection (forward selection is replayed on the draws, with ``B`` from
+    the residuals of the fit on the selected features: the other features'
+    terms vary with the sample too, which the full fit's residuals would
+    leave out, so that a model exactly linear in two tied features is not
+    called stable; highest weights
     ranks ``|coef * z_0|``; the lasso path is approximated by the share of the
     fit ``|coef_j| * sd_j``).  Pairs of draws are two independent samples:
     the verdict reports the share naming the same set with the same signs
@@ -76,6 +80,7 @@ from scipy.special import ndtri
 
 from .._validation import bad_value, check_choice, check_in_interval, check_int
 from ..surrogates import RidgeSurrogate
+from .emulator import check_variance_reduction
 from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums, power_of_two_scale
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
 
@@ -112,6 +117,10 @@ class SamplingPlan:
     scheme : {'lime', 'kernel'}
         ``'lime'``: the frontend's own sampler, kernel-weighted fit;
         ``'kernel'``: perturbations drawn from the kernel itself, unweighted fit.
+    variance_reduction : None or 'emulator'
+        ``'emulator'``: the fit and the test read the model's output less
+        what an emulator of the model says a linear fit cannot follow (see
+        :mod:`limekit.core.emulator`).
     """
 
     adaptive: bool
@@ -119,6 +128,7 @@ class SamplingPlan:
     max_samples: int
     confidence: float
     scheme: str = "lime"
+    variance_reduction: str = None
 
     def required(self, n):
         """The level a sample of ``n`` rows must reach: stricter at the looks before the last (see the module)."""
@@ -127,7 +137,7 @@ class SamplingPlan:
         return 1 - (1 - self.confidence) / EARLY_SPLIT
 
 
-def resolve_sampling(num_samples, max_samples=None, confidence=0.95, sampling="lime"):
+def resolve_sampling(num_samples, max_samples=None, confidence=0.95, sampling="lime", variance_reduction=None):
     """Validate the sampling arguments of a call.
 
     Parameters
@@ -137,6 +147,7 @@ def resolve_sampling(num_samples, max_samples=None, confidence=0.95, sampling="l
         'auto' only: most rows (default 10,000); an int ``num_samples`` ignores it.
     confidence : float in (0.5, 1)
     sampling : {'lime', 'kernel'}
+    variance_reduction : None or 'emulator'
 
     Returns
     -------
@@ -144,15 +155,17 @@ def resolve_sampling(num_samples, max_samples=None, confidence=0.95, sampling="l
     """
     confidence = check_in_interval(confidence, "confidence", 0.5, 1, closed=(False, False), hint=", such as 0.95")
     check_choice(sampling, "sampling", SAMPLING_SCHEMES)
+    variance_reduction = check_variance_reduction(variance_reduction)
     if isinstance(num_samples, str):
         if num_samples != "auto":
             raise bad_value("num_samples", "an integer >= 2 or 'auto'", repr(num_samples))
         max_samples = AUTO_MAX if max_samples is None else check_int(max_samples, "max_samples", minimum=2)
-        return SamplingPlan(True, min(AUTO_INITIAL, max_samples), max_samples, float(confidence), sampling)
+        return SamplingPlan(True, min(AUTO_INITIAL, max_samples), max_samples, float(confidence), sampling,
+                            variance_reduction)
     num_samples = check_int(num_samples, "num_samples", minimum=2)
     if max_samples is not None:
         check_int(max_samples, "max_samples", minimum=2)
-    return SamplingPlan(False, num_samples, num_samples, float(confidence), sampling)
+    return SamplingPlan(False, num_samples, num_samples, float(confidence), sampling, variance_reduction)
 
 
 def uses_draw_test(spec):
@@ -215,7 +228,7 @@ def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng
 
 
 def draw_test(design, outputs, labels, num_features, alpha, required, feature_selection="auto", rng=None,
-              draws=DRAWS, setup=None):
+              draws=DRAWS, setup=None, target_covariance=None):
     """The resampling test of the top ``num_features`` set and signs, per label.
 
     Parameters
@@ -239,6 +252,10 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
     setup : DrawTestSetup or None
         :func:`prepare_draw_test`'s result for this design, when the caller
         made it before the model's call (``rng`` and ``draws`` are then unused).
+    target_covariance : dict of int -> ndarray or None
+        Per label, the covariance of a linear fit that the targets carry
+        (``variance_reduction='emulator'``, see :mod:`limekit.core.emulator`):
+        the cross products gain ``G C G`` (``G`` the weighted centred Gram matrix).
 
     Returns
     -------
@@ -270,14 +287,19 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
             y = y * scale_y
         y_mean, cross = design.label_stats(y)
         coef = inverse @ cross
-        if design.patterns is not None and (1 << n_features) <= MAX_JOINT_PATTERNS:
-            meat = _pattern_sandwich_meat(design, y - y_mean, coef)
-        else:  # from the weighted centred rows W^(1/2) (Z - mean)
-            meat = _sandwich_meat(design.centred, (y - y_mean) * np.sqrt(design.weights), coef)
         if setup.selection_inverse is not None:  # scale is the first row
             selected[int(label)] = highest_weights(setup.selection_inverse @ cross, scale, num_features)
         else:
             selected[int(label)] = select_features(design, y, num_features, method, cross=cross)
+        residual_coef = coef
+        if method == "forward_selection":  # the other features' terms vary with the sample (see the module)
+            residual_coef = _subset_coef(gram, cross, selected[int(label)], alpha)
+        if design.patterns is not None and (1 << n_features) <= MAX_JOINT_PATTERNS:
+            meat = _pattern_sandwich_meat(design, y - y_mean, residual_coef)
+        else:  # from the weighted centred rows W^(1/2) (Z - mean)
+            meat = _sandwich_meat(design.centred, (y - y_mean) * np.sqrt(design.weights), residual_coef)
+        if target_covariance is not None:
+            meat = meat + (scale_y ** 2) * (gram @ target_covariance[label] @ gram)
         label_verdict = _label_draws(cross, coef, gram, inverse, meat, scale, normal, num_features, method,
                                      required)
         for feature, share in label_verdict.pop("unsettled").items():
@@ -291,6 +313,16 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
                    needed=needed, converged=bool(converged))
     verdict["tied_features"] = [] if converged else [int(f) for f in sorted(tied, key=lambda f: (tied[f], f))]
     return verdict, selected
+
+
+def _subset_coef(gram, cross, columns, alpha):
+    """The ridge coefficients of the fit on ``columns`` only, as a full-length vector (zeros elsewhere)."""
+    columns = np.asarray(columns, dtype=np.intp)
+    coef = np.zeros(gram.shape[0])
+    if columns.size:
+        block = gram[np.ix_(columns, columns)] + max(alpha, 1e-12) * np.eye(columns.size)
+        coef[columns] = np.linalg.solve(block, cross[columns])
+    return coef
 
 
 SANDWICH_BLOCK = 1024  # rows per block of the sandwich's middle term: a block stays in the core's cache

@@ -7,11 +7,13 @@ fidelity and stability, in an Explanation.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from .._validation import bad_value
 from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task
-from ..weighted import effective_sample_size
+from ..weighted import effective_sample_size, weighted_r2
 from .fidelity import evaluate_fidelity, resolve_fidelity_samples
 from .fit import FitSpec, fit_local_models, fit_spec
 from .adaptive import bootstrap_verdict
@@ -73,7 +75,8 @@ def plan_surrogate(mode, surrogate, model_regressor, surrogate_task, fidelity_sa
 
 
 def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None, held_out=None, rng=None,
-                    kernel_width=None, distance_metric=None, design=None, sampling=None, selected=None):
+                    kernel_width=None, distance_metric=None, design=None, sampling=None, selected=None,
+                    targets=None):
     """Fit the surrogates on a scored neighbourhood and record everything in ``explanation``.
 
     Parameters
@@ -103,6 +106,10 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         The sampling verdict (``diagnostics['sampling']``, see
         :mod:`limekit.core.adaptive`); without a test of its own (``converged``
         None), the stability refits, when asked for, decide it.
+    targets : ndarray of shape (n_samples, n_outputs) or None
+        What the surrogates are fitted to instead of the model's outputs
+        (``variance_reduction='emulator'``, see :mod:`limekit.core.emulator`);
+        their R^2 and fidelity are still measured on the model's outputs.
 
     Returns
     -------
@@ -120,7 +127,11 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         explanation.max_value = float(outputs[:, 0].max())
         labels = [0]
     spec = plan.spec
-    fits = fit_local_models(neighbourhood, labels, spec, design=design, selected=selected)
+    fitting = neighbourhood if targets is None else replace(neighbourhood, outputs=targets)
+    fits = fit_local_models(fitting, labels, spec, design=design, selected=selected)
+    if targets is not None:  # the surrogate's R^2 is on the model's outputs, not on the adjusted target
+        for label in labels:
+            fits[label].score = _fit_r2(fits[label], neighbourhood, label)
     for label in labels:
         explanation.add_fit(label, fits[label])
     if explanation.mode == "regression":
@@ -139,7 +150,7 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         "fidelity_samples": plan.n_fidelity,
         "fidelity": evaluate_fidelity(fits, held_out) if held_out is not None else None,
         "fidelity_in_sample": evaluate_fidelity(fits, neighbourhood, fitting_sample=True),
-        "stability": (bootstrap_stability(fits, neighbourhood, labels, spec, plan.n_stability, rng)
+        "stability": (bootstrap_stability(fits, fitting, labels, spec, plan.n_stability, rng)
                       if plan.n_stability else None),
     }
     for fit in fits.values():
@@ -150,3 +161,11 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
             sampling = dict(sampling, **bootstrap_verdict(stability, sampling["confidence"]))
         explanation.diagnostics["sampling"] = sampling
     return explanation
+
+
+def _fit_r2(fit, neighbourhood, label):
+    """Weighted R^2 of a fit's decision on its fitting rows against the model's own outputs."""
+    decision = fit.fitted_decision
+    if decision is None:
+        decision = fit.surrogate.decision_function(neighbourhood.Z[:, fit.used_features])
+    return float(weighted_r2(neighbourhood.outputs[:, label], np.ravel(decision), neighbourhood.weights))

@@ -21,7 +21,7 @@ from .._validation import bad_type, bad_value
 
 __all__ = ["base_entropy", "instance_digest", "CallRandomness", "derived_generator"]
 
-STAGES = ("segmentation", "perturbation", "fidelity", "stability", "verdict")
+STAGES = ("segmentation", "perturbation", "fidelity", "stability", "verdict", "emulator")
 
 
 def base_entropy(random_state):
@@ -80,8 +80,9 @@ class CallRandomness:
 
     Attributes
     ----------
-    segmentation, perturbation, fidelity, stability, verdict : numpy.random.Generator
-        ``verdict`` draws the sampling test's simulated samples, round after round.
+    segmentation, perturbation, fidelity, stability, verdict, emulator : numpy.random.Generator
+        ``verdict`` draws the sampling test's simulated samples, round after round;
+        ``emulator`` the cheap perturbations and folds of ``variance_reduction='emulator'``.
     """
 
     def __init__(self, seeds):
@@ -101,6 +102,7 @@ class CallRandomness:
     fidelity = property(lambda self: self._generator("fidelity"))
     stability = property(lambda self: self._generator("stability"))
     verdict = property(lambda self: self._generator("verdict"))
+    emulator = property(lambda self: self._generator("emulator"))
 
     @classmethod
     def for_instance(cls, entropy, digest):

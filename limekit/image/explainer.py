@@ -109,7 +109,8 @@ class ImageExplainer(BaseExplainer):
                          num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,
                          distance_metric="l2", model_regressor=None, random_seed=None, progress_bar=True, *,
                          surrogate=None, surrogate_task=None, fidelity_samples=None, stability_samples=None,
-                         max_samples=None, confidence=0.95, sampling="lime"):
+                         max_samples=None, confidence=0.95, sampling="lime",
+                         variance_reduction=None):
         """Explain the classifier's prediction for one image.
 
         Parameters

@@ -63,6 +63,12 @@ def _check_gam_sampling(gam_sampling):
     return settings
 
 
+def _wants_original(call):
+    """The rows in the original space: for GAM surrogates, and for the emulator of variance_reduction."""
+    return call.plan.in_original_space or getattr(getattr(call, "sampling", None), "variance_reduction",
+                                                  None) == "emulator"
+
+
 class TabularExplainer(BaseExplainer):
     """Explains predictions on tabular data (lime's ``LimeTabularExplainer``).
 
@@ -286,7 +292,7 @@ class TabularExplainer(BaseExplainer):
                          num_samples=5000, distance_metric="euclidean", model_regressor=None,
                          sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None,
                          stability_samples=None, batch_size=None, max_samples=None, confidence=0.95,
-                         sampling="lime"):
+                         sampling="lime", variance_reduction=None):
         """Explain the model's prediction for one row.
 
         Parameters
@@ -342,7 +348,7 @@ class TabularExplainer(BaseExplainer):
         sampler.check_row(row, self.feature_names)
         Z, inverse, feature_ids = sampler.sample(row, n, rng, call.options["sampling_method"])
         original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
-                    if call.plan.in_original_space else None)
+                    if _wants_original(call) else None)
         inputs = inverse.rows if isinstance(inverse, SparseRows) else (lambda rows: inverse[rows])
         binary = sampler.discretizer is not None and feature_ids is None
         return Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric, binary), feature_ids=feature_ids,
@@ -359,7 +365,7 @@ class TabularExplainer(BaseExplainer):
         kernel = self.kernel_fn(distance_of_kept_count(np.arange(d + 1), d, call.distance_metric))
         Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel)
         original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
-                    if call.plan.in_original_space else None)
+                    if _wants_original(call) else None)
         return Neighbourhood(Z, lambda rows: inverse[rows], distances_to_first(Z, call.distance_metric, True),
                              original=original, binary=True)
 

@@ -127,7 +127,8 @@ class TextExplainer(BaseExplainer):
     def explain_instance(self, text_instance, classifier_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="cosine", model_regressor=None, *, surrogate=None,
                          surrogate_task=None, fidelity_samples=None, stability_samples=None, batch_size=None,
-                         max_samples=None, confidence=0.95, sampling="lime"):
+                         max_samples=None, confidence=0.95, sampling="lime",
+                         variance_reduction=None):
         """Explain the model's prediction for one text.
 
         Parameters

@@ -122,6 +122,8 @@ def verdict_text(sampling):
     calls = sampling.get("model_calls")
     if isinstance(calls, int) and sampling.get("adaptive"):
         after += f" ({calls} model call{'s' if calls != 1 else ''})"
+    if sampling.get("variance_reduction") == "emulator":
+        after += " with an emulator of the model"
     if sampling["converged"]:
         if sampling.get("method") == "bootstrap" and isinstance(sampling.get("agreement"), (int, float)):
             return f"stable: the top features and their signs agreed in {sampling['agreement']:.0%} of refits {after}"

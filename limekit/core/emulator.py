@@ -1,0 +1,158 @@
+"""Fewer model rows for the same stability: an emulator of the black box as a control variate.
+
+LIME's linear explanation is the weighted least-squares fit of the model's
+output ``f`` on the interpretable rows ``Z``.  Its sampling error comes from
+the part of ``f`` the linear fit leaves over, and on tabular data most of it
+is noise to the estimate: the values drawn inside each bin (on the bundled
+Adult data about 90 % of the weighted residual varies between perturbations
+with the same interpretable row).  A cheap model of the black box (the
+emulator ``g``, a gradient-boosted regression tree ensemble fitted on the
+perturbations already predicted) follows much of that variation, and its own
+linear fit can be taken from as many cheap perturbations as wanted: only the
+emulator is asked about them.
+
+``variance_reduction='emulator'`` fits the explanation on the adjusted target
+
+    y~ = y - g(x) + (a + Z b),    (a, b) = the weighted linear fit of g on N cheap perturbations,
+
+that is, the model's output less the part of the emulator a linear fit
+cannot follow.  Because ``g(x) - (a + Z b)`` is, over the sampling
+distribution, orthogonal to every column of ``Z`` and to the constant, the fit
+of ``y~`` on any subset of the columns has the expectation of the fit of
+``y`` on it (lime's estimand, feature selection included); only its variance
+is smaller.  Cross-fitting keeps it so: the rows are split in ``FOLDS`` folds
+and each fold's ``g`` is fitted on the other folds' rows only.  The sampling
+test and its sandwich covariance then read the adjusted target's residuals.
+Measured on Adult (XGBoost depth 6, ``bench_stability.py``), the variance of
+the coefficients falls to about 0.4 of lime's at 5,000 samples.
+
+It costs ``FOLDS`` tree-ensemble fits per round and label and the emulator's
+predictions on ``N`` cheap rows: worth it when the black box is slow (a
+transformer, a large ensemble), not for a model that answers 5,000 rows in a
+few milliseconds.
+
+The emulator sees the model's own input rows where the frontend has them
+(tabular data: standardised values and category codes) and the binary
+interpretable rows otherwise (text, images), where the model's input is a
+function of them.  scikit-learn's ``HistGradientBoostingRegressor`` is the
+emulator: no code of our own where the field's estimator fits.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import bad_value
+
+__all__ = ["VARIANCE_REDUCTIONS", "check_variance_reduction", "emulator_targets", "cheap_sample_size"]
+
+VARIANCE_REDUCTIONS = (None, "emulator")
+FOLDS = 2  # cross-fitting folds: each fold's emulator is fitted on the others
+EMULATOR_ITERATIONS = 100  # boosting iterations of each emulator
+CHEAP_PER_ROW = 20  # cheap perturbations per predicted one ...
+CHEAP_MIN, CHEAP_MAX = 20_000, 200_000  # ... within these bounds ...
+CHEAP_MAX_CELLS = 20_000_000  # ... and of at most this many values (wide text rows get fewer)
+
+
+def check_variance_reduction(value):
+    """Validate ``variance_reduction``: None or 'emulator'."""
+    if value is None or (isinstance(value, str) and value == "emulator"):
+        return value
+    raise bad_value("variance_reduction", "None or 'emulator'", repr(value))
+
+
+def cheap_sample_size(n_samples, n_columns):
+    """Cheap perturbations (emulator only) that go with ``n_samples`` predicted ones of ``n_columns`` columns.
+
+    The emulator's linear fit on them has a sampling error of its own, about
+    ``n_samples / cheap`` of lime's variance; the test counts it.
+    """
+    wanted = min(CHEAP_MAX, max(CHEAP_MIN, CHEAP_PER_ROW * n_samples))
+    return int(max(min(wanted, CHEAP_MAX_CELLS // max(n_columns, 1)), n_samples))
+
+
+def emulator_rows(neighbourhood):
+    """What the emulator reads: the model-space rows when the frontend has them, else the interpretable rows."""
+    rows = neighbourhood.Z if neighbourhood.original is None else neighbourhood.original.X
+    return rows.toarray() if sp.issparse(rows) else np.asarray(rows, dtype=float)
+
+
+def _linear_fit(Z, weights):
+    """The weighted least-squares fit ``y ~ a + Z b`` on ``Z`` for any ``y``: a function of ``y``, and its parts.
+
+    Returns ``(fit, mean, pseudo_inverse, centred)``: ``fit(y) -> (a, b)``
+    (minimum norm: collinear columns are fine), the weighted column means,
+    the pseudo-inverse of the weighted centred Gram matrix and the centred
+    rows ``Z - mean`` (dense).
+    """
+    total = weights.sum()
+    dense = Z.toarray() if sp.issparse(Z) else np.asarray(Z, dtype=float)
+    mean = weights @ dense / total
+    centred = dense - mean
+    pseudo_inverse = np.linalg.pinv((centred * weights[:, None]).T @ centred, hermitian=True)
+
+    def fit(y):
+        y_mean = (weights @ y) / total
+        coef = pseudo_inverse @ (centred.T @ (weights * (y - y_mean)))
+        return float(y_mean - mean @ coef), coef
+
+    return fit, mean, pseudo_inverse, centred
+
+
+def emulator_targets(neighbourhood, labels, cheap, rng):
+    """The adjusted regression targets of ``labels`` (see the module), and the emulators' fidelity.
+
+    Parameters
+    ----------
+    neighbourhood : Neighbourhood
+        The predicted perturbations, with weights and outputs.
+    labels : list of int
+        Output columns to adjust.
+    cheap : Neighbourhood
+        Fresh perturbations of the same instance, with weights and no outputs.
+    rng : numpy.random.Generator
+        Draws the folds and seeds the emulators.
+
+    Returns
+    -------
+    targets : ndarray of shape (n_samples, n_outputs)
+        A copy of the outputs with the columns of ``labels`` adjusted.
+    r2 : dict of int -> float
+        Per label, the weighted out-of-fold R^2 of the emulator on the model's outputs.
+    covariance : dict of int -> ndarray of shape (n_features, n_features)
+        Per label, the sampling covariance of the emulator's linear fit on
+        the cheap rows (sandwich form): the sampling test adds it, since the
+        adjusted target carries that fit's error into every row.
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from ..weighted import weighted_r2
+
+    outputs = np.asarray(neighbourhood.outputs, dtype=float)
+    targets = outputs.copy()
+    X, X_cheap = emulator_rows(neighbourhood), emulator_rows(cheap)
+    weights, cheap_weights = neighbourhood.weights, cheap.weights
+    linear_fit, _, pseudo_inverse, centred = _linear_fit(cheap.Z, cheap_weights)
+    n = X.shape[0]
+    fold = rng.permutation(np.arange(n) % FOLDS)
+    seeds = rng.integers(0, 2 ** 31 - 1, size=(len(labels), FOLDS))
+    r2, covariance = {}, {}
+    for i, label in enumerate(labels):
+        y = outputs[:, label]
+        emulated = np.empty(n)
+        cheap_residual = np.zeros(X_cheap.shape[0])  # the folds' residuals on the cheap rows, by fold share
+        for k in range(FOLDS):
+            held = fold == k
+            emulator = HistGradientBoostingRegressor(max_iter=EMULATOR_ITERATIONS, early_stopping=False,
+                                                     random_state=int(seeds[i, k]))
+            emulator.fit(X[~held], y[~held])
+            emulated[held] = emulator.predict(X[held])
+            on_cheap = emulator.predict(X_cheap)
+            intercept, coef = linear_fit(on_cheap)
+            linear = np.asarray(neighbourhood.Z[held] @ coef).ravel() + intercept
+            targets[held, label] = y[held] - emulated[held] + linear
+            cheap_residual += np.count_nonzero(held) / n * (on_cheap - intercept - np.asarray(cheap.Z @ coef).ravel())
+        scores = centred * (cheap_weights * cheap_residual)[:, None]
+        covariance[int(label)] = pseudo_inverse @ (scores.T @ scores) @ pseudo_inverse
+        r2[int(label)] = float(weighted_r2(y, emulated, weights))
+    return targets, r2, covariance
