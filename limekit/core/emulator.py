@@ -5,11 +5,11 @@ output ``f`` on the interpretable rows ``Z``.  Its sampling error comes from
 the part of ``f`` the linear fit leaves over, and on tabular data most of it
 is noise to the estimate: the values drawn inside each bin (on the bundled
 Adult data about 90 % of the weighted residual varies between perturbations
-with the same interpretable row; ``bench_stability.py --tasks variance``).  A cheap model of the black box (the
-emulator ``g``, a gradient-boosted regression tree ensemble fitted on the
-perturbations already predicted) follows much of that variation, and its own
-linear fit can be taken from as many cheap perturbations as wanted: only the
-emulator is asked about them.
+with the same interpretable row; ``bench_stability.py --tasks variance``).
+A cheap model of the black box (the emulator ``g``, a gradient-boosted
+regression tree ensemble fitted on the perturbations already predicted)
+follows much of that variation, and its own linear fit can be taken from as
+many cheap perturbations as wanted: only the emulator is asked about them.
 
 ``variance_reduction='emulator'`` fits the explanation on the adjusted target
 
@@ -25,8 +25,9 @@ and each fold's ``g`` is fitted on the other folds' rows only.  The sampling
 test and its sandwich covariance then read the adjusted target's residuals,
 plus the cheap fit's own sampling error.  Measured on Adult (XGBoost depth 6,
 ``bench_stability.py``): the coefficients' variance falls to about a third
-of lime's at 5,000 samples (0.18-0.44 over 6 rows, median 0.32); ``num_samples='auto'`` converges 38 % of the
-explanations instead of 28 %, text 60 % instead of 25 %.
+of lime's at 5,000 samples (0.18-0.44 over 6 rows, median 0.32), and
+``num_samples='auto'`` converges 38 % of the explanations instead of 28 %
+(text: 60 % instead of 25 %).
 
 It costs ``FOLDS`` tree-ensemble fits per round and label and the emulator's
 predictions on ``N`` cheap rows: worth it when the black box is slow (a
