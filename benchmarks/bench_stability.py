@@ -246,8 +246,7 @@ def adult_bound(rows, samples, budget=5000, first_round=1000, caps=(10_000, 30_0
         design = WeightedDesign(Z, weights)
         y_mean, cross = design.label_stats(y)
         gram = design.gram
-        meat = adaptive._sandwich_meat(design.centred, (y - y_mean) * np.sqrt(weights),
-                                       np.linalg.solve(gram + np.eye(d), cross))
+        meat = design.sandwich_meat(y - y_mean, np.linalg.solve(gram + np.eye(d), cross))
         scale = np.sqrt(np.diag(gram) / design.total_weight)
         for v, factor in enumerate(variance_factors):
             for n in grid:  # n rows: Z'WZ, Z'Wy and their covariance scale with n; the penalty does not

@@ -189,6 +189,24 @@ class WeightedDesign:
         r2 = weighted_r2(y, prediction, self.weights)
         return (float(intercept), coef, r2, prediction) if return_prediction else (float(intercept), coef, r2)
 
+    def sandwich_meat(self, centred_target, coef):
+        """``B = sum_i (w_i r_i)^2 c_i c_i'``, the middle of the sandwich ``A^-1 B A^-1``.
+
+        ``c_i`` are the centred rows ``z_i - mean`` and ``r_i = centred_target_i
+        - c_i coef`` the residuals.  Computed block by block from the weighted
+        centred rows, so that they are read once from memory and the scaled
+        rows are never formed whole.
+        """
+        weighted = self.centred
+        weighted_target = centred_target * np.sqrt(self.weights)
+        meat = np.zeros((self.n_features, self.n_features))
+        for start in range(0, self.n_samples, SANDWICH_BLOCK):
+            rows = weighted[start:start + SANDWICH_BLOCK]
+            residual = weighted_target[start:start + SANDWICH_BLOCK] - rows @ coef
+            scores = rows * residual[:, None]
+            meat += scores.T @ scores
+        return meat
+
     def predict(self, features, coef, intercept, rows=slice(None)):
         """Linear prediction on ``Z[rows, features]`` (on every row: from ``patterns`` when they are set)."""
         Z = self.Z[rows]
@@ -201,6 +219,9 @@ class WeightedDesign:
             full[features] = coef
             return (pattern_sums(self.patterns, full) if every_row else Z @ full) + intercept
         return Z[..., features] @ coef + intercept
+
+
+SANDWICH_BLOCK = 1024  # rows per block of the sandwich's middle term: a block stays in the core's cache
 
 
 def _centred_rows(Z, mean, weights):

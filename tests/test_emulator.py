@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from limekit import ImageExplainer, LimekitValueError, TabularExplainer, TextExplainer
-from limekit.core.emulator import _linear_fit, cheap_sample_size, emulator_targets
+from limekit.core.emulator import cheap_sample_size, emulator_targets
 from limekit.core.neighbourhood import Neighbourhood
 from limekit.viz import verdict_text
-from limekit.weighted import weighted_r2
+from limekit.weighted import WeightedDesign, weighted_r2
 
 from test_adaptive import TEXT, Counting, word_model
 
@@ -120,7 +120,11 @@ def test_adjusted_targets_remove_only_what_a_linear_fit_cannot_follow():
     # a linear black box is its own linear fit: nothing is taken out
     assert np.allclose(targets[:, 0], outputs[:2000, 0], atol=0.05)
     # an interaction is: the adjusted target is (nearly) linear in Z, with the same weighted linear fit
-    fit, *_ = _linear_fit(Z[:2000], weights[:2000])
+    design = WeightedDesign(Z[:2000], weights[:2000])
+
+    def fit(y):  # the weighted least-squares fit (a, b)
+        return design.fit(y, np.arange(4), alpha=0.0)[:2]
+
     residual = targets[:, 1] - fit(targets[:, 1])[0] - Z[:2000] @ fit(targets[:, 1])[1]
     assert weighted_r2(targets[:, 1], targets[:, 1] - residual, weights[:2000]) > 0.99
     assert np.allclose(fit(targets[:, 1])[1], fit(outputs[:2000, 1])[1], atol=0.1)

@@ -125,14 +125,14 @@ def test_pattern_sums_and_moments_equal_the_products_over_the_rows(d):
 
 
 def test_pattern_sandwich_and_predictions_equal_the_row_computation():
-    from limekit.core.adaptive import _pattern_sandwich_meat, _sandwich_meat
+    from limekit.core.adaptive import _pattern_sandwich_meat
 
     Z, patterns, rng = _binary_rows(3000, 12, 5)
     weights, y = rng.random(3000), rng.random(3000)
     with_patterns, plain = WeightedDesign(Z, weights, patterns), WeightedDesign(Z, weights)
     y_mean, cross = plain.label_stats(y)
     coef = rng.normal(size=12)
-    expected = _sandwich_meat(plain.centred, (y - y_mean) * np.sqrt(weights), coef)
+    expected = plain.sandwich_meat(y - y_mean, coef)
     np.testing.assert_allclose(_pattern_sandwich_meat(with_patterns, y - y_mean, coef), expected,
                                rtol=1e-12, atol=1e-12 * np.abs(expected).max())
     used = np.array([0, 3, 4, 9])

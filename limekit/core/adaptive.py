@@ -52,11 +52,13 @@ projected sample size is far beyond ``max_samples``), which spends few looks
 on them.  ``EARLY_SPLIT`` = 10 (at ``confidence=0.95``, 0.995 before the
 last look: none of the 100 pairs of draws may disagree) keeps exact ties
 near the nominal rate.  Measured over 200 seeds, max 10,000: two exactly
-tied words at k = 1 are reported stable in 4 % of runs, an exact tie at
-rank 5 of 5 in 5.5 % (with ``EARLY_SPLIT`` = 2: 7 % and 15.5 %; 5: 5.5 %
-and 10.5 %).  On Adult (XGBoost, top 5) it converges as many explanations
-(29 % of 20 rows x 10 seeds, 33 % of 100 x 10, against 29 % and 34 %) for
-4 % more rows on the 20 rows and none more on the 100.
+tied words at k = 1 are reported stable in 0 % of runs, an exact tie at
+rank 5 of 5 in 6 % (before forward selection's draws took the selected
+fit's residuals: 4 % and 5.5 %; with ``EARLY_SPLIT`` = 2: 7 % and 15.5 %;
+5: 5.5 % and 10.5 %).  On Adult (XGBoost, top 5) ``EARLY_SPLIT`` = 10
+converged as many explanations as 2 (29 % of 20 rows x 10 seeds, 33 % of
+100 x 10, against 29 % and 34 %) for 4 % more rows on the 20 rows and none
+more on the 100; 28 % with the selected fit's residuals.
 
 Round sizes.  The weakest claim (the feature whose membership, or the
 member whose sign, the draws split nearest one half: a share q on one side
@@ -297,7 +299,7 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
         if design.patterns is not None and (1 << n_features) <= MAX_JOINT_PATTERNS:
             meat = _pattern_sandwich_meat(design, y - y_mean, residual_coef)
         else:  # from the weighted centred rows W^(1/2) (Z - mean)
-            meat = _sandwich_meat(design.centred, (y - y_mean) * np.sqrt(design.weights), residual_coef)
+            meat = design.sandwich_meat(y - y_mean, residual_coef)
         if target_covariance is not None:
             meat = meat + (scale_y ** 2) * (gram @ target_covariance[label] @ gram)
         label_verdict = _label_draws(cross, coef, gram, inverse, meat, scale, normal, num_features, method,
@@ -325,28 +327,8 @@ def _subset_coef(gram, cross, columns, alpha):
     return coef
 
 
-SANDWICH_BLOCK = 1024  # rows per block of the sandwich's middle term: a block stays in the core's cache
-
-
-def _sandwich_meat(weighted, weighted_target, coef):
-    """``B = sum_i r_i^2 c_i c_i'``, the middle of the sandwich ``A^-1 B A^-1``.
-
-    ``c_i`` are the weighted centred rows and ``r_i = weighted_target_i - c_i coef``
-    the weighted residuals.  Computed block by block, so that the rows are
-    read once from memory and the scaled rows are never formed whole.
-    """
-    n, d = weighted.shape
-    meat = np.zeros((d, d))
-    for start in range(0, n, SANDWICH_BLOCK):
-        rows = weighted[start:start + SANDWICH_BLOCK]
-        residual = weighted_target[start:start + SANDWICH_BLOCK] - rows @ coef
-        scores = rows * residual[:, None]
-        meat += scores.T @ scores
-    return meat
-
-
 def _pattern_sandwich_meat(design, centred_target, coef):
-    """:func:`_sandwich_meat` of binary rows held as patterns, from per-pattern sums (``Z`` is not read).
+    """:meth:`WeightedDesign.sandwich_meat` of binary rows held as patterns, from per-pattern sums (``Z`` unread).
 
     ``B = sum_i (w_i r_i)^2 (z_i - m)(z_i - m)'`` expands to ``S - s m' - m s' + U m m'``
     with ``S = Z' diag(u) Z``, ``s = Z' u``, ``U = sum(u)`` and ``u_i = (w_i r_i)^2``.

@@ -46,6 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_value
+from ..weighted import WeightedDesign, weighted_r2
 
 __all__ = ["VARIANCE_REDUCTIONS", "check_variance_reduction", "emulator_targets", "cheap_sample_size"]
 
@@ -80,28 +81,6 @@ def emulator_rows(neighbourhood):
     return rows.toarray() if sp.issparse(rows) else np.asarray(rows, dtype=float)
 
 
-def _linear_fit(Z, weights):
-    """The weighted least-squares fit ``y ~ a + Z b`` on ``Z`` for any ``y``: a function of ``y``, and its parts.
-
-    Returns ``(fit, mean, pseudo_inverse, centred)``: ``fit(y) -> (a, b)``
-    (minimum norm: collinear columns are fine), the weighted column means,
-    the pseudo-inverse of the weighted centred Gram matrix and the centred
-    rows ``Z - mean`` (dense).
-    """
-    total = weights.sum()
-    dense = Z.toarray() if sp.issparse(Z) else np.asarray(Z, dtype=float)
-    mean = weights @ dense / total
-    centred = dense - mean
-    pseudo_inverse = np.linalg.pinv((centred * weights[:, None]).T @ centred, hermitian=True)
-
-    def fit(y):
-        y_mean = (weights @ y) / total
-        coef = pseudo_inverse @ (centred.T @ (weights * (y - y_mean)))
-        return float(y_mean - mean @ coef), coef
-
-    return fit, mean, pseudo_inverse, centred
-
-
 def emulator_targets(neighbourhood, labels, cheap, rng):
     """The adjusted regression targets of ``labels`` (see the module), and the emulators' fidelity.
 
@@ -129,13 +108,12 @@ def emulator_targets(neighbourhood, labels, cheap, rng):
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
 
-    from ..weighted import weighted_r2
-
     outputs = np.asarray(neighbourhood.outputs, dtype=float)
     targets = outputs.copy()
     X, X_cheap = emulator_rows(neighbourhood), emulator_rows(cheap)
-    weights, cheap_weights = neighbourhood.weights, cheap.weights
-    linear_fit, _, pseudo_inverse, centred = _linear_fit(cheap.Z, cheap_weights)
+    weights = neighbourhood.weights
+    cheap_design = WeightedDesign(cheap.Z, cheap.weights)  # the emulators' linear fits, on the cheap rows
+    pseudo_inverse = np.linalg.pinv(cheap_design.gram, hermitian=True)  # minimum norm: collinear columns are fine
     n = X.shape[0]
     fold = rng.permutation(np.arange(n) % FOLDS)
     seeds = rng.integers(0, 2 ** 31 - 1, size=(len(labels), FOLDS))
@@ -143,7 +121,7 @@ def emulator_targets(neighbourhood, labels, cheap, rng):
     for i, label in enumerate(labels):
         y = outputs[:, label]
         emulated = np.empty(n)
-        cheap_residual = np.zeros(X_cheap.shape[0])  # the folds' residuals on the cheap rows, by fold share
+        pooled, pooled_coef = 0.0, 0.0  # the folds' emulators on the cheap rows and their fits, by fold share
         for k in range(FOLDS):
             held = fold == k
             emulator = HistGradientBoostingRegressor(max_iter=EMULATOR_ITERATIONS, early_stopping=False,
@@ -151,11 +129,14 @@ def emulator_targets(neighbourhood, labels, cheap, rng):
             emulator.fit(X[~held], y[~held])
             emulated[held] = emulator.predict(X[held])
             on_cheap = emulator.predict(X_cheap)
-            intercept, coef = linear_fit(on_cheap)
-            linear = np.asarray(neighbourhood.Z[held] @ coef).ravel() + intercept
+            cheap_mean, cross = cheap_design.label_stats(on_cheap)
+            coef = pseudo_inverse @ cross
+            linear = np.asarray(neighbourhood.Z[held] @ coef).ravel() + (cheap_mean - cheap_design.mean @ coef)
             targets[held, label] = y[held] - emulated[held] + linear
-            cheap_residual += np.count_nonzero(held) / n * (on_cheap - intercept - np.asarray(cheap.Z @ coef).ravel())
-        scores = centred * (cheap_weights * cheap_residual)[:, None]
-        covariance[int(label)] = pseudo_inverse @ (scores.T @ scores) @ pseudo_inverse
+            share = np.count_nonzero(held) / n
+            pooled, pooled_coef = pooled + share * on_cheap, pooled_coef + share * coef
+        pooled_mean, _ = cheap_design.label_stats(pooled)
+        covariance[int(label)] = pseudo_inverse @ cheap_design.sandwich_meat(pooled - pooled_mean, pooled_coef) \
+            @ pseudo_inverse
         r2[int(label)] = float(weighted_r2(y, emulated, weights))
     return targets, r2, covariance
