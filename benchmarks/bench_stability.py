@@ -10,7 +10,10 @@ the mean Jaccard over pairs of converged explanations.
 
 * adult: the bundled UCI Adult data, XGBoost (200 trees of depth 6), top 5;
   lime 0.2.0.1 at 5000 samples against limekit at 1000/2000/5000 and 'auto'
-  (lime's sampler, kernel sampling, and ``variance_reduction='emulator'``).
+  (lime's sampler, kernel sampling, ``variance_reduction='emulator'``, and
+  ``explain_many(..., share_samples=True)``: the rows of each seed share one
+  pool of perturbations, ``max_samples`` 5000 x rows, the model rows counted
+  for all of them and divided by the rows).
 * bound: for the same Adult rows, the most explanations any stopping rule could
   call converged within a mean of 5000 rows (each row's truth estimated from
   one large sample; see :func:`adult_bound`);
@@ -24,6 +27,7 @@ the mean Jaccard over pairs of converged explanations.
   limekit 'auto', top-k Jaccard for k = 1..5.
 
     python benchmarks/bench_stability.py [--rows 20] [--seeds 10] [--small 8 5] [--tasks adult,bound,text,image,mars]
+        [--only SUBSTRING] [--share-task 20]
 """
 from __future__ import annotations
 
@@ -94,11 +98,29 @@ def lime_run(explainer_factory, instance, model, seed, label=1, **kwargs):
     return [f for f, _ in exp.local_exp[label]], counted.rows, None
 
 
+def limekit_shared_run(explainer_factory, instances, model, seed, rows_per_task, **kwargs):
+    """One seed's explanations of every instance with ``share_samples=True``: (top, model rows per row, converged)."""
+    counted = Counted(model)
+    many = explainer_factory(seed).explain_many(instances, counted, share_samples=True, rows_per_task=rows_per_task,
+                                                **kwargs)
+    return [([f for f, _ in exp.local_exp[1]], counted.rows / len(instances),
+             exp.diagnostics["sampling"]["converged"]) for exp in many]
+
+
+ONLY = None  # --only: run just the configurations whose name holds this
+
+
 def run_task(title, instances, seeds, configurations):
     header(title)
     for name, run in configurations:
+        if ONLY and ONLY not in name:
+            continue
         start = time.perf_counter()
-        results = [[run(instance, seed) for seed in range(seeds)] for instance in instances]
+        if getattr(run, "batch", False):  # one call per seed for every instance
+            by_seed = [run(instances, seed) for seed in range(seeds)]
+            results = [[by_seed[seed][i] for seed in range(seeds)] for i in range(len(instances))]
+        else:
+            results = [[run(instance, seed) for seed in range(seeds)] for instance in instances]
         summarise(name, results)
         print(f"  {'':34s} ({(time.perf_counter() - start) / (len(instances) * seeds) * 1000:.0f} ms per "
               f"explanation)", flush=True)
@@ -128,7 +150,7 @@ def _adult_setup(rows):
     return X, X_test[:rows], model, kwargs, auc
 
 
-def adult(rows, seeds):
+def adult(rows, seeds, share_task=20):
     from lime.lime_tabular import LimeTabularExplainer
 
     from limekit import TabularExplainer
@@ -156,6 +178,13 @@ def adult(rows, seeds):
     configurations.append(("limekit 5000, emulator", lambda x, s: limekit_run(
         limekit_factory, x, model.predict_proba, s, num_features=5, num_samples=5000,
         variance_reduction="emulator")))
+    share_task = min(share_task, rows)
+
+    def shared(xs, s):
+        return limekit_shared_run(limekit_factory, xs, model.predict_proba, s, share_task, num_features=5,
+                                  num_samples="auto", max_samples=5000 * share_task)
+    shared.batch = True
+    configurations.append((f"limekit auto, shared by {share_task}", shared))
     run_task(f"adult: XGBoost depth 6, 200 trees (test AUC {auc:.3f}); {rows} test rows x {seeds} seeds, top 5",
              instances, seeds, configurations)
 
@@ -220,6 +249,8 @@ def adult_bound(rows, samples, budget=5000, first_round=1000, caps=(10_000, 30_0
     independent ``n``-row samples would agree (the sampling test's own
     simulation, 2000 pairs).  The smallest ``n`` at which they agree enough
     is what even a stopping rule that knew the truth would have to spend.
+    The share settled within 100,000 rows is what explanations that share
+    one pool (``share_samples=True``, 20 rows at 5,000 each) could reach.
     An oracle that spends ``first_round`` rows on every explanation and
     settles the cheapest ones first then converges at most the printed
     share at a mean of ``budget`` rows, with no cap on ``max_samples`` and
@@ -265,13 +296,14 @@ def adult_bound(rows, samples, budget=5000, first_round=1000, caps=(10_000, 30_0
         print(f"  covariance {factor:g} x lime's; rows two samples need to agree, per test row (criterion 2, "
               f"auto's last look):")
         print("   ", " ".join(f"{n:,.0f}" if np.isfinite(n) else "inf" for n in needed[v, :, 1]))
-        print(f"  {'criterion':42s} {'<=5k':>5s} {'<=10k':>6s}  most converged at a mean of {budget:,} rows: "
-              f"{'no cap':>6s}" + "".join(f" {'max ' + format(cap, ','):>11s}" for cap in caps))
+        print(f"  {'criterion':42s} {'<=5k':>5s} {'<=10k':>6s} {'<=100k':>7s}  most converged at a mean of "
+              f"{budget:,} rows: {'no cap':>6s}" + "".join(f" {'max ' + format(cap, ','):>11s}" for cap in caps))
         for c, (name, _, _) in enumerate(BOUND_CRITERIA):
             column = needed[v, :, c]
             shares = [_oracle_share(np.where(column <= cap, column, np.inf), budget, first_round)
                       for cap in (np.inf,) + tuple(caps)]
-            print(f"  {name:42s} {np.mean(column <= 5000):5.0%} {np.mean(column <= 10_000):6.0%}  {'':34s}"
+            print(f"  {name:42s} {np.mean(column <= 5000):5.0%} {np.mean(column <= 10_000):6.0%} "
+                  f"{np.mean(column <= 100_000):7.0%}  {'':34s}"
                   + f"{shares[0]:6.0%}" + "".join(f" {share:11.0%}" for share in shares[1:]), flush=True)
 
 
@@ -419,11 +451,16 @@ def main():
     parser.add_argument("--bound-variance", type=float, nargs="+", default=(1.0, 0.4, 0.2),
                         help="task 'bound': covariance factors against lime's estimator (0.4: about what "
                              "variance_reduction='emulator' gives on Adult; 0.2: a 5x cut)")
+    parser.add_argument("--only", default=None, help="run only the configurations whose name holds this")
+    parser.add_argument("--share-task", type=int, default=20,
+                        help="task 'adult': instances sharing one pool of perturbations (share_samples=True)")
     parser.add_argument("--small", type=int, nargs=2, default=(8, 5), metavar=("ROWS", "SEEDS"),
                         help="rows and seeds of the text, image and mars tasks (lime's text explainer takes "
                              "seconds per explanation)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    global ONLY
+    ONLY = args.only
     for task in args.tasks.split(","):
         if task == "bound":
             adult_bound(args.rows, args.bound_samples, variance_factors=args.bound_variance)
@@ -431,8 +468,10 @@ def main():
         if task == "variance":
             adult_variance(*args.small)
             continue
-        rows, seeds = (args.rows, args.seeds) if task == "adult" else args.small
-        TASKS[task](rows, seeds)
+        if task == "adult":
+            adult(args.rows, args.seeds, args.share_task)
+            continue
+        TASKS[task](*args.small)
 
 
 if __name__ == "__main__":

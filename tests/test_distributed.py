@@ -171,7 +171,13 @@ def image_case(n=6):
                  batch_size=1000))
 
 
-CASES = {"tabular": tabular_case, "text": text_case, "image": image_case}
+def tabular_shared_case(n=8):
+    """share_samples=True with num_samples='auto': the tasks' pools travel with the tasks."""
+    explainer, rows, model, _ = tabular_case(n)
+    return explainer, rows, model, dict(num_samples="auto", max_samples=4000, num_features=3, share_samples=True)
+
+
+CASES = {"tabular": tabular_case, "text": text_case, "image": image_case, "tabular_shared": tabular_shared_case}
 
 
 def dumps(results):

@@ -7,7 +7,10 @@ frontends sample in rounds and stop as soon as the agreement is high enough,
 or at ``max_samples`` with the features whose membership could not be decided
 (``tied_features``).  Each round adds perturbations to those already predicted
 (the weighted Gram matrix is extended, not recomputed) and, in
-``explain_many``, one model call covers every instance still sampling.
+``explain_many``, one model call covers every instance still sampling.  With
+``share_samples=True`` (tabular) every instance of a task reads one pool of
+perturbations: a round draws the largest size that its instances still
+sampling ask for, and each adds all of it to its own sample.
 
 Two tests:
 

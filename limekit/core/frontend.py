@@ -19,6 +19,13 @@ template and ``explain_many``.  A frontend supplies only its hooks:
     An empty Explanation with the frontend's domain mapper (made before the
     model's call; the class names are set once the outputs are known).
 
+Frontends whose perturbations do not depend on the instance (discretised
+tabular data) may also let ``explain_many(..., share_samples=True)`` give every
+instance of a task the same perturbations: ``_check_shared(call)``,
+``_shared_pool(n, call, rng)`` (model rows of no instance in particular) and
+``_shared_view(context, pool, call, with_instance)`` (one instance's
+interpretable rows of them).
+
 Every explanation draws its randomness from generators derived from
 ``random_state`` and the instance alone (:mod:`limekit.core.seeding`), and no
 call changes the explainer, so one explainer may serve several threads and
@@ -28,7 +35,7 @@ tasks or spread over workers.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -46,7 +53,7 @@ from .fit import fit_local_models
 from .kernels import check_weights, make_kernel_fn
 from .predict import resolve_labels
 from .score import score_neighbourhoods
-from .seeding import CallRandomness, base_entropy
+from .seeding import STAGES, CallRandomness, base_entropy, derived_generator, instance_digest
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
 
@@ -55,6 +62,7 @@ __all__ = ["BaseExplainer", "ExplainCall", "MODES", "TASK_PERTURBATIONS", "COMMO
 
 MODES = ("classification", "regression")
 TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbations predicted together
+SHARED_TASK_CELLS = 50_000_000  # share_samples' default rows_per_task: interpretable values held (8 bytes each)
 
 COMMON_PARAMETERS = """\
     surrogate : str or BaseSurrogate, default='ridge'
@@ -173,6 +181,9 @@ class ExplainCall:
         Class names the model knows (a Hugging Face pipeline's ``id2label``).
     options : dict
         The frontend's own arguments (``sampling_method``, ``hide_color``, ...).
+    share_samples : bool
+        ``explain_many(..., share_samples=True)``: the instances of a task fit
+        on the same perturbations.
     """
 
     sampling: SamplingPlan
@@ -186,6 +197,7 @@ class ExplainCall:
     predict: object = None
     model_class_names: object = None
     options: dict = field(default_factory=dict)
+    share_samples: bool = False
 
 
 def _calls_alone(rows, batch_size):
@@ -215,6 +227,7 @@ class _Work:
     verdict_setup: object = None  # the sampling test's output-free part, made before the model call
     targets: object = None  # variance_reduction='emulator': the adjusted regression targets
     emulator_r2: dict = None  # and the emulators' out-of-fold R^2 per label
+    shared: dict = None  # share_samples: the instances of the task and the perturbations they shared
 
 
 class BaseExplainer:
@@ -353,34 +366,52 @@ class BaseExplainer:
     # ------------------------------------------------------------------ the template
     def _explain(self, checked, call):
         """perturb -> score -> fit for checked instances whose perturbations share model calls."""
+        if call.share_samples:
+            return self._explain_shared(checked, call)
         work = []
         for instance in checked:
             rngs = self._randomness(instance)
             context = self._prepare(instance, call, rngs)  # a stage's generator is made only if it is used
             neighbourhood = self._neighbourhood(context, call.sampling.initial, call, rngs.perturbation)
-            held_out = None
-            if call.plan.n_fidelity:
-                held_out = self._neighbourhood(context, call.plan.n_fidelity + 1, call, rngs.fidelity,
-                                               check=False).without_instance()
-            w = _Work(context, neighbourhood, held_out, rngs)
-            if uses_draw_test(call.plan.spec):  # the weighted design needs no output: built while Z is in cache
-                neighbourhood.compute_patterns()  # for the fit's predictions and the in-sample fidelity's AUC
-                # (no BLAS limit here: at n x d this Gram matrix is as fast on BLAS's own threads, and a limit
-                # taken and released costs more)
-                w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights, neighbourhood.patterns)
-                # the verdict's output-free part too: now, not after the model's call has evicted the code
-                spec = call.plan.spec
-                w.verdict_setup = prepare_draw_test(w.design, spec.num_features, spec.template.alpha,
-                                                    spec.feature_selection, rngs.verdict)
-            w.explanation = self._new_explanation(context, neighbourhood, call)  # needs no output either
+            w = _Work(context, neighbourhood, self._held_out(context, call, rngs), rngs)
+            self._open(w, call)
             work.append(w)
+        self._score([w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
+                    call, self._first_output_check(call))
+        for w in work:
+            w.model_calls = _calls_alone(w.neighbourhood.n_samples + (w.held_out.n_samples if w.held_out else 0),
+                                         call.batch_size)
+        return self._test_and_fit(work, call, self._sample_until_stable)
 
+    def _held_out(self, context, call, rngs):
+        """The held-out fidelity sample of an instance (None without one)."""
+        if not call.plan.n_fidelity:
+            return None
+        return self._neighbourhood(context, call.plan.n_fidelity + 1, call, rngs.fidelity,
+                                   check=False).without_instance()
+
+    def _open(self, w, call):
+        """What needs no model output: the weighted design, the test's set-up and the empty explanation."""
+        if uses_draw_test(call.plan.spec):  # the weighted design needs no output: built while Z is in cache
+            neighbourhood = w.neighbourhood
+            neighbourhood.compute_patterns()  # for the fit's predictions and the in-sample fidelity's AUC
+            # (no BLAS limit here: at n x d this Gram matrix is as fast on BLAS's own threads, and a limit
+            # taken and released costs more)
+            w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights, neighbourhood.patterns)
+            # the verdict's output-free part too: now, not after the model's call has evicted the code
+            spec = call.plan.spec
+            w.verdict_setup = prepare_draw_test(w.design, spec.num_features, spec.template.alpha,
+                                                spec.feature_selection, w.rngs.verdict)
+        w.explanation = self._new_explanation(w.context, w.neighbourhood, call)  # needs no output either
+
+    def _first_output_check(self, call):
         def check_first(outputs):  # the first instance's output, before any other batch is predicted
             resolve_labels(outputs[:1], self.mode, call.labels, call.top_labels, self.class_names,
                            self.cap_top_labels)  # raises on labels the model does not output
+        return check_first
 
-        self._score([w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
-                    call, check_first)
+    def _test_and_fit(self, work, call, sample_until_stable):
+        """Labels and first verdicts of scored work, ``sample_until_stable(work, call)`` if adaptive, the fits."""
         # Small fits run with one BLAS thread; the limit is taken once for all of them (each
         # take and release costs more than a small fit), never around the model's calls.
         width = max(w.neighbourhood.Z.shape[1] for w in work)
@@ -388,16 +419,84 @@ class BaseExplainer:
             for w in work:
                 w.labels = resolve_labels(w.neighbourhood.outputs[:1], self.mode, call.labels, call.top_labels,
                                           self.class_names, self.cap_top_labels)
-                w.model_calls = _calls_alone(w.neighbourhood.n_samples
-                                             + (w.held_out.n_samples if w.held_out else 0), call.batch_size)
                 w.verdict = self._verdict(w, call)
             if not call.sampling.adaptive:
                 for w in work:
                     w.verdict["stopped"] = "num_samples"
                 return [self._fit_work(w, call) for w in work]
-        self._sample_until_stable(work, call)
+        sample_until_stable(work, call)
         with limited_blas_threads(width):
             return [self._fit_work(w, call) for w in work]
+
+    # ------------------------------------------------------------------ shared perturbations
+    def _explain_shared(self, checked, call):
+        """perturb -> score -> fit where every instance fits on one pool of perturbations (``share_samples``).
+
+        The pool is drawn once per round from a generator derived from
+        ``random_state`` and every instance of the task; each instance adds
+        its own row and reads the pool through its own interpretable rows
+        and kernel weights.  Lime's estimator for each instance, on as many
+        rows as the pool holds, at the model rows of one.
+        """
+        work = [_Work(None, None, None, self._randomness(instance)) for instance in checked]
+        for w, instance in zip(work, checked):
+            w.context = self._prepare(instance, call, w.rngs)
+            w.held_out = self._held_out(w.context, call, w.rngs)
+        rng = self._shared_randomness(checked)
+        self._check_shared_memory(call.sampling.initial, len(work), call)
+        pool = self._shared_pool(call.sampling.initial - 1, call, rng)
+        for w in work:
+            w.neighbourhood = self._shared_view(w.context, pool, call, with_instance=True)
+            w.neighbourhood.weights = check_weights(self.kernel_fn(w.neighbourhood.distances),
+                                                    w.neighbourhood.n_samples)
+            w.shared = {"instances": len(work), "pool_rows": pool.n_samples, "rng": rng}
+            self._open(w, call)
+        firsts = [replace(w.neighbourhood, Z=w.neighbourhood.Z[:1], distances=w.neighbourhood.distances[:1],
+                          weights=None, patterns=None) for w in work]
+        calls = self._score(firsts + [pool] + [w.held_out for w in work if w.held_out is not None], call,
+                            self._first_output_check(call))
+        for w, first in zip(work, firsts):
+            w.neighbourhood.outputs = np.concatenate([first.outputs, pool.outputs])
+            w.model_calls = calls
+        return self._test_and_fit(work, call, self._sample_shared_until_stable)
+
+    def _shared_randomness(self, checked):
+        """The pool's generator: from ``random_state`` and the digests of the task's instances, in order."""
+        digests = np.array([self._instance_digest(instance) for instance in checked], dtype=np.uint32)
+        return derived_generator(self._entropy, *instance_digest(digests), len(STAGES))
+
+    def _check_shared_memory(self, rows, instances, call):
+        """Raise before drawing if ``instances`` interpretable samples of ``rows`` rows cannot be held."""
+        from .budget import check_perturbation_memory
+
+        check_perturbation_memory(rows * instances, self._shared_width(call), argument="max_samples")
+
+    def _sample_shared_until_stable(self, work, call):
+        """Rounds in which one pool grows for every instance not yet stable; one model pass per round."""
+        plan = call.sampling
+        active = [w for w in work if self._keeps_sampling(w, plan)]
+        while active:
+            n = active[0].neighbourhood.n_samples  # the instance and the pool so far: the same for all active
+            target = max(next_sample_size(n, w.verdict, plan) for w in active)  # the pool serves them all
+            self._check_shared_memory(target, len(active), call)
+            rng = active[0].shared["rng"]
+            extension = self._shared_pool(target - n, call, rng)
+            calls = self._score([extension], call)
+            for w in active:
+                view = self._shared_view(w.context, extension, call, with_instance=False)
+                view.weights = np.asarray(self.kernel_fn(view.distances), dtype=float)
+                view.outputs = extension.outputs
+                if w.design is not None:
+                    with limited_blas_threads(view.Z.shape[1]):
+                        w.design = w.design.extend(view.Z, view.weights)
+                w.neighbourhood = w.neighbourhood.extended(view)
+                w.model_calls += calls
+                w.rounds += 1
+                w.verdict = self._verdict(w, call)
+            pool_rows = active[0].shared["pool_rows"] + extension.n_samples
+            for w in work:
+                w.shared["pool_rows"] = pool_rows
+            active = [w for w in active if self._keeps_sampling(w, plan)]
 
     def _fit_work(self, w, call):
         """The explanation of one instance from its scored sample and sampling verdict."""
@@ -410,6 +509,8 @@ class BaseExplainer:
                         scheme=call.sampling.scheme, variance_reduction=call.sampling.variance_reduction)
         if w.emulator_r2 is not None:
             sampling["emulator_r2"] = dict(w.emulator_r2)
+        if w.shared is not None:
+            sampling["shared"] = {"instances": w.shared["instances"], "pool_rows": int(w.shared["pool_rows"])}
         fit_explanation(explanation, w.neighbourhood, w.labels, call.plan, top_labels=call.top_labels,
                         held_out=w.held_out, rng=w.rngs.stability if call.plan.n_stability else None,
                         kernel_width=self.kernel_width,
@@ -507,7 +608,8 @@ class BaseExplainer:
         return self._explain([checked], call)[0]
 
     def explain_many(self, instances, predict_fn=None, n_jobs=1, rows_per_task=None, *, backend=None, client=None,
-                     predict_factory=None, errors="raise", stream=False, as_frame=False, **kwargs):
+                     predict_factory=None, errors="raise", stream=False, as_frame=False, share_samples=False,
+                     **kwargs):
         """Explain many instances; the same explanations as ``explain_instance`` one by one.
 
         The perturbations of ``rows_per_task`` instances go to the model in
@@ -560,6 +662,21 @@ class BaseExplainer:
         as_frame : bool, default=False
             Keyword only.  A pandas DataFrame, one row per instance and label
             (:func:`limekit.frame.explanations_to_frame`), built on the workers.
+        share_samples : bool, default=False
+            Keyword only.  Every instance of a task fits on the same
+            perturbations, where the sampler draws them whatever the instance
+            (tabular data with ``discretize_continuous=True``, lime's default:
+            each feature's bin comes from its training frequencies; only which
+            bins match the instance differs).  Each explanation is then lime's
+            on as many rows as the task predicted, at the model rows of one:
+            with ``num_samples='auto'`` a round draws what the least settled
+            instance asks for and every instance still sampling reads it
+            (``max_samples`` caps the rows each explanation fits on, so set it
+            to the model rows of one explanation times the instances per
+            task).  The explanations then depend on which instances share a
+            task (``rows_per_task``; default: as many as hold about 50 million
+            interpretable values) and ``diagnostics['sampling']['shared']``
+            gives their number and the rows predicted for all of them.
         **kwargs
             Any keyword of ``explain_instance`` (``labels``, ``num_features``,
             ``num_samples``, ``surrogate``, ...), applied to every instance.
@@ -578,6 +695,13 @@ class BaseExplainer:
                                             stream, as_frame)
         call = self._call_from_arguments(self._bind_arguments(predict_fn, kwargs))
         per_instance = call.sampling.initial + call.plan.n_fidelity
+        if not isinstance(share_samples, (bool, np.bool_)):
+            raise bad_type("share_samples", "a bool", share_samples)
+        if share_samples:
+            self._check_shared(call)
+            call = replace(call, share_samples=True)
+            if rows_per_task is None:
+                rows_per_task = max(1, SHARED_TASK_CELLS // (call.sampling.max_samples * self._shared_width(call)))
         if rows_per_task is None:
             rows_per_task = max(1, TASK_PERTURBATIONS // per_instance)
         rows_per_task = check_int(rows_per_task, "rows_per_task", minimum=1)
@@ -610,6 +734,11 @@ class BaseExplainer:
         if len(instances) == 0:
             raise bad_value("instances", "at least one instance", "an empty sequence")
         return [self._check_instance(instance) for instance in instances]
+
+    def _check_shared(self, call):
+        """Raise unless ``share_samples=True`` works for this call (default: never; the frontend says why)."""
+        raise bad_value("share_samples", f"False for {type(self).__name__} (its perturbations depend on the "
+                                         "instance)", True)
 
     def _sample_kernel(self, context, n, call, rng):
         """``n`` rows drawn from the kernel (see :mod:`limekit.core.kernel_sampling`); binary frontends only."""

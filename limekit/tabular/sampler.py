@@ -183,6 +183,34 @@ class TabularSampler:
                 Z[:, columns] = (inverse[:, columns] == row[columns]).astype(float)
         return Z, inverse, None
 
+    def shares_draws(self):
+        """True when the perturbations do not depend on the instance (so explanations may share them).
+
+        Discretised dense sampling draws every bin from its training
+        frequency whatever the row; only the interpretable row (which bins
+        match the instance's) depends on it.
+        """
+        return self.discretizer is not None and not self.is_sparse
+
+    def sample_shared(self, num_samples, rng):
+        """Return ``(bins, inverse)``: ``num_samples`` perturbations of no instance in particular.
+
+        The draws of :meth:`sample` without the instance's row: ``bins``
+        holds each row's bin (or category) per column, ``inverse`` the model
+        rows; :meth:`match` gives any instance's interpretable rows of them.
+        Only when :meth:`shares_draws`.
+        """
+        bins = self._sample_categories(num_samples, self.sampled_categorical, rng)
+        values_rng = rng
+        if self.values_entropy is not None:
+            values_rng = np.random.default_rng([self.values_entropy, *rng.integers(0, 2**32, size=4)])
+        inverse = self.discretizer.undiscretize_in_place(bins.copy(), values_rng)
+        return bins, inverse
+
+    def match(self, row, bins):
+        """The interpretable rows of shared ``bins`` for ``row``: 1 where a row falls in the instance's bin."""
+        return (bins == self.discretizer.discretize(row)).astype(float)
+
     def sample_kernel(self, row, num_samples, rng, kernel_of_count):
         """Discretised perturbations drawn from lime's sampler reweighted by the kernel (GLIME), to fit unweighted.
 

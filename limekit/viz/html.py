@@ -124,6 +124,9 @@ def verdict_text(sampling):
         after += f" ({calls} model call{'s' if calls != 1 else ''})"
     if sampling.get("variance_reduction") == "emulator":
         after += " with an emulator of the model"
+    shared = sampling.get("shared")
+    if isinstance(shared, dict) and isinstance(shared.get("instances"), int) and shared["instances"] > 1:
+        after += f", drawn once for {shared['instances']} instances"
     if sampling["converged"]:
         if sampling.get("method") == "bootstrap" and isinstance(sampling.get("agreement"), (int, float)):
             return f"stable: the top features and their signs agreed in {sampling['agreement']:.0%} of refits {after}"
