@@ -11,9 +11,11 @@ the mean Jaccard over pairs of converged explanations.
 * adult: the bundled UCI Adult data, XGBoost (200 trees of depth 6), top 5;
   lime 0.2.0.1 at 5000 samples against limekit at 1000/2000/5000 and 'auto'
   (lime's sampler, kernel sampling, ``variance_reduction='emulator'``, and
-  ``explain_many(..., share_samples=True)``: the rows of each seed share one
-  pool of perturbations, ``max_samples`` 5000 x rows, the model rows counted
-  for all of them and divided by the rows).
+  ``explain_many(..., share_samples=True)``: the rows of each task share one
+  pool of perturbations, ``max_samples`` (budget - 1) x rows, so that at
+  most ``--share-budget`` model rows per explanation are predicted (5000,
+  lime's, and 2500); the
+  model rows are counted for all of them and divided by the rows).
 * bound: for the same Adult rows, the most explanations any stopping rule could
   call converged within a mean of 5000 rows (each row's truth estimated from
   one large sample; see :func:`adult_bound`);
@@ -27,7 +29,7 @@ the mean Jaccard over pairs of converged explanations.
   limekit 'auto', top-k Jaccard for k = 1..5.
 
     python benchmarks/bench_stability.py [--rows 20] [--seeds 10] [--small 8 5] [--tasks adult,bound,text,image,mars]
-        [--only SUBSTRING] [--share-task 20]
+        [--only SUBSTRING] [--share-task 20] [--share-budget 5000 2500]
 """
 from __future__ import annotations
 
@@ -150,7 +152,7 @@ def _adult_setup(rows):
     return X, X_test[:rows], model, kwargs, auc
 
 
-def adult(rows, seeds, share_task=20):
+def adult(rows, seeds, share_task=20, share_budgets=(5000,)):
     from lime.lime_tabular import LimeTabularExplainer
 
     from limekit import TabularExplainer
@@ -180,11 +182,12 @@ def adult(rows, seeds, share_task=20):
         variance_reduction="emulator")))
     share_task = min(share_task, rows)
 
-    def shared(xs, s):
-        return limekit_shared_run(limekit_factory, xs, model.predict_proba, s, share_task, num_features=5,
-                                  num_samples="auto", max_samples=5000 * share_task)
-    shared.batch = True
-    configurations.append((f"limekit auto, shared by {share_task}", shared))
+    for budget in share_budgets:
+        def shared(xs, s, budget=budget):
+            return limekit_shared_run(limekit_factory, xs, model.predict_proba, s, share_task, num_features=5,
+                                      num_samples="auto", max_samples=(budget - 1) * share_task)
+        shared.batch = True
+        configurations.append((f"limekit auto, shared by {share_task}, {budget}", shared))
     run_task(f"adult: XGBoost depth 6, 200 trees (test AUC {auc:.3f}); {rows} test rows x {seeds} seeds, top 5",
              instances, seeds, configurations)
 
@@ -454,6 +457,8 @@ def main():
     parser.add_argument("--only", default=None, help="run only the configurations whose name holds this")
     parser.add_argument("--share-task", type=int, default=20,
                         help="task 'adult': instances sharing one pool of perturbations (share_samples=True)")
+    parser.add_argument("--share-budget", type=int, nargs="+", default=(5000, 2500),
+                        help="task 'adult': model rows per explanation that a shared task may spend")
     parser.add_argument("--small", type=int, nargs=2, default=(8, 5), metavar=("ROWS", "SEEDS"),
                         help="rows and seeds of the text, image and mars tasks (lime's text explainer takes "
                              "seconds per explanation)")
@@ -469,7 +474,7 @@ def main():
             adult_variance(*args.small)
             continue
         if task == "adult":
-            adult(args.rows, args.seeds, args.share_task)
+            adult(args.rows, args.seeds, args.share_task, args.share_budget)
             continue
         TASKS[task](*args.small)
 

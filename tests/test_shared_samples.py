@@ -120,6 +120,7 @@ def test_exactly_tied_features_end_not_converged_and_named():
         record = exp.diagnostics["sampling"]
         assert not record["converged"]
         assert {0, 1} <= set(record["tied_features"])
+        assert record["num_samples"] == 1 + record["shared"]["pool_rows"]  # it read every row the task drew
 
 
 def test_dataframe_rows_share_too():

@@ -472,15 +472,26 @@ class BaseExplainer:
         check_perturbation_memory(rows * instances, self._shared_width(call), argument="max_samples")
 
     def _sample_shared_until_stable(self, work, call):
-        """Rounds in which one pool grows for every instance not yet stable; one model pass per round."""
+        """Rounds in which one pool grows for every instance not yet stable; one model pass per round.
+
+        The pool grows while some instance still sampling is within reach
+        (see :func:`~limekit.core.adaptive.out_of_reach`); one out of reach
+        reads the rows drawn for the others anyway, since they cost nothing more.
+        """
         plan = call.sampling
-        active = [w for w in work if self._keeps_sampling(w, plan)]
+
+        def settled(w):
+            return w.verdict["converged"] or w.neighbourhood.n_samples >= plan.max_samples
+
+        active = [w for w in work if not settled(w)]
         while active:
             n = active[0].neighbourhood.n_samples  # the instance and the pool so far: the same for all active
-            target = max(next_sample_size(n, w.verdict, plan) for w in active)  # the pool serves them all
+            wanting = [w for w in active if not out_of_reach(n, w.verdict, plan)]
+            if not wanting:
+                break
+            target = max(next_sample_size(n, w.verdict, plan) for w in wanting)  # the pool serves them all
             self._check_shared_memory(target, len(active), call)
-            rng = active[0].shared["rng"]
-            extension = self._shared_pool(target - n, call, rng)
+            extension = self._shared_pool(target - n, call, active[0].shared["rng"])
             calls = self._score([extension], call)
             for w in active:
                 view = self._shared_view(w.context, extension, call, with_instance=False)
@@ -496,7 +507,9 @@ class BaseExplainer:
             pool_rows = active[0].shared["pool_rows"] + extension.n_samples
             for w in work:
                 w.shared["pool_rows"] = pool_rows
-            active = [w for w in active if self._keeps_sampling(w, plan)]
+            active = [w for w in active if not settled(w)]
+        for w in work:
+            self._keeps_sampling(w, plan)  # records why each stopped
 
     def _fit_work(self, w, call):
         """The explanation of one instance from its scored sample and sampling verdict."""
