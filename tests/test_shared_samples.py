@@ -37,10 +37,11 @@ class Recording:
         return self.fn(X)
 
 
-def test_each_explanation_is_lime_weighted_ridge_on_its_own_row_and_the_shared_rows():
+@pytest.mark.parametrize("discretize", [True, False])
+def test_each_explanation_is_lime_weighted_ridge_on_its_own_row_and_the_shared_rows(discretize):
     X = data()
     d = X.shape[1]
-    explainer = TabularExplainer(X, random_state=3, feature_selection="none")
+    explainer = TabularExplainer(X, random_state=3, feature_selection="none", discretize_continuous=discretize)
     rows = X[:4]
     model = Recording(planted)
     many = explainer.explain_many(rows, model, num_features=d, num_samples=1500, share_samples=True,
@@ -50,11 +51,14 @@ def test_each_explanation_is_lime_weighted_ridge_on_its_own_row_and_the_shared_r
     assert seen.shape == (len(rows) + 1499, d)  # the instances once, then one pool of num_samples - 1 rows
     np.testing.assert_array_equal(seen[:len(rows)], rows)
     pool = seen[len(rows):]
-    pool_bins = explainer.discretizer.discretize(pool)
     outputs = planted(seen)[:, 1]
     for i, (row, exp) in enumerate(zip(rows, many)):
-        Z = np.vstack([np.ones(d), (pool_bins == explainer.discretizer.discretize(row)).astype(float)])
-        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean", True))
+        if discretize:  # which perturbations fall in the instance's bins
+            bins = explainer.discretizer.discretize
+            Z = np.vstack([np.ones(d), (bins(pool) == bins(row)).astype(float)])
+        else:  # the standardised values, the instance first
+            Z = (np.vstack([row, pool]) - explainer.scaler.mean_) / explainer.scaler.scale_
+        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean", discretize))
         y = np.concatenate([[outputs[i]], outputs[len(rows):]])
         ridge = Ridge(alpha=1.0).fit(Z, y, sample_weight=weights)
         got = np.zeros(d)
@@ -123,7 +127,8 @@ def test_exactly_tied_features_end_not_converged_and_named():
         assert record["num_samples"] == 1 + record["shared"]["pool_rows"]  # it read every row the task drew
 
 
-def test_dataframe_rows_share_too():
+@pytest.mark.parametrize("discretize", [True, False])
+def test_dataframe_rows_share_too(discretize):
     X = data()
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
     frame["colour"] = np.where(X[:, 2] > 0, "red", "blue")
@@ -132,11 +137,14 @@ def test_dataframe_rows_share_too():
         p = 1 / (1 + np.exp(-(3 * df["f0"].to_numpy() + 2 * (df["colour"] == "red").to_numpy())))
         return np.column_stack([1 - p, p])
 
-    many = TabularExplainer(frame, random_state=0).explain_many(frame.iloc[:5], model, num_features=2,
-                                                                num_samples="auto", share_samples=True)
-    for exp in many:
+    explainer = TabularExplainer(frame, random_state=0, discretize_continuous=discretize)
+    many = explainer.explain_many(frame.iloc[:5], model, num_features=2, num_samples="auto", share_samples=True)
+    alone = [explainer.explain_instance(frame.iloc[i], model, num_features=2, num_samples="auto") for i in range(5)]
+    for exp, own in zip(many, alone):
         assert exp.diagnostics["sampling"]["converged"]
         assert {feature for feature, _ in exp.local_exp[1]} == {0, 6}
+        assert [name for name, _ in exp.as_list()] == [name for name, _ in own.as_list()]  # the same features
+        np.testing.assert_allclose([w for _, w in exp.as_list()], [w for _, w in own.as_list()], rtol=0.2)
 
 
 def dumped(explanation):
@@ -149,7 +157,8 @@ class Untouchable:
 
 
 @pytest.mark.parametrize("make, kwargs, message", [
-    (lambda X: TabularExplainer(X, discretize_continuous=False), {}, "discretised"),
+    (lambda X: TabularExplainer(X, discretize_continuous=False, sample_around_instance=True), {},
+     "sample_around_instance"),
     (lambda X: TabularExplainer(X), {"sampling": "kernel"}, "kernel"),
     (lambda X: TabularExplainer(X), {"surrogate": "ebm"}, "surrogate"),
     (lambda X: TabularExplainer(X), {"variance_reduction": "emulator"}, "variance_reduction"),

@@ -19,7 +19,7 @@ template and ``explain_many``.  A frontend supplies only its hooks:
     An empty Explanation with the frontend's domain mapper (made before the
     model's call; the class names are set once the outputs are known).
 
-Frontends whose perturbations do not depend on the instance (discretised
+Frontends whose perturbations do not depend on the instance (dense
 tabular data) may also let ``explain_many(..., share_samples=True)`` give every
 instance of a task the same perturbations: ``_check_shared(call)``,
 ``_shared_pool(n, call, rng)`` (model rows of no instance in particular) and
@@ -678,9 +678,10 @@ class BaseExplainer:
         share_samples : bool, default=False
             Keyword only.  Every instance of a task fits on the same
             perturbations, where the sampler draws them whatever the instance
-            (tabular data with ``discretize_continuous=True``, lime's default:
-            each feature's bin comes from its training frequencies; only which
-            bins match the instance differs).  Each explanation is then lime's
+            (dense tabular data: each feature's bin, or value around the
+            training mean, comes from the training statistics; only which
+            bins or categories match the instance differs; not with
+            ``sample_around_instance``).  Each explanation is then lime's
             on as many rows as the task predicted, at the model rows of one:
             with ``num_samples='auto'`` a round draws what the least settled
             instance asks for and every instance still sampling reads it

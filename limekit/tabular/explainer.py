@@ -355,7 +355,7 @@ class TabularExplainer(BaseExplainer):
                              original=original, binary=binary)
 
     def _check_shared(self, call):
-        """``share_samples=True`` needs draws that do not depend on the instance: lime's discretised sampler."""
+        """``share_samples=True`` needs draws that do not depend on the instance (see ``TabularSampler.shares_draws``)."""
         if _wants_original(call):
             raise bad_value("share_samples", "False with this surrogate or variance_reduction (shared "
                                              "perturbations serve lime's interpretable rows only)", True)
@@ -363,20 +363,23 @@ class TabularExplainer(BaseExplainer):
             raise bad_value("share_samples", "False with sampling='kernel' (its draws depend on the instance)",
                             True)
         if not self._sampler_for(call).shares_draws():
-            raise bad_value("share_samples", "False without discretised dense features (only the bins of "
-                                             "discretize_continuous=True are drawn whatever the instance)", True)
+            raise bad_value("share_samples", "False with sparse rows, sample_around_instance=True or "
+                                             "keep_category (their draws depend on the instance)", True)
 
     def _shared_width(self, call):
         return self.n_features
 
     def _shared_pool(self, n, call, rng):
         """``n`` perturbations of no instance in particular: their bins as ``Z``, their values as model inputs."""
-        bins, inverse = self._sampler_for(call).sample_shared(n, rng)
-        return Neighbourhood(bins, lambda rows: inverse[rows], None, includes_instance=False)
+        codes, inverse = self._sampler_for(call).sample_shared(n, rng, call.options["sampling_method"])
+        return Neighbourhood(codes, lambda rows: inverse[rows], None, includes_instance=False)
 
     def _shared_view(self, row, pool, call, with_instance):
         """``row``'s neighbourhood of a shared ``pool``: which bins match its own, after its own row if asked."""
-        Z = np.concatenate([np.ones((1, self.n_features)), self._sampler_for(call).match(row, pool.Z)])
+        sampler = self._sampler_for(call)
+        if with_instance:
+            sampler.check_row(row, self.feature_names)
+        Z = sampler.match(row, np.concatenate([sampler.shared_codes(row)[None, :], pool.Z]))
         pool_inputs = pool.inputs
 
         def inputs(rows):
@@ -384,7 +387,8 @@ class TabularExplainer(BaseExplainer):
             rest = pool_inputs(slice(max(start - 1, 0), rows.stop - 1))
             return rest if start else np.concatenate([row[None, :], rest])
 
-        view = Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric, True), binary=True)
+        binary = sampler.discretizer is not None
+        view = Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric, binary), binary=binary)
         return view if with_instance else view.without_instance()
 
     def _sample_kernel(self, row, n, call, rng):

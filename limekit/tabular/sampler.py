@@ -187,29 +187,54 @@ class TabularSampler:
         """True when the perturbations do not depend on the instance (so explanations may share them).
 
         Discretised dense sampling draws every bin from its training
-        frequency whatever the row; only the interpretable row (which bins
-        match the instance's) depends on it.
+        frequency whatever the row, and undiscretised dense sampling draws
+        around the training mean (lime's default, not
+        ``sample_around_instance``) with categories from their frequencies;
+        only the interpretable row (which bins or categories match the
+        instance's) and the distances depend on it.
         """
-        return self.discretizer is not None and not self.is_sparse
+        if self.is_sparse:
+            return False
+        return self.discretizer is not None or (not self.sample_around_instance and self.keep_category == 0)
 
-    def sample_shared(self, num_samples, rng):
-        """Return ``(bins, inverse)``: ``num_samples`` perturbations of no instance in particular.
+    def sample_shared(self, num_samples, rng, sampling_method="gaussian"):
+        """Return ``(codes, inverse)``: ``num_samples`` perturbations of no instance in particular.
 
-        The draws of :meth:`sample` without the instance's row: ``bins``
-        holds each row's bin (or category) per column, ``inverse`` the model
-        rows; :meth:`match` gives any instance's interpretable rows of them.
-        Only when :meth:`shares_draws`.
+        The draws of :meth:`sample` without the instance's row: ``codes``
+        holds what :meth:`match` compares with an instance (each row's bins
+        with a discretizer, else the values themselves), ``inverse`` the
+        model rows.  Only when :meth:`shares_draws`.
         """
-        bins = self._sample_categories(num_samples, self.sampled_categorical, rng)
-        values_rng = rng
-        if self.values_entropy is not None:
-            values_rng = np.random.default_rng([self.values_entropy, *rng.integers(0, 2**32, size=4)])
-        inverse = self.discretizer.undiscretize_in_place(bins.copy(), values_rng)
-        return bins, inverse
+        columns = self.sampled_categorical
+        if self.discretizer is not None:
+            bins = self._sample_categories(num_samples, columns, rng)
+            values_rng = rng
+            if self.values_entropy is not None:
+                values_rng = np.random.default_rng([self.values_entropy, *rng.integers(0, 2**32, size=4)])
+            return bins, self.discretizer.undiscretize_in_place(bins.copy(), values_rng)
+        inverse = _standard_normal(num_samples, self.n_features, sampling_method, rng) * self.scale
+        if self.spread != 1.0:
+            inverse *= self.spread
+        inverse += self.mean
+        if self.bounds is not None:
+            np.clip(inverse, self.bounds[0], self.bounds[1], out=inverse)
+        if columns:
+            inverse[:, columns] = self._sample_categories(num_samples, columns, rng)
+        return inverse, inverse
 
-    def match(self, row, bins):
-        """The interpretable rows of shared ``bins`` for ``row``: 1 where a row falls in the instance's bin."""
-        return (bins == self.discretizer.discretize(row)).astype(float)
+    def shared_codes(self, row):
+        """``row`` as :meth:`sample_shared`'s ``codes`` hold a perturbation."""
+        return self.discretizer.discretize(row) if self.discretizer is not None else np.asarray(row, dtype=float)
+
+    def match(self, row, codes):
+        """``row``'s interpretable rows of shared ``codes``, as :meth:`sample` makes them."""
+        if self.discretizer is not None:
+            return (codes == self.discretizer.discretize(row)).astype(float)
+        Z = (codes - self.mean) / self.scale
+        columns = self.sampled_categorical
+        if columns:
+            Z[:, columns] = (codes[:, columns] == row[columns]).astype(float)
+        return Z
 
     def sample_kernel(self, row, num_samples, rng, kernel_of_count):
         """Discretised perturbations drawn from lime's sampler reweighted by the kernel (GLIME), to fit unweighted.
