@@ -449,7 +449,7 @@ class BaseExplainer:
             w.neighbourhood = self._shared_view(w.context, pool, call, with_instance=True)
             w.neighbourhood.weights = check_weights(self.kernel_fn(w.neighbourhood.distances),
                                                     w.neighbourhood.n_samples)
-            w.shared = {"instances": len(work), "pool_rows": pool.n_samples, "rng": rng}
+            w.shared = {"instances": len(work), "pool_rows": pool.n_samples}
             self._open(w, call)
         firsts = [replace(w.neighbourhood, Z=w.neighbourhood.Z[:1], distances=w.neighbourhood.distances[:1],
                           weights=None, patterns=None) for w in work]
@@ -458,7 +458,7 @@ class BaseExplainer:
         for w, first in zip(work, firsts):
             w.neighbourhood.outputs = np.concatenate([first.outputs, pool.outputs])
             w.model_calls = calls
-        return self._test_and_fit(work, call, self._sample_shared_until_stable)
+        return self._test_and_fit(work, call, lambda work, call: self._sample_shared_until_stable(work, call, rng))
 
     def _shared_randomness(self, checked):
         """The pool's generator: from ``random_state`` and the digests of the task's instances, in order."""
@@ -471,12 +471,13 @@ class BaseExplainer:
 
         check_perturbation_memory(rows * instances, self._shared_width(call), argument="max_samples")
 
-    def _sample_shared_until_stable(self, work, call):
+    def _sample_shared_until_stable(self, work, call, rng):
         """Rounds in which one pool grows for every instance not yet stable; one model pass per round.
 
         The pool grows while some instance still sampling is within reach
         (see :func:`~limekit.core.adaptive.out_of_reach`); one out of reach
         reads the rows drawn for the others anyway, since they cost nothing more.
+        ``rng`` draws the pool, round after round.
         """
         plan = call.sampling
 
@@ -491,7 +492,7 @@ class BaseExplainer:
                 break
             target = max(next_sample_size(n, w.verdict, plan) for w in wanting)  # the pool serves them all
             self._check_shared_memory(target, len(active), call)
-            extension = self._shared_pool(target - n, call, active[0].shared["rng"])
+            extension = self._shared_pool(target - n, call, rng)
             calls = self._score([extension], call)
             for w in active:
                 view = self._shared_view(w.context, extension, call, with_instance=False)
@@ -684,8 +685,8 @@ class BaseExplainer:
             ``sample_around_instance``).  Each explanation is then lime's
             on as many rows as the task predicted, at the model rows of one:
             with ``num_samples='auto'`` a round draws what the least settled
-            instance asks for and every instance still sampling reads it
-            (``max_samples`` caps the rows each explanation fits on, so set it
+            instance asks for and every instance still sampling reads it,
+            also one out of reach (``max_samples`` caps the rows each explanation fits on, so set it
             to the model rows of one explanation times the instances per
             task).  The explanations then depend on which instances share a
             task (``rows_per_task``; default: as many as hold about 50 million

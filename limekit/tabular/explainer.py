@@ -355,7 +355,7 @@ class TabularExplainer(BaseExplainer):
                              original=original, binary=binary)
 
     def _check_shared(self, call):
-        """``share_samples=True`` needs draws that do not depend on the instance (see ``TabularSampler.shares_draws``)."""
+        """``share_samples=True`` needs draws that do not depend on the instance (``TabularSampler.shares_draws``)."""
         if _wants_original(call):
             raise bad_value("share_samples", "False with this surrogate or variance_reduction (shared "
                                              "perturbations serve lime's interpretable rows only)", True)
@@ -370,7 +370,7 @@ class TabularExplainer(BaseExplainer):
         return self.n_features
 
     def _shared_pool(self, n, call, rng):
-        """``n`` perturbations of no instance in particular: their bins as ``Z``, their values as model inputs."""
+        """``n`` perturbations of no instance in particular: their codes (bins, or values) as ``Z``; model inputs."""
         codes, inverse = self._sampler_for(call).sample_shared(n, rng, call.options["sampling_method"])
         return Neighbourhood(codes, lambda rows: inverse[rows], None, includes_instance=False)
 
