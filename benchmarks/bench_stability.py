@@ -21,6 +21,8 @@ the mean Jaccard over pairs of converged explanations.
   one large sample; see :func:`adult_bound`);
 * text: TF-IDF + logistic regression on generated reviews, top 5.
 * image: a skin-tone classifier on scikit-image photos, quickshift, top 5.
+* shared-memory (not in the default list): peak memory of ``share_samples=True``
+  against the same rows one by one.
 * variance (not in the default list): on Adult, the share of lime's residual that lies between
   interpretable rows, and the coefficients' variance with ``variance_reduction='emulator'``
   against without (``--small`` rows and seeds).
@@ -310,6 +312,27 @@ def adult_bound(rows, samples, budget=5000, first_round=1000, caps=(10_000, 30_0
                   + f"{shares[0]:6.0%}" + "".join(f" {share:11.0%}" for share in shares[1:]), flush=True)
 
 
+def shared_memory(rows, budget=5000):
+    """Peak traced memory of explaining ``rows`` Adult rows with one shared pool against one by one (``auto``)."""
+    import tracemalloc
+
+    from limekit import TabularExplainer
+
+    X, instances, model, kwargs, auc = _adult_setup(rows)
+    explainer = TabularExplainer(X, random_state=0, **kwargs)
+    explainer.explain_instance(instances[0], model.predict_proba, num_samples=1000)  # warm caches
+    print(f"\nshared memory: {rows} Adult rows, num_samples='auto', top 5 (tracemalloc peak)")
+    for name, extra in (("one by one (max 10,000)", {}),
+                        (f"shared (max {rows} x {budget - 1:,})",
+                         dict(share_samples=True, rows_per_task=rows, max_samples=rows * (budget - 1)))):
+        tracemalloc.start()
+        many = explainer.explain_many(instances, model.predict_proba, num_features=5, num_samples="auto", **extra)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rows_fitted = sum(exp.diagnostics["sampling"]["num_samples"] for exp in many)
+        print(f"  {name:32s} {peak / 2**20:8.0f} MiB peak, {rows_fitted:,} rows fitted in all", flush=True)
+
+
 def _oracle_share(needed, budget, first_round):
     """Most rows settled when each costs max(needed, first_round), the others first_round, within budget each."""
     cost = np.sort(np.maximum(needed, first_round))
@@ -488,6 +511,9 @@ def main():
             continue
         if task == "variance":
             adult_variance(*args.small)
+            continue
+        if task == "shared-memory":
+            shared_memory(args.rows)
             continue
         if task == "adult":
             adult(args.rows, args.seeds, args.share_task, args.share_budget)

@@ -62,7 +62,9 @@ __all__ = ["BaseExplainer", "ExplainCall", "MODES", "TASK_PERTURBATIONS", "COMMO
 
 MODES = ("classification", "regression")
 TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbations predicted together
-SHARED_TASK_CELLS = 50_000_000  # share_samples' default rows_per_task: interpretable values held (8 bytes each)
+# share_samples' default rows_per_task: interpretable values held in a task (about 20 bytes each with the
+# distances, weights, outputs and row patterns: a 538 MiB peak for 20 Adult rows x 100,000 samples x 14 features)
+SHARED_TASK_CELLS = 20_000_000
 
 COMMON_PARAMETERS = """\
     surrogate : str or BaseSurrogate, default='ridge'
@@ -689,8 +691,8 @@ class BaseExplainer:
             also one out of reach (``max_samples`` caps the rows each explanation fits on, so set it
             to the model rows of one explanation times the instances per
             task).  The explanations then depend on which instances share a
-            task (``rows_per_task``; default: as many as hold about 50 million
-            interpretable values) and ``diagnostics['sampling']['shared']``
+            task (``rows_per_task``; default: as many as hold about 20 million
+            interpretable values, some 400 MB) and ``diagnostics['sampling']['shared']``
             gives their number and the rows predicted for all of them.
         **kwargs
             Any keyword of ``explain_instance`` (``labels``, ``num_features``,
