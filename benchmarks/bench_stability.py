@@ -184,12 +184,15 @@ def adult(rows, seeds, share_task=20, share_budgets=(5000,)):
         variance_reduction="emulator")))
     share_task = min(share_task, rows)
 
-    for budget in share_budgets:
-        def shared(xs, s, budget=budget):
-            return limekit_shared_run(limekit_factory, xs, model.predict_proba, s, share_task, num_features=5,
-                                      num_samples="auto", max_samples=(budget - 1) * share_task)
-        shared.batch = True
-        configurations.append((f"limekit auto, shared by {share_task}, {budget}", shared))
+    for reduction in (None, "emulator"):
+        for budget in share_budgets:
+            def shared(xs, s, budget=budget, reduction=reduction):
+                return limekit_shared_run(limekit_factory, xs, model.predict_proba, s, share_task, num_features=5,
+                                          num_samples="auto", max_samples=(budget - 1) * share_task,
+                                          variance_reduction=reduction)
+            shared.batch = True
+            configurations.append((f"limekit auto, shared by {share_task}, {budget}"
+                                   + (", emulator" if reduction else ""), shared))
     run_task(f"adult: XGBoost depth 6, 200 trees (test AUC {auc:.3f}); {rows} test rows x {seeds} seeds, top 5",
              instances, seeds, configurations)
 

@@ -32,7 +32,12 @@ of lime's at 5,000 samples (0.18-0.44 over 6 rows, median 0.32), and
 It costs ``FOLDS`` tree-ensemble fits per round and label and the emulator's
 predictions on ``N`` cheap rows: worth it when the black box is slow (a
 transformer, a large ensemble), not for a model that answers 5,000 rows in a
-few milliseconds.
+few milliseconds.  With ``explain_many(..., share_samples=True)`` the
+instances of a task read one pool of perturbations, so one set of emulators
+(:func:`fit_emulators`, on the pool) and one set of cheap rows serve them
+all; each instance takes its own linear fit of them
+(:func:`adjusted_targets`), its own row predicted by the mean of the folds'
+emulators, none of which was fitted on it.
 
 The emulator sees the model's own input rows where the frontend has them
 (tabular data: standardised values and category codes) and the binary
@@ -42,13 +47,16 @@ emulator: no code of our own where the field's estimator fits.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_value
 from ..weighted import WeightedDesign, weighted_r2
 
-__all__ = ["VARIANCE_REDUCTIONS", "check_variance_reduction", "emulator_targets", "cheap_sample_size"]
+__all__ = ["VARIANCE_REDUCTIONS", "check_variance_reduction", "emulator_targets", "cheap_sample_size", "EmulatorFit",
+           "fit_emulators", "adjusted_targets"]
 
 VARIANCE_REDUCTIONS = (None, "emulator")
 FOLDS = 2  # cross-fitting folds: each fold's emulator is fitted on the others
@@ -106,37 +114,92 @@ def emulator_targets(neighbourhood, labels, cheap, rng):
         the cheap rows (sandwich form): the sampling test adds it, since the
         adjusted target carries that fit's error into every row.
     """
+    outputs = np.asarray(neighbourhood.outputs, dtype=float)
+    fitted = fit_emulators(emulator_rows(neighbourhood), outputs, labels, emulator_rows(cheap), rng)
+    return adjusted_targets(neighbourhood.Z, neighbourhood.weights, outputs, labels, fitted.fold, fitted.emulated,
+                            fitted.on_cheap, WeightedDesign(cheap.Z, cheap.weights))
+
+
+@dataclass
+class EmulatorFit:
+    """Cross-fitted emulators' predictions (see :func:`fit_emulators`).
+
+    Attributes
+    ----------
+    fold : ndarray of int, shape (n_rows,)
+        The fold of each row they were fitted on (its emulator was fitted on the others).
+    emulated : dict of int -> ndarray of shape (n_rows,)
+        Per label, each row's out-of-fold prediction.
+    on_cheap : dict of int -> ndarray of shape (FOLDS, n_cheap)
+        Per label, every fold's emulator on the cheap rows.
+    on_extra : dict of int -> ndarray of shape (FOLDS, n_extra)
+        Per label, every fold's emulator on rows none of them was fitted on.
+    """
+
+    fold: np.ndarray
+    emulated: dict
+    on_cheap: dict
+    on_extra: dict
+
+
+def fit_emulators(X, outputs, labels, X_cheap, rng, X_extra=None):
+    """Fit ``FOLDS`` cross-fitted emulators per label on ``X``; predict the rows, the cheap rows and ``X_extra``."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
-    outputs = np.asarray(neighbourhood.outputs, dtype=float)
-    targets = outputs.copy()
-    X, X_cheap = emulator_rows(neighbourhood), emulator_rows(cheap)
-    weights = neighbourhood.weights
-    cheap_design = WeightedDesign(cheap.Z, cheap.weights)  # the emulators' linear fits, on the cheap rows
-    pseudo_inverse = np.linalg.pinv(cheap_design.gram, hermitian=True)  # minimum norm: collinear columns are fine
     n = X.shape[0]
     fold = rng.permutation(np.arange(n) % FOLDS)
     seeds = rng.integers(0, 2 ** 31 - 1, size=(len(labels), FOLDS))
-    r2, covariance = {}, {}
+    emulated, on_cheap, on_extra = {}, {}, {}
     for i, label in enumerate(labels):
         y = outputs[:, label]
-        emulated = np.empty(n)
-        pooled, pooled_coef = 0.0, 0.0  # the folds' emulators on the cheap rows and their fits, by fold share
+        emulated[label] = np.empty(n)
+        on_cheap[label] = np.empty((FOLDS, X_cheap.shape[0]))
+        on_extra[label] = np.empty((FOLDS, 0 if X_extra is None else X_extra.shape[0]))
         for k in range(FOLDS):
             held = fold == k
             emulator = HistGradientBoostingRegressor(max_iter=EMULATOR_ITERATIONS, early_stopping=False,
                                                      random_state=int(seeds[i, k]))
             emulator.fit(X[~held], y[~held])
-            emulated[held] = emulator.predict(X[held])
-            on_cheap = emulator.predict(X_cheap)
-            cheap_mean, cross = cheap_design.label_stats(on_cheap)
+            emulated[label][held] = emulator.predict(X[held])
+            on_cheap[label][k] = emulator.predict(X_cheap)
+            if X_extra is not None:
+                on_extra[label][k] = emulator.predict(X_extra)
+    return EmulatorFit(fold, emulated, on_cheap, on_extra)
+
+
+def adjusted_targets(Z, weights, outputs, labels, fold, emulated, on_cheap, cheap_design):
+    """:func:`emulator_targets`'s result from the emulators' predictions.
+
+    Rows of ``fold`` -1 were predicted by the mean of every fold's emulator
+    (no emulator was fitted on them) and take the mean of their linear fits.
+    ``cheap_design`` is the :class:`~limekit.weighted.WeightedDesign` of the
+    cheap rows, weighted for this instance.
+    """
+    outputs = np.asarray(outputs, dtype=float)
+    targets = outputs.copy()
+    pseudo_inverse = np.linalg.pinv(cheap_design.gram, hermitian=True)  # minimum norm: collinear columns are fine
+    fitted_rows = np.count_nonzero(fold >= 0)
+    unfitted = fold < 0
+    r2, covariance = {}, {}
+    for label in labels:
+        y = outputs[:, label]
+        pooled, pooled_coef = 0.0, 0.0  # the folds' emulators on the cheap rows and their fits, by fold share
+        mean_linear = np.zeros(np.count_nonzero(unfitted))
+        for k in range(FOLDS):
+            held = fold == k
+            cheap_mean, cross = cheap_design.label_stats(on_cheap[label][k])
             coef = pseudo_inverse @ cross
-            linear = np.asarray(neighbourhood.Z[held] @ coef).ravel() + (cheap_mean - cheap_design.mean @ coef)
-            targets[held, label] = y[held] - emulated[held] + linear
-            share = np.count_nonzero(held) / n
-            pooled, pooled_coef = pooled + share * on_cheap, pooled_coef + share * coef
+            offset = cheap_mean - cheap_design.mean @ coef
+            linear = np.asarray(Z[held] @ coef).ravel() + offset
+            targets[held, label] = y[held] - emulated[label][held] + linear
+            if unfitted.any():
+                mean_linear += (np.asarray(Z[unfitted] @ coef).ravel() + offset) / FOLDS
+            share = np.count_nonzero(held) / fitted_rows
+            pooled, pooled_coef = pooled + share * on_cheap[label][k], pooled_coef + share * coef
+        if unfitted.any():
+            targets[unfitted, label] = y[unfitted] - emulated[label][unfitted] + mean_linear
         pooled_mean, _ = cheap_design.label_stats(pooled)
         covariance[int(label)] = pseudo_inverse @ cheap_design.sandwich_meat(pooled - pooled_mean, pooled_coef) \
             @ pseudo_inverse
-        r2[int(label)] = float(weighted_r2(y, emulated, weights))
+        r2[int(label)] = float(weighted_r2(y, emulated[label], weights))
     return targets, r2, covariance

@@ -46,7 +46,7 @@ from ..weighted import WeightedDesign
 from .adaptive import (BOOTSTRAP_DRAWS, SamplingPlan, bootstrap_verdict, draw_test, next_sample_size,
                        out_of_reach, prepare_draw_test, resolve_sampling, uses_draw_test)
 from .distances import check_distance_metric
-from .emulator import cheap_sample_size, emulator_targets
+from .emulator import adjusted_targets, cheap_sample_size, emulator_targets, fit_emulators
 from .explain import SurrogatePlan, fit_explanation, plan_surrogate
 from .fidelity import resolve_fidelity_samples
 from .fit import fit_local_models
@@ -230,6 +230,17 @@ class _Work:
     targets: object = None  # variance_reduction='emulator': the adjusted regression targets
     emulator_r2: dict = None  # and the emulators' out-of-fold R^2 per label
     shared: dict = None  # share_samples: the instances of the task and the perturbations they shared
+    target_covariance: dict = None  # share_samples with the emulator: this round's cheap-fit covariance
+
+
+@dataclass
+class _SharedPool:
+    """What ``share_samples`` keeps of a task's pool between rounds."""
+
+    rng: object  # draws the pool, round after round
+    outputs: np.ndarray  # the model's outputs on the pool so far
+    emulator_rng: object = None  # variance_reduction='emulator': the emulators' folds, seeds and cheap rows
+    emulator_rows: np.ndarray = None  # and the pool's rows as the emulators read them
 
 
 class BaseExplainer:
@@ -412,8 +423,11 @@ class BaseExplainer:
                            self.cap_top_labels)  # raises on labels the model does not output
         return check_first
 
-    def _test_and_fit(self, work, call, sample_until_stable):
-        """Labels and first verdicts of scored work, ``sample_until_stable(work, call)`` if adaptive, the fits."""
+    def _test_and_fit(self, work, call, sample_until_stable, before_verdicts=None):
+        """Labels and first verdicts of scored work, ``sample_until_stable(work, call)`` if adaptive, the fits.
+
+        ``before_verdicts(work)``, if given, runs once the labels are known.
+        """
         # Small fits run with one BLAS thread; the limit is taken once for all of them (each
         # take and release costs more than a small fit), never around the model's calls.
         width = max(w.neighbourhood.Z.shape[1] for w in work)
@@ -421,6 +435,9 @@ class BaseExplainer:
             for w in work:
                 w.labels = resolve_labels(w.neighbourhood.outputs[:1], self.mode, call.labels, call.top_labels,
                                           self.class_names, self.cap_top_labels)
+            if before_verdicts is not None:
+                before_verdicts(work)
+            for w in work:
                 w.verdict = self._verdict(w, call)
             if not call.sampling.adaptive:
                 for w in work:
@@ -460,12 +477,52 @@ class BaseExplainer:
         for w, first in zip(work, firsts):
             w.neighbourhood.outputs = np.concatenate([first.outputs, pool.outputs])
             w.model_calls = calls
-        return self._test_and_fit(work, call, lambda work, call: self._sample_shared_until_stable(work, call, rng))
+        state = _SharedPool(rng, pool.outputs)
+        before_verdicts = None
+        if call.sampling.variance_reduction == "emulator":
+            state.emulator_rng = derived_generator(self._entropy, *self._group_digest(checked), len(STAGES) + 1)
+            state.emulator_rows = self._emulator_input(pool.inputs(slice(0, pool.n_samples)))
+            before_verdicts = lambda active: self._emulate_shared(active, call, state)  # noqa: E731
+        return self._test_and_fit(work, call, lambda work, call: self._sample_shared_until_stable(work, call, state),
+                                  before_verdicts)
+
+    def _group_digest(self, checked):
+        """A digest of the task's instances, in order."""
+        return instance_digest(np.array([self._instance_digest(instance) for instance in checked], dtype=np.uint32))
 
     def _shared_randomness(self, checked):
         """The pool's generator: from ``random_state`` and the digests of the task's instances, in order."""
-        digests = np.array([self._instance_digest(instance) for instance in checked], dtype=np.uint32)
-        return derived_generator(self._entropy, *instance_digest(digests), len(STAGES))
+        return derived_generator(self._entropy, *self._group_digest(checked), len(STAGES))
+
+    def _emulate_shared(self, active, call, state):
+        """``variance_reduction='emulator'`` with a shared pool: one set of emulators for every instance.
+
+        The emulators are fitted on the pool (the same rows for every
+        instance still sampling), asked about one set of cheap rows and about
+        each instance's own row (on which none was fitted); each instance then
+        takes its own linear fit of them, with its own interpretable rows and
+        weights (:func:`~limekit.core.emulator.adjusted_targets`).
+        """
+        from .budget import check_perturbation_memory
+
+        labels_of = {id(w): (w.labels if self.mode == "classification" else [0]) for w in active}
+        labels = sorted({label for w in active for label in labels_of[id(w)]})
+        width = self._shared_width(call)
+        n_cheap = cheap_sample_size(state.emulator_rows.shape[0] + 1, width)
+        check_perturbation_memory(n_cheap, width, argument="variance_reduction")
+        cheap = self._shared_pool(n_cheap, call, state.emulator_rng)
+        own = self._emulator_input(np.stack([w.context for w in active]))
+        fitted = fit_emulators(state.emulator_rows, state.outputs, labels,
+                               self._emulator_input(cheap.inputs(slice(0, n_cheap))), state.emulator_rng, own)
+        fold = np.concatenate([[-1], fitted.fold])  # the instance's own row: no emulator was fitted on it
+        for i, w in enumerate(active):
+            view = self._shared_view(w.context, cheap, call, with_instance=False)
+            cheap_design = WeightedDesign(view.Z, np.asarray(self.kernel_fn(view.distances), dtype=float))
+            emulated = {label: np.concatenate([[fitted.on_extra[label][:, i].mean()], fitted.emulated[label]])
+                        for label in labels_of[id(w)]}
+            nb = w.neighbourhood
+            w.targets, w.emulator_r2, w.target_covariance = adjusted_targets(
+                nb.Z, nb.weights, nb.outputs, labels_of[id(w)], fold, emulated, fitted.on_cheap, cheap_design)
 
     def _check_shared_memory(self, rows, instances, call):
         """Raise before drawing if ``instances`` interpretable samples of ``rows`` rows cannot be held."""
@@ -473,13 +530,13 @@ class BaseExplainer:
 
         check_perturbation_memory(rows * instances, self._shared_width(call), argument="max_samples")
 
-    def _sample_shared_until_stable(self, work, call, rng):
+    def _sample_shared_until_stable(self, work, call, state):
         """Rounds in which one pool grows for every instance not yet stable; one model pass per round.
 
         The pool grows while some instance still sampling is within reach
         (see :func:`~limekit.core.adaptive.out_of_reach`); one out of reach
         reads the rows drawn for the others anyway, since they cost nothing more.
-        ``rng`` draws the pool, round after round.
+        ``state`` (a :class:`_SharedPool`) draws the pool, round after round.
         """
         plan = call.sampling
 
@@ -494,8 +551,12 @@ class BaseExplainer:
                 break
             target = max(next_sample_size(n, w.verdict, plan) for w in wanting)  # the pool serves them all
             self._check_shared_memory(target, len(active), call)
-            extension = self._shared_pool(target - n, call, rng)
+            extension = self._shared_pool(target - n, call, state.rng)
             calls = self._score([extension], call)
+            state.outputs = np.concatenate([state.outputs, extension.outputs])
+            if state.emulator_rng is not None:
+                state.emulator_rows = np.concatenate(
+                    [state.emulator_rows, self._emulator_input(extension.inputs(slice(0, extension.n_samples)))])
             for w in active:
                 view = self._shared_view(w.context, extension, call, with_instance=False)
                 view.weights = np.asarray(self.kernel_fn(view.distances), dtype=float)
@@ -506,6 +567,10 @@ class BaseExplainer:
                 w.neighbourhood = w.neighbourhood.extended(view)
                 w.model_calls += calls
                 w.rounds += 1
+            if state.emulator_rng is not None:
+                with limited_blas_threads(self._shared_width(call)):
+                    self._emulate_shared(active, call, state)
+            for w in active:
                 w.verdict = self._verdict(w, call)
             pool_rows = active[0].shared["pool_rows"] + extension.n_samples
             for w in work:
@@ -550,10 +615,13 @@ class BaseExplainer:
         if uses_draw_test(spec):
             outputs, target_covariance = neighbourhood.outputs, None
             if call.sampling.variance_reduction == "emulator":  # the test and the fit read the adjusted target
-                cheap = self._neighbourhood(w.context, cheap_sample_size(*neighbourhood.Z.shape), call,
-                                            w.rngs.emulator, check=False)
-                w.targets, w.emulator_r2, target_covariance = emulator_targets(neighbourhood, labels, cheap,
-                                                                               w.rngs.emulator)
+                if w.shared is not None:  # the task's emulators, fitted on the pool for every instance
+                    target_covariance = w.target_covariance
+                else:
+                    cheap = self._neighbourhood(w.context, cheap_sample_size(*neighbourhood.Z.shape), call,
+                                                w.rngs.emulator, check=False)
+                    w.targets, w.emulator_r2, target_covariance = emulator_targets(neighbourhood, labels, cheap,
+                                                                                   w.rngs.emulator)
                 outputs = w.targets
             with limited_blas_threads(neighbourhood.Z.shape[1]):  # the design was made with the sample
                 verdict, w.selected = draw_test(w.design, outputs, labels, spec.num_features,
@@ -693,7 +761,9 @@ class BaseExplainer:
             task).  The explanations then depend on which instances share a
             task (``rows_per_task``; default: as many as hold about 20 million
             interpretable values, some 400 MB) and ``diagnostics['sampling']['shared']``
-            gives their number and the rows predicted for all of them.
+            gives their number and the rows predicted for all of them.  With
+            ``variance_reduction='emulator'`` one set of emulators, fitted on
+            the pool, serves the task.
         **kwargs
             Any keyword of ``explain_instance`` (``labels``, ``num_features``,
             ``num_samples``, ``surrogate``, ...), applied to every instance.

@@ -356,9 +356,9 @@ class TabularExplainer(BaseExplainer):
 
     def _check_shared(self, call):
         """``share_samples=True`` needs draws that do not depend on the instance (``TabularSampler.shares_draws``)."""
-        if _wants_original(call):
-            raise bad_value("share_samples", "False with this surrogate or variance_reduction (shared "
-                                             "perturbations serve lime's interpretable rows only)", True)
+        if call.plan.in_original_space:
+            raise bad_value("share_samples", "False with this surrogate (GAM surrogates fit on their own "
+                                             "sampler's rows, drawn around the instance)", True)
         if call.sampling.scheme != "lime":
             raise bad_value("share_samples", "False with sampling='kernel' (its draws depend on the instance)",
                             True)
@@ -368,6 +368,10 @@ class TabularExplainer(BaseExplainer):
 
     def _shared_width(self, call):
         return self.n_features
+
+    def _emulator_input(self, rows):
+        """Model-space rows as the emulator reads them: the original space (standardised values, category codes)."""
+        return (np.asarray(rows, dtype=float) - self.sampler.standard_mean) / self.sampler.standard_scale
 
     def _shared_pool(self, n, call, rng):
         """``n`` perturbations of no instance in particular: their codes (bins, or values) as ``Z``; model inputs."""
