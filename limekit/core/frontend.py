@@ -45,6 +45,7 @@ from ..surrogates import check_surrogate_task, make_surrogate
 from ..weighted import WeightedDesign
 from .adaptive import (BOOTSTRAP_DRAWS, SamplingPlan, bootstrap_verdict, draw_test, next_sample_size,
                        out_of_reach, prepare_draw_test, resolve_sampling, uses_draw_test)
+from .budget import check_perturbation_memory
 from .distances import check_distance_metric
 from .emulator import adjusted_targets, cheap_sample_size, emulator_targets, fit_emulators
 from .explain import SurrogatePlan, fit_explanation, plan_surrogate
@@ -229,7 +230,7 @@ class _Work:
     verdict_setup: object = None  # the sampling test's output-free part, made before the model call
     targets: object = None  # variance_reduction='emulator': the adjusted regression targets
     emulator_r2: dict = None  # and the emulators' out-of-fold R^2 per label
-    shared: dict = None  # share_samples: the instances of the task and the perturbations they shared
+    shared: object = None  # share_samples: the task's _SharedPool
     target_covariance: dict = None  # share_samples with the emulator: this round's cheap-fit covariance
 
 
@@ -237,8 +238,9 @@ class _Work:
 class _SharedPool:
     """What ``share_samples`` keeps of a task's pool between rounds."""
 
+    instances: int  # of the task, all reading the pool
     rng: object  # draws the pool, round after round
-    outputs: np.ndarray  # the model's outputs on the pool so far
+    outputs: np.ndarray  # the model's outputs on the pool so far (one row per pool row)
     emulator_rng: object = None  # variance_reduction='emulator': the emulators' folds, seeds and cheap rows
     emulator_rows: np.ndarray = None  # and the pool's rows as the emulators read them
 
@@ -468,16 +470,16 @@ class BaseExplainer:
             w.neighbourhood = self._shared_view(w.context, pool, call, with_instance=True)
             w.neighbourhood.weights = check_weights(self.kernel_fn(w.neighbourhood.distances),
                                                     w.neighbourhood.n_samples)
-            w.shared = {"instances": len(work), "pool_rows": pool.n_samples}
             self._open(w, call)
         firsts = [replace(w.neighbourhood, Z=w.neighbourhood.Z[:1], distances=w.neighbourhood.distances[:1],
                           weights=None, patterns=None) for w in work]
         calls = self._score(firsts + [pool] + [w.held_out for w in work if w.held_out is not None], call,
                             self._first_output_check(call))
+        state = _SharedPool(len(work), rng, pool.outputs)
         for w, first in zip(work, firsts):
             w.neighbourhood.outputs = np.concatenate([first.outputs, pool.outputs])
             w.model_calls = calls
-        state = _SharedPool(rng, pool.outputs)
+            w.shared = state
         before_verdicts = None
         if call.sampling.variance_reduction == "emulator":
             state.emulator_rng = derived_generator(self._entropy, *self._group_digest(checked), len(STAGES) + 1)
@@ -503,10 +505,7 @@ class BaseExplainer:
         takes its own linear fit of them, with its own interpretable rows and
         weights (:func:`~limekit.core.emulator.adjusted_targets`).
         """
-        from .budget import check_perturbation_memory
-
-        labels_of = {id(w): (w.labels if self.mode == "classification" else [0]) for w in active}
-        labels = sorted({label for w in active for label in labels_of[id(w)]})
+        labels = sorted({label for w in active for label in self._labels(w)})
         width = self._shared_width(call)
         n_cheap = cheap_sample_size(state.emulator_rows.shape[0] + 1, width)
         check_perturbation_memory(n_cheap, width, argument="variance_reduction")
@@ -519,15 +518,13 @@ class BaseExplainer:
             view = self._shared_view(w.context, cheap, call, with_instance=False)
             cheap_design = WeightedDesign(view.Z, np.asarray(self.kernel_fn(view.distances), dtype=float))
             emulated = {label: np.concatenate([[fitted.on_extra[label][:, i].mean()], fitted.emulated[label]])
-                        for label in labels_of[id(w)]}
+                        for label in self._labels(w)}
             nb = w.neighbourhood
             w.targets, w.emulator_r2, w.target_covariance = adjusted_targets(
-                nb.Z, nb.weights, nb.outputs, labels_of[id(w)], fold, emulated, fitted.on_cheap, cheap_design)
+                nb.Z, nb.weights, nb.outputs, self._labels(w), fold, emulated, fitted.on_cheap, cheap_design)
 
     def _check_shared_memory(self, rows, instances, call):
         """Raise before drawing if ``instances`` interpretable samples of ``rows`` rows cannot be held."""
-        from .budget import check_perturbation_memory
-
         check_perturbation_memory(rows * instances, self._shared_width(call), argument="max_samples")
 
     def _sample_shared_until_stable(self, work, call, state):
@@ -561,20 +558,12 @@ class BaseExplainer:
                 view = self._shared_view(w.context, extension, call, with_instance=False)
                 view.weights = np.asarray(self.kernel_fn(view.distances), dtype=float)
                 view.outputs = extension.outputs
-                if w.design is not None:
-                    with limited_blas_threads(view.Z.shape[1]):
-                        w.design = w.design.extend(view.Z, view.weights)
-                w.neighbourhood = w.neighbourhood.extended(view)
-                w.model_calls += calls
-                w.rounds += 1
+                self._add_rows(w, view, calls)
             if state.emulator_rng is not None:
                 with limited_blas_threads(self._shared_width(call)):
                     self._emulate_shared(active, call, state)
             for w in active:
                 w.verdict = self._verdict(w, call)
-            pool_rows = active[0].shared["pool_rows"] + extension.n_samples
-            for w in work:
-                w.shared["pool_rows"] = pool_rows
             active = [w for w in active if not settled(w)]
         for w in work:
             self._keeps_sampling(w, plan)  # records why each stopped
@@ -591,7 +580,7 @@ class BaseExplainer:
         if w.emulator_r2 is not None:
             sampling["emulator_r2"] = dict(w.emulator_r2)
         if w.shared is not None:
-            sampling["shared"] = {"instances": w.shared["instances"], "pool_rows": int(w.shared["pool_rows"])}
+            sampling["shared"] = {"instances": w.shared.instances, "pool_rows": len(w.shared.outputs)}
         fit_explanation(explanation, w.neighbourhood, w.labels, call.plan, top_labels=call.top_labels,
                         held_out=w.held_out, rng=w.rngs.stability if call.plan.n_stability else None,
                         kernel_width=self.kernel_width,
@@ -607,10 +596,14 @@ class BaseExplainer:
         return score_neighbourhoods(call.predict, neighbourhoods, self.mode, call.batch_size, self.model_argument,
                                     call.progress_bar, self._model_input, check_first)
 
+    def _labels(self, w):
+        """The output columns an instance's sample is tested and fitted on (one in regression)."""
+        return w.labels if self.mode == "classification" else [0]
+
     def _verdict(self, w, call):
         """The stopping test on an instance's sample as it stands (see :mod:`limekit.core.adaptive`)."""
         spec = call.plan.spec
-        labels = w.labels if self.mode == "classification" else [0]
+        labels = self._labels(w)
         neighbourhood = w.neighbourhood
         if uses_draw_test(spec):
             outputs, target_covariance = neighbourhood.outputs, None
@@ -653,14 +646,19 @@ class BaseExplainer:
                                                       check=False).without_instance())
             self._score(extensions, call)
             for w, extension in zip(active, extensions):
-                if w.design is not None:
-                    with limited_blas_threads(extension.Z.shape[1]):
-                        w.design = w.design.extend(extension.Z, extension.weights)
-                w.neighbourhood = w.neighbourhood.extended(extension)
-                w.model_calls += _calls_alone(extension.n_samples, call.batch_size)
-                w.rounds += 1
+                self._add_rows(w, extension, _calls_alone(extension.n_samples, call.batch_size))
                 w.verdict = self._verdict(w, call)
             active = [w for w in active if self._keeps_sampling(w, plan)]
+
+    @staticmethod
+    def _add_rows(w, extension, calls):
+        """A round's scored rows (no instance row) added to an instance's sample, design and counts."""
+        if w.design is not None:
+            with limited_blas_threads(extension.Z.shape[1]):
+                w.design = w.design.extend(extension.Z, extension.weights)
+        w.neighbourhood = w.neighbourhood.extended(extension)
+        w.model_calls += calls
+        w.rounds += 1
 
     @staticmethod
     def _keeps_sampling(w, plan):

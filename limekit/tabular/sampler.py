@@ -160,23 +160,14 @@ class TabularSampler:
             bins = self._sample_categories(num_samples, columns, rng)
             bins[0] = first_row
             Z = (bins == first_row).astype(float)
-            values_rng = rng
-            if self.values_entropy is not None:
-                values_rng = np.random.default_rng([self.values_entropy, *rng.integers(0, 2**32, size=4)])
-            inverse = self.discretizer.undiscretize_in_place(bins, values_rng)
+            inverse = self._values_in_bins(bins, rng)
             inverse[0] = row
         else:
-            inverse = _standard_normal(num_samples, self.n_features, sampling_method, rng) * self.scale
-            if self.spread != 1.0:
-                inverse *= self.spread
-            inverse += row if self.sample_around_instance else self.mean
-            if self.bounds is not None:
-                np.clip(inverse, self.bounds[0], self.bounds[1], out=inverse)
-            if columns:
-                inverse[:, columns] = self._sample_categories(num_samples, columns, rng)
-                if self.keep_category > 0:
-                    keep = rng.random((num_samples, len(columns))) < self.keep_category
-                    inverse[:, columns] = np.where(keep, row[columns], inverse[:, columns])
+            inverse = self._normal_values(num_samples, rng, sampling_method,
+                                          row if self.sample_around_instance else self.mean)
+            if columns and self.keep_category > 0:
+                keep = rng.random((num_samples, len(columns))) < self.keep_category
+                inverse[:, columns] = np.where(keep, row[columns], inverse[:, columns])
             inverse[0] = row
             Z = (inverse - self.mean) / self.scale
             if columns:
@@ -205,22 +196,31 @@ class TabularSampler:
         with a discretizer, else the values themselves), ``inverse`` the
         model rows.  Only when :meth:`shares_draws`.
         """
-        columns = self.sampled_categorical
         if self.discretizer is not None:
-            bins = self._sample_categories(num_samples, columns, rng)
-            values_rng = rng
-            if self.values_entropy is not None:
-                values_rng = np.random.default_rng([self.values_entropy, *rng.integers(0, 2**32, size=4)])
-            return bins, self.discretizer.undiscretize_in_place(bins.copy(), values_rng)
+            bins = self._sample_categories(num_samples, self.sampled_categorical, rng)
+            return bins, self._values_in_bins(bins.copy(), rng)
+        inverse = self._normal_values(num_samples, rng, sampling_method, self.mean)
+        return inverse, inverse
+
+    def _values_in_bins(self, bins, rng):
+        """Values drawn inside ``bins`` (a float matrix, overwritten), from a caller's discretizer's own stream."""
+        values_rng = rng
+        if self.values_entropy is not None:
+            values_rng = np.random.default_rng([self.values_entropy, *rng.integers(0, 2**32, size=4)])
+        return self.discretizer.undiscretize_in_place(bins, values_rng)
+
+    def _normal_values(self, num_samples, rng, sampling_method, centre):
+        """Undiscretised draws: normals of the training scale around ``centre``, categories from their frequencies."""
         inverse = _standard_normal(num_samples, self.n_features, sampling_method, rng) * self.scale
         if self.spread != 1.0:
             inverse *= self.spread
-        inverse += self.mean
+        inverse += centre
         if self.bounds is not None:
             np.clip(inverse, self.bounds[0], self.bounds[1], out=inverse)
+        columns = self.sampled_categorical
         if columns:
             inverse[:, columns] = self._sample_categories(num_samples, columns, rng)
-        return inverse, inverse
+        return inverse
 
     def shared_codes(self, row):
         """``row`` as :meth:`sample_shared`'s ``codes`` hold a perturbation."""
