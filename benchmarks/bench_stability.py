@@ -102,19 +102,19 @@ def lime_run(explainer_factory, instance, model, seed, label=1, **kwargs):
     return [f for f, _ in exp.local_exp[label]], counted.rows, None
 
 
-def limekit_shared_run(explainer_factory, instances, model, seed, rows_per_task, **kwargs):
+def limekit_shared_run(explainer_factory, instances, model, seed, rows_per_task, label=1, **kwargs):
     """One seed's explanations of every instance with ``share_samples=True``: (top, model rows per row, converged)."""
     counted = Counted(model)
     many = explainer_factory(seed).explain_many(instances, counted, share_samples=True, rows_per_task=rows_per_task,
                                                 **kwargs)
-    return [([f for f, _ in exp.local_exp[1]], counted.rows / len(instances),
+    return [([f for f, _ in exp.local_exp[label]], counted.rows / len(instances),
              exp.diagnostics["sampling"]["converged"]) for exp in many]
 
 
 ONLY = None  # --only: run just the configurations whose name holds this
 
 
-def run_task(title, instances, seeds, configurations):
+def run_task(title, instances, seeds, configurations, k_values=(None,)):
     header(title)
     for name, run in configurations:
         if ONLY and ONLY not in name:
@@ -125,7 +125,7 @@ def run_task(title, instances, seeds, configurations):
             results = [[by_seed[seed][i] for seed in range(seeds)] for i in range(len(instances))]
         else:
             results = [[run(instance, seed) for seed in range(seeds)] for instance in instances]
-        summarise(name, results)
+        summarise(name, results, k_values)
         print(f"  {'':34s} ({(time.perf_counter() - start) / (len(instances) * seeds) * 1000:.0f} ms per "
               f"explanation)", flush=True)
 
@@ -434,8 +434,6 @@ def mars(rows, seeds):
                 + 5 * X[:, 4])
 
     instances = X[:rows]
-    header(f"mars: S-LIME's setting (Friedman's MARS function, 10 features, lasso-path selection); "
-           f"{len(instances)} rows x {seeds} seeds, top-k Jaccard")
     configurations = {
         "lime 1000 (lime's sampler)": lambda x, s: lime_run(
             lambda seed: SLimeExplainer(X, mode="regression", discretize_continuous=False,
@@ -449,26 +447,15 @@ def mars(rows, seeds):
     }
 
     def shared(xs, s, budget=2000):  # the rows of a seed share one pool, at most budget model rows each
-        def factory(seed):
-            return TabularExplainer(X, mode="regression", discretize_continuous=False,
-                                    feature_selection="lasso_path", random_state=seed)
-        counted = Counted(friedman)
-        many = factory(s).explain_many(xs, counted, share_samples=True, rows_per_task=len(xs), num_features=5,
-                                       num_samples="auto", max_samples=(budget - 1) * len(xs))
-        return [([f for f, _ in exp.local_exp[0]], counted.rows / len(xs), exp.diagnostics["sampling"]["converged"])
-                for exp in many]
+        return limekit_shared_run(
+            lambda seed: TabularExplainer(X, mode="regression", discretize_continuous=False,
+                                          feature_selection="lasso_path", random_state=seed),
+            xs, friedman, s, len(xs), label=0, num_features=5, num_samples="auto", max_samples=(budget - 1) * len(xs))
     shared.batch = True
     configurations["limekit auto, shared (2,000 rows each)"] = shared
-    for name, run in configurations.items():
-        start = time.perf_counter()
-        if getattr(run, "batch", False):
-            by_seed = [run(instances, seed) for seed in range(seeds)]
-            results = [[by_seed[seed][i] for seed in range(seeds)] for i in range(len(instances))]
-        else:
-            results = [[run(instance, seed) for seed in range(seeds)] for instance in instances]
-        summarise(name, results, k_values=(1, 2, 3, 4, 5))
-        print(f"  {'':34s} ({(time.perf_counter() - start) / (len(instances) * seeds) * 1000:.0f} ms per "
-              f"explanation)", flush=True)
+    run_task(f"mars: S-LIME's setting (Friedman's MARS function, 10 features, lasso-path selection); "
+             f"{len(instances)} rows x {seeds} seeds, top-k Jaccard", instances, seeds, list(configurations.items()),
+             k_values=(1, 2, 3, 4, 5))
 
 
 def _slime_run(X, instance, model, seed):
