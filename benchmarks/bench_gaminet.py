@@ -15,6 +15,7 @@ noise-free function on fresh rows, with weighted ridge as the linear baseline.
 Reference points from the task brief (not measured here): the GPL TensorFlow
 ``gaminet`` package takes 34.5 s and a naive torch port 8 s on this problem.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,10 @@ def main():
 
     X, y, weights, X_test, y_test = make_data()
     ones = np.ones(len(y))
-    print(f"python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPU cores "
-          f"(shared machine: timings are indicative), n_threads={args.threads}")
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPU cores "
+        f"(shared machine: timings are indicative), n_threads={args.threads}"
+    )
     print(f"data: {X.shape[0]} x {X.shape[1]}, y = x1^2 + x2^3 + sin(x3) + noise")
 
     start = time.perf_counter()
@@ -64,8 +67,10 @@ def main():
         ("weighted,   interactions=0", weights, dict()),
         ("weighted,   interactions=2", weights, dict(interactions=2)),
     ]
-    print(f"{'case':30s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'fit R2':>8s} {'test R2':>8s} "
-          f"{'ridge R2':>8s}  epochs (last run)")
+    print(
+        f"{'case':30s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'fit R2':>8s} {'test R2':>8s} "
+        f"{'ridge R2':>8s}  epochs (last run)"
+    )
     for name, w, params in cases:
         w_eval = ones if w is None else w
         times, fit_r2, test_r2 = [], [], []
@@ -78,9 +83,11 @@ def main():
             test_r2.append(weighted_r2(y_test, model.predict(X_test), ones))
         ridge = Ridge(alpha=1.0).fit(X, y, sample_weight=w)
         ridge_r2 = weighted_r2(y, ridge.predict(X), w_eval)
-        print(f"{name:30s} {statistics.median(times):9.2f} {min(times):7.2f} {max(times):7.2f} "
-              f"{statistics.median(fit_r2):8.4f} {statistics.median(test_r2):8.4f} {ridge_r2:8.4f}  "
-              f"{model.n_epochs_}" + (f" pairs {model.interactions_}" if params.get("interactions") else ""))
+        print(
+            f"{name:30s} {statistics.median(times):9.2f} {min(times):7.2f} {max(times):7.2f} "
+            f"{statistics.median(fit_r2):8.4f} {statistics.median(test_r2):8.4f} {ridge_r2:8.4f}  "
+            f"{model.n_epochs_}" + (f" pairs {model.interactions_}" if params.get("interactions") else "")
+        )
 
 
 if __name__ == "__main__":

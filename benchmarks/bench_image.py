@@ -23,6 +23,7 @@ Usage::
 
     PYTHONPATH=. python benchmarks/bench_image.py [--repeats 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,6 @@ from limekit.image.masking import mean_colour_image
 NUM_SAMPLES = 1000
 
 
-
 def alternate(libraries, repeats):
     """Run every library ``repeats`` times, rotating who goes first; yield ``(repeat, name, result)``."""
     names = list(libraries)
@@ -52,6 +52,7 @@ def alternate(libraries, repeats):
         shift = repeat % len(names)
         for name in names[shift:] + names[:shift]:
             yield repeat, name, libraries[name](repeat)
+
 
 def photo(size):
     image = transform.resize(data.astronaut(), (size, size), anti_aliasing=True)
@@ -86,8 +87,14 @@ def run(fn, timer):
 
 
 def summarise(runs):
-    return {name: (statistics.median(t for t, _ in values), statistics.median(c for _, c in values),
-                   statistics.median(t - c for t, c in values)) for name, values in runs.items()}
+    return {
+        name: (
+            statistics.median(t for t, _ in values),
+            statistics.median(c for _, c in values),
+            statistics.median(t - c for t, c in values),
+        )
+        for name, values in runs.items()
+    }
 
 
 def print_table(summary, reference="limekit"):
@@ -128,35 +135,55 @@ def bench_overhead(repeats, batch_size, ppes):
     x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
     baselines = torch.from_numpy(fudged).permute(2, 0, 1)[None].float()
     feature_mask = torch.from_numpy(segments)[None, None].long()
-    common = dict(labels=(1,), top_labels=None, num_samples=NUM_SAMPLES, batch_size=batch_size,
-                  segmentation_fn=lambda img: segments)
+    common = dict(
+        labels=(1,),
+        top_labels=None,
+        num_samples=NUM_SAMPLES,
+        batch_size=batch_size,
+        segmentation_fn=lambda img: segments,
+    )
     libraries = {
-        "limekit": lambda r: run(lambda: ImageExplainer(random_state=r).explain_instance(
-            image, numpy_timer, progress_bar=False, **common), numpy_timer),
-        "lime": lambda r: _quiet_run(lambda: LimeImageExplainer(random_state=r).explain_instance(
-            image, numpy_timer, **common), numpy_timer),
+        "limekit": lambda r: run(
+            lambda: ImageExplainer(random_state=r).explain_instance(image, numpy_timer, progress_bar=False, **common),
+            numpy_timer,
+        ),
+        "lime": lambda r: _quiet_run(
+            lambda: LimeImageExplainer(random_state=r).explain_instance(image, numpy_timer, **common), numpy_timer
+        ),
     }
     for ppe in ppes:
-        libraries[f"captum ppe={ppe}"] = lambda r, ppe=ppe: run(lambda: Lime(torch_timer).attribute(
-            x, baselines=baselines, target=1, feature_mask=feature_mask, n_samples=NUM_SAMPLES,
-            perturbations_per_eval=ppe), torch_timer)
+        libraries[f"captum ppe={ppe}"] = lambda r, ppe=ppe: run(
+            lambda: Lime(torch_timer).attribute(
+                x,
+                baselines=baselines,
+                target=1,
+                feature_mask=feature_mask,
+                n_samples=NUM_SAMPLES,
+                perturbations_per_eval=ppe,
+            ),
+            torch_timer,
+        )
     libraries["limekit"](0)  # warm-up
     runs = {name: [] for name in libraries}
     ess = []
-    for repeat, name, (total, model, result) in alternate(libraries, repeats):
+    for _repeat, name, (total, model, result) in alternate(libraries, repeats):
         runs[name].append((total, model))
         if name == "limekit":
             ess.append(result.diagnostics["effective_sample_size"])
     summary = summarise(runs)
-    print(f"\n== (a) overhead: 299 x 299 RGB, {n_segments} fixed quickshift superpixels, {NUM_SAMPLES} samples, "
-          f"batch {batch_size}, trivial classifier, {repeats} repeat(s)")
+    print(
+        f"\n== (a) overhead: 299 x 299 RGB, {n_segments} fixed quickshift superpixels, {NUM_SAMPLES} samples, "
+        f"batch {batch_size}, trivial classifier, {repeats} repeat(s)"
+    )
     print_table(summary)
     best_captum = min((v[2], k) for k, v in summary.items() if k.startswith("captum"))
     kit = summary["limekit"][2]
     print(f"  lime overhead / limekit overhead     {summary['lime'][2] / kit:6.1f}x   (target >= 10x)")
     print(f"  captum overhead / limekit overhead   {best_captum[0] / kit:6.1f}x   (best: {best_captum[1]})")
-    print(f"  limekit effective sample size at defaults: {statistics.median(ess):.0f} of {NUM_SAMPLES} "
-          f"(l2 / sqrt(n_segments), kernel width 0.25)")
+    print(
+        f"  limekit effective sample size at defaults: {statistics.median(ess):.0f} of {NUM_SAMPLES} "
+        f"(l2 / sqrt(n_segments), kernel width 0.25)"
+    )
     return summary["lime"][2] / kit
 
 
@@ -172,9 +199,15 @@ def small_cnn():
 
     torch.manual_seed(0)
     return nn.Sequential(
-        nn.Conv2d(3, 16, 5, stride=2, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-        nn.Linear(32, 10)).eval()
+        nn.Conv2d(3, 16, 5, stride=2, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, 10),
+    ).eval()
 
 
 def bench_cnn(repeats, batch_sizes, ppes):
@@ -213,16 +246,29 @@ def bench_cnn(repeats, batch_sizes, ppes):
     for size in batch_sizes:
         libraries[f"limekit batch={size}"] = lambda r, size=size: run(
             lambda: ImageExplainer(random_state=r).explain_instance(
-                image, TorchClassifier(timed, batch_size=size), batch_size=size, progress_bar=False, **common),
-            forward)
+                image, TorchClassifier(timed, batch_size=size), batch_size=size, progress_bar=False, **common
+            ),
+            forward,
+        )
     for size in batch_sizes:
         libraries[f"lime batch={size}"] = lambda r, size=size: _quiet_run(
-            lambda: LimeImageExplainer(random_state=r).explain_instance(image, numpy_classifier,
-                                                                        batch_size=size, **common), forward)
+            lambda: LimeImageExplainer(random_state=r).explain_instance(
+                image, numpy_classifier, batch_size=size, **common
+            ),
+            forward,
+        )
     for ppe in ppes:
-        libraries[f"captum ppe={ppe}"] = lambda r, ppe=ppe: run(lambda: Lime(captum_forward).attribute(
-            x, target=target, baselines=baselines, feature_mask=feature_mask, n_samples=NUM_SAMPLES,
-            perturbations_per_eval=ppe), forward)
+        libraries[f"captum ppe={ppe}"] = lambda r, ppe=ppe: run(
+            lambda: Lime(captum_forward).attribute(
+                x,
+                target=target,
+                baselines=baselines,
+                feature_mask=feature_mask,
+                n_samples=NUM_SAMPLES,
+                perturbations_per_eval=ppe,
+            ),
+            forward,
+        )
     with torch.inference_mode():  # warm-up: first calls of a network are slow (allocations, kernel choice)
         for size in sorted(set(batch_sizes) | set(ppes)):
             for _ in range(3):
@@ -231,7 +277,7 @@ def bench_cnn(repeats, batch_sizes, ppes):
         libraries[name](0)
     runs = {name: [] for name in libraries}
     results = {name: [] for name in libraries}
-    for repeat, name, (total, model, result) in alternate(libraries, repeats):
+    for _repeat, name, (total, model, result) in alternate(libraries, repeats):
         runs[name].append((total, model))
         if name.startswith("captum"):
             attribution = result[0, 0].numpy()
@@ -239,22 +285,30 @@ def bench_cnn(repeats, batch_sizes, ppes):
         else:
             results[name].append(dict(result.local_exp[target]))
     summary = summarise(runs)
-    best = {family: min((summary[k][0], k) for k in summary if k.startswith(family))[1]
-            for family in ("limekit", "lime ", "captum")}
-    print(f"\n== (b) small CNN on CPU (1 thread): 224 x 224, {n_segments} slic superpixels, {NUM_SAMPLES} samples, "
-          f"{repeats} repeat(s); each library at several batch sizes")
+    best = {
+        family: min((summary[k][0], k) for k in summary if k.startswith(family))[1]
+        for family in ("limekit", "lime ", "captum")
+    }
+    print(
+        f"\n== (b) small CNN on CPU (1 thread): 224 x 224, {n_segments} slic superpixels, {NUM_SAMPLES} samples, "
+        f"{repeats} repeat(s); each library at several batch sizes"
+    )
     print_table(summary, reference=best["limekit"])
     kit_total = summary[best["limekit"]][0]
-    print(f"  best total time lime / limekit       {summary[best['lime ']][0] / kit_total:6.2f}x   "
-          f"({best['lime ']} vs {best['limekit']})")
-    print(f"  best total time captum / limekit     {summary[best['captum']][0] / kit_total:6.2f}x   "
-          f"({best['captum']})")
-    shared = np.mean([len(top_segments(a) & top_segments(b)) / 5
-                      for a, b in zip(results[best["limekit"]], results[best["lime "]])])
+    print(
+        f"  best total time lime / limekit       {summary[best['lime ']][0] / kit_total:6.2f}x   "
+        f"({best['lime ']} vs {best['limekit']})"
+    )
+    print(f"  best total time captum / limekit     {summary[best['captum']][0] / kit_total:6.2f}x   ({best['captum']})")
+    shared = np.mean(
+        [len(top_segments(a) & top_segments(b)) / 5 for a, b in zip(results[best["limekit"]], results[best["lime "]])]
+    )
     print(f"  top-5 superpixels shared by limekit and lime (same seed, own masks): {shared:.0%}")
     nonzero = np.median([np.count_nonzero(a) for a in results[best["captum"]]])
-    print(f"  captum's default Lime (lasso alpha=0.01, input-space kernel): {nonzero:.0f} of {n_segments} "
-          "superpixels with a non-zero weight")
+    print(
+        f"  captum's default Lime (lasso alpha=0.01, input-space kernel): {nonzero:.0f} of {n_segments} "
+        "superpixels with a non-zero weight"
+    )
 
 
 # ---------------------------------------------------------------- (c) memory
@@ -267,8 +321,10 @@ def bench_memory(batch_sizes, sample_counts):
         return np.column_stack([1 - p, p])
 
     image_mb = image.nbytes / 2**20
-    print(f"\n== (c) limekit peak memory (tracemalloc), 299 x 299 RGB ({image_mb:.2f} MiB per image), "
-          f"{len(np.unique(segments))} superpixels")
+    print(
+        f"\n== (c) limekit peak memory (tracemalloc), 299 x 299 RGB ({image_mb:.2f} MiB per image), "
+        f"{len(np.unique(segments))} superpixels"
+    )
     header = "".join(f"{f'{n} samples':>16}" for n in sample_counts)
     print(f"  {'batch_size':>10}{header}{'batch of images':>18}")
     for batch_size in batch_sizes:
@@ -277,13 +333,19 @@ def bench_memory(batch_sizes, sample_counts):
             explainer = ImageExplainer(random_state=0)
             tracemalloc.start()
             tracemalloc.reset_peak()
-            explainer.explain_instance(image, classifier, labels=(1,), top_labels=None, num_samples=num_samples,
-                                       batch_size=batch_size, segmentation_fn=lambda img: segments,
-                                       progress_bar=False)
+            explainer.explain_instance(
+                image,
+                classifier,
+                labels=(1,),
+                top_labels=None,
+                num_samples=num_samples,
+                batch_size=batch_size,
+                segmentation_fn=lambda img: segments,
+                progress_bar=False,
+            )
             peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
             tracemalloc.stop()
-        print(f"  {batch_size:>10}" + "".join(f"{p:13.1f} MiB" for p in peaks) +
-              f"{batch_size * image_mb:14.1f} MiB")
+        print(f"  {batch_size:>10}" + "".join(f"{p:13.1f} MiB" for p in peaks) + f"{batch_size * image_mb:14.1f} MiB")
 
 
 def main(argv=None):
@@ -300,9 +362,11 @@ def main(argv=None):
     import torch
 
     torch.set_num_threads(1)
-    print(f"limekit vs lime {getattr(lime, '__version__', '0.2.0.1')} and captum {captum.__version__}; "
-          f"python {sys.version.split()[0]}, numpy {np.__version__}, scikit-image {skimage.__version__}, "
-          f"torch {torch.__version__}")
+    print(
+        f"limekit vs lime {getattr(lime, '__version__', '0.2.0.1')} and captum {captum.__version__}; "
+        f"python {sys.version.split()[0]}, numpy {np.__version__}, scikit-image {skimage.__version__}, "
+        f"torch {torch.__version__}"
+    )
     ok = True
     if "a" not in args.skip:
         ok = bench_overhead(args.repeats, args.batch_size, ppes=(10, 100)) >= 10

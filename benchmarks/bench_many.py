@@ -20,6 +20,7 @@ one BLAS/OpenMP thread (OMP_NUM_THREADS=1), so one worker is one core.
 
     python benchmarks/bench_many.py [--rows 400] [--lime-rows 40] [--skip-a] [--skip-b] [--ray-per-call]
 """
+
 from __future__ import annotations
 
 import os
@@ -28,16 +29,16 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy/sklearn: one threa
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
+import argparse
+import platform
+import shutil
+import tempfile
+import time
+import warnings
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from limekit.core.budget import peak_rss_kib  # noqa: E402
+from limekit.core.budget import peak_rss_kib
 
 
 class TimedModel:
@@ -99,13 +100,22 @@ def adult():
     frame, y = load_adult("train", drop_missing=True)
     categorical = [i for i, c in enumerate(frame.columns) if str(frame[c].dtype) == "category"]
     names = {i: [str(v) for v in frame.iloc[:, i].cat.categories] for i in categorical}
-    X = np.column_stack([frame.iloc[:, i].cat.codes.to_numpy() if i in categorical else frame.iloc[:, i].to_numpy()
-                         for i in range(frame.shape[1])]).astype(float)
+    X = np.column_stack(
+        [
+            frame.iloc[:, i].cat.codes.to_numpy() if i in categorical else frame.iloc[:, i].to_numpy()
+            for i in range(frame.shape[1])
+        ]
+    ).astype(float)
     mask = np.zeros(X.shape[1], bool)
     mask[categorical] = True
     model = HistGradientBoostingClassifier(categorical_features=mask, random_state=0).fit(X, y)
-    kwargs = dict(feature_names=list(frame.columns), categorical_features=categorical, categorical_names=names,
-                  training_labels=y, random_state=0)
+    kwargs = dict(
+        feature_names=list(frame.columns),
+        categorical_features=categorical,
+        categorical_names=names,
+        training_labels=y,
+        random_state=0,
+    )
     return X, model, kwargs
 
 
@@ -140,16 +150,35 @@ def per_row(args):
     from skimage import data, transform
 
     base = transform.resize(data.astronaut(), (64, 64), anti_aliasing=True)
-    images = [np.clip(np.round(np.roll(base, 7 * i, axis=1) * 255), 1, 255).astype(np.uint8)
-              for i in range(max(2, args.lime_rows // 10))]
+    images = [
+        np.clip(np.round(np.roll(base, 7 * i, axis=1) * 255), 1, 255).astype(np.uint8)
+        for i in range(max(2, args.lime_rows // 10))
+    ]
     cases = [
-        ("tabular (Adult, HGB, 5000 samples)", rows, model.predict_proba,
-         lambda: LimeTabularExplainer(X, **kwargs), lambda: TabularExplainer(X, **kwargs), dict(num_samples=5000)),
-        ("text (100 words, 5000 samples)", documents, text_model,
-         lambda: LimeTextExplainer(random_state=0), lambda: TextExplainer(random_state=0), dict(num_samples=5000)),
-        ("image (64x64 quickshift, 1000 samples)", images, image_model,
-         lambda: LimeImageExplainer(random_state=0), lambda: ImageExplainer(random_state=0),
-         dict(num_samples=1000, top_labels=None, labels=(1,), batch_size=100, hide_color=0)),
+        (
+            "tabular (Adult, HGB, 5000 samples)",
+            rows,
+            model.predict_proba,
+            lambda: LimeTabularExplainer(X, **kwargs),
+            lambda: TabularExplainer(X, **kwargs),
+            dict(num_samples=5000),
+        ),
+        (
+            "text (100 words, 5000 samples)",
+            documents,
+            text_model,
+            lambda: LimeTextExplainer(random_state=0),
+            lambda: TextExplainer(random_state=0),
+            dict(num_samples=5000),
+        ),
+        (
+            "image (64x64 quickshift, 1000 samples)",
+            images,
+            image_model,
+            lambda: LimeImageExplainer(random_state=0),
+            lambda: ImageExplainer(random_state=0),
+            dict(num_samples=1000, top_labels=None, labels=(1,), batch_size=100, hide_color=0),
+        ),
     ]
     table = []
     for name, instances, fn, make_lime, make_ours, options in cases:
@@ -158,14 +187,25 @@ def per_row(args):
         ours_options = dict(options, progress_bar=False) if "image" in name else options
         ours.explain_many(instances[:1], fn, **ours_options)  # warm-up
         lime_wall, lime_model, _, _, _ = timed(
-            lambda m: [lime_explainer.explain_instance(x, m, **lime_options) for x in instances], fn)
+            lambda m: [lime_explainer.explain_instance(x, m, **lime_options) for x in instances], fn
+        )
         our_wall, our_model, _, _, _ = timed(lambda m: ours.explain_many(instances, m, **ours_options), fn)
         n = len(instances)
-        table.append((name, n, lime_wall / n * 1e3, (lime_wall - lime_model) / n * 1e3, our_wall / n * 1e3,
-                      (our_wall - our_model) / n * 1e3))
+        table.append(
+            (
+                name,
+                n,
+                lime_wall / n * 1e3,
+                (lime_wall - lime_model) / n * 1e3,
+                our_wall / n * 1e3,
+                (our_wall - our_model) / n * 1e3,
+            )
+        )
     print("\n(a) per row, same process (ms per explanation; 'library' = total minus the model's time)")
-    print("| task | rows | lime total | lime library | explain_many total | explain_many library "
-          "| total ratio | library ratio |")
+    print(
+        "| task | rows | lime total | lime library | explain_many total | explain_many library "
+        "| total ratio | library ratio |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, n, lt, ll, ot, ol in table:
         print(f"| {name} | {n} | {lt:.1f} | {ll:.1f} | {ot:.1f} | {ol:.1f} | {lt / ot:.1f}x | {ll / ol:.1f}x |")
@@ -203,28 +243,41 @@ def throughput(args):
         return time.perf_counter() - start, value
 
     lime_explainer = LimeTabularExplainer(X, **kwargs)
-    record("lime, a loop", 1, 0.0, args.lime_rows, lambda m: [
-        lime_explainer.explain_instance(r, m, num_samples=args.num_samples) for r in rows[:args.lime_rows]],
-        check=False)
+    record(
+        "lime, a loop",
+        1,
+        0.0,
+        args.lime_rows,
+        lambda m: [lime_explainer.explain_instance(r, m, num_samples=args.num_samples) for r in rows[: args.lime_rows]],
+        check=False,
+    )
     record("joblib (limekit n_jobs)", 1, 0.0, len(rows), lambda m: explainer.explain_many(rows, m, **options))
     startup, _ = clock(lambda: explainer.explain_many(rows[:4], model.predict_proba, n_jobs=2, **warm))
-    record("joblib (limekit n_jobs)", 2, startup, len(rows),
-           lambda m: explainer.explain_many(rows, m, n_jobs=2, **options))
+    record(
+        "joblib (limekit n_jobs)", 2, startup, len(rows), lambda m: explainer.explain_many(rows, m, n_jobs=2, **options)
+    )
 
     from distributed import Client, LocalCluster
 
     for workers in (1, 2):
+
         def start_dask():
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=50)
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+            )
             client = Client(cluster)
-            explainer.explain_many(rows[:2 * workers], model.predict_proba, backend="dask", **warm)
+            explainer.explain_many(rows[: 2 * workers], model.predict_proba, backend="dask", **warm)
             return cluster, client
 
         startup, (cluster, client) = clock(start_dask)
         try:
-            record("Dask", workers, startup, len(rows),
-                   lambda m: list(explainer.explain_many(rows, m, backend="dask", stream=True, **options)))
+            record(
+                "Dask",
+                workers,
+                startup,
+                len(rows),
+                lambda m: list(explainer.explain_many(rows, m, backend="dask", stream=True, **options)),
+            )
         finally:
             client.close()
             cluster.close()
@@ -233,32 +286,48 @@ def throughput(args):
 
     from limekit.distributed import RayActors
 
-    ray_init, _ = clock(lambda: ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                                         configure_logging=False))
+    ray_init, _ = clock(
+        lambda: ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    )
     try:
         for workers in (1, 2):
+
             def start_ray():
                 actors = RayActors(workers)
                 actors.wait_ready()
-                explainer.explain_many(rows[:2 * workers], model.predict_proba, backend="ray", client=actors,
-                                       **warm)
+                explainer.explain_many(rows[: 2 * workers], model.predict_proba, backend="ray", client=actors, **warm)
                 return actors
 
             startup, actors = clock(start_ray)
             with actors:
-                record("Ray", workers, startup + (ray_init if workers == 1 else 0.0), len(rows),
-                       lambda m: list(explainer.explain_many(rows, m, backend="ray", client=actors, stream=True,
-                                                             **options)))
+                record(
+                    "Ray",
+                    workers,
+                    startup + (ray_init if workers == 1 else 0.0),
+                    len(rows),
+                    lambda m: list(
+                        explainer.explain_many(rows, m, backend="ray", client=actors, stream=True, **options)
+                    ),
+                )
         if args.ray_per_call:  # the default: actors started by the call, inside the timed region
-            record("Ray, actors per call", 2, 0.0, len(rows),
-                   lambda m: list(explainer.explain_many(rows, m, backend="ray", stream=True, **options)))
+            record(
+                "Ray, actors per call",
+                2,
+                0.0,
+                len(rows),
+                lambda m: list(explainer.explain_many(rows, m, backend="ray", stream=True, **options)),
+            )
     finally:
         ray.shutdown()
 
-    print(f"\n(b) Adult, HistGradientBoostingClassifier, num_samples={args.num_samples}, "
-          f"rows_per_task={args.rows_per_task}; results identical to the serial run")
-    print("| engine | workers | start-up s | rows | wall s | rows/s | model s (all processes) | library ms/row "
-          "(wall x workers - model) | CPU ms/row in the workers | peak RSS per worker MiB |")
+    print(
+        f"\n(b) Adult, HistGradientBoostingClassifier, num_samples={args.num_samples}, "
+        f"rows_per_task={args.rows_per_task}; results identical to the serial run"
+    )
+    print(
+        "| engine | workers | start-up s | rows | wall s | rows/s | model s (all processes) | library ms/row "
+        "(wall x workers - model) | CPU ms/row in the workers | peak RSS per worker MiB |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rate, cpu_per_row = {}, {}
     for engine, workers, startup, n, wall, model_s, peaks, cpu in results:
@@ -266,18 +335,27 @@ def throughput(args):
         cpu_per_row[engine, workers] = cpu / n * 1e3
         library = (wall * workers - model_s) / n * 1e3
         peak = max(peaks.values()) if peaks else float("nan")
-        print(f"| {engine} | {workers} | {startup:.1f} | {n} | {wall:.1f} | {n / wall:.1f} | {model_s:.1f} "
-              f"| {library:.1f} | {cpu / n * 1e3:.1f} | {peak:.0f} |")
-    print("\nstart-up: apart from the timed rows (joblib: loky's worker processes; Dask: the LocalCluster, the "
-          "client and a first small task; Ray: ray.init (counted on the 1-actor row), the actors "
-          "(RayActors) and a first small task). rows/s: the steady state, one explain_many call after start-up.")
-    print("CPU ms/row: the CPU time of the processes that call the model (from each one's first call to its "
-          "last), per row.")
+        print(
+            f"| {engine} | {workers} | {startup:.1f} | {n} | {wall:.1f} | {n / wall:.1f} | {model_s:.1f} "
+            f"| {library:.1f} | {cpu / n * 1e3:.1f} | {peak:.0f} |"
+        )
+    print(
+        "\nstart-up: apart from the timed rows (joblib: loky's worker processes; Dask: the LocalCluster, the "
+        "client and a first small task; Ray: ray.init (counted on the 1-actor row), the actors "
+        "(RayActors) and a first small task). rows/s: the steady state, one explain_many call after start-up."
+    )
+    print(
+        "CPU ms/row: the CPU time of the processes that call the model (from each one's first call to its "
+        "last), per row."
+    )
     engines = [e for e in ("joblib (limekit n_jobs)", "Dask", "Ray") if (e, 1) in rate and (e, 2) in rate]
-    print("speed-up 1 -> 2 workers: " + ", ".join(f"{e} {rate[e, 2] / rate[e, 1]:.2f}x" for e in engines)
-          + "; CPU per row 2 workers / 1: "
-          + ", ".join(f"{e} {cpu_per_row[e, 2] / cpu_per_row[e, 1]:.2f}" for e in engines)
-          + f"; limekit serial / lime loop {rate['joblib (limekit n_jobs)', 1] / rate['lime, a loop', 1]:.1f}x")
+    print(
+        "speed-up 1 -> 2 workers: "
+        + ", ".join(f"{e} {rate[e, 2] / rate[e, 1]:.2f}x" for e in engines)
+        + "; CPU per row 2 workers / 1: "
+        + ", ".join(f"{e} {cpu_per_row[e, 2] / cpu_per_row[e, 1]:.2f}" for e in engines)
+        + f"; limekit serial / lime loop {rate['joblib (limekit n_jobs)', 1] / rate['lime, a loop', 1]:.1f}x"
+    )
 
 
 def main():
@@ -288,15 +366,20 @@ def main():
     parser.add_argument("--rows-per-task", type=int, default=10)
     parser.add_argument("--skip-a", action="store_true")
     parser.add_argument("--skip-b", action="store_true")
-    parser.add_argument("--ray-per-call", action="store_true",
-                        help="also time Ray with the actors started inside the call (explain_many's default)")
+    parser.add_argument(
+        "--ray-per-call",
+        action="store_true",
+        help="also time Ray with the actors started inside the call (explain_many's default)",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     import sklearn
 
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, OMP_NUM_THREADS="
-          f"{os.environ['OMP_NUM_THREADS']}")
+    print(
+        f"Python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, OMP_NUM_THREADS="
+        f"{os.environ['OMP_NUM_THREADS']}"
+    )
     if not args.skip_a:
         per_row(args)
     if not args.skip_b:

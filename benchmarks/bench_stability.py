@@ -33,6 +33,7 @@ the mean Jaccard over pairs of converged explanations.
     python benchmarks/bench_stability.py [--rows 20] [--seeds 10] [--small 8 5] [--tasks adult,bound,text,image,mars]
         [--only SUBSTRING] [--share-task 20] [--share-budget 5000 2500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,14 +77,18 @@ def summarise(name, results, k_values=(None,)):
         conv = f"{np.mean(flags):5.0%}" if flags else "    -"
         conv_j = f"{np.mean(converged_pairs):.3f}" if converged_pairs else "    -"
         label = name if k is None else f"{name} k={k}"
-        print(f"  {label:34s} {np.mean(per_row):6.3f} {min(per_row):6.3f} {min(pairs):6.3f} {rows:9.0f} "
-              f"{conv:>6s} {conv_j:>7s}", flush=True)
+        print(
+            f"  {label:34s} {np.mean(per_row):6.3f} {min(per_row):6.3f} {min(pairs):6.3f} {rows:9.0f} "
+            f"{conv:>6s} {conv_j:>7s}",
+            flush=True,
+        )
 
 
 def header(title):
     print(f"\n{title}")
-    print(f"  {'configuration':34s} {'mean J':>6s} {'worst':>6s} {'min':>6s} {'rows/exp':>9s} {'conv':>6s} "
-          f"{'J conv':>7s}")
+    print(
+        f"  {'configuration':34s} {'mean J':>6s} {'worst':>6s} {'min':>6s} {'rows/exp':>9s} {'conv':>6s} {'J conv':>7s}"
+    )
 
 
 def limekit_run(explainer_factory, instance, model, seed, **kwargs):
@@ -105,10 +110,13 @@ def lime_run(explainer_factory, instance, model, seed, label=1, **kwargs):
 def limekit_shared_run(explainer_factory, instances, model, seed, rows_per_task, label=1, **kwargs):
     """One seed's explanations of every instance with ``share_samples=True``: (top, model rows per row, converged)."""
     counted = Counted(model)
-    many = explainer_factory(seed).explain_many(instances, counted, share_samples=True, rows_per_task=rows_per_task,
-                                                **kwargs)
-    return [([f for f, _ in exp.local_exp[label]], counted.rows / len(instances),
-             exp.diagnostics["sampling"]["converged"]) for exp in many]
+    many = explainer_factory(seed).explain_many(
+        instances, counted, share_samples=True, rows_per_task=rows_per_task, **kwargs
+    )
+    return [
+        ([f for f, _ in exp.local_exp[label]], counted.rows / len(instances), exp.diagnostics["sampling"]["converged"])
+        for exp in many
+    ]
 
 
 ONLY = None  # --only: run just the configurations whose name holds this
@@ -126,8 +134,10 @@ def run_task(title, instances, seeds, configurations, k_values=(None,)):
         else:
             results = [[run(instance, seed) for seed in range(seeds)] for instance in instances]
         summarise(name, results, k_values)
-        print(f"  {'':34s} ({(time.perf_counter() - start) / (len(instances) * seeds) * 1000:.0f} ms per "
-              f"explanation)", flush=True)
+        print(
+            f"  {'':34s} ({(time.perf_counter() - start) / (len(instances) * seeds) * 1000:.0f} ms per explanation)",
+            flush=True,
+        )
 
 
 def _adult_setup(rows):
@@ -143,12 +153,17 @@ def _adult_setup(rows):
     names = {i: list(train.iloc[:, i].cat.categories) for i in categorical}
 
     def codes(frame):
-        return np.column_stack([frame.iloc[:, i].cat.codes.to_numpy() if i in categorical
-                                else frame.iloc[:, i].to_numpy() for i in range(frame.shape[1])]).astype(float)
+        return np.column_stack(
+            [
+                frame.iloc[:, i].cat.codes.to_numpy() if i in categorical else frame.iloc[:, i].to_numpy()
+                for i in range(frame.shape[1])
+            ]
+        ).astype(float)
 
     X, X_test = codes(train), codes(test)
-    model = xgboost.XGBClassifier(n_estimators=200, max_depth=6, learning_rate=0.1, n_jobs=1,
-                                  random_state=0).fit(X, y_train)
+    model = xgboost.XGBClassifier(n_estimators=200, max_depth=6, learning_rate=0.1, n_jobs=1, random_state=0).fit(
+        X, y_train
+    )
     auc = roc_auc_score(_labels(test), model.predict_proba(X_test)[:, 1])
     kwargs = dict(feature_names=list(train.columns), categorical_features=categorical, categorical_names=names)
     return X, X_test[:rows], model, kwargs, auc
@@ -167,34 +182,88 @@ def adult(rows, seeds, share_task=20, share_budgets=(5000,)):
     def limekit_factory(seed):
         return TabularExplainer(X, random_state=seed, **kwargs)
 
-    configurations = [("lime 5000", lambda x, s: lime_run(lime_factory, x, model.predict_proba, s,
-                                                          num_features=5, num_samples=5000))]
+    configurations = [
+        ("lime 5000", lambda x, s: lime_run(lime_factory, x, model.predict_proba, s, num_features=5, num_samples=5000))
+    ]
     for n in (1000, 2000, 5000):
-        configurations.append((f"limekit {n}", lambda x, s, n=n: limekit_run(
-            limekit_factory, x, model.predict_proba, s, num_features=5, num_samples=n)))
-    configurations.append(("limekit auto (max 10000)", lambda x, s: limekit_run(
-        limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto")))
-    configurations.append(("limekit auto, sampling='kernel'", lambda x, s: limekit_run(
-        limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto", sampling="kernel")))
-    configurations.append(("limekit auto, emulator", lambda x, s: limekit_run(
-        limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto",
-        variance_reduction="emulator")))
-    configurations.append(("limekit 5000, emulator", lambda x, s: limekit_run(
-        limekit_factory, x, model.predict_proba, s, num_features=5, num_samples=5000,
-        variance_reduction="emulator")))
+        configurations.append(
+            (
+                f"limekit {n}",
+                lambda x, s, n=n: limekit_run(
+                    limekit_factory, x, model.predict_proba, s, num_features=5, num_samples=n
+                ),
+            )
+        )
+    configurations.append(
+        (
+            "limekit auto (max 10000)",
+            lambda x, s: limekit_run(limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto"),
+        )
+    )
+    configurations.append(
+        (
+            "limekit auto, sampling='kernel'",
+            lambda x, s: limekit_run(
+                limekit_factory, x, model.predict_proba, s, num_features=5, num_samples="auto", sampling="kernel"
+            ),
+        )
+    )
+    configurations.append(
+        (
+            "limekit auto, emulator",
+            lambda x, s: limekit_run(
+                limekit_factory,
+                x,
+                model.predict_proba,
+                s,
+                num_features=5,
+                num_samples="auto",
+                variance_reduction="emulator",
+            ),
+        )
+    )
+    configurations.append(
+        (
+            "limekit 5000, emulator",
+            lambda x, s: limekit_run(
+                limekit_factory,
+                x,
+                model.predict_proba,
+                s,
+                num_features=5,
+                num_samples=5000,
+                variance_reduction="emulator",
+            ),
+        )
+    )
     share_task = min(share_task, rows)
 
     for reduction in (None, "emulator"):
         for budget in share_budgets:
+
             def shared(xs, s, budget=budget, reduction=reduction):
-                return limekit_shared_run(limekit_factory, xs, model.predict_proba, s, share_task, num_features=5,
-                                          num_samples="auto", max_samples=(budget - 1) * share_task,
-                                          variance_reduction=reduction)
+                return limekit_shared_run(
+                    limekit_factory,
+                    xs,
+                    model.predict_proba,
+                    s,
+                    share_task,
+                    num_features=5,
+                    num_samples="auto",
+                    max_samples=(budget - 1) * share_task,
+                    variance_reduction=reduction,
+                )
+
             shared.batch = True
-            configurations.append((f"limekit auto, shared by {share_task}, {budget}"
-                                   + (", emulator" if reduction else ""), shared))
-    run_task(f"adult: XGBoost depth 6, 200 trees (test AUC {auc:.3f}); {rows} test rows x {seeds} seeds, top 5",
-             instances, seeds, configurations)
+            configurations.append(
+                (f"limekit auto, shared by {share_task}, {budget}" + (", emulator" if reduction else ""), shared)
+            )
+    run_task(
+        f"adult: XGBoost depth 6, 200 trees (test AUC {auc:.3f}); {rows} test rows x {seeds} seeds, top 5",
+        instances,
+        seeds,
+        configurations,
+    )
 
 
 def adult_variance(rows, seeds, n=5000, big=200_000):
@@ -212,10 +281,13 @@ def adult_variance(rows, seeds, n=5000, big=200_000):
 
     X, instances, model, kwargs, auc = _adult_setup(rows)
     d = X.shape[1]
-    print(f"\nadult variance: XGBoost depth 6 (test AUC {auc:.3f}); {rows} test rows; coefficients of every feature "
-          f"at {n:,} samples over {seeds} seeds")
-    print(f"  {'row':>4s} {'between-row share of residual':>30s} {'variance, emulator / lime':>26s} "
-          f"{'emulator R2':>12s}")
+    print(
+        f"\nadult variance: XGBoost depth 6 (test AUC {auc:.3f}); {rows} test rows; coefficients of every feature "
+        f"at {n:,} samples over {seeds} seeds"
+    )
+    print(
+        f"  {'row':>4s} {'between-row share of residual':>30s} {'variance, emulator / lime':>26s} {'emulator R2':>12s}"
+    )
     ratios = []
     for i, instance in enumerate(instances):
         explainer = TabularExplainer(X, random_state=0, **kwargs)
@@ -228,12 +300,13 @@ def adult_variance(rows, seeds, n=5000, big=200_000):
         patterns = (Z @ 2.0 ** np.arange(d)).astype(np.int64)
         _, group, counts = np.unique(patterns, return_inverse=True, return_counts=True)
         group_mean = np.bincount(group, residual) / counts
-        between = np.sum(weights ** 2 * group_mean[group] ** 2) / np.sum(weights ** 2 * residual ** 2)
+        between = np.sum(weights**2 * group_mean[group] ** 2) / np.sum(weights**2 * residual**2)
         coefficients, r2 = {None: [], "emulator": []}, []
         for seed in range(seeds):
             for reduction in coefficients:
                 exp = TabularExplainer(X, random_state=seed, feature_selection="none", **kwargs).explain_instance(
-                    instance, model.predict_proba, num_features=d, num_samples=n, variance_reduction=reduction)
+                    instance, model.predict_proba, num_features=d, num_samples=n, variance_reduction=reduction
+                )
                 weights_by_feature = dict(exp.local_exp[1])
                 coefficients[reduction].append([weights_by_feature.get(f, 0.0) for f in range(d)])
                 if reduction:
@@ -244,9 +317,11 @@ def adult_variance(rows, seeds, n=5000, big=200_000):
     print(f"  median variance ratio {np.median(ratios):.3f}")
 
 
-BOUND_CRITERIA = (("same top 5 and signs in 99.5% of pairs", "agreement", 0.995),  # auto before max_samples
-                  ("same top 5 and signs in 95% of pairs", "agreement", 0.95),  # auto at max_samples
-                  ("expected top-5 Jaccard 0.95", "jaccard", 0.95))  # the issue's target for converged pairs
+BOUND_CRITERIA = (
+    ("same top 5 and signs in 99.5% of pairs", "agreement", 0.995),  # auto before max_samples
+    ("same top 5 and signs in 95% of pairs", "agreement", 0.95),  # auto at max_samples
+    ("expected top-5 Jaccard 0.95", "jaccard", 0.95),
+)  # the issue's target for converged pairs
 
 
 def adult_bound(rows, samples, budget=5000, first_round=1000, caps=(10_000, 30_000), variance_factors=(1.0, 0.2)):
@@ -291,28 +366,50 @@ def adult_bound(rows, samples, budget=5000, first_round=1000, caps=(10_000, 30_0
             for n in grid:  # n rows: Z'WZ, Z'Wy and their covariance scale with n; the penalty does not
                 f = n / samples
                 inverse = np.linalg.inv(gram * f + np.eye(d))
-                verdict = adaptive._label_draws(cross * f, inverse @ (cross * f), gram * f, inverse,
-                                                meat * (f * factor), scale, normal, 5, "forward_selection", 0.975)
+                verdict = adaptive._label_draws(
+                    cross * f,
+                    inverse @ (cross * f),
+                    gram * f,
+                    inverse,
+                    meat * (f * factor),
+                    scale,
+                    normal,
+                    5,
+                    "forward_selection",
+                    0.975,
+                )
                 for c, (_, key, level) in enumerate(BOUND_CRITERIA):
                     if np.isinf(needed[v, i, c]) and verdict[key] >= level:
                         needed[v, i, c] = n
                 if np.isfinite(needed[v, i]).all():
                     break
-    print(f"\nadult bound: XGBoost depth 6 (test AUC {auc:.3f}); {rows} test rows, each row's truth estimated from "
-          f"{samples:,} rows ({(time.perf_counter() - start) / rows:.1f} s per row)")
+    print(
+        f"\nadult bound: XGBoost depth 6 (test AUC {auc:.3f}); {rows} test rows, each row's truth estimated from "
+        f"{samples:,} rows ({(time.perf_counter() - start) / rows:.1f} s per row)"
+    )
     for v, factor in enumerate(variance_factors):
-        print(f"  covariance {factor:g} x lime's; rows two samples need to agree, per test row (criterion 2, "
-              f"auto's last look):")
+        print(
+            f"  covariance {factor:g} x lime's; rows two samples need to agree, per test row (criterion 2, "
+            f"auto's last look):"
+        )
         print("   ", " ".join(f"{n:,.0f}" if np.isfinite(n) else "inf" for n in needed[v, :, 1]))
-        print(f"  {'criterion':42s} {'<=5k':>5s} {'<=10k':>6s} {'<=100k':>7s}  most converged at a mean of "
-              f"{budget:,} rows: {'no cap':>6s}" + "".join(f" {'max ' + format(cap, ','):>11s}" for cap in caps))
+        print(
+            f"  {'criterion':42s} {'<=5k':>5s} {'<=10k':>6s} {'<=100k':>7s}  most converged at a mean of "
+            f"{budget:,} rows: {'no cap':>6s}" + "".join(f" {'max ' + format(cap, ','):>11s}" for cap in caps)
+        )
         for c, (name, _, _) in enumerate(BOUND_CRITERIA):
             column = needed[v, :, c]
-            shares = [_oracle_share(np.where(column <= cap, column, np.inf), budget, first_round)
-                      for cap in (np.inf,) + tuple(caps)]
-            print(f"  {name:42s} {np.mean(column <= 5000):5.0%} {np.mean(column <= 10_000):6.0%} "
-                  f"{np.mean(column <= 100_000):7.0%}  {'':34s}"
-                  + f"{shares[0]:6.0%}" + "".join(f" {share:11.0%}" for share in shares[1:]), flush=True)
+            shares = [
+                _oracle_share(np.where(column <= cap, column, np.inf), budget, first_round)
+                for cap in (np.inf,) + tuple(caps)
+            ]
+            print(
+                f"  {name:42s} {np.mean(column <= 5000):5.0%} {np.mean(column <= 10_000):6.0%} "
+                f"{np.mean(column <= 100_000):7.0%}  {'':34s}"
+                + f"{shares[0]:6.0%}"
+                + "".join(f" {share:11.0%}" for share in shares[1:]),
+                flush=True,
+            )
 
 
 def shared_memory(rows, budget=5000):
@@ -321,13 +418,17 @@ def shared_memory(rows, budget=5000):
 
     from limekit import TabularExplainer
 
-    X, instances, model, kwargs, auc = _adult_setup(rows)
+    X, instances, model, kwargs, _auc = _adult_setup(rows)
     explainer = TabularExplainer(X, random_state=0, **kwargs)
     explainer.explain_instance(instances[0], model.predict_proba, num_samples=1000)  # warm caches
     print(f"\nshared memory: {rows} Adult rows, num_samples='auto', top 5 (tracemalloc peak)")
-    for name, extra in (("one by one (max 10,000)", {}),
-                        (f"shared (max {rows} x {budget - 1:,})",
-                         dict(share_samples=True, rows_per_task=rows, max_samples=rows * (budget - 1)))):
+    for name, extra in (
+        ("one by one (max 10,000)", {}),
+        (
+            f"shared (max {rows} x {budget - 1:,})",
+            dict(share_samples=True, rows_per_task=rows, max_samples=rows * (budget - 1)),
+        ),
+    ):
         tracemalloc.start()
         many = explainer.explain_many(instances, model.predict_proba, num_features=5, num_samples="auto", **extra)
         peak = tracemalloc.get_traced_memory()[1]
@@ -361,26 +462,83 @@ def text(rows, seeds):
 
     reviews, labels = make_reviews(2000, random_state=0)
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(reviews[:1500], labels[:1500])
-    instances = reviews[1500:1500 + rows]
-    configurations = [("lime 5000", lambda x, s: lime_run(lambda seed: LimeTextExplainer(random_state=seed), x,
-                                                          model.predict_proba, s, num_features=5,
-                                                          num_samples=5000))]
+    instances = reviews[1500 : 1500 + rows]
+    configurations = [
+        (
+            "lime 5000",
+            lambda x, s: lime_run(
+                lambda seed: LimeTextExplainer(random_state=seed),
+                x,
+                model.predict_proba,
+                s,
+                num_features=5,
+                num_samples=5000,
+            ),
+        )
+    ]
     for n in (1000, 2000, 5000):
-        configurations.append((f"limekit {n}", lambda x, s, n=n: limekit_run(
-            lambda seed: TextExplainer(random_state=seed), x, model.predict_proba, s, num_features=5,
-            num_samples=n)))
+        configurations.append(
+            (
+                f"limekit {n}",
+                lambda x, s, n=n: limekit_run(
+                    lambda seed: TextExplainer(random_state=seed),
+                    x,
+                    model.predict_proba,
+                    s,
+                    num_features=5,
+                    num_samples=n,
+                ),
+            )
+        )
     for scheme in ("lime", "kernel"):
-        configurations.append((f"limekit auto, sampling={scheme}", lambda x, s, scheme=scheme: limekit_run(
-            lambda seed: TextExplainer(random_state=seed), x, model.predict_proba, s, num_features=5,
-            num_samples="auto", sampling=scheme)))
-    configurations.append(("limekit 2000, sampling=kernel", lambda x, s: limekit_run(
-        lambda seed: TextExplainer(random_state=seed), x, model.predict_proba, s, num_features=5,
-        num_samples=2000, sampling="kernel")))
-    configurations.append(("limekit auto, emulator", lambda x, s: limekit_run(
-        lambda seed: TextExplainer(random_state=seed), x, model.predict_proba, s, num_features=5,
-        num_samples="auto", variance_reduction="emulator")))
-    run_task(f"text: TF-IDF + logistic regression on generated reviews; {rows} reviews x {seeds} seeds, top 5",
-             instances, seeds, configurations)
+        configurations.append(
+            (
+                f"limekit auto, sampling={scheme}",
+                lambda x, s, scheme=scheme: limekit_run(
+                    lambda seed: TextExplainer(random_state=seed),
+                    x,
+                    model.predict_proba,
+                    s,
+                    num_features=5,
+                    num_samples="auto",
+                    sampling=scheme,
+                ),
+            )
+        )
+    configurations.append(
+        (
+            "limekit 2000, sampling=kernel",
+            lambda x, s: limekit_run(
+                lambda seed: TextExplainer(random_state=seed),
+                x,
+                model.predict_proba,
+                s,
+                num_features=5,
+                num_samples=2000,
+                sampling="kernel",
+            ),
+        )
+    )
+    configurations.append(
+        (
+            "limekit auto, emulator",
+            lambda x, s: limekit_run(
+                lambda seed: TextExplainer(random_state=seed),
+                x,
+                model.predict_proba,
+                s,
+                num_features=5,
+                num_samples="auto",
+                variance_reduction="emulator",
+            ),
+        )
+    )
+    run_task(
+        f"text: TF-IDF + logistic regression on generated reviews; {rows} reviews x {seeds} seeds, top 5",
+        instances,
+        seeds,
+        configurations,
+    )
 
 
 def image(rows, seeds):
@@ -399,25 +557,56 @@ def image(rows, seeds):
         return quickshift(img, kernel_size=4, max_dist=200, ratio=0.2, rng=0)
 
     def lime_image(x, s, n):
-        return lime_run(lambda seed: LimeImageExplainer(random_state=seed), x, skin_tone_probability, s,
-                        labels=(1,), top_labels=None, num_features=5, num_samples=n, hide_color=0,
-                        segmentation_fn=segments, batch_size=100)
+        return lime_run(
+            lambda seed: LimeImageExplainer(random_state=seed),
+            x,
+            skin_tone_probability,
+            s,
+            labels=(1,),
+            top_labels=None,
+            num_features=5,
+            num_samples=n,
+            hide_color=0,
+            segmentation_fn=segments,
+            batch_size=100,
+        )
 
     def limekit_image(x, s, **kwargs):
-        return limekit_run(lambda seed: ImageExplainer(random_state=seed), x, skin_tone_probability, s,
-                           labels=(1,), top_labels=None, num_features=5, hide_color=0, segmentation_fn=segments,
-                           batch_size=100, progress_bar=False, **kwargs)
+        return limekit_run(
+            lambda seed: ImageExplainer(random_state=seed),
+            x,
+            skin_tone_probability,
+            s,
+            labels=(1,),
+            top_labels=None,
+            num_features=5,
+            hide_color=0,
+            segmentation_fn=segments,
+            batch_size=100,
+            progress_bar=False,
+            **kwargs,
+        )
 
     configurations = [("lime 1000 (lime's default)", lambda x, s: lime_image(x, s, 1000))]
     for n in (1000, 2000):
         configurations.append((f"limekit {n}", lambda x, s, n=n: limekit_image(x, s, num_samples=n)))
     for scheme in ("lime", "kernel"):
-        configurations.append((f"limekit auto, sampling={scheme}", lambda x, s, scheme=scheme: limekit_image(
-            x, s, num_samples="auto", sampling=scheme)))
-    configurations.append(("limekit auto, emulator", lambda x, s: limekit_image(
-        x, s, num_samples="auto", variance_reduction="emulator")))
-    run_task(f"image: skin-tone classifier on {len(instances)} scikit-image photos (128 x 128, quickshift); "
-             f"{seeds} seeds, top 5", instances, seeds, configurations)
+        configurations.append(
+            (
+                f"limekit auto, sampling={scheme}",
+                lambda x, s, scheme=scheme: limekit_image(x, s, num_samples="auto", sampling=scheme),
+            )
+        )
+    configurations.append(
+        ("limekit auto, emulator", lambda x, s: limekit_image(x, s, num_samples="auto", variance_reduction="emulator"))
+    )
+    run_task(
+        f"image: skin-tone classifier on {len(instances)} scikit-image photos (128 x 128, quickshift); "
+        f"{seeds} seeds, top 5",
+        instances,
+        seeds,
+        configurations,
+    )
 
 
 def mars(rows, seeds):
@@ -430,40 +619,69 @@ def mars(rows, seeds):
 
     def friedman(X):
         X = np.asarray(X, dtype=float)
-        return (10 * np.sin(np.pi * X[:, 0] * X[:, 1]) + 20 * (X[:, 2] - 0.5) ** 2 + 10 * X[:, 3]
-                + 5 * X[:, 4])
+        return 10 * np.sin(np.pi * X[:, 0] * X[:, 1]) + 20 * (X[:, 2] - 0.5) ** 2 + 10 * X[:, 3] + 5 * X[:, 4]
 
     instances = X[:rows]
     configurations = {
         "lime 1000 (lime's sampler)": lambda x, s: lime_run(
-            lambda seed: SLimeExplainer(X, mode="regression", discretize_continuous=False,
-                                        feature_selection="lasso_path", random_state=seed),
-            x, friedman, s, label=0, num_features=5, num_samples=1000),
+            lambda seed: SLimeExplainer(
+                X, mode="regression", discretize_continuous=False, feature_selection="lasso_path", random_state=seed
+            ),
+            x,
+            friedman,
+            s,
+            label=0,
+            num_features=5,
+            num_samples=1000,
+        ),
         "S-LIME (1000 .. 10000)": lambda x, s: _slime_run(X, x, friedman, s),
         "limekit auto (1000 .. 10000)": lambda x, s: limekit_run(
-            lambda seed: TabularExplainer(X, mode="regression", discretize_continuous=False,
-                                          feature_selection="lasso_path", random_state=seed),
-            x, friedman, s, num_features=5, num_samples="auto", max_samples=10_000),
+            lambda seed: TabularExplainer(
+                X, mode="regression", discretize_continuous=False, feature_selection="lasso_path", random_state=seed
+            ),
+            x,
+            friedman,
+            s,
+            num_features=5,
+            num_samples="auto",
+            max_samples=10_000,
+        ),
     }
 
     def shared(xs, s, budget=2000):  # the rows of a seed share one pool, at most budget model rows each
         return limekit_shared_run(
-            lambda seed: TabularExplainer(X, mode="regression", discretize_continuous=False,
-                                          feature_selection="lasso_path", random_state=seed),
-            xs, friedman, s, len(xs), label=0, num_features=5, num_samples="auto", max_samples=(budget - 1) * len(xs))
+            lambda seed: TabularExplainer(
+                X, mode="regression", discretize_continuous=False, feature_selection="lasso_path", random_state=seed
+            ),
+            xs,
+            friedman,
+            s,
+            len(xs),
+            label=0,
+            num_features=5,
+            num_samples="auto",
+            max_samples=(budget - 1) * len(xs),
+        )
+
     shared.batch = True
     configurations["limekit auto, shared (2,000 rows each)"] = shared
-    run_task(f"mars: S-LIME's setting (Friedman's MARS function, 10 features, lasso-path selection); "
-             f"{len(instances)} rows x {seeds} seeds, top-k Jaccard", instances, seeds, list(configurations.items()),
-             k_values=(1, 2, 3, 4, 5))
+    run_task(
+        f"mars: S-LIME's setting (Friedman's MARS function, 10 features, lasso-path selection); "
+        f"{len(instances)} rows x {seeds} seeds, top-k Jaccard",
+        instances,
+        seeds,
+        list(configurations.items()),
+        k_values=(1, 2, 3, 4, 5),
+    )
 
 
 def _slime_run(X, instance, model, seed):
     from slime.lime_tabular import LimeTabularExplainer as SLimeExplainer
 
     np.random.seed(seed)
-    explainer = SLimeExplainer(X, mode="regression", discretize_continuous=False, feature_selection="lasso_path",
-                               random_state=seed)
+    explainer = SLimeExplainer(
+        X, mode="regression", discretize_continuous=False, feature_selection="lasso_path", random_state=seed
+    )
     counted = Counted(model)
     exp = explainer.slime(instance, counted, num_features=5, num_samples=1000, n_max=10_000, alpha=0.05)
     label = 0 if 0 in exp.local_exp else 1
@@ -478,19 +696,42 @@ def main():
     parser.add_argument("--rows", type=int, default=20, help="instances per task (image: at most 4 photos)")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--tasks", default="adult,bound,text,image,mars")
-    parser.add_argument("--bound-samples", type=int, default=200_000,
-                        help="task 'bound': rows of the one large sample that stands for each row's truth")
-    parser.add_argument("--bound-variance", type=float, nargs="+", default=(1.0, 0.4, 0.2),
-                        help="task 'bound': covariance factors against lime's estimator (0.4: about what "
-                             "variance_reduction='emulator' gives on Adult; 0.2: a 5x cut)")
+    parser.add_argument(
+        "--bound-samples",
+        type=int,
+        default=200_000,
+        help="task 'bound': rows of the one large sample that stands for each row's truth",
+    )
+    parser.add_argument(
+        "--bound-variance",
+        type=float,
+        nargs="+",
+        default=(1.0, 0.4, 0.2),
+        help="task 'bound': covariance factors against lime's estimator (0.4: about what "
+        "variance_reduction='emulator' gives on Adult; 0.2: a 5x cut)",
+    )
     parser.add_argument("--only", default=None, help="run only the configurations whose name holds this")
-    parser.add_argument("--share-task", type=int, default=20,
-                        help="task 'adult': instances sharing one pool of perturbations (share_samples=True)")
-    parser.add_argument("--share-budget", type=int, nargs="+", default=(5000, 2500),
-                        help="task 'adult': model rows per explanation that a shared task may spend")
-    parser.add_argument("--small", type=int, nargs=2, default=(8, 5), metavar=("ROWS", "SEEDS"),
-                        help="rows and seeds of the text, image and mars tasks (lime's text explainer takes "
-                             "seconds per explanation)")
+    parser.add_argument(
+        "--share-task",
+        type=int,
+        default=20,
+        help="task 'adult': instances sharing one pool of perturbations (share_samples=True)",
+    )
+    parser.add_argument(
+        "--share-budget",
+        type=int,
+        nargs="+",
+        default=(5000, 2500),
+        help="task 'adult': model rows per explanation that a shared task may spend",
+    )
+    parser.add_argument(
+        "--small",
+        type=int,
+        nargs=2,
+        default=(8, 5),
+        metavar=("ROWS", "SEEDS"),
+        help="rows and seeds of the text, image and mars tasks (lime's text explainer takes seconds per explanation)",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     global ONLY

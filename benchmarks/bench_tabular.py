@@ -14,6 +14,7 @@ are explained with lime in a loop, limekit in a loop, and limekit's
 
     python benchmarks/bench_tabular.py [--repeats 15] [--many 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,15 @@ def synthetic_task():
 
     X, y = make_classification(n_samples=5000, n_features=20, n_informative=6, random_state=0)
     model = RandomForestClassifier(n_estimators=100, random_state=0).fit(X, y)
-    return dict(name="synthetic 20 features, random forest (100 trees)", X=X, y=y, model=model,
-                categorical_features=None, categorical_names=None, feature_names=None)
+    return dict(
+        name="synthetic 20 features, random forest (100 trees)",
+        X=X,
+        y=y,
+        model=model,
+        categorical_features=None,
+        categorical_names=None,
+        feature_names=None,
+    )
 
 
 def adult_task():
@@ -57,13 +65,24 @@ def adult_task():
     frame, y = load_adult("train", drop_missing=True)
     categorical = [i for i, c in enumerate(frame.columns) if str(frame[c].dtype) == "category"]
     names = {i: list(frame.iloc[:, i].cat.categories) for i in categorical}
-    X = np.column_stack([frame.iloc[:, i].cat.codes.to_numpy() if i in categorical
-                         else frame.iloc[:, i].to_numpy() for i in range(frame.shape[1])]).astype(float)
+    X = np.column_stack(
+        [
+            frame.iloc[:, i].cat.codes.to_numpy() if i in categorical else frame.iloc[:, i].to_numpy()
+            for i in range(frame.shape[1])
+        ]
+    ).astype(float)
     mask = np.zeros(X.shape[1], bool)
     mask[categorical] = True
     model = HistGradientBoostingClassifier(categorical_features=mask, random_state=0).fit(X, y)
-    return dict(name="adult (bundled), gradient-boosted trees", X=X, y=y, model=model,
-                categorical_features=categorical, categorical_names=names, feature_names=list(frame.columns))
+    return dict(
+        name="adult (bundled), gradient-boosted trees",
+        X=X,
+        y=y,
+        model=model,
+        categorical_features=categorical,
+        categorical_names=names,
+        feature_names=list(frame.columns),
+    )
 
 
 def run(task, repeats, num_samples):
@@ -71,8 +90,13 @@ def run(task, repeats, num_samples):
 
     from limekit import TabularExplainer
 
-    kwargs = dict(feature_names=task["feature_names"], categorical_features=task["categorical_features"],
-                  categorical_names=task["categorical_names"], training_labels=task["y"], random_state=0)
+    kwargs = dict(
+        feature_names=task["feature_names"],
+        categorical_features=task["categorical_features"],
+        categorical_names=task["categorical_names"],
+        training_labels=task["y"],
+        random_state=0,
+    )
     explainers = {"lime": LimeTabularExplainer(task["X"], **kwargs), "limekit": TabularExplainer(task["X"], **kwargs)}
     rows = task["X"][np.random.default_rng(1).choice(len(task["X"]), repeats + 1, replace=False)]
     times = {name: [] for name in explainers}
@@ -104,26 +128,37 @@ def run_many(task, n_rows, num_samples):
 
     from limekit import TabularExplainer
 
-    kwargs = dict(feature_names=task["feature_names"], categorical_features=task["categorical_features"],
-                  categorical_names=task["categorical_names"], training_labels=task["y"], random_state=0)
+    kwargs = dict(
+        feature_names=task["feature_names"],
+        categorical_features=task["categorical_features"],
+        categorical_names=task["categorical_names"],
+        training_labels=task["y"],
+        random_state=0,
+    )
     rows = task["X"][np.random.default_rng(2).choice(len(task["X"]), n_rows, replace=False)]
     lime_explainer, limekit_explainer = LimeTabularExplainer(task["X"], **kwargs), TabularExplainer(task["X"], **kwargs)
     limekit_explainer.explain_instance(rows[0], task["model"].predict_proba, num_samples=num_samples)  # warm-up
     runs = {
-        "lime, a loop": lambda: [lime_explainer.explain_instance(r, task["model"].predict_proba,
-                                                                 num_samples=num_samples) for r in rows],
-        "limekit, a loop": lambda: [limekit_explainer.explain_instance(r, task["model"].predict_proba,
-                                                                       num_samples=num_samples) for r in rows],
+        "lime, a loop": lambda: [
+            lime_explainer.explain_instance(r, task["model"].predict_proba, num_samples=num_samples) for r in rows
+        ],
+        "limekit, a loop": lambda: [
+            limekit_explainer.explain_instance(r, task["model"].predict_proba, num_samples=num_samples) for r in rows
+        ],
         "limekit, explain_instances": lambda: limekit_explainer.explain_instances(
-            rows, task["model"].predict_proba, num_samples=num_samples),
+            rows, task["model"].predict_proba, num_samples=num_samples
+        ),
     }
     per_row = {}
     for name, run_all in runs.items():
         start = time.perf_counter()
         run_all()
         per_row[name] = (time.perf_counter() - start) / n_rows * 1000
-    print(f"  {n_rows} rows, ms per explanation: " + ", ".join(f"{k} {v:.1f}" for k, v in per_row.items())
-          + f"; explain_instances/lime {per_row['limekit, explain_instances'] / per_row['lime, a loop']:.3f}")
+    print(
+        f"  {n_rows} rows, ms per explanation: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in per_row.items())
+        + f"; explain_instances/lime {per_row['limekit, explain_instances'] / per_row['lime, a loop']:.3f}"
+    )
 
 
 def main():
@@ -138,8 +173,10 @@ def main():
 
     import limekit
 
-    print(f"python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
-          f"lime {getattr(lime, '__version__', '0.2.0.1')}, limekit {limekit.__version__}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+        f"lime {getattr(lime, '__version__', '0.2.0.1')}, limekit {limekit.__version__}"
+    )
     for task in (synthetic_task(), adult_task()):
         run(task, args.repeats, args.num_samples)
         if args.many:

@@ -42,6 +42,7 @@ Samplers (``--samplers``):
 
 ``reproduce_paper.py --realistic`` runs this script.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reproduce_paper import REGISTRY_NAME, black_boxes, parse_params, timed  # noqa: E402
+from reproduce_paper import REGISTRY_NAME, black_boxes, parse_params, timed
 
 LABELS = {"linear": "Linear", "ebm": "EBM", "gaminet": "GAMI-Net"}
 XGB_TREES = 200
@@ -77,8 +78,15 @@ def sampler_arguments(name):
         return {"_gam": dict(GAM_SAMPLER)}
     if name.startswith("gam:"):  # the GAM sampler with other settings, for every surrogate (exploration)
         centre, spread, keep, *clip = name[4:].split(":")
-        return {"_gam": dict(discretize_continuous=False, sample_around_instance=centre == "around",
-                             spread=float(spread), keep_category=float(keep), clip=clip == ["clip"])}
+        return {
+            "_gam": dict(
+                discretize_continuous=False,
+                sample_around_instance=centre == "around",
+                spread=float(spread),
+                keep_category=float(keep),
+                clip=clip == ["clip"],
+            )
+        }
     raise SystemExit(f"--samplers: unknown sampler {name!r}")
 
 
@@ -99,13 +107,24 @@ def explain(X, row, predict_proba, surrogate_name, sampler, seed, args):
     explainer = TabularExplainer(X, random_state=seed, class_names=["<=50K", ">50K"], **arguments)
     if gam is not None:
         explainer.sampler = explainer.gam_sampler  # the linear surrogate on the same perturbations
-    exp = explainer.explain_instance(row, predict_proba, labels=(1,), num_features=X.shape[1],
-                                     num_samples=args.samples, surrogate=surrogate,
-                                     surrogate_task="classification", fidelity_samples=args.samples)
+    exp = explainer.explain_instance(
+        row,
+        predict_proba,
+        labels=(1,),
+        num_features=X.shape[1],
+        num_samples=args.samples,
+        surrogate=surrogate,
+        surrogate_task="classification",
+        fidelity_samples=args.samples,
+    )
     held = exp.diagnostics["fidelity"][1]
-    return {"in": exp.diagnostics["fidelity_in_sample"][1]["auc_unweighted"], "held": held["auc_unweighted"],
-            "seconds": exp.fits[1].surrogate.fit_seconds, "cpu_seconds": exp.fits[1].surrogate.fit_cpu_seconds,
-            "sampler": exp.diagnostics.get("sampler")}
+    return {
+        "in": exp.diagnostics["fidelity_in_sample"][1]["auc_unweighted"],
+        "held": held["auc_unweighted"],
+        "seconds": exp.fits[1].surrogate.fit_seconds,
+        "cpu_seconds": exp.fits[1].surrogate.fit_cpu_seconds,
+        "sampler": exp.diagnostics.get("sampler"),
+    }
 
 
 def mean(values):
@@ -137,43 +156,69 @@ def main():
     X, y = load_adult("train", drop_missing=True)
     X_test, y_test = load_adult("test", drop_missing=True)
     rows = np.random.default_rng(INSTANCE_SEED).choice(len(X_test), args.instances, replace=False)
-    print(f"limekit GAM samplers on {platform.processor() or platform.machine()}, python {platform.python_version()}; "
-          f"UCI Adult, test rows {rows.tolist()}, {args.seeds} seeds x {args.samples} perturbations "
-          f"(+ as many held out); surrogate_task='classification'; AUC unweighted against the black box's label; "
-          + "".join(f"{s} params {args.params[s]}; " for s in surrogates if args.params[s]), flush=True)
+    print(
+        f"limekit GAM samplers on {platform.processor() or platform.machine()}, python {platform.python_version()}; "
+        f"UCI Adult, test rows {rows.tolist()}, {args.seeds} seeds x {args.samples} perturbations "
+        f"(+ as many held out); surrogate_task='classification'; AUC unweighted against the black box's label; "
+        + "".join(f"{s} params {args.params[s]}; " for s in surrogates if args.params[s]),
+        flush=True,
+    )
     results = []
     for box in [b for b in args.black_boxes.split(",") if b]:
         if box.startswith("xgb"):
             depth = int(box[3:])
-            models = black_boxes(X, y, X_test, y_test, ["xgboost"], args.threads,
-                                 dict(max_depth=depth, n_estimators=XGB_TREES))
+            models = black_boxes(
+                X, y, X_test, y_test, ["xgboost"], args.threads, dict(max_depth=depth, n_estimators=XGB_TREES)
+            )
             predict_proba, test_auc, description = models["xgboost"]
         else:
             predict_proba, test_auc, description = black_boxes(X, y, X_test, y_test, ["mlp"], args.threads)["mlp"]
         p = predict_proba(X_test.iloc[rows])[:, 1]
-        print(f"\n{box}: {description}; test AUC {test_auc:.3f}; P(>50K) at the rows: "
-              + " ".join(f"{v:.2f}" for v in p), flush=True)
-        print(f"{'sampler':<11}{'surrogate':<10}{'in':>7}{'held':>7}{'min in':>8}{'min held':>9}{'fit s':>7}{'cpu s':>7}"
-              "   per-instance held-out means", flush=True)
+        print(
+            f"\n{box}: {description}; test AUC {test_auc:.3f}; P(>50K) at the rows: " + " ".join(f"{v:.2f}" for v in p),
+            flush=True,
+        )
+        print(
+            f"{'sampler':<11}{'surrogate':<10}{'in':>7}{'held':>7}{'min in':>8}{'min held':>9}{'fit s':>7}{'cpu s':>7}"
+            "   per-instance held-out means",
+            flush=True,
+        )
         for sampler in samplers:
             for surrogate in surrogates:
                 cell = []
-                for i, r in enumerate(rows):
+                for _i, r in enumerate(rows):
                     for seed in range(args.seeds):
                         out = explain(X, X_test.iloc[r], predict_proba, surrogate, sampler, seed, args)
                         cell.append(dict(out, instance=int(r), seed=seed))
-                per_instance = [(mean(c["in"] for c in cell if c["instance"] == r),
-                                 mean(c["held"] for c in cell if c["instance"] == r)) for r in rows]
-                row = dict(black_box=box, test_auc=test_auc, sampler=sampler, surrogate=surrogate,
-                           resolved_sampler=cell[0]["sampler"],
-                           auc_in=mean(c["in"] for c in cell), auc_held=mean(c["held"] for c in cell),
-                           min_in=min(v for v, _ in per_instance), min_held=min(v for _, v in per_instance),
-                           fit_seconds=statistics.median(c["seconds"] for c in cell),
-                           fit_cpu_seconds=statistics.median(c["cpu_seconds"] for c in cell), runs=cell)
+                per_instance = [
+                    (
+                        mean(c["in"] for c in cell if c["instance"] == r),
+                        mean(c["held"] for c in cell if c["instance"] == r),
+                    )
+                    for r in rows
+                ]
+                row = dict(
+                    black_box=box,
+                    test_auc=test_auc,
+                    sampler=sampler,
+                    surrogate=surrogate,
+                    resolved_sampler=cell[0]["sampler"],
+                    auc_in=mean(c["in"] for c in cell),
+                    auc_held=mean(c["held"] for c in cell),
+                    min_in=min(v for v, _ in per_instance),
+                    min_held=min(v for _, v in per_instance),
+                    fit_seconds=statistics.median(c["seconds"] for c in cell),
+                    fit_cpu_seconds=statistics.median(c["cpu_seconds"] for c in cell),
+                    runs=cell,
+                )
                 results.append(row)
-                print(f"{sampler[:10]:<11}{surrogate:<10}{row['auc_in']:>7.3f}{row['auc_held']:>7.3f}"
-                      f"{row['min_in']:>8.3f}{row['min_held']:>9.3f}{row['fit_seconds']:>7.2f}{row['fit_cpu_seconds']:>7.2f}   "
-                      + " ".join(f"{h:.3f}" for _, h in per_instance), flush=True)
+                print(
+                    f"{sampler[:10]:<11}{surrogate:<10}{row['auc_in']:>7.3f}{row['auc_held']:>7.3f}"
+                    f"{row['min_in']:>8.3f}{row['min_held']:>9.3f}"
+                    f"{row['fit_seconds']:>7.2f}{row['fit_cpu_seconds']:>7.2f}   "
+                    + " ".join(f"{h:.3f}" for _, h in per_instance),
+                    flush=True,
+                )
         if args.json:
             with open(args.json, "w") as handle:
                 json.dump(results, handle, indent=1, default=float)

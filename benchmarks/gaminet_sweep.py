@@ -9,6 +9,7 @@ mean AUC in sample / held out and the median fit time.
     python benchmarks/gaminet_sweep.py [--depth 6] [--instances 3] [--seeds 2] [--samples 5000]
         [--sampler default|CENTRE:SPREAD:KEEP] [--grid "default;learning_rate=0.02;subnet_size=(40, 40)"]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gam_realistic import INSTANCE_SEED, XGB_TREES  # noqa: E402
-from reproduce_paper import black_boxes, parse_params  # noqa: E402
+from gam_realistic import INSTANCE_SEED, XGB_TREES
+from reproduce_paper import black_boxes, parse_params
 
 
 def neighbourhoods(X, rows, predict_proba, seeds, n, sampler_name):
@@ -32,8 +33,9 @@ def neighbourhoods(X, rows, predict_proba, seeds, n, sampler_name):
 
     if sampler_name != "default":  # CENTRE:SPREAD:KEEP, as gam_realistic.py's gam:... samplers
         centre, spread, keep = sampler_name.split(":")
-        tabular.GAM_SAMPLER.update(sample_around_instance=centre == "around", spread=float(spread),
-                                   keep_category=float(keep))
+        tabular.GAM_SAMPLER.update(
+            sample_around_instance=centre == "around", spread=float(spread), keep_category=float(keep)
+        )
 
     out = []
     for seed in range(seeds):
@@ -77,8 +79,11 @@ def main():
     parser.add_argument("--instances", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--samples", type=int, default=5000)
-    parser.add_argument("--sampler", default="default",
-                        help="the GAM sampler: 'default' (the explainer's) or CENTRE:SPREAD:KEEP, e.g. around:1:0.5")
+    parser.add_argument(
+        "--sampler",
+        default="default",
+        help="the GAM sampler: 'default' (the explainer's) or CENTRE:SPREAD:KEEP, e.g. around:1:0.5",
+    )
     parser.add_argument("--grid", default="default", help="GAMI-Net settings separated by ';'")
     parser.add_argument("--ebm", default="default", help="EBM settings separated by ';' ('' skips)")
     args = parser.parse_args()
@@ -91,18 +96,22 @@ def main():
     rows = np.random.default_rng(INSTANCE_SEED).choice(len(X_test), args.instances, replace=False)
     if args.depth:
         predict_proba, test_auc, description = black_boxes(
-            X, y, X_test, y_test, ["xgboost"], 2, dict(max_depth=args.depth, n_estimators=XGB_TREES))["xgboost"]
+            X, y, X_test, y_test, ["xgboost"], 2, dict(max_depth=args.depth, n_estimators=XGB_TREES)
+        )["xgboost"]
     else:  # the MLP
         predict_proba, test_auc, description = black_boxes(X, y, X_test, y_test, ["mlp"], 2)["mlp"]
-    cases = neighbourhoods(X, [X_test.iloc[r] for r in rows], predict_proba, args.seeds, args.samples,
-                           args.sampler)
-    print(f"{description}, test AUC {test_auc:.3f}; rows {rows.tolist()} x {args.seeds} seeds, "
-          f"{args.samples} perturbations (GAM sampler {args.sampler}); AUC in / held out, median fit s", flush=True)
+    cases = neighbourhoods(X, [X_test.iloc[r] for r in rows], predict_proba, args.seeds, args.samples, args.sampler)
+    print(
+        f"{description}, test AUC {test_auc:.3f}; rows {rows.tolist()} x {args.seeds} seeds, "
+        f"{args.samples} perturbations (GAM sampler {args.sampler}); AUC in / held out, median fit s",
+        flush=True,
+    )
     for name, grid in (("ebm", args.ebm), ("gaminet", args.grid)):
         for setting in filter(None, (g.strip() for g in grid.split(";"))):
             params = {} if setting == "default" else parse_params(setting)
             auc_in, auc_held, seconds = evaluate(
-                lambda: make_surrogate(name, surrogate_task="classification", **params), cases)
+                lambda: make_surrogate(name, surrogate_task="classification", **params), cases
+            )
             print(f"{name:<8}{setting:<60}{auc_in:7.3f}{auc_held:7.3f}{seconds:7.2f}", flush=True)
 
 

@@ -50,6 +50,7 @@ against the GAM sampler that EBM and GAMI-Net get by default); the other
 options are that script's.  The samplers here are passed explicitly, so this
 table is lime's sampler whatever the surrogate.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,7 +59,6 @@ import platform
 import statistics
 import time
 import warnings
-
 
 PAPER = {  # AUC ranges over 10 seeds, as given in the paper
     "xgboost": {"linear": (0.953, 0.967), "ebm": (0.997, 0.999), "gaminet": (0.983, 0.997), "test_auc": 0.923},
@@ -135,11 +135,13 @@ def black_boxes(X, y, X_test, y_test, names, threads, xgboost_params=None):
         import xgboost as xgb
 
         params = dict(XGBOOST, **xgboost_params)
-        model = xgb.XGBClassifier(enable_categorical=True, tree_method="hist", n_jobs=threads, random_state=0,
-                                  **params)
+        model = xgb.XGBClassifier(enable_categorical=True, tree_method="hist", n_jobs=threads, random_state=0, **params)
         model.fit(X, y)
-        out["xgboost"] = (model.predict_proba, roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]),
-                          "XGBoost (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")")
+        out["xgboost"] = (
+            model.predict_proba,
+            roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]),
+            "XGBoost (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")",
+        )
     if "mlp" in names:
         from sklearn.compose import ColumnTransformer
         from sklearn.neural_network import MLPClassifier
@@ -149,14 +151,19 @@ def black_boxes(X, y, X_test, y_test, names, threads, xgboost_params=None):
         categorical = [c for c in X.columns if str(X[c].dtype) == "category"]
         numeric = [c for c in X.columns if c not in categorical]
         model = make_pipeline(
-            ColumnTransformer([("num", StandardScaler(), numeric),
-                               ("cat", OneHotEncoder(handle_unknown="ignore"), categorical)]),
-            MLPClassifier(hidden_layer_sizes=(64, 32), early_stopping=True, max_iter=200, random_state=0))
+            ColumnTransformer(
+                [("num", StandardScaler(), numeric), ("cat", OneHotEncoder(handle_unknown="ignore"), categorical)]
+            ),
+            MLPClassifier(hidden_layer_sizes=(64, 32), early_stopping=True, max_iter=200, random_state=0),
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(X, y)
-        out["mlp"] = (model.predict_proba, roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]),
-                      "fully connected network (sklearn MLP 64-32, ReLU, one-hot inputs)")
+        out["mlp"] = (
+            model.predict_proba,
+            roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]),
+            "fully connected network (sklearn MLP 64-32, ReLU, one-hot inputs)",
+        )
     return out
 
 
@@ -170,12 +177,23 @@ def run_one(X, row, predict_proba, surrogate_name, seed, args):
         params.setdefault("random_state", seed)
     surrogate = timed(make_surrogate(REGISTRY_NAME[surrogate_name], surrogate_task="classification", **params))
     explainer = TabularExplainer(X, random_state=seed, class_names=["<=50K", ">50K"], **SAMPLING[args.sampling])
-    exp = explainer.explain_instance(row, predict_proba, labels=(1,), num_features=X.shape[1],
-                                     num_samples=args.samples, surrogate=surrogate,
-                                     surrogate_task="classification", fidelity_samples=args.held_out)
+    exp = explainer.explain_instance(
+        row,
+        predict_proba,
+        labels=(1,),
+        num_features=X.shape[1],
+        num_samples=args.samples,
+        surrogate=surrogate,
+        surrogate_task="classification",
+        fidelity_samples=args.held_out,
+    )
     fit = exp.fits[1]
-    return {"in": exp.diagnostics["fidelity_in_sample"][1], "held": (exp.diagnostics["fidelity"] or {1: None})[1],
-            "seconds": fit.surrogate.fit_seconds, "top": exp.as_list(1)[:3]}
+    return {
+        "in": exp.diagnostics["fidelity_in_sample"][1],
+        "held": (exp.diagnostics["fidelity"] or {1: None})[1],
+        "seconds": fit.surrogate.fit_seconds,
+        "top": exp.as_list(1)[:3],
+    }
 
 
 def parse_params(text):
@@ -220,14 +238,17 @@ def pair(auc, accuracy):
 def report(name, description, test_auc, instance_p, results, surrogates, seeds, args):
     paper = PAPER[name]
     print()
-    print(f"Black box: {description}; test AUC {test_auc:.3f} (paper {paper['test_auc']:.3f}); "
-          f"P(>50K | instance) = {instance_p:.4f}")
+    print(
+        f"Black box: {description}; test AUC {test_auc:.3f} (paper {paper['test_auc']:.3f}); "
+        f"P(>50K | instance) = {instance_p:.4f}"
+    )
     width = 17
     print("seed  " + "".join(f"{LABELS[s]:^{width}}" for s in surrogates))
     print("      " + "".join(f"{'AUC':>8}{'Acc':>8} " for _ in surrogates))
     for i, seed in enumerate(seeds):
-        cells = "".join(pair(results[s][i]["in"]["auc_unweighted"], results[s][i]["in"]["accuracy_unweighted"])
-                        for s in surrogates)
+        cells = "".join(
+            pair(results[s][i]["in"]["auc_unweighted"], results[s][i]["in"]["accuracy_unweighted"]) for s in surrogates
+        )
         print(f"{seed + 1:>4}  {cells}")
 
     def mean(s, part, key):
@@ -238,17 +259,25 @@ def report(name, description, test_auc, instance_p, results, surrogates, seeds, 
         values = [r[part][key] for r in results[s] if r[part] is not None and r[part][key] is not None]
         return f"{min(values):.3f}-{max(values):.3f}" if values else "n/a"
 
-    print("mean  " + "".join(pair(mean(s, "in", "auc_unweighted"), mean(s, "in", "accuracy_unweighted"))
-                             for s in surrogates))
+    print(
+        "mean  "
+        + "".join(pair(mean(s, "in", "auc_unweighted"), mean(s, "in", "accuracy_unweighted")) for s in surrogates)
+    )
     print("range " + "".join(f"{span(s, 'in', 'auc_unweighted'):>16} " for s in surrogates) + " (AUC, fitting sample)")
-    print("paper " + "".join(f"{paper[s][0]:.3f}-{paper[s][1]:.3f}".rjust(16) + " " for s in surrogates)
-          + " (AUC)")
+    print("paper " + "".join(f"{paper[s][0]:.3f}-{paper[s][1]:.3f}".rjust(16) + " " for s in surrogates) + " (AUC)")
     if args.held_out:
         print("held-out, fresh perturbations (mean AUC / Acc):")
-        print("      " + "".join(pair(mean(s, "held", "auc_unweighted"), mean(s, "held", "accuracy_unweighted"))
-                                 for s in surrogates))
-    print("fit s " + "".join(f"{statistics.median(r['seconds'] for r in results[s]):>16.3f} " for s in surrogates)
-          + " (median surrogate fit time)")
+        print(
+            "      "
+            + "".join(
+                pair(mean(s, "held", "auc_unweighted"), mean(s, "held", "accuracy_unweighted")) for s in surrogates
+            )
+        )
+    print(
+        "fit s "
+        + "".join(f"{statistics.median(r['seconds'] for r in results[s]):>16.3f} " for s in surrogates)
+        + " (median surrogate fit time)"
+    )
     checks = []
     ins = {s: mean(s, "in", "auc_unweighted") for s in surrogates}
     if name == "xgboost" and "ebm" in ins:
@@ -261,8 +290,10 @@ def report(name, description, test_auc, instance_p, results, surrogates, seeds, 
                 checks.append((f"{LABELS[s]} AUC >= linear + 0.02", ins[s] >= ins["linear"] + 0.02))
     if checks:
         print("targets: " + "; ".join(f"{text}: {'yes' if ok else 'NO'}" for text, ok in checks))
-    print("top features (seed 1): " + "; ".join(
-        f"{LABELS[s]}: " + ", ".join(n for n, _ in results[s][0]["top"]) for s in surrogates))
+    print(
+        "top features (seed 1): "
+        + "; ".join(f"{LABELS[s]}: " + ", ".join(n for n, _ in results[s][0]["top"]) for s in surrogates)
+    )
 
 
 def main():
@@ -276,8 +307,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--samples", type=int, default=5000, help="perturbations per explanation")
-    parser.add_argument("--held-out", type=int, default=None,
-                        help="fresh perturbations for held-out fidelity (default: --samples; 0 skips)")
+    parser.add_argument(
+        "--held-out",
+        type=int,
+        default=None,
+        help="fresh perturbations for held-out fidelity (default: --samples; 0 skips)",
+    )
     parser.add_argument("--instance", type=int, default=0, help="row of the Adult test split to explain")
     parser.add_argument("--sampling", choices=sorted(SAMPLING), default="discretised")
     parser.add_argument("--surrogates", default="linear,ebm,gaminet")
@@ -308,13 +343,17 @@ def main():
     X_test, y_test = load_adult("test", drop_missing=True)
     start = time.perf_counter()
     models = black_boxes(X, y, X_test, y_test, boxes, args.threads, parse_params(args.xgboost))
-    print(f"limekit paper reproduction on {platform.processor() or platform.machine()}, "
-          f"python {platform.python_version()}; black boxes trained in {time.perf_counter() - start:.1f} s")
-    print(f"UCI Adult: {len(X)} training rows, instance = test row {args.instance}; {args.seeds} seeds x "
-          f"{args.samples} perturbations, sampling={args.sampling!r}; surrogate_task='classification'; "
-          + "".join(f"{s} params {args.params[s]}; " for s in surrogates if args.params[s]) +
-          "AUC/Acc unweighted, on the fitting perturbations" + (f" and on {args.held_out} held-out ones"
-                                                                 if args.held_out else ""))
+    print(
+        f"limekit paper reproduction on {platform.processor() or platform.machine()}, "
+        f"python {platform.python_version()}; black boxes trained in {time.perf_counter() - start:.1f} s"
+    )
+    print(
+        f"UCI Adult: {len(X)} training rows, instance = test row {args.instance}; {args.seeds} seeds x "
+        f"{args.samples} perturbations, sampling={args.sampling!r}; surrogate_task='classification'; "
+        + "".join(f"{s} params {args.params[s]}; " for s in surrogates if args.params[s])
+        + "AUC/Acc unweighted, on the fitting perturbations"
+        + (f" and on {args.held_out} held-out ones" if args.held_out else "")
+    )
     row = X_test.iloc[args.instance]
     seeds = list(range(args.seeds))
     for name in boxes:

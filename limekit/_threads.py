@@ -9,6 +9,7 @@ leave BLAS on one thread for good.  So the limit is reference counted: the
 first thread to enter saves the original setting, the last to leave restores
 it exactly.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -5,6 +5,7 @@ what came, before any expensive work starts (scikit-learn's ``check_array``
 style).  The exceptions subclass ``ValueError`` / ``TypeError`` so callers that
 catch those keep working.
 """
+
 from __future__ import annotations
 
 import numbers

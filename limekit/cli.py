@@ -1,4 +1,5 @@
 """Command line: ``limekit demo`` (also ``python -m limekit demo``)."""
+
 from __future__ import annotations
 
 import argparse
@@ -44,16 +45,31 @@ def run_explain(args, out=None):
     frame = _match_model_columns(frame, model, data_path.name)
     predict = _one_line_errors(getattr(model, method), f"model: {type(model).__name__}.{method}")
     class_names = [str(c) for c in getattr(model, "classes_", [])] or None
-    explainer = TabularExplainer(frame, mode=mode, class_names=class_names if mode == "classification" else None,
-                                 random_state=args.random_state, surrogate=args.surrogate,
-                                 batch_size=1000, progress_bar=not args.quiet, stability_samples=args.stability)
-    exp = explainer.explain_instance(frame.iloc[args.row], predict, num_features=args.num_features,
-                                     num_samples=args.num_samples, variance_reduction=args.variance_reduction,
-                                     top_labels=1 if mode == "classification" else None)
+    explainer = TabularExplainer(
+        frame,
+        mode=mode,
+        class_names=class_names if mode == "classification" else None,
+        random_state=args.random_state,
+        surrogate=args.surrogate,
+        batch_size=1000,
+        progress_bar=not args.quiet,
+        stability_samples=args.stability,
+    )
+    exp = explainer.explain_instance(
+        frame.iloc[args.row],
+        predict,
+        num_features=args.num_features,
+        num_samples=args.num_samples,
+        variance_reduction=args.variance_reduction,
+        top_labels=1 if mode == "classification" else None,
+    )
     label = exp.top_labels[0] if mode == "classification" else 1
     if not args.quiet:
-        what = (f"class {exp.class_names[label]} (p = {exp.predict_proba[label]:.3f})" if mode == "classification"
-                else f"prediction {exp.predicted_value:.4g}")
+        what = (
+            f"class {exp.class_names[label]} (p = {exp.predict_proba[label]:.3f})"
+            if mode == "classification"
+            else f"prediction {exp.predicted_value:.4g}"
+        )
         print(f"Row {args.row} of {data_path.name}: {what}", file=out)
         print(format_table(exp, label=label), file=out)
         print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}", file=out)
@@ -76,8 +92,10 @@ def _read_csv(path):
     try:
         frame = pd.read_csv(path)
     except Exception as exc:  # EmptyDataError, ParserError, UnicodeDecodeError, ...
-        raise ValueError(f"data: expected a CSV file with a header row; got {path.name!r}, which could not be "
-                         f"read ({type(exc).__name__}: {_one_line(exc)})") from None
+        raise ValueError(
+            f"data: expected a CSV file with a header row; got {path.name!r}, which could not be "
+            f"read ({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
     if frame.shape[1] == 0:
         raise ValueError(f"data: expected a CSV file with a header row and columns; got {path.name!r} without any")
     return frame
@@ -96,9 +114,11 @@ def _check_numbers(frame, name):
         return
     column = int(np.flatnonzero(bad.any(axis=0))[0])
     rows = np.flatnonzero(bad[:, column])
-    raise ValueError(f"data: expected finite numbers in numeric column {numeric.columns[column]!r} of {name}; got "
-                     f"{rows.size} empty, NaN or infinite value(s), the first on line {int(rows[0]) + 2} "
-                     f"(row {int(rows[0])}). Fill or drop them (only text columns may have empty cells).")
+    raise ValueError(
+        f"data: expected finite numbers in numeric column {numeric.columns[column]!r} of {name}; got "
+        f"{rows.size} empty, NaN or infinite value(s), the first on line {int(rows[0]) + 2} "
+        f"(row {int(rows[0])}). Fill or drop them (only text columns may have empty cells)."
+    )
 
 
 def _load_model(path):
@@ -109,8 +129,10 @@ def _load_model(path):
         return joblib.load(path)
     except Exception as exc:  # not a pickle, truncated, a class that no longer imports, ...
         reason = _one_line(exc) or "no detail"
-        raise ValueError(f"model: expected a model saved with joblib.dump; got {path.name!r}, which could not be "
-                         f"loaded ({type(exc).__name__}: {reason})") from None
+        raise ValueError(
+            f"model: expected a model saved with joblib.dump; got {path.name!r}, which could not be "
+            f"loaded ({type(exc).__name__}: {reason})"
+        ) from None
 
 
 def _match_model_columns(frame, model, name):
@@ -122,15 +144,20 @@ def _match_model_columns(frame, model, name):
         missing = [c for c in expected if c not in columns]
         unknown = [c for c in columns if c not in expected]
         if missing or unknown:
-            got = "; ".join(part for part in (f"missing {missing}" if missing else "",
-                                              f"unknown {unknown}" if unknown else "") if part)
+            got = "; ".join(
+                part
+                for part in (f"missing {missing}" if missing else "", f"unknown {unknown}" if unknown else "")
+                if part
+            )
             hint = " (name the label column with --target)" if unknown and not missing else ""
             raise ValueError(f"data: expected the model's columns {expected} in {name}; got {got}{hint}")
         return frame[[frame.columns[columns.index(c)] for c in expected]]
     n_features = getattr(model, "n_features_in_", None)
     if isinstance(n_features, int) and n_features != frame.shape[1]:
-        raise ValueError(f"data: expected {n_features} feature columns (the model's) in {name}; got "
-                         f"{frame.shape[1]}: {[str(c) for c in frame.columns]}")
+        raise ValueError(
+            f"data: expected {n_features} feature columns (the model's) in {name}; got "
+            f"{frame.shape[1]}: {[str(c) for c in frame.columns]}"
+        )
     return frame
 
 
@@ -154,9 +181,15 @@ def run_demo(args):
     """The ``limekit demo`` command."""
     from .demos import DEMOS
 
-    options = dict(num_features=args.num_features, random_state=args.random_state,
-                   progress_bar=not args.quiet, html=args.html, json_path=args.json, png=args.png,
-                   stability_samples=args.stability)
+    options = dict(
+        num_features=args.num_features,
+        random_state=args.random_state,
+        progress_bar=not args.quiet,
+        html=args.html,
+        json_path=args.json,
+        png=args.png,
+        stability_samples=args.stability,
+    )
     if args.num_samples is not None:
         options["num_samples"] = args.num_samples
     if args.modality == "tabular":
@@ -170,8 +203,12 @@ def _add_output_arguments(command, quiet_help):
     command.add_argument("--json", help="write the explanation as JSON here")
     command.add_argument("--png", help="write a bar chart here")
     command.add_argument("--quiet", action="store_true", help=quiet_help)
-    command.add_argument("--stability", type=int, default=20,
-                         help="bootstrap refits for the stability figures, no model call (default 20; 0 skips)")
+    command.add_argument(
+        "--stability",
+        type=int,
+        default=20,
+        help="bootstrap refits for the stability figures, no model call (default 20; 0 skips)",
+    )
 
 
 def _num_samples(text):
@@ -192,35 +229,57 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    parser = _Parser(prog="limekit", description="Fast LIME explanations that say how far "
-                                                                 "they can be trusted.")
+    parser = _Parser(prog="limekit", description="Fast LIME explanations that say how far they can be trusted.")
     commands = parser.add_subparsers(dest="command")
     demo = commands.add_parser("demo", help="explain a model's prediction on bundled or generated data")
-    demo.add_argument("modality", nargs="?", default="tabular", choices=["tabular", "text", "image"],
-                      help="tabular: gradient-boosted trees on the bundled Adult census data (default); "
-                           "text: a classifier of generated reviews; image: a toy classifier on "
-                           "scikit-image's astronaut photo")
+    demo.add_argument(
+        "modality",
+        nargs="?",
+        default="tabular",
+        choices=["tabular", "text", "image"],
+        help="tabular: gradient-boosted trees on the bundled Adult census data (default); "
+        "text: a classifier of generated reviews; image: a toy classifier on "
+        "scikit-image's astronaut photo",
+    )
     demo.add_argument("--row", type=int, default=0, help="tabular: test-set row to explain (default 0)")
-    demo.add_argument("--num-samples", type=_num_samples, help="perturbations, or 'auto' to sample until the "
-                                                           "explanation is stable (default 5000 tabular, 3000 "
-                                                           "text, 500 image)")
+    demo.add_argument(
+        "--num-samples",
+        type=_num_samples,
+        help="perturbations, or 'auto' to sample until the "
+        "explanation is stable (default 5000 tabular, 3000 "
+        "text, 500 image)",
+    )
     demo.add_argument("--num-features", type=int, default=8, help="features shown (default 8)")
     demo.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     _add_output_arguments(demo, quiet_help="no progress bar")
-    explain = commands.add_parser("explain", help="explain a row of a CSV with a saved scikit-learn model",
-                                  description=EXPLAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain = commands.add_parser(
+        "explain",
+        help="explain a row of a CSV with a saved scikit-learn model",
+        description=EXPLAIN_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     explain.add_argument("model", help="model file saved with joblib.dump (unpickling runs code: trusted files only)")
     explain.add_argument("data", help="CSV file with a header row: sampling statistics and the row to explain")
     explain.add_argument("--row", type=int, default=0, help="index of the row to explain (default 0)")
     explain.add_argument("--target", help="label column to drop from the CSV")
-    explain.add_argument("--mode", choices=["classification", "regression"],
-                         help="default: classification when the model has predict_proba")
+    explain.add_argument(
+        "--mode",
+        choices=["classification", "regression"],
+        help="default: classification when the model has predict_proba",
+    )
     explain.add_argument("--surrogate", default="ridge", help="ridge (default), lasso, ebm or gaminet")
-    explain.add_argument("--num-samples", type=_num_samples, default=5000,
-                         help="perturbations, or 'auto' to sample until the explanation is stable (default 5000)")
-    explain.add_argument("--variance-reduction", choices=["emulator"],
-                         help="emulator: fewer model rows for the same stability, for slow models (fits a "
-                              "gradient-boosted emulator of the model each round; ridge surrogate only)")
+    explain.add_argument(
+        "--num-samples",
+        type=_num_samples,
+        default=5000,
+        help="perturbations, or 'auto' to sample until the explanation is stable (default 5000)",
+    )
+    explain.add_argument(
+        "--variance-reduction",
+        choices=["emulator"],
+        help="emulator: fewer model rows for the same stability, for slow models (fits a "
+        "gradient-boosted emulator of the model each round; ridge surrogate only)",
+    )
     explain.add_argument("--num-features", type=int, default=10, help="features shown (default 10)")
     explain.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     _add_output_arguments(explain, quiet_help="no progress bar, no table")

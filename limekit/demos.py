@@ -1,4 +1,5 @@
 """The demos behind ``limekit demo tabular|text|image``: bundled or generated data, no downloads."""
+
 from __future__ import annotations
 
 import sys
@@ -20,14 +21,18 @@ def format_table(explanation, label=1):
     if signs:
         signs = {int(feature): share for feature, share in signs.items()}
     header = ("feature",) + (("value",) if with_values else ()) + (("same sign",) if signs else ()) + ("weight",)
-    cells = [(str(r["name"]),) + ((_short(r.get("value")),) if with_values else ())
-             + ((f"{signs.get(r['id'], 0.0):.0%}",) if signs else ()) + (f"{r['weight']:+.4f}",)
-             for r in rows]
+    cells = [
+        (str(r["name"]),)
+        + ((_short(r.get("value")),) if with_values else ())
+        + ((f"{signs.get(r['id'], 0.0):.0%}",) if signs else ())
+        + (f"{r['weight']:+.4f}",)
+        for r in rows
+    ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join([c.ljust(w) for c, w in zip(cell[:-1], widths)] + [cell[-1].rjust(widths[-1])])
-              for cell in cells]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += [
+        "  ".join([c.ljust(w) for c, w in zip(cell[:-1], widths)] + [cell[-1].rjust(widths[-1])]) for cell in cells
+    ]
     return "\n".join(lines)
 
 
@@ -39,8 +44,9 @@ def _short(value):
     return str(value)
 
 
-def run_tabular_demo(num_samples=5000, num_features=8, random_state=0, out=None, progress_bar=False, row=0,
-                     stability_samples=20, **files):
+def run_tabular_demo(
+    num_samples=5000, num_features=8, random_state=0, out=None, progress_bar=False, row=0, stability_samples=20, **files
+):
     """Train a gradient-boosted model on the bundled Adult data and explain one person's prediction."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -54,27 +60,38 @@ def run_tabular_demo(num_samples=5000, num_features=8, random_state=0, out=None,
     model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=random_state)
     model.fit(X_train, y_train)
     accuracy = model.score(X_test, y_test)
-    print(f"Adult census income (UCI, CC BY 4.0): {len(X_train)} training rows; gradient-boosted trees, "
-          f"test accuracy {accuracy:.3f}", file=out)
+    print(
+        f"Adult census income (UCI, CC BY 4.0): {len(X_train)} training rows; gradient-boosted trees, "
+        f"test accuracy {accuracy:.3f}",
+        file=out,
+    )
 
     if not 0 <= row < len(X_test):
         raise ValueError(f"row: expected a test-set row in [0, {len(X_test) - 1}]; got {row}")
-    explainer = TabularExplainer(X_train, class_names=ADULT_CLASS_NAMES, training_labels=y_train,
-                                 random_state=random_state, progress_bar=progress_bar,
-                                 stability_samples=stability_samples)
+    explainer = TabularExplainer(
+        X_train,
+        class_names=ADULT_CLASS_NAMES,
+        training_labels=y_train,
+        random_state=random_state,
+        progress_bar=progress_bar,
+        stability_samples=stability_samples,
+    )
     person = X_test.iloc[row]
     t0 = time.perf_counter()
-    exp = explainer.explain_instance(person, model.predict_proba, num_features=num_features,
-                                     num_samples=num_samples)
+    exp = explainer.explain_instance(person, model.predict_proba, num_features=num_features, num_samples=num_samples)
     elapsed = time.perf_counter() - t0
     proba = exp.predict_proba[1]
     print(f"\nPerson #{row} of the test set (actual income: {ADULT_CLASS_NAMES[y_test[row]]})", file=out)
     print(f"Model: P(income {ADULT_CLASS_NAMES[1]}) = {proba:.3f}\n", file=out)
-    print(f"Why (weights toward {ADULT_CLASS_NAMES[1]}, local surrogate: ridge on {num_samples} perturbations):",
-          file=out)
+    print(
+        f"Why (weights toward {ADULT_CLASS_NAMES[1]}, local surrogate: ridge on {num_samples} perturbations):", file=out
+    )
     print(format_table(exp, label=1), file=out)
-    print(f"\nintercept {exp.intercept[1]:.4f}  surrogate prediction {exp.local_preds[1][0]:.4f}  "
-          f"model prediction {proba:.4f}", file=out)
+    print(
+        f"\nintercept {exp.intercept[1]:.4f}  surrogate prediction {exp.local_preds[1][0]:.4f}  "
+        f"model prediction {proba:.4f}",
+        file=out,
+    )
     _report(exp, 1, out, **files)
     print(f"explained in {elapsed * 1000:.0f} ms (total {time.perf_counter() - started:.1f} s)", file=out)
     return exp
@@ -97,8 +114,11 @@ def write_outputs(exp, label, html=None, json_path=None, png=None):
 def _report(exp, label, out, **files):
     """Trust line plus the optional files every demo can write."""
     diagnostics = exp.diagnostics
-    print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}  effective sample size "
-          f"{diagnostics['effective_sample_size']:.0f} of {diagnostics['num_samples']}", file=out)
+    print(
+        f"surrogate score (weighted R^2) {exp.scores[label]:.3f}  effective sample size "
+        f"{diagnostics['effective_sample_size']:.0f} of {diagnostics['num_samples']}",
+        file=out,
+    )
     print_stability(exp, label, out)
     print_verdict(exp, out)
     write_outputs(exp, label, **files)
@@ -121,14 +141,21 @@ def print_stability(exp, label, out):
     floor = stability["sign_agreement_floor"]
     unsure = [(feature, 0.0) for feature in stability["unsure_features"]]
     shaky = [str(name) for name, _ in exp.domain_mapper.map_exp_ids(unsure)] if unsure else []
-    print(f"stability over {stability['n_draws']} bootstrap refits: top-feature overlap (Jaccard) "
-          f"{stability['jaccard']:.2f}" + (f"; sign unsure for {', '.join(shaky)}" if shaky else
-                                            f"; every sign agreed in {floor:.0%} of refits or more"),
-          file=out)
+    print(
+        f"stability over {stability['n_draws']} bootstrap refits: top-feature overlap (Jaccard) "
+        f"{stability['jaccard']:.2f}"
+        + (
+            f"; sign unsure for {', '.join(shaky)}"
+            if shaky
+            else f"; every sign agreed in {floor:.0%} of refits or more"
+        ),
+        file=out,
+    )
 
 
-def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, progress_bar=False,
-                  stability_samples=20, **files):
+def run_text_demo(
+    num_samples=3000, num_features=6, random_state=0, out=None, progress_bar=False, stability_samples=20, **files
+):
     """Train TF-IDF + logistic regression on generated reviews and explain one review."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -140,12 +167,14 @@ def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, pr
     out = sys.stdout if out is None else out
     reviews, labels = make_reviews(1000, random_state=random_state)
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(reviews, labels)
-    text = ("The plot was brilliant and the music delightful, but the ending was a little dull "
-            "and the film rather long.")
-    explainer = TextExplainer(class_names=["negative", "positive"], random_state=random_state,
-                              progress_bar=progress_bar, stability_samples=stability_samples)
-    exp = explainer.explain_instance(text, model.predict_proba, num_features=num_features,
-                                     num_samples=num_samples)
+    text = "The plot was brilliant and the music delightful, but the ending was a little dull and the film rather long."
+    explainer = TextExplainer(
+        class_names=["negative", "positive"],
+        random_state=random_state,
+        progress_bar=progress_bar,
+        stability_samples=stability_samples,
+    )
+    exp = explainer.explain_instance(text, model.predict_proba, num_features=num_features, num_samples=num_samples)
     print("Generated film reviews; TF-IDF + logistic regression", file=out)
     print(f"\n{text}\nModel: P(positive) = {exp.predict_proba[1]:.3f}\n", file=out)
     print(format_table(exp, label=1), file=out)
@@ -153,8 +182,9 @@ def run_text_demo(num_samples=3000, num_features=6, random_state=0, out=None, pr
     return exp
 
 
-def run_image_demo(num_samples=500, num_features=5, random_state=0, out=None, progress_bar=False,
-                   stability_samples=20, **files):
+def run_image_demo(
+    num_samples=500, num_features=5, random_state=0, out=None, progress_bar=False, stability_samples=20, **files
+):
     """Explain a toy skin-tone 'person detector' on scikit-image's astronaut photo."""
     from skimage.data import astronaut
     from skimage.transform import resize
@@ -165,12 +195,22 @@ def run_image_demo(num_samples=500, num_features=5, random_state=0, out=None, pr
     out = sys.stdout if out is None else out
     image = (resize(astronaut(), (192, 192), anti_aliasing=True) * 255).astype("uint8")
     explainer = ImageExplainer(random_state=random_state, stability_samples=stability_samples)
-    exp = explainer.explain_instance(image, skin_tone_probability, labels=(1,), top_labels=None, hide_color=0,
-                                     num_samples=num_samples, batch_size=100, progress_bar=progress_bar)
+    exp = explainer.explain_instance(
+        image,
+        skin_tone_probability,
+        labels=(1,),
+        top_labels=None,
+        hide_color=0,
+        num_samples=num_samples,
+        batch_size=100,
+        progress_bar=progress_bar,
+    )
     exp.class_names = ["no person", "person"]
     print("scikit-image's astronaut photo (192 x 192); a toy skin-tone 'person' classifier", file=out)
-    print(f"Model: P(person) = {exp.predict_proba[1]:.3f}; {exp.diagnostics['n_segments']} superpixels "
-          f"(quickshift)\n", file=out)
+    print(
+        f"Model: P(person) = {exp.predict_proba[1]:.3f}; {exp.diagnostics['n_segments']} superpixels (quickshift)\n",
+        file=out,
+    )
     rows = exp.as_list(label=1)[:num_features]
     width = max(len(name) for name, _ in rows)
     for name, weight in rows:

@@ -40,6 +40,7 @@ engines' own batch APIs: Ray Data ``map_batches``, Dask DataFrame
 ``map_partitions`` and Spark ``mapInPandas``; it returns
 :func:`limekit.frame.explanations_to_frame`'s columns for its batch.
 """
+
 from __future__ import annotations
 
 import collections
@@ -50,7 +51,7 @@ import threading
 import uuid
 
 from ._validation import LimekitTypeError, bad_type, bad_value, check_choice, check_int, describe
-from .frame import FailedRow, LAYOUTS, conform, explanations_to_frame
+from .frame import LAYOUTS, FailedRow, conform, explanations_to_frame
 
 __all__ = ["LimeBatchUDF", "RayActors", "FailedRow", "BACKENDS", "ERRORS"]
 
@@ -112,12 +113,17 @@ def check_options(explainer, predict_fn, n_jobs, backend, client, predict_factor
         if not callable(predict_factory):
             raise bad_type("predict_factory", "a zero-argument callable that builds the model", predict_factory)
         if predict_fn is not None:
-            raise bad_value(explainer.model_argument, "None when predict_factory builds the model",
-                            describe(predict_fn), "Pass one of them.")
+            raise bad_value(
+                explainer.model_argument,
+                "None when predict_factory builds the model",
+                describe(predict_fn),
+                "Pass one of them.",
+            )
         predict_fn = BuiltOnWorker()
     elif predict_fn is None:
-        raise bad_type(explainer.model_argument,
-                       "a callable returning the model's predictions (or predict_factory=...)", None)
+        raise bad_type(
+            explainer.model_argument, "a callable returning the model's predictions (or predict_factory=...)", None
+        )
     if backend == "dask":
         client = _dask_client(client)
     elif backend == "ray":
@@ -135,14 +141,16 @@ def _dask_client(client):
     try:
         from distributed import Client, get_client
     except ImportError as exc:
-        raise bad_value("backend", "'dask' with dask.distributed installed (pip install 'limekit[distributed]')",
-                        "'dask'", str(exc)) from exc
+        raise bad_value(
+            "backend", "'dask' with dask.distributed installed (pip install 'limekit[distributed]')", "'dask'", str(exc)
+        ) from exc
     if client is None:
         try:
             return get_client()
         except ValueError as exc:
-            raise bad_value("client", "a dask.distributed.Client, passed or active (Client(...) before "
-                            "explain_many)", "none active") from exc
+            raise bad_value(
+                "client", "a dask.distributed.Client, passed or active (Client(...) before explain_many)", "none active"
+            ) from exc
     if not isinstance(client, Client):
         raise bad_type("client", "a dask.distributed.Client", client)
     if client.status not in ("running", "connecting", "newly-created"):
@@ -154,11 +162,11 @@ def _ray_runtime():
     try:
         import ray
     except ImportError as exc:
-        raise bad_value("backend", "'ray' with ray installed (pip install 'limekit[distributed]')", "'ray'",
-                        str(exc)) from exc
+        raise bad_value(
+            "backend", "'ray' with ray installed (pip install 'limekit[distributed]')", "'ray'", str(exc)
+        ) from exc
     if not ray.is_initialized():
-        raise bad_value("backend", "'ray' with a running Ray runtime (call ray.init() first)",
-                        "'ray' and no runtime")
+        raise bad_value("backend", "'ray' with a running Ray runtime (call ray.init() first)", "'ray' and no runtime")
 
 
 # --------------------------------------------------------------------------- the tasks
@@ -182,7 +190,7 @@ def split_tasks(explainer, instances, rows_per_task, lazy=False, errors="raise")
     """
     if not lazy:
         checked = explainer.check_instances(instances)
-        return [checked[start:start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
+        return [checked[start : start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
     return LazyTasks(explainer, instances, rows_per_task, errors)
 
 
@@ -190,8 +198,11 @@ class LazyTasks:
     """Tasks whose instances are checked when the task is taken (``tasks[i]``); see :func:`split_tasks`."""
 
     def __init__(self, explainer, instances, rows_per_task, errors="raise"):
-        if isinstance(instances, (str, bytes)) or not hasattr(instances, "__len__") \
-                or not hasattr(instances, "__getitem__"):
+        if (
+            isinstance(instances, (str, bytes))
+            or not hasattr(instances, "__len__")
+            or not hasattr(instances, "__getitem__")
+        ):
             raise bad_type("instances", "a sequence of instances (a list, or an array of rows)", instances)
         self.n = len(instances)
         if self.n == 0:
@@ -259,8 +270,10 @@ def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
                 explained[position] = explainer.explain_checked([row], call)[0]
             except Exception as exc:  # the model call or the explanation of this row
                 explained[position] = FailedRow(position, exc)
-    results = [explained[start + offset] if not isinstance(row, UncheckedInstance)
-               else FailedRow(start + offset, row.error) for offset, row in enumerate(rows)]
+    results = [
+        explained[start + offset] if not isinstance(row, UncheckedInstance) else FailedRow(start + offset, row.error)
+        for offset, row in enumerate(rows)
+    ]
     if as_frame:
         return explanations_to_frame(results, positions=range(start, start + len(results)))
     return results
@@ -291,8 +304,11 @@ def _controller(key):
 
 def _lower_threads(limit, user_api, key=None):
     controller = _controller(key)
-    above = {lib.prefix: limit for lib in controller.lib_controllers
-             if lib.user_api == user_api and lib.num_threads is not None and lib.num_threads > limit}
+    above = {
+        lib.prefix: limit
+        for lib in controller.lib_controllers
+        if lib.user_api == user_api and lib.num_threads is not None and lib.num_threads > limit
+    }
     return controller.limit(limits=above) if above else None
 
 
@@ -363,13 +379,18 @@ class Job:
             self.payload = cloudpickle.dumps((explainer, call, predict_factory))
         except Exception as exc:  # name the part that does not pickle
             if predict_factory is None:
-                _check_pickles(call.model, explainer.model_argument,
-                               "a model that pickles (cloudpickle), or predict_factory= to build it on each worker")
+                _check_pickles(
+                    call.model,
+                    explainer.model_argument,
+                    "a model that pickles (cloudpickle), or predict_factory= to build it on each worker",
+                )
             else:
                 _check_pickles(predict_factory, "predict_factory", "a factory that pickles (cloudpickle)")
-            raise LimekitTypeError(f"explainer: expected an explainer that pickles (cloudpickle) to ship to the "
-                                   f"workers; got {type(explainer).__name__} ({type(exc).__name__}: {exc})",
-                                   "explainer") from exc
+            raise LimekitTypeError(
+                f"explainer: expected an explainer that pickles (cloudpickle) to ship to the "
+                f"workers; got {type(explainer).__name__} ({type(exc).__name__}: {exc})",
+                "explainer",
+            ) from exc
 
     def load(self):
         """``(explainer, call)`` with the model, from this process's cache (the factory runs once per process)."""
@@ -403,8 +424,9 @@ def _check_pickles(value, argument, expected):
     try:
         cloudpickle.dumps(value)
     except Exception as exc:
-        raise LimekitTypeError(f"{argument}: expected {expected}; got {describe(value)} "
-                               f"({type(exc).__name__}: {exc})", argument) from exc
+        raise LimekitTypeError(
+            f"{argument}: expected {expected}; got {describe(value)} ({type(exc).__name__}: {exc})", argument
+        ) from exc
 
 
 def _run_job(job, start, rows):  # a Dask or joblib task
@@ -502,8 +524,9 @@ class RayActors:
         if n_actors is None:
             n_actors = max(1, int(ray.cluster_resources().get("CPU", 1) // num_cpus))
         n_actors = check_int(n_actors, "n_actors", minimum=1)
-        actor_class = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=max_restarts,
-                                 max_task_retries=max_restarts)(_LimeActor)
+        actor_class = ray.remote(
+            num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=max_restarts, max_task_retries=max_restarts
+        )(_LimeActor)
         self.actors = [actor_class.remote(max(1, int(num_cpus))) for _ in range(n_actors)]
         self.closed = False
 
@@ -563,8 +586,11 @@ def _ordered(n_tasks, window, submit, wait_any, fetch, cancel):
 
 def dask_slots(client):
     """Task slots (worker threads) on each worker's machine, by worker address."""
-    workers = client.scheduler_info(n_workers=-1)["workers"] if _takes_n_workers(client) \
+    workers = (
+        client.scheduler_info(n_workers=-1)["workers"]
+        if _takes_n_workers(client)
         else client.scheduler_info()["workers"]
+    )
     by_host = collections.Counter()
     for info in workers.values():
         by_host[info.get("host")] += int(info.get("nthreads", 1))
@@ -588,8 +614,9 @@ def _dask_results(job, tasks, starts, client):
     window = max(2, TASKS_PER_WORKER * sum(client.nthreads().values()))
 
     def submit(i):
-        return client.submit(_run_job, job_future, starts[i], tasks[i], pure=False,
-                             key=f"limekit-explain-{job.token}-{i}")
+        return client.submit(
+            _run_job, job_future, starts[i], tasks[i], pure=False, key=f"limekit-explain-{job.token}-{i}"
+        )
 
     def fetch(future):
         result = future.result()
@@ -597,9 +624,14 @@ def _dask_results(job, tasks, starts, client):
         return result
 
     try:
-        yield from _ordered(len(tasks), window, submit,
-                            lambda futures: wait(futures, return_when="FIRST_COMPLETED").done, fetch,
-                            client.cancel)
+        yield from _ordered(
+            len(tasks),
+            window,
+            submit,
+            lambda futures: wait(futures, return_when="FIRST_COMPLETED").done,
+            fetch,
+            client.cancel,
+        )
     finally:
         job_future.release()
         try:
@@ -621,7 +653,7 @@ def _ray_results(job, tasks, starts, n_jobs, pool=None):
     own = pool is None
     if own:
         pool = RayActors(max(1, min(ray_actor_count(n_jobs), len(tasks))))
-    actors = pool.actors[:max(1, len(tasks))]
+    actors = pool.actors[: max(1, len(tasks))]
     n_actors = len(actors)
     job_ref = ray.put(job)
     busy = [0] * n_actors
@@ -652,7 +684,7 @@ def _ray_results(job, tasks, starts, n_jobs, pool=None):
                 ray.get([actor.forget.remote(job.token) for actor in actors], timeout=30)
             except Exception:  # a dead actor: nothing to free
                 pass
-        job_ref = None  # noqa: F841  (the object store may free the job)
+        job_ref = None
 
 
 def _local_results(explainer, call, tasks, starts, options):
@@ -673,7 +705,8 @@ def _joblib_results(explainer, call, tasks, starts, options):
             call = bind_model(explainer, call, options.predict_factory())
         yield from Parallel(n_jobs=options.n_jobs, return_as="generator")(
             delayed(run_rows)(explainer, call, start, task, options.errors, options.as_frame)
-            for start, task in zip(starts, tasks))
+            for start, task in zip(starts, tasks)
+        )
         return
     work = (delayed(_run_job)(job, start, task) for start, task in zip(starts, tasks))
     try:
@@ -772,16 +805,32 @@ class LimeBatchUDF:
         sdf.mapInPandas(udf, schema=udf.spark_schema(sdf.limit(2).toPandas()))
     """
 
-    def __init__(self, explainer, predict_factory=None, predict_fn=None, *, columns=None, text_column="text",
-                 image_column="image", id_column=None, layout="wide", features=None, errors="skip",
-                 rows_per_task=None, **explain_kwargs):
+    def __init__(
+        self,
+        explainer,
+        predict_factory=None,
+        predict_fn=None,
+        *,
+        columns=None,
+        text_column="text",
+        image_column="image",
+        id_column=None,
+        layout="wide",
+        features=None,
+        errors="skip",
+        rows_per_task=None,
+        **explain_kwargs,
+    ):
         from .core.frontend import BaseExplainer
 
         if not isinstance(explainer, BaseExplainer):
             raise bad_type("explainer", "a limekit TabularExplainer, TextExplainer or ImageExplainer", explainer)
         if (predict_factory is None) == (predict_fn is None):
-            raise bad_value("predict_factory", "a zero-argument callable that builds the model, or predict_fn= "
-                            "(one of them)", "both" if predict_factory is not None else "neither")
+            raise bad_value(
+                "predict_factory",
+                "a zero-argument callable that builds the model, or predict_fn= (one of them)",
+                "both" if predict_factory is not None else "neither",
+            )
         for value, name in ((predict_factory, "predict_factory"), (predict_fn, "predict_fn")):
             if value is not None and not callable(value):
                 raise bad_type(name, "a callable", value)
@@ -790,7 +839,8 @@ class LimeBatchUDF:
         self.explainer = explainer
         self.predict_factory, self.predict_fn = predict_factory, predict_fn
         self.kind = {"data_row": "tabular", "text_instance": "text", "image": "image"}.get(
-            explainer.instance_argument, "tabular")
+            explainer.instance_argument, "tabular"
+        )
         if columns is None and self.kind == "tabular" and getattr(explainer, "feature_names", None) is not None:
             columns = [str(c) for c in explainer.feature_names]
         self.columns = None if columns is None else list(columns)
@@ -839,13 +889,17 @@ class LimeBatchUDF:
             columns = self.columns or [c for c in batch.columns if c != self.id_column]
             missing = [c for c in columns if c not in batch.columns]
             if missing:
-                raise bad_value("columns", f"columns of the batch ({list(batch.columns)[:10]})",
-                                f"missing {missing[:10]}")
+                raise bad_value(
+                    "columns", f"columns of the batch ({list(batch.columns)[:10]})", f"missing {missing[:10]}"
+                )
             return batch[columns]
         column = self.text_column if self.kind == "text" else self.image_column
         if column not in batch:
-            raise bad_value("text_column" if self.kind == "text" else "image_column",
-                            f"a column of the batch ({list(batch.keys())[:10]})", repr(column))
+            raise bad_value(
+                "text_column" if self.kind == "text" else "image_column",
+                f"a column of the batch ({list(batch.keys())[:10]})",
+                repr(column),
+            )
         values = batch[column]
         if self.kind == "text":
             return [str(v) for v in values]
@@ -859,8 +913,13 @@ class LimeBatchUDF:
         instances = self._instances(batch)
         n = len(instances)
         index = np.asarray(batch.index) if isinstance(batch, pd.DataFrame) else np.arange(n)
-        results = [] if n == 0 else self.explainer.explain_many(
-            instances, self.model(), rows_per_task=self.rows_per_task, errors=self.errors, **self.explain_kwargs)
+        results = (
+            []
+            if n == 0
+            else self.explainer.explain_many(
+                instances, self.model(), rows_per_task=self.rows_per_task, errors=self.errors, **self.explain_kwargs
+            )
+        )
         frame = explanations_to_frame(results, layout=self.layout, features=self.features)
         positions = frame["row"].to_numpy()  # within the batch
         if self.id_column is not None:

@@ -40,6 +40,7 @@ which suits engines that need a schema up front (Spark) for text and images.
 mean ``|weight|`` over the frame's rows, as ``global_importance`` does over
 the explanations.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -181,8 +182,7 @@ def explanations_to_frame(explanations, labels=None, positions=None, features=No
     else:
         positions = [int(p) for p in positions]
         if len(positions) != len(explanations):
-            raise bad_value("positions", f"{len(explanations)} positions, one per explanation",
-                            f"{len(positions)}")
+            raise bad_value("positions", f"{len(explanations)} positions, one per explanation", f"{len(positions)}")
     if features is not None:
         features = [str(f) for f in features]
     records, order, seen = [], [], set()
@@ -214,16 +214,28 @@ def explanations_to_frame(explanations, labels=None, positions=None, features=No
                 if features is None:
                     note(key)
             if exp.mode == "classification":
-                name = (str(exp.class_names[label]) if exp.class_names is not None and 0 <= label < len(exp.class_names)
-                        else str(label))
-                model_pred = (float(exp.predict_proba[label]) if exp.predict_proba is not None
-                              and label < len(exp.predict_proba) else np.nan)
+                name = (
+                    str(exp.class_names[label])
+                    if exp.class_names is not None and 0 <= label < len(exp.class_names)
+                    else str(label)
+                )
+                model_pred = (
+                    float(exp.predict_proba[label])
+                    if exp.predict_proba is not None and label < len(exp.predict_proba)
+                    else np.nan
+                )
             else:
                 name, model_pred = None, float(exp.predicted_value)
-            meta = {"row": position, "label": int(label), "label_name": name, "model_pred": model_pred,
-                    "intercept": float(exp.intercept[label]), "score": float(exp.scores.get(label, np.nan)),
-                    "local_pred": float(np.ravel(exp.local_preds[label])[0]) if label in exp.local_preds else np.nan,
-                    "local_decision": float(exp.local_decisions.get(label, np.nan))}
+            meta = {
+                "row": position,
+                "label": int(label),
+                "label_name": name,
+                "model_pred": model_pred,
+                "intercept": float(exp.intercept[label]),
+                "score": float(exp.scores.get(label, np.nan)),
+                "local_pred": float(np.ravel(exp.local_preds[label])[0]) if label in exp.local_preds else np.nan,
+                "local_decision": float(exp.local_decisions.get(label, np.nan)),
+            }
             meta.update(_diagnostic_columns(exp.diagnostics, label if exp.mode == "classification" else 0))
             meta["error"] = None
             records.append((meta, weights))
@@ -344,7 +356,7 @@ def frame_importance(frame, label=1, missing="zero"):
             if not listed.any():
                 continue
             total = float(values[listed].sum())
-            means[column[len(WEIGHT_PREFIX):]] = total / (n if missing == "zero" else int(listed.sum()))
+            means[column[len(WEIGHT_PREFIX) :]] = total / (n if missing == "zero" else int(listed.sum()))
     if n == 0:
         raise bad_value("frame", f"at least one explained row for label {label!r}", "none")
     return sorted(((k, float(v)) for k, v in means.items()), key=lambda item: (-item[1], item[0]))

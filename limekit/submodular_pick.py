@@ -9,6 +9,7 @@ explanation ``i``) the global importance of a feature is
 at a time, each time the one that raises the coverage most; the gain of every
 remaining candidate is computed at once.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -261,8 +262,19 @@ class SubmodularPick:
     >>> [exp.as_list(exp.available_labels()[0]) for exp in sp.sp_explanations]
     """
 
-    def __init__(self, explainer, data, predict_fn, method="sample", sample_size=1000, num_exps_desired=5,
-                 num_features=10, *, feature_keys="auto", **kwargs):
+    def __init__(
+        self,
+        explainer,
+        data,
+        predict_fn,
+        method="sample",
+        sample_size=1000,
+        num_exps_desired=5,
+        num_features=10,
+        *,
+        feature_keys="auto",
+        **kwargs,
+    ):
         if not callable(getattr(explainer, "explain_instance", None)):
             raise bad_type("explainer", "an explainer with an explain_instance method", explainer)
         if not callable(predict_fn):
@@ -279,20 +291,26 @@ class SubmodularPick:
 
         if method == "sample":
             if sample_size > n_rows:
-                warnings.warn(f"sample_size={sample_size} is larger than the {n_rows} rows of data; "
-                              f"explaining all of them", stacklevel=2)
+                warnings.warn(
+                    f"sample_size={sample_size} is larger than the {n_rows} rows of data; explaining all of them",
+                    stacklevel=2,
+                )
                 sample_size = n_rows
             sample_indices = _explainer_rng(explainer).permutation(n_rows)[:sample_size]
         else:
             sample_indices = np.arange(n_rows)
         self.sample_indices = sample_indices
 
-        self.explanations = [explainer.explain_instance(_row(data, int(i)), predict_fn, num_features=num_features,
-                                                        **kwargs)
-                             for i in sample_indices]
+        self.explanations = [
+            explainer.explain_instance(_row(data, int(i)), predict_fn, num_features=num_features, **kwargs)
+            for i in sample_indices
+        ]
         if num_exps_desired > len(self.explanations):
-            warnings.warn(f"num_exps_desired={num_exps_desired} is larger than the {len(self.explanations)} "
-                          f"explanations computed; returning all of them", stacklevel=2)
+            warnings.warn(
+                f"num_exps_desired={num_exps_desired} is larger than the {len(self.explanations)} "
+                f"explanations computed; returning all of them",
+                stacklevel=2,
+            )
             num_exps_desired = len(self.explanations)
 
         self.W, self.features = explanation_matrix(self.explanations, feature_keys)

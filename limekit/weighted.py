@@ -14,6 +14,7 @@ over the ``n x d`` data.  scikit-learn's ``Ridge`` recomputes that Gram matrix
 on every fit, which is why limekit solves the normal equations itself; the
 results equal ``Ridge(alpha, fit_intercept=True).fit(X, y, sample_weight=w)``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,9 +22,17 @@ import functools
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["WeightedDesign", "weighted_r2", "weighted_auc", "sorted_auc", "sorted_groups_auc",
-           "pattern_sums", "pattern_moments",
-           "effective_sample_size", "weighted_mean_abs_deviation"]
+__all__ = [
+    "WeightedDesign",
+    "weighted_r2",
+    "weighted_auc",
+    "sorted_auc",
+    "sorted_groups_auc",
+    "pattern_sums",
+    "pattern_moments",
+    "effective_sample_size",
+    "weighted_mean_abs_deviation",
+]
 
 
 class WeightedDesign:
@@ -201,8 +210,8 @@ class WeightedDesign:
         weighted_target = centred_target * np.sqrt(self.weights)
         meat = np.zeros((self.n_features, self.n_features))
         for start in range(0, self.n_samples, SANDWICH_BLOCK):
-            rows = weighted[start:start + SANDWICH_BLOCK]
-            residual = weighted_target[start:start + SANDWICH_BLOCK] - rows @ coef
+            rows = weighted[start : start + SANDWICH_BLOCK]
+            residual = weighted_target[start : start + SANDWICH_BLOCK] - rows @ coef
             scores = rows * residual[:, None]
             meat += scores.T @ scores
         return meat
@@ -259,8 +268,8 @@ def weighted_r2(y, prediction, sample_weight):
     scale = power_of_two_scale(float(np.max(np.abs(centred), initial=0.0)))
     if scale != 1.0:
         residual, centred = residual * scale, centred * scale
-    residual_ss = float(weights @ residual ** 2)
-    total_ss = float(weights @ centred ** 2)
+    residual_ss = float(weights @ residual**2)
+    total_ss = float(weights @ centred**2)
     if total_ss <= 0:
         return 1.0 if residual_ss == 0 else 0.0
     return 1.0 - residual_ss / total_ss
@@ -309,15 +318,17 @@ def sorted_groups_auc(positive_weight, negative_weight, score):
     total_pos, total_neg = group_pos.sum(axis=1), group_neg.sum(axis=1)
     negatives_below = np.cumsum(group_neg, axis=1) - group_neg
     below = [pos @ neg for pos, neg in zip(group_pos, negatives_below + 0.5 * group_neg)]
-    aucs = [None if p <= 0 or q <= 0 else min(max(float(b / (p * q)), 0.0), 1.0)  # rounding can step past the bounds
-            for b, p, q in zip(below, total_pos, total_neg)]
+    aucs = [
+        None if p <= 0 or q <= 0 else min(max(float(b / (p * q)), 0.0), 1.0)  # rounding can step past the bounds
+        for b, p, q in zip(below, total_pos, total_neg)
+    ]
     return aucs if stacked else aucs[0]
 
 
 MAX_JOINT_PATTERNS = 1 << 14  # pattern_moments tabulates every pattern: at most this many (128 KiB of floats)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _half_bits(width):
     """The ``2**width x width`` 0/1 (int) matrix of every half pattern's bits (shared: read-only)."""
     bits = (np.arange(1 << width)[:, None] >> np.arange(width)) & 1
@@ -347,8 +358,9 @@ def pattern_moments(patterns, n_columns, row_weights):
         raise ValueError(f"n_columns: expected 1 to {MAX_JOINT_PATTERNS.bit_length() - 1}; got {n_columns}")
     low_width = (n_columns + 1) // 2
     high_width = n_columns - low_width
-    table = np.bincount(patterns, weights=row_weights, minlength=1 << n_columns).reshape(1 << high_width,
-                                                                                          1 << low_width)
+    table = np.bincount(patterns, weights=row_weights, minlength=1 << n_columns).reshape(
+        1 << high_width, 1 << low_width
+    )
     low_bits, high_bits = _half_bits(low_width), _half_bits(high_width)
     low_totals, high_totals = table.sum(axis=0), table.sum(axis=1)
     second = np.empty((n_columns, n_columns))
@@ -381,7 +393,7 @@ def pattern_sums(patterns, values):
     half = (n_columns + 1) // 2
     total = None
     for first, width in ((0, half), (half, n_columns - half)):
-        table = _half_bits(width) @ values[first:first + width]  # every half pattern's sum
+        table = _half_bits(width) @ values[first : first + width]  # every half pattern's sum
         part = table[(patterns >> first) & ((1 << width) - 1)]
         total = part if total is None else np.add(total, part, out=total)
     return total

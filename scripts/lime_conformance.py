@@ -18,6 +18,7 @@ check is then skipped), 1 otherwise.  Nothing is written to the repository.
 
 Usage: python scripts/lime_conformance.py [--sdist lime-0.2.0.1.tar.gz] [--keep]
 """
+
 import argparse
 import ast
 import os
@@ -36,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 PYTEST_TIMEOUT_S = 1800
 
 # In the limekit.compat run, importing lime fails: every lime name must come from limekit.compat.
-BLOCK_LIME = '''import importlib.abc
+BLOCK_LIME = """import importlib.abc
 import sys
 
 
@@ -48,7 +49,7 @@ class _NoLime(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, _NoLime())
-'''
+"""
 
 FROM_LIME = re.compile(r"^(\s*)from\s+lime((?:\.\w+)*)\s+import\b")
 IMPORT_LIME = re.compile(r"^(\s*)import\s+lime((?:\.\w+)*)(\s+as\s+\w+)?\s*(#.*)?$")
@@ -73,8 +74,11 @@ def rewrite_imports(source):
             if not m:
                 continue
             if not m.group(2):  # `import lime`: the package itself
-                lines[i] = line.replace("import lime", "import limekit.compat as lime", 1) if not m.group(3) \
+                lines[i] = (
+                    line.replace("import lime", "import limekit.compat as lime", 1)
+                    if not m.group(3)
                     else line.replace("import lime", "import limekit.compat", 1)
+                )
             else:
                 lines[i] = line.replace(f"import lime{m.group(2)}", f"import limekit.compat{m.group(2)}", 1)
                 if not m.group(3):
@@ -98,8 +102,19 @@ def rewrite_imports(source):
 
 def download_sdist(dest):
     """Path of lime's sdist downloaded into ``dest``, or None when pip cannot get it."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
-           "--disable-pip-version-check", f"lime=={LIME_VERSION}", "-d", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-binary",
+        ":all:",
+        "--no-deps",
+        "--disable-pip-version-check",
+        f"lime=={LIME_VERSION}",
+        "-d",
+        str(dest),
+    ]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -139,8 +154,11 @@ def discover(test_dir):
         ids = []
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
-                ids += [f"{path.name}::{node.name}::{item.name}" for item in node.body
-                        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("test")]
+                ids += [
+                    f"{path.name}::{node.name}::{item.name}"
+                    for item in node.body
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("test")
+                ]
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
                 ids.append(f"{path.name}::{node.name}")
         found[path.name] = ids
@@ -150,9 +168,23 @@ def discover(test_dir):
 def run_pytest(rootdir, target, xml_path, env, log_path):
     """Run pytest on ``target`` from ``rootdir`` with its own (empty) configuration."""
     (Path(rootdir) / "pytest.ini").write_text("[pytest]\n")
-    cmd = [sys.executable, "-m", "pytest", str(target), "-q", "-p", "no:cacheprovider", "--rootdir", str(rootdir),
-           "-c", str(Path(rootdir) / "pytest.ini"), "--continue-on-collection-errors",
-           "-o", "junit_family=xunit1", f"--junitxml={xml_path}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(target),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(rootdir),
+        "-c",
+        str(Path(rootdir) / "pytest.ini"),
+        "--continue-on-collection-errors",
+        "-o",
+        "junit_family=xunit1",
+        f"--junitxml={xml_path}",
+    ]
     with open(log_path, "w") as log:
         try:
             subprocess.run(cmd, cwd=rootdir, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=PYTEST_TIMEOUT_S)
@@ -224,8 +256,10 @@ def main(argv=None):
         # this checkout's limekit first, whatever the environment has installed
         compat_env = dict(lime_env, PYTHONPATH=os.pathsep.join([str(REPO)] + [p for p in [env.get("PYTHONPATH")] if p]))
 
-        print(f"lime conformance: lime {LIME_VERSION}'s tests ({archive.name}), {sum(map(len, tests_by_file.values()))}"
-              f" tests in {len(tests_by_file)} files; limekit from {REPO}")
+        print(
+            f"lime conformance: lime {LIME_VERSION}'s tests ({archive.name}), {sum(map(len, tests_by_file.values()))}"
+            f" tests in {len(tests_by_file)} files; limekit from {REPO}"
+        )
         print(f"rewritten import lines: {len(rewritten)}")
         for file_name, line_no, old, new in rewritten:
             print(f"  {file_name}:{line_no}: {old.strip()}  ->  {new.strip()}")
@@ -246,10 +280,10 @@ def main(argv=None):
         n = len(test_ids)
         n_lime = sum(on_lime.get(t, missing)[0] == "passed" for t in test_ids)
         n_kit = sum(on_kit.get(t, missing)[0] == "passed" for t in test_ids)
-        regressions = [t for t in test_ids if on_lime.get(t, missing)[0] == "passed"
-                       and on_kit.get(t, missing)[0] != "passed"]
-        both = [t for t in test_ids if on_lime.get(t, missing)[0] != "passed"
-                and on_kit.get(t, missing)[0] != "passed"]
+        regressions = [
+            t for t in test_ids if on_lime.get(t, missing)[0] == "passed" and on_kit.get(t, missing)[0] != "passed"
+        ]
+        both = [t for t in test_ids if on_lime.get(t, missing)[0] != "passed" and on_kit.get(t, missing)[0] != "passed"]
         print()
         print(f"lime: {n_lime}/{n} passed; limekit.compat: {n_kit}/{n} passed")
         if both:
@@ -261,8 +295,11 @@ def main(argv=None):
             for t in regressions:
                 outcome, message = on_kit.get(t, missing)
                 print(f"  {t}: {outcome}: {message[:160]}")
-            print(f"pytest logs: {work / 'lime.log'}, {work / 'compat.log'}" if args.keep else
-                  "rerun with --keep for pytest's logs")
+            print(
+                f"pytest logs: {work / 'lime.log'}, {work / 'compat.log'}"
+                if args.keep
+                else "rerun with --keep for pytest's logs"
+            )
             return 1
         print("every test that passes on lime passes on limekit.compat")
         return 0

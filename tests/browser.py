@@ -4,12 +4,20 @@ The tests open each page from a file:// URL with the flags this machine kind
 needs (no sandbox as root, no background networking), collect console errors,
 page errors and dialogs, and take a screenshot.
 """
+
 import os
 import shutil
 import subprocess
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def find_chromium():
@@ -52,8 +60,14 @@ def open_page(chromium, html_path, screenshot_path, script=None):
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 700})
-            page.on("console", lambda message: errors.append(f"console {message.type}: {message.text}")
-                    if message.type in ("error", "warning") else None)
+            page.on(
+                "console",
+                lambda message: (
+                    errors.append(f"console {message.type}: {message.text}")
+                    if message.type in ("error", "warning")
+                    else None
+                ),
+            )
             page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
             page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
             page.goto(f"file://{html_path}")

@@ -2,7 +2,7 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from hypothesis import settings  # noqa: E402
+from hypothesis import settings
 
 # The property tests search the same examples on every run, so CI is reproducible;
 # HYPOTHESIS_PROFILE=explore searches fresh ones (as the default profile does).

@@ -1,4 +1,5 @@
 """num_samples='auto': rounds until the explanation is stable, a verdict for every explanation, kernel sampling."""
+
 import json
 
 import numpy as np
@@ -8,8 +9,20 @@ from limekit import ImageExplainer, LimekitValueError, TabularExplainer, TextExp
 from limekit.core.adaptive import SamplingPlan, next_sample_size, resolve_sampling
 from limekit.viz import verdict_text
 
-KEYS = {"num_samples", "model_calls", "rounds", "converged", "tied_features", "tied_names", "method", "adaptive", "agreement",
-        "max_samples", "confidence", "scheme"}
+KEYS = {
+    "num_samples",
+    "model_calls",
+    "rounds",
+    "converged",
+    "tied_features",
+    "tied_names",
+    "method",
+    "adaptive",
+    "agreement",
+    "max_samples",
+    "confidence",
+    "scheme",
+}
 
 
 class Counting:
@@ -46,25 +59,29 @@ TEXT = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
 def test_planted_features_converge_within_1000_samples():
     X = tabular_data()
     exp = TabularExplainer(X, random_state=0, discretize_continuous=False).explain_instance(
-        X[3], planted_tabular, num_features=3, num_samples="auto")
+        X[3], planted_tabular, num_features=3, num_samples="auto"
+    )
     sampling = exp.diagnostics["sampling"]
     assert sampling["converged"] and sampling["num_samples"] == 1000 and sampling["rounds"] == 1
     assert {name for name, _ in exp.as_list()} == {"0", "1", "2"}
     text = TextExplainer(random_state=0).explain_instance(
-        TEXT, word_model({"alpha": 2.0, "gamma": -1.5, "eta": 1.0}), num_features=3, num_samples="auto")
+        TEXT, word_model({"alpha": 2.0, "gamma": -1.5, "eta": 1.0}), num_features=3, num_samples="auto"
+    )
     assert text.diagnostics["sampling"]["converged"] and text.diagnostics["sampling"]["num_samples"] == 1000
     assert {w for w, _ in text.as_list()} == {"alpha", "gamma", "eta"}
 
 
 def test_two_exactly_tied_features_end_not_converged_and_are_named():
     model = Counting(word_model({"alpha": 1.0, "beta": 1.0, "gamma": 0.2}))
-    exp = TextExplainer(random_state=0, batch_size=None).explain_instance(TEXT, model, num_features=1,
-                                                                          num_samples="auto", max_samples=6000)
+    exp = TextExplainer(random_state=0, batch_size=None).explain_instance(
+        TEXT, model, num_features=1, num_samples="auto", max_samples=6000
+    )
     sampling = exp.diagnostics["sampling"]
     assert not sampling["converged"] and set(sampling["tied_names"]) == {"alpha", "beta"}
     # at max_samples, or earlier when the test's own projection is far beyond it
-    assert (sampling["stopped"], sampling["num_samples"]) == ("max_samples", 6000) or \
-        (sampling["stopped"] == "out_of_reach" and sampling["num_samples"] < 6000)
+    assert (sampling["stopped"], sampling["num_samples"]) == ("max_samples", 6000) or (
+        sampling["stopped"] == "out_of_reach" and sampling["num_samples"] < 6000
+    )
     n = sampling["num_samples"]
     assert sum(model.sizes) == n and len(model.sizes) == sampling["rounds"] == sampling["model_calls"]
     assert f"not stable after {n:,} samples" in verdict_text(sampling) and "tie" in verdict_text(sampling)
@@ -75,23 +92,30 @@ def test_a_model_linear_in_two_tied_features_is_not_called_stable():
     # no residual at all: the full fit's sandwich would be zero, but forward selection's first pick
     # between alpha and beta still changes with the sample
     def linear(texts):
-        score = np.array([0.3 * ("alpha" in t.split()) + 0.3 * ("beta" in t.split()) + 0.1 * ("gamma" in t.split())
-                          for t in texts])
+        score = np.array(
+            [0.3 * ("alpha" in t.split()) + 0.3 * ("beta" in t.split()) + 0.1 * ("gamma" in t.split()) for t in texts]
+        )
         return np.column_stack([1 - score, score])
 
-    exp = TextExplainer(random_state=0).explain_instance(TEXT, linear, num_features=1, num_samples="auto",
-                                                         max_samples=4000)
+    exp = TextExplainer(random_state=0).explain_instance(
+        TEXT, linear, num_features=1, num_samples="auto", max_samples=4000
+    )
     sampling = exp.diagnostics["sampling"]
     assert not sampling["converged"] and set(sampling["tied_names"]) == {"alpha", "beta"}
-    picks = {TextExplainer(random_state=seed).explain_instance(TEXT, linear, num_features=1,
-                                                               num_samples=1000).as_list()[0][0] for seed in range(8)}
+    picks = {
+        TextExplainer(random_state=seed)
+        .explain_instance(TEXT, linear, num_features=1, num_samples=1000)
+        .as_list()[0][0]
+        for seed in range(8)
+    }
     assert picks == {"alpha", "beta"}  # and indeed the pick changes from seed to seed
 
 
 def test_rounds_never_predict_a_perturbation_twice_and_grow_the_sample():
     model = Counting(word_model({"alpha": 1.0, "beta": 0.9, "gamma": 0.8, "delta": 0.77}))
-    exp = TextExplainer(random_state=3, batch_size=None).explain_instance(TEXT, model, num_features=3,
-                                                                          num_samples="auto")
+    exp = TextExplainer(random_state=3, batch_size=None).explain_instance(
+        TEXT, model, num_features=3, num_samples="auto"
+    )
     sampling = exp.diagnostics["sampling"]
     assert sampling["rounds"] > 1  # close weights need more than the first round
     assert model.sizes[0] == 1000 and sum(model.sizes) == sampling["num_samples"] == exp.diagnostics["num_samples"]
@@ -101,9 +125,13 @@ def test_rounds_never_predict_a_perturbation_twice_and_grow_the_sample():
 
 def test_same_seed_same_adaptive_explanation():
     model = word_model({"alpha": 1.0, "beta": 0.9, "gamma": 0.8})
-    runs = [json.dumps(TextExplainer(random_state=5).explain_instance(TEXT, model, num_features=2,
-                                                                      num_samples="auto").to_dict(), sort_keys=True)
-            for _ in range(2)]
+    runs = [
+        json.dumps(
+            TextExplainer(random_state=5).explain_instance(TEXT, model, num_features=2, num_samples="auto").to_dict(),
+            sort_keys=True,
+        )
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1]
 
 
@@ -115,10 +143,10 @@ def test_explain_many_makes_one_call_per_round_for_every_instance_still_sampling
     rounds = [e.diagnostics["sampling"]["rounds"] for e in many]
     assert len(model.sizes) == max(rounds)  # one call per round, shared by the instances still sampling
     assert sum(model.sizes) == sum(e.diagnostics["sampling"]["num_samples"] for e in many)
-    single = [explainer.explain_instance(t, model, num_features=1, num_samples="auto", max_samples=4000)
-              for t in texts]
-    assert [json.dumps(e.to_dict(), sort_keys=True) for e in many] == \
-        [json.dumps(e.to_dict(), sort_keys=True) for e in single]
+    single = [explainer.explain_instance(t, model, num_features=1, num_samples="auto", max_samples=4000) for t in texts]
+    assert [json.dumps(e.to_dict(), sort_keys=True) for e in many] == [
+        json.dumps(e.to_dict(), sort_keys=True) for e in single
+    ]
 
 
 def test_fixed_num_samples_reports_the_same_keys():
@@ -132,20 +160,23 @@ def test_fixed_num_samples_reports_the_same_keys():
 
 def test_other_surrogates_use_the_bootstrap_test():
     exp = TextExplainer(random_state=0, surrogate="lasso").explain_instance(
-        TEXT, word_model({"alpha": 2.0, "gamma": -1.5}), num_features=2, num_samples="auto")
+        TEXT, word_model({"alpha": 2.0, "gamma": -1.5}), num_features=2, num_samples="auto"
+    )
     sampling = exp.diagnostics["sampling"]
     assert sampling["method"] == "bootstrap" and sampling["converged"] and sampling["agreement"] >= 0.95
     assert "agreed in" in verdict_text(sampling)
     fixed = TextExplainer(random_state=0, surrogate="lasso", stability_samples=10).explain_instance(
-        TEXT, word_model({"alpha": 2.0, "gamma": -1.5}), num_features=2, num_samples=600)
+        TEXT, word_model({"alpha": 2.0, "gamma": -1.5}), num_features=2, num_samples=600
+    )
     assert fixed.diagnostics["sampling"]["method"] == "bootstrap"  # decided by the stability refits
 
 
 def test_kernel_sampling_draws_from_the_kernel_and_fits_unweighted():
     model = word_model({"alpha": 2.0, "gamma": -1.5, "eta": 1.0})
     lime_exp = TextExplainer(random_state=1).explain_instance(TEXT, model, num_features=3, num_samples=600)
-    kernel_exp = TextExplainer(random_state=1).explain_instance(TEXT, model, num_features=3, num_samples=600,
-                                                                sampling="kernel")
+    kernel_exp = TextExplainer(random_state=1).explain_instance(
+        TEXT, model, num_features=3, num_samples=600, sampling="kernel"
+    )
     assert kernel_exp.diagnostics["effective_sample_size"] == pytest.approx(600)  # unit weights
     assert lime_exp.diagnostics["effective_sample_size"] < 600
     assert {w for w, _ in kernel_exp.as_list()} == {"alpha", "gamma", "eta"}
@@ -154,9 +185,16 @@ def test_kernel_sampling_draws_from_the_kernel_and_fits_unweighted():
     image = np.random.default_rng(0).random((16, 16, 3))
     grid = np.indices((16, 16))[0] // 4 * 4 + np.indices((16, 16))[1] // 4
     img_exp = ImageExplainer(random_state=0).explain_instance(
-        image, lambda b: np.column_stack([np.asarray(b)[:, :8, :8, 0].mean((1, 2)),
-                                          1 - np.asarray(b)[:, :8, :8, 0].mean((1, 2))]),
-        segmentation_fn=lambda img: grid, num_samples=300, sampling="kernel", progress_bar=False, top_labels=1)
+        image,
+        lambda b: np.column_stack(
+            [np.asarray(b)[:, :8, :8, 0].mean((1, 2)), 1 - np.asarray(b)[:, :8, :8, 0].mean((1, 2))]
+        ),
+        segmentation_fn=lambda img: grid,
+        num_samples=300,
+        sampling="kernel",
+        progress_bar=False,
+        top_labels=1,
+    )
     assert img_exp.diagnostics["effective_sample_size"] == pytest.approx(300)
 
 
@@ -164,9 +202,12 @@ def test_sampling_arguments_are_checked_before_the_model_is_called():
     model = Counting(planted_tabular)
     X = tabular_data()
     explainer = TabularExplainer(X)
-    for kwargs, argument in [(dict(num_samples="many"), "num_samples"), (dict(confidence=1.5), "confidence"),
-                             (dict(num_samples="auto", max_samples=1), "max_samples"),
-                             (dict(sampling="glime"), "sampling")]:
+    for kwargs, argument in [
+        (dict(num_samples="many"), "num_samples"),
+        (dict(confidence=1.5), "confidence"),
+        (dict(num_samples="auto", max_samples=1), "max_samples"),
+        (dict(sampling="glime"), "sampling"),
+    ]:
         with pytest.raises(LimekitValueError) as error:
             explainer.explain_instance(X[0], model, **kwargs)
         assert error.value.argument == argument
@@ -192,14 +233,19 @@ def test_round_sizes_follow_the_projection_and_early_looks_are_stricter():
 def test_the_verdict_measures_agreement_between_samples():
     # planted weights: every simulated pair of samples names the same features and signs
     X = tabular_data()
-    planted = TabularExplainer(X, random_state=0, discretize_continuous=False).explain_instance(
-        X[3], planted_tabular, num_features=3, num_samples=2000).diagnostics["sampling"]
+    planted = (
+        TabularExplainer(X, random_state=0, discretize_continuous=False)
+        .explain_instance(X[3], planted_tabular, num_features=3, num_samples=2000)
+        .diagnostics["sampling"]
+    )
     assert planted["method"] == "sandwich" and planted["converged"]
     assert planted["agreement"] == planted["jaccard"] == planted["sign_agreement"] == 1.0
     # an exact tie at k = 1: far from agreement, the two words named, more samples projected
-    tie = TextExplainer(random_state=0).explain_instance(
-        TEXT, word_model({"alpha": 1.0, "beta": 1.0, "gamma": 0.2}), num_features=1,
-        num_samples=2000).diagnostics["sampling"]
+    tie = (
+        TextExplainer(random_state=0)
+        .explain_instance(TEXT, word_model({"alpha": 1.0, "beta": 1.0, "gamma": 0.2}), num_features=1, num_samples=2000)
+        .diagnostics["sampling"]
+    )
     assert not tie["converged"] and tie["agreement"] < 0.9 and set(tie["tied_names"]) == {"alpha", "beta"}
     assert tie["needed"] is None or tie["needed"] > 2000
     assert "agreed in 100% of resampled fits" in verdict_text(planted)
@@ -241,8 +287,8 @@ def test_a_prepared_draw_test_gives_the_verdict_of_an_unprepared_one():
         design = WeightedDesign(Z, weights, (Z @ 2.0 ** np.arange(8)).astype(np.intp))
         setup = prepare_draw_test(design, k, 1.0, selection, np.random.default_rng(9))
         prepared = draw_test(design, outputs, [1], k, 1.0, 0.975, selection, setup=setup)
-        plain = draw_test(WeightedDesign(Z, weights), outputs, [1], k, 1.0, 0.975, selection,
-                          np.random.default_rng(9))
+        plain = draw_test(WeightedDesign(Z, weights), outputs, [1], k, 1.0, 0.975, selection, np.random.default_rng(9))
         assert prepared[0] == plain[0] and prepared[0]["agreement"] is not None
-        assert {label: list(columns) for label, columns in prepared[1].items()} == \
-            {label: list(columns) for label, columns in plain[1].items()}
+        assert {label: list(columns) for label, columns in prepared[1].items()} == {
+            label: list(columns) for label, columns in plain[1].items()
+        }

@@ -1,4 +1,5 @@
 """Bad input is rejected with an error naming the argument, before the model sees perturbations."""
+
 import numpy as np
 import pytest
 
@@ -87,13 +88,16 @@ def test_row_with_unknown_or_missing_columns():
     assert not model.batches
 
 
-@pytest.mark.parametrize("output, words", [
-    (lambda X: proba(X)[:-1], ["shape"]),
-    (lambda X: proba(X)[:, 1], ["shape"]),
-    (lambda X: proba(X)[:, 1:], ["at least 2 columns"]),
-    (lambda X: np.where(X[:, :2] > 0, np.nan, 0.5), ["finite"]),
-    (lambda X: proba(X) * 3, ["probabilities in [0, 1]"]),
-])
+@pytest.mark.parametrize(
+    "output, words",
+    [
+        (lambda X: proba(X)[:-1], ["shape"]),
+        (lambda X: proba(X)[:, 1], ["shape"]),
+        (lambda X: proba(X)[:, 1:], ["at least 2 columns"]),
+        (lambda X: np.where(X[:, :2] > 0, np.nan, 0.5), ["finite"]),
+        (lambda X: proba(X) * 3, ["probabilities in [0, 1]"]),
+    ],
+)
 def test_bad_model_output(X, output, words):
     model = CountingModel(output)
     with expect_error(ValueError, "predict_fn", *words):
@@ -137,19 +141,22 @@ def test_num_samples_wrong_type(X):
         TabularExplainer(X).explain_instance(X[0], proba, num_samples=10.5)
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    ({"discretizer": "quintile"}, "discretizer"),
-    ({"discretizer": 3}, "discretizer"),
-    ({"feature_selection": "best"}, "feature_selection"),
-    ({"mode": "clustering"}, "mode"),
-    ({"kernel_width": -1}, "kernel_width"),
-    ({"kernel": "gaussian"}, "kernel"),
-    ({"random_state": "seed"}, "random_state"),
-    ({"feature_names": ["a", "b"]}, "feature_names"),
-    ({"categorical_features": [9]}, "categorical_features"),
-    ({"surrogate": "forest"}, "surrogate"),
-    ({"discretizer": "entropy"}, "training_labels"),
-])
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"discretizer": "quintile"}, "discretizer"),
+        ({"discretizer": 3}, "discretizer"),
+        ({"feature_selection": "best"}, "feature_selection"),
+        ({"mode": "clustering"}, "mode"),
+        ({"kernel_width": -1}, "kernel_width"),
+        ({"kernel": "gaussian"}, "kernel"),
+        ({"random_state": "seed"}, "random_state"),
+        ({"feature_names": ["a", "b"]}, "feature_names"),
+        ({"categorical_features": [9]}, "categorical_features"),
+        ({"surrogate": "forest"}, "surrogate"),
+        ({"discretizer": "entropy"}, "training_labels"),
+    ],
+)
 def test_bad_constructor_arguments(X, kwargs, argument):
     with pytest.raises((LimekitValueError, LimekitTypeError)) as info:
         TabularExplainer(X, **kwargs)
@@ -157,12 +164,15 @@ def test_bad_constructor_arguments(X, kwargs, argument):
     assert info.value.argument == argument
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    ({"distance_metric": "nonsense"}, "distance_metric"),
-    ({"num_features": 0}, "num_features"),
-    ({"sampling_method": "sobol"}, "sampling_method"),
-    ({"batch_size": 0}, "batch_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"distance_metric": "nonsense"}, "distance_metric"),
+        ({"num_features": 0}, "num_features"),
+        ({"sampling_method": "sobol"}, "sampling_method"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
 def test_bad_call_arguments(X, kwargs, argument):
     model = CountingModel(proba)
     with pytest.raises((ValueError, TypeError)) as info:
@@ -194,7 +204,12 @@ def test_check_in_interval_names_the_interval_and_keeps_its_ends():
 
     assert check_in_interval(0, "p", 0, 1) == 0.0 and check_in_interval(1, "p", 0, 1) == 1.0
     assert check_in_interval(0, "fraction", 0, 1, closed=(True, False)) == 0.0
-    for value, closed in [(1, (True, False)), (0.5, (False, False)), (float("nan"), (True, True)), (1.01, (True, True))]:
+    for value, closed in [
+        (1, (True, False)),
+        (0.5, (False, False)),
+        (float("nan"), (True, True)),
+        (1.01, (True, True)),
+    ]:
         with pytest.raises(LimekitValueError, match=r"^p: expected a number in"):
             check_in_interval(value, "p", 0.5 if closed == (False, False) else 0, 1, closed=closed)
     with pytest.raises(LimekitTypeError, match=r"^confidence: expected a number in \(0.5, 1\), such as 0.95; got True"):

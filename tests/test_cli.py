@@ -1,4 +1,5 @@
 """The main job: `limekit demo` explains an Adult prediction and prints a readable table."""
+
 import subprocess
 import sys
 
@@ -50,8 +51,9 @@ from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 @pytest.fixture
 def saved_model(tmp_path):
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"age": rng.integers(20, 70, 300), "colour": rng.choice(["red", "blue"], 300),
-                          "noise": rng.normal(size=300)})
+    frame = pd.DataFrame(
+        {"age": rng.integers(20, 70, 300), "colour": rng.choice(["red", "blue"], 300), "noise": rng.normal(size=300)}
+    )
     frame["label"] = (frame["age"] > 45).astype(int)
     features = frame[["age", "noise"]]
     model = RandomForestClassifier(20, random_state=0).fit(features, frame["label"])
@@ -65,9 +67,28 @@ def saved_model(tmp_path):
 def test_explain_writes_html_json_png(saved_model, capsys):
     folder, model_path, data_path = saved_model
     html, js, png = folder / "e.html", folder / "e.json", folder / "e.png"
-    code = main(["explain", str(model_path), str(data_path), "--target", "label", "--row", "2",
-                 "--num-samples", "400", "--random-state", "1", "--html", str(html), "--json", str(js),
-                 "--png", str(png), "--quiet"])
+    code = main(
+        [
+            "explain",
+            str(model_path),
+            str(data_path),
+            "--target",
+            "label",
+            "--row",
+            "2",
+            "--num-samples",
+            "400",
+            "--random-state",
+            "1",
+            "--html",
+            str(html),
+            "--json",
+            str(js),
+            "--png",
+            str(png),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     payload = json.loads(js.read_text())
     assert payload["domain"]["feature_names"] == ["age", "noise"]
@@ -82,8 +103,25 @@ def test_explain_same_seed_same_json(saved_model):
     folder, model_path, data_path = saved_model
     outputs = []
     for name in ("a.json", "b.json"):
-        assert main(["explain", str(model_path), str(data_path), "--target", "label", "--num-samples", "300",
-                     "--json", str(folder / name), "--quiet", "--surrogate", "lasso"]) == 0
+        assert (
+            main(
+                [
+                    "explain",
+                    str(model_path),
+                    str(data_path),
+                    "--target",
+                    "label",
+                    "--num-samples",
+                    "300",
+                    "--json",
+                    str(folder / name),
+                    "--quiet",
+                    "--surrogate",
+                    "lasso",
+                ]
+            )
+            == 0
+        )
         outputs.append((folder / name).read_text())
     assert outputs[0] == outputs[1]
 
@@ -91,8 +129,26 @@ def test_explain_same_seed_same_json(saved_model):
 def test_explain_with_the_emulator(saved_model, capsys):
     folder, model_path, data_path = saved_model
     js = folder / "e.json"
-    assert main(["explain", str(model_path), str(data_path), "--target", "label", "--num-samples", "auto",
-                 "--variance-reduction", "emulator", "--num-features", "2", "--json", str(js)]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(model_path),
+                str(data_path),
+                "--target",
+                "label",
+                "--num-samples",
+                "auto",
+                "--variance-reduction",
+                "emulator",
+                "--num-features",
+                "2",
+                "--json",
+                str(js),
+            ]
+        )
+        == 0
+    )
     sampling = json.loads(js.read_text())["diagnostics"]["sampling"]
     assert sampling["variance_reduction"] == "emulator" and "emulator_r2" in sampling
     assert "stable" in capsys.readouterr().out
@@ -100,14 +156,17 @@ def test_explain_with_the_emulator(saved_model, capsys):
         main(["explain", str(model_path), str(data_path), "--variance-reduction", "control"])
 
 
-@pytest.mark.parametrize("case, words", [
-    ("missing model", "model: expected an existing file"),
-    ("not a pickle", "error"),
-    ("bad row", "--row: expected a row index in [0, 299]"),
-    ("bad target", "--target: expected a column"),
-    ("bad surrogate", "surrogate:"),
-    ("bad stability", "stability_samples: expected 0 (skip) or an integer >= 2"),
-])
+@pytest.mark.parametrize(
+    "case, words",
+    [
+        ("missing model", "model: expected an existing file"),
+        ("not a pickle", "error"),
+        ("bad row", "--row: expected a row index in [0, 299]"),
+        ("bad target", "--target: expected a column"),
+        ("bad surrogate", "surrogate:"),
+        ("bad stability", "stability_samples: expected 0 (skip) or an integer >= 2"),
+    ],
+)
 def test_explain_errors_are_one_line(saved_model, capsys, case, words):
     folder, model_path, data_path = saved_model
     args = ["explain", str(model_path), str(data_path), "--target", "label", "--num-samples", "100", "--quiet"]
@@ -131,8 +190,9 @@ def test_explain_errors_are_one_line(saved_model, capsys, case, words):
 
 
 def test_explain_help_warns_that_pickles_run_code():
-    result = subprocess.run([sys.executable, "-m", "limekit", "explain", "--help"], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "limekit", "explain", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     assert "Unpickling runs code" in result.stdout
 

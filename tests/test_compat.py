@@ -5,6 +5,7 @@ with ``lime``'s modules and with ``limekit.compat``'s.  The tests check that it
 runs on both and that the results agree where they must (feature-name format,
 the top features of planted models, LimeBase's numbers).
 """
+
 import functools
 import importlib
 import importlib.util
@@ -18,7 +19,7 @@ import pytest
 SUBMODULES = ("lime_tabular", "lime_base", "discretize", "explanation", "submodular_pick", "utils.generic_utils")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name):
     """lime's modules (``name='lime'``) or limekit.compat's (``name='limekit'``), by the same paths."""
     root = "lime" if name == "lime" else "limekit.compat"
@@ -47,7 +48,7 @@ def planted_proba(X):
     return np.column_stack([1 - p, p])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gaussian_train():
     return np.random.default_rng(0).normal(size=(500, 6))
 
@@ -65,10 +66,10 @@ def bin_name_pattern(feature):
 
 
 def test_import_paths():
-    from limekit.compat import discretize, explanation, lime_base, lime_tabular, submodular_pick  # noqa: F401
-    from limekit.compat.utils import generic_utils  # noqa: F401
     import limekit
     import limekit.compat.lime_tabular
+    from limekit.compat import discretize, explanation, lime_base, lime_tabular, submodular_pick  # noqa: F401
+    from limekit.compat.utils import generic_utils  # noqa: F401
 
     assert issubclass(limekit.compat.lime_tabular.LimeTabularExplainer, limekit.TabularExplainer)
     assert issubclass(lime_tabular.RecurrentTabularExplainer, limekit.RecurrentTabularExplainer)
@@ -76,8 +77,13 @@ def test_import_paths():
     assert lime_base.LimeBase is limekit.LimeBase
     assert explanation.Explanation is limekit.Explanation
     # lime_tabular's namespace as in lime
-    for name in ("QuartileDiscretizer", "DecileDiscretizer", "EntropyDiscretizer", "BaseDiscretizer",
-                 "StatsDiscretizer"):
+    for name in (
+        "QuartileDiscretizer",
+        "DecileDiscretizer",
+        "EntropyDiscretizer",
+        "BaseDiscretizer",
+        "StatsDiscretizer",
+    ):
         assert getattr(lime_tabular, name) is getattr(discretize, name)
     assert issubclass(lime_tabular.TableDomainMapper, explanation.DomainMapper)
     assert lime_tabular.lime_base is lime_base and lime_tabular.explanation is explanation
@@ -86,7 +92,7 @@ def test_import_paths():
 # --------------------------------------------------------------------------- tabular flows
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def iris_flow(name):
     """lime's tabular tutorial: iris, a random forest, discretized explanations."""
     from sklearn.datasets import load_iris
@@ -96,14 +102,19 @@ def iris_flow(name):
     iris = load_iris()
     train, labels_train = iris.data, iris.target
     rf = RandomForestClassifier(n_estimators=30, random_state=0).fit(train, labels_train)
-    explainer = m.lime_tabular.LimeTabularExplainer(train, feature_names=iris.feature_names,
-                                                    class_names=iris.target_names, discretize_continuous=True,
-                                                    random_state=0)
+    explainer = m.lime_tabular.LimeTabularExplainer(
+        train,
+        feature_names=iris.feature_names,
+        class_names=iris.target_names,
+        discretize_continuous=True,
+        random_state=0,
+    )
     row = train[0]
     exp = explainer.explain_instance(row, rf.predict_proba, num_features=2, top_labels=1, num_samples=1000)
     full = explainer.explain_instance(row, rf.predict_proba, num_features=4, labels=(0, 1, 2), num_samples=1000)
-    return SimpleNamespace(exp=exp, full=full, proba=rf.predict_proba(row[None, :])[0],
-                           feature_names=list(iris.feature_names))
+    return SimpleNamespace(
+        exp=exp, full=full, proba=rf.predict_proba(row[None, :])[0], feature_names=list(iris.feature_names)
+    )
 
 
 def test_iris_tutorial_runs(m):
@@ -134,21 +145,27 @@ def test_iris_agrees_with_lime():
     lime_r, kit_r = (iris_flow(x) for x in ("lime", "limekit"))
     # same bins -> same names, for every feature and every label
     for label in (0, 1, 2):
-        assert sorted(n for n, _ in lime_r.full.as_list(label=label)) == \
-               sorted(n for n, _ in kit_r.full.as_list(label=label))
+        assert sorted(n for n, _ in lime_r.full.as_list(label=label)) == sorted(
+            n for n, _ in kit_r.full.as_list(label=label)
+        )
     # setosa is told by its petals, in both
     top = [{n for n, _ in r.exp.as_list(label=0)} for r in (lime_r, kit_r)]
     assert top[0] == top[1]
     assert all("petal" in n for n in top[0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def planted_flow(name, discretize_continuous):
     m = load(name)
     train = gaussian_train()
     names = [f"x{i}" for i in range(6)]
-    explainer = m.lime_tabular.LimeTabularExplainer(train, feature_names=names, class_names=["neg", "pos"],
-                                                    discretize_continuous=discretize_continuous, random_state=1)
+    explainer = m.lime_tabular.LimeTabularExplainer(
+        train,
+        feature_names=names,
+        class_names=["neg", "pos"],
+        discretize_continuous=discretize_continuous,
+        random_state=1,
+    )
     return explainer.explain_instance(PLANTED_ROW, planted_proba, num_features=2, num_samples=1000)
 
 
@@ -175,7 +192,7 @@ def test_planted_model_agrees_with_lime(discretize_continuous):
         assert signs[1] == {0: 1.0, 1: -1.0}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def categorical_flow(name, discretize_continuous):
     """lime's categorical tutorial: label-encoded columns with categorical_names."""
     m = load(name)
@@ -191,10 +208,16 @@ def categorical_flow(name, discretize_continuous):
         p = np.where(X[:, 0] == 2, 0.9, 0.1) + 0.05 * np.tanh(X[:, 2])
         return np.column_stack([1 - p, p])
 
-    explainer = m.lime_tabular.LimeTabularExplainer(train, feature_names=feature_names, class_names=["no", "yes"],
-                                                    categorical_features=[0, 1],
-                                                    categorical_names=categorical_names, kernel_width=3,
-                                                    discretize_continuous=discretize_continuous, random_state=0)
+    explainer = m.lime_tabular.LimeTabularExplainer(
+        train,
+        feature_names=feature_names,
+        class_names=["no", "yes"],
+        categorical_features=[0, 1],
+        categorical_names=categorical_names,
+        kernel_width=3,
+        discretize_continuous=discretize_continuous,
+        random_state=0,
+    )
     row = np.array([2.0, 1.0, 0.1, -0.3])
     return explainer.explain_instance(row, predict_fn, num_features=4, num_samples=1000)
 
@@ -219,7 +242,7 @@ def test_categorical_agrees_with_lime(discretize_continuous):
     assert lime_exp.as_list()[0][0] == kit_exp.as_list()[0][0] == "color=blue"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def regression_flow(name):
     m = load(name)
     train = gaussian_train()[:, :5]
@@ -227,8 +250,9 @@ def regression_flow(name):
     def predict(X):
         return 2.0 * X[:, 0] - 3.0 * X[:, 1] + 0.1 * X[:, 2]
 
-    explainer = m.lime_tabular.LimeTabularExplainer(train, mode="regression", feature_names=list("abcde"),
-                                                    discretize_continuous=True, random_state=0)
+    explainer = m.lime_tabular.LimeTabularExplainer(
+        train, mode="regression", feature_names=list("abcde"), discretize_continuous=True, random_state=0
+    )
     row = PLANTED_ROW[:5]
     exp = explainer.explain_instance(row, predict, num_features=2, num_samples=1000)
     full = explainer.explain_instance(row, predict, num_features=5, num_samples=1000)
@@ -256,11 +280,11 @@ def test_regression_agrees_with_lime():
     assert sorted(n for n, _ in lime_r.full.as_list()) == sorted(n for n, _ in kit_r.full.as_list())
     assert {n for n, _ in lime_r.exp.as_list()} == {n for n, _ in kit_r.exp.as_list()}
     for r in (lime_r, kit_r):  # x1 (b) weighs more than x0 (a); b's bin is low, so its weight is positive
-        (first, w_first), (second, _) = r.exp.as_list()
+        (first, w_first), (_second, _) = r.exp.as_list()
         assert bin_name_pattern("b").match(first) and w_first > 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def recurrent_flow(name):
     m = load(name)
     rng = np.random.default_rng(2)
@@ -272,9 +296,9 @@ def recurrent_flow(name):
         p = sigmoid(3.0 * X[:, -1, 0])  # only the last step of f0 matters
         return np.column_stack([1 - p, p])
 
-    explainer = m.lime_tabular.RecurrentTabularExplainer(train, feature_names=["f0", "f1"],
-                                                         class_names=["no", "yes"], discretize_continuous=True,
-                                                         random_state=0)
+    explainer = m.lime_tabular.RecurrentTabularExplainer(
+        train, feature_names=["f0", "f1"], class_names=["no", "yes"], discretize_continuous=True, random_state=0
+    )
     row = train[0].copy()
     row[-1, 0] = 1.5
     exp = explainer.explain_instance(row, classifier_fn, num_features=3, num_samples=500)
@@ -302,8 +326,9 @@ def test_explainer_discretizer_names_agree(discretizer):
     names = [f"x{i}" for i in range(6)]
     out = []
     for m in both():
-        explainer = m.lime_tabular.LimeTabularExplainer(train, training_labels=labels, feature_names=names,
-                                                        discretizer=discretizer, random_state=0)
+        explainer = m.lime_tabular.LimeTabularExplainer(
+            train, training_labels=labels, feature_names=names, discretizer=discretizer, random_state=0
+        )
         exp = explainer.explain_instance(PLANTED_ROW, planted_proba, num_features=6, num_samples=500)
         out.append(sorted(n for n, _ in exp.as_list()))
     assert out[0] == out[1]
@@ -319,8 +344,14 @@ def test_explainer_takes_a_lime_style_discretizer_instance(m):
     disc = ZeroSplit(train, [], names, random_state=0)
     explainer = m.lime_tabular.LimeTabularExplainer(train, feature_names=names, discretizer=disc, random_state=0)
     exp = explainer.explain_instance(PLANTED_ROW, planted_proba, num_features=6, num_samples=500)
-    assert {n for n, _ in exp.as_list()} == {"x0 > 0.00", "x1 <= 0.00", "x2 > 0.00", "x3 <= 0.00",
-                                             "x4 > 0.00", "x5 <= 0.00"}
+    assert {n for n, _ in exp.as_list()} == {
+        "x0 > 0.00",
+        "x1 <= 0.00",
+        "x2 > 0.00",
+        "x3 <= 0.00",
+        "x4 > 0.00",
+        "x5 <= 0.00",
+    }
     assert {int(f) for f, _ in exp.as_map()[1][:2]} == {0, 1}
 
 
@@ -343,7 +374,7 @@ def limebase_data(kind):
 
 
 def kernel_fn(d):
-    return np.sqrt(np.exp(-(d ** 2) / 2.0 ** 2))
+    return np.sqrt(np.exp(-(d**2) / 2.0**2))
 
 
 def test_limebase_runs(m):
@@ -357,14 +388,26 @@ def test_limebase_runs(m):
 
 
 @pytest.mark.parametrize("kind", ["binary", "continuous"])
-@pytest.mark.parametrize("feature_selection,num_features", [
-    ("forward_selection", 3), ("highest_weights", 3), ("lasso_path", 3), ("none", 3), ("auto", 3), ("auto", 7),
-    ("lasso_path", 6),
-])
+@pytest.mark.parametrize(
+    "feature_selection,num_features",
+    [
+        ("forward_selection", 3),
+        ("highest_weights", 3),
+        ("lasso_path", 3),
+        ("none", 3),
+        ("auto", 3),
+        ("auto", 7),
+        ("lasso_path", 6),
+    ],
+)
 def test_limebase_equals_lime(kind, feature_selection, num_features):
     Z, labels, distances = limebase_data(kind)
-    results = [m.lime_base.LimeBase(kernel_fn, random_state=0).explain_instance_with_data(
-        Z, labels, distances, 1, num_features, feature_selection=feature_selection) for m in both()]
+    results = [
+        m.lime_base.LimeBase(kernel_fn, random_state=0).explain_instance_with_data(
+            Z, labels, distances, 1, num_features, feature_selection=feature_selection
+        )
+        for m in both()
+    ]
     (i_a, exp_a, s_a, p_a), (i_b, exp_b, s_b, p_b) = results
     assert [int(f) for f, _ in exp_a] == [int(f) for f, _ in exp_b]
     np.testing.assert_allclose([w for _, w in exp_b], [w for _, w in exp_a], rtol=0, atol=1e-8)
@@ -377,9 +420,13 @@ def test_limebase_model_regressor_equals_lime():
     from sklearn.linear_model import Ridge
 
     Z, labels, distances = limebase_data("continuous")
-    results = [m.lime_base.LimeBase(kernel_fn).explain_instance_with_data(
-        Z, labels, distances, 0, 4, model_regressor=Ridge(alpha=0.3)) for m in both()]
-    (i_a, exp_a, s_a, p_a), (i_b, exp_b, s_b, p_b) = results
+    results = [
+        m.lime_base.LimeBase(kernel_fn).explain_instance_with_data(
+            Z, labels, distances, 0, 4, model_regressor=Ridge(alpha=0.3)
+        )
+        for m in both()
+    ]
+    (i_a, exp_a, s_a, _p_a), (i_b, exp_b, s_b, _p_b) = results
     assert [int(f) for f, _ in exp_a] == [int(f) for f, _ in exp_b]
     np.testing.assert_allclose([w for _, w in exp_b], [w for _, w in exp_a], rtol=0, atol=1e-8)
     assert (i_b, s_b) == pytest.approx((i_a, s_a), abs=1e-8)
@@ -388,7 +435,7 @@ def test_limebase_model_regressor_equals_lime():
 # --------------------------------------------------------------------------- discretizers
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def discretizers(name):
     m = load(name)
     train = gaussian_train()[:, :4]
@@ -397,8 +444,13 @@ def discretizers(name):
     quartile = m.discretize.QuartileDiscretizer(train, [3], names, labels=None, random_state=0)
     decile = m.discretize.DecileDiscretizer(train, [], names, labels=None, random_state=0)
     entropy = m.discretize.EntropyDiscretizer(train, [], names, labels=labels, random_state=0)
-    stats = {"means": quartile.means, "stds": quartile.stds, "mins": quartile.mins, "maxs": quartile.maxs,
-             "bins": {f: [float(v) for v in np.percentile(train[:, f], [25, 50, 75])] for f in (0, 1, 2)}}
+    stats = {
+        "means": quartile.means,
+        "stds": quartile.stds,
+        "mins": quartile.mins,
+        "maxs": quartile.maxs,
+        "bins": {f: [float(v) for v in np.percentile(train[:, f], [25, 50, 75])] for f in (0, 1, 2)},
+    }
     from_stats = m.discretize.StatsDiscretizer(train, [3], names, labels=None, random_state=0, data_stats=stats)
     return train, {"quartile": quartile, "decile": decile, "entropy": entropy, "stats": from_stats}
 
@@ -461,11 +513,24 @@ def _positional_only(a, /, b):
 
 
 HAS_ARG_CASES = [
-    (_fn, "a", True), (_fn, "b", True), (_fn, "c", True), (_fn, "args", False), (_fn, "kwargs", False),
-    (_fn, "d", False), (_Callable(), "alpha", True), (_Callable(), "beta", True), (_Callable(), "x", True),
-    (_Callable(), "self", False), (lambda x, y=0: x, "y", True), (functools.partial(_fn, 1), "b", True),
-    (_positional_only, "a", False), (_positional_only, "b", True), (_Callable, "alpha", False),
-    (max, "key", False), (sorted, "key", True), (np.sum, "axis", True),
+    (_fn, "a", True),
+    (_fn, "b", True),
+    (_fn, "c", True),
+    (_fn, "args", False),
+    (_fn, "kwargs", False),
+    (_fn, "d", False),
+    (_Callable(), "alpha", True),
+    (_Callable(), "beta", True),
+    (_Callable(), "x", True),
+    (_Callable(), "self", False),
+    (lambda x, y=0: x, "y", True),
+    (functools.partial(_fn, 1), "b", True),
+    (_positional_only, "a", False),
+    (_positional_only, "b", True),
+    (_Callable, "alpha", False),
+    (max, "key", False),
+    (sorted, "key", True),
+    (np.sum, "axis", True),
 ]
 
 
@@ -488,11 +553,15 @@ def _lime_names():
     lime, kit = both()
     pairs = [
         (lime.lime_tabular.LimeTabularExplainer.__init__, kit.lime_tabular.LimeTabularExplainer.__init__),
-        (lime.lime_tabular.LimeTabularExplainer.explain_instance,
-         kit.lime_tabular.LimeTabularExplainer.explain_instance),
+        (
+            lime.lime_tabular.LimeTabularExplainer.explain_instance,
+            kit.lime_tabular.LimeTabularExplainer.explain_instance,
+        ),
         (lime.lime_tabular.RecurrentTabularExplainer.__init__, kit.lime_tabular.RecurrentTabularExplainer.__init__),
-        (lime.lime_tabular.RecurrentTabularExplainer.explain_instance,
-         kit.lime_tabular.RecurrentTabularExplainer.explain_instance),
+        (
+            lime.lime_tabular.RecurrentTabularExplainer.explain_instance,
+            kit.lime_tabular.RecurrentTabularExplainer.explain_instance,
+        ),
         (lime.lime_tabular.TableDomainMapper.__init__, kit.lime_tabular.TableDomainMapper.__init__),
         (lime.lime_base.LimeBase.__init__, kit.lime_base.LimeBase.__init__),
         (lime.lime_base.LimeBase.explain_instance_with_data, kit.lime_base.LimeBase.explain_instance_with_data),
@@ -502,24 +571,30 @@ def _lime_names():
         (lime.submodular_pick.SubmodularPick.__init__, kit.submodular_pick.SubmodularPick.__init__),
         (lime.generic_utils.has_arg, kit.generic_utils.has_arg),
     ]
-    for cls in ("BaseDiscretizer", "QuartileDiscretizer", "DecileDiscretizer", "EntropyDiscretizer",
-                "StatsDiscretizer"):
+    for cls in (
+        "BaseDiscretizer",
+        "QuartileDiscretizer",
+        "DecileDiscretizer",
+        "EntropyDiscretizer",
+        "StatsDiscretizer",
+    ):
         pairs.append((getattr(lime.discretize, cls).__init__, getattr(kit.discretize, cls).__init__))
     return pairs
 
 
-@pytest.mark.parametrize("lime_fn,kit_fn", _lime_names() if importlib.util.find_spec("lime") else [],
-                         ids=lambda f: f.__qualname__)
+@pytest.mark.parametrize(
+    "lime_fn,kit_fn", _lime_names() if importlib.util.find_spec("lime") else [], ids=lambda f: f.__qualname__
+)
 def test_signatures_accept_lime_arguments(lime_fn, kit_fn):
     lime_params = inspect.signature(lime_fn).parameters
     kit_params = inspect.signature(kit_fn).parameters
     missing = [name for name in lime_params if name not in kit_params]
     assert not missing, f"{kit_fn.__qualname__} lacks lime's {missing}"
     # the positional order is lime's, so positional calls keep working
-    positional = [p.name for p in kit_params.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    assert positional[:len(lime_params)] == [name for name, p in lime_params.items()
-                                              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = [p.name for p in kit_params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    assert positional[: len(lime_params)] == [
+        name for name, p in lime_params.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     # and the defaults are lime's
     for name, p in lime_params.items():
         if p.default is not p.empty:
@@ -531,18 +606,21 @@ def test_signatures_accept_lime_arguments(lime_fn, kit_fn):
 
 def test_submodular_pick_runs(m):
     train = gaussian_train()
-    explainer = m.lime_tabular.LimeTabularExplainer(train, feature_names=[f"x{i}" for i in range(6)],
-                                                    class_names=["neg", "pos"], random_state=0)
-    sp = m.submodular_pick.SubmodularPick(explainer, train[:20], planted_proba, sample_size=6, num_exps_desired=2,
-                                          num_features=2, num_samples=300)
+    explainer = m.lime_tabular.LimeTabularExplainer(
+        train, feature_names=[f"x{i}" for i in range(6)], class_names=["neg", "pos"], random_state=0
+    )
+    sp = m.submodular_pick.SubmodularPick(
+        explainer, train[:20], planted_proba, sample_size=6, num_exps_desired=2, num_features=2, num_samples=300
+    )
     assert len(sp.explanations) == 6
     assert len(sp.V) == 2 and len(set(sp.V)) == 2 and all(0 <= i < 6 for i in sp.V)
     assert sp.sp_explanations == [sp.explanations[i] for i in sp.V]
     for exp in sp.sp_explanations:
         label = exp.available_labels()[0]
         assert len(exp.as_list(label=label)) == 2
-    full = m.submodular_pick.SubmodularPick(explainer, train[:4], planted_proba, method="full",
-                                            num_exps_desired=1, num_features=2, num_samples=300)
+    full = m.submodular_pick.SubmodularPick(
+        explainer, train[:4], planted_proba, method="full", num_exps_desired=1, num_features=2, num_samples=300
+    )
     assert len(full.explanations) == 4 and len(full.sp_explanations) == 1
 
 
@@ -596,13 +674,19 @@ def _compat_explanations(kind):
             explainer = lime_tabular.LimeTabularExplainer(train, training_labels=labels, discretizer="entropy")
             return explainer.explain_instance(PLANTED_ROW, _noisy_proba, num_features=3, num_samples=300).as_list()
         if kind == "text":
-            exp = lime_text.LimeTextExplainer().explain_instance(" ".join(words), text_proba, num_features=4,
-                                                                num_samples=200)
+            exp = lime_text.LimeTextExplainer().explain_instance(
+                " ".join(words), text_proba, num_features=4, num_samples=200
+            )
             return exp.as_list()
-        segments = (np.indices((16, 16)) // 4)
+        segments = np.indices((16, 16)) // 4
         exp = lime_image.LimeImageExplainer().explain_instance(
-            image, image_proba, top_labels=None, num_samples=100, progress_bar=False,
-            segmentation_fn=lambda img: segments[0] * 4 + segments[1])
+            image,
+            image_proba,
+            top_labels=None,
+            num_samples=100,
+            progress_bar=False,
+            segmentation_fn=lambda img: segments[0] * 4 + segments[1],
+        )
         return exp.local_exp[1]
 
     runs = []
@@ -625,6 +709,9 @@ def test_limekit_random_state_none_takes_fresh_entropy():
     runs = []
     for _ in range(2):
         np.random.seed(3)  # has no effect on limekit's own explainers
-        runs.append(TabularExplainer(gaussian_train(), random_state=None).explain_instance(
-            PLANTED_ROW, _noisy_proba, num_features=3, num_samples=300).as_list())
+        runs.append(
+            TabularExplainer(gaussian_train(), random_state=None)
+            .explain_instance(PLANTED_ROW, _noisy_proba, num_features=3, num_samples=300)
+            .as_list()
+        )
     assert runs[0] != runs[1]

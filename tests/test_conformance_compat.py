@@ -4,6 +4,7 @@
 tests against limekit.compat, which needs the package registry; these tests
 pin the same behaviours without it, plus the script's import rewriting.
 """
+
 import importlib.util
 import re
 from pathlib import Path
@@ -86,7 +87,11 @@ def test_segmentation_algorithm_is_a_base_wrapper():
     segmenter = SegmentationAlgorithm("slic", n_segments=10, compactness=5, start_label=0)
     assert isinstance(segmenter, BaseWrapper)
     assert segmenter.filter_params(segmenter.target_fn, override={"sigma": 1}) == {
-        "n_segments": 10, "compactness": 5, "start_label": 0, "sigma": 1}
+        "n_segments": 10,
+        "compactness": 5,
+        "start_label": 0,
+        "sigma": 1,
+    }
     segmenter._check_params(["n_segments"])
     with pytest.raises(ValueError):
         segmenter._check_params(["kernel_size"])  # quickshift's, not slic's
@@ -115,18 +120,29 @@ def stats_of(train):
     for feature in range(train.shape[1]):
         v, f = np.unique(binned[:, feature], return_counts=True)
         values[feature], frequencies[feature] = v.tolist(), f.tolist()
-    return {"means": disc.means, "stds": disc.stds, "mins": disc.mins, "maxs": disc.maxs,
-            "bins": {f: b.tolist() for f, b in enumerate(disc.bins(train, None))},
-            "feature_values": values, "feature_frequencies": frequencies}
+    return {
+        "means": disc.means,
+        "stds": disc.stds,
+        "mins": disc.mins,
+        "maxs": disc.maxs,
+        "bins": {f: b.tolist() for f, b in enumerate(disc.bins(train, None))},
+        "feature_values": values,
+        "feature_frequencies": frequencies,
+    }
 
 
 @pytest.mark.parametrize("discretizer", ["quartile", "entropy"])
 def test_training_labels_ignored_with_training_data_stats(train, discretizer):
     """lime builds a StatsDiscretizer from the statistics and never reads the labels."""
     placeholder = np.zeros((2, 4))  # lime's idiom: the statistics stand in for the data
-    explainer = lime_tabular.LimeTabularExplainer(placeholder, feature_names=["a", "b", "c", "d"], random_state=0,
-                                                  training_data_stats=stats_of(train), discretizer=discretizer,
-                                                  training_labels=["x", "y", "z"])
+    explainer = lime_tabular.LimeTabularExplainer(
+        placeholder,
+        feature_names=["a", "b", "c", "d"],
+        random_state=0,
+        training_data_stats=stats_of(train),
+        discretizer=discretizer,
+        training_labels=["x", "y", "z"],
+    )
     assert isinstance(explainer.discretizer, lime_tabular.StatsDiscretizer)
     exp = explainer.explain_instance(train[0], planted_proba, num_features=2, num_samples=300)
     assert {re.search(r"\b([abcd])\b", name).group(1) for name, _ in exp.as_list()} == {"a", "b"}
@@ -134,9 +150,23 @@ def test_training_labels_ignored_with_training_data_stats(train, discretizer):
 
 def test_lime_tabular_explainer_takes_lime_positional_order(train):
     labels = (train[:, 0] > 0).astype(int)
-    explainer = lime_tabular.LimeTabularExplainer(train, "classification", labels, ["a", "b", "c", "d"], None,
-                                                  None, None, None, False, ["no", "yes"], "auto", True, "entropy",
-                                                  False, 0)
+    explainer = lime_tabular.LimeTabularExplainer(
+        train,
+        "classification",
+        labels,
+        ["a", "b", "c", "d"],
+        None,
+        None,
+        None,
+        None,
+        False,
+        ["no", "yes"],
+        "auto",
+        True,
+        "entropy",
+        False,
+        0,
+    )
     assert explainer.feature_names == ["a", "b", "c", "d"] and explainer.class_names == ["no", "yes"]
     assert type(explainer.discretizer).__name__ == "EntropyDiscretizer"
     with pytest.raises(ValueError):  # without statistics, the labels still have to match the rows
@@ -175,21 +205,25 @@ def conformance():
 
 
 def test_conformance_rewrites_only_lime_imports(conformance):
-    source = ("import numpy as np\n"
-              "from lime.lime_tabular import LimeTabularExplainer\n"
-              "from lime import lime_text\n"
-              "import lime.wrappers.scikit_image\n"
-              "import lime.lime_image as li\n"
-              "seg = lime.wrappers.scikit_image.SegmentationAlgorithm('slic')\n"
-              "name = 'sublime.lime_tabular'\n")
+    source = (
+        "import numpy as np\n"
+        "from lime.lime_tabular import LimeTabularExplainer\n"
+        "from lime import lime_text\n"
+        "import lime.wrappers.scikit_image\n"
+        "import lime.lime_image as li\n"
+        "seg = lime.wrappers.scikit_image.SegmentationAlgorithm('slic')\n"
+        "name = 'sublime.lime_tabular'\n"
+    )
     new, changed = conformance.rewrite_imports(source)
-    assert new == ("import numpy as np\n"
-                   "from limekit.compat.lime_tabular import LimeTabularExplainer\n"
-                   "from limekit.compat import lime_text\n"
-                   "import limekit.compat.wrappers.scikit_image\n"
-                   "import limekit.compat.lime_image as li\n"
-                   "seg = limekit.compat.wrappers.scikit_image.SegmentationAlgorithm('slic')\n"
-                   "name = 'sublime.lime_tabular'\n")
+    assert new == (
+        "import numpy as np\n"
+        "from limekit.compat.lime_tabular import LimeTabularExplainer\n"
+        "from limekit.compat import lime_text\n"
+        "import limekit.compat.wrappers.scikit_image\n"
+        "import limekit.compat.lime_image as li\n"
+        "seg = limekit.compat.wrappers.scikit_image.SegmentationAlgorithm('slic')\n"
+        "name = 'sublime.lime_tabular'\n"
+    )
     assert [line for line, _, _ in changed] == [2, 3, 4, 5, 6]
 
 
@@ -200,16 +234,20 @@ def test_conformance_skips_when_registry_unreachable(conformance, monkeypatch, c
 
 
 def test_conformance_reads_junit_outcomes(conformance, tmp_path):
-    tests = {"test_a.py": ["test_a.py::TestA::test_one", "test_a.py::TestA::test_two"],
-             "test_b.py": ["test_b.py::TestB::test_three"], "test_c.py": ["test_c.py::test_four"]}
+    tests = {
+        "test_a.py": ["test_a.py::TestA::test_one", "test_a.py::TestA::test_two"],
+        "test_b.py": ["test_b.py::TestB::test_three"],
+        "test_c.py": ["test_c.py::test_four"],
+    }
     (tmp_path / "r.xml").write_text(
-        '<testsuites><testsuite>'
+        "<testsuites><testsuite>"
         '<testcase classname="lime.tests.test_a.TestA" name="test_one" file="lime/tests/test_a.py"/>'
         '<testcase classname="lime.tests.test_a.TestA" name="test_two" file="lime/tests/test_a.py">'
         '<failure message="AssertionError: no">trace</failure></testcase>'
         '<testcase classname="" name="lime_tests.test_b"><error message="collection failure">x</error></testcase>'
         '<testcase classname="lime.tests.test_c" name="test_four" file="lime/tests/test_c.py"/>'
-        '</testsuite></testsuites>')
+        "</testsuite></testsuites>"
+    )
     result = conformance.outcomes(tmp_path / "r.xml", tests)
     assert result["test_a.py::TestA::test_one"] == ("passed", "")
     assert result["test_a.py::TestA::test_two"] == ("failed", "AssertionError: no")

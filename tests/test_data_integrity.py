@@ -6,6 +6,7 @@ before the model is called.  A missing value in a categorical column is a
 category of its own, shown as "missing", sampled with its training frequency
 and handed back to the model as the missing value it was trained on.
 """
+
 import numpy as np
 import pytest
 
@@ -17,8 +18,7 @@ from limekit.tabular import TabularExplainer  # noqa: E402
 
 def _frame(n=200, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                         "c": rng.choice(["x", "y", "z"], n)})
+    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(["x", "y", "z"], n)})
 
 
 class Recorder:
@@ -43,8 +43,11 @@ def _never_called(frame):
 
 # ---------------------------------------------------------------- numeric NaN / inf are errors
 
-@pytest.mark.parametrize("bad, words", [(np.nan, "1 missing (NaN) value(s)"), (np.inf, "1 infinite value(s)"),
-                                        (-np.inf, "1 infinite value(s)")])
+
+@pytest.mark.parametrize(
+    "bad, words",
+    [(np.nan, "1 missing (NaN) value(s)"), (np.inf, "1 infinite value(s)"), (-np.inf, "1 infinite value(s)")],
+)
 def test_training_frame_with_a_non_finite_number_is_refused(bad, words):
     frame = _frame()
     frame.loc[7, "b"] = bad
@@ -60,8 +63,11 @@ def test_training_frame_nullable_integer_with_pd_na_is_refused():
     frame = _frame()
     frame["n"] = pd.array(np.arange(len(frame)), dtype="Int64")
     frame.loc[3, "n"] = pd.NA
-    with pytest.raises(LimekitValueError, match=r"training_data: expected finite numbers in numeric column 'n'; "
-                                                r"got 1 missing \(NaN\) value\(s\), the first in row 3"):
+    with pytest.raises(
+        LimekitValueError,
+        match=r"training_data: expected finite numbers in numeric column 'n'; "
+        r"got 1 missing \(NaN\) value\(s\), the first in row 3",
+    ):
         TabularExplainer(frame)
 
 
@@ -69,8 +75,11 @@ def test_both_kinds_are_counted():
     frame = _frame()
     frame.loc[[1, 2], "a"] = np.nan
     frame.loc[5, "a"] = np.inf
-    with pytest.raises(LimekitValueError, match=r"'a'; got 2 missing \(NaN\) value\(s\) and 1 infinite value\(s\), "
-                                                r"the first in row 1"):
+    with pytest.raises(
+        LimekitValueError,
+        match=r"'a'; got 2 missing \(NaN\) value\(s\) and 1 infinite value\(s\), "
+        r"the first in row 1",
+    ):
         TabularExplainer(frame)
 
 
@@ -92,8 +101,11 @@ def test_many_rows_with_a_non_finite_number_are_refused_naming_the_column():
     explainer = TabularExplainer(_frame(), random_state=0)
     rows = _frame(10, seed=1)
     rows.loc[6, "a"] = np.inf
-    with pytest.raises(LimekitValueError, match=r"^data_rows: expected finite numbers in numeric column 'a'; "
-                                                r"got 1 infinite value\(s\), the first in row 6"):
+    with pytest.raises(
+        LimekitValueError,
+        match=r"^data_rows: expected finite numbers in numeric column 'a'; "
+        r"got 1 infinite value\(s\), the first in row 6",
+    ):
         explainer.explain_instances(rows, _never_called, num_samples=100)
 
 
@@ -114,6 +126,7 @@ def test_declared_categorical_numeric_column_with_nan_is_refused():
 
 
 # ---------------------------------------------------------------- categorical missing is a category
+
 
 def _with_missing(kind, n=400, seed=0):
     """A frame whose column 'c' has about 10% missing values, in the given dtype."""
@@ -169,8 +182,9 @@ def test_missing_category_is_explained_and_given_back_to_the_model_as_trained(ki
 def test_missing_category_in_many_rows():
     frame = _with_missing("object-none")
     model = Recorder()
-    many = TabularExplainer(frame, random_state=0).explain_instances(frame.iloc[[2, 3]], model, num_features=3,
-                                                                     num_samples=500)
+    many = TabularExplainer(frame, random_state=0).explain_instances(
+        frame.iloc[[2, 3]], model, num_features=3, num_samples=500
+    )
     assert "c=missing" not in [name for name, _ in many[0].as_list()]
     assert "c=missing" in [name for name, _ in many[1].as_list()]
     seen = model.seen["c"]
@@ -190,8 +204,11 @@ def test_missing_category_unseen_in_training_is_refused():
     explainer = TabularExplainer(frame, random_state=0)
     row = frame.iloc[0].copy()
     row["c"] = None
-    with pytest.raises(LimekitValueError, match=r"data_row: expected values of column 'c' seen in training "
-                                                r"\(the training data has no missing values there\)"):
+    with pytest.raises(
+        LimekitValueError,
+        match=r"data_row: expected values of column 'c' seen in training "
+        r"\(the training data has no missing values there\)",
+    ):
         explainer.explain_instance(row, _never_called)
 
 
@@ -208,12 +225,14 @@ def test_gam_surrogate_grid_names_the_missing_category():
     pytest.importorskip("interpret")
     frame = _with_missing("category", n=300)
     exp = TabularExplainer(frame, random_state=0, surrogate="ebm").explain_instance(
-        frame.iloc[3], Recorder(), num_samples=300, fidelity_samples=0)
+        frame.iloc[3], Recorder(), num_samples=300, fidelity_samples=0
+    )
     grid, _ = exp.shape_function("c")
     assert "missing" in [str(g) for g in grid]
 
 
 # ---------------------------------------------------------------- the Adult data with its missing values
+
 
 @pytest.fixture(scope="module")
 def adult_with_missing():
@@ -228,9 +247,11 @@ def adult_with_missing():
     X, y = X.iloc[:2500].reset_index(drop=True), y[:2500]
     assert X["workclass"].isna().any()
     model = make_pipeline(
-        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ADULT_CATEGORICAL),
-                                remainder=StandardScaler()),
-        LogisticRegression(max_iter=300)).fit(X, y)
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ADULT_CATEGORICAL), remainder=StandardScaler()
+        ),
+        LogisticRegression(max_iter=300),
+    ).fit(X, y)
     return X, model
 
 
@@ -253,4 +274,3 @@ def test_adult_row_with_missing_workclass_is_explained_end_to_end(adult_with_mis
         assert seen[column].dtype == X[column].dtype  # category dtype, NaN for missing
     assert abs(seen["workclass"].isna().mean() - X["workclass"].isna().mean()) < 0.02
     assert "workclass=missing" in exp.as_html()
-

@@ -1,4 +1,5 @@
 """Tests for the bundled UCI Adult data set (limekit.datasets)."""
+
 import gzip
 import sys
 from importlib import resources
@@ -34,13 +35,30 @@ def splits():
 
 def test_constants():
     assert ADULT_FEATURE_NAMES == [
-        "age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
-        "occupation", "relationship", "race", "sex", "capital_gain", "capital_loss",
-        "hours_per_week", "native_country",
+        "age",
+        "workclass",
+        "fnlwgt",
+        "education",
+        "education_num",
+        "marital_status",
+        "occupation",
+        "relationship",
+        "race",
+        "sex",
+        "capital_gain",
+        "capital_loss",
+        "hours_per_week",
+        "native_country",
     ]
     assert ADULT_CATEGORICAL == [
-        "workclass", "education", "marital_status", "occupation", "relationship",
-        "race", "sex", "native_country",
+        "workclass",
+        "education",
+        "marital_status",
+        "occupation",
+        "relationship",
+        "race",
+        "sex",
+        "native_country",
     ]
     assert ADULT_CLASS_NAMES == ["<=50K", ">50K"]
     assert set(ADULT_CATEGORICAL) | set(NUMERIC) == set(ADULT_FEATURE_NAMES)
@@ -88,7 +106,7 @@ def test_all_is_train_then_test(splits):
     (Xtr, ytr), (Xte, yte), (Xall, yall) = (splits[s] for s in ("train", "test", "all"))
     np.testing.assert_array_equal(yall, np.concatenate([ytr, yte]))
     pd.testing.assert_frame_equal(Xall.iloc[: len(Xtr)], Xtr)
-    pd.testing.assert_frame_equal(Xall.iloc[len(Xtr):].reset_index(drop=True), Xte)
+    pd.testing.assert_frame_equal(Xall.iloc[len(Xtr) :].reset_index(drop=True), Xte)
 
 
 def test_first_rows(splits):

@@ -49,20 +49,20 @@ def _continuous_data(seed=1, n=800):
 
 
 def _names(d):
-    return ["feat_%d" % i for i in range(d)]
+    return [f"feat_{i}" for i in range(d)]
 
 
 def _pair(kind, X, y, categorical=CATEGORICAL, seed=7):
     ours_cls, lime_name = KINDS[kind]
     ours = ours_cls(X, categorical, _names(X.shape[1]), labels=y, random_state=seed)
-    theirs = getattr(lime_discretize, lime_name)(X, categorical, _names(X.shape[1]),
-                                                 labels=y, random_state=seed)
+    theirs = getattr(lime_discretize, lime_name)(X, categorical, _names(X.shape[1]), labels=y, random_state=seed)
     return ours, theirs
 
 
 # ---------------------------------------------------------------------------
 # Same bins and statistics as lime
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize("seed", [0, 3])
@@ -111,21 +111,25 @@ def test_padded_tables_match_dicts(kind):
     for row, f in enumerate(d.discretized_features):
         nb = d.n_bins[row]
         assert nb == len(d.names[f]) == len(d.bin_edges[f]) + 1
-        for table, stats in ((d.bin_mins, d.mins), (d.bin_maxs, d.maxs),
-                             (d.bin_means, d.means), (d.bin_stds, d.stds)):
+        for table, stats in ((d.bin_mins, d.mins), (d.bin_maxs, d.maxs), (d.bin_means, d.means), (d.bin_stds, d.stds)):
             np.testing.assert_array_equal(table[row, :nb], np.asarray(stats[f], float))
             assert np.all(np.isnan(table[row, nb:]))
 
 
 def test_stats_discretizer_matches_lime():
-    X, y = _continuous_data()
+    X, _y = _continuous_data()
     q = QuartileDiscretizer(X, [1], _names(5), random_state=0)
-    stats = {"means": q.means, "stds": q.stds, "mins": q.mins, "maxs": q.maxs,
-             "feature_values": {}, "feature_frequencies": {},
-             "bins": {f: list(q.bin_edges[f]) for f in q.to_discretize}}
+    stats = {
+        "means": q.means,
+        "stds": q.stds,
+        "mins": q.mins,
+        "maxs": q.maxs,
+        "feature_values": {},
+        "feature_frequencies": {},
+        "bins": {f: list(q.bin_edges[f]) for f in q.to_discretize},
+    }
     ours = StatsDiscretizer(X[:10], [1], _names(5), random_state=0, data_stats=stats)
-    theirs = lime_discretize.StatsDiscretizer(X[:10], [1], _names(5), random_state=0,
-                                              data_stats=stats)
+    theirs = lime_discretize.StatsDiscretizer(X[:10], [1], _names(5), random_state=0, data_stats=stats)
     assert ours.names == theirs.names == q.names
     for attr in ("mins", "maxs", "means", "stds"):
         assert getattr(ours, attr) == getattr(theirs, attr)
@@ -138,6 +142,7 @@ def test_stats_discretizer_matches_lime():
 # ---------------------------------------------------------------------------
 # undiscretize_bins
 # ---------------------------------------------------------------------------
+
 
 def _all_bins_matrix(d, n_rows, seed):
     """Random bin indices for every discretized column (categorical columns
@@ -169,8 +174,7 @@ def test_undiscretize_bins_in_bin_and_roundtrip(kind):
     # One row works too.
     row_out = d.undiscretize_bins(bins[0], np.random.default_rng(2))
     assert row_out.shape == (5,)
-    np.testing.assert_array_equal(d.discretize(row_out)[d.discretized_features],
-                                  bins[0, d.discretized_features])
+    np.testing.assert_array_equal(d.discretize(row_out)[d.discretized_features], bins[0, d.discretized_features])
 
 
 def test_undiscretize_bins_distribution_matches_truncnorm():
@@ -191,16 +195,16 @@ def test_undiscretize_bins_distribution_matches_truncnorm():
         assert abs(draws.std() / ref.std() - 1) < 0.01, (f, b)
 
 
-@pytest.mark.parametrize("a,b", [(-1.0, 1.0), (0.5, 2.0), (5.0, 6.0), (-6.0, -5.0),
-                                 (8.0, 40.0), (-3.0, np.inf), (-np.inf, -2.0)])
+@pytest.mark.parametrize(
+    "a,b", [(-1.0, 1.0), (0.5, 2.0), (5.0, 6.0), (-6.0, -5.0), (8.0, 40.0), (-3.0, np.inf), (-np.inf, -2.0)]
+)
 def test_truncnorm_from_uniform_is_the_quantile_function(a, b):
     u = np.linspace(0.0, 1.0, 101)[:-1] + 0.005
     mine = truncnorm_from_uniform(u, a, b, 0.0, 1.0)
     np.testing.assert_allclose(mine, truncnorm.ppf(u, a, b), rtol=1e-9, atol=1e-12)
     # Location and scale.
     mine = truncnorm_from_uniform(u, 3 + 2 * a, 3 + 2 * b, 3.0, 2.0)
-    np.testing.assert_allclose(mine, truncnorm.ppf(u, a, b, loc=3, scale=2),
-                               rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(mine, truncnorm.ppf(u, a, b, loc=3, scale=2), rtol=1e-9, atol=1e-11)
 
 
 @pytest.mark.parametrize("a,b", [(40.0, 41.0), (-41.0, -40.0), (200.0, np.inf), (1e6, 1e6 + 1)])
@@ -223,7 +227,7 @@ def test_truncnorm_from_uniform_degenerate_and_zero_std():
 
 
 def test_same_generator_seed_same_output():
-    X, y = _continuous_data()
+    X, _y = _continuous_data()
     d = DecileDiscretizer(X, [], _names(5), random_state=0)
     bins = _all_bins_matrix(d, 1000, seed=3)
     a = d.undiscretize_bins(bins, np.random.default_rng(42))
@@ -237,8 +241,9 @@ def test_same_generator_seed_same_output():
     u = np.random.default_rng(42).random(bins.shape)
     rows = np.arange(5)
     codes = bins.astype(int)
-    expected = truncnorm_from_uniform(u, d.bin_mins[rows, codes], d.bin_maxs[rows, codes],
-                                      d.bin_means[rows, codes], d.bin_stds[rows, codes])
+    expected = truncnorm_from_uniform(
+        u, d.bin_mins[rows, codes], d.bin_maxs[rows, codes], d.bin_means[rows, codes], d.bin_stds[rows, codes]
+    )
     width = d.bin_maxs[rows, codes] - d.bin_mins[rows, codes]
     assert np.all(np.abs(a - expected) <= 1.5e-3 * width + 1e-12)
     assert np.mean(a == expected) < 0.5  # the table, not the exact curve, drew most values
@@ -261,7 +266,7 @@ def test_tabulated_inverse_cdf_follows_far_tails():
 
 
 def test_random_state_reproducible_undiscretize():
-    X, y = _continuous_data()
+    X, _y = _continuous_data()
     outs = []
     for _ in range(2):
         d = QuartileDiscretizer(X, [], _names(5), random_state=123)
@@ -271,12 +276,10 @@ def test_random_state_reproducible_undiscretize():
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
     # int -> default_rng(int)
     d = QuartileDiscretizer(X, [], _names(5), random_state=123)
-    np.testing.assert_array_equal(d.undiscretize(bins),
-                                  d.undiscretize_bins(bins, np.random.default_rng(123)))
+    np.testing.assert_array_equal(d.undiscretize(bins), d.undiscretize_bins(bins, np.random.default_rng(123)))
 
 
-@pytest.mark.parametrize("state", [None, 5, np.int64(5), np.random.RandomState(3),
-                                   np.random.default_rng(3)])
+@pytest.mark.parametrize("state", [None, 5, np.int64(5), np.random.RandomState(3), np.random.default_rng(3)])
 def test_random_state_types(state):
     X, y = _continuous_data()
     for cls in (QuartileDiscretizer, EntropyDiscretizer):
@@ -294,17 +297,15 @@ def test_random_state_generator_is_used_directly():
     g = np.random.default_rng(9)
     d = QuartileDiscretizer(X, [], _names(5), random_state=g)
     bins = d.discretize(X[:20])
-    np.testing.assert_array_equal(d.undiscretize(bins),
-                                  d.undiscretize_bins(bins, np.random.default_rng(9)))
+    np.testing.assert_array_equal(d.undiscretize(bins), d.undiscretize_bins(bins, np.random.default_rng(9)))
 
 
 def test_random_state_randomstate_derivation():
     X, _ = _continuous_data()
     d = QuartileDiscretizer(X, [], _names(5), random_state=np.random.RandomState(4))
-    seed = np.random.RandomState(4).randint(0, 2 ** 31 - 1)
+    seed = np.random.RandomState(4).randint(0, 2**31 - 1)
     bins = d.discretize(X[:20])
-    np.testing.assert_array_equal(d.undiscretize(bins),
-                                  d.undiscretize_bins(bins, np.random.default_rng(seed)))
+    np.testing.assert_array_equal(d.undiscretize(bins), d.undiscretize_bins(bins, np.random.default_rng(seed)))
 
 
 def test_degenerate_bin_returns_boundary():
@@ -373,6 +374,7 @@ def test_pickle_roundtrip():
 # make_discretizer and errors
 # ---------------------------------------------------------------------------
 
+
 def test_make_discretizer_strings_and_instances():
     X, y = _continuous_data()
     for name, (cls, _) in KINDS.items():
@@ -380,8 +382,7 @@ def test_make_discretizer_strings_and_instances():
         assert type(d) is cls
     inst = QuartileDiscretizer(X, [], _names(5))
     assert make_discretizer(inst, X, [], _names(5), None, 0) is inst
-    stats = {"means": inst.means, "stds": inst.stds, "mins": inst.mins, "maxs": inst.maxs,
-             "bins": inst.bin_edges}
+    stats = {"means": inst.means, "stds": inst.stds, "mins": inst.mins, "maxs": inst.maxs, "bins": inst.bin_edges}
     d = make_discretizer("quartile", X, [], _names(5), None, 0, data_stats=stats)
     assert isinstance(d, StatsDiscretizer) and d.names == inst.names
 

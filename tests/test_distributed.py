@@ -3,6 +3,7 @@
 A real LocalCluster (2 worker processes) and a real local Ray runtime (2 CPUs),
 each started and stopped here.  Every result is compared with the serial run.
 """
+
 import json
 import os
 import threading
@@ -29,8 +30,9 @@ def tabular_proba(X):
 
 
 def text_proba(texts):
-    scores = [0.2 + 0.3 * (" good " in f" {t} ") + 0.4 * (" great " in f" {t} ") - 0.15 * (" bad " in f" {t} ")
-              for t in texts]
+    scores = [
+        0.2 + 0.3 * (" good " in f" {t} ") + 0.4 * (" great " in f" {t} ") - 0.15 * (" bad " in f" {t} ") for t in texts
+    ]
     p = np.clip(np.array(scores), 0, 1)
     return np.column_stack([1 - p, p])
 
@@ -80,8 +82,12 @@ class Unpickled:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        with open(os.path.join(self.folder, f"unpickled-{os.getpid()}-{threading.get_ident()}-"
-                               f"{len(os.listdir(self.folder))}"), "w"):
+        with open(
+            os.path.join(
+                self.folder, f"unpickled-{os.getpid()}-{threading.get_ident()}-{len(os.listdir(self.folder))}"
+            ),
+            "w",
+        ):
             pass
 
     def __call__(self, X):
@@ -149,8 +155,9 @@ class Locked:
 # ---------------------------------------------------------------------------- data
 def tabular_case(n=12):
     X = np.random.default_rng(0).normal(size=(600, N_FEATURES))
-    explainer = TabularExplainer(X, feature_names=[f"f{i}" for i in range(N_FEATURES)], random_state=3,
-                                 stability_samples=3)
+    explainer = TabularExplainer(
+        X, feature_names=[f"f{i}" for i in range(N_FEATURES)], random_state=3, stability_samples=3
+    )
     return explainer, X[:n], tabular_proba, dict(num_samples=400, num_features=4)
 
 
@@ -166,9 +173,12 @@ def text_case(n=9):
 def image_case(n=6):
     rng = np.random.default_rng(2)
     images = [rng.integers(1, 255, size=(24, 24, 3)).astype(np.uint8) for _ in range(n)]
-    return (ImageExplainer(random_state=5), images, image_proba,
-            dict(num_samples=200, segmentation_fn=grid, top_labels=None, labels=(1,), progress_bar=False,
-                 batch_size=1000))
+    return (
+        ImageExplainer(random_state=5),
+        images,
+        image_proba,
+        dict(num_samples=200, segmentation_fn=grid, top_labels=None, labels=(1,), progress_bar=False, batch_size=1000),
+    )
 
 
 def tabular_shared_case(n=8):
@@ -201,8 +211,9 @@ def worker_path():
 @pytest.fixture(scope="module")
 def dask_client(worker_path):
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=40)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    )
     client = distributed.Client(cluster)
     yield client
     client.close()
@@ -212,8 +223,13 @@ def dask_client(worker_path):
 @pytest.fixture(scope="module")
 def ray_runtime(worker_path):
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"], "OMP_NUM_THREADS": "1"}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        runtime_env={"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"], "OMP_NUM_THREADS": "1"}},
+    )
     yield ray
     ray.shutdown()
 
@@ -260,15 +276,18 @@ def test_errors_skip_serial_and_stream():
     assert frame["error"].notna().sum() == 2
 
 
-@pytest.mark.parametrize("kwargs, argument, kind", [
-    (dict(backend="spark"), "backend", LimekitValueError),
-    (dict(backend="dask", client="tcp://x"), "client", LimekitTypeError),
-    (dict(client=object()), "client", LimekitValueError),
-    (dict(errors="ignore"), "errors", LimekitValueError),
-    (dict(predict_factory=3), "predict_factory", LimekitTypeError),
-    (dict(predict_factory=Factory("/nonexistent"), predict_fn=tabular_proba), "predict_fn", LimekitValueError),
-    (dict(predict_fn=None), "predict_fn", LimekitTypeError),
-])
+@pytest.mark.parametrize(
+    "kwargs, argument, kind",
+    [
+        (dict(backend="spark"), "backend", LimekitValueError),
+        (dict(backend="dask", client="tcp://x"), "client", LimekitTypeError),
+        (dict(client=object()), "client", LimekitValueError),
+        (dict(errors="ignore"), "errors", LimekitValueError),
+        (dict(predict_factory=3), "predict_factory", LimekitTypeError),
+        (dict(predict_factory=Factory("/nonexistent"), predict_fn=tabular_proba), "predict_fn", LimekitValueError),
+        (dict(predict_fn=None), "predict_fn", LimekitTypeError),
+    ],
+)
 def test_bad_engine_arguments_fail_at_once(kwargs, argument, kind):
     explainer, rows, _, explain_kwargs = tabular_case()
     kwargs.setdefault("predict_fn", PeakMemory("/nonexistent"))  # would fail if it were called
@@ -301,8 +320,9 @@ def test_dask_equals_serial(dask_client, case):
     serial = explainer.explain_many(rows, model, rows_per_task=2, **kwargs)
     ours = explainer.explain_many(rows, model, backend="dask", rows_per_task=2, **kwargs)
     assert dumps(ours) == dumps(serial)
-    streamed = explainer.explain_many(rows, model, backend="dask", client=dask_client, rows_per_task=2, stream=True,
-                                      **kwargs)
+    streamed = explainer.explain_many(
+        rows, model, backend="dask", client=dask_client, rows_per_task=2, stream=True, **kwargs
+    )
     assert not isinstance(streamed, list) and dumps(streamed) == dumps(serial)
 
 
@@ -315,8 +335,9 @@ def test_dask_ships_the_model_once_per_worker(dask_client, tmp_path):
     assert len(os.listdir(tmp_path)) == len(pids) <= 2  # once per worker process, 12 tasks
     factory_dir = tmp_path / "factory"
     factory_dir.mkdir()
-    built = explainer.explain_many(rows, predict_factory=Factory(str(factory_dir)), backend="dask", rows_per_task=1,
-                                   **kwargs)
+    built = explainer.explain_many(
+        rows, predict_factory=Factory(str(factory_dir)), backend="dask", rows_per_task=1, **kwargs
+    )
     assert dumps(built) == dumps(serial)
     assert 1 <= len(os.listdir(factory_dir)) <= 2
 
@@ -324,12 +345,12 @@ def test_dask_ships_the_model_once_per_worker(dask_client, tmp_path):
 def test_dask_errors_skip_and_lost_worker(dask_client, tmp_path):
     explainer, rows, _, kwargs = tabular_case()
     serial = explainer.explain_many(rows, tabular_proba, **kwargs)
-    results = explainer.explain_many(rows, Poisoned(rows[[2]]), backend="dask", rows_per_task=4, errors="skip",
-                                     **kwargs)
+    results = explainer.explain_many(
+        rows, Poisoned(rows[[2]]), backend="dask", rows_per_task=4, errors="skip", **kwargs
+    )
     assert isinstance(results[2], FailedRow) and "poisoned" in results[2].error
     assert dumps(results[:2] + results[3:]) == dumps(serial[:2] + serial[3:])
-    again = explainer.explain_many(rows, DiesOnce(str(tmp_path / "died")), backend="dask", rows_per_task=3,
-                                   **kwargs)
+    again = explainer.explain_many(rows, DiesOnce(str(tmp_path / "died")), backend="dask", rows_per_task=3, **kwargs)
     assert (tmp_path / "died").exists() and dumps(again) == dumps(serial)
 
 
@@ -354,14 +375,21 @@ def test_dask_dataframe_map_partitions(dask_client):
 @pytest.mark.parametrize("backend, runtime", [("dask", "dask_client"), ("ray", "ray_runtime")])
 def test_memory_per_worker_is_flat(backend, runtime, request, tmp_path):
     request.getfixturevalue(runtime)  # the engine, started by the test module
-    explainer, _, _, kwargs = tabular_case()
+    explainer, _, _, _kwargs = tabular_case()
     peaks = {}
     for rows_count in (200, 400, 800):
         folder = tmp_path / str(rows_count)
         folder.mkdir()
         rows = np.random.default_rng(rows_count).normal(size=(rows_count, N_FEATURES))
-        stream = explainer.explain_many(rows, PeakMemory(str(folder)), backend=backend, rows_per_task=10,
-                                        stream=True, num_samples=500, num_features=4)
+        stream = explainer.explain_many(
+            rows,
+            PeakMemory(str(folder)),
+            backend=backend,
+            rows_per_task=10,
+            stream=True,
+            num_samples=500,
+            num_features=4,
+        )
         assert sum(1 for _ in stream) == rows_count
         peaks[rows_count] = max(int(open(folder / name).read()) for name in os.listdir(folder)) / 1024
     print(f"{backend} worker peak RSS (MiB) by rows: {peaks}")
@@ -381,8 +409,11 @@ def test_ray_factory_errors_and_lost_actor(ray_runtime, tmp_path):
     explainer, rows, _, kwargs = tabular_case()
     serial = explainer.explain_many(rows, tabular_proba, **kwargs)
     factory = PoisonedFactory(str(tmp_path), rows[[0, 11]])  # builds Poisoned(rows 0 and 11) on each actor
-    results = list(explainer.explain_many(rows, predict_factory=factory, backend="ray", rows_per_task=1, stream=True,
-                                          errors="skip", **kwargs))
+    results = list(
+        explainer.explain_many(
+            rows, predict_factory=factory, backend="ray", rows_per_task=1, stream=True, errors="skip", **kwargs
+        )
+    )
     assert 1 <= len(os.listdir(tmp_path)) <= 2  # one build per actor, 12 tasks
     assert [i for i, r in enumerate(results) if isinstance(r, FailedRow)] == [0, 11]
     assert results[11] == FailedRow(11, "ValueError: poisoned row")
@@ -396,10 +427,13 @@ def test_ray_data_map_batches(ray_runtime):
     frame = pd.DataFrame(rows, columns=[f"f{i}" for i in range(N_FEATURES)]).assign(id=np.arange(20) * 10)
     expected = explanations_to_frame(explainer.explain_many(rows, model, **kwargs))
     dataset = ray_runtime.data.from_pandas(frame)
-    result = dataset.map_batches(LimeBatchUDF, fn_constructor_kwargs=dict(explainer=explainer, predict_fn=model,
-                                                                          id_column="id", **kwargs),
-                                 batch_format="pandas", batch_size=6,
-                                 compute=ray_runtime.data.ActorPoolStrategy(size=2)).to_pandas()
+    result = dataset.map_batches(
+        LimeBatchUDF,
+        fn_constructor_kwargs=dict(explainer=explainer, predict_fn=model, id_column="id", **kwargs),
+        batch_format="pandas",
+        batch_size=6,
+        compute=ray_runtime.data.ActorPoolStrategy(size=2),
+    ).to_pandas()
     result = result.sort_values("id").reset_index(drop=True)
     assert list(result["id"]) == list(frame["id"])
     result["row"] = result.pop("id") // 10
@@ -414,7 +448,7 @@ def test_batch_udf_on_text_and_image_batches(case):
     kwargs = dict(kwargs, rows_per_task=2)
     expected = explanations_to_frame(explainer.explain_many(instances, model, **kwargs), layout="long")
     column = "text" if case == "text" else "image"
-    batch = pd.DataFrame({column: pd.Series(list(instances), dtype=object), "key": list("abcdefghi"[:len(instances)])})
+    batch = pd.DataFrame({column: pd.Series(list(instances), dtype=object), "key": list("abcdefghi"[: len(instances)])})
     udf = LimeBatchUDF(explainer, predict_factory=ModelFactory(model), layout="long", id_column="key", **kwargs)
     import pickle
 
@@ -446,8 +480,7 @@ def test_recurrent_explain_many_with_predict_factory(engine, request):
         request.getfixturevalue("dask_client" if engine == "dask" else "ray_runtime")
     one_by_one = [explainer.explain_instance(s, series_proba, num_samples=300, num_features=3) for s in series[:5]]
     with_model = explainer.explain_many(series[:5], series_proba, **engine_kwargs, **kwargs)
-    built = explainer.explain_many(series[:5], predict_factory=ModelFactory(series_proba), **engine_kwargs,
-                                   **kwargs)
+    built = explainer.explain_many(series[:5], predict_factory=ModelFactory(series_proba), **engine_kwargs, **kwargs)
     assert dumps(with_model) == dumps(built) == dumps(one_by_one)
     flat = np.transpose(series[:5], (0, 2, 1)).reshape(5, -1)  # columns in feature_names' order
     assert dumps(explainer.explain_many(flat, predict_factory=ModelFactory(series_proba), **kwargs)) == dumps(built)
@@ -486,16 +519,18 @@ def test_stream_checks_instances_task_by_task(engine, request):
     # a wrong type or a bad first task still fails at once, before any model call
     for bad, argument in ((texts[0], "instances"), ([3] + texts[1:], "text_instance"), ([], "instances")):
         with pytest.raises((LimekitTypeError, LimekitValueError)) as error:
-            explainer.explain_many(bad, PeakMemory("/nonexistent"), rows_per_task=2, stream=True, **engine_kwargs,
-                                   **kwargs)
+            explainer.explain_many(
+                bad, PeakMemory("/nonexistent"), rows_per_task=2, stream=True, **engine_kwargs, **kwargs
+            )
         assert error.value.argument == argument
     # a bad instance further on: raised when its task is reached, or a FailedRow with errors='skip'
     broken = texts[:7] + [""] + texts[8:]
     stream = explainer.explain_many(broken, model, rows_per_task=2, stream=True, **engine_kwargs, **kwargs)
     with pytest.raises(LimekitValueError, match="text_instance"):
         list(stream)
-    skipped = list(explainer.explain_many(broken, model, rows_per_task=2, stream=True, errors="skip",
-                                          **engine_kwargs, **kwargs))
+    skipped = list(
+        explainer.explain_many(broken, model, rows_per_task=2, stream=True, errors="skip", **engine_kwargs, **kwargs)
+    )
     assert isinstance(skipped[7], FailedRow) and skipped[7].position == 7 and "text_instance" in skipped[7].error
     assert dumps(skipped[:7] + skipped[8:]) == dumps(serial[:7] + serial[8:])
     with pytest.raises(LimekitValueError, match="text_instance"):  # without stream: every instance up front
@@ -542,11 +577,10 @@ class ThreadsSeen:
 
 
 def test_thread_limit_lowers_and_restores():
-    from limekit.distributed import limited_threads
-
+    import sklearn.ensemble  # noqa: F401  (its OpenMP runtime loaded)
     from threadpoolctl import threadpool_limits
 
-    import sklearn.ensemble  # noqa: F401  (its OpenMP runtime loaded)
+    from limekit.distributed import limited_threads
 
     with threadpool_limits(2):
         before = (blas_threads(), openmp_threads())
@@ -579,8 +613,9 @@ def test_ray_actors_kept_between_calls(ray_runtime, tmp_path):
         pids = set(actors.wait_ready())
         assert len(pids) == 2
         for _ in range(2):
-            ours = explainer.explain_many(rows, ThreadsSeen(str(tmp_path)), backend="ray", client=actors,
-                                          rows_per_task=3, **kwargs)
+            ours = explainer.explain_many(
+                rows, ThreadsSeen(str(tmp_path)), backend="ray", client=actors, rows_per_task=3, **kwargs
+            )
             assert dumps(ours) == dumps(serial)
         assert {int(name) for name in os.listdir(tmp_path)} <= pids  # the same processes for both calls
         assert {int(line) for name in os.listdir(tmp_path) for line in open(tmp_path / name)} == {1}  # num_cpus

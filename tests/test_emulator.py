@@ -1,16 +1,16 @@
 """variance_reduction='emulator': lime's estimand with a smaller variance, a test that counts every error."""
+
 import json
 
 import numpy as np
 import pytest
+from test_adaptive import TEXT, Counting, word_model
 
 from limekit import ImageExplainer, LimekitValueError, TabularExplainer, TextExplainer
 from limekit.core.emulator import cheap_sample_size, emulator_targets
 from limekit.core.neighbourhood import Neighbourhood
 from limekit.viz import verdict_text
 from limekit.weighted import WeightedDesign, weighted_r2
-
-from test_adaptive import TEXT, Counting, word_model
 
 
 def interacting_tabular(X):
@@ -35,12 +35,29 @@ def test_same_estimand_as_lime_with_a_smaller_variance():
     X = tabular_data()
     d = X.shape[1]
     kwargs = dict(num_features=d, num_samples=2000)
-    plain = np.array([coefficients(TabularExplainer(X, random_state=s).explain_instance(
-        X[0], interacting_tabular, **kwargs), d) for s in range(12)])
-    reduced = np.array([coefficients(TabularExplainer(X, random_state=s).explain_instance(
-        X[0], interacting_tabular, variance_reduction="emulator", **kwargs), d) for s in range(12)])
-    truth = coefficients(TabularExplainer(X, random_state=99).explain_instance(
-        X[0], interacting_tabular, num_features=d, num_samples=200_000), d)
+    plain = np.array(
+        [
+            coefficients(TabularExplainer(X, random_state=s).explain_instance(X[0], interacting_tabular, **kwargs), d)
+            for s in range(12)
+        ]
+    )
+    reduced = np.array(
+        [
+            coefficients(
+                TabularExplainer(X, random_state=s).explain_instance(
+                    X[0], interacting_tabular, variance_reduction="emulator", **kwargs
+                ),
+                d,
+            )
+            for s in range(12)
+        ]
+    )
+    truth = coefficients(
+        TabularExplainer(X, random_state=99).explain_instance(
+            X[0], interacting_tabular, num_features=d, num_samples=200_000
+        ),
+        d,
+    )
     # the variance falls (the emulator follows the interaction) ...
     assert reduced.var(axis=0).sum() < 0.5 * plain.var(axis=0).sum()
     # ... and the mean stays lime's: within 4 standard errors (and the truth's own error) of the large sample
@@ -65,13 +82,20 @@ def test_auto_converges_sooner_on_the_planted_features(tree_model):
     for seed in range(4):
         explainer = TabularExplainer(X, random_state=seed)
         plain.append(explainer.explain_instance(X[1], model.predict_proba, num_features=3, num_samples="auto"))
-        reduced.append(explainer.explain_instance(X[1], model.predict_proba, num_features=3, num_samples="auto",
-                                                  variance_reduction="emulator"))
-    rows = lambda runs: np.mean([e.diagnostics["sampling"]["num_samples"] for e in runs])
+        reduced.append(
+            explainer.explain_instance(
+                X[1], model.predict_proba, num_features=3, num_samples="auto", variance_reduction="emulator"
+            )
+        )
+
+    def rows(runs):
+        return np.mean([e.diagnostics["sampling"]["num_samples"] for e in runs])
+
     assert all(e.diagnostics["sampling"]["converged"] for e in reduced)
     assert rows(reduced) < 0.75 * rows(plain)
-    truth = TabularExplainer(X, random_state=99).explain_instance(X[1], model.predict_proba, num_features=3,
-                                                                 num_samples=200_000)
+    truth = TabularExplainer(X, random_state=99).explain_instance(
+        X[1], model.predict_proba, num_features=3, num_samples=200_000
+    )
     top = {(feature, weight > 0) for feature, weight in truth.local_exp[1]}
     assert all({(feature, weight > 0) for feature, weight in e.local_exp[1]} == top for e in reduced)
     sampling = reduced[0].diagnostics["sampling"]
@@ -83,7 +107,8 @@ def test_auto_converges_sooner_on_the_planted_features(tree_model):
 def test_exact_ties_still_end_not_converged():
     model = Counting(word_model({"alpha": 1.0, "beta": 1.0, "gamma": 0.2}))
     exp = TextExplainer(random_state=0, batch_size=None).explain_instance(
-        TEXT, model, num_features=1, num_samples="auto", max_samples=6000, variance_reduction="emulator")
+        TEXT, model, num_features=1, num_samples="auto", max_samples=6000, variance_reduction="emulator"
+    )
     sampling = exp.diagnostics["sampling"]
     assert not sampling["converged"] and set(sampling["tied_names"]) == {"alpha", "beta"}
     # the cheap perturbations go to the emulator only: the model sees each round's rows once
@@ -100,8 +125,7 @@ def test_the_score_is_the_fit_of_the_model_outputs():
         neighbourhood_outputs.append(out)
         return out
 
-    exp = explainer.explain_instance(X[2], recording, num_features=6, num_samples=1500,
-                                     variance_reduction="emulator")
+    exp = explainer.explain_instance(X[2], recording, num_features=6, num_samples=1500, variance_reduction="emulator")
     assert np.allclose(exp.predict_proba, neighbourhood_outputs[0][0])  # the model's own output
     # intercept + contributions = the surrogate's prediction at the instance (exact)
     assert exp.intercept[1] + sum(w for _, w in exp.local_exp[1]) == pytest.approx(exp.local_pred[0], abs=1e-12)
@@ -137,13 +161,13 @@ def test_same_seed_same_explanation_and_explain_many_agrees():
     model = word_model({"alpha": 1.0, "beta": 0.6, "gamma": -0.8})
     explainer = TextExplainer(random_state=4)
     kwargs = dict(num_features=2, num_samples="auto", variance_reduction="emulator")
-    runs = [json.dumps(explainer.explain_instance(TEXT, model, **kwargs).to_dict(), sort_keys=True)
-            for _ in range(2)]
+    runs = [json.dumps(explainer.explain_instance(TEXT, model, **kwargs).to_dict(), sort_keys=True) for _ in range(2)]
     assert runs[0] == runs[1]
     many = explainer.explain_many([TEXT, "alpha beta gamma delta"], model, **kwargs)
     assert json.dumps(many[0].to_dict(), sort_keys=True) == runs[0]
-    plain = json.dumps(explainer.explain_instance(TEXT, model, num_features=2, num_samples="auto").to_dict(),
-                       sort_keys=True)
+    plain = json.dumps(
+        explainer.explain_instance(TEXT, model, num_features=2, num_samples="auto").to_dict(), sort_keys=True
+    )
     assert plain != runs[0]
 
 
@@ -163,10 +187,17 @@ def test_image_explanations_take_it_too():
         score = score * (1 + batch[:, 16:, 16:, 1].mean(axis=(1, 2)))  # an interaction
         return np.column_stack([1 - np.tanh(score) / 2, np.tanh(score) / 2])
 
-    exp = ImageExplainer(random_state=0).explain_instance(image, model, segmentation_fn=segments, hide_color=0,
-                                                          labels=(1,),
-                                                          top_labels=None, num_features=2, num_samples=800,
-                                                          variance_reduction="emulator")
+    exp = ImageExplainer(random_state=0).explain_instance(
+        image,
+        model,
+        segmentation_fn=segments,
+        hide_color=0,
+        labels=(1,),
+        top_labels=None,
+        num_features=2,
+        num_samples=800,
+        variance_reduction="emulator",
+    )
     assert {f for f, _ in exp.local_exp[1]} == {0, 3}
     assert exp.diagnostics["sampling"]["emulator_r2"][1] > 0.9
 
@@ -195,8 +226,9 @@ def test_sparse_tabular_rows_take_it_too():
         p = 1 / (1 + np.exp(-score * score))
         return np.column_stack([1 - p, p])
 
-    reduced = TabularExplainer(X, random_state=0).explain_instance(X[0], model, num_features=1, num_samples=2000,
-                                                                   variance_reduction="emulator")
+    reduced = TabularExplainer(X, random_state=0).explain_instance(
+        X[0], model, num_features=1, num_samples=2000, variance_reduction="emulator"
+    )
     plain = TabularExplainer(X, random_state=1).explain_instance(X[0], model, num_features=1, num_samples=50_000)
     assert reduced.as_list()[0][0] == plain.as_list()[0][0]
     assert reduced.diagnostics["sampling"]["emulator_r2"][1] > 0.8

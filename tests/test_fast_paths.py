@@ -1,4 +1,5 @@
 """Shortcuts on the hot path give the figures of the general computation they replace."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -33,8 +34,9 @@ def test_spread_of_binary_columns_is_two_p_one_minus_p():
     np.testing.assert_allclose(_column_spread(Z, weights, True, design), general, rtol=1e-12)
     np.testing.assert_allclose(_column_spread(Z, weights, True, None), general, rtol=1e-12)
     continuous = rng.normal(size=(3000, 4))
-    np.testing.assert_array_equal(_column_spread(continuous, weights, False, None),
-                                  weighted_mean_abs_deviation(continuous, weights))
+    np.testing.assert_array_equal(
+        _column_spread(continuous, weights, False, None), weighted_mean_abs_deviation(continuous, weights)
+    )
 
 
 def test_top_k_by_partition_is_the_k_largest_even_with_ties():
@@ -61,8 +63,20 @@ def test_category_table_draws_equal_a_binary_search_of_the_uniforms():
     frequencies = {f: rng.dirichlet(np.ones(len(v))) for f, v in values.items()}
     frequencies[2][5:8] = 1e-7  # values narrower than a table cell
     frequencies[2] /= frequencies[2].sum()
-    sampler = TabularSampler(4, False, None, [0, 1, 2, 3], [0, 1, 2, 3], values, frequencies, np.zeros(4),
-                             np.ones(4), np.zeros(4), np.ones(4), False)
+    sampler = TabularSampler(
+        4,
+        False,
+        None,
+        [0, 1, 2, 3],
+        [0, 1, 2, 3],
+        values,
+        frequencies,
+        np.zeros(4),
+        np.ones(4),
+        np.zeros(4),
+        np.ones(4),
+        False,
+    )
     drawn = sampler._sample_categories(20_000, [0, 1, 2, 3], np.random.default_rng(4))
     uniforms = uniform_bits(np.random.default_rng(4), (20_000, 4)) / 2.0**32  # exact in floating point
     for j in range(4):
@@ -74,8 +88,9 @@ def test_category_table_draws_equal_a_binary_search_of_the_uniforms():
 def test_category_draws_follow_the_frequencies():
     frequencies = {0: np.array([0.5, 0.3, 0.2, 0.0]), 1: np.full(20, 0.05)}
     values = {0: np.arange(4.0), 1: np.arange(20.0)}
-    sampler = TabularSampler(2, False, None, [0, 1], [0, 1], values, frequencies, np.zeros(2), np.ones(2),
-                             np.zeros(2), np.ones(2), False)
+    sampler = TabularSampler(
+        2, False, None, [0, 1], [0, 1], values, frequencies, np.zeros(2), np.ones(2), np.zeros(2), np.ones(2), False
+    )
     drawn = sampler._sample_categories(200_000, [0, 1], np.random.default_rng(5))
     for j in (0, 1):
         share = np.bincount(drawn[:, j].astype(int), minlength=len(values[j])) / 200_000
@@ -130,15 +145,20 @@ def test_pattern_sandwich_and_predictions_equal_the_row_computation():
     Z, patterns, rng = _binary_rows(3000, 12, 5)
     weights, y = rng.random(3000), rng.random(3000)
     with_patterns, plain = WeightedDesign(Z, weights, patterns), WeightedDesign(Z, weights)
-    y_mean, cross = plain.label_stats(y)
+    y_mean, _cross = plain.label_stats(y)
     coef = rng.normal(size=12)
     expected = plain.sandwich_meat(y - y_mean, coef)
-    np.testing.assert_allclose(_pattern_sandwich_meat(with_patterns, y - y_mean, coef), expected,
-                               rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        _pattern_sandwich_meat(with_patterns, y - y_mean, coef),
+        expected,
+        rtol=1e-12,
+        atol=1e-12 * np.abs(expected).max(),
+    )
     used = np.array([0, 3, 4, 9])
     for design in (with_patterns, plain):
-        np.testing.assert_allclose(design.predict(used, coef[used], 0.25), Z[:, used] @ coef[used] + 0.25,
-                                   rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(
+            design.predict(used, coef[used], 0.25), Z[:, used] @ coef[used] + 0.25, rtol=1e-13, atol=1e-13
+        )
     fits = [design.fit(y, used) for design in (with_patterns, plain)]
     assert fits[0][0] == fits[1][0] and np.array_equal(fits[0][1], fits[1][1])
     assert fits[0][2] == pytest.approx(fits[1][2], rel=1e-12)

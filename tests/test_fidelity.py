@@ -1,4 +1,5 @@
 """Fidelity diagnostics: held-out and in-sample R^2, AUC and accuracy of the surrogate against the black box."""
+
 import numpy as np
 import pytest
 
@@ -36,8 +37,9 @@ class Recorder:
 def test_linear_black_box_gets_near_perfect_fidelity_and_a_weak_surrogate_less():
     X = _train()
     explainer = TabularExplainer(X, mode="regression", discretize_continuous=False, random_state=0)
-    exp = explainer.explain_instance(X[0], linear_regressor, num_features=N_FEATURES, num_samples=1500,
-                                     fidelity_samples=500)
+    exp = explainer.explain_instance(
+        X[0], linear_regressor, num_features=N_FEATURES, num_samples=1500, fidelity_samples=500
+    )
     held, fitted = exp.diagnostics["fidelity"][0], exp.diagnostics["fidelity_in_sample"][0]
     assert held["r2"] > 0.999 and fitted["r2"] > 0.999
     assert held["auc"] is None and held["accuracy"] is None  # a regressor has no labels
@@ -47,10 +49,17 @@ def test_linear_black_box_gets_near_perfect_fidelity_and_a_weak_surrogate_less()
     assert weak.diagnostics["fidelity"][0]["r2"] < held["r2"] - 0.2
 
     explainer = TabularExplainer(X, discretize_continuous=False, random_state=0)
-    strong = explainer.explain_instance(X[0], logistic_proba, num_features=N_FEATURES, num_samples=1500,
-                                        surrogate_task="classification", fidelity_samples=500)
-    weak = explainer.explain_instance(X[0], logistic_proba, num_features=1, num_samples=1500,
-                                      surrogate_task="classification", fidelity_samples=500)
+    strong = explainer.explain_instance(
+        X[0],
+        logistic_proba,
+        num_features=N_FEATURES,
+        num_samples=1500,
+        surrogate_task="classification",
+        fidelity_samples=500,
+    )
+    weak = explainer.explain_instance(
+        X[0], logistic_proba, num_features=1, num_samples=1500, surrogate_task="classification", fidelity_samples=500
+    )
     strong_fid, weak_fid = strong.diagnostics["fidelity"][1], weak.diagnostics["fidelity"][1]
     # the classifier models the black box's label, so its probability is sharper than the black box's
     assert strong_fid["auc"] > 0.99 and strong_fid["accuracy"] > 0.95 and strong_fid["r2"] > 0.8
@@ -64,7 +73,8 @@ def test_held_out_sample_is_fresh_and_predicted_in_batches():
     X = _train()
     model = Recorder(logistic_proba)
     exp = TabularExplainer(X, discretize_continuous=False, random_state=0, batch_size=256).explain_instance(
-        X[0], model, num_samples=800, fidelity_samples=300)
+        X[0], model, num_samples=800, fidelity_samples=300
+    )
     rows = np.vstack(model.batches)
     assert rows.shape[0] == 1 + 799 + 300 and max(len(b) for b in model.batches) <= 256
     fitting, held_out = rows[:800], rows[800:]
@@ -76,15 +86,19 @@ def test_held_out_sample_is_fresh_and_predicted_in_batches():
 
 def test_same_seed_same_fidelity_and_zero_skips():
     X = _train()
-    runs = [TabularExplainer(X, random_state=5).explain_instance(X[1], logistic_proba, num_samples=600,
-                                                                 fidelity_samples=200).diagnostics
-            for _ in range(2)]
+    runs = [
+        TabularExplainer(X, random_state=5)
+        .explain_instance(X[1], logistic_proba, num_samples=600, fidelity_samples=200)
+        .diagnostics
+        for _ in range(2)
+    ]
     assert runs[0]["fidelity"] == runs[1]["fidelity"]
     assert runs[0]["fidelity_in_sample"] == runs[1]["fidelity_in_sample"]
 
     model = Recorder(logistic_proba)
-    exp = TabularExplainer(X, random_state=5).explain_instance(X[1], model, num_samples=600, fidelity_samples=0,
-                                                               surrogate_task="classification")
+    exp = TabularExplainer(X, random_state=5).explain_instance(
+        X[1], model, num_samples=600, fidelity_samples=0, surrogate_task="classification"
+    )
     assert exp.diagnostics["fidelity"] is None and exp.diagnostics["fidelity_samples"] == 0
     assert sum(len(b) for b in model.batches) == 600
     assert exp.diagnostics["fidelity_in_sample"][1]["auc"] > 0.5
@@ -97,7 +111,8 @@ def test_auto_keeps_limes_call_count_for_limes_configuration():
     assert sum(len(b) for b in model.batches) == 500 and exp.diagnostics["fidelity"] is None
     model = Recorder(logistic_proba)
     exp = TabularExplainer(X, random_state=0, surrogate_task="classification").explain_instance(
-        X[0], model, num_samples=500)
+        X[0], model, num_samples=500
+    )
     assert sum(len(b) for b in model.batches) == 600 and exp.diagnostics["fidelity"][1]["n_samples"] == 100
     assert resolve_fidelity_samples("auto", 5000) == 1000 and resolve_fidelity_samples("auto", 20000) == 1000
     assert resolve_fidelity_samples(7, 5000) == 7

@@ -9,6 +9,7 @@ The tests marked ``WIRING`` call ``Explanation.from_json`` / ``from_dict`` /
 (``from_dict``, ``from_json``) and writes strict JSON (``to_json`` with
 ``allow_nan=False``).
 """
+
 import copy
 import json
 
@@ -16,21 +17,22 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from limekit import Explanation, ImageExplainer, TabularExplainer, TextExplainer  # noqa: E402
-from limekit._validation import LimekitError, LimekitTypeError, LimekitValueError  # noqa: E402
-from limekit.core.records import MAX_DEPTH, validate_explanation_record  # noqa: E402
-from limekit.viz.plots import global_importance_bars, shape_functions  # noqa: E402
+from limekit import Explanation, ImageExplainer, TabularExplainer, TextExplainer
+from limekit._validation import LimekitError, LimekitTypeError, LimekitValueError
+from limekit.core.records import MAX_DEPTH, validate_explanation_record
+from limekit.viz.plots import global_importance_bars, shape_functions
 
 LIMEKIT_ERRORS = (LimekitValueError, LimekitTypeError)
 
 
 # ---------------------------------------------------------------- real records of every kind
+
 
 def _tabular(**options):
     rng = np.random.default_rng(0)
@@ -41,16 +43,23 @@ def _tabular(**options):
         p = 1 / (1 + np.exp(-(2 * X[:, 0] - X[:, 1])))
         return np.column_stack([1 - p, p])
 
-    explainer = TabularExplainer(X, feature_names=["a", "b", "flag"], categorical_features=[2],
-                                 categorical_names={2: ["off", "on"]}, class_names=["no", "yes"], random_state=0,
-                                 **options)
+    explainer = TabularExplainer(
+        X,
+        feature_names=["a", "b", "flag"],
+        categorical_features=[2],
+        categorical_names={2: ["off", "on"]},
+        class_names=["no", "yes"],
+        random_state=0,
+        **options,
+    )
     return explainer.explain_instance(X[0], proba, num_features=3, num_samples=300)
 
 
 def _regression():
     X = np.random.default_rng(1).normal(size=(150, 3))
     return TabularExplainer(X, mode="regression", random_state=0).explain_instance(
-        X[0], lambda rows: rows[:, 0] * 2.0, num_features=2, num_samples=200)
+        X[0], lambda rows: rows[:, 0] * 2.0, num_features=2, num_samples=200
+    )
 
 
 def _text():
@@ -59,7 +68,8 @@ def _text():
         return np.column_stack([1 - p, p])
 
     return TextExplainer(class_names=["bad", "good"], random_state=0).explain_instance(
-        "a great film with great music", proba, num_features=4, num_samples=200)
+        "a great film with great music", proba, num_features=4, num_samples=200
+    )
 
 
 def _image():
@@ -72,8 +82,9 @@ def _image():
         p = images[:, 4:12, 4:12].mean(axis=(1, 2, 3)) / 255
         return np.column_stack([1 - p, p])
 
-    return ImageExplainer(random_state=0).explain_instance(image, proba, labels=(1,), top_labels=None,
-                                                           num_samples=100, segmentation_fn=lambda img: segments)
+    return ImageExplainer(random_state=0).explain_instance(
+        image, proba, labels=(1,), top_labels=None, num_samples=100, segmentation_fn=lambda img: segments
+    )
 
 
 MAKERS = {
@@ -130,12 +141,14 @@ def test_what_to_dict_writes_is_accepted_and_renders(records, kind):
 
 # ---------------------------------------------------------------- every bad field names its path
 
+
 def _set(path, value):
     def change(data):
         target = data
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return change
 
 
@@ -145,6 +158,7 @@ def _delete(path):
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
+
     return change
 
 
@@ -152,40 +166,73 @@ FEATURE = ("explanations", "1", "features", 0)
 
 CASES = [
     # (change, error type, message start)
-    (_set(FEATURE + ("weight",), "x"), LimekitTypeError,
-     "explanations['1'].features[0].weight: expected a finite number; got 'x' (str)"),
-    (_set(FEATURE + ("weight",), float("inf")), LimekitValueError,
-     "explanations['1'].features[0].weight: expected a finite number; got inf (float)"),
-    (_set(FEATURE + ("weight",), float("nan")), LimekitValueError,
-     "explanations['1'].features[0].weight: expected a finite number"),
+    (
+        _set(FEATURE + ("weight",), "x"),
+        LimekitTypeError,
+        "explanations['1'].features[0].weight: expected a finite number; got 'x' (str)",
+    ),
+    (
+        _set(FEATURE + ("weight",), float("inf")),
+        LimekitValueError,
+        "explanations['1'].features[0].weight: expected a finite number; got inf (float)",
+    ),
+    (
+        _set(FEATURE + ("weight",), float("nan")),
+        LimekitValueError,
+        "explanations['1'].features[0].weight: expected a finite number",
+    ),
     (_set(FEATURE + ("weight",), True), LimekitTypeError, "explanations['1'].features[0].weight: expected a finite"),
-    (_set(FEATURE + ("weight",), 10 ** 400), LimekitValueError, "explanations['1'].features[0].weight: expected a"),
-    (_set(FEATURE + ("weight",), 1.7e308), LimekitValueError,
-     "explanations['1'].features[0].weight: expected a number of magnitude at most 1e+100; got 1.7e+308 (float)"),
-    (_set(("explanations", "1", "intercept"), -1e101), LimekitValueError,
-     "explanations['1'].intercept: expected a number of magnitude at most 1e+100"),
-    (_delete(FEATURE + ("weight",)), LimekitValueError,
-     "explanations['1'].features[0].weight: expected a finite number; got nothing (no 'weight' key"),
-    (_delete(FEATURE + ("id",)), LimekitValueError,
-     "explanations['1'].features[0].id: expected an integer; got nothing"),
+    (_set(FEATURE + ("weight",), 10**400), LimekitValueError, "explanations['1'].features[0].weight: expected a"),
+    (
+        _set(FEATURE + ("weight",), 1.7e308),
+        LimekitValueError,
+        "explanations['1'].features[0].weight: expected a number of magnitude at most 1e+100; got 1.7e+308 (float)",
+    ),
+    (
+        _set(("explanations", "1", "intercept"), -1e101),
+        LimekitValueError,
+        "explanations['1'].intercept: expected a number of magnitude at most 1e+100",
+    ),
+    (
+        _delete(FEATURE + ("weight",)),
+        LimekitValueError,
+        "explanations['1'].features[0].weight: expected a finite number; got nothing (no 'weight' key",
+    ),
+    (
+        _delete(FEATURE + ("id",)),
+        LimekitValueError,
+        "explanations['1'].features[0].id: expected an integer; got nothing",
+    ),
     (_set(FEATURE + ("id",), -1), LimekitValueError, "explanations['1'].features[0].id: expected an integer in [0"),
     (_set(FEATURE + ("id",), "0"), LimekitTypeError, "explanations['1'].features[0].id: expected an integer"),
     (_set(FEATURE + ("id",), 1.5), LimekitTypeError, "explanations['1'].features[0].id: expected an integer"),
-    (_set(FEATURE + ("name",), None), LimekitTypeError,
-     "explanations['1'].features[0].name: expected a string; got None"),
-    (_set(FEATURE + ("value",), [1, 2]), LimekitTypeError,
-     "explanations['1'].features[0].value: expected a string, a finite number"),
+    (
+        _set(FEATURE + ("name",), None),
+        LimekitTypeError,
+        "explanations['1'].features[0].name: expected a string; got None",
+    ),
+    (
+        _set(FEATURE + ("value",), [1, 2]),
+        LimekitTypeError,
+        "explanations['1'].features[0].value: expected a string, a finite number",
+    ),
     (_set(FEATURE + ("value",), float("-inf")), LimekitValueError, "explanations['1'].features[0].value:"),
     (_set(FEATURE, "feature"), LimekitTypeError, "explanations['1'].features[0]: expected a dict"),
-    (_set(("explanations", "1", "features"), {"0": {}}), LimekitTypeError,
-     "explanations['1'].features: expected a list"),
+    (
+        _set(("explanations", "1", "features"), {"0": {}}),
+        LimekitTypeError,
+        "explanations['1'].features: expected a list",
+    ),
     (_set(("explanations", "1", "features", 1, "id"), None), LimekitTypeError, "explanations['1'].features[1].id"),
     (_delete(("explanations", "1", "score")), LimekitValueError, "explanations['1'].score: expected a finite number"),
     (_set(("explanations", "1", "score"), None), LimekitTypeError, "explanations['1'].score: expected a finite"),
     (_set(("explanations", "1", "intercept"), "0.5"), LimekitTypeError, "explanations['1'].intercept:"),
     (_set(("explanations", "1", "local_pred"), [0.5]), LimekitTypeError, "explanations['1'].local_pred:"),
-    (_set(("explanations", "1", "local_decision"), float("nan")), LimekitValueError,
-     "explanations['1'].local_decision:"),
+    (
+        _set(("explanations", "1", "local_decision"), float("nan")),
+        LimekitValueError,
+        "explanations['1'].local_decision:",
+    ),
     (_set(("explanations", "1"), []), LimekitTypeError, "explanations['1']: expected a dict"),
     (_set(("explanations",), []), LimekitTypeError, "explanations: expected a dict"),
     (_set(("explanations", "one"), {}), LimekitValueError, "explanations['one']: expected a key naming a label"),
@@ -202,18 +249,33 @@ CASES = [
     (_set(("predict_proba",), [0.5, "x"]), LimekitTypeError, "predict_proba[1]: expected a finite number"),
     (_set(("predict_proba",), [0.5, float("inf")]), LimekitValueError, "predict_proba[1]: expected a finite"),
     (_set(("diagnostics",), []), LimekitTypeError, "diagnostics: expected a dict"),
-    (_set(("diagnostics", "effective_sample_size"), "many"), LimekitTypeError,
-     "diagnostics.effective_sample_size: expected a finite number"),
+    (
+        _set(("diagnostics", "effective_sample_size"), "many"),
+        LimekitTypeError,
+        "diagnostics.effective_sample_size: expected a finite number",
+    ),
     (_set(("diagnostics", "num_samples"), float("inf")), LimekitValueError, "diagnostics.num_samples:"),
-    (_set(("diagnostics", "stability", "1", "n_draws"), None), LimekitTypeError,
-     "diagnostics.stability['1'].n_draws: expected an integer"),
-    (_delete(("diagnostics", "stability", "1", "n_draws")), LimekitValueError,
-     "diagnostics.stability['1'].n_draws: expected an integer; got nothing"),
-    (_set(("diagnostics", "stability", "1", "sign_agreement", "0"), "high"), LimekitTypeError,
-     "diagnostics.stability['1'].sign_agreement['0']: expected a finite number"),
+    (
+        _set(("diagnostics", "stability", "1", "n_draws"), None),
+        LimekitTypeError,
+        "diagnostics.stability['1'].n_draws: expected an integer",
+    ),
+    (
+        _delete(("diagnostics", "stability", "1", "n_draws")),
+        LimekitValueError,
+        "diagnostics.stability['1'].n_draws: expected an integer; got nothing",
+    ),
+    (
+        _set(("diagnostics", "stability", "1", "sign_agreement", "0"), "high"),
+        LimekitTypeError,
+        "diagnostics.stability['1'].sign_agreement['0']: expected a finite number",
+    ),
     (_set(("diagnostics", "fidelity"), {"1": "good"}), LimekitTypeError, "diagnostics.fidelity['1']: expected a"),
-    (_set(("diagnostics", "anything"), {"deep": [1, float("nan")]}), LimekitValueError,
-     "diagnostics.anything.deep[1]: expected a finite number"),
+    (
+        _set(("diagnostics", "anything"), {"deep": [1, float("nan")]}),
+        LimekitValueError,
+        "diagnostics.anything.deep[1]: expected a finite number",
+    ),
     (_set(("diagnostics", "anything"), {1, 2}), LimekitTypeError, "diagnostics.anything: expected a JSON value"),
     (_set(("domain",), "tabular"), LimekitTypeError, "domain: expected a dict"),
     (_set(("domain", "modality"), "audio"), LimekitValueError, "domain.modality: expected one of 'tabular'"),
@@ -232,28 +294,42 @@ def test_bad_field_is_named_by_its_path(record, change, error, start):
     assert isinstance(info.value, LimekitError)
 
 
-@pytest.mark.parametrize("kind, change, start", [
-    ("regression", _delete(("predicted_value",)), "predicted_value: expected a finite number; got nothing"),
-    ("regression", _set(("max_value",), "big"), "max_value: expected a finite number; got 'big' (str)"),
-    ("regression", _set(("labels",), [0]), "labels: expected label 1 among the labels of a regression"),
-    ("text", _set(FEATURE + ("spans",), [[3]]), "explanations['1'].features[0].spans[0]: expected a [start, end]"),
-    ("text", _set(FEATURE + ("spans",), [[5, 2]]), "explanations['1'].features[0].spans[0]: expected start <= end"),
-    ("text", _set(FEATURE + ("spans",), [[-1, 2]]), "explanations['1'].features[0].spans[0][0]: expected an"),
-    ("text", _set(FEATURE + ("positions",), ["2"]), "explanations['1'].features[0].positions[0]: expected an"),
-    ("text", _set(("domain", "bow"), "yes"), "domain.bow: expected true or false"),
-    ("image", _set(FEATURE + ("centroid",), [1.0]), "explanations['1'].features[0].centroid: expected a [row, "),
-    ("image", _set(FEATURE + ("bbox",), [0, 0, "8", 8]), "explanations['1'].features[0].bbox[2]: expected an"),
-    ("image", _set(FEATURE + ("n_pixels",), -3), "explanations['1'].features[0].n_pixels: expected an integer"),
-    ("tabular-ebm", _set(("explanations", "1", "shape_functions", 0, "values"), [0.0]),
-     "explanations['1'].shape_functions[0].values: expected"),
-    ("tabular-ebm", _set(("explanations", "1", "shape_functions", 0, "grid", 0), None),
-     "explanations['1'].shape_functions[0].grid[0]: expected a finite number"),
-    ("tabular-ebm", _set(("explanations", "1", "shape_functions"), [{"id": 99, "name": "z", "grid": [1.0],
-                                                                     "values": [0.0]}]),
-     "explanations['1'].shape_functions: expected a shape function for every listed feature"),
-    ("tabular-ebm", _set(("explanations", "1", "global_importance", 0, "importance"), -1.0),
-     "explanations['1'].global_importance[0].importance: expected a number >= 0"),
-])
+@pytest.mark.parametrize(
+    "kind, change, start",
+    [
+        ("regression", _delete(("predicted_value",)), "predicted_value: expected a finite number; got nothing"),
+        ("regression", _set(("max_value",), "big"), "max_value: expected a finite number; got 'big' (str)"),
+        ("regression", _set(("labels",), [0]), "labels: expected label 1 among the labels of a regression"),
+        ("text", _set(FEATURE + ("spans",), [[3]]), "explanations['1'].features[0].spans[0]: expected a [start, end]"),
+        ("text", _set(FEATURE + ("spans",), [[5, 2]]), "explanations['1'].features[0].spans[0]: expected start <= end"),
+        ("text", _set(FEATURE + ("spans",), [[-1, 2]]), "explanations['1'].features[0].spans[0][0]: expected an"),
+        ("text", _set(FEATURE + ("positions",), ["2"]), "explanations['1'].features[0].positions[0]: expected an"),
+        ("text", _set(("domain", "bow"), "yes"), "domain.bow: expected true or false"),
+        ("image", _set(FEATURE + ("centroid",), [1.0]), "explanations['1'].features[0].centroid: expected a [row, "),
+        ("image", _set(FEATURE + ("bbox",), [0, 0, "8", 8]), "explanations['1'].features[0].bbox[2]: expected an"),
+        ("image", _set(FEATURE + ("n_pixels",), -3), "explanations['1'].features[0].n_pixels: expected an integer"),
+        (
+            "tabular-ebm",
+            _set(("explanations", "1", "shape_functions", 0, "values"), [0.0]),
+            "explanations['1'].shape_functions[0].values: expected",
+        ),
+        (
+            "tabular-ebm",
+            _set(("explanations", "1", "shape_functions", 0, "grid", 0), None),
+            "explanations['1'].shape_functions[0].grid[0]: expected a finite number",
+        ),
+        (
+            "tabular-ebm",
+            _set(("explanations", "1", "shape_functions"), [{"id": 99, "name": "z", "grid": [1.0], "values": [0.0]}]),
+            "explanations['1'].shape_functions: expected a shape function for every listed feature",
+        ),
+        (
+            "tabular-ebm",
+            _set(("explanations", "1", "global_importance", 0, "importance"), -1.0),
+            "explanations['1'].global_importance[0].importance: expected a number >= 0",
+        ),
+    ],
+)
 def test_bad_fields_of_each_modality(records, kind, change, start):
     if kind not in records:
         pytest.skip(f"{kind} not available")
@@ -273,8 +349,11 @@ def test_repeated_feature_ids_are_refused(record):
 
 def test_missing_top_level_keys_name_the_record(record):
     del record["labels"]
-    with pytest.raises(LimekitValueError, match=r"^data: expected a dict made by Explanation.to_dict\(\), with keys "
-                                                r"\['mode', 'labels', 'explanations'\]; got no \['labels'\]"):
+    with pytest.raises(
+        LimekitValueError,
+        match=r"^data: expected a dict made by Explanation.to_dict\(\), with keys "
+        r"\['mode', 'labels', 'explanations'\]; got no \['labels'\]",
+    ):
         validate_explanation_record(record)
 
 
@@ -286,11 +365,15 @@ def test_not_a_dict(data):
 
 # ---------------------------------------------------------------- JSON text
 
+
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_json_tokens_are_refused_with_their_path(records, token):
     text = json.dumps(records["tabular"]).replace('"score": ', f'"score": {token}, "was": ', 1)
-    with pytest.raises(LimekitValueError, match=rf"^explanations\['\d'\]\.score: expected a finite number; "
-                                                rf"got {token} \(not a JSON number\)"):
+    with pytest.raises(
+        LimekitValueError,
+        match=rf"^explanations\['\d'\]\.score: expected a finite number; "
+        rf"got {token} \(not a JSON number\)",
+    ):
         validate_explanation_record(text)
 
 
@@ -314,15 +397,20 @@ def test_self_referencing_dict_is_refused(record):
         validate_explanation_record(record)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("{not json", "text: expected a JSON string made by Explanation.to_json(); got invalid JSON"),
-    ("", "text: expected a JSON string made by Explanation.to_json(); got invalid JSON"),
-    (b"\xff\xfe\x00", "text: expected a JSON string"),
-    ('{"mode": "regression", "mode": "classification"}', "text: expected JSON objects without repeated keys; "
-                                                         "got the key 'mode' twice"),
-    ("[1, 2]", "data: expected a dict made by Explanation.to_dict()"),
-    ("1" * 5000, "text: expected a JSON string"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("{not json", "text: expected a JSON string made by Explanation.to_json(); got invalid JSON"),
+        ("", "text: expected a JSON string made by Explanation.to_json(); got invalid JSON"),
+        (b"\xff\xfe\x00", "text: expected a JSON string"),
+        (
+            '{"mode": "regression", "mode": "classification"}',
+            "text: expected JSON objects without repeated keys; got the key 'mode' twice",
+        ),
+        ("[1, 2]", "data: expected a dict made by Explanation.to_dict()"),
+        ("1" * 5000, "text: expected a JSON string"),
+    ],
+)
 def test_bad_json_text(text, words):
     with pytest.raises(LIMEKIT_ERRORS) as info:
         validate_explanation_record(text)
@@ -360,10 +448,19 @@ def test_regression_record_with_importance_only_for_label_0_renders(records):
 # ---------------------------------------------------------------- whatever is accepted renders
 
 HOSTILE = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.integers(2 ** 60, 2 ** 70), st.floats(allow_nan=True),
-    st.text(max_size=5), st.just([]), st.just({}), st.just([[0, 1]]), st.just({"0": 0.5}),
-    st.lists(st.floats(-1e3, 1e3), max_size=3), st.lists(st.text(max_size=3), max_size=3),
-    st.sampled_from([1.7e308, -1.7e308, 1e100, -1e100, 2 ** 53 + 1]),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.integers(2**60, 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.just([]),
+    st.just({}),
+    st.just([[0, 1]]),
+    st.just({"0": 0.5}),
+    st.lists(st.floats(-1e3, 1e3), max_size=3),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.sampled_from([1.7e308, -1.7e308, 1e100, -1e100, 2**53 + 1]),
 )
 
 
@@ -385,8 +482,11 @@ def test_hostile_edits_raise_a_limekit_error_or_render(records, kind):
     paths = list(_paths(base))
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(edits=st.lists(st.tuples(st.sampled_from(paths), st.one_of(HOSTILE, st.just("<delete>"))),
-                          min_size=1, max_size=3))
+    @given(
+        edits=st.lists(
+            st.tuples(st.sampled_from(paths), st.one_of(HOSTILE, st.just("<delete>"))), min_size=1, max_size=3
+        )
+    )
     def check(edits):
         data = copy.deepcopy(base)
         for path, value in edits:
@@ -412,11 +512,15 @@ def test_hostile_edits_raise_a_limekit_error_or_render(records, kind):
 # ---------------------------------------------------------------- WIRING: needs core/explanation.py to call
 # validate_explanation_record in from_dict/from_json and to_json(allow_nan=False); fails until then.
 
+
 def test_wiring_from_json_names_the_bad_field(records):
     data = copy.deepcopy(records["tabular"])
     data["explanations"]["1"]["features"][0]["weight"] = "x"
-    with pytest.raises(LimekitTypeError, match=r"^explanations\['1'\]\.features\[0\]\.weight: expected a finite "
-                                               r"number; got 'x' \(str\)"):
+    with pytest.raises(
+        LimekitTypeError,
+        match=r"^explanations\['1'\]\.features\[0\]\.weight: expected a finite "
+        r"number; got 'x' \(str\)",
+    ):
         Explanation.from_json(json.dumps(data))
 
 

@@ -5,6 +5,7 @@ Linear surrogates keep lime's sampler bit for bit; an explicit
 serves every surrogate; the sampler is resolved per call from that call's
 surrogate and recorded in ``diagnostics['sampler']`` for GAM explanations.
 """
+
 import importlib.util
 
 import numpy as np
@@ -37,8 +38,16 @@ def explain(explainer, surrogate, **kwargs):
 
     if surrogate in FAST:
         surrogate = make_surrogate(surrogate, surrogate_task="classification", **FAST[surrogate])
-    return explainer.explain_instance(data()[5], proba, num_samples=200, num_features=4, surrogate=surrogate,
-                                      surrogate_task="classification", fidelity_samples=20, **kwargs)
+    return explainer.explain_instance(
+        data()[5],
+        proba,
+        num_samples=200,
+        num_features=4,
+        surrogate=surrogate,
+        surrogate_task="classification",
+        fidelity_samples=20,
+        **kwargs,
+    )
 
 
 def perturbations(explainer, surrogate):
@@ -53,8 +62,9 @@ def perturbations(explainer, surrogate):
 
     if surrogate in FAST:
         surrogate = make_surrogate(surrogate, surrogate_task="classification", **FAST[surrogate])
-    explainer.explain_instance(data()[5], model, num_samples=200, surrogate=surrogate, fidelity_samples=0,
-                               surrogate_task="classification")
+    explainer.explain_instance(
+        data()[5], model, num_samples=200, surrogate=surrogate, fidelity_samples=0, surrogate_task="classification"
+    )
     return np.vstack(seen)
 
 
@@ -97,9 +107,15 @@ def test_gam_sampler_draws_continuous_values_within_the_training_range():
 
 
 @pytest.mark.parametrize("name", GAMS)
-@pytest.mark.parametrize("arguments", [dict(discretize_continuous=True), dict(sample_around_instance=False),
-                                       dict(discretize_continuous=False, sample_around_instance=True),
-                                       dict(discretizer="decile")])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        dict(discretize_continuous=True),
+        dict(sample_around_instance=False),
+        dict(discretize_continuous=False, sample_around_instance=True),
+        dict(discretizer="decile"),
+    ],
+)
 def test_an_explicit_sampler_argument_overrides_the_gam_default(name, arguments):
     explainer = TabularExplainer(data(), categorical_features=[3], random_state=1, **arguments)
     assert explainer.gam_sampler is None
@@ -118,8 +134,9 @@ def test_an_explicit_sampler_argument_overrides_the_gam_default(name, arguments)
 @pytest.mark.parametrize("task", ["regression", "classification"])
 def test_linear_surrogates_keep_limes_sampler_bit_for_bit(surrogate, task):
     default = TabularExplainer(data(), categorical_features=[3], random_state=4)
-    lime = TabularExplainer(data(), categorical_features=[3], random_state=4, discretize_continuous=True,
-                            sample_around_instance=False)
+    lime = TabularExplainer(
+        data(), categorical_features=[3], random_state=4, discretize_continuous=True, sample_around_instance=False
+    )
     a = default.explain_instance(data()[5], proba, num_samples=300, surrogate=surrogate, surrogate_task=task)
     b = lime.explain_instance(data()[5], proba, num_samples=300, surrogate=surrogate, surrogate_task=task)
     assert a.to_dict() == b.to_dict()
@@ -129,8 +146,9 @@ def test_linear_surrogates_keep_limes_sampler_bit_for_bit(surrogate, task):
 
 @pytest.mark.parametrize("name", GAMS)
 def test_the_sampler_follows_the_per_call_surrogate(name):
-    explainer = TabularExplainer(data(), categorical_features=[3], random_state=2, surrogate=name,
-                                 surrogate_task="classification")
+    explainer = TabularExplainer(
+        data(), categorical_features=[3], random_state=2, surrogate=name, surrogate_task="classification"
+    )
     lime = TabularExplainer(data(), categorical_features=[3], random_state=2, discretize_continuous=True)
     # a GAM explainer asked for a ridge explanation samples as lime
     np.testing.assert_array_equal(perturbations(explainer, "ridge"), perturbations(lime, "ridge"))
@@ -142,11 +160,15 @@ def test_the_sampler_follows_the_per_call_surrogate(name):
 
 def test_gam_default_equals_the_same_sampler_given_by_hand():
     """The GAM default with lime's own options is the explicit undiscretised sampler, bit for bit."""
-    default = TabularExplainer(data(), categorical_features=[3], random_state=3,
-                               gam_sampling=dict(sample_around_instance=True, spread=1.0, keep_category=0.0,
-                                                 clip=False))
-    explicit = TabularExplainer(data(), categorical_features=[3], random_state=3, discretize_continuous=False,
-                                sample_around_instance=True)
+    default = TabularExplainer(
+        data(),
+        categorical_features=[3],
+        random_state=3,
+        gam_sampling=dict(sample_around_instance=True, spread=1.0, keep_category=0.0, clip=False),
+    )
+    explicit = TabularExplainer(
+        data(), categorical_features=[3], random_state=3, discretize_continuous=False, sample_around_instance=True
+    )
     a, b = explain(default, "ebm").to_dict(), explain(explicit, "ebm").to_dict()
     assert a["diagnostics"].pop("sampler")["chosen_by"] == "surrogate"
     assert b["diagnostics"].pop("sampler")["chosen_by"] == "arguments"
@@ -156,8 +178,14 @@ def test_gam_default_equals_the_same_sampler_given_by_hand():
 def test_gam_sampler_for_dataframes_and_explain_many():
     pd = pytest.importorskip("pandas")
     X = data()
-    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2],
-                          "colour": pd.Categorical(np.array(["red", "green", "blue"])[X[:, 3].astype(int)])})
+    frame = pd.DataFrame(
+        {
+            "a": X[:, 0],
+            "b": X[:, 1],
+            "c": X[:, 2],
+            "colour": pd.Categorical(np.array(["red", "green", "blue"])[X[:, 3].astype(int)]),
+        }
+    )
 
     def model(df):
         return proba(np.column_stack([df["a"], df["b"], df["c"], df["colour"].cat.codes]))
@@ -196,17 +224,20 @@ def test_gam_sampling_settings_reach_the_gam_sampler_and_its_record():
     assert GAM_SAMPLER["spread"] == 1.0  # the module default is untouched
 
 
-@pytest.mark.parametrize("gam_sampling, names", [
-    ([("spread", 1.0)], "gam_sampling"),
-    ({"discretize_continuous": True}, "gam_sampling"),
-    ({"spreads": 1.0}, "gam_sampling"),
-    ({"spread": 0.0}, "gam_sampling['spread']"),
-    ({"spread": "wide"}, "gam_sampling['spread']"),
-    ({"keep_category": 1.5}, "gam_sampling['keep_category']"),
-    ({"keep_category": True}, "gam_sampling['keep_category']"),
-    ({"clip": 1}, "gam_sampling['clip']"),
-    ({"sample_around_instance": "yes"}, "gam_sampling['sample_around_instance']"),
-])
+@pytest.mark.parametrize(
+    "gam_sampling, names",
+    [
+        ([("spread", 1.0)], "gam_sampling"),
+        ({"discretize_continuous": True}, "gam_sampling"),
+        ({"spreads": 1.0}, "gam_sampling"),
+        ({"spread": 0.0}, "gam_sampling['spread']"),
+        ({"spread": "wide"}, "gam_sampling['spread']"),
+        ({"keep_category": 1.5}, "gam_sampling['keep_category']"),
+        ({"keep_category": True}, "gam_sampling['keep_category']"),
+        ({"clip": 1}, "gam_sampling['clip']"),
+        ({"sample_around_instance": "yes"}, "gam_sampling['sample_around_instance']"),
+    ],
+)
 def test_bad_gam_sampling_raises_naming_the_argument(gam_sampling, names):
     with pytest.raises((LimekitValueError, LimekitTypeError)) as error:
         TabularExplainer(data(), categorical_features=[3], gam_sampling=gam_sampling)

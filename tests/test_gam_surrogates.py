@@ -1,4 +1,5 @@
 """GAM surrogates (EBM, GAMI-Net): fit, additivity, determinism, tabular wiring, surrogate_task."""
+
 import importlib.util
 import pickle
 
@@ -7,8 +8,8 @@ import pytest
 
 from limekit import LimekitValueError, TabularExplainer
 from limekit.core.fit import fit_local_models, fit_spec
-from limekit.core.neighbourhood import Neighbourhood
 from limekit.core.importance import global_importance
+from limekit.core.neighbourhood import Neighbourhood
 from limekit.surrogates import SURROGATES, make_surrogate, weighted_r2
 from limekit.surrogates.ebm import EBMSurrogate
 
@@ -120,8 +121,9 @@ def test_intercept_plus_contributions_is_the_prediction(task):
 
 def test_ebm_through_tabular_puts_planted_features_on_top():
     X = _train()
-    exp = TabularExplainer(X, random_state=1).explain_instance(_planted_row(X), planted_proba, num_features=5,
-                                                               num_samples=1500, surrogate="ebm")
+    exp = TabularExplainer(X, random_state=1).explain_instance(
+        _planted_row(X), planted_proba, num_features=5, num_samples=1500, surrogate="ebm"
+    )
     assert {f for f, _ in exp.as_map()[1][:3]} == {0, 1, 2}
     assert len(exp.as_map()[1]) == 5  # num_features limits the listing; the GAM used all features
     assert len(exp.importance[1]) == N_FEATURES
@@ -136,9 +138,13 @@ def test_ebm_through_tabular_puts_planted_features_on_top():
 def test_ebm_names_and_categorical_shape_functions_with_a_dataframe():
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"age": rng.integers(18, 80, 1200).astype(float),
-                          "sex": pd.Categorical(rng.choice(["Female", "Male"], 1200)),
-                          "hours": rng.normal(40, 10, 1200)})
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, 1200).astype(float),
+            "sex": pd.Categorical(rng.choice(["Female", "Male"], 1200)),
+            "hours": rng.normal(40, 10, 1200),
+        }
+    )
 
     def predict(df):
         logit = 0.08 * (df["age"].to_numpy() - 45) + 1.5 * (df["sex"] == "Male").to_numpy()
@@ -163,8 +169,13 @@ def test_ebm_names_and_categorical_shape_functions_with_a_dataframe():
 def test_classification_surrogate_task(surrogate):
     X = _train()
     exp = TabularExplainer(X, random_state=2).explain_instance(
-        _planted_row(X), planted_proba, num_features=5, num_samples=1500, surrogate=surrogate,
-        surrogate_task="classification")
+        _planted_row(X),
+        planted_proba,
+        num_features=5,
+        num_samples=1500,
+        surrogate=surrogate,
+        surrogate_task="classification",
+    )
     fit = exp.fits[1]
     assert fit.task == "classification" and exp.diagnostics["surrogate_task"] == "classification"
     assert {f for f, _ in exp.as_map()[1][:3]} == {0, 1, 2}
@@ -181,8 +192,9 @@ def test_classification_with_one_black_box_class_gives_a_constant_surrogate():
     def always_one(rows):
         return np.tile([0.2, 0.8], (len(rows), 1))
 
-    exp = TabularExplainer(X, random_state=0).explain_instance(X[0], always_one, num_samples=300,
-                                                               surrogate_task="classification")
+    exp = TabularExplainer(X, random_state=0).explain_instance(
+        X[0], always_one, num_samples=300, surrogate_task="classification"
+    )
     assert all(w == 0 for _, w in exp.local_exp[1]) and exp.local_pred[0] > 0.99
     assert exp.diagnostics["fidelity"][1]["auc"] is None
 
@@ -190,8 +202,10 @@ def test_classification_with_one_black_box_class_gives_a_constant_surrogate():
 def test_global_importance_over_explanations():
     X = _train()
     explainer = TabularExplainer(X, random_state=3, surrogate="ebm")
-    exps = [explainer.explain_instance(X[i], planted_proba, num_features=4, num_samples=600, fidelity_samples=0)
-            for i in range(3)]
+    exps = [
+        explainer.explain_instance(X[i], planted_proba, num_features=4, num_samples=600, fidelity_samples=0)
+        for i in range(3)
+    ]
     ranked = global_importance(exps, label=1)
     assert {name for name, _ in ranked[:3]} == {"0", "1", "2"}
     assert [v for _, v in ranked] == sorted((v for _, v in ranked), reverse=True)

@@ -1,4 +1,5 @@
 """GAMI-Net estimator and surrogate (limekit.surrogates.gaminet)."""
+
 from __future__ import annotations
 
 import copy
@@ -56,7 +57,7 @@ def test_recovers_additive_function_where_ridge_fails():
     assert set(np.argsort(-model.main_importances_)[:3]) == {0, 1, 2}
     grid = np.linspace(-1.5, 1.5, 7)
     shape = model.shape_function(0, grid)
-    assert np.corrcoef(shape, grid ** 2)[0, 1] > 0.98
+    assert np.corrcoef(shape, grid**2)[0, 1] > 0.98
     assert model.importances_.sum() == pytest.approx(1.0)
 
 
@@ -93,8 +94,9 @@ def test_contributions_sum_to_decision_function(interaction_fit):
     inter = model.interaction_contributions(X)
     assert main.shape == X.shape
     assert inter.shape == (len(X), len(model.interactions_))
-    np.testing.assert_allclose(model.intercept_ + main.sum(1) + inter.sum(1), model.decision_function(X),
-                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        model.intercept_ + main.sum(1) + inter.sum(1), model.decision_function(X), rtol=0, atol=1e-6
+    )
     np.testing.assert_array_equal(model.decision_function(X), model.predict(X))
 
 
@@ -102,8 +104,9 @@ def test_classification_decomposition_is_on_the_logit():
     rng = np.random.default_rng(4)
     X = rng.uniform(-2, 2, (600, 4))
     y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(int)
-    model = GAMINet(task="classification", interactions=1, heredity=False, max_epochs=(10, 10, 5),
-                    random_state=0).fit(X, y)
+    model = GAMINet(task="classification", interactions=1, heredity=False, max_epochs=(10, 10, 5), random_state=0).fit(
+        X, y
+    )
     decision = model.decision_function(X)
     total = model.intercept_ + model.feature_contributions(X).sum(1) + model.interaction_contributions(X).sum(1)
     np.testing.assert_allclose(total, decision, rtol=0, atol=1e-6)
@@ -122,7 +125,7 @@ def test_surrogate_local_weights_sum_to_its_decision(interaction_fit):
         assert intercept + weights.sum() == pytest.approx(surrogate.predict(row[None])[0], abs=1e-6)
     # the interaction is split equally between its two features
     z = X[:1]
-    (j, k), = surrogate.model_.interactions_
+    ((j, k),) = surrogate.model_.interactions_
     half = surrogate.model_.interaction_contributions(z)[0, 0] / 2
     main = surrogate.model_.feature_contributions(z)[0]
     _, weights = surrogate.local_weights(z)
@@ -132,8 +135,9 @@ def test_surrogate_local_weights_sum_to_its_decision(interaction_fit):
     terms = surrogate.contributions(X[:50])
     # float32 networks: a row evaluated alone or in a batch of 50 may differ in the last bits
     np.testing.assert_allclose(terms[3], surrogate.local_weights(X[3:4])[1], rtol=0, atol=1e-6)
-    np.testing.assert_allclose(surrogate.intercept_ + terms.sum(1), surrogate.decision_function(X[:50]),
-                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        surrogate.intercept_ + terms.sum(1), surrogate.decision_function(X[:50]), rtol=0, atol=1e-6
+    )
     shapes = surrogate.shape_functions()
     assert len(shapes) == X.shape[1] and all(len(g) == len(v) for g, v in shapes)
     grid = np.linspace(-1, 1, 5)
@@ -290,8 +294,9 @@ def _network(p, pairs, categorical=(), seed=0):
 
     generator = torch.Generator().manual_seed(seed)
     continuous = [j for j in range(p) if j not in categorical]
-    net = _Network(p, continuous, list(categorical), [3] * len(categorical), (20, 20), "relu", generator,
-                   torch.device("cpu"))
+    net = _Network(
+        p, continuous, list(categorical), [3] * len(categorical), (20, 20), "relu", generator, torch.device("cpu")
+    )
     if pairs:
         net.add_interactions(pairs, continuous, (20, 20), generator)
     return net, continuous
@@ -366,31 +371,34 @@ def test_explicit_gradients_match_autograd(classification):
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    (dict(task="ranking"), "task"),
-    (dict(interactions=-1), "interactions"),
-    (dict(interactions=1.5), "interactions"),
-    (dict(subnet_size=(20, 0)), "subnet_size"),
-    (dict(subnet_size="big"), "subnet_size"),
-    (dict(interaction_subnet_size=()), "interaction_subnet_size"),
-    (dict(activation="sigmoid"), "activation"),
-    (dict(categorical_features=[0, 0]), "categorical_features"),
-    (dict(categorical_features=[-1]), "categorical_features"),
-    (dict(learning_rate=0), "learning_rate"),
-    (dict(batch_size=0), "batch_size"),
-    (dict(max_epochs=(10, 10)), "max_epochs"),
-    (dict(max_epochs=-1), "max_epochs"),
-    (dict(early_stopping=-2), "early_stopping"),
-    (dict(validation_fraction=1.0), "validation_fraction"),
-    (dict(heredity="yes"), "heredity"),
-    (dict(loss_threshold=-0.1), "loss_threshold"),
-    (dict(reg_clarity=float("nan")), "reg_clarity"),
-    (dict(fast_bins=1), "fast_bins"),
-    (dict(random_state="seed"), "random_state"),
-    (dict(device="tpu:0"), "device"),
-    (dict(device=3), "device"),
-    (dict(n_threads=0), "n_threads"),
-])
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        (dict(task="ranking"), "task"),
+        (dict(interactions=-1), "interactions"),
+        (dict(interactions=1.5), "interactions"),
+        (dict(subnet_size=(20, 0)), "subnet_size"),
+        (dict(subnet_size="big"), "subnet_size"),
+        (dict(interaction_subnet_size=()), "interaction_subnet_size"),
+        (dict(activation="sigmoid"), "activation"),
+        (dict(categorical_features=[0, 0]), "categorical_features"),
+        (dict(categorical_features=[-1]), "categorical_features"),
+        (dict(learning_rate=0), "learning_rate"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(max_epochs=(10, 10)), "max_epochs"),
+        (dict(max_epochs=-1), "max_epochs"),
+        (dict(early_stopping=-2), "early_stopping"),
+        (dict(validation_fraction=1.0), "validation_fraction"),
+        (dict(heredity="yes"), "heredity"),
+        (dict(loss_threshold=-0.1), "loss_threshold"),
+        (dict(reg_clarity=float("nan")), "reg_clarity"),
+        (dict(fast_bins=1), "fast_bins"),
+        (dict(random_state="seed"), "random_state"),
+        (dict(device="tpu:0"), "device"),
+        (dict(device=3), "device"),
+        (dict(n_threads=0), "n_threads"),
+    ],
+)
 def test_bad_parameters_name_the_argument(kwargs, argument):
     with pytest.raises((LimekitValueError, LimekitTypeError)) as error:
         GAMINet(**kwargs)

@@ -5,6 +5,7 @@ skips; it passed against gaminet 0.6.1 / TensorFlow 2.15.1.  The adapter's
 logic is checked against small fake ``gaminet`` modules with the two
 documented ``fit`` forms.
 """
+
 import sys
 import types
 

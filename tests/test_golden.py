@@ -4,11 +4,11 @@ The files in tests/golden/ were written by ``tests/golden/make_golden.py``;
 a change that alters any explanation shows up here and must be explained
 (and the files rewritten) in the same commit.
 """
+
 import json
 from pathlib import Path
 
 import pytest
-
 from golden import make_golden
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

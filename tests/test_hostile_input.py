@@ -6,6 +6,7 @@ Values near the float maximum are refused with the argument and column named
 anything is allocated, ``to_json`` names the field it cannot write, and
 lime's JavaScript snippet cannot be broken out of by a token.
 """
+
 import json
 import warnings
 
@@ -32,6 +33,7 @@ def _data(n=100, d=3, seed=0):
 
 
 # ---------------------------------------------------------------- extreme values
+
 
 @pytest.mark.parametrize("discretize", [True, False])
 @pytest.mark.parametrize("sparse", [False, True])
@@ -63,8 +65,11 @@ def test_an_instance_absurdly_far_from_the_training_data_is_blamed_on_data_row()
     row = np.array([0.0, 1e200, 0.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(LimekitValueError, match=r"^data_row: expected values within 1e\+150 training standard "
-                                                    r"deviations .*got 1e\+200 in column 'b'"):
+        with pytest.raises(
+            LimekitValueError,
+            match=r"^data_row: expected values within 1e\+150 training standard "
+            r"deviations .*got 1e\+200 in column 'b'",
+        ):
             explainer.explain_instance(row, _never_called, num_samples=100)
 
 
@@ -84,7 +89,8 @@ def test_fidelity_r2_of_outputs_near_1e300_is_finite_and_scale_free():
 def test_to_json_names_a_non_finite_field_instead_of_a_bare_value_error():
     X = _data()
     exp = TabularExplainer(X, random_state=0).explain_instance(
-        X[0], lambda A: np.c_[1 / (1 + np.exp(A[:, 0])), 1 - 1 / (1 + np.exp(A[:, 0]))], num_samples=100)
+        X[0], lambda A: np.c_[1 / (1 + np.exp(A[:, 0])), 1 - 1 / (1 + np.exp(A[:, 0]))], num_samples=100
+    )
     exp.scores[1] = float("nan")
     with pytest.raises(LimekitValueError, match=r"^explanations\['1'\]\.score: expected a finite number; got nan"):
         exp.to_json()
@@ -93,7 +99,8 @@ def test_to_json_names_a_non_finite_field_instead_of_a_bare_value_error():
 def test_to_json_of_regression_outputs_near_1e300_names_the_field():
     X = _data()
     exp = TabularExplainer(X, mode="regression", random_state=0).explain_instance(
-        X[0], lambda A: 1e300 * A[:, 0], num_samples=100)
+        X[0], lambda A: 1e300 * A[:, 0], num_samples=100
+    )
     with pytest.raises(LimekitValueError, match=r"magnitude at most 1e\+100") as info:
         exp.to_json()
     assert info.value.argument.startswith(("explanations[", "predicted_value", "min_value", "max_value"))
@@ -102,7 +109,8 @@ def test_to_json_of_regression_outputs_near_1e300_names_the_field():
 def test_to_json_output_always_reads_back():
     X = _data()
     exp = TabularExplainer(X, random_state=0).explain_instance(
-        X[0], lambda A: np.c_[1 / (1 + np.exp(A[:, 0])), 1 - 1 / (1 + np.exp(A[:, 0]))], num_samples=100)
+        X[0], lambda A: np.c_[1 / (1 + np.exp(A[:, 0])), 1 - 1 / (1 + np.exp(A[:, 0]))], num_samples=100
+    )
     exp.diagnostics["effective_sample_size"] = float("inf")  # free diagnostics: written as null
     text = exp.to_json()
     assert json.loads(text)["diagnostics"]["effective_sample_size"] is None
@@ -111,11 +119,15 @@ def test_to_json_output_always_reads_back():
 
 # ---------------------------------------------------------------- sizes
 
+
 def test_perturbation_memory_estimate_and_message():
     assert check_perturbation_memory(1000, 10, limit=10**9) == 1000 * 10 * 8 * 3
-    with pytest.raises(LimekitValueError, match=r"^num_samples: expected a size whose perturbations fit in memory "
-                                                r"\(1\.0 KiB available\); got 1000 rows of 10 value\(s\), about "
-                                                r"234\.4 KiB\. Lower num_samples\."):
+    with pytest.raises(
+        LimekitValueError,
+        match=r"^num_samples: expected a size whose perturbations fit in memory "
+        r"\(1\.0 KiB available\); got 1000 rows of 10 value\(s\), about "
+        r"234\.4 KiB\. Lower num_samples\.",
+    ):
         check_perturbation_memory(1000, 10, limit=1024)
     assert format_bytes(32 * 2**40) == "32.0 TiB"
     memory = available_memory()
@@ -133,11 +145,18 @@ def test_a_num_samples_that_cannot_fit_is_refused_with_the_estimate_before_alloc
     else:
         segments = np.arange(64).reshape(8, 8) % 4
         call = lambda: ImageExplainer().explain_instance(  # noqa
-            np.random.rand(8, 8, 3), _never_called, num_samples=10**12, segmentation_fn=lambda image: segments,
-            progress_bar=False)
-    with pytest.raises(LimekitValueError, match=r"^num_samples: expected a size whose perturbations fit in "
-                                                r"memory .*; got 1000000000000 rows of \d value\(s\), about "
-                                                r"[\d.]+ TiB") as info:
+            np.random.rand(8, 8, 3),
+            _never_called,
+            num_samples=10**12,
+            segmentation_fn=lambda image: segments,
+            progress_bar=False,
+        )
+    with pytest.raises(
+        LimekitValueError,
+        match=r"^num_samples: expected a size whose perturbations fit in "
+        r"memory .*; got 1000000000000 rows of \d value\(s\), about "
+        r"[\d.]+ TiB",
+    ) as info:
         call()
     assert not isinstance(info.value, MemoryError)
 
@@ -146,18 +165,27 @@ def test_an_image_batch_that_cannot_fit_names_batch_size():
     image = np.zeros((1000, 1000, 3), dtype=np.uint8)  # 3 MB: a batch of 10**6 is 3 TB
     segments = np.repeat(np.arange(4), 250)[None, :].repeat(1000, axis=0)
     with pytest.raises(LimekitValueError, match=r"^batch_size: expected a size whose perturbations fit in memory"):
-        ImageExplainer().explain_instance(image, _never_called, num_samples=10**6, batch_size=10**6,
-                                          segmentation_fn=lambda image: segments, progress_bar=False)
+        ImageExplainer().explain_instance(
+            image,
+            _never_called,
+            num_samples=10**6,
+            batch_size=10**6,
+            segmentation_fn=lambda image: segments,
+            progress_bar=False,
+        )
 
 
 def test_five_channels_with_the_default_segmentation_names_image_and_the_channel_count():
-    with pytest.raises(LimekitValueError, match=r"^image: expected 1 \(grayscale\), 3 \(RGB\) or 4 \(RGBA\) "
-                                                r"channels for the quickshift segmentation .*; got 5 channels"):
-        ImageExplainer().explain_instance(np.random.rand(16, 16, 5), _never_called, num_samples=10,
-                                          progress_bar=False)
+    with pytest.raises(
+        LimekitValueError,
+        match=r"^image: expected 1 \(grayscale\), 3 \(RGB\) or 4 \(RGBA\) "
+        r"channels for the quickshift segmentation .*; got 5 channels",
+    ):
+        ImageExplainer().explain_instance(np.random.rand(16, 16, 5), _never_called, num_samples=10, progress_bar=False)
 
 
 # ---------------------------------------------------------------- lime's JavaScript snippet
+
 
 def test_visualize_instance_html_cannot_be_broken_out_of():
     token = "</script><script>alert(1)</script>"
@@ -166,8 +194,8 @@ def test_visualize_instance_html_cannot_be_broken_out_of():
     assert token in words
     snippet = mapper.visualize_instance_html([(words.index(token), 0.5), (0, -0.1)], 1, "text_div", "exp")
     assert "<" not in snippet and ">" not in snippet and "&" not in snippet
-    arguments = snippet.strip()[len("exp.show_raw_text("):-len(");")]
-    occurrences = json.loads(arguments[:arguments.index("]], ") + 2])
+    arguments = snippet.strip()[len("exp.show_raw_text(") : -len(");")]
+    occurrences = json.loads(arguments[: arguments.index("]], ") + 2])
     assert occurrences[0][0] == token  # the JavaScript string is the token itself
 
 
@@ -183,10 +211,18 @@ def test_explain_many_refuses_images_of_different_shapes_or_dtypes():
     segments = lambda image: np.arange(image.shape[0] * image.shape[1]).reshape(image.shape[:2]) % 2  # noqa
     explainer = ImageExplainer()
     for other in (np.zeros((4, 4, 1), dtype=np.uint8), np.zeros((4, 4, 3), dtype=np.float64)):
-        with pytest.raises(LimekitValueError, match=r"^instances: expected images of one shape and dtype .*; got "
-                                                    r"image 1 of shape"):
-            explainer.explain_many([np.zeros((4, 4, 3), dtype=np.uint8), other], _never_called, num_samples=5,
-                                   segmentation_fn=segments, progress_bar=False)
+        with pytest.raises(
+            LimekitValueError,
+            match=r"^instances: expected images of one shape and dtype .*; got "
+            r"image 1 of shape",
+        ):
+            explainer.explain_many(
+                [np.zeros((4, 4, 3), dtype=np.uint8), other],
+                _never_called,
+                num_samples=5,
+                segmentation_fn=segments,
+                progress_bar=False,
+            )
 
 
 @pytest.mark.parametrize("algorithm", [None, "slic"])
@@ -196,8 +232,9 @@ def test_a_float_image_too_large_for_the_colour_conversion_is_refused_naming_ima
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # refused before any numeric warning
         with pytest.raises(LimekitValueError, match=r"image: expected pixel values of magnitude at most 1e\+100"):
-            ImageExplainer(random_state=0).explain_instance(image, lambda b: np.full((len(b), 2), 0.5),
-                                                            segmentation_fn=algorithm, num_samples=10)
+            ImageExplainer(random_state=0).explain_instance(
+                image, lambda b: np.full((len(b), 2), 0.5), segmentation_fn=algorithm, num_samples=10
+            )
 
 
 def test_power_of_two_scale_brings_huge_outputs_into_half_open_unit_interval_and_leaves_others():

@@ -1,4 +1,5 @@
 """limekit.image: superpixel LIME, its masking, TorchClassifier and lime compatibility."""
+
 import warnings
 
 import numpy as np
@@ -7,8 +8,7 @@ from scipy.ndimage import gaussian_filter
 from skimage import data, transform
 
 from limekit import LimekitError
-from limekit.image import (ImageExplainer, ImageExplanation, Masker, SegmentationAlgorithm, TorchClassifier,
-                           sample_masks)
+from limekit.image import ImageExplainer, ImageExplanation, Masker, SegmentationAlgorithm, TorchClassifier, sample_masks
 from limekit.image.masking import default_blur_sigma, fudged_image
 
 try:
@@ -67,7 +67,7 @@ def assert_region_first(exp, label=1):
     counts = overlap(exp.segments)
     big = set(np.flatnonzero(counts >= 0.1 * counts.sum()).tolist())
     ranked = [f for f, w in sorted(weights.items(), key=lambda t: -t[1])]
-    assert set(ranked[:len(big)]) == big
+    assert set(ranked[: len(big)]) == big
     assert counts[ranked[0]] == counts.max()
     outside = np.flatnonzero(counts == 0)
     assert max(abs(weights[f]) for f in outside) < 0.2 * weights[ranked[0]]
@@ -107,8 +107,9 @@ def test_grayscale_rgba_and_float_images(rgb, kind):
 
 @pytest.mark.parametrize("kind", ["gray", "rgba", "float"])
 def test_builtin_segmentation_on_other_channel_counts(rgb, kind):
-    image = {"gray": rgb.mean(axis=-1).astype(np.uint8), "rgba": np.dstack([rgb, rgb[:, :, 0]]),
-             "float": rgb / 255.0}[kind]
+    image = {"gray": rgb.mean(axis=-1).astype(np.uint8), "rgba": np.dstack([rgb, rgb[:, :, 0]]), "float": rgb / 255.0}[
+        kind
+    ]
     exp = explain(image, region_model(image), hide_color=0, num_samples=200)
     assert exp.diagnostics["n_segments"] >= 4
     assert sorted(np.unique(exp.segments)) == list(range(exp.diagnostics["n_segments"]))
@@ -129,14 +130,17 @@ def test_random_seed_reaches_quickshift():
     import inspect
 
     from skimage.segmentation import quickshift
+
     name = "rng" if "rng" in inspect.signature(quickshift).parameters else "random_seed"
     assert segmenter.target_params[name] == 42
     with pytest.warns(UserWarning, match="no argument"):
         SegmentationAlgorithm("slic", n_segments=10, not_an_argument=1)
 
 
-@pytest.mark.parametrize("segmentation_fn", ["slic", SegmentationAlgorithm("slic", n_segments=30, start_label=1),
-                                             lambda img: grid_segments(start=5)])
+@pytest.mark.parametrize(
+    "segmentation_fn",
+    ["slic", SegmentationAlgorithm("slic", n_segments=30, start_label=1), lambda img: grid_segments(start=5)],
+)
 def test_every_segment_is_perturbed(rgb, segmentation_fn):
     """Each superpixel is shown both as is and switched off (slic numbers from 1: lime never perturbs one)."""
     states = []
@@ -145,15 +149,23 @@ def test_every_segment_is_perturbed(rgb, segmentation_fn):
         states.append(batch)
         return np.tile([0.5, 0.5], (len(batch), 1))
 
-    exp = explain(rgb, classifier_fn, segmentation_fn=segmentation_fn, hide_color=0, num_samples=200,
-                  batch_size=50, top_labels=None)
+    exp = explain(
+        rgb,
+        classifier_fn,
+        segmentation_fn=segmentation_fn,
+        hide_color=0,
+        num_samples=200,
+        batch_size=50,
+        top_labels=None,
+    )
     images = np.concatenate(states)
     segments = exp.segments
     n_segments = exp.diagnostics["n_segments"]
     assert sorted(np.unique(segments)) == list(range(n_segments))
     off = np.stack([(images[:, segments == s] == 0).all(axis=(1, 2)) for s in range(n_segments)], axis=1)
-    on = np.stack([(images[:, segments == s] == rgb[segments == s]).all(axis=(1, 2))
-                   for s in range(n_segments)], axis=1)
+    on = np.stack(
+        [(images[:, segments == s] == rgb[segments == s]).all(axis=(1, 2)) for s in range(n_segments)], axis=1
+    )
     assert (off | on).all()
     assert off.any(axis=0).all() and on.any(axis=0).all()
     assert on[0].all()  # the first sample is the image
@@ -162,8 +174,14 @@ def test_every_segment_is_perturbed(rgb, segmentation_fn):
 def test_regression_mode(rgb):
     model = region_model(rgb)
     explainer = ImageExplainer(random_state=0, mode="regression")
-    exp = explainer.explain_instance(rgb, lambda batch: model(batch)[:, 1], segmentation_fn=lambda img:
-                                     grid_segments(), hide_color=0, num_samples=300, progress_bar=False)
+    exp = explainer.explain_instance(
+        rgb,
+        lambda batch: model(batch)[:, 1],
+        segmentation_fn=lambda img: grid_segments(),
+        hide_color=0,
+        num_samples=300,
+        progress_bar=False,
+    )
     assert exp.predicted_value == pytest.approx(0.9)
     assert_region_first(exp, label=1)
 
@@ -196,8 +214,16 @@ def counting(model, sizes):
 
 def test_fidelity_diagnostics(rgb):
     sizes = []
-    exp = explain(rgb, counting(region_model(rgb), sizes), segmentation_fn=lambda img: grid_segments(),
-                  hide_color=0, top_labels=None, num_samples=300, batch_size=32, fidelity_samples=100)
+    exp = explain(
+        rgb,
+        counting(region_model(rgb), sizes),
+        segmentation_fn=lambda img: grid_segments(),
+        hide_color=0,
+        top_labels=None,
+        num_samples=300,
+        batch_size=32,
+        fidelity_samples=100,
+    )
     diag = exp.diagnostics
     assert sum(sizes) == 300 + 100 and max(sizes) <= 32  # 100 held-out images, batched
     assert sizes == [32] * 12 + [16]  # fitting and held-out images share the calls, the image first
@@ -221,14 +247,20 @@ def test_fidelity_off_by_default_in_lime_configuration(rgb):
     explainer = ImageExplainer(random_state=0, fidelity_samples=40)
     exp = explainer.explain_instance(rgb, region_model(rgb), num_samples=95, progress_bar=False)
     assert exp.diagnostics["fidelity"][1]["n_samples"] == 40
-    exp = explainer.explain_instance(rgb, region_model(rgb), num_samples=95, progress_bar=False,
-                                     fidelity_samples=0)
+    exp = explainer.explain_instance(rgb, region_model(rgb), num_samples=95, progress_bar=False, fidelity_samples=0)
     assert exp.diagnostics["fidelity"] is None
 
 
 def test_classification_surrogate_task(rgb):
-    exp = explain(rgb, region_model(rgb), segmentation_fn=lambda img: grid_segments(), hide_color=0,
-                  top_labels=None, surrogate_task="classification", fidelity_samples=60)
+    exp = explain(
+        rgb,
+        region_model(rgb),
+        segmentation_fn=lambda img: grid_segments(),
+        hide_color=0,
+        top_labels=None,
+        surrogate_task="classification",
+        fidelity_samples=60,
+    )
     assert exp.diagnostics["surrogate_task"] == "classification"
     assert exp.fits[1].task == "classification"
     assert exp.diagnostics["fidelity"][1]["auc"] is not None
@@ -243,8 +275,14 @@ def test_classification_surrogate_task(rgb):
 def test_regression_mode_fidelity(rgb):
     model = region_model(rgb)
     exp = ImageExplainer(random_state=0, mode="regression").explain_instance(
-        rgb, lambda batch: model(batch)[:, 1], segmentation_fn=lambda img: grid_segments(), hide_color=0,
-        num_samples=300, progress_bar=False, fidelity_samples=50)
+        rgb,
+        lambda batch: model(batch)[:, 1],
+        segmentation_fn=lambda img: grid_segments(),
+        hide_color=0,
+        num_samples=300,
+        progress_bar=False,
+        fidelity_samples=50,
+    )
     fidelity = exp.diagnostics["fidelity"][0]
     assert fidelity["n_samples"] == 50 and fidelity["auc"] is None and fidelity["r2"] > 0.8
     assert dict(exp.local_exp[0]) == {i: -w for i, w in exp.local_exp[1]}
@@ -253,8 +291,16 @@ def test_regression_mode_fidelity(rgb):
 def test_ebm_surrogate_ranks_planted_region_first(rgb):
     pytest.importorskip("interpret")
     sizes = []
-    exp = explain(rgb, counting(region_model(rgb), sizes), segmentation_fn=lambda img: grid_segments(),
-                  hide_color=0, top_labels=None, num_samples=400, batch_size=50, surrogate="ebm")
+    exp = explain(
+        rgb,
+        counting(region_model(rgb), sizes),
+        segmentation_fn=lambda img: grid_segments(),
+        hide_color=0,
+        top_labels=None,
+        num_samples=400,
+        batch_size=50,
+        surrogate="ebm",
+    )
     assert exp.diagnostics["surrogate"] == "ebm"
     assert exp.diagnostics["fidelity_samples"] == 80  # 'auto' is on outside lime's configuration
     assert sum(sizes) == 400 + 80
@@ -294,10 +340,15 @@ def reference_batch(image, fudged, segments, masks):
 def test_masking_equals_reference_loop(rgb, hide_color, dtype):
     image = rgb.astype(dtype)
     from skimage.segmentation import slic
+
     segments = slic(rgb, n_segments=25, start_label=0)
     n_segments = segments.max() + 1
-    fudged = fudged_image(image, segments, n_segments, None if hide_color is None else
-                          (hide_color if isinstance(hide_color, str) else np.asarray(hide_color, float)))
+    fudged = fudged_image(
+        image,
+        segments,
+        n_segments,
+        None if hide_color is None else (hide_color if isinstance(hide_color, str) else np.asarray(hide_color, float)),
+    )
     np.testing.assert_array_equal(fudged, reference_fudged(image, segments, hide_color))
     masks = sample_masks(np.random.default_rng(0), 40, n_segments)
     batch = Masker(image, fudged, segments)(masks)
@@ -314,8 +365,16 @@ def test_explainer_batches_equal_reference(rgb):
         seen.append(batch.copy())
         return np.tile([0.3, 0.7], (len(batch), 1))
 
-    explain(rgb, classifier_fn, seed=3, segmentation_fn=lambda img: segments, random_seed=0, num_samples=50,
-            hide_color="blur", batch_size=7)
+    explain(
+        rgb,
+        classifier_fn,
+        seed=3,
+        segmentation_fn=lambda img: segments,
+        random_seed=0,
+        num_samples=50,
+        hide_color="blur",
+        batch_size=7,
+    )
     masks = sample_masks(ImageExplainer(random_state=3).randomness(rgb).perturbation, 50, segments.max() + 1)
     fudged = reference_fudged(rgb, segments, "blur")
     np.testing.assert_array_equal(np.concatenate(seen), reference_batch(rgb, fudged, segments, masks))
@@ -337,8 +396,9 @@ def test_batching_respects_batch_size(rgb):
 
 def tiny_cnn(n_outputs=3, seed=0):
     torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 5, stride=4), torch.nn.ReLU(), torch.nn.Flatten(),
-                               torch.nn.Linear(4 * 15 * 15, n_outputs))
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 5, stride=4), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 15 * 15, n_outputs)
+    )
 
 
 def numpy_equivalent(net, sigmoid=False):
@@ -380,14 +440,14 @@ def test_torch_single_sigmoid_output(rgb):
     probabilities = classifier(rgb[None].repeat(3, axis=0))
     assert probabilities.shape == (3, 2)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
-    np.testing.assert_allclose(probabilities, numpy_equivalent(net, sigmoid=True)(rgb[None].repeat(3, axis=0)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        probabilities, numpy_equivalent(net, sigmoid=True)(rgb[None].repeat(3, axis=0)), rtol=1e-6
+    )
     exp = explain(rgb, classifier, top_labels=None, labels=(1,))
     assert exp.predict_proba[1] == pytest.approx(probabilities[0, 1])
     # a model that already returns probabilities: one column p -> [1 - p, p]
     sigmoid_net = torch.nn.Sequential(net, torch.nn.Sigmoid())
-    np.testing.assert_allclose(TorchClassifier(sigmoid_net, softmax=False)(rgb[None]), probabilities[:1],
-                               rtol=1e-6)
+    np.testing.assert_allclose(TorchClassifier(sigmoid_net, softmax=False)(rgb[None]), probabilities[:1], rtol=1e-6)
 
 
 @needs_torch
@@ -400,8 +460,15 @@ def test_torch_planted_region(rgb):
             same = (x[:, :, REGION[0], REGION[1]] == reference).all(dim=1).float().mean(dim=(1, 2))
             return 4 * (same - 0.5)  # one logit
 
-    exp = explain(rgb, TorchClassifier(Region()), segmentation_fn=lambda img: grid_segments(), hide_color=0,
-                  top_labels=None, num_samples=300, batch_size=64)
+    exp = explain(
+        rgb,
+        TorchClassifier(Region()),
+        segmentation_fn=lambda img: grid_segments(),
+        hide_color=0,
+        top_labels=None,
+        num_samples=300,
+        batch_size=64,
+    )
     assert_region_first(exp)
 
 
@@ -411,6 +478,7 @@ def test_get_image_and_mask_equals_lime(rgb, gray):
     lime_image = pytest.importorskip("lime.lime_image")
     from skimage.color import gray2rgb
     from skimage.segmentation import slic
+
     image = rgb.mean(axis=-1).astype(np.uint8) if gray else rgb
     segments = slic(rgb, n_segments=30, start_label=0)
     rng = np.random.default_rng(0)
@@ -424,8 +492,13 @@ def test_get_image_and_mask_equals_lime(rgb, gray):
     for positive_only, negative_only in [(True, False), (False, True), (False, False)]:
         for hide_rest in (False, True):
             for num_features, min_weight in [(5, 0.0), (100, 0.0), (10, 0.5), (3, 2.0)]:
-                kwargs = dict(positive_only=positive_only, negative_only=negative_only, hide_rest=hide_rest,
-                              num_features=num_features, min_weight=min_weight)
+                kwargs = dict(
+                    positive_only=positive_only,
+                    negative_only=negative_only,
+                    hide_rest=hide_rest,
+                    num_features=num_features,
+                    min_weight=min_weight,
+                )
                 got, expected = ours.get_image_and_mask(4, **kwargs), theirs.get_image_and_mask(4, **kwargs)
                 for a, b in zip(got, expected):
                     assert a.dtype == b.dtype
@@ -461,12 +534,15 @@ def test_bad_image_dimensions(shape):
     assert classifier.calls == 0
 
 
-@pytest.mark.parametrize("output, message", [
-    (lambda b: np.full(len(b), 0.5), "shape"),
-    (lambda b: np.tile([0.5, 0.5], (len(b) + 1, 1)), "shape"),
-    (lambda b: np.tile([np.nan, 1.0], (len(b), 1)), "finite"),
-    (lambda b: np.tile([np.inf, 1.0], (len(b), 1)), "finite"),
-])
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        (lambda b: np.full(len(b), 0.5), "shape"),
+        (lambda b: np.tile([0.5, 0.5], (len(b) + 1, 1)), "shape"),
+        (lambda b: np.tile([np.nan, 1.0], (len(b), 1)), "finite"),
+        (lambda b: np.tile([np.inf, 1.0], (len(b), 1)), "finite"),
+    ],
+)
 def test_bad_classifier_output_fails_before_perturbations(rgb, output, message):
     classifier = CountingClassifier(output)
     error = bad_call(rgb, classifier, "classifier_fn")
@@ -510,10 +586,12 @@ def test_compat_lime_image_runs_with_lime_call_style(rgb):
     segmenter = CompatSegmentation("quickshift", kernel_size=4, max_dist=200, ratio=0.2, random_seed=42)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tqdm's progress bar in a non-terminal
-        explanation = explainer.explain_instance(rgb, region_model(rgb), top_labels=2, hide_color=0,
-                                                 num_samples=300, segmentation_fn=segmenter)
-    temp, mask = explanation.get_image_and_mask(explanation.top_labels[0], positive_only=True, num_features=5,
-                                                hide_rest=False)
+        explanation = explainer.explain_instance(
+            rgb, region_model(rgb), top_labels=2, hide_color=0, num_samples=300, segmentation_fn=segmenter
+        )
+    temp, mask = explanation.get_image_and_mask(
+        explanation.top_labels[0], positive_only=True, num_features=5, hide_rest=False
+    )
     assert temp.shape == rgb.shape and mask.shape == rgb.shape[:2]
     assert explanation.diagnostics["distance_metric"] == "cosine"
     assert isinstance(explanation, lime_image.ImageExplanation)
@@ -523,12 +601,19 @@ def test_compat_lime_image_runs_with_lime_call_style(rgb):
 def test_lime_and_compat_agree_on_planted_region(rgb):
     lime_image = pytest.importorskip("lime.lime_image")
     from limekit.compat import lime_image as compat
+
     segments = grid_segments()
     tops = []
     for module in (lime_image, compat):
         exp = module.LimeImageExplainer(random_state=0).explain_instance(
-            rgb, region_model(rgb), top_labels=1, hide_color=0, num_samples=300, segmentation_fn=lambda img:
-            segments, **({"progress_bar": False} if module is compat else {}))
+            rgb,
+            region_model(rgb),
+            top_labels=1,
+            hide_color=0,
+            num_samples=300,
+            segmentation_fn=lambda img: segments,
+            **({"progress_bar": False} if module is compat else {}),
+        )
         tops.append(set(f for f, w in exp.local_exp[1][:4]))
     counts = overlap(segments)
     assert tops[0] == tops[1] == set(np.flatnonzero(counts == counts.max()))  # the 4 cells inside

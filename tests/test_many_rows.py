@@ -1,10 +1,11 @@
 """TabularExplainer.explain_instances: many rows, few model calls, the same explanations."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from test_tabular import N_FEATURES, _data, planted_proba, planted_regression
 
 from limekit import LimekitError, RecurrentTabularExplainer, TabularExplainer
-from test_tabular import N_FEATURES, _data, planted_proba, planted_regression
 
 
 class Calls:
@@ -49,22 +50,23 @@ def test_few_model_calls_instances_first():
     assert model.sizes == [12 * 1000]  # the instances and every perturbation in one call
     assert len(exps) == 12
     model = Calls(planted_proba)
-    TabularExplainer(X, random_state=0).explain_many(X[:5], model, rows_per_task=2, num_samples=1000,
-                                                     batch_size=1500)
+    TabularExplainer(X, random_state=0).explain_many(X[:5], model, rows_per_task=2, num_samples=1000, batch_size=1500)
     assert model.sizes == [1500, 500, 1500, 500, 1000]  # tasks of 2, 2 and 1 rows
 
 
 def test_labels_per_row_and_diagnostics():
     X = _data()
     exps = TabularExplainer(X, random_state=0, stability_samples=5).explain_instances(
-        X[:6], planted_proba, top_labels=1, num_samples=600, fidelity_samples=200)
+        X[:6], planted_proba, top_labels=1, num_samples=600, fidelity_samples=200
+    )
     for row, exp in zip(X[:6], exps):
         assert exp.top_labels == [int(np.argmax(planted_proba(row[None])[0]))]
         np.testing.assert_allclose(exp.predict_proba, planted_proba(row[None])[0])
         assert exp.diagnostics["fidelity"][exp.top_labels[0]]["n_samples"] == 200
         assert exp.diagnostics["stability"][exp.top_labels[0]]["n_draws"] == 5
     again = TabularExplainer(X, random_state=0, stability_samples=5).explain_instances(
-        X[:6], planted_proba, top_labels=1, num_samples=600, fidelity_samples=200)
+        X[:6], planted_proba, top_labels=1, num_samples=600, fidelity_samples=200
+    )
     assert [e.to_json() for e in exps] == [e.to_json() for e in again]
 
 
@@ -85,8 +87,9 @@ def test_dataframe_sparse_and_recurrent_rows():
     def sparse_regression(batch):
         return planted_regression(batch.toarray())
 
-    batch = TabularExplainer(X, mode="regression", random_state=2).explain_instances(X[:3], sparse_regression,
-                                                                                     num_samples=300)
+    batch = TabularExplainer(X, mode="regression", random_state=2).explain_instances(
+        X[:3], sparse_regression, num_samples=300
+    )
     single = TabularExplainer(X, mode="regression", random_state=2)
     for i, exp in enumerate(batch):
         _same(exp, single.explain_instance(X[i], sparse_regression, num_samples=300))
@@ -102,12 +105,15 @@ def test_dataframe_sparse_and_recurrent_rows():
     assert all(" 0_t-0 " in e.as_list(1)[0][0] for e in exps)  # the last step of feature 0 drives the model
 
 
-@pytest.mark.parametrize("rows, words", [
-    (np.zeros((3, N_FEATURES + 1)), "data_rows"),
-    (np.zeros((0, N_FEATURES)), "data_rows"),
-    (np.full((2, N_FEATURES), np.nan), "data_rows"),
-    (np.zeros(N_FEATURES), "data_rows"),
-])
+@pytest.mark.parametrize(
+    "rows, words",
+    [
+        (np.zeros((3, N_FEATURES + 1)), "data_rows"),
+        (np.zeros((0, N_FEATURES)), "data_rows"),
+        (np.full((2, N_FEATURES), np.nan), "data_rows"),
+        (np.zeros(N_FEATURES), "data_rows"),
+    ],
+)
 def test_bad_rows_rejected_before_the_model_is_called(rows, words):
     X = _data(200)
     model = Calls(planted_proba)

@@ -1,16 +1,18 @@
 """HTML in a real browser, JSON round trips, for all three modalities."""
+
 import json
 
 import numpy as np
 import pytest
+from browser import ensure_chromium, non_blank_fraction, open_page
 
 from limekit import Explanation, ImageExplainer, TabularExplainer, TextExplainer
 
-from browser import ensure_chromium, non_blank_fraction, open_page
-
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-CHECK_INJECTION = "[window.__pwned === undefined, document.querySelectorAll('script').length, " \
-                  "document.querySelectorAll('img[onerror]').length]"
+CHECK_INJECTION = (
+    "[window.__pwned === undefined, document.querySelectorAll('script').length, "
+    "document.querySelectorAll('img[onerror]').length]"
+)
 
 
 def tabular_explanation():
@@ -22,8 +24,14 @@ def tabular_explanation():
         p = 1 / (1 + np.exp(-(2 * X[:, 0] - X[:, 1])))
         return np.column_stack([1 - p, p])
 
-    explainer = TabularExplainer(X, feature_names=[EVIL, "b", "c", "flag"], categorical_features=[3],
-                                 categorical_names={3: ["off", EVIL]}, class_names=["no", EVIL], random_state=0)
+    explainer = TabularExplainer(
+        X,
+        feature_names=[EVIL, "b", "c", "flag"],
+        categorical_features=[3],
+        categorical_names={3: ["off", EVIL]},
+        class_names=["no", EVIL],
+        random_state=0,
+    )
     row = X[0].copy()
     row[3] = 1
     return explainer.explain_instance(row, proba, num_features=4, num_samples=400)
@@ -36,7 +44,8 @@ def text_explanation():
 
     text = f"A great film {EVIL} with great music & more"
     return TextExplainer(class_names=["bad", EVIL], random_state=0).explain_instance(
-        text, proba, num_features=5, num_samples=300)
+        text, proba, num_features=5, num_samples=300
+    )
 
 
 def image_explanation():
@@ -51,8 +60,14 @@ def image_explanation():
     grid = np.arange(48 * 48).reshape(48, 48)
     segments = (grid // 48 // 8) * 6 + (grid % 48) // 8
     exp = ImageExplainer(random_state=0).explain_instance(
-        image, proba, labels=(1,), top_labels=None, num_samples=200, segmentation_fn=lambda img: segments,
-        progress_bar=False)
+        image,
+        proba,
+        labels=(1,),
+        top_labels=None,
+        num_samples=200,
+        segmentation_fn=lambda img: segments,
+        progress_bar=False,
+    )
     exp.class_names = ["dark", EVIL]
     return exp
 
@@ -93,7 +108,7 @@ def test_html_is_small_escaped_and_modality_specific(explanation):
     if modality == "tabular":
         assert len(html.encode()) < 100_000 and "Feature values" in html
     elif modality == "text":
-        assert "Text with highlighted words" in html and "<span style=\"background:rgba(46,125,50" in html
+        assert "Text with highlighted words" in html and '<span style="background:rgba(46,125,50' in html
     else:
         assert 'src="data:image/png;base64,' in html
     assert exp._repr_html_() in html

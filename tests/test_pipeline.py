@@ -1,4 +1,5 @@
 """The shared perturb -> score -> fit pipeline: seeded per instance, thread safe, explain_many everywhere."""
+
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -67,12 +68,24 @@ def record(explanation):
 
 
 FRONTENDS = {
-    "tabular": (lambda: TabularExplainer(tabular_data(), random_state=3, stability_samples=3),
-                lambda: tabular_data()[:5], tabular_proba, dict(num_samples=400, num_features=3)),
-    "text": (lambda: TextExplainer(random_state=3, fidelity_samples=30), lambda: TEXTS, text_proba,
-             dict(num_samples=200, num_features=3)),
-    "image": (lambda: ImageExplainer(random_state=3), images, image_proba,
-              dict(num_samples=100, segmentation_fn=grid, progress_bar=False, top_labels=1, batch_size=37)),
+    "tabular": (
+        lambda: TabularExplainer(tabular_data(), random_state=3, stability_samples=3),
+        lambda: tabular_data()[:5],
+        tabular_proba,
+        dict(num_samples=400, num_features=3),
+    ),
+    "text": (
+        lambda: TextExplainer(random_state=3, fidelity_samples=30),
+        lambda: TEXTS,
+        text_proba,
+        dict(num_samples=200, num_features=3),
+    ),
+    "image": (
+        lambda: ImageExplainer(random_state=3),
+        images,
+        image_proba,
+        dict(num_samples=100, segmentation_fn=grid, progress_bar=False, top_labels=1, batch_size=37),
+    ),
 }
 
 
@@ -90,10 +103,12 @@ def test_explain_many_is_the_same_whatever_the_tasks_and_jobs(frontend):
     make, instances, model, kwargs = FRONTENDS[frontend]
     reference = [record(e) for e in make().explain_many(instances(), model, **kwargs)]
     for rows_per_task in (1, 2):
-        assert [record(e) for e in make().explain_many(instances(), model, rows_per_task=rows_per_task,
-                                                         **kwargs)] == reference
-    assert [record(e) for e in make().explain_many(instances(), model, n_jobs=2, rows_per_task=1,
-                                                     **kwargs)] == reference
+        assert [
+            record(e) for e in make().explain_many(instances(), model, rows_per_task=rows_per_task, **kwargs)
+        ] == reference
+    assert [
+        record(e) for e in make().explain_many(instances(), model, n_jobs=2, rows_per_task=1, **kwargs)
+    ] == reference
 
 
 def test_perturbations_of_several_rows_share_model_calls():
@@ -144,13 +159,12 @@ def test_randomness_comes_from_the_instance_not_from_earlier_calls():
     first = record(explainer.explain_instance(X[0], tabular_proba, num_samples=300))
     explainer.explain_instance(X[1], tabular_proba, num_samples=300)
     assert record(explainer.explain_instance(X[0], tabular_proba, num_samples=300)) == first
-    assert record(TabularExplainer(X, random_state=1).explain_instance(X[0], tabular_proba,
-                                                                        num_samples=300)) == first
-    assert record(TabularExplainer(X, random_state=2).explain_instance(X[0], tabular_proba,
-                                                                        num_samples=300)) != first
+    assert record(TabularExplainer(X, random_state=1).explain_instance(X[0], tabular_proba, num_samples=300)) == first
+    assert record(TabularExplainer(X, random_state=2).explain_instance(X[0], tabular_proba, num_samples=300)) != first
     fresh = TabularExplainer(X)  # random_state=None: fresh randomness for every call
-    assert (record(fresh.explain_instance(X[0], tabular_proba, num_samples=300))
-            != record(fresh.explain_instance(X[0], tabular_proba, num_samples=300)))
+    assert record(fresh.explain_instance(X[0], tabular_proba, num_samples=300)) != record(
+        fresh.explain_instance(X[0], tabular_proba, num_samples=300)
+    )
 
 
 @pytest.mark.parametrize("frontend", sorted(FRONTENDS))
@@ -226,5 +240,6 @@ def test_explain_many_validates_everything_before_the_model_is_called():
 def test_explain_instances_is_explain_many():
     X = tabular_data()
     explainer = TabularExplainer(X, random_state=4)
-    assert ([record(e) for e in explainer.explain_instances(X[:3], tabular_proba, num_samples=300)]
-            == [record(e) for e in explainer.explain_many(X[:3], tabular_proba, num_samples=300)])
+    assert [record(e) for e in explainer.explain_instances(X[:3], tabular_proba, num_samples=300)] == [
+        record(e) for e in explainer.explain_many(X[:3], tabular_proba, num_samples=300)
+    ]

@@ -7,6 +7,7 @@ raises a limekit error (``LimekitValueError`` / ``LimekitTypeError``); never
 another exception type, and never a flood of warnings.  Small sizes and
 ``num_samples`` keep the whole file fast.
 """
+
 import json
 import warnings
 
@@ -25,15 +26,18 @@ from limekit.text import TextExplainer
 pd = pytest.importorskip("pandas")
 
 LIMEKIT_ERRORS = (LimekitValueError, LimekitTypeError)
-SETTINGS = settings(max_examples=80, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=80,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 MAX_WARNINGS = 3
 
 # Values that stress the numerics: ordinary, tiny, huge, at the float limits, non-finite.
 VALUES = st.one_of(
     st.floats(-10, 10),
-    st.sampled_from([0.0, -0.0, 1e-300, 5e-324, 1e10, -1e12, 1e140, 1e200, -1.7e308, 1.7e308,
-                     np.nan, np.inf, -np.inf]),
+    st.sampled_from([0.0, -0.0, 1e-300, 5e-324, 1e10, -1e12, 1e140, 1e200, -1.7e308, 1.7e308, np.nan, np.inf, -np.inf]),
 )
 
 
@@ -89,6 +93,7 @@ def smooth_value(X):
 
 # ---------------------------------------------------------------- tabular
 
+
 @st.composite
 def tabular_cases(draw):
     n = draw(st.integers(1, 25))
@@ -104,11 +109,17 @@ def tabular_cases(draw):
     elif dtype == "object":
         array = array.astype(object)
     row_from_data = draw(st.booleans())
-    row = array[draw(st.integers(0, n - 1))] if row_from_data else np.array(
-        draw(st.lists(VALUES, min_size=d, max_size=d)))
-    options = dict(discretize_continuous=draw(st.booleans()), mode=draw(st.sampled_from(["classification",
-                                                                                          "regression"])),
-                   sample_around_instance=draw(st.booleans()), random_state=0)
+    row = (
+        array[draw(st.integers(0, n - 1))]
+        if row_from_data
+        else np.array(draw(st.lists(VALUES, min_size=d, max_size=d)))
+    )
+    options = dict(
+        discretize_continuous=draw(st.booleans()),
+        mode=draw(st.sampled_from(["classification", "regression"])),
+        sample_around_instance=draw(st.booleans()),
+        random_state=0,
+    )
     num_samples = draw(st.integers(2, 40))
     return array, row, options, num_samples
 
@@ -149,8 +160,11 @@ OUTPUT_KINDS = st.sampled_from(["good", "nan", "inf", "constant", "scaled", "sho
 @given(tabular_cases(), OUTPUT_KINDS)
 def test_tabular_numpy(case, kind):
     array, row, options, num_samples = case
-    run(lambda: TabularExplainer(array, **options).explain_instance(row, hostile_model(kind, options["mode"]),
-                                                                    num_samples=num_samples))
+    run(
+        lambda: TabularExplainer(array, **options).explain_instance(
+            row, hostile_model(kind, options["mode"]), num_samples=num_samples
+        )
+    )
 
 
 @settings(max_examples=5, deadline=None, database=None)
@@ -159,10 +173,12 @@ def test_regression_outputs_near_the_float_maximum_give_finite_scores(scale, fro
     if frontend == "tabular":
         X = np.random.default_rng(0).normal(size=(30, 3))
         exp = TabularExplainer(X, mode="regression", random_state=0).explain_instance(
-            X[0], lambda A: scale * smooth_value(A), num_samples=60)
+            X[0], lambda A: scale * smooth_value(A), num_samples=60
+        )
     else:
         exp = TextExplainer(mode="regression", random_state=0).explain_instance(
-            "one two three four", lambda texts: scale * text_model(texts)[:, 1], num_samples=60)
+            "one two three four", lambda texts: scale * text_model(texts)[:, 1], num_samples=60
+        )
     check_explanation(exp)
 
 
@@ -171,8 +187,7 @@ def test_regression_outputs_near_the_float_maximum_give_finite_scores(scale, fro
 def test_tabular_explain_many(case, n_rows):
     array, _, options, num_samples = case
     rows = array[:n_rows]
-    run(lambda: TabularExplainer(array, **options).explain_many(rows, _model(options["mode"]),
-                                                                num_samples=num_samples))
+    run(lambda: TabularExplainer(array, **options).explain_many(rows, _model(options["mode"]), num_samples=num_samples))
 
 
 @SETTINGS
@@ -185,9 +200,10 @@ def test_tabular_sparse(case):
         try:
             data = sp.csr_matrix(array.astype(float))
         except (TypeError, ValueError):
-            raise LimekitTypeError("not numeric")  # scipy's own conversion, not limekit's input
-        return TabularExplainer(data, **options).explain_instance(sp.csr_matrix(np.asarray(row, dtype=float)),
-                                                                  _model(options["mode"]), num_samples=num_samples)
+            raise LimekitTypeError("not numeric") from None  # scipy's own conversion, not limekit's input
+        return TabularExplainer(data, **options).explain_instance(
+            sp.csr_matrix(np.asarray(row, dtype=float)), _model(options["mode"]), num_samples=num_samples
+        )
 
     run(explain)
 
@@ -196,8 +212,11 @@ def test_tabular_sparse(case):
 def frame_cases(draw):
     n = draw(st.integers(1, 20))
     numeric = draw(st.lists(VALUES, min_size=n, max_size=n))
-    categories = draw(st.lists(st.one_of(st.sampled_from(["a", "b", "<c>", ""]), st.none(),
-                                         st.just(float("nan"))), min_size=n, max_size=n))
+    categories = draw(
+        st.lists(
+            st.one_of(st.sampled_from(["a", "b", "<c>", ""]), st.none(), st.just(float("nan"))), min_size=n, max_size=n
+        )
+    )
     frame = pd.DataFrame({"x": numeric, "c": pd.Series(categories, dtype=object)})
     if draw(st.booleans()):
         frame["c"] = frame["c"].astype("category")
@@ -212,14 +231,19 @@ def frame_model(frame):
 @given(frame_cases())
 def test_tabular_dataframe(case):
     frame, index, discretize, num_samples = case
-    run(lambda: TabularExplainer(frame, discretize_continuous=discretize, random_state=0).explain_instance(
-        frame.iloc[index], frame_model, num_samples=num_samples))
+    run(
+        lambda: TabularExplainer(frame, discretize_continuous=discretize, random_state=0).explain_instance(
+            frame.iloc[index], frame_model, num_samples=num_samples
+        )
+    )
 
 
 # ---------------------------------------------------------------- text
 
-TEXTS = st.one_of(st.text(max_size=40), st.sampled_from(["", " ", "a", "</script><script>alert(1)</script> x",
-                                                         "word " * 30, "\x00\ud7ff\u2028 é 字"]))
+TEXTS = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["", " ", "a", "</script><script>alert(1)</script> x", "word " * 30, "\x00\ud7ff\u2028 é 字"]),
+)
 
 
 def text_model(texts):
@@ -229,11 +253,18 @@ def text_model(texts):
 
 
 @SETTINGS
-@given(TEXTS, st.booleans(), st.booleans(), st.integers(2, 40), st.sampled_from(["classification", "regression"]),
-       OUTPUT_KINDS)
+@given(
+    TEXTS,
+    st.booleans(),
+    st.booleans(),
+    st.integers(2, 40),
+    st.sampled_from(["classification", "regression"]),
+    OUTPUT_KINDS,
+)
 def test_text(text, bow, char_level, num_samples, mode, kind):
-    model = hostile_model(kind, mode, text_model if mode == "classification" else
-                          (lambda texts: text_model(texts)[:, 1]))
+    model = hostile_model(
+        kind, mode, text_model if mode == "classification" else (lambda texts: text_model(texts)[:, 1])
+    )
     explainer = TextExplainer(bow=bow, char_level=char_level, mode=mode, random_state=0)
     explanations = run(lambda: explainer.explain_instance(text, model, num_samples=num_samples))
     if explanations:
@@ -248,6 +279,7 @@ def test_text_explain_many(texts, num_samples):
 
 
 # ---------------------------------------------------------------- image
+
 
 @st.composite
 def image_cases(draw):
@@ -275,7 +307,7 @@ def image_model(batch):
 
 def _segmentation(name):
     if name == "blocks":
-        return lambda image: (np.arange(image.shape[0])[:, None] // 2 * 10 + np.arange(image.shape[1])[None, :] // 2)
+        return lambda image: np.arange(image.shape[0])[:, None] // 2 * 10 + np.arange(image.shape[1])[None, :] // 2
     if name == "one":
         return lambda image: np.zeros(image.shape[:2], dtype=int)
     return name
@@ -285,62 +317,85 @@ def _segmentation(name):
 @given(image_cases(), OUTPUT_KINDS)
 def test_image(case, kind):
     image, segmentation, num_samples, hide_color = case
-    run(lambda: ImageExplainer(random_state=0).explain_instance(
-        image, hostile_model(kind, "classification", image_model), num_samples=num_samples, segmentation_fn=_segmentation(segmentation),
-        hide_color=hide_color, progress_bar=False))
+    run(
+        lambda: ImageExplainer(random_state=0).explain_instance(
+            image,
+            hostile_model(kind, "classification", image_model),
+            num_samples=num_samples,
+            segmentation_fn=_segmentation(segmentation),
+            hide_color=hide_color,
+            progress_bar=False,
+        )
+    )
 
 
 @SETTINGS
 @given(st.lists(image_cases(), min_size=1, max_size=2))
 def test_image_explain_many(cases):
     images = [case[0] for case in cases]
-    run(lambda: ImageExplainer(random_state=0).explain_many(images, image_model, num_samples=cases[0][2],
-                                                            segmentation_fn=_segmentation("blocks"),
-                                                            progress_bar=False))
+    run(
+        lambda: ImageExplainer(random_state=0).explain_many(
+            images, image_model, num_samples=cases[0][2], segmentation_fn=_segmentation("blocks"), progress_bar=False
+        )
+    )
 
 
 # ---------------------------------------------------------------- huge and empty
+
 
 @pytest.mark.parametrize("num_samples", [10**13, 2**62])
 def test_huge_num_samples_everywhere(num_samples):
     X = np.random.default_rng(0).normal(size=(20, 3))
     segments = np.arange(16).reshape(4, 4) // 4
-    for explain in (lambda: TabularExplainer(X).explain_instance(X[0], smooth_proba, num_samples=num_samples),
-                    lambda: TextExplainer().explain_instance("a b", text_model, num_samples=num_samples),
-                    lambda: ImageExplainer().explain_instance(np.ones((4, 4, 3)), image_model,
-                                                              num_samples=num_samples,
-                                                              segmentation_fn=lambda image: segments,
-                                                              progress_bar=False)):
+    for explain in (
+        lambda: TabularExplainer(X).explain_instance(X[0], smooth_proba, num_samples=num_samples),
+        lambda: TextExplainer().explain_instance("a b", text_model, num_samples=num_samples),
+        lambda: ImageExplainer().explain_instance(
+            np.ones((4, 4, 3)),
+            image_model,
+            num_samples=num_samples,
+            segmentation_fn=lambda image: segments,
+            progress_bar=False,
+        ),
+    ):
         assert run(explain) is None
 
 
-@pytest.mark.parametrize("training_data", [np.zeros((0, 3)), np.zeros((3, 0)), np.zeros(0), [], [[]],
-                                           sp.csr_matrix((0, 3)), np.zeros((2, 2, 2))])
+@pytest.mark.parametrize(
+    "training_data",
+    [np.zeros((0, 3)), np.zeros((3, 0)), np.zeros(0), [], [[]], sp.csr_matrix((0, 3)), np.zeros((2, 2, 2))],
+)
 def test_empty_training_data(training_data):
     assert run(lambda: TabularExplainer(training_data)) is None
 
 
 # ---------------------------------------------------------------- from_json
 
+
 def _record():
     X = np.random.default_rng(0).normal(size=(30, 3))
-    return json.loads(TabularExplainer(X, random_state=0).explain_instance(X[0], smooth_proba,
-                                                                            num_samples=50).to_json())
+    return json.loads(
+        TabularExplainer(X, random_state=0).explain_instance(X[0], smooth_proba, num_samples=50).to_json()
+    )
 
 
 RECORD = _record()
-JSONISH = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(),
-                                 st.text(max_size=5)),
-                       lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4),
-                                                                                         children, max_size=3),
-                       max_leaves=8)
+JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=5)),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=8,
+)
 
 
 @SETTINGS
-@given(st.one_of(st.text(max_size=60), st.binary(max_size=60),
-                 JSONISH.map(lambda v: json.dumps(v)),
-                 st.tuples(st.sampled_from(sorted(RECORD)), JSONISH).map(
-                     lambda edit: json.dumps({**RECORD, edit[0]: edit[1]})),
-                 st.integers(0, 2000).map(lambda cut: json.dumps(RECORD)[:cut])))
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.binary(max_size=60),
+        JSONISH.map(lambda v: json.dumps(v)),
+        st.tuples(st.sampled_from(sorted(RECORD)), JSONISH).map(lambda edit: json.dumps({**RECORD, edit[0]: edit[1]})),
+        st.integers(0, 2000).map(lambda cut: json.dumps(RECORD)[:cut]),
+    )
+)
 def test_from_json(text):
     run(lambda: Explanation.from_json(text))

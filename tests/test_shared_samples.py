@@ -1,4 +1,8 @@
-"""explain_many(..., share_samples=True): every instance of a task fits lime's estimator on one pool of perturbations."""
+"""explain_many(..., share_samples=True).
+
+Every instance of a task fits lime's estimator on one pool of perturbations.
+"""
+
 import json
 
 import numpy as np
@@ -8,7 +12,6 @@ from sklearn.linear_model import Ridge
 
 from limekit import LimekitTypeError, LimekitValueError, TabularExplainer, TextExplainer
 from limekit.core.distances import distances_to_first
-
 
 
 def planted(X):
@@ -44,13 +47,12 @@ def test_each_explanation_is_lime_weighted_ridge_on_its_own_row_and_the_shared_r
     explainer = TabularExplainer(X, random_state=3, feature_selection="none", discretize_continuous=discretize)
     rows = X[:4]
     model = Recording(planted)
-    many = explainer.explain_many(rows, model, num_features=d, num_samples=1500, share_samples=True,
-                                  fidelity_samples=0)
+    many = explainer.explain_many(rows, model, num_features=d, num_samples=1500, share_samples=True, fidelity_samples=0)
     assert model.calls == 1
     seen = model.batches[0]
     assert seen.shape == (len(rows) + 1499, d)  # the instances once, then one pool of num_samples - 1 rows
-    np.testing.assert_array_equal(seen[:len(rows)], rows)
-    pool = seen[len(rows):]
+    np.testing.assert_array_equal(seen[: len(rows)], rows)
+    pool = seen[len(rows) :]
     outputs = planted(seen)[:, 1]
     for i, (row, exp) in enumerate(zip(rows, many)):
         if discretize:  # which perturbations fall in the instance's bins
@@ -59,7 +61,7 @@ def test_each_explanation_is_lime_weighted_ridge_on_its_own_row_and_the_shared_r
         else:  # the standardised values, the instance first
             Z = (np.vstack([row, pool]) - explainer.scaler.mean_) / explainer.scaler.scale_
         weights = explainer.kernel_fn(distances_to_first(Z, "euclidean", discretize))
-        y = np.concatenate([[outputs[i]], outputs[len(rows):]])
+        y = np.concatenate([[outputs[i]], outputs[len(rows) :]])
         ridge = Ridge(alpha=1.0).fit(Z, y, sample_weight=weights)
         got = np.zeros(d)
         for feature, weight in exp.local_exp[1]:
@@ -76,8 +78,9 @@ def test_planted_features_converge_on_one_pool_with_one_call_per_round():
     explainer = TabularExplainer(X, random_state=0)
     rows = X[:10]
     model = Recording(planted)
-    many = explainer.explain_many(rows, model, num_features=2, num_samples="auto", max_samples=20_000,
-                                  share_samples=True, fidelity_samples=0)
+    many = explainer.explain_many(
+        rows, model, num_features=2, num_samples="auto", max_samples=20_000, share_samples=True, fidelity_samples=0
+    )
     rounds = max(exp.diagnostics["sampling"]["rounds"] for exp in many)
     assert model.calls == rounds  # one model pass per round for every instance still sampling
     seen = np.vstack(model.batches)
@@ -119,8 +122,9 @@ def test_exactly_tied_features_end_not_converged_and_named():
 
     rows = np.vstack([np.full(6, 2.0), X[:3]])
     for seed in range(3):
-        exp = TabularExplainer(X, random_state=seed).explain_many(rows, tied, num_features=1, num_samples="auto",
-                                                                  max_samples=40_000, share_samples=True)[0]
+        exp = TabularExplainer(X, random_state=seed).explain_many(
+            rows, tied, num_features=1, num_samples="auto", max_samples=40_000, share_samples=True
+        )[0]
         record = exp.diagnostics["sampling"]
         assert not record["converged"]
         assert {0, 1} <= set(record["tied_features"])
@@ -156,12 +160,18 @@ class Untouchable:
         raise AssertionError("the model was called")
 
 
-@pytest.mark.parametrize("make, kwargs, message", [
-    (lambda X: TabularExplainer(X, discretize_continuous=False, sample_around_instance=True), {},
-     "sample_around_instance"),
-    (lambda X: TabularExplainer(X), {"sampling": "kernel"}, "kernel"),
-    (lambda X: TabularExplainer(X), {"surrogate": "ebm"}, "surrogate"),
-])
+@pytest.mark.parametrize(
+    "make, kwargs, message",
+    [
+        (
+            lambda X: TabularExplainer(X, discretize_continuous=False, sample_around_instance=True),
+            {},
+            "sample_around_instance",
+        ),
+        (lambda X: TabularExplainer(X), {"sampling": "kernel"}, "kernel"),
+        (lambda X: TabularExplainer(X), {"surrogate": "ebm"}, "surrogate"),
+    ],
+)
 def test_refused_where_the_draws_would_depend_on_the_instance(make, kwargs, message):
     X = data()
     with pytest.raises(LimekitValueError, match="share_samples") as info:
@@ -181,12 +191,16 @@ def test_the_verdict_says_the_sample_was_shared():
     from limekit.viz import verdict_text
 
     X = data()
-    exp = TabularExplainer(X, random_state=0).explain_many(X[:3], planted, num_features=2, num_samples="auto",
-                                                           share_samples=True)[0]
+    exp = TabularExplainer(X, random_state=0).explain_many(
+        X[:3], planted, num_features=2, num_samples="auto", share_samples=True
+    )[0]
     text = verdict_text(exp.diagnostics["sampling"])
     assert text.startswith("stable") and "drawn once for 3 instances" in text
-    assert "drawn once" not in verdict_text(TabularExplainer(X, random_state=0).explain_instance(
-        X[0], planted, num_features=2, num_samples="auto").diagnostics["sampling"])
+    assert "drawn once" not in verdict_text(
+        TabularExplainer(X, random_state=0)
+        .explain_instance(X[0], planted, num_features=2, num_samples="auto")
+        .diagnostics["sampling"]
+    )
 
 
 def interacting(X):
@@ -209,14 +223,33 @@ def test_one_emulator_for_the_pool_keeps_lime_estimand_with_a_smaller_variance()
                 out[i, feature] = weight
         return out
 
-    plain = np.array([weights(TabularExplainer(X, random_state=s).explain_many(rows, interacting, **kwargs))
-                      for s in range(10)])
+    plain = np.array(
+        [weights(TabularExplainer(X, random_state=s).explain_many(rows, interacting, **kwargs)) for s in range(10)]
+    )
     model = Recording(interacting)
-    reduced = np.array([weights(TabularExplainer(X, random_state=s).explain_many(
-        rows, model if s == 0 else interacting, variance_reduction="emulator", **kwargs)) for s in range(10)])
+    reduced = np.array(
+        [
+            weights(
+                TabularExplainer(X, random_state=s).explain_many(
+                    rows, model if s == 0 else interacting, variance_reduction="emulator", **kwargs
+                )
+            )
+            for s in range(10)
+        ]
+    )
     assert model.calls == 1 and len(model.batches[0]) == len(rows) + 1999  # the emulator costs no model row
-    truth = np.array([weights([TabularExplainer(X, random_state=99).explain_instance(
-        row, interacting, num_features=d, num_samples=200_000)])[0] for row in rows])
+    truth = np.array(
+        [
+            weights(
+                [
+                    TabularExplainer(X, random_state=99).explain_instance(
+                        row, interacting, num_features=d, num_samples=200_000
+                    )
+                ]
+            )[0]
+            for row in rows
+        ]
+    )
     assert reduced.var(axis=0).sum() < 0.5 * plain.var(axis=0).sum()
     error = np.abs(reduced.mean(axis=0) - truth)
     standard_error = np.sqrt(reduced.var(axis=0, ddof=1) / len(reduced) + plain.var(axis=0, ddof=1) * 2000 / 200_000)
@@ -225,8 +258,9 @@ def test_one_emulator_for_the_pool_keeps_lime_estimand_with_a_smaller_variance()
 
 def test_the_pool_emulator_is_seeded_and_reported():
     X = data()
-    kwargs = dict(num_features=3, num_samples="auto", max_samples=8000, share_samples=True,
-                  variance_reduction="emulator")
+    kwargs = dict(
+        num_features=3, num_samples="auto", max_samples=8000, share_samples=True, variance_reduction="emulator"
+    )
     first = TabularExplainer(X, random_state=1).explain_many(X[:4], interacting, **kwargs)
     again = TabularExplainer(X, random_state=1).explain_many(X[:4], interacting, **kwargs)
     assert [dumped(e) for e in first] == [dumped(e) for e in again]
@@ -236,5 +270,6 @@ def test_the_pool_emulator_is_seeded_and_reported():
         assert record["shared"]["instances"] == 4
         # the surrogate's score stays its R^2 on the model's outputs: intercept + contributions = local prediction
         contributions = sum(weight for _, weight in exp.local_exp[1])
-        assert exp.intercept[1] + contributions == pytest.approx(exp.local_pred[0] if np.ndim(exp.local_pred)
-                                                                 else exp.local_pred, abs=1e-9)
+        assert exp.intercept[1] + contributions == pytest.approx(
+            exp.local_pred[0] if np.ndim(exp.local_pred) else exp.local_pred, abs=1e-9
+        )

@@ -3,6 +3,7 @@
 Runs only where pyspark and a Java runtime are installed (pyspark is not in
 limekit's extras); a local[2] session is started and stopped here.
 """
+
 import os
 import shutil
 import sys
@@ -15,9 +16,10 @@ pytest.importorskip("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs a Java runtime", allow_module_level=True)
 
+from test_distributed import N_FEATURES, tabular_case, text_case  # noqa: E402
+
 from limekit.distributed import LimeBatchUDF  # noqa: E402
 from limekit.frame import explanations_to_frame  # noqa: E402
-from test_distributed import N_FEATURES, tabular_case, text_case  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,9 +32,14 @@ def spark():
     os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers run this environment's Python
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (HERE, saved["PYTHONPATH"]) if p)
     os.environ["OMP_NUM_THREADS"] = "1"
-    session = (SparkSession.builder.master("local[2]").appName("limekit-test")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("limekit-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

@@ -1,4 +1,5 @@
 """Stability diagnostics: Bayesian-bootstrap refits on the perturbations already predicted."""
+
 import json
 
 import numpy as np
@@ -19,6 +20,7 @@ def _logistic(beta):
     def predict_proba(X):
         p = 1 / (1 + np.exp(-(np.asarray(X) @ beta)))
         return np.column_stack([1 - p, p])
+
     return predict_proba
 
 
@@ -75,7 +77,8 @@ def test_no_model_call_and_same_seed_same_figures():
     for n in (0, 20, 20):
         model = Counter(PLANTED)
         exp = TabularExplainer(X, random_state=3, stability_samples=n).explain_instance(
-            X[0], model, num_features=4, num_samples=1000)
+            X[0], model, num_features=4, num_samples=1000
+        )
         counts.setdefault(n, set()).add((model.calls, model.rows))
         results.append(exp)
     assert counts[0] == counts[20]  # the refits reuse the predicted perturbations
@@ -102,28 +105,36 @@ def test_text_frontend_reports_stability():
     from test_text import DOC, planted_proba
 
     exp = TextExplainer(random_state=0, stability_samples=10).explain_instance(
-        DOC, planted_proba, num_features=3, num_samples=600)
+        DOC, planted_proba, num_features=3, num_samples=600
+    )
     stability = exp.diagnostics["stability"][1]
     assert stability["jaccard"] > 0.9 and stability["n_draws"] == 10
 
 
 def test_image_frontend_reports_stability():
     from skimage import data, transform
+    from test_image import grid_segments, region_model
 
     from limekit.image import ImageExplainer
-    from test_image import grid_segments, region_model
 
     image = np.clip(np.round(transform.resize(data.astronaut(), (64, 64)) * 255), 1, 255).astype(np.uint8)
     exp = ImageExplainer(random_state=0, stability_samples=8).explain_instance(
-        image, region_model(image), segmentation_fn=lambda img: grid_segments(), hide_color=0, num_features=4,
-        num_samples=300, progress_bar=False)
+        image,
+        region_model(image),
+        segmentation_fn=lambda img: grid_segments(),
+        hide_color=0,
+        num_features=4,
+        num_samples=300,
+        progress_bar=False,
+    )
     stability = exp.diagnostics["stability"][1]
     assert stability["n_draws"] == 8 and 0.0 <= stability["jaccard"] <= 1.0
     assert set(stability["sign_agreement"]) == {f for f, _ in exp.local_exp[1][:4]}
 
 
-@pytest.mark.parametrize("value, kind", [(-1, ValueError), (1, ValueError), (2.5, TypeError), (True, TypeError),
-                                         ("auto", TypeError)])
+@pytest.mark.parametrize(
+    "value, kind", [(-1, ValueError), (1, ValueError), (2.5, TypeError), (True, TypeError), ("auto", TypeError)]
+)
 def test_bad_stability_samples_named_before_the_model_is_called(value, kind):
     X = _train(200)
     with pytest.raises(kind) as error:

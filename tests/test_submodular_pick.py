@@ -1,12 +1,18 @@
 """SP-LIME (limekit.submodular_pick): greedy coverage pick, reproducibility, validation."""
+
 import itertools
 
 import numpy as np
 import pytest
 
 from limekit import LimekitTypeError, LimekitValueError, TabularExplainer
-from limekit.submodular_pick import (SubmodularPick, coverage, explanation_matrix, feature_importance,
-                                     greedy_coverage_pick)
+from limekit.submodular_pick import (
+    SubmodularPick,
+    coverage,
+    explanation_matrix,
+    feature_importance,
+    greedy_coverage_pick,
+)
 
 N_FEATURES = 6
 N_GROUPS = 4
@@ -53,11 +59,9 @@ def test_vectorised_greedy_equals_reference(seed):
 
 def test_greedy_ties_and_saturation():
     # rows 1 and 3 are copies of 0; row 4 is empty; row 2 covers the rest
-    W = np.array([[1.0, 2.0, 0.0, 0.0],
-                  [1.0, 2.0, 0.0, 0.0],
-                  [0.0, 0.0, 3.0, 0.0],
-                  [1.0, 2.0, 0.0, 0.0],
-                  [0.0, 0.0, 0.0, 0.0]])
+    W = np.array(
+        [[1.0, 2.0, 0.0, 0.0], [1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 3.0, 0.0], [1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    )
     assert greedy_coverage_pick(W, 5) == reference_pick(W, 5) == [0, 2, 1, 3, 4]
     assert feature_importance(W).tolist() == pytest.approx([np.sqrt(3), np.sqrt(6), np.sqrt(3), 0.0])
     assert greedy_coverage_pick(np.zeros((3, 2)), 2) == [0, 1]
@@ -85,7 +89,7 @@ def group_data():
     rng = np.random.default_rng(5)
     rows = 0.05 * rng.normal(size=(N_GROUPS * ROWS_PER_GROUP, N_FEATURES))
     for k in range(N_GROUPS):
-        rows[k * ROWS_PER_GROUP:(k + 1) * ROWS_PER_GROUP, k] = 2.0
+        rows[k * ROWS_PER_GROUP : (k + 1) * ROWS_PER_GROUP, k] = 2.0
     return rows
 
 
@@ -99,8 +103,15 @@ def regression_explainer(random_state=0):
 
 @pytest.fixture(scope="module")
 def planted_pick():
-    return SubmodularPick(regression_explainer(), group_data(), group_model, method="full", num_exps_desired=N_GROUPS,
-                          num_features=1, num_samples=500)
+    return SubmodularPick(
+        regression_explainer(),
+        group_data(),
+        group_model,
+        method="full",
+        num_exps_desired=N_GROUPS,
+        num_features=1,
+        num_samples=500,
+    )
 
 
 def test_planted_explanations_use_their_group_feature(planted_pick):
@@ -167,8 +178,9 @@ def test_classification_matrix_sums_the_explained_labels():
         return np.column_stack([p, q, 1 - p - q])
 
     explainer = TabularExplainer(train, random_state=0)
-    sp = SubmodularPick(explainer, train[:5], proba, method="full", num_exps_desired=2, num_features=2,
-                        num_samples=300, top_labels=2)
+    sp = SubmodularPick(
+        explainer, train[:5], proba, method="full", num_exps_desired=2, num_features=2, num_samples=300, top_labels=2
+    )
     for i, exp in enumerate(sp.explanations):
         assert len(exp.available_labels()) == 2
         expected = np.zeros(len(sp.features))
@@ -186,8 +198,16 @@ def run_sample(explainer_seed, global_seed, data=None):
     explainer = regression_explainer(explainer_seed)
     np.random.seed(global_seed + 1)
     data = np.tile(group_data(), (2, 1)) if data is None else data
-    sp = SubmodularPick(explainer, data, group_model, method="sample", sample_size=8, num_exps_desired=3,
-                        num_features=2, num_samples=300)
+    sp = SubmodularPick(
+        explainer,
+        data,
+        group_model,
+        method="sample",
+        sample_size=8,
+        num_exps_desired=3,
+        num_features=2,
+        num_samples=300,
+    )
     return sp
 
 
@@ -214,15 +234,29 @@ def test_dataframe_rows_by_position():
 
 def test_sample_larger_than_data_warns_and_explains_all():
     with pytest.warns(UserWarning, match="sample_size"):
-        sp = SubmodularPick(regression_explainer(), group_data()[:3], group_model, sample_size=10,
-                            num_exps_desired=2, num_features=1, num_samples=200)
+        sp = SubmodularPick(
+            regression_explainer(),
+            group_data()[:3],
+            group_model,
+            sample_size=10,
+            num_exps_desired=2,
+            num_features=1,
+            num_samples=200,
+        )
     assert sorted(sp.sample_indices.tolist()) == [0, 1, 2]
 
 
 def test_more_exps_than_explanations_warns_and_returns_all():
     with pytest.warns(UserWarning, match="num_exps_desired"):
-        sp = SubmodularPick(regression_explainer(), group_data()[:3], group_model, method="full",
-                            num_exps_desired=5, num_features=1, num_samples=200)
+        sp = SubmodularPick(
+            regression_explainer(),
+            group_data()[:3],
+            group_model,
+            method="full",
+            num_exps_desired=5,
+            num_features=1,
+            num_samples=200,
+        )
     assert sorted(sp.V) == [0, 1, 2]
 
 
@@ -237,17 +271,20 @@ class CountingModel:
         return group_model(X)
 
 
-@pytest.mark.parametrize("kwargs,error,argument,words", [
-    ({"method": "random"}, LimekitValueError, "method", ["'sample'", "'full'", "'random'"]),
-    ({"method": 3}, LimekitTypeError, "method", ["'sample'", "int"]),
-    ({"num_exps_desired": 0}, LimekitValueError, "num_exps_desired", [">= 1", "0"]),
-    ({"num_exps_desired": 2.5}, LimekitTypeError, "num_exps_desired", ["integer", "2.5"]),
-    ({"num_exps_desired": "3"}, LimekitTypeError, "num_exps_desired", ["integer", "'3'"]),
-    ({"sample_size": 0}, LimekitValueError, "sample_size", [">= 1", "0"]),
-    ({"sample_size": None}, LimekitTypeError, "sample_size", ["integer", "None"]),
-    ({"num_features": 0}, LimekitValueError, "num_features", [">= 1"]),
-    ({"feature_keys": "bins"}, LimekitValueError, "feature_keys", ["'ids'", "'bins'"]),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,argument,words",
+    [
+        ({"method": "random"}, LimekitValueError, "method", ["'sample'", "'full'", "'random'"]),
+        ({"method": 3}, LimekitTypeError, "method", ["'sample'", "int"]),
+        ({"num_exps_desired": 0}, LimekitValueError, "num_exps_desired", [">= 1", "0"]),
+        ({"num_exps_desired": 2.5}, LimekitTypeError, "num_exps_desired", ["integer", "2.5"]),
+        ({"num_exps_desired": "3"}, LimekitTypeError, "num_exps_desired", ["integer", "'3'"]),
+        ({"sample_size": 0}, LimekitValueError, "sample_size", [">= 1", "0"]),
+        ({"sample_size": None}, LimekitTypeError, "sample_size", ["integer", "None"]),
+        ({"num_features": 0}, LimekitValueError, "num_features", [">= 1"]),
+        ({"feature_keys": "bins"}, LimekitValueError, "feature_keys", ["'ids'", "'bins'"]),
+    ],
+)
 def test_bad_arguments_name_the_argument(kwargs, error, argument, words):
     model = CountingModel()
     with pytest.raises(error) as info:
@@ -290,8 +327,15 @@ def test_recurrent_explainer_series():
         p = 1 / (1 + np.exp(-3 * X[:, -1, 0]))
         return np.column_stack([1 - p, p])
 
-    sp = SubmodularPick(RecurrentTabularExplainer(series, random_state=0), series[:10], classifier_fn,
-                        sample_size=5, num_exps_desired=2, num_features=2, num_samples=200)
+    sp = SubmodularPick(
+        RecurrentTabularExplainer(series, random_state=0),
+        series[:10],
+        classifier_fn,
+        sample_size=5,
+        num_exps_desired=2,
+        num_features=2,
+        num_samples=200,
+    )
     assert len(sp.explanations) == 5 and len(sp.V) == 2
     assert all(0 <= f < 6 for f in sp.features)
 
@@ -313,7 +357,8 @@ def test_lime_explainer_is_matched_by_name():
     lime_tabular = pytest.importorskip("lime.lime_tabular")
     train = training_data()
     explainer = lime_tabular.LimeTabularExplainer(train, mode="regression", random_state=0)
-    sp = SubmodularPick(explainer, group_data(), group_model, sample_size=6, num_exps_desired=2, num_features=1,
-                        num_samples=300)
+    sp = SubmodularPick(
+        explainer, group_data(), group_model, sample_size=6, num_exps_desired=2, num_features=1, num_samples=300
+    )
     assert all(isinstance(f, str) for f in sp.features)  # lime's TableDomainMapper: as_list names
     assert len(sp.V) == 2

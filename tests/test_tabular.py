@@ -1,4 +1,5 @@
 """Behaviour of the tabular explainer: planted truth, invariants, determinism, pandas, sparse."""
+
 import json
 
 import numpy as np
@@ -41,8 +42,13 @@ def top_features(exp, label, k=3):
 def test_planted_features_come_first(mode, discretizer):
     X = _data()
     explainer = TabularExplainer(
-        X, mode=mode, training_labels=_labels(X), discretize_continuous=discretizer is not None,
-        discretizer=discretizer or "quartile", random_state=1)
+        X,
+        mode=mode,
+        training_labels=_labels(X),
+        discretize_continuous=discretizer is not None,
+        discretizer=discretizer or "quartile",
+        random_state=1,
+    )
     fn = planted_proba if mode == "classification" else planted_regression
     # planted features a standard deviation from the mean: leaving their bins changes the output
     row = X[0].copy()
@@ -121,8 +127,9 @@ def test_model_regressor_is_used_per_label():
 
     X = _data()
     explainer = TabularExplainer(X, random_state=0)
-    exp = explainer.explain_instance(X[0], planted_proba, labels=(0, 1), num_features=3, num_samples=500,
-                                     model_regressor=Lasso(alpha=0.001))
+    exp = explainer.explain_instance(
+        X[0], planted_proba, labels=(0, 1), num_features=3, num_samples=500, model_regressor=Lasso(alpha=0.001)
+    )
     assert exp.fits[0].surrogate.model_ is not exp.fits[1].surrogate.model_
     w0 = dict(exp.local_exp[0])
     w1 = dict(exp.local_exp[1])
@@ -133,9 +140,14 @@ def test_model_regressor_is_used_per_label():
 def test_readable_names_and_json():
     X = _data()
     X[:, 4] = np.random.default_rng(0).integers(0, 3, size=X.shape[0])
-    explainer = TabularExplainer(X, feature_names=[f"f{i}" for i in range(N_FEATURES)], categorical_features=[4],
-                                 categorical_names={4: ["low", "mid", "high"]}, class_names=["no", "yes"],
-                                 random_state=0)
+    explainer = TabularExplainer(
+        X,
+        feature_names=[f"f{i}" for i in range(N_FEATURES)],
+        categorical_features=[4],
+        categorical_names={4: ["low", "mid", "high"]},
+        class_names=["no", "yes"],
+        random_state=0,
+    )
     row = X[0].copy()
     row[4] = 2
     exp = explainer.explain_instance(row, planted_proba, num_features=N_FEATURES, num_samples=500)
@@ -186,7 +198,8 @@ def test_user_kernel_and_width():
         return np.ones_like(d)
 
     exp = TabularExplainer(X, kernel=kernel, kernel_width=7, random_state=0).explain_instance(
-        X[0], planted_proba, num_samples=300)
+        X[0], planted_proba, num_samples=300
+    )
     assert seen["width"] == 7
     assert exp.diagnostics["effective_sample_size"] == pytest.approx(300)
 
@@ -200,17 +213,19 @@ def test_dataframe_with_string_categories_end_to_end():
 
     rng = np.random.default_rng(0)
     n = 1200
-    frame = pd.DataFrame({
-        "age": rng.integers(18, 80, n),
-        "colour": rng.choice(["red", "green", "blue"], n),
-        "size": pd.Categorical(rng.choice(["S", "M", "L"], n), categories=["S", "M", "L"]),
-        "noise": rng.normal(size=n),
-    })
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "size": pd.Categorical(rng.choice(["S", "M", "L"], n), categories=["S", "M", "L"]),
+            "noise": rng.normal(size=n),
+        }
+    )
     y = ((frame["colour"] == "red") ^ (rng.random(n) < 0.05)).astype(int)
     model = make_pipeline(
-        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["colour", "size"]),
-                                remainder="passthrough"),
-        LogisticRegression(max_iter=1000)).fit(frame, y)
+        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["colour", "size"]), remainder="passthrough"),
+        LogisticRegression(max_iter=1000),
+    ).fit(frame, y)
     seen_types = []
 
     def predict(batch):
@@ -263,8 +278,9 @@ def test_recurrent_explainer_reshapes_series():
         p = 1 / (1 + np.exp(-score))
         return np.column_stack([1 - p, p])
 
-    explainer = RecurrentTabularExplainer(series, feature_names=["a", "b", "c"], discretize_continuous=False,
-                                          random_state=0)
+    explainer = RecurrentTabularExplainer(
+        series, feature_names=["a", "b", "c"], discretize_continuous=False, random_state=0
+    )
     assert explainer.feature_names[:4] == ["a_t-3", "a_t-2", "a_t-1", "a_t-0"]
     exp = explainer.explain_instance(series[0], classifier, num_features=3, num_samples=500)
     assert exp.as_list()[0][0] == "a_t-0"
@@ -274,7 +290,7 @@ def test_lhs_sampling_and_sample_around_instance():
     X = _data()
     explainer = TabularExplainer(X, discretize_continuous=False, sample_around_instance=True, random_state=0)
     row = X[0] + 5
-    Z, inverse, _ = explainer.sampler.sample(row, 2000, np.random.default_rng(0), "lhs")
+    _Z, inverse, _ = explainer.sampler.sample(row, 2000, np.random.default_rng(0), "lhs")
     np.testing.assert_allclose(inverse[1:].mean(axis=0), row, atol=0.15)
     exp = explainer.explain_instance(row, planted_proba, num_samples=500, sampling_method="lhs")
     assert len(exp.as_list()) == 10

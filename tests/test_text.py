@@ -1,4 +1,5 @@
 """Tests for the text frontend (limekit.text)."""
+
 import json
 import re
 
@@ -10,8 +11,10 @@ from limekit.text import IndexedCharacters, IndexedString, TextDomainMapper, Tex
 POSITIVE = {"excellent", "wonderful"}
 NEGATIVE = {"awful"}
 
-DOC = ("The plot was excellent and the acting was wonderful, although the ending felt awful "
-       "and the music was loud. Still, the cast was excellent overall.")
+DOC = (
+    "The plot was excellent and the acting was wonderful, although the ending felt awful "
+    "and the music was loud. Still, the cast was excellent overall."
+)
 
 
 def planted_proba(texts):
@@ -116,8 +119,7 @@ def test_regression_mode():
     def score(texts):
         return np.array([2.0 * ("excellent" in t) - 1.0 * ("awful" in t) + 0.1 * len(t) / 100 for t in texts])
 
-    exp = TextExplainer(mode="regression", random_state=0).explain_instance(DOC, score, num_samples=500,
-                                                                             num_features=3)
+    exp = TextExplainer(mode="regression", random_state=0).explain_instance(DOC, score, num_samples=500, num_features=3)
     assert exp.mode == "regression"
     assert exp.predicted_value == pytest.approx(score([DOC])[0])
     assert exp.min_value <= exp.predicted_value <= exp.max_value
@@ -139,8 +141,9 @@ def test_regression_accepts_column_output():
 
 def test_fidelity_diagnostics():
     recorder = Recorder()
-    exp = TextExplainer(random_state=0, batch_size=128).explain_instance(DOC, recorder, num_samples=400,
-                                                                         fidelity_samples=100)
+    exp = TextExplainer(random_state=0, batch_size=128).explain_instance(
+        DOC, recorder, num_samples=400, fidelity_samples=100
+    )
     diag = exp.diagnostics
     assert sum(len(b) for b in recorder.batches) == 400 + 100  # the held-out texts are classified too
     assert max(len(b) for b in recorder.batches) <= 128
@@ -157,7 +160,8 @@ def test_fidelity_diagnostics():
 
 def test_classification_surrogate_task():
     exp = TextExplainer(random_state=0, surrogate_task="classification").explain_instance(
-        DOC, planted_proba, num_samples=500, num_features=3)
+        DOC, planted_proba, num_samples=500, num_features=3
+    )
     assert exp.diagnostics["surrogate_task"] == "classification"
     # class 1 (p > 0.5) needs both positive words
     assert {w for w, _ in exp.as_list()[:2]} == {"excellent", "wonderful"}
@@ -199,8 +203,7 @@ def test_bow_true_removes_every_occurrence():
 def test_mask_string(bow):
     text = "alpha beta alpha gamma"
     recorder = Recorder()
-    TextExplainer(bow=bow, mask_string="[MASK]", random_state=0).explain_instance(text, recorder,
-                                                                                   num_samples=200)
+    TextExplainer(bow=bow, mask_string="[MASK]", random_state=0).explain_instance(text, recorder, num_samples=200)
     for perturbed in recorder.texts[1:]:
         tokens = perturbed.split(" ")
         assert len(tokens) == 4
@@ -223,8 +226,7 @@ def test_char_level():
     assert exp.domain_mapper.to_dict()["char_level"] is True
     # bow=False: positions, masked with chr(0) by default
     recorder = Recorder(has_z)
-    exp = TextExplainer(char_level=True, bow=False, random_state=0).explain_instance(text, recorder,
-                                                                                      num_samples=300)
+    exp = TextExplainer(char_level=True, bow=False, random_state=0).explain_instance(text, recorder, num_samples=300)
     assert exp.domain_mapper.indexed_string.num_words() == len(text)
     for perturbed in recorder.texts[1:]:
         assert len(perturbed) == len(text) and "\x00" in perturbed
@@ -249,16 +251,17 @@ def test_sample_masks_follow_lime():
 @pytest.mark.parametrize("mask", [None, "##"])
 def test_perturbed_texts_equal_reference(bow, mask):
     rng = np.random.default_rng(3)
-    text = ("Natural-language text, with punctuation; repeated words, repeated words! "
-            "And a trailing separator... ") * 3
+    text = ("Natural-language text, with punctuation; repeated words, repeated words! And a trailing separator... ") * 3
     indexed = IndexedString(text, bow=bow, mask_string=mask)
     d = indexed.num_words()
     keep = sample_masks(rng, 200, d)
     effective_mask = mask if (mask is not None or not bow) else None
     if effective_mask is None and not bow:
         effective_mask = "UNKWORDZ"
-    expected = [reference_inverse_removing(indexed.as_list, indexed.positions, bow, np.flatnonzero(~row),
-                                           effective_mask) for row in keep]
+    expected = [
+        reference_inverse_removing(indexed.as_list, indexed.positions, bow, np.flatnonzero(~row), effective_mask)
+        for row in keep
+    ]
     assert indexed.perturbed_texts(keep) == expected
     assert [indexed.inverse_removing(np.flatnonzero(~row)) for row in keep[:20]] == expected[:20]
 
@@ -267,15 +270,18 @@ def test_perturbed_texts_char_level_and_long_texts():
     rng = np.random.default_rng(4)
     chars = IndexedCharacters("héllo wörld", bow=False)
     keep = sample_masks(rng, 50, chars.num_words())
-    expected = [reference_inverse_removing(chars.as_list, chars.positions, False, np.flatnonzero(~row), "\x00")
-                for row in keep]
+    expected = [
+        reference_inverse_removing(chars.as_list, chars.positions, False, np.flatnonzero(~row), "\x00") for row in keep
+    ]
     assert chars.perturbed_texts(keep) == expected
     # more than 2048 positions: smaller blocks
     words = " ".join(f"w{i % 97}" for i in range(2500))
     indexed = IndexedString(words, bow=False)
     keep = sample_masks(rng, 20, indexed.num_words())
-    expected = [reference_inverse_removing(indexed.as_list, indexed.positions, False, np.flatnonzero(~row),
-                                           "UNKWORDZ") for row in keep]
+    expected = [
+        reference_inverse_removing(indexed.as_list, indexed.positions, False, np.flatnonzero(~row), "UNKWORDZ")
+        for row in keep
+    ]
     assert indexed.perturbed_texts(keep) == expected
 
 
@@ -292,7 +298,8 @@ def test_regex_callable_and_compiled_splitting():
         assert "".join(indexed.as_list) == text
         assert indexed.raw_string() == text
     exp = TextExplainer(split_expression=lambda t: t.split(), random_state=0).explain_instance(
-        DOC, planted_proba, num_samples=300)
+        DOC, planted_proba, num_samples=300
+    )
     assert "excellent" in [w for w, _ in exp.as_list()]
 
 
@@ -307,7 +314,8 @@ def test_nltk_tokenizers_without_downloads():
     assert {"don't", ":-)", "#fun", "@bob"} <= set(tweet.inverse_vocab)
     for tokenizer in (nltk_tokenize.TreebankWordTokenizer(), nltk_tokenize.TweetTokenizer()):
         exp = TextExplainer(split_expression=tokenizer, random_state=0).explain_instance(
-            text, planted_proba, num_samples=300, num_features=3)
+            text, planted_proba, num_samples=300, num_features=3
+        )
         assert exp.as_list()[0][0] == "excellent"
 
 
@@ -346,7 +354,8 @@ def test_domain_mapper_api():
 def test_batches_and_progress_bar():
     recorder = Recorder()
     batched = TextExplainer(random_state=5, batch_size=64, progress_bar=True).explain_instance(
-        DOC, recorder, num_samples=300)
+        DOC, recorder, num_samples=300
+    )
     sizes = [len(b) for b in recorder.batches]
     assert recorder.batches[0][0] == DOC  # the document rides first in the first batch
     assert sizes == [64, 64, 64, 64, 44]
@@ -374,13 +383,16 @@ class Counting:
         return self.fn(texts)
 
 
-@pytest.mark.parametrize("text, exc, argument", [
-    ("", ValueError, "text_instance"),
-    ("   ...  !! ", ValueError, "text_instance"),
-    (None, TypeError, "text_instance"),
-    (b"bytes text", TypeError, "text_instance"),
-    (["a list"], TypeError, "text_instance"),
-])
+@pytest.mark.parametrize(
+    "text, exc, argument",
+    [
+        ("", ValueError, "text_instance"),
+        ("   ...  !! ", ValueError, "text_instance"),
+        (None, TypeError, "text_instance"),
+        (b"bytes text", TypeError, "text_instance"),
+        (["a list"], TypeError, "text_instance"),
+    ],
+)
 def test_bad_text(text, exc, argument):
     clf = Counting()
     with pytest.raises(exc, match=argument):
@@ -388,17 +400,20 @@ def test_bad_text(text, exc, argument):
     assert clf.calls == 0
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    ({"num_samples": 1}, "num_samples"),
-    ({"num_samples": 2.5}, "num_samples"),
-    ({"num_features": 0}, "num_features"),
-    ({"distance_metric": "no-such-metric"}, "distance_metric"),
-    ({"labels": ("a",)}, "labels"),
-    ({"labels": ()}, "labels"),
-    ({"top_labels": 0}, "top_labels"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"surrogate": "no-such"}, "surrogate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"num_samples": 1}, "num_samples"),
+        ({"num_samples": 2.5}, "num_samples"),
+        ({"num_features": 0}, "num_features"),
+        ({"distance_metric": "no-such-metric"}, "distance_metric"),
+        ({"labels": ("a",)}, "labels"),
+        ({"labels": ()}, "labels"),
+        ({"top_labels": 0}, "top_labels"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"surrogate": "no-such"}, "surrogate"),
+    ],
+)
 def test_bad_arguments_before_any_call(kwargs, argument):
     clf = Counting()
     with pytest.raises((ValueError, TypeError), match=argument) as info:
@@ -407,13 +422,16 @@ def test_bad_arguments_before_any_call(kwargs, argument):
     assert clf.calls == 0
 
 
-@pytest.mark.parametrize("fn, argument", [
-    (lambda texts: np.full(len(texts), 0.5), "classifier_fn"),             # predict, not predict_proba
-    (lambda texts: np.full((len(texts) + 1, 2), 0.5), "classifier_fn"),    # wrong number of rows
-    (lambda texts: np.full((len(texts), 2), np.nan), "classifier_fn"),     # non-finite
-    (lambda texts: np.full((len(texts), 2), 3.0), "classifier_fn"),        # not probabilities
-    (lambda texts: [["x", "y"]] * len(texts), "classifier_fn"),            # not numeric
-])
+@pytest.mark.parametrize(
+    "fn, argument",
+    [
+        (lambda texts: np.full(len(texts), 0.5), "classifier_fn"),  # predict, not predict_proba
+        (lambda texts: np.full((len(texts) + 1, 2), 0.5), "classifier_fn"),  # wrong number of rows
+        (lambda texts: np.full((len(texts), 2), np.nan), "classifier_fn"),  # non-finite
+        (lambda texts: np.full((len(texts), 2), 3.0), "classifier_fn"),  # not probabilities
+        (lambda texts: [["x", "y"]] * len(texts), "classifier_fn"),  # not numeric
+    ],
+)
 def test_bad_classifier_output_checked_on_the_instance(fn, argument):
     clf = Counting(fn)
     with pytest.raises((ValueError, TypeError), match=argument):
@@ -443,17 +461,20 @@ def test_regression_output_checked():
     assert clf.calls == 1
 
 
-@pytest.mark.parametrize("kwargs, exc, argument", [
-    ({"feature_selection": "best"}, ValueError, "feature_selection"),
-    ({"mode": "ranking"}, ValueError, "mode"),
-    ({"kernel_width": -1}, ValueError, "kernel_width"),
-    ({"kernel": "gauss"}, TypeError, "kernel"),
-    ({"split_expression": 12}, TypeError, "split_expression"),
-    ({"split_expression": "("}, ValueError, "split_expression"),
-    ({"mask_string": 0}, TypeError, "mask_string"),
-    ({"batch_size": -3}, ValueError, "batch_size"),
-    ({"random_state": "seed"}, TypeError, "random_state"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, argument",
+    [
+        ({"feature_selection": "best"}, ValueError, "feature_selection"),
+        ({"mode": "ranking"}, ValueError, "mode"),
+        ({"kernel_width": -1}, ValueError, "kernel_width"),
+        ({"kernel": "gauss"}, TypeError, "kernel"),
+        ({"split_expression": 12}, TypeError, "split_expression"),
+        ({"split_expression": "("}, ValueError, "split_expression"),
+        ({"mask_string": 0}, TypeError, "mask_string"),
+        ({"batch_size": -3}, ValueError, "batch_size"),
+        ({"random_state": "seed"}, TypeError, "random_state"),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, exc, argument):
     with pytest.raises(exc, match=argument):
         TextExplainer(**kwargs)
@@ -496,8 +517,9 @@ def test_indexed_string_matches_lime():
 def test_top_words_agree_with_lime():
     lime_text = pytest.importorskip("lime.lime_text")
     ours = TextExplainer(random_state=0).explain_instance(DOC, planted_proba, num_features=3, num_samples=1000)
-    theirs = lime_text.LimeTextExplainer(random_state=0).explain_instance(DOC, planted_proba, num_features=3,
-                                                                          num_samples=1000)
+    theirs = lime_text.LimeTextExplainer(random_state=0).explain_instance(
+        DOC, planted_proba, num_features=3, num_samples=1000
+    )
     assert {w for w, _ in ours.as_list()} == {str(w) for w, _ in theirs.as_list()}
     ours_w, theirs_w = dict(ours.as_list()), {str(w): v for w, v in theirs.as_list()}
     for word in ours_w:

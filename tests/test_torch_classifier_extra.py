@@ -6,6 +6,7 @@ in training mode and logits in eval mode, ImageNet normalisation at 299 x 299,
 the same explanation whether the batches are built by numpy or by the device
 masker (the path ``--device cuda`` takes), and a CUDA device that is not there.
 """
+
 from collections import namedtuple
 
 import numpy as np
@@ -96,10 +97,12 @@ def test_device_masker_gives_the_numpy_explanation_at_inception_size(photo):
     """``mask_on_device=True`` is the path ``--device cuda`` takes; on the CPU it must agree with numpy's."""
     explanations = []
     for mask_on_device in (False, True):
-        classifier = TorchClassifier(model(), preprocess=normalized(IMAGENET_MEAN, IMAGENET_STD), batch_size=16,
-                                     mask_on_device=mask_on_device)
-        exp = ImageExplainer(random_state=3).explain_instance(photo, classifier, top_labels=5, num_samples=120,
-                                                              batch_size=40, progress_bar=False)
+        classifier = TorchClassifier(
+            model(), preprocess=normalized(IMAGENET_MEAN, IMAGENET_STD), batch_size=16, mask_on_device=mask_on_device
+        )
+        exp = ImageExplainer(random_state=3).explain_instance(
+            photo, classifier, top_labels=5, num_samples=120, batch_size=40, progress_bar=False
+        )
         explanations.append(exp)
     numpy_built, device_built = explanations
     assert device_built.top_labels == numpy_built.top_labels and len(numpy_built.top_labels) == 5

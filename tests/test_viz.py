@@ -1,16 +1,17 @@
 """Plots and HTML: each view draws something checkable; user strings are escaped."""
+
 import json
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_hex  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
 
-from limekit import TabularExplainer  # noqa: E402
-from limekit.viz import bar_chart, explanation_html, global_importance_bars, page, waterfall  # noqa: E402
+from limekit import TabularExplainer
+from limekit.viz import bar_chart, explanation_html, global_importance_bars, page, waterfall
 
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'
 
@@ -25,8 +26,14 @@ def tabular_exp():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 5))
     X[:, 4] = rng.integers(0, 2, 400)
-    explainer = TabularExplainer(X, feature_names=[EVIL, "b&c", "c", "d", "flag"], categorical_features=[4],
-                                 categorical_names={4: ["off", EVIL]}, class_names=["no", EVIL], random_state=0)
+    explainer = TabularExplainer(
+        X,
+        feature_names=[EVIL, "b&c", "c", "d", "flag"],
+        categorical_features=[4],
+        categorical_names={4: ["off", EVIL]},
+        class_names=["no", EVIL],
+        random_state=0,
+    )
     row = X[0].copy()
     row[4] = 1
     return explainer.explain_instance(row, proba, num_features=5, num_samples=500)
@@ -90,7 +97,7 @@ def test_html_shows_probabilities_weights_and_values(tabular_exp):
     assert "Prediction probabilities" in html
     assert html.count('class="bar"') >= 5 + 2
     assert "Feature values" in html
-    for name, weight in tabular_exp.as_list(label=1):
+    for _name, weight in tabular_exp.as_list(label=1):
         assert f"{weight:+.4f}" in html
 
 
@@ -109,8 +116,15 @@ def image_exp():
         return np.column_stack([1 - p, p])
 
     return ImageExplainer(random_state=0).explain_instance(
-        image, proba, labels=(1,), top_labels=None, num_samples=300, segmentation_fn=lambda img: segments,
-        hide_color=0, progress_bar=False)
+        image,
+        proba,
+        labels=(1,),
+        top_labels=None,
+        num_samples=300,
+        segmentation_fn=lambda img: segments,
+        hide_color=0,
+        progress_bar=False,
+    )
 
 
 def test_image_overlay_tints_the_top_superpixels(image_exp):
@@ -155,7 +169,8 @@ def test_shape_functions_mark_the_instance():
         return np.asarray(X)[:, 0] ** 2 + np.asarray(X)[:, 1]
 
     exp = TabularExplainer(X, mode="regression", surrogate="ebm", random_state=0).explain_instance(
-        X[0], regression, num_samples=600)
+        X[0], regression, num_samples=600
+    )
     fig = shape_functions(exp, label=1)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 3

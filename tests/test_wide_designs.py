@@ -1,4 +1,5 @@
 """Long documents: more distinct words than samples are solved in the dual, never forming the d x d Gram matrix."""
+
 import tracemalloc
 
 import numpy as np
@@ -56,5 +57,5 @@ def test_a_long_document_never_forms_the_word_by_word_matrix():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert {word for word, _ in exp.as_list()} == {"superb", "awful"}
-    assert peak < 3002 ** 2 * 8 / 2  # a 3002 x 3002 float matrix alone would take 72 MB
+    assert peak < 3002**2 * 8 / 2  # a 3002 x 3002 float matrix alone would take 72 MB
     assert exp.diagnostics["sampling"]["converged"] is None  # no gap test with more words than samples

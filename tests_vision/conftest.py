@@ -1,4 +1,5 @@
 """Fixtures for the torchvision tests (``make test-vision``, in .venv-vision; not part of ``make test``)."""
+
 import importlib.util
 import os
 import sys

@@ -14,6 +14,7 @@ Usage::
 
     python tests_vision/random_inception.py random_inception_v3.pth [--seed 0]
 """
+
 from __future__ import annotations
 
 import argparse

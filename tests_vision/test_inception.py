@@ -5,6 +5,7 @@ and torchvision); the default ``make test`` does not collect this folder.
 The sample counts are small so that the folder takes a few minutes on 2 CPU
 cores; the explanation's time is printed (``pytest -s``).
 """
+
 import os
 import subprocess
 import sys
@@ -26,8 +27,9 @@ BATCH_SIZE = 20
 def own_top5(model, image, example):
     """The model's 5 most probable classes for ``image``, computed directly (plain torch, no limekit)."""
     x = torch.from_numpy(image[None]).permute(0, 3, 1, 2).float() / 255.0
-    x = (x - torch.tensor(example.IMAGENET_MEAN).reshape(1, 3, 1, 1)) / torch.tensor(
-        example.IMAGENET_STD).reshape(1, 3, 1, 1)
+    x = (x - torch.tensor(example.IMAGENET_MEAN).reshape(1, 3, 1, 1)) / torch.tensor(example.IMAGENET_STD).reshape(
+        1, 3, 1, 1
+    )
     model.eval()
     with torch.inference_mode():
         p = torch.softmax(model(x).double(), dim=1)[0].numpy()
@@ -43,13 +45,21 @@ def explained(example, weights_file):
     top5, probabilities = own_top5(model, image, example)
     classifier = example.make_classifier(model, "cpu", batch_size=BATCH_SIZE)
     start = time.perf_counter()
-    exp = example.explain(image, classifier, num_samples=NUM_SAMPLES, batch_size=BATCH_SIZE, seed=0,
-                          progress_bar=False)
+    exp = example.explain(image, classifier, num_samples=NUM_SAMPLES, batch_size=BATCH_SIZE, seed=0, progress_bar=False)
     seconds = time.perf_counter() - start
-    print(f"\nInception v3 (random weights), {NUM_SAMPLES} samples on the CPU ({torch.get_num_threads()} threads): "
-          f"{seconds:.1f} s, {NUM_SAMPLES / seconds:.2f} images/s")
-    return dict(model=model, categories=categories, image=image, top5=top5, probabilities=probabilities,
-                exp=exp, classifier=classifier)
+    print(
+        f"\nInception v3 (random weights), {NUM_SAMPLES} samples on the CPU ({torch.get_num_threads()} threads): "
+        f"{seconds:.1f} s, {NUM_SAMPLES / seconds:.2f} images/s"
+    )
+    return dict(
+        model=model,
+        categories=categories,
+        image=image,
+        top5=top5,
+        probabilities=probabilities,
+        exp=exp,
+        classifier=classifier,
+    )
 
 
 def test_random_model_is_well_conditioned(explained):
@@ -104,8 +114,7 @@ def test_model_left_on_cpu_in_eval_mode(explained):
 
 
 def run_example(*args, timeout=600):
-    return subprocess.run([sys.executable, EXAMPLE, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, EXAMPLE, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
 def test_example_script_with_weights_and_image(example, weights_file, tmp_path):
@@ -114,8 +123,18 @@ def test_example_script_with_weights_and_image(example, weights_file, tmp_path):
     image_path = tmp_path / "astronaut.png"
     io.imsave(image_path, photo, check_contrast=False)
     out = tmp_path / "overlays"
-    result = run_example("--image", str(image_path), "--weights", weights_file, "--num-samples", "8",
-                         "--batch-size", "8", "--out", str(out))
+    result = run_example(
+        "--image",
+        str(image_path),
+        "--weights",
+        weights_file,
+        "--num-samples",
+        "8",
+        "--batch-size",
+        "8",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     print(result.stdout)
     lines = result.stdout.splitlines()
@@ -141,8 +160,9 @@ def test_example_refuses_cuda_when_there_is_none(weights_file, tmp_path):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_example_on_cuda(example, weights_file, tmp_path):
     """``--device cuda``: the batches are built on the GPU; the top 5 is the CPU model's."""
-    result = run_example("--weights", weights_file, "--device", "cuda", "--num-samples", "1000",
-                         "--out", str(tmp_path / "o"))
+    result = run_example(
+        "--weights", weights_file, "--device", "cuda", "--num-samples", "1000", "--out", str(tmp_path / "o")
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     print(result.stdout)
     assert "(cuda:0, torch" in result.stdout.splitlines()[0] or "(cuda, torch" in result.stdout.splitlines()[0]

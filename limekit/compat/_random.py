@@ -1,4 +1,5 @@
 """lime's meaning of ``random_state=None`` for the drop-in explainers."""
+
 import inspect
 
 import numpy as np

@@ -1,4 +1,5 @@
 """``lime.explanation`` backed by limekit: :class:`Explanation` and :class:`DomainMapper`."""
+
 import string
 
 import numpy as np

@@ -5,6 +5,7 @@ representation and interpretable model): the caller brings the perturbed data,
 the model's outputs and the distances; the fit is limekit's
 :func:`~limekit.core.fit.fit_local_models`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,8 +57,16 @@ class LimeBase:
             design = WeightedDesign(data, check_weights(weights, data.shape[0], "weights"))
             return select_features(design, np.asarray(labels, dtype=float), num_features, method)
 
-    def explain_instance_with_data(self, neighborhood_data, neighborhood_labels, distances, label, num_features,
-                                   feature_selection="auto", model_regressor=None):
+    def explain_instance_with_data(
+        self,
+        neighborhood_data,
+        neighborhood_labels,
+        distances,
+        label,
+        num_features,
+        feature_selection="auto",
+        model_regressor=None,
+    ):
         """lime's entry point: returns ``(intercept, local_exp, score, local_pred)``.
 
         Parameters
@@ -95,12 +104,14 @@ class LimeBase:
             raise bad_value("neighborhood_labels", f"{neighborhood_data.shape[0]} rows", labels_array.shape[0])
         label = check_int(label, "label", minimum=0)
         if label >= labels_array.shape[1]:
-            raise bad_value("label", f"a column index in [0, {labels_array.shape[1] - 1}] of neighborhood_labels",
-                            label)
+            raise bad_value(
+                "label", f"a column index in [0, {labels_array.shape[1] - 1}] of neighborhood_labels", label
+            )
         distances = check_finite(np.asarray(distances, dtype=float), "distances")
         weights = check_weights(self.kernel_fn(distances), neighborhood_data.shape[0])
-        neighbourhood = Neighbourhood(neighborhood_data, inputs=None, distances=distances, weights=weights,
-                                      outputs=labels_array)
+        neighbourhood = Neighbourhood(
+            neighborhood_data, inputs=None, distances=distances, weights=weights, outputs=labels_array
+        )
         spec = fit_spec(num_features, feature_selection, model_regressor=model_regressor, verbose=self.verbose)
         fit = fit_local_models(neighbourhood, [label], spec)[label]
         return fit.intercept, fit.local_exp, fit.score, fit.local_pred

@@ -6,8 +6,14 @@ order) and returns explanations with lime's accessors.  The discretizers,
 ``explanation`` and ``lime_base`` are re-exported here as in lime's module
 namespace.
 """
-from ..tabular.discretize import (BaseDiscretizer, DecileDiscretizer, EntropyDiscretizer, QuartileDiscretizer,
-                                  StatsDiscretizer)
+
+from ..tabular.discretize import (
+    BaseDiscretizer,
+    DecileDiscretizer,
+    EntropyDiscretizer,
+    QuartileDiscretizer,
+    StatsDiscretizer,
+)
 from ..tabular.domain import TableDomainMapper
 from ..tabular.explainer import RecurrentTabularExplainer as _RecurrentTabularExplainer
 from ..tabular.explainer import TabularExplainer
@@ -28,20 +34,47 @@ class LimeTabularExplainer(TabularExplainer):
     ``np.random.seed(...)`` makes the explanations reproducible.
     """
 
-    def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
-                 categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
-                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
-                 discretizer="quartile", sample_around_instance=False, random_state=None,
-                 training_data_stats=None, **kwargs):
+    def __init__(
+        self,
+        training_data,
+        mode="classification",
+        training_labels=None,
+        feature_names=None,
+        categorical_features=None,
+        categorical_names=None,
+        kernel_width=None,
+        kernel=None,
+        verbose=False,
+        class_names=None,
+        feature_selection="auto",
+        discretize_continuous=True,
+        discretizer="quartile",
+        sample_around_instance=False,
+        random_state=None,
+        training_data_stats=None,
+        **kwargs,
+    ):
         if training_data_stats:  # lime: StatsDiscretizer, whose bins ignore the labels
             training_labels = None
-        super().__init__(training_data, mode=mode, training_labels=training_labels, feature_names=feature_names,
-                         categorical_features=categorical_features, categorical_names=categorical_names,
-                         kernel_width=kernel_width, kernel=kernel, verbose=verbose, class_names=class_names,
-                         feature_selection=feature_selection, discretize_continuous=discretize_continuous,
-                         discretizer=discretizer, sample_around_instance=sample_around_instance,
-                         random_state=lime_random_state(random_state), training_data_stats=training_data_stats,
-                         **kwargs)
+        super().__init__(
+            training_data,
+            mode=mode,
+            training_labels=training_labels,
+            feature_names=feature_names,
+            categorical_features=categorical_features,
+            categorical_names=categorical_names,
+            kernel_width=kernel_width,
+            kernel=kernel,
+            verbose=verbose,
+            class_names=class_names,
+            feature_selection=feature_selection,
+            discretize_continuous=discretize_continuous,
+            discretizer=discretizer,
+            sample_around_instance=sample_around_instance,
+            random_state=lime_random_state(random_state),
+            training_data_stats=training_data_stats,
+            **kwargs,
+        )
 
     @property
     def base(self):
@@ -52,18 +85,53 @@ class LimeTabularExplainer(TabularExplainer):
 class RecurrentTabularExplainer(_RecurrentTabularExplainer, LimeTabularExplainer):
     """:class:`limekit.RecurrentTabularExplainer`; a :class:`LimeTabularExplainer` as in lime, with lime's defaults."""
 
-    def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
-                 categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
-                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=True,
-                 discretizer="quartile", random_state=None, **kwargs):
+    def __init__(
+        self,
+        training_data,
+        mode="classification",
+        training_labels=None,
+        feature_names=None,
+        categorical_features=None,
+        categorical_names=None,
+        kernel_width=None,
+        kernel=None,
+        verbose=False,
+        class_names=None,
+        feature_selection="auto",
+        discretize_continuous=True,
+        discretizer="quartile",
+        random_state=None,
+        **kwargs,
+    ):
         kwargs.setdefault("sample_around_instance", False)  # lime's sampler whatever the surrogate
-        super().__init__(training_data, mode=mode, training_labels=training_labels, feature_names=feature_names,
-                         categorical_features=categorical_features, categorical_names=categorical_names,
-                         kernel_width=kernel_width, kernel=kernel, verbose=verbose, class_names=class_names,
-                         feature_selection=feature_selection, discretize_continuous=discretize_continuous,
-                         discretizer=discretizer, random_state=random_state, **kwargs)
+        super().__init__(
+            training_data,
+            mode=mode,
+            training_labels=training_labels,
+            feature_names=feature_names,
+            categorical_features=categorical_features,
+            categorical_names=categorical_names,
+            kernel_width=kernel_width,
+            kernel=kernel,
+            verbose=verbose,
+            class_names=class_names,
+            feature_selection=feature_selection,
+            discretize_continuous=discretize_continuous,
+            discretizer=discretizer,
+            random_state=random_state,
+            **kwargs,
+        )
 
 
-__all__ = ["LimeTabularExplainer", "RecurrentTabularExplainer", "TableDomainMapper", "BaseDiscretizer",
-           "QuartileDiscretizer", "DecileDiscretizer", "EntropyDiscretizer", "StatsDiscretizer", "explanation",
-           "lime_base"]
+__all__ = [
+    "LimeTabularExplainer",
+    "RecurrentTabularExplainer",
+    "TableDomainMapper",
+    "BaseDiscretizer",
+    "QuartileDiscretizer",
+    "DecileDiscretizer",
+    "EntropyDiscretizer",
+    "StatsDiscretizer",
+    "explanation",
+    "lime_base",
+]

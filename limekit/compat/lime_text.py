@@ -1,4 +1,5 @@
 """Drop-in names for ``lime.lime_text``: ``from limekit.compat.lime_text import LimeTextExplainer``."""
+
 import inspect
 
 from ..text import IndexedCharacters, IndexedString, TextDomainMapper, TextExplainer

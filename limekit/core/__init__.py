@@ -6,6 +6,7 @@ same three stages for every frontend: score (the model, in shared batches,
 instance first), fit (kernel weights, feature selection, one surrogate per
 label) and the diagnostics (fidelity, stability) of the Explanation.
 """
+
 from .distances import check_distance_metric, distances_to_first
 from .explanation import DomainMapper, Explanation
 from .fit import FitSpec, LocalFit, fit_local_models, fit_spec
@@ -18,8 +19,25 @@ from .selection import FEATURE_SELECTION_METHODS, select_features
 from .stability import bootstrap_stability, stability_scores
 
 __all__ = [
-    "BaseExplainer", "Neighbourhood", "OriginalSpace", "FitSpec", "LocalFit", "fit_local_models", "fit_spec",
-    "score_neighbourhoods", "check_distance_metric", "distances_to_first", "DomainMapper", "Explanation",
-    "exponential_kernel", "make_kernel_fn", "paper_kernel", "check_model_output", "predict_in_batches",
-    "FEATURE_SELECTION_METHODS", "select_features", "bootstrap_stability", "stability_scores",
+    "BaseExplainer",
+    "Neighbourhood",
+    "OriginalSpace",
+    "FitSpec",
+    "LocalFit",
+    "fit_local_models",
+    "fit_spec",
+    "score_neighbourhoods",
+    "check_distance_metric",
+    "distances_to_first",
+    "DomainMapper",
+    "Explanation",
+    "exponential_kernel",
+    "make_kernel_fn",
+    "paper_kernel",
+    "check_model_output",
+    "predict_in_batches",
+    "FEATURE_SELECTION_METHODS",
+    "select_features",
+    "bootstrap_stability",
+    "stability_scores",
 ]

@@ -73,6 +73,7 @@ Hooker and Wang, KDD 2021): ``needed = n (z_required / z_now)^2``, with
 a projection beyond ``OUT_OF_REACH`` times ``max_samples`` stops the
 explanation as out of reach.  No code of S-LIME's is used.
 """
+
 from __future__ import annotations
 
 import math
@@ -85,12 +86,21 @@ from scipy.special import ndtri
 
 from .._validation import bad_value, check_choice, check_in_interval, check_int
 from ..surrogates import RidgeSurrogate
-from .emulator import check_variance_reduction
 from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums, power_of_two_scale
+from .emulator import check_variance_reduction
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
 
-__all__ = ["SamplingPlan", "resolve_sampling", "draw_test", "prepare_draw_test", "DrawTestSetup", "next_sample_size",
-           "out_of_reach", "NEGLIGIBLE", "SAMPLING_SCHEMES"]
+__all__ = [
+    "SamplingPlan",
+    "resolve_sampling",
+    "draw_test",
+    "prepare_draw_test",
+    "DrawTestSetup",
+    "next_sample_size",
+    "out_of_reach",
+    "NEGLIGIBLE",
+    "SAMPLING_SCHEMES",
+]
 
 NEGLIGIBLE = 0.01  # weights confidently below this share of the largest make no membership or sign claim
 NEGLIGIBLE_Z = 2.576  # "confidently": the weight plus this many standard errors stays below NEGLIGIBLE
@@ -165,8 +175,9 @@ def resolve_sampling(num_samples, max_samples=None, confidence=0.95, sampling="l
         if num_samples != "auto":
             raise bad_value("num_samples", "an integer >= 2 or 'auto'", repr(num_samples))
         max_samples = AUTO_MAX if max_samples is None else check_int(max_samples, "max_samples", minimum=2)
-        return SamplingPlan(True, min(AUTO_INITIAL, max_samples), max_samples, float(confidence), sampling,
-                            variance_reduction)
+        return SamplingPlan(
+            True, min(AUTO_INITIAL, max_samples), max_samples, float(confidence), sampling, variance_reduction
+        )
     num_samples = check_int(num_samples, "num_samples", minimum=2)
     if max_samples is not None:
         check_int(max_samples, "max_samples", minimum=2)
@@ -232,8 +243,19 @@ def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng
     return DrawTestSetup(method, scale, inverse, rng.standard_normal((draws, n_features)), selection_inverse)
 
 
-def draw_test(design, outputs, labels, num_features, alpha, required, feature_selection="auto", rng=None,
-              draws=DRAWS, setup=None, target_covariance=None):
+def draw_test(
+    design,
+    outputs,
+    labels,
+    num_features,
+    alpha,
+    required,
+    feature_selection="auto",
+    rng=None,
+    draws=DRAWS,
+    setup=None,
+    target_covariance=None,
+):
     """The resampling test of the top ``num_features`` set and signs, per label.
 
     Parameters
@@ -276,8 +298,15 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
         Per label, the columns the selection picks (the fit reuses them).
     """
     n_features = design.n_features
-    none = {"method": "sandwich", "jaccard": None, "agreement": None, "sign_agreement": None, "needed": None,
-            "converged": None, "tied_features": []}
+    none = {
+        "method": "sandwich",
+        "jaccard": None,
+        "agreement": None,
+        "sign_agreement": None,
+        "needed": None,
+        "converged": None,
+        "tied_features": [],
+    }
     if setup is None:
         setup = prepare_draw_test(design, num_features, alpha, feature_selection, rng, draws)
     if setup is None:
@@ -304,18 +333,23 @@ def draw_test(design, outputs, labels, num_features, alpha, required, feature_se
         else:  # from the weighted centred rows W^(1/2) (Z - mean)
             meat = design.sandwich_meat(y - y_mean, residual_coef)
         if target_covariance is not None:
-            meat = meat + (scale_y ** 2) * (gram @ target_covariance[label] @ gram)
-        label_verdict = _label_draws(cross, coef, gram, inverse, meat, scale, normal, num_features, method,
-                                     required)
+            meat = meat + (scale_y**2) * (gram @ target_covariance[label] @ gram)
+        label_verdict = _label_draws(cross, coef, gram, inverse, meat, scale, normal, num_features, method, required)
         for feature, share in label_verdict.pop("unsettled").items():
             tied[feature] = min(tied.get(feature, 1.0), share)
-        if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < \
-                (worst["agreement"], worst["jaccard"]):
+        if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < (
+            worst["agreement"],
+            worst["jaccard"],
+        ):
             worst = label_verdict
     converged = worst["agreement"] >= required
     needed = design.n_samples if converged else _needed(design.n_samples, worst, required)
-    verdict = dict(none, **{key: worst[key] for key in ("jaccard", "agreement", "sign_agreement")},
-                   needed=needed, converged=bool(converged))
+    verdict = dict(
+        none,
+        **{key: worst[key] for key in ("jaccard", "agreement", "sign_agreement")},
+        needed=needed,
+        converged=bool(converged),
+    )
     verdict["tied_features"] = [] if converged else [int(f) for f in sorted(tied, key=lambda f: (tied[f], f))]
     return verdict, selected
 
@@ -368,29 +402,37 @@ def _label_draws(cross, coef, gram, inverse, covariance, scale, normal, k, metho
     members &= relevant
     n_draws = normal.shape[0]
     half = n_draws // 2
-    a, b = members[:half], members[half:2 * half]
+    a, b = members[:half], members[half : 2 * half]
     positive = coefs > 0
     both, either = np.count_nonzero(a & b, axis=1), np.count_nonzero(a | b, axis=1)
     jaccard = np.divide(both, either, out=np.ones(half), where=either > 0)
-    signs_agree = ~((positive[:half] != positive[half:2 * half]) & a & b).any(axis=1)
+    signs_agree = ~((positive[:half] != positive[half : 2 * half]) & a & b).any(axis=1)
     counts = np.count_nonzero(members, axis=0)
     inclusion = counts / n_draws
-    sign_share = np.divide(np.count_nonzero(positive & members, axis=0), counts, out=np.ones(counts.size),
-                           where=counts > 0)
+    sign_share = np.divide(
+        np.count_nonzero(positive & members, axis=0), counts, out=np.ones(counts.size), where=counts > 0
+    )
     sign_share = np.maximum(sign_share, 1 - sign_share)
     settled = np.maximum(inclusion, 1 - inclusion)  # how far each membership is decided
     member = inclusion >= required
-    unsettled = {int(feature): float(min(settled[feature], sign_share[feature] if member[feature] else 1.0))
-                 for feature in np.flatnonzero((settled < required) | (member & (sign_share < required)))}
+    unsettled = {
+        int(feature): float(min(settled[feature], sign_share[feature] if member[feature] else 1.0))
+        for feature in np.flatnonzero((settled < required) | (member & (sign_share < required)))
+    }
     # the weakest claims as z statistics (a share q of draws on one side: z = Phi^-1(q)), for the projection
     open_membership = settled[(inclusion > 0) & (inclusion < 1)]
     claims = np.concatenate([open_membership, sign_share[(inclusion >= 0.5) & (sign_share < 1)]])
     z = ndtri(np.clip(claims, 0.5, 1 - 0.5 / n_draws))
-    membership_z = float(z[:open_membership.size].min(initial=math.inf))
-    sign_z = float(z[open_membership.size:].min(initial=math.inf))
-    return {"jaccard": float(jaccard.mean()), "agreement": float(np.mean((both == either) & signs_agree)),
-            "sign_agreement": float(signs_agree.mean()), "unsettled": unsettled, "membership_z": membership_z,
-            "sign_z": sign_z}
+    membership_z = float(z[: open_membership.size].min(initial=math.inf))
+    sign_z = float(z[open_membership.size :].min(initial=math.inf))
+    return {
+        "jaccard": float(jaccard.mean()),
+        "agreement": float(np.mean((both == either) & signs_agree)),
+        "sign_agreement": float(signs_agree.mean()),
+        "unsettled": unsettled,
+        "membership_z": membership_z,
+        "sign_z": sign_z,
+    }
 
 
 def _forward_selection_draws(gram, crosses, k):
@@ -419,7 +461,7 @@ def _forward_selection_draws(gram, crosses, k):
             else:
                 residual, residual_var = block, diag
             usable = residual_var > floor
-            gain = np.where(usable, residual ** 2 / np.where(usable, residual_var, 1.0), 0.0)
+            gain = np.where(usable, residual**2 / np.where(usable, residual_var, 1.0), 0.0)
             gain[:, chosen] = -np.inf
             pick = np.argmax(gain, axis=1)
             if np.all(pick == pick[0]):  # the usual case: every draw of the group agrees
@@ -477,7 +519,7 @@ def _needed(n, verdict, required):
             return None
         z_target = _claim_z(1 - required)
         needed = max(needed, math.ceil(n * (z_target / z_now) ** 2))
-    return int(min(needed, 10 ** 12))
+    return int(min(needed, 10**12))
 
 
 def bootstrap_verdict(stability, confidence):
@@ -487,8 +529,12 @@ def bootstrap_verdict(stability, confidence):
     for figures in stability.values():
         tied.extend(int(f) for f, share in figures["inclusion"].items() if 1 - confidence < share < confidence)
         tied.extend(int(f) for f, share in figures["sign_agreement"].items() if share < confidence)
-    return {"method": "bootstrap", "agreement": float(agreement), "converged": bool(agreement >= confidence),
-            "tied_features": list(dict.fromkeys(tied))}
+    return {
+        "method": "bootstrap",
+        "agreement": float(agreement),
+        "converged": bool(agreement >= confidence),
+        "tied_features": list(dict.fromkeys(tied)),
+    }
 
 
 def out_of_reach(n, verdict, plan):

@@ -8,6 +8,7 @@ estimates the bytes from the shape and compares them with the memory the
 machine has available, and raises an error that names the argument and says
 how much was asked for, before anything is allocated.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,8 +73,9 @@ def format_bytes(n):
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
-def check_perturbation_memory(num_samples, n_columns, argument="num_samples", itemsize=8, limit=None,
-                              copies=DEFAULT_COPIES, extra_bytes=0):
+def check_perturbation_memory(
+    num_samples, n_columns, argument="num_samples", itemsize=8, limit=None, copies=DEFAULT_COPIES, extra_bytes=0
+):
     """Raise if ``num_samples`` perturbations of ``n_columns`` columns cannot fit in memory.
 
     Parameters
@@ -110,7 +112,10 @@ def check_perturbation_memory(num_samples, n_columns, argument="num_samples", it
             return needed
         limit = available_memory()
     if limit is not None and needed > limit:
-        raise bad_value(argument, f"a size whose perturbations fit in memory ({format_bytes(limit)} available)",
-                        f"{num_samples} rows of {n_columns} value(s), about {format_bytes(needed)}",
-                        f"Lower {argument}.")
+        raise bad_value(
+            argument,
+            f"a size whose perturbations fit in memory ({format_bytes(limit)} available)",
+            f"{num_samples} rows of {n_columns} value(s), about {format_bytes(needed)}",
+            f"Lower {argument}.",
+        )
     return needed

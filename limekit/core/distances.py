@@ -1,4 +1,5 @@
 """Distances of every perturbation to the explained instance (row 0)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,9 +26,7 @@ def check_distance_metric(metric, argument="distance_metric"):
     try:
         pairwise_distances(probe, probe[:1], metric=metric)
     except (ValueError, TypeError) as exc:
-        raise bad_value(
-            argument, "a metric known to sklearn.metrics.pairwise_distances", repr(metric)
-        ) from exc
+        raise bad_value(argument, "a metric known to sklearn.metrics.pairwise_distances", repr(metric)) from exc
     return metric
 
 

@@ -45,6 +45,7 @@ interpretable rows otherwise (text, images), where the model's input is a
 function of them.  scikit-learn's ``HistGradientBoostingRegressor`` is the
 emulator: no code of our own where the field's estimator fits.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,15 @@ import scipy.sparse as sp
 from .._validation import bad_value
 from ..weighted import WeightedDesign, weighted_r2
 
-__all__ = ["VARIANCE_REDUCTIONS", "check_variance_reduction", "emulator_targets", "cheap_sample_size", "EmulatorFit",
-           "fit_emulators", "adjusted_targets"]
+__all__ = [
+    "VARIANCE_REDUCTIONS",
+    "check_variance_reduction",
+    "emulator_targets",
+    "cheap_sample_size",
+    "EmulatorFit",
+    "fit_emulators",
+    "adjusted_targets",
+]
 
 VARIANCE_REDUCTIONS = (None, "emulator")
 FOLDS = 2  # cross-fitting folds: each fold's emulator is fitted on the others
@@ -116,8 +124,16 @@ def emulator_targets(neighbourhood, labels, cheap, rng):
     """
     outputs = np.asarray(neighbourhood.outputs, dtype=float)
     fitted = fit_emulators(emulator_rows(neighbourhood), outputs, labels, emulator_rows(cheap), rng)
-    return adjusted_targets(neighbourhood.Z, neighbourhood.weights, outputs, labels, fitted.fold, fitted.emulated,
-                            fitted.on_cheap, WeightedDesign(cheap.Z, cheap.weights))
+    return adjusted_targets(
+        neighbourhood.Z,
+        neighbourhood.weights,
+        outputs,
+        labels,
+        fitted.fold,
+        fitted.emulated,
+        fitted.on_cheap,
+        WeightedDesign(cheap.Z, cheap.weights),
+    )
 
 
 @dataclass
@@ -148,7 +164,7 @@ def fit_emulators(X, outputs, labels, X_cheap, rng, X_extra=None):
 
     n = X.shape[0]
     fold = rng.permutation(np.arange(n) % FOLDS)
-    seeds = rng.integers(0, 2 ** 31 - 1, size=(len(labels), FOLDS))
+    seeds = rng.integers(0, 2**31 - 1, size=(len(labels), FOLDS))
     emulated, on_cheap, on_extra = {}, {}, {}
     for i, label in enumerate(labels):
         y = outputs[:, label]
@@ -157,8 +173,9 @@ def fit_emulators(X, outputs, labels, X_cheap, rng, X_extra=None):
         on_extra[label] = np.empty((FOLDS, 0 if X_extra is None else X_extra.shape[0]))
         for k in range(FOLDS):
             held = fold == k
-            emulator = HistGradientBoostingRegressor(max_iter=EMULATOR_ITERATIONS, early_stopping=False,
-                                                     random_state=int(seeds[i, k]))
+            emulator = HistGradientBoostingRegressor(
+                max_iter=EMULATOR_ITERATIONS, early_stopping=False, random_state=int(seeds[i, k])
+            )
             emulator.fit(X[~held], y[~held])
             emulated[label][held] = emulator.predict(X[held])
             on_cheap[label][k] = emulator.predict(X_cheap)
@@ -199,7 +216,8 @@ def adjusted_targets(Z, weights, outputs, labels, fold, emulated, on_cheap, chea
         if unfitted.any():
             targets[unfitted, label] = y[unfitted] - emulated[label][unfitted] + mean_linear
         pooled_mean, _ = cheap_design.label_stats(pooled)
-        covariance[int(label)] = pseudo_inverse @ cheap_design.sandwich_meat(pooled - pooled_mean, pooled_coef) \
-            @ pseudo_inverse
+        covariance[int(label)] = (
+            pseudo_inverse @ cheap_design.sandwich_meat(pooled - pooled_mean, pooled_coef) @ pseudo_inverse
+        )
         r2[int(label)] = float(weighted_r2(y, emulated[label], weights))
     return targets, r2, covariance

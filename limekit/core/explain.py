@@ -5,6 +5,7 @@ model call (so a bad surrogate is rejected early); :func:`fit_explanation`
 fits the surrogates on a scored neighbourhood and records them, with their
 fidelity and stability, in an Explanation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -14,9 +15,9 @@ import numpy as np
 from .._validation import bad_value
 from ..surrogates import RidgeSurrogate, SklearnSurrogate, check_surrogate_task
 from ..weighted import effective_sample_size, weighted_r2
+from .adaptive import bootstrap_verdict
 from .fidelity import evaluate_fidelity, resolve_fidelity_samples
 from .fit import FitSpec, fit_local_models, fit_spec
-from .adaptive import bootstrap_verdict
 from .selection import resolve_method
 from .stability import bootstrap_stability, resolve_stability_samples
 
@@ -50,8 +51,18 @@ class SurrogatePlan:
         return self.spec.template.feature_space == "original"
 
 
-def plan_surrogate(mode, surrogate, model_regressor, surrogate_task, fidelity_samples, num_samples,
-                   stability_samples, num_features, feature_selection, verbose=False):
+def plan_surrogate(
+    mode,
+    surrogate,
+    model_regressor,
+    surrogate_task,
+    fidelity_samples,
+    num_samples,
+    stability_samples,
+    num_features,
+    feature_selection,
+    verbose=False,
+):
     """Validate the surrogate arguments and decide the held-out sample size and the stability refits.
 
     lime's own configuration (a ridge regression of the output, or lime's
@@ -74,9 +85,22 @@ def plan_surrogate(mode, surrogate, model_regressor, surrogate_task, fidelity_sa
     return SurrogatePlan(spec, name, n_fidelity, n_stability)
 
 
-def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None, held_out=None, rng=None,
-                    kernel_width=None, distance_metric=None, design=None, sampling=None, selected=None,
-                    targets=None):
+def fit_explanation(
+    explanation,
+    neighbourhood,
+    labels,
+    plan,
+    *,
+    top_labels=None,
+    held_out=None,
+    rng=None,
+    kernel_width=None,
+    distance_metric=None,
+    design=None,
+    sampling=None,
+    selected=None,
+    targets=None,
+):
     """Fit the surrogates on a scored neighbourhood and record everything in ``explanation``.
 
     Parameters
@@ -150,8 +174,9 @@ def fit_explanation(explanation, neighbourhood, labels, plan, *, top_labels=None
         "fidelity_samples": plan.n_fidelity,
         "fidelity": evaluate_fidelity(fits, held_out) if held_out is not None else None,
         "fidelity_in_sample": evaluate_fidelity(fits, neighbourhood, fitting_sample=True),
-        "stability": (bootstrap_stability(fits, fitting, labels, spec, plan.n_stability, rng)
-                      if plan.n_stability else None),
+        "stability": (
+            bootstrap_stability(fits, fitting, labels, spec, plan.n_stability, rng) if plan.n_stability else None
+        ),
     }
     for fit in fits.values():
         fit.fitted_decision = None  # n floats per label: not kept with the explanation

@@ -1,4 +1,5 @@
 """The Explanation object, with lime's accessors and limekit's diagnostics."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,9 @@ class StoredDomainMapper(DomainMapper):
         return [(self.names.get(int(feature), str(feature)), weight) for feature, weight in exp]
 
     def feature_records(self, feature_ids):
-        return [dict(self.records.get(int(i), {"id": int(i), "name": self.names.get(int(i), str(i))}))
-                for i in feature_ids]
+        return [
+            dict(self.records.get(int(i), {"id": int(i), "name": self.names.get(int(i), str(i))})) for i in feature_ids
+        ]
 
     def to_dict(self):
         return dict(self.domain)
@@ -172,16 +174,19 @@ class Explanation:
         """The key of ``label`` in ``local_exp`` (regression explanations keep theirs under 1); raises if absent."""
         label = label if self.mode == "classification" else self.dummy_label
         if label not in self.local_exp:
-            raise bad_value("label", f"one of the explained labels {sorted(self.local_exp)}", repr(label),
-                            "Pass it in labels=... or use top_labels when explaining.")
+            raise bad_value(
+                "label",
+                f"one of the explained labels {sorted(self.local_exp)}",
+                repr(label),
+                "Pass it in labels=... or use top_labels when explaining.",
+            )
         return label
 
     def as_list(self, label=1, **kwargs):
         """``[(feature name, weight), ...]`` for ``label``, by decreasing ``|weight|``."""
         label = self.resolve_label(label)
         mapped = self.domain_mapper.map_exp_ids(self.local_exp[label], **kwargs)
-        return [(item[0], float(item[1])) if len(item) == 2 else (item[0], item[1], float(item[2]))
-                for item in mapped]
+        return [(item[0], float(item[1])) if len(item) == 2 else (item[0], item[1], float(item[2])) for item in mapped]
 
     def as_map(self):
         """``{label: [(feature id, weight), ...]}``."""
@@ -242,8 +247,12 @@ class Explanation:
         label = self.resolve_label(label)
         shapes = self.shape_functions.get(label)
         if not shapes:
-            raise bad_value("label", "a label explained by an additive (GAM) surrogate", repr(label),
-                            "Shape functions exist for surrogate='ebm' or 'gaminet'.")
+            raise bad_value(
+                "label",
+                "a label explained by an additive (GAM) surrogate",
+                repr(label),
+                "Shape functions exist for surrogate='ebm' or 'gaminet'.",
+            )
         if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
             if int(feature) in shapes:
                 return shapes[int(feature)]
@@ -253,8 +262,7 @@ class Explanation:
             for i, name in zip(ids, self._feature_names(ids)):
                 if feature == name or (plain is not None and i < len(plain) and feature == plain[i]):
                     return shapes[i]
-        raise bad_value("feature", f"a feature id or name of the explanation ({len(shapes)} features)",
-                        repr(feature))
+        raise bad_value("feature", f"a feature id or name of the explanation ({len(shapes)} features)", repr(feature))
 
     def to_dict(self):
         """Plain-JSON-types dictionary of everything in the explanation."""
@@ -291,14 +299,20 @@ class Explanation:
                 ranked = self._ranked_importance(label, names=False)  # each stored key as it is
                 out["explanations"][str(int(label))]["global_importance"] = [
                     {"id": int(i), "name": str(name), "importance": value}
-                    for (i, value), name in zip(ranked, self._feature_names([i for i, _ in ranked]))]
+                    for (i, value), name in zip(ranked, self._feature_names([i for i, _ in ranked]))
+                ]
             if self.shape_functions.get(label):
                 shapes = self.shape_functions[label]
                 names = self._feature_names(list(shapes))
                 out["explanations"][str(int(label))]["shape_functions"] = [
-                    {"id": int(i), "name": str(name), "grid": _plain(np.asarray(grid).tolist()),
-                     "values": _plain(np.asarray(values).tolist())}
-                    for (i, (grid, values)), name in zip(shapes.items(), names)]
+                    {
+                        "id": int(i),
+                        "name": str(name),
+                        "grid": _plain(np.asarray(grid).tolist()),
+                        "values": _plain(np.asarray(values).tolist()),
+                    }
+                    for (i, (grid, values)), name in zip(shapes.items(), names)
+                ]
         return out
 
     def to_json(self, **kwargs):
@@ -333,8 +347,11 @@ class Explanation:
                 names.setdefault(int(item["id"]), item["name"])
             for item in record.get("shape_functions", []):
                 names.setdefault(int(item["id"]), item["name"])
-        exp = cls(StoredDomainMapper(data.get("domain") or {}, names, records), mode=data["mode"],
-                  class_names=data.get("class_names"))
+        exp = cls(
+            StoredDomainMapper(data.get("domain") or {}, names, records),
+            mode=data["mode"],
+            class_names=data.get("class_names"),
+        )
         exp.top_labels = data.get("top_labels")
         exp.diagnostics = data.get("diagnostics") or {}
         if data["mode"] == "classification":
@@ -356,8 +373,10 @@ class Explanation:
             if "global_importance" in record:
                 exp.importance[label] = {int(i["id"]): i["importance"] for i in record["global_importance"]}
             if "shape_functions" in record:
-                exp.shape_functions[label] = {int(item["id"]): (np.asarray(item["grid"]), np.asarray(item["values"]))
-                                              for item in record["shape_functions"]}
+                exp.shape_functions[label] = {
+                    int(item["id"]): (np.asarray(item["grid"]), np.asarray(item["values"]))
+                    for item in record["shape_functions"]
+                }
             exp.score, exp.local_pred = exp.scores[label], exp.local_preds[label]
         return exp
 
@@ -385,21 +404,32 @@ class Explanation:
         """A self-contained HTML page (no JavaScript; user strings escaped)."""
         from ..viz.html import explanation_html, page
 
-        return page(explanation_html(self, labels=labels, predict_proba=predict_proba,
-                                     show_predicted_value=show_predicted_value, **kwargs))
+        return page(
+            explanation_html(
+                self, labels=labels, predict_proba=predict_proba, show_predicted_value=show_predicted_value, **kwargs
+            )
+        )
 
     def save_to_file(self, file_path, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
         """Write :meth:`as_html` to ``file_path`` (UTF-8)."""
         with open(file_path, "w", encoding="utf-8") as handle:
-            handle.write(self.as_html(labels=labels, predict_proba=predict_proba,
-                                      show_predicted_value=show_predicted_value, **kwargs))
+            handle.write(
+                self.as_html(
+                    labels=labels, predict_proba=predict_proba, show_predicted_value=show_predicted_value, **kwargs
+                )
+            )
 
     def show_in_notebook(self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
         """Display :meth:`as_html` in a Jupyter notebook."""
         from IPython.display import HTML, display
 
-        display(HTML(self.as_html(labels=labels, predict_proba=predict_proba,
-                                  show_predicted_value=show_predicted_value, **kwargs)))
+        display(
+            HTML(
+                self.as_html(
+                    labels=labels, predict_proba=predict_proba, show_predicted_value=show_predicted_value, **kwargs
+                )
+            )
+        )
 
     def _repr_html_(self):
         from ..viz.html import explanation_html

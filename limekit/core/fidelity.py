@@ -24,6 +24,7 @@ Scoring on the perturbations the surrogate was fitted on flatters it
 by the same sampler with its own generator and predicted in the same model
 calls as the fitting sample (see :mod:`limekit.core.frontend`).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -32,12 +33,25 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..weighted import (HUGE_OUTPUT, pattern_sums, power_of_two_scale, sorted_auc, sorted_groups_auc, weighted_auc,
-                        weighted_r2)
+from ..weighted import (
+    HUGE_OUTPUT,
+    pattern_sums,
+    power_of_two_scale,
+    sorted_auc,
+    sorted_groups_auc,
+    weighted_auc,
+    weighted_r2,
+)
 from .neighbourhood import MAX_PATTERN_BITS
 
-__all__ = ["resolve_fidelity_samples", "black_box_labels", "weighted_auc", "fidelity_scores", "evaluate_fidelity",
-           "surrogate_rows"]
+__all__ = [
+    "resolve_fidelity_samples",
+    "black_box_labels",
+    "weighted_auc",
+    "fidelity_scores",
+    "evaluate_fidelity",
+    "surrogate_rows",
+]
 
 FIDELITY_CAP = 1000
 
@@ -115,10 +129,15 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
     total = weights.sum()
     if r2 is None and total > 0:
         r2 = weighted_r2(*_common_scale(target, prediction), weights)
-    out = {"r2": float(r2) if total > 0 else None,
-           "auc": None, "accuracy": None, "auc_unweighted": None, "accuracy_unweighted": None,
-           "n_samples": int(weights.shape[0]),
-           "effective_sample_size": float(total * total / (weights @ weights)) if total > 0 else 0.0}
+    out = {
+        "r2": float(r2) if total > 0 else None,
+        "auc": None,
+        "accuracy": None,
+        "auc_unweighted": None,
+        "accuracy_unweighted": None,
+        "n_samples": int(weights.shape[0]),
+        "effective_sample_size": float(total * total / (weights @ weights)) if total > 0 else 0.0,
+    }
     if positive is not None:
         positive = np.asarray(positive, dtype=bool)
         decision = np.asarray(decision, dtype=float)
@@ -150,9 +169,11 @@ def _grouped_aucs(positive, decision, weights, groups):
     order = np.argsort(group_decision)
     ranked = occupied[order]
     sorted_decision = group_decision[order]
-    weighted_auc_, unweighted_auc = sorted_groups_auc(np.stack([weight[1, ranked], count[1, ranked]]),
-                                                      np.stack([weight[0, ranked], count[0, ranked]]),
-                                                      sorted_decision)
+    weighted_auc_, unweighted_auc = sorted_groups_auc(
+        np.stack([weight[1, ranked], count[1, ranked]]),
+        np.stack([weight[0, ranked], count[0, ranked]]),
+        sorted_decision,
+    )
     return weighted_auc_, unweighted_auc
 
 
@@ -221,9 +242,16 @@ def evaluate_fidelity(fits, sample, fitting_sample=False):
         else:
             prediction = decision
             threshold = 0.5
-        report[int(label)] = fidelity_scores(sample.outputs[:, label], black_box_labels(sample.outputs, label),
-                                             prediction, decision, sample.weights, threshold,
-                                             groups=_decision_groups(fit, sample), r2=r2)
+        report[int(label)] = fidelity_scores(
+            sample.outputs[:, label],
+            black_box_labels(sample.outputs, label),
+            prediction,
+            decision,
+            sample.weights,
+            threshold,
+            groups=_decision_groups(fit, sample),
+            r2=r2,
+        )
     return report
 
 
@@ -236,8 +264,13 @@ def _decision_groups(fit, sample):
     mask; else a matrix-vector product.  None when that does not hold.
     """
     used = np.asarray(fit.used_features)
-    if (not sample.binary or fit.feature_space != "interpretable" or fit.surrogate.additive
-            or not 0 < used.size <= MAX_PATTERN_BITS or sample.n_samples < 2 ** used.size):
+    if (
+        not sample.binary
+        or fit.feature_space != "interpretable"
+        or fit.surrogate.additive
+        or not 0 < used.size <= MAX_PATTERN_BITS
+        or sample.n_samples < 2**used.size
+    ):
         return None
     if sample.patterns is not None:  # the used bits of each row's pattern, packed: two lookups of half a pattern
         values = np.zeros(sample.Z.shape[1], dtype=np.intp)

@@ -4,6 +4,7 @@
 answered on a :class:`~limekit.core.neighbourhood.Neighbourhood`.  lime's
 ``LimeBase`` wrapper around it lives in :mod:`limekit.compat.lime_base`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,8 +55,15 @@ class FitSpec:
     shape_points: int = 50
 
 
-def fit_spec(num_features, feature_selection="auto", surrogate="ridge", model_regressor=None,
-             surrogate_task="regression", verbose=False, shape_points=50):
+def fit_spec(
+    num_features,
+    feature_selection="auto",
+    surrogate="ridge",
+    model_regressor=None,
+    surrogate_task="regression",
+    verbose=False,
+    shape_points=50,
+):
     """Validate the fit arguments and return a :class:`FitSpec`.
 
     ``surrogate`` and ``model_regressor`` are resolved by
@@ -64,8 +72,14 @@ def fit_spec(num_features, feature_selection="auto", surrogate="ridge", model_re
     num_features = check_int(num_features, "num_features", minimum=1)
     resolve_method(feature_selection, num_features)
     template = make_surrogate(surrogate, model_regressor, surrogate_task)
-    return FitSpec(template, surrogate_task, num_features, feature_selection, bool(verbose),
-                   check_int(shape_points, "shape_points", minimum=2))
+    return FitSpec(
+        template,
+        surrogate_task,
+        num_features,
+        feature_selection,
+        bool(verbose),
+        check_int(shape_points, "shape_points", minimum=2),
+    )
 
 
 @dataclass
@@ -156,8 +170,12 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
     outputs = np.asarray(neighbourhood.outputs, dtype=float)
     template = spec.template
     if spec.task == "classification" and (outputs.ndim != 2 or outputs.shape[1] < 2):
-        raise bad_value("surrogate_task", "'regression' for a model with one output (regression mode)",
-                        repr(spec.task), "Classification surrogates fit the black box's argmax label.")
+        raise bad_value(
+            "surrogate_task",
+            "'regression' for a model with one output (regression mode)",
+            repr(spec.task),
+            "Classification surrogates fit the black box's argmax label.",
+        )
     original = neighbourhood.original
     in_original = template.feature_space == "original" and original is not None
     if in_original:
@@ -178,8 +196,7 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
         elif design is None or weights is not neighbourhood.weights or in_original:
             design, selected = WeightedDesign(data, weights), None
         first_row = data[0:1]
-        grids = (_shape_grids(data, categorical, spec.shape_points)
-                 if template.additive and not terms_only else None)
+        grids = _shape_grids(data, categorical, spec.shape_points) if template.additive and not terms_only else None
         black_box_labels = np.argmax(outputs, axis=1) if spec.task == "classification" else None
         column_spread = None  # every column's weighted mean absolute deviation, for linear terms
         for label in labels:
@@ -188,8 +205,11 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
             if template.additive:
                 used = np.arange(data.shape[1])
             else:
-                used = (selected[label] if selected and label in selected
-                        else select_features(design, y, spec.num_features, spec.feature_selection))
+                used = (
+                    selected[label]
+                    if selected and label in selected
+                    else select_features(design, y, spec.num_features, spec.feature_selection)
+                )
             rows = data if template.additive else None  # the used columns, copied only when needed
             fitted_decision = None
             if spec.task == "classification" and _single_class(y, weights):
@@ -210,7 +230,7 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
             used_ids = ids[used]
             order = np.argsort(-np.abs(terms), kind="stable")
             if template.additive:
-                order = order[:spec.num_features]
+                order = order[: spec.num_features]
             importance, shapes = None, None
             if not terms_only:
                 if _linear_terms(model) and not sp.issparse(data) and data.shape[1] <= max(64, 4 * len(used)):
@@ -229,16 +249,29 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
                 print("Prediction_local", local_pred)
                 print("Right:", outputs[0, label])
             fits[label] = LocalFit(
-                label=int(label), intercept=float(intercept),
-                local_exp=[(int(used_ids[i]), float(terms[i])) for i in order], score=float(score),
-                local_pred=local_pred, used_features=np.asarray(used), surrogate=model,
-                local_decision=local_decision, task=spec.task, feature_space=space, feature_ids=used_ids,
-                importance=importance, shape_functions=shapes, fitted_decision=fitted_decision)
+                label=int(label),
+                intercept=float(intercept),
+                local_exp=[(int(used_ids[i]), float(terms[i])) for i in order],
+                score=float(score),
+                local_pred=local_pred,
+                used_features=np.asarray(used),
+                surrogate=model,
+                local_decision=local_decision,
+                task=spec.task,
+                feature_space=space,
+                feature_ids=used_ids,
+                importance=importance,
+                shape_functions=shapes,
+                fitted_decision=fitted_decision,
+            )
     return fits
 
 
 def _column_spread(data, weights, binary, design):
-    """Every column's weighted mean absolute deviation; for 0/1 columns ``2 p (1 - p)`` from their weighted mean ``p``."""
+    """Every column's weighted mean absolute deviation.
+
+    For 0/1 columns that is ``2 p (1 - p)`` from their weighted mean ``p``.
+    """
     if binary:
         mean = design.mean if design is not None and design.Z is data else (weights @ data) / weights.sum()
         return 2.0 * mean * (1.0 - mean)
@@ -285,5 +318,5 @@ def _shape_functions(model, grids, ids, display):
     shapes = {}
     for column, grid in enumerate(grids):
         shown = display(column, grid) if display is not None else grid
-        shapes[int(ids[column])] = (shown, values[:len(grid), column].copy())
+        shapes[int(ids[column])] = (shown, values[: len(grid), column].copy())
     return shapes

@@ -32,6 +32,7 @@ call changes the explainer, so one explainer may serve several threads and
 ``explain_many`` gives the same explanations however the rows are split into
 tasks or spread over workers.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -43,8 +44,17 @@ from .._threads import limited_blas_threads
 from .._validation import LimekitTypeError, bad_type, bad_value, check_choice, check_int, check_labels
 from ..surrogates import check_surrogate_task, make_surrogate
 from ..weighted import WeightedDesign
-from .adaptive import (BOOTSTRAP_DRAWS, SamplingPlan, bootstrap_verdict, draw_test, next_sample_size,
-                       out_of_reach, prepare_draw_test, resolve_sampling, uses_draw_test)
+from .adaptive import (
+    BOOTSTRAP_DRAWS,
+    SamplingPlan,
+    bootstrap_verdict,
+    draw_test,
+    next_sample_size,
+    out_of_reach,
+    prepare_draw_test,
+    resolve_sampling,
+    uses_draw_test,
+)
 from .budget import check_perturbation_memory
 from .distances import check_distance_metric
 from .emulator import adjusted_targets, cheap_sample_size, emulator_targets, fit_emulators
@@ -58,8 +68,16 @@ from .seeding import STAGES, CallRandomness, base_entropy, derived_generator, in
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
 
-__all__ = ["BaseExplainer", "ExplainCall", "MODES", "TASK_PERTURBATIONS", "COMMON_PARAMETERS", "CALL_PARAMETERS",
-           "LABEL_PARAMETERS", "fill_docstrings"]
+__all__ = [
+    "BaseExplainer",
+    "ExplainCall",
+    "MODES",
+    "TASK_PERTURBATIONS",
+    "COMMON_PARAMETERS",
+    "CALL_PARAMETERS",
+    "LABEL_PARAMETERS",
+    "fill_docstrings",
+]
 
 MODES = ("classification", "regression")
 TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbations predicted together
@@ -155,9 +173,11 @@ def fill_docstrings(cls, unit="instance", features="features"):
     """
     cls.__doc__ = cls.__doc__.replace("%(common)s", COMMON_PARAMETERS)
     method = cls.explain_instance
-    method.__doc__ = (method.__doc__.replace("%(labels)s", LABEL_PARAMETERS)
-                      .replace("%(size)s", SIZE_PARAMETERS.format(unit=unit, features=features))
-                      .replace("%(call)s", CALL_PARAMETERS))
+    method.__doc__ = (
+        method.__doc__.replace("%(labels)s", LABEL_PARAMETERS)
+        .replace("%(size)s", SIZE_PARAMETERS.format(unit=unit, features=features))
+        .replace("%(call)s", CALL_PARAMETERS)
+    )
     return cls
 
 
@@ -259,8 +279,21 @@ class BaseExplainer:
     #: take every class when ``top_labels`` exceeds them (lime's image default) instead of raising
     cap_top_labels = False
 
-    def _init_common(self, *, mode, verbose, class_names, feature_selection, random_state, surrogate,
-                     surrogate_task, fidelity_samples, stability_samples, batch_size, progress_bar):
+    def _init_common(
+        self,
+        *,
+        mode,
+        verbose,
+        class_names,
+        feature_selection,
+        random_state,
+        surrogate,
+        surrogate_task,
+        fidelity_samples,
+        stability_samples,
+        batch_size,
+        progress_bar,
+    ):
         """Validate and keep the options every frontend shares (the kernel comes with :meth:`_set_kernel`)."""
         self.mode = check_choice(mode, "mode", MODES)
         self.feature_selection = check_choice(feature_selection, "feature_selection", FEATURE_SELECTION_METHODS)
@@ -316,9 +349,13 @@ class BaseExplainer:
         if not callable(predict_fn):
             raise bad_type(self.model_argument, "a callable returning the model's predictions", predict_fn)
         num_features = check_int(args.pop("num_features"), "num_features", minimum=1)
-        sampling = resolve_sampling(args.pop("num_samples"), args.pop("max_samples", None),
-                                    args.pop("confidence", 0.95), args.pop("sampling", "lime"),
-                                    args.pop("variance_reduction", None))
+        sampling = resolve_sampling(
+            args.pop("num_samples"),
+            args.pop("max_samples", None),
+            args.pop("confidence", 0.95),
+            args.pop("sampling", "lime"),
+            args.pop("variance_reduction", None),
+        )
         distance_metric = check_distance_metric(args.pop("distance_metric"))
         top_labels = args.pop("top_labels")
         if top_labels is not None:
@@ -331,15 +368,25 @@ class BaseExplainer:
             value = args.pop(name, None)
             return default if value is None else value
 
-        plan = plan_surrogate(self.mode, override("surrogate", self.surrogate), args.pop("model_regressor", None),
-                              override("surrogate_task", self.surrogate_task),
-                              override("fidelity_samples", self.fidelity_samples), sampling.initial,
-                              override("stability_samples", self.stability_samples), num_features,
-                              self.feature_selection, self.verbose)
+        plan = plan_surrogate(
+            self.mode,
+            override("surrogate", self.surrogate),
+            args.pop("model_regressor", None),
+            override("surrogate_task", self.surrogate_task),
+            override("fidelity_samples", self.fidelity_samples),
+            sampling.initial,
+            override("stability_samples", self.stability_samples),
+            num_features,
+            self.feature_selection,
+            self.verbose,
+        )
         if sampling.variance_reduction is not None and not uses_draw_test(plan.spec):
-            raise bad_value("variance_reduction", "None with this surrogate ('emulator' adjusts the ridge fit of "
-                                                  "the model's output, lime's default surrogate)",
-                            repr(sampling.variance_reduction))
+            raise bad_value(
+                "variance_reduction",
+                "None with this surrogate ('emulator' adjusts the ridge fit of "
+                "the model's output, lime's default surrogate)",
+                repr(sampling.variance_reduction),
+            )
         batch_size = args.pop("batch_size", None)
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         progress_bar = bool(override("progress_bar", self.progress_bar))
@@ -347,17 +394,34 @@ class BaseExplainer:
         if sampling.scheme == "kernel":
             self._check_kernel_sampling(distance_metric)
         predict, model_class_names = self._adapt_model(predict_fn)
-        return ExplainCall(sampling, labels, top_labels, distance_metric, batch_size, progress_bar, plan,
-                           predict_fn, predict, model_class_names, options)
+        return ExplainCall(
+            sampling,
+            labels,
+            top_labels,
+            distance_metric,
+            batch_size,
+            progress_bar,
+            plan,
+            predict_fn,
+            predict,
+            model_class_names,
+            options,
+        )
 
     def _check_kernel_sampling(self, distance_metric):
         """Raise unless ``sampling='kernel'`` works here (a binary representation and a count-only distance)."""
         if type(self)._sample_kernel is BaseExplainer._sample_kernel:
-            raise bad_value("sampling", f"'lime' for {type(self).__name__} (no binary representation to draw "
-                                        "from the kernel)", repr("kernel"))
+            raise bad_value(
+                "sampling",
+                f"'lime' for {type(self).__name__} (no binary representation to draw from the kernel)",
+                repr("kernel"),
+            )
         if distance_metric not in ("cosine", "euclidean", "l2"):
-            raise bad_value("sampling", "'lime' with this distance_metric ('kernel' needs 'cosine', 'euclidean' "
-                                        "or 'l2')", repr("kernel"))
+            raise bad_value(
+                "sampling",
+                "'lime' with this distance_metric ('kernel' needs 'cosine', 'euclidean' or 'l2')",
+                repr("kernel"),
+            )
 
     def _check_options(self, options):
         """Validate the frontend's own call arguments (whatever the shared ones leave); return them."""
@@ -391,19 +455,24 @@ class BaseExplainer:
             w = _Work(context, neighbourhood, self._held_out(context, call, rngs), rngs)
             self._open(w, call)
             work.append(w)
-        self._score([w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
-                    call, self._first_output_check(call))
+        self._score(
+            [w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
+            call,
+            self._first_output_check(call),
+        )
         for w in work:
-            w.model_calls = _calls_alone(w.neighbourhood.n_samples + (w.held_out.n_samples if w.held_out else 0),
-                                         call.batch_size)
+            w.model_calls = _calls_alone(
+                w.neighbourhood.n_samples + (w.held_out.n_samples if w.held_out else 0), call.batch_size
+            )
         return self._test_and_fit(work, call, self._sample_until_stable)
 
     def _held_out(self, context, call, rngs):
         """The held-out fidelity sample of an instance (None without one)."""
         if not call.plan.n_fidelity:
             return None
-        return self._neighbourhood(context, call.plan.n_fidelity + 1, call, rngs.fidelity,
-                                   check=False).without_instance()
+        return self._neighbourhood(
+            context, call.plan.n_fidelity + 1, call, rngs.fidelity, check=False
+        ).without_instance()
 
     def _open(self, w, call):
         """What needs no model output: the weighted design, the test's set-up and the empty explanation."""
@@ -415,14 +484,17 @@ class BaseExplainer:
             w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights, neighbourhood.patterns)
             # the verdict's output-free part too: now, not after the model's call has evicted the code
             spec = call.plan.spec
-            w.verdict_setup = prepare_draw_test(w.design, spec.num_features, spec.template.alpha,
-                                                spec.feature_selection, w.rngs.verdict)
+            w.verdict_setup = prepare_draw_test(
+                w.design, spec.num_features, spec.template.alpha, spec.feature_selection, w.rngs.verdict
+            )
         w.explanation = self._new_explanation(w.context, w.neighbourhood, call)  # needs no output either
 
     def _first_output_check(self, call):
         def check_first(outputs):  # the first instance's output, before any other batch is predicted
-            resolve_labels(outputs[:1], self.mode, call.labels, call.top_labels, self.class_names,
-                           self.cap_top_labels)  # raises on labels the model does not output
+            resolve_labels(
+                outputs[:1], self.mode, call.labels, call.top_labels, self.class_names, self.cap_top_labels
+            )  # raises on labels the model does not output
+
         return check_first
 
     def _test_and_fit(self, work, call, sample_until_stable, before_verdicts=None):
@@ -435,8 +507,14 @@ class BaseExplainer:
         width = max(w.neighbourhood.Z.shape[1] for w in work)
         with limited_blas_threads(width):
             for w in work:
-                w.labels = resolve_labels(w.neighbourhood.outputs[:1], self.mode, call.labels, call.top_labels,
-                                          self.class_names, self.cap_top_labels)
+                w.labels = resolve_labels(
+                    w.neighbourhood.outputs[:1],
+                    self.mode,
+                    call.labels,
+                    call.top_labels,
+                    self.class_names,
+                    self.cap_top_labels,
+                )
             if before_verdicts is not None:
                 before_verdicts(work)
             for w in work:
@@ -468,13 +546,23 @@ class BaseExplainer:
         pool = self._shared_pool(call.sampling.initial - 1, call, rng)
         for w in work:
             w.neighbourhood = self._shared_view(w.context, pool, call, with_instance=True)
-            w.neighbourhood.weights = check_weights(self.kernel_fn(w.neighbourhood.distances),
-                                                    w.neighbourhood.n_samples)
+            w.neighbourhood.weights = check_weights(
+                self.kernel_fn(w.neighbourhood.distances), w.neighbourhood.n_samples
+            )
             self._open(w, call)
-        firsts = [replace(w.neighbourhood, Z=w.neighbourhood.Z[:1], distances=w.neighbourhood.distances[:1],
-                          weights=None, patterns=None) for w in work]
-        calls = self._score(firsts + [pool] + [w.held_out for w in work if w.held_out is not None], call,
-                            self._first_output_check(call))
+        firsts = [
+            replace(
+                w.neighbourhood,
+                Z=w.neighbourhood.Z[:1],
+                distances=w.neighbourhood.distances[:1],
+                weights=None,
+                patterns=None,
+            )
+            for w in work
+        ]
+        calls = self._score(
+            firsts + [pool] + [w.held_out for w in work if w.held_out is not None], call, self._first_output_check(call)
+        )
         state = _SharedPool(len(work), rng, pool.outputs)
         for w, first in zip(work, firsts):
             w.neighbourhood.outputs = np.concatenate([first.outputs, pool.outputs])
@@ -485,8 +573,9 @@ class BaseExplainer:
             state.emulator_rng = derived_generator(self._entropy, *self._group_digest(checked), len(STAGES) + 1)
             state.emulator_rows = self._emulator_input(pool.inputs(slice(0, pool.n_samples)))
             before_verdicts = lambda active: self._emulate_shared(active, call, state)  # noqa: E731
-        return self._test_and_fit(work, call, lambda work, call: self._sample_shared_until_stable(work, call, state),
-                                  before_verdicts)
+        return self._test_and_fit(
+            work, call, lambda work, call: self._sample_shared_until_stable(work, call, state), before_verdicts
+        )
 
     def _group_digest(self, checked):
         """A digest of the task's instances, in order."""
@@ -511,17 +600,26 @@ class BaseExplainer:
         check_perturbation_memory(n_cheap, width, argument="variance_reduction")
         cheap = self._shared_pool(n_cheap, call, state.emulator_rng)
         own = self._emulator_input(np.stack([w.context for w in active]))
-        fitted = fit_emulators(state.emulator_rows, state.outputs, labels,
-                               self._emulator_input(cheap.inputs(slice(0, n_cheap))), state.emulator_rng, own)
+        fitted = fit_emulators(
+            state.emulator_rows,
+            state.outputs,
+            labels,
+            self._emulator_input(cheap.inputs(slice(0, n_cheap))),
+            state.emulator_rng,
+            own,
+        )
         fold = np.concatenate([[-1], fitted.fold])  # the instance's own row: no emulator was fitted on it
         for i, w in enumerate(active):
             view = self._shared_view(w.context, cheap, call, with_instance=False)
             cheap_design = WeightedDesign(view.Z, np.asarray(self.kernel_fn(view.distances), dtype=float))
-            emulated = {label: np.concatenate([[fitted.on_extra[label][:, i].mean()], fitted.emulated[label]])
-                        for label in self._labels(w)}
+            emulated = {
+                label: np.concatenate([[fitted.on_extra[label][:, i].mean()], fitted.emulated[label]])
+                for label in self._labels(w)
+            }
             nb = w.neighbourhood
             w.targets, w.emulator_r2, w.target_covariance = adjusted_targets(
-                nb.Z, nb.weights, nb.outputs, self._labels(w), fold, emulated, fitted.on_cheap, cheap_design)
+                nb.Z, nb.weights, nb.outputs, self._labels(w), fold, emulated, fitted.on_cheap, cheap_design
+            )
 
     def _check_shared_memory(self, rows, instances, call):
         """Raise before drawing if ``instances`` interpretable samples of ``rows`` rows cannot be held."""
@@ -553,7 +651,8 @@ class BaseExplainer:
             state.outputs = np.concatenate([state.outputs, extension.outputs])
             if state.emulator_rng is not None:
                 state.emulator_rows = np.concatenate(
-                    [state.emulator_rows, self._emulator_input(extension.inputs(slice(0, extension.n_samples)))])
+                    [state.emulator_rows, self._emulator_input(extension.inputs(slice(0, extension.n_samples)))]
+                )
             for w in active:
                 view = self._shared_view(w.context, extension, call, with_instance=False)
                 view.weights = np.asarray(self.kernel_fn(view.distances), dtype=float)
@@ -573,28 +672,57 @@ class BaseExplainer:
         explanation = w.explanation
         if explanation.mode == "classification":
             explanation.class_names = self._class_names(w.neighbourhood.outputs.shape[1], call)
-        sampling = dict(w.verdict, num_samples=int(w.neighbourhood.n_samples), model_calls=w.model_calls,
-                        rounds=w.rounds, adaptive=call.sampling.adaptive,
-                        max_samples=call.sampling.max_samples, confidence=call.sampling.confidence,
-                        scheme=call.sampling.scheme, variance_reduction=call.sampling.variance_reduction)
+        sampling = dict(
+            w.verdict,
+            num_samples=int(w.neighbourhood.n_samples),
+            model_calls=w.model_calls,
+            rounds=w.rounds,
+            adaptive=call.sampling.adaptive,
+            max_samples=call.sampling.max_samples,
+            confidence=call.sampling.confidence,
+            scheme=call.sampling.scheme,
+            variance_reduction=call.sampling.variance_reduction,
+        )
         if w.emulator_r2 is not None:
             sampling["emulator_r2"] = dict(w.emulator_r2)
         if w.shared is not None:
             sampling["shared"] = {"instances": w.shared.instances, "pool_rows": len(w.shared.outputs)}
-        fit_explanation(explanation, w.neighbourhood, w.labels, call.plan, top_labels=call.top_labels,
-                        held_out=w.held_out, rng=w.rngs.stability if call.plan.n_stability else None,
-                        kernel_width=self.kernel_width,
-                        distance_metric=call.distance_metric, design=w.design, sampling=sampling,
-                        selected=w.selected, targets=w.targets)
+        fit_explanation(
+            explanation,
+            w.neighbourhood,
+            w.labels,
+            call.plan,
+            top_labels=call.top_labels,
+            held_out=w.held_out,
+            rng=w.rngs.stability if call.plan.n_stability else None,
+            kernel_width=self.kernel_width,
+            distance_metric=call.distance_metric,
+            design=w.design,
+            sampling=sampling,
+            selected=w.selected,
+            targets=w.targets,
+        )
         record = explanation.diagnostics["sampling"]
-        record["tied_names"] = [str(name) for name, _ in explanation.domain_mapper.map_exp_ids(
-            [(feature, 0.0) for feature in record["tied_features"]])]
+        record["tied_names"] = [
+            str(name)
+            for name, _ in explanation.domain_mapper.map_exp_ids(
+                [(feature, 0.0) for feature in record["tied_features"]]
+            )
+        ]
         self._finish(explanation, w.context, call)
         return explanation
 
     def _score(self, neighbourhoods, call, check_first=None):
-        return score_neighbourhoods(call.predict, neighbourhoods, self.mode, call.batch_size, self.model_argument,
-                                    call.progress_bar, self._model_input, check_first)
+        return score_neighbourhoods(
+            call.predict,
+            neighbourhoods,
+            self.mode,
+            call.batch_size,
+            self.model_argument,
+            call.progress_bar,
+            self._model_input,
+            check_first,
+        )
 
     def _labels(self, w):
         """The output columns an instance's sample is tested and fitted on (one in regression)."""
@@ -611,16 +739,26 @@ class BaseExplainer:
                 if w.shared is not None:  # the task's emulators, fitted on the pool for every instance
                     target_covariance = w.target_covariance
                 else:
-                    cheap = self._neighbourhood(w.context, cheap_sample_size(*neighbourhood.Z.shape), call,
-                                                w.rngs.emulator, check=False)
-                    w.targets, w.emulator_r2, target_covariance = emulator_targets(neighbourhood, labels, cheap,
-                                                                                   w.rngs.emulator)
+                    cheap = self._neighbourhood(
+                        w.context, cheap_sample_size(*neighbourhood.Z.shape), call, w.rngs.emulator, check=False
+                    )
+                    w.targets, w.emulator_r2, target_covariance = emulator_targets(
+                        neighbourhood, labels, cheap, w.rngs.emulator
+                    )
                 outputs = w.targets
             with limited_blas_threads(neighbourhood.Z.shape[1]):  # the design was made with the sample
-                verdict, w.selected = draw_test(w.design, outputs, labels, spec.num_features,
-                                                spec.template.alpha, call.sampling.required(neighbourhood.n_samples),
-                                                spec.feature_selection, w.rngs.verdict, setup=w.verdict_setup,
-                                                target_covariance=target_covariance)
+                verdict, w.selected = draw_test(
+                    w.design,
+                    outputs,
+                    labels,
+                    spec.num_features,
+                    spec.template.alpha,
+                    call.sampling.required(neighbourhood.n_samples),
+                    spec.feature_selection,
+                    w.rngs.verdict,
+                    setup=w.verdict_setup,
+                    target_covariance=target_covariance,
+                )
                 # its own stage: rounds continue one stream, made from random_state and the instance
             w.verdict_setup = None  # made for this design; a later round's design makes its own
             ids = neighbourhood.column_ids()
@@ -629,21 +767,23 @@ class BaseExplainer:
         if not call.sampling.adaptive:
             return {"method": None, "converged": None, "tied_features": []}  # no test without refits
         fits = fit_local_models(neighbourhood, labels, spec, terms_only=True)
-        stability = bootstrap_stability(fits, neighbourhood, labels, spec,
-                                        max(call.plan.n_stability, BOOTSTRAP_DRAWS), w.rngs.stability)
+        stability = bootstrap_stability(
+            fits, neighbourhood, labels, spec, max(call.plan.n_stability, BOOTSTRAP_DRAWS), w.rngs.stability
+        )
         return bootstrap_verdict(stability, call.sampling.confidence)
 
     def _sample_until_stable(self, work, call):
         """Rounds of perturb -> score -> test for the instances not yet stable; one model pass per round."""
         plan = call.sampling
-        active = [w for w in work if self._keeps_sampling(w, plan)]  # noqa: the verdicts learn why they stop
+        active = [w for w in work if self._keeps_sampling(w, plan)]  # the verdicts learn why they stop
         while active:
             extensions = []
             for w in active:
                 n = w.neighbourhood.n_samples
                 added = next_sample_size(n, w.verdict, plan) - n
-                extensions.append(self._neighbourhood(w.context, added + 1, call, w.rngs.perturbation,
-                                                      check=False).without_instance())
+                extensions.append(
+                    self._neighbourhood(w.context, added + 1, call, w.rngs.perturbation, check=False).without_instance()
+                )
             self._score(extensions, call)
             for w, extension in zip(active, extensions):
                 self._add_rows(w, extension, _calls_alone(extension.n_samples, call.batch_size))
@@ -680,7 +820,7 @@ class BaseExplainer:
             return neighbourhood
         neighbourhood = self._sample(context, n, call, rng)
         weights = self.kernel_fn(neighbourhood.distances)
-        neighbourhood.weights = (check_weights(weights, n) if check else np.asarray(weights, dtype=float))
+        neighbourhood.weights = check_weights(weights, n) if check else np.asarray(weights, dtype=float)
         return neighbourhood
 
     def _explain_one(self, arguments):
@@ -689,9 +829,22 @@ class BaseExplainer:
         checked = self._check_instance(arguments[self.instance_argument])
         return self._explain([checked], call)[0]
 
-    def explain_many(self, instances, predict_fn=None, n_jobs=1, rows_per_task=None, *, backend=None, client=None,
-                     predict_factory=None, errors="raise", stream=False, as_frame=False, share_samples=False,
-                     **kwargs):
+    def explain_many(
+        self,
+        instances,
+        predict_fn=None,
+        n_jobs=1,
+        rows_per_task=None,
+        *,
+        backend=None,
+        client=None,
+        predict_factory=None,
+        errors="raise",
+        stream=False,
+        as_frame=False,
+        share_samples=False,
+        **kwargs,
+    ):
         """Explain many instances; the same explanations as ``explain_instance`` one by one.
 
         The perturbations of ``rows_per_task`` instances go to the model in
@@ -776,8 +929,9 @@ class BaseExplainer:
         n_jobs = check_int(n_jobs, "n_jobs")
         if n_jobs == 0:
             raise bad_value("n_jobs", "a positive number of jobs or -1 (every core)", 0)
-        options, predict_fn = check_options(self, predict_fn, n_jobs, backend, client, predict_factory, errors,
-                                            stream, as_frame)
+        options, predict_fn = check_options(
+            self, predict_fn, n_jobs, backend, client, predict_factory, errors, stream, as_frame
+        )
         call = self._call_from_arguments(self._bind_arguments(predict_fn, kwargs))
         per_instance = call.sampling.initial + call.plan.n_fidelity
         if not isinstance(share_samples, (bool, np.bool_)):
@@ -822,13 +976,17 @@ class BaseExplainer:
 
     def _check_shared(self, call):
         """Raise unless ``share_samples=True`` works for this call (default: never; the frontend says why)."""
-        raise bad_value("share_samples", f"False for {type(self).__name__} (its perturbations depend on the "
-                                         "instance)", True)
+        raise bad_value(
+            "share_samples", f"False for {type(self).__name__} (its perturbations depend on the instance)", True
+        )
 
     def _sample_kernel(self, context, n, call, rng):
         """``n`` rows drawn from the kernel (see :mod:`limekit.core.kernel_sampling`); binary frontends only."""
-        raise bad_value("sampling", f"'lime' for {type(self).__name__} (no binary representation to draw "
-                                    "from the kernel)", repr(call.sampling.scheme))
+        raise bad_value(
+            "sampling",
+            f"'lime' for {type(self).__name__} (no binary representation to draw from the kernel)",
+            repr(call.sampling.scheme),
+        )
 
     def _prepare(self, checked, call, rngs):
         """Per-instance set-up shared by its samples (default: the checked instance itself)."""

@@ -10,6 +10,7 @@ Two views:
   ``|weight|`` over the explanations (lime's SP-LIME importance ``sqrt(sum
   |w|)`` is the same ranking up to a monotone map when no weight is left out).
 """
+
 from __future__ import annotations
 
 from .._validation import bad_type, bad_value, check_choice

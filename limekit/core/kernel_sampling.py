@@ -10,6 +10,7 @@ keep ``i`` features chosen uniformly, and fit without weights.  The fitted
 objective is the same in expectation; the variance is smaller.  Written from
 the paper's description.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,8 +68,9 @@ def distance_of_kept_count(kept, n_columns, metric):
         return 1.0 - np.sqrt(kept / n_columns)
     if metric in ("euclidean", "l2"):
         return np.sqrt(n_columns - kept)
-    raise bad_value("sampling", "'lime' with this distance_metric ('kernel' needs 'cosine', 'euclidean' or 'l2')",
-                    repr("kernel"))
+    raise bad_value(
+        "sampling", "'lime' with this distance_metric ('kernel' needs 'cosine', 'euclidean' or 'l2')", repr("kernel")
+    )
 
 
 def count_distribution(n_columns, kernel_of_count):
@@ -86,8 +88,12 @@ def count_distribution(n_columns, kernel_of_count):
     """
     counts = np.arange(n_columns + 1)
     with np.errstate(divide="ignore"):
-        log_p = (gammaln(n_columns + 1) - gammaln(counts + 1) - gammaln(n_columns - counts + 1)
-                 + np.log(np.asarray(kernel_of_count, dtype=float)))
+        log_p = (
+            gammaln(n_columns + 1)
+            - gammaln(counts + 1)
+            - gammaln(n_columns - counts + 1)
+            + np.log(np.asarray(kernel_of_count, dtype=float))
+        )
     if not np.isfinite(log_p).any():
         raise bad_value("kernel", "positive weights for some perturbations", "zero weight for every kept count")
     p = np.exp(log_p - np.max(log_p[np.isfinite(log_p)]))

@@ -10,6 +10,7 @@ same kernel with ``sigma^2 = 2 w^2``.  limekit keeps lime's form and defaults
 that explanations match lime's; pass ``kernel=paper_kernel`` for the paper's
 form, or any callable ``kernel(distances, kernel_width) -> weights``.
 """
+
 from __future__ import annotations
 
 from functools import partial

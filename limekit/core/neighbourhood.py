@@ -5,10 +5,11 @@ distances to the instance and a lazy source of model inputs); the core adds the
 kernel weights, fills in the model's outputs and fits, scores and bootstraps
 the surrogate on it.  One object instead of a dozen positional arguments.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -104,14 +105,22 @@ class Neighbourhood:
 
     def extended(self, other):
         """These rows followed by ``other``'s (a scored extension without its instance); no model inputs."""
-        stack = (lambda a, b: sp.vstack([a, b], format="csr")) if sp.issparse(self.Z) else (lambda a, b: np.vstack([a, b]))
+        stack = (
+            (lambda a, b: sp.vstack([a, b], format="csr")) if sp.issparse(self.Z) else (lambda a, b: np.vstack([a, b]))
+        )
         original = self.original
         if original is not None:
             original = replace(original, X=np.vstack([original.X, other.original.X]))
-        return replace(self, Z=stack(self.Z, other.Z), inputs=None,
-                       distances=np.concatenate([self.distances, other.distances]),
-                       weights=np.concatenate([self.weights, other.weights]),
-                       outputs=np.concatenate([self.outputs, other.outputs]), original=original, patterns=None)
+        return replace(
+            self,
+            Z=stack(self.Z, other.Z),
+            inputs=None,
+            distances=np.concatenate([self.distances, other.distances]),
+            weights=np.concatenate([self.weights, other.weights]),
+            outputs=np.concatenate([self.outputs, other.outputs]),
+            original=original,
+            patterns=None,
+        )
 
     def without_instance(self):
         """The same perturbations with row 0 (the instance) left out: a held-out sample."""
@@ -119,7 +128,14 @@ class Neighbourhood:
         original = self.original
         if original is not None:
             original = replace(original, X=original.X[1:])
-        return replace(self, Z=self.Z[1:], inputs=lambda rows: inputs(slice(rows.start + 1, rows.stop + 1)),
-                       distances=self.distances[1:], weights=None if self.weights is None else self.weights[1:],
-                       outputs=None if self.outputs is None else self.outputs[1:], original=original,
-                       includes_instance=False, patterns=None if self.patterns is None else self.patterns[1:])
+        return replace(
+            self,
+            Z=self.Z[1:],
+            inputs=lambda rows: inputs(slice(rows.start + 1, rows.stop + 1)),
+            distances=self.distances[1:],
+            weights=None if self.weights is None else self.weights[1:],
+            outputs=None if self.outputs is None else self.outputs[1:],
+            original=original,
+            includes_instance=False,
+            patterns=None if self.patterns is None else self.patterns[1:],
+        )

@@ -1,4 +1,5 @@
 """Calling the black box: in batches, with its output checked."""
+
 from __future__ import annotations
 
 import warnings
@@ -87,8 +88,9 @@ def iter_batches(n_rows, batch_size):
         yield slice(start, min(start + step, n_rows))
 
 
-def predict_in_batches(predict_fn, make_batch, n_rows, mode, batch_size=None, argument="predict_fn",
-                       n_outputs=None, progress_bar=False):
+def predict_in_batches(
+    predict_fn, make_batch, n_rows, mode, batch_size=None, argument="predict_fn", n_outputs=None, progress_bar=False
+):
     """Ask the model about ``n_rows`` inputs, ``batch_size`` at a time.
 
     Parameters
@@ -163,8 +165,7 @@ def resolve_labels(instance_output, mode, labels, top_labels, class_names=None, 
         return [int(x) for x in np.argsort(instance_output[0], kind="stable")[::-1][:top_labels]]
     bad = [label for label in labels if not 0 <= label < n_outputs]
     if bad:
-        raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs {n_outputs} classes)",
-                        bad)
+        raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs {n_outputs} classes)", bad)
     if class_names is not None and len(class_names) != n_outputs:
         raise bad_value("class_names", f"{n_outputs} names (the model's classes)", len(class_names))
     return labels

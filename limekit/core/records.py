@@ -23,6 +23,7 @@ views' sums and axes stay finite) and every error names the field's path, e.g.
 ``explanations['1'].features[0].weight: expected a finite number; got 'x' (str)``.
 Fields the format does not know are allowed when they hold plain JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,7 @@ MAX_DEPTH = 32
 
 _MODES = ("classification", "regression")
 _MODALITIES = ("tabular", "text", "image")
-_MAX_ID = 2 ** 53  # the largest integer every JSON reader keeps exactly
+_MAX_ID = 2**53  # the largest integer every JSON reader keeps exactly
 #: Largest magnitude of a number: sums and spans of such numbers stay finite in the views.
 MAX_MAGNITUDE = 1e100
 
@@ -88,13 +89,17 @@ def validate_explanation_record(data, *, max_depth=MAX_DEPTH):
     required = ("mode", "labels", "explanations")
     absent = [key for key in required if key not in data]
     if absent:
-        raise bad_value("data", f"a dict made by Explanation.to_dict(), with keys {list(required)}",
-                        f"no {absent} among its keys {_keys(data)}")
+        raise bad_value(
+            "data",
+            f"a dict made by Explanation.to_dict(), with keys {list(required)}",
+            f"no {absent} among its keys {_keys(data)}",
+        )
     _Record(data).check()
     return data
 
 
 # ---------------------------------------------------------------- parsing and depth
+
 
 def _parse(text, max_depth):
     def constant(token):
@@ -126,18 +131,25 @@ def _check_depth(data, max_depth):
         if depth > max_depth:
             raise bad_value(_short(path), f"nesting at most {max_depth} levels deep", "deeper nesting")
         if isinstance(value, dict):
-            stack.extend((item, _key_path(path, key), depth + 1) for key, item in value.items()
-                         if isinstance(item, (dict, list, tuple)))
+            stack.extend(
+                (item, _key_path(path, key), depth + 1)
+                for key, item in value.items()
+                if isinstance(item, (dict, list, tuple))
+            )
         else:
-            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)
-                         if isinstance(item, (dict, list, tuple)))
+            stack.extend(
+                (item, f"{path}[{i}]", depth + 1)
+                for i, item in enumerate(value)
+                if isinstance(item, (dict, list, tuple))
+            )
 
 
 def _short(path, limit=120):
-    return path if len(path) <= limit else path[:limit // 2] + " ... " + path[-limit // 2:]
+    return path if len(path) <= limit else path[: limit // 2] + " ... " + path[-limit // 2 :]
 
 
 # ---------------------------------------------------------------- paths and scalar checks
+
 
 def _key_path(path, key):
     """``explanations['1']`` for data keys; ``record.features`` for field names."""
@@ -226,8 +238,14 @@ def _json(value, path):
     raise bad_type(path, "a JSON value (dict, list, string, number, true, false or null)", value)
 
 
-_EXPECTED = {_number: "a finite number", _integer: "an integer", _string: "a string", _boolean: "true or false",
-             _array: "a list", _mapping: "a dict (JSON object)"}
+_EXPECTED = {
+    _number: "a finite number",
+    _integer: "an integer",
+    _string: "a string",
+    _boolean: "true or false",
+    _array: "a list",
+    _mapping: "a dict (JSON object)",
+}
 
 
 def _label_key(key, path):
@@ -238,6 +256,7 @@ def _label_key(key, path):
 
 
 # ---------------------------------------------------------------- the record
+
 
 class _Fields:
     """Typed access to the fields of one dict, with paths for the errors."""
@@ -252,8 +271,11 @@ class _Fields:
     def get(self, key, check, required=True, nullable=False, **options):
         if key not in self.mapping:
             if required:
-                raise bad_value(self.at(key), _EXPECTED[check] + (" or null" if nullable else ""),
-                                f"nothing (no {key!r} key among {_keys(self.mapping)})")
+                raise bad_value(
+                    self.at(key),
+                    _EXPECTED[check] + (" or null" if nullable else ""),
+                    f"nothing (no {key!r} key among {_keys(self.mapping)})",
+                )
             return None
         value = self.mapping[key]
         if value is None and nullable:
@@ -296,8 +318,14 @@ def _scalar(value, path):
     return _number(value, path)
 
 
-_EXPECTED.update({_numbers: "a list of finite numbers", _integers: "a list of integers",
-                  _strings: "a list of strings", _scalar: "a string, a finite number, true, false or null"})
+_EXPECTED.update(
+    {
+        _numbers: "a list of finite numbers",
+        _integers: "a list of integers",
+        _strings: "a list of strings",
+        _scalar: "a string, a finite number, true, false or null",
+    }
+)
 
 
 def _unique_ids(items, path, what):
@@ -333,8 +361,11 @@ class _Record:
             self.label_record(_label_key(key, "explanations"), record, mode)
         for i, label in enumerate(labels):
             if str(label) not in records:
-                raise bad_value(f"explanations[{str(label)!r}]", f"the record of label {label} (labels[{i}])",
-                                f"no such key among {_keys(records)}")
+                raise bad_value(
+                    f"explanations[{str(label)!r}]",
+                    f"the record of label {label} (labels[{i}])",
+                    f"no such key among {_keys(records)}",
+                )
         top.get("class_names", _strings, required=False, nullable=True)
         top_labels = top.get("top_labels", _integers, required=False, nullable=True)
         for i, label in enumerate(top_labels or ()):
@@ -381,10 +412,14 @@ class _Record:
             shaped = _unique_ids(shapes, f"{path}.shape_functions", "shape_functions")
             unshaped = sorted(listed - shaped)
             if unshaped or not listed:
-                raise bad_value(f"{path}.shape_functions", "a shape function for every listed feature",
-                                f"none for feature id(s) {unshaped[:10]}" if unshaped else "no listed feature")
-        fields.rest({"intercept", "score", "local_pred", "local_decision", "features", "global_importance",
-                     "shape_functions"})
+                raise bad_value(
+                    f"{path}.shape_functions",
+                    "a shape function for every listed feature",
+                    f"none for feature id(s) {unshaped[:10]}" if unshaped else "no listed feature",
+                )
+        fields.rest(
+            {"intercept", "score", "local_pred", "local_decision", "features", "global_importance", "shape_functions"}
+        )
 
     @staticmethod
     def named(item, path):
@@ -415,8 +450,7 @@ class _Record:
         bbox = fields.get("bbox", _integers, required=False, nullable=True)
         if bbox is not None and len(bbox) != 4:
             raise bad_value(fields.at("bbox"), "[row0, col0, row1, col1]", f"{len(bbox)} numbers")
-        fields.rest({"id", "name", "weight", "feature", "value", "positions", "spans", "n_pixels", "centroid",
-                     "bbox"})
+        fields.rest({"id", "name", "weight", "feature", "value", "positions", "spans", "n_pixels", "centroid", "bbox"})
 
     def shape_function(self, item, path):
         fields = self.named(item, path)
@@ -468,5 +502,6 @@ class _Record:
         fields.get("num_words", _integer, required=False)
         fields.get("image_shape", _integers, required=False)
         fields.get("n_segments", _integer, required=False)
-        fields.rest({"modality", "feature_names", "text", "bow", "char_level", "num_words", "image_shape",
-                     "n_segments"})
+        fields.rest(
+            {"modality", "feature_names", "text", "bow", "char_level", "num_words", "image_shape", "n_segments"}
+        )

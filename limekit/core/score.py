@@ -8,6 +8,7 @@ output is checked (shape, finiteness, probabilities, the labels asked for)
 before any further batch is predicted.  There is no separate call for the
 instance alone.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,8 +60,16 @@ def _contiguous(pieces):
     return merged
 
 
-def score_neighbourhoods(predict_fn, neighbourhoods, mode, batch_size=None, argument="predict_fn",
-                         progress_bar=False, to_model_input=None, check_first=None):
+def score_neighbourhoods(
+    predict_fn,
+    neighbourhoods,
+    mode,
+    batch_size=None,
+    argument="predict_fn",
+    progress_bar=False,
+    to_model_input=None,
+    check_first=None,
+):
     """Fill in ``outputs`` of every neighbourhood, in shared batches, instances first.
 
     Parameters
@@ -125,6 +134,6 @@ def score_neighbourhoods(predict_fn, neighbourhoods, mode, batch_size=None, argu
                 check_first(output)
         row = 0
         for nb, a, b in pieces:
-            nb.outputs[a:b] = output[row:row + b - a]
+            nb.outputs[a:b] = output[row : row + b - a]
             row += b - a
     return len(windows)

@@ -11,10 +11,12 @@ Each stage of an explanation (segmentation, perturbation, held-out fidelity,
 stability refits, the sampling verdict) gets a generator of its own, so that switching one stage on
 or off leaves the others' draws as they were.
 """
+
 from __future__ import annotations
 
 import hashlib
 import numbers
+
 import numpy as np
 
 from .._validation import bad_type, bad_value

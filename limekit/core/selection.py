@@ -15,6 +15,7 @@
 ``'auto'``
     lime's rule: forward selection when ``num_features <= 6``, else highest weights.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -35,6 +35,7 @@ The same ``random_state`` gives the same figures.  Cost: ``n_draws`` surrogate
 fits (a few ms each for ridge on thousands of perturbations, a second or more
 for EBM or GAMI-Net).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -89,16 +90,22 @@ def stability_scores(reference, draws):
             counts[feature] = counts.get(feature, 0) + 1
     return {
         "jaccard": float(np.mean(jaccard)) if draws else None,
-        "sign_agreement": {feature: float(np.mean(np.sign(weights[:, i]) == signs[i]))
-                           for i, feature in enumerate(ids)},
+        "sign_agreement": {
+            feature: float(np.mean(np.sign(weights[:, i]) == signs[i])) for i, feature in enumerate(ids)
+        },
         "weight_std": {feature: float(weights[:, i].std()) for i, feature in enumerate(ids)},
         "set_agreement": agree / len(draws) if draws else None,
-        "inclusion": {feature: counts.get(feature, 0) / len(draws) if draws else None
-                      for feature in list(ids) + sorted(set(counts) - chosen)},
+        "inclusion": {
+            feature: counts.get(feature, 0) / len(draws) if draws else None
+            for feature in list(ids) + sorted(set(counts) - chosen)
+        },
         "n_draws": len(draws),
         "sign_agreement_floor": SIGN_AGREEMENT_FLOOR,
-        "unsure_features": [feature for i, feature in enumerate(ids)
-                            if draws and np.mean(np.sign(weights[:, i]) == signs[i]) < SIGN_AGREEMENT_FLOOR],
+        "unsure_features": [
+            feature
+            for i, feature in enumerate(ids)
+            if draws and np.mean(np.sign(weights[:, i]) == signs[i]) < SIGN_AGREEMENT_FLOOR
+        ],
     }
 
 

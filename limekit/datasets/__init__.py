@@ -9,6 +9,7 @@ licensed under Creative Commons Attribution 4.0 International (CC BY 4.0).
 The files ``data/adult.data.gz`` and ``data/adult.test.gz`` are the unmodified
 originals, gzip-compressed; ``data/ADULT_LICENSE.md`` carries the attribution.
 """
+
 from ._adult import (
     ADULT_CATEGORICAL,
     ADULT_CLASS_NAMES,

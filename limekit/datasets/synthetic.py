@@ -1,4 +1,5 @@
 """Small generated data sets for examples, demos and tests (nothing downloads)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +8,10 @@ from .._validation import check_int, check_random_state
 
 __all__ = ["REVIEW_FILLER", "REVIEW_POSITIVE", "REVIEW_NEGATIVE", "make_reviews", "skin_tone_probability"]
 
-REVIEW_FILLER = ("the a movie film plot actor actress scene story director music was is and but with of "
-                 "to in it this that very quite rather long short ending start character cast").split()
+REVIEW_FILLER = (
+    "the a movie film plot actor actress scene story director music was is and but with of "
+    "to in it this that very quite rather long short ending start character cast"
+).split()
 REVIEW_POSITIVE = ["excellent", "moving", "brilliant", "delightful"]
 REVIEW_NEGATIVE = ["boring", "awful", "clumsy", "dull"]
 
@@ -34,8 +37,9 @@ def make_reviews(n_reviews=1000, random_state=None):
     for label in labels:
         words = list(rng.choice(REVIEW_FILLER, 30))
         for _ in range(2):
-            words.insert(int(rng.integers(0, len(words))), str(rng.choice(REVIEW_POSITIVE if label else
-                                                                          REVIEW_NEGATIVE)))
+            words.insert(
+                int(rng.integers(0, len(words))), str(rng.choice(REVIEW_POSITIVE if label else REVIEW_NEGATIVE))
+            )
         reviews.append(" ".join(words).capitalize() + ".")
     return reviews, labels
 

@@ -9,11 +9,21 @@
 :class:`TorchClassifier` wraps a PyTorch model as ``classifier_fn`` and lets
 the explainer build the perturbed batches on the model's device.
 """
+
 from .explainer import ImageExplainer, sample_masks
 from .explanation import ImageDomainMapper, ImageExplanation
 from .masking import Masker
 from .segmentation import SegmentationAlgorithm
 from .torch import TorchClassifier, channels_first, normalized
 
-__all__ = ["ImageExplainer", "ImageExplanation", "ImageDomainMapper", "SegmentationAlgorithm", "TorchClassifier",
-           "Masker", "sample_masks", "channels_first", "normalized"]
+__all__ = [
+    "ImageExplainer",
+    "ImageExplanation",
+    "ImageDomainMapper",
+    "SegmentationAlgorithm",
+    "TorchClassifier",
+    "Masker",
+    "sample_masks",
+    "channels_first",
+    "normalized",
+]

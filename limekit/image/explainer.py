@@ -25,6 +25,7 @@ Masking
     :class:`limekit.image.masking.Masker`) just before the classifier sees it,
     so memory follows ``batch_size``, not ``num_samples``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,8 +35,8 @@ import numpy as np
 from .._validation import bad_value, check_int
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
-from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks
 from ..core.frontend import BaseExplainer, fill_docstrings
+from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks
 from ..core.neighbourhood import Neighbourhood
 from ..core.predict import predict_in_batches
 from ..core.seeding import CallRandomness, instance_digest
@@ -44,7 +45,6 @@ from .masking import Masker, check_hide_color, check_image, describe_hide_color,
 from .segmentation import check_random_seed, check_segments, make_segmentation_fn
 
 __all__ = ["ImageExplainer", "sample_masks"]
-
 
 
 def sample_masks(rng, num_samples, n_segments):
@@ -68,107 +68,145 @@ def sample_masks(rng, num_samples, n_segments):
 class ImageExplainer(BaseExplainer):
     """Explains predictions on images (lime's ``LimeImageExplainer``).
 
-    Parameters
-    ----------
-    kernel_width : float, default=0.25
-        Width of the kernel on the distances (see the module notes on the
-        default normalised L2 distance).
-    kernel : callable or None
-        ``kernel(distances, kernel_width) -> weights``; default lime's
-        ``sqrt(exp(-d**2 / kernel_width**2))``.
-    verbose : bool, default=False
-        Print the surrogate's intercept and predictions (as lime).
-    feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
-    mode : {'classification', 'regression'}, default='classification'
-        Keyword only.  Regression explains one output value per image.
-%(common)s
-        The segmentation's seed, when ``random_seed`` is None, is one of
-        those choices.
+        Parameters
+        ----------
+        kernel_width : float, default=0.25
+            Width of the kernel on the distances (see the module notes on the
+            default normalised L2 distance).
+        kernel : callable or None
+            ``kernel(distances, kernel_width) -> weights``; default lime's
+            ``sqrt(exp(-d**2 / kernel_width**2))``.
+        verbose : bool, default=False
+            Print the surrogate's intercept and predictions (as lime).
+        feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
+        mode : {'classification', 'regression'}, default='classification'
+            Keyword only.  Regression explains one output value per image.
+    %(common)s
+            The segmentation's seed, when ``random_seed`` is None, is one of
+            those choices.
 
-    Examples
-    --------
-    >>> explainer = ImageExplainer(random_state=0)
-    >>> exp = explainer.explain_instance(image, model_fn, top_labels=3, num_samples=1000)
-    >>> img, mask = exp.get_image_and_mask(exp.top_labels[0], positive_only=True, num_features=5)
+        Examples
+        --------
+        >>> explainer = ImageExplainer(random_state=0)
+        >>> exp = explainer.explain_instance(image, model_fn, top_labels=3, num_samples=1000)
+        >>> img, mask = exp.get_image_and_mask(exp.top_labels[0], positive_only=True, num_features=5)
     """
 
     model_argument = "classifier_fn"
     instance_argument = "image"
     cap_top_labels = True  # lime's top_labels=5 on a binary model explains both classes
 
-    def __init__(self, kernel_width=.25, kernel=None, verbose=False, feature_selection="auto", random_state=None,
-                 *, surrogate="ridge", mode="classification", surrogate_task="regression",
-                 fidelity_samples="auto", stability_samples=0):
-        self._init_common(mode=mode, verbose=verbose, class_names=None, feature_selection=feature_selection,
-                          random_state=random_state, surrogate=surrogate, surrogate_task=surrogate_task,
-                          fidelity_samples=fidelity_samples, stability_samples=stability_samples, batch_size=None,
-                          progress_bar=True)
+    def __init__(
+        self,
+        kernel_width=0.25,
+        kernel=None,
+        verbose=False,
+        feature_selection="auto",
+        random_state=None,
+        *,
+        surrogate="ridge",
+        mode="classification",
+        surrogate_task="regression",
+        fidelity_samples="auto",
+        stability_samples=0,
+    ):
+        self._init_common(
+            mode=mode,
+            verbose=verbose,
+            class_names=None,
+            feature_selection=feature_selection,
+            random_state=random_state,
+            surrogate=surrogate,
+            surrogate_task=surrogate_task,
+            fidelity_samples=fidelity_samples,
+            stability_samples=stability_samples,
+            batch_size=None,
+            progress_bar=True,
+        )
         self._set_kernel(kernel, kernel_width)
 
-    def explain_instance(self, image, classifier_fn, labels=(1,), hide_color=None, top_labels=5,
-                         num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,
-                         distance_metric="l2", model_regressor=None, random_seed=None, progress_bar=True, *,
-                         surrogate=None, surrogate_task=None, fidelity_samples=None, stability_samples=None,
-                         max_samples=None, confidence=0.95, sampling="lime",
-                         variance_reduction=None):
+    def explain_instance(
+        self,
+        image,
+        classifier_fn,
+        labels=(1,),
+        hide_color=None,
+        top_labels=5,
+        num_features=100000,
+        num_samples=1000,
+        batch_size=10,
+        segmentation_fn=None,
+        distance_metric="l2",
+        model_regressor=None,
+        random_seed=None,
+        progress_bar=True,
+        *,
+        surrogate=None,
+        surrogate_task=None,
+        fidelity_samples=None,
+        stability_samples=None,
+        max_samples=None,
+        confidence=0.95,
+        sampling="lime",
+        variance_reduction=None,
+    ):
         """Explain the classifier's prediction for one image.
 
-        Parameters
-        ----------
-        image : ndarray of shape (h, w) or (h, w, c)
-            Grayscale, RGB, RGBA (any channel count with a custom
-            segmentation), integer or float.  The classifier receives
-            perturbed images of the same shape and dtype (unlike lime, a
-            grayscale image is not converted to RGB).
-        classifier_fn : callable or TorchClassifier
-            Takes a batch of images ``(b, *image.shape)``.  Classification:
-            returns class probabilities ``(b, n_classes)``.  Regression: one
-            value per image.  A :class:`~limekit.image.TorchClassifier` gets
-            tensor batches built on its device.
-        labels : iterable of int, default=(1,)
-            Classes to explain when ``top_labels`` is None.
-        hide_color : None, number, sequence, 'blur' or ndarray, default=None
-            What a switched-off superpixel shows.  None: its mean colour
-            (lime's default); a number or one number per channel: that
-            colour; ``'blur'``: a Gaussian-blurred copy of the image (sigma
-            half the side of an average superpixel); an array of the image's
-            shape: that image.
-        top_labels : int or None, default=5
-            Explain the ``top_labels`` most probable classes (all of them if
-            the model has fewer) instead of ``labels``.
-        num_features : int, default=100000
-            Most superpixels per explanation.
-        num_samples : int or 'auto', default=1000
-            Size of the neighbourhood, the image itself included; ``'auto'``:
-            as many as the explanation needs to be stable (see ``max_samples``).
-        segmentation_fn : None, {'quickshift', 'slic', 'felzenszwalb'} or callable
-            None: quickshift with lime's settings (kernel_size=4, max_dist=200,
-            ratio=0.2), seeded by ``random_seed``.  A callable gets the image
-            as given and returns a ``(h, w)`` integer map.  Segments are
-            always relabelled 0 .. n_segments - 1.
-        distance_metric : str or callable, default='l2'
-            ``'l2'``/``'euclidean'``: Euclidean distance of the binary rows
-            divided by ``sqrt(n_segments)``; ``'cosine'``: lime's default;
-            anything :func:`sklearn.metrics.pairwise_distances` takes.
-        random_seed : int or None
-            Seed of the segmentation (as lime); None draws one from the
-            explainer's ``random_state``.
-        progress_bar : bool, default=True
-            Show a tqdm progress bar over the classifier calls.
-%(call)s
+                Parameters
+                ----------
+                image : ndarray of shape (h, w) or (h, w, c)
+                    Grayscale, RGB, RGBA (any channel count with a custom
+                    segmentation), integer or float.  The classifier receives
+                    perturbed images of the same shape and dtype (unlike lime, a
+                    grayscale image is not converted to RGB).
+                classifier_fn : callable or TorchClassifier
+                    Takes a batch of images ``(b, *image.shape)``.  Classification:
+                    returns class probabilities ``(b, n_classes)``.  Regression: one
+                    value per image.  A :class:`~limekit.image.TorchClassifier` gets
+                    tensor batches built on its device.
+                labels : iterable of int, default=(1,)
+                    Classes to explain when ``top_labels`` is None.
+                hide_color : None, number, sequence, 'blur' or ndarray, default=None
+                    What a switched-off superpixel shows.  None: its mean colour
+                    (lime's default); a number or one number per channel: that
+                    colour; ``'blur'``: a Gaussian-blurred copy of the image (sigma
+                    half the side of an average superpixel); an array of the image's
+                    shape: that image.
+                top_labels : int or None, default=5
+                    Explain the ``top_labels`` most probable classes (all of them if
+                    the model has fewer) instead of ``labels``.
+                num_features : int, default=100000
+                    Most superpixels per explanation.
+                num_samples : int or 'auto', default=1000
+                    Size of the neighbourhood, the image itself included; ``'auto'``:
+                    as many as the explanation needs to be stable (see ``max_samples``).
+                segmentation_fn : None, {'quickshift', 'slic', 'felzenszwalb'} or callable
+                    None: quickshift with lime's settings (kernel_size=4, max_dist=200,
+                    ratio=0.2), seeded by ``random_seed``.  A callable gets the image
+                    as given and returns a ``(h, w)`` integer map.  Segments are
+                    always relabelled 0 .. n_segments - 1.
+                distance_metric : str or callable, default='l2'
+                    ``'l2'``/``'euclidean'``: Euclidean distance of the binary rows
+                    divided by ``sqrt(n_segments)``; ``'cosine'``: lime's default;
+                    anything :func:`sklearn.metrics.pairwise_distances` takes.
+                random_seed : int or None
+                    Seed of the segmentation (as lime); None draws one from the
+                    explainer's ``random_state``.
+                progress_bar : bool, default=True
+                    Show a tqdm progress bar over the classifier calls.
+        %(call)s
 
-        Returns
-        -------
-        ImageExplanation
-            ``diagnostics`` holds the effective sample size and the
-            surrogate's fidelity (``'fidelity_in_sample'``, and
-            ``'fidelity'`` on held-out images when ``fidelity_samples`` > 0,
-            else None).
+                Returns
+                -------
+                ImageExplanation
+                    ``diagnostics`` holds the effective sample size and the
+                    surrogate's fidelity (``'fidelity_in_sample'``, and
+                    ``'fidelity'`` on held-out images when ``fidelity_samples`` > 0,
+                    else None).
         """
         return self._explain_one(locals())
 
-    def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size=10,
-                    progress_bar=False):
+    def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size=10, progress_bar=False):
         """lime's helper: perturbations and the classifier's outputs for them.
 
         Parameters
@@ -193,16 +231,24 @@ class ImageExplainer(BaseExplainer):
         rng = CallRandomness.for_instance(self._entropy, instance_digest(image)).perturbation
         masks = sample_masks(rng, num_samples, n_segments)
         masker = Masker(image, fudged, segments)
-        outputs = predict_in_batches(classifier_fn, lambda rows: masker(masks[rows]), num_samples, self.mode,
-                                     check_int(batch_size, "batch_size", minimum=1), "classifier_fn",
-                                     progress_bar=progress_bar)
+        outputs = predict_in_batches(
+            classifier_fn,
+            lambda rows: masker(masks[rows]),
+            num_samples,
+            self.mode,
+            check_int(batch_size, "batch_size", minimum=1),
+            "classifier_fn",
+            progress_bar=progress_bar,
+        )
         return masks.astype(int), outputs
 
     # ------------------------------------------------------------------ frontend hooks
     def _check_options(self, options):
-        checked = {"hide_color": options.pop("hide_color", None),
-                   "segmentation_fn": options.pop("segmentation_fn", None),
-                   "random_seed": check_random_seed(options.pop("random_seed", None))}
+        checked = {
+            "hide_color": options.pop("hide_color", None),
+            "segmentation_fn": options.pop("segmentation_fn", None),
+            "random_seed": check_random_seed(options.pop("random_seed", None)),
+        }
         super()._check_options(options)
         return checked
 
@@ -220,10 +266,13 @@ class ImageExplainer(BaseExplainer):
         first = images[0]
         for i, image in enumerate(images[1:], 1):
             if image.shape != first.shape or image.dtype != first.dtype:
-                raise bad_value("instances", f"images of one shape and dtype (their perturbations share model "
-                                             f"calls), as image 0: {first.shape} {first.dtype}",
-                                f"image {i} of shape {image.shape} and dtype {image.dtype}",
-                                "Call explain_many once per shape, or explain_instance.")
+                raise bad_value(
+                    "instances",
+                    f"images of one shape and dtype (their perturbations share model "
+                    f"calls), as image 0: {first.shape} {first.dtype}",
+                    f"image {i} of shape {image.shape} and dtype {image.dtype}",
+                    "Call explain_many once per shape, or explain_instance.",
+                )
         return images
 
     def _instance_digest(self, image):
@@ -235,8 +284,9 @@ class ImageExplainer(BaseExplainer):
         random_seed = call.options["random_seed"]
         if random_seed is None:
             random_seed = int(rngs.segmentation.integers(0, 1000))  # lime: random_state.randint(0, 1000)
-        segments, n_segments = check_segments(make_segmentation_fn(call.options["segmentation_fn"],
-                                                                   random_seed)(image), image.shape)
+        segments, n_segments = check_segments(
+            make_segmentation_fn(call.options["segmentation_fn"], random_seed)(image), image.shape
+        )
         fudged = fudged_image(image, segments, n_segments, hide_color)
         masker = Masker(image, fudged, segments)
         if _is_torch_classifier(call.model):
@@ -253,8 +303,12 @@ class ImageExplainer(BaseExplainer):
         self._check_memory(context, n, call)
         masks = sample_masks(rng, n, context.n_segments)
         Z = masks.astype(float)
-        return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),
-                             self._distances(Z, call.distance_metric, context.n_segments), binary=True)
+        return Neighbourhood(
+            Z,
+            lambda rows: context.make_batch(masks[rows]),
+            self._distances(Z, call.distance_metric, context.n_segments),
+            binary=True,
+        )
 
     def _sample_kernel(self, context, n, call, rng):
         self._check_memory(context, n, call)
@@ -265,8 +319,12 @@ class ImageExplainer(BaseExplainer):
             distances = distances / np.sqrt(segments)
         masks = kernel_masks(rng, n, count_distribution(segments, self.kernel_fn(distances)))
         Z = masks.astype(float)
-        return Neighbourhood(Z, lambda rows: context.make_batch(masks[rows]),
-                             self._distances(Z, call.distance_metric, segments), binary=True)
+        return Neighbourhood(
+            Z,
+            lambda rows: context.make_batch(masks[rows]),
+            self._distances(Z, call.distance_metric, segments),
+            binary=True,
+        )
 
     def _new_explanation(self, context, neighbourhood, call):
         return ImageExplanation(context.image, context.segments, mode=self.mode)
@@ -275,12 +333,14 @@ class ImageExplainer(BaseExplainer):
         return None  # lime's image explanations name no classes
 
     def _finish(self, explanation, context, call):
-        explanation.diagnostics.update({
-            "n_segments": context.n_segments,
-            "hide_color": describe_hide_color(context.hide_color),
-            "segmentation": _describe_segmentation(call.options["segmentation_fn"]),
-            "random_seed": context.random_seed,
-        })
+        explanation.diagnostics.update(
+            {
+                "n_segments": context.n_segments,
+                "hide_color": describe_hide_color(context.hide_color),
+                "segmentation": _describe_segmentation(call.options["segmentation_fn"]),
+                "random_seed": context.random_seed,
+            }
+        )
 
     @staticmethod
     def _distances(Z, distance_metric, n_segments):

@@ -1,4 +1,5 @@
 """The explanation of an image prediction: weights per superpixel, and lime's image/mask view."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,16 +44,17 @@ class ImageDomainMapper(DomainMapper):
         centre_cols = np.bincount(flat, weights=cols, minlength=self.n_segments) / safe
         boxes = ndimage.find_objects(self.segments + 1, max_label=self.n_segments)
         records = []
-        for feature in feature_ids:
-            feature = int(feature)
+        for feature in map(int, feature_ids):
             box = boxes[feature]
-            records.append({
-                "id": feature,
-                "name": f"superpixel {feature}",
-                "n_pixels": int(counts[feature]),
-                "centroid": [float(centre_rows[feature]), float(centre_cols[feature])],
-                "bbox": None if box is None else [box[0].start, box[1].start, box[0].stop, box[1].stop],
-            })
+            records.append(
+                {
+                    "id": feature,
+                    "name": f"superpixel {feature}",
+                    "n_pixels": int(counts[feature]),
+                    "centroid": [float(centre_rows[feature]), float(centre_cols[feature])],
+                    "bbox": None if box is None else [box[0].start, box[1].start, box[0].stop, box[1].stop],
+                }
+            )
         return records
 
     def to_dict(self):
@@ -94,8 +96,9 @@ class ImageExplanation(Explanation):
         self.image = image
         self.segments = segments
 
-    def get_image_and_mask(self, label, positive_only=True, negative_only=False, hide_rest=False,
-                           num_features=5, min_weight=0.0):
+    def get_image_and_mask(
+        self, label, positive_only=True, negative_only=False, hide_rest=False, num_features=5, min_weight=0.0
+    ):
         """The image with the explanation's superpixels, and their mask (lime's method, same results).
 
         Parameters
@@ -122,10 +125,12 @@ class ImageExplanation(Explanation):
         """
         if label not in self.local_exp:
             raise LabelNotExplainedError(
-                f"label: expected one of the explained labels {sorted(self.local_exp)}; got {label!r}", "label")
+                f"label: expected one of the explained labels {sorted(self.local_exp)}; got {label!r}", "label"
+            )
         if positive_only & negative_only:
-            raise LimekitValueError("positive_only, negative_only: expected at most one of them True; got both",
-                                    "positive_only")
+            raise LimekitValueError(
+                "positive_only, negative_only: expected at most one of them True; got both", "positive_only"
+            )
         segments = self.segments
         image = self.image
         if image.ndim == 2:
@@ -156,5 +161,7 @@ class ImageExplanation(Explanation):
 
     def __repr__(self):
         labels = ", ".join(map(str, sorted(self.local_exp)))
-        return (f"<limekit ImageExplanation image={tuple(self.image.shape)} "
-                f"n_segments={self.domain_mapper.n_segments} labels=[{labels}]>")
+        return (
+            f"<limekit ImageExplanation image={tuple(self.image.shape)} "
+            f"n_segments={self.domain_mapper.n_segments} labels=[{labels}]>"
+        )

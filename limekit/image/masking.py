@@ -16,14 +16,24 @@ arithmetic gives back the image's or the fudged image's bytes).  At 299 x 299
 RGB this is about 5x faster than ``np.where`` with a broadcast mask, whose
 inner loop runs over the 3 channels.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from .._validation import bad_type, bad_value, check_finite
 
-__all__ = ["check_image", "mean_colour_image", "blurred_image", "fudged_image", "Masker", "describe_hide_color",
-           "check_hide_color", "check_masks", "default_blur_sigma"]
+__all__ = [
+    "check_image",
+    "mean_colour_image",
+    "blurred_image",
+    "fudged_image",
+    "Masker",
+    "describe_hide_color",
+    "check_hide_color",
+    "check_masks",
+    "default_blur_sigma",
+]
 
 
 def check_image(image, argument="image"):
@@ -33,8 +43,12 @@ def check_image(image, argument="image"):
     (RGB, RGBA, ...), unsigned/signed integer or float dtype, finite values.
     """
     if hasattr(image, "detach") and hasattr(image, "cpu"):  # a torch tensor
-        raise bad_type(argument, "a numpy array of shape (height, width[, channels]); convert the tensor "
-                                 "with .cpu().numpy() and put the channels last", image)
+        raise bad_type(
+            argument,
+            "a numpy array of shape (height, width[, channels]); convert the tensor "
+            "with .cpu().numpy() and put the channels last",
+            image,
+        )
     try:
         array = np.asarray(image)
     except (TypeError, ValueError) as exc:
@@ -42,14 +56,21 @@ def check_image(image, argument="image"):
     if array.dtype.kind not in "uif":
         raise bad_type(argument, "an image of integer or float dtype", array)
     if array.ndim not in (2, 3):
-        raise bad_value(argument, "a 2-D (height, width) grayscale or 3-D (height, width, channels) image",
-                        f"{array.ndim}-D array of shape {array.shape}",
-                        "Explain one image at a time (no batch axis)." if array.ndim == 4 else None)
+        raise bad_value(
+            argument,
+            "a 2-D (height, width) grayscale or 3-D (height, width, channels) image",
+            f"{array.ndim}-D array of shape {array.shape}",
+            "Explain one image at a time (no batch axis)." if array.ndim == 4 else None,
+        )
     if min(array.shape) < 1 or array.shape[0] * array.shape[1] < 2:
         raise bad_value(argument, "an image with at least 2 pixels and 1 channel", f"shape {array.shape}")
     if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[2] > 4:
-        raise bad_value(argument, "channels last, (height, width, channels)", f"shape {array.shape}",
-                        "It looks channels-first: pass np.moveaxis(image, 0, -1).")
+        raise bad_value(
+            argument,
+            "channels last, (height, width, channels)",
+            f"shape {array.shape}",
+            "It looks channels-first: pass np.moveaxis(image, 0, -1).",
+        )
     check_finite(array, argument)
     return np.ascontiguousarray(array)
 
@@ -109,14 +130,16 @@ def check_hide_color(hide_color, image):
         return None
     if isinstance(hide_color, str):
         if hide_color != "blur":
-            raise bad_value("hide_color", "None (superpixel mean colour), 'blur', a colour or an image of the "
-                                          "image's shape", repr(hide_color))
+            raise bad_value(
+                "hide_color",
+                "None (superpixel mean colour), 'blur', a colour or an image of the image's shape",
+                repr(hide_color),
+            )
         return "blur"
     try:
         colour = np.asarray(hide_color, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise bad_type("hide_color", "None, 'blur', a number, one number per channel or an image", hide_color) \
-            from exc
+        raise bad_type("hide_color", "None, 'blur', a number, one number per channel or an image", hide_color) from exc
     n_channels = 1 if image.ndim == 2 else image.shape[2]
     if colour.shape == image.shape:
         pass
@@ -124,15 +147,21 @@ def check_hide_color(hide_color, image):
         if image.ndim == 2:
             colour = colour.reshape(())
     else:
-        raise bad_value("hide_color", f"a number, {n_channels} numbers (one per channel) or an image of shape "
-                                      f"{image.shape}", f"shape {colour.shape}")
+        raise bad_value(
+            "hide_color",
+            f"a number, {n_channels} numbers (one per channel) or an image of shape {image.shape}",
+            f"shape {colour.shape}",
+        )
     if not np.isfinite(colour).all():
         raise bad_value("hide_color", "finite values", "NaN or infinity")
     if np.issubdtype(image.dtype, np.integer):
         info = np.iinfo(image.dtype)
         if colour.min() < info.min or colour.max() > info.max:
-            raise bad_value("hide_color", f"values within the image's dtype {image.dtype} "
-                                          f"[{info.min}, {info.max}]", f"[{colour.min():g}, {colour.max():g}]")
+            raise bad_value(
+                "hide_color",
+                f"values within the image's dtype {image.dtype} [{info.min}, {info.max}]",
+                f"[{colour.min():g}, {colour.max():g}]",
+            )
     return colour
 
 
@@ -219,4 +248,3 @@ def check_masks(masks, n_segments, argument="masks"):
             raise bad_value(argument, "0/1 values", "other values")
         masks = masks.astype(bool)
     return masks
-

@@ -7,6 +7,7 @@ with lime's settings), slic and felzenszwalb by name, lime's
 the map to ``0 .. n_segments - 1`` (slic numbers from 1, which makes lime
 leave one superpixel unperturbed: lime indexes its binary columns by label).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -18,8 +19,16 @@ import numpy as np
 
 from .._validation import bad_type, bad_value, check_choice
 
-__all__ = ["BaseWrapper", "SegmentationAlgorithm", "ALGORITHMS", "DEFAULT_QUICKSHIFT", "make_segmentation_fn", "check_segments",
-           "segmentation_image", "check_random_seed"]
+__all__ = [
+    "BaseWrapper",
+    "SegmentationAlgorithm",
+    "ALGORITHMS",
+    "DEFAULT_QUICKSHIFT",
+    "make_segmentation_fn",
+    "check_segments",
+    "segmentation_image",
+    "check_random_seed",
+]
 
 ALGORITHMS = ("quickshift", "slic", "felzenszwalb")
 #: Largest pixel magnitude of a float image the built-in segmentations take (Lab conversion raises to 2.4).
@@ -181,8 +190,11 @@ class SegmentationAlgorithm(BaseWrapper):
             else:
                 dropped.append(name)
         if dropped:
-            warnings.warn(f"SegmentationAlgorithm: {self.algo_type} takes no argument(s) {dropped}; ignored.",
-                          UserWarning, stacklevel=3)
+            warnings.warn(
+                f"SegmentationAlgorithm: {self.algo_type} takes no argument(s) {dropped}; ignored.",
+                UserWarning,
+                stacklevel=3,
+            )
         self.target_params = kept
         return self
 
@@ -191,15 +203,26 @@ class SegmentationAlgorithm(BaseWrapper):
         if rgb.dtype.kind == "f":  # scikit-image's colour conversions raise values to powers: keep them finite
             peak = float(np.max(np.abs(rgb), initial=0.0))
             if peak > SEGMENTATION_MAGNITUDE:
-                raise bad_value("image", f"pixel values of magnitude at most {SEGMENTATION_MAGNITUDE:g} for the "
-                                         f"{self.algo_type} segmentation", f"{peak:.6g}",
-                                "Rescale the image (floats are read in [0, 1] or [0, 255]).")
-        if self.algo_type == "quickshift" and self.target_params.get("convert2lab", True) and (
-                rgb.ndim != 3 or rgb.shape[2] != 3):  # scikit-image's bare ValueError otherwise
+                raise bad_value(
+                    "image",
+                    f"pixel values of magnitude at most {SEGMENTATION_MAGNITUDE:g} for the "
+                    f"{self.algo_type} segmentation",
+                    f"{peak:.6g}",
+                    "Rescale the image (floats are read in [0, 1] or [0, 255]).",
+                )
+        if (
+            self.algo_type == "quickshift"
+            and self.target_params.get("convert2lab", True)
+            and (rgb.ndim != 3 or rgb.shape[2] != 3)
+        ):  # scikit-image's bare ValueError otherwise
             channels = rgb.shape[2] if rgb.ndim == 3 else 1
-            raise bad_value("image", "1 (grayscale), 3 (RGB) or 4 (RGBA) channels for the quickshift segmentation "
-                                     "(it works in the Lab colour space)", f"{channels} channels",
-                            "Pass segmentation_fn='slic' or a callable for other channel counts.")
+            raise bad_value(
+                "image",
+                "1 (grayscale), 3 (RGB) or 4 (RGBA) channels for the quickshift segmentation "
+                "(it works in the Lab colour space)",
+                f"{channels} channels",
+                "Pass segmentation_fn='slic' or a callable for other channel counts.",
+            )
         return self.target_fn(rgb, **self.target_params)
 
     def __repr__(self):
@@ -232,8 +255,11 @@ def make_segmentation_fn(segmentation_fn, random_seed):
             params["start_label"] = 0
         return SegmentationAlgorithm(segmentation_fn, random_seed=random_seed, **params)
     if not callable(segmentation_fn):
-        raise bad_type("segmentation_fn", "None, 'quickshift', 'slic', 'felzenszwalb' or a callable "
-                                          "image -> (height, width) integer map", segmentation_fn)
+        raise bad_type(
+            "segmentation_fn",
+            "None, 'quickshift', 'slic', 'felzenszwalb' or a callable image -> (height, width) integer map",
+            segmentation_fn,
+        )
     return segmentation_fn
 
 
@@ -261,18 +287,27 @@ def check_segments(segments, image_shape, argument="segmentation_fn"):
     except (TypeError, ValueError) as exc:
         raise bad_type(argument, "a function returning a (height, width) integer array", segments) from exc
     if segments.shape != tuple(image_shape[:2]):
-        raise bad_value(argument, f"a segment map of shape {tuple(image_shape[:2])} (the image's height "
-                                  f"and width)", f"shape {segments.shape}")
+        raise bad_value(
+            argument,
+            f"a segment map of shape {tuple(image_shape[:2])} (the image's height and width)",
+            f"shape {segments.shape}",
+        )
     if segments.dtype.kind not in "biu":
-        if segments.dtype.kind != "f" or not np.all(np.isfinite(segments)) or \
-                not np.array_equal(segments, np.round(segments)):
+        if (
+            segments.dtype.kind != "f"
+            or not np.all(np.isfinite(segments))
+            or not np.array_equal(segments, np.round(segments))
+        ):
             raise bad_value(argument, "integer segment labels", f"dtype {segments.dtype}")
     labels, inverse = np.unique(segments, return_inverse=True)
     n_segments = labels.size
     if n_segments < 2:
-        raise bad_value(argument, "at least 2 segments (superpixels) to perturb", f"{n_segments} segment",
-                        "Use a finer segmentation (e.g. smaller kernel_size / max_dist for quickshift, "
-                        "more n_segments for slic).")
+        raise bad_value(
+            argument,
+            "at least 2 segments (superpixels) to perturb",
+            f"{n_segments} segment",
+            "Use a finer segmentation (e.g. smaller kernel_size / max_dist for quickshift, more n_segments for slic).",
+        )
     dtype = np.int32 if n_segments < 2**31 else np.int64
     return inverse.reshape(segments.shape).astype(dtype, copy=False), int(n_segments)
 

@@ -13,6 +13,7 @@ built by limekit's numpy masker and wrapped without a copy
 torch is imported when a :class:`TorchClassifier` is created, so limekit
 itself does not need it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -131,8 +132,7 @@ class TorchClassifier:
     >>> exp = ImageExplainer(random_state=0).explain_instance(image, clf, batch_size=64)
     """
 
-    def __init__(self, model, preprocess=None, device="cpu", batch_size=64, softmax=True, *,
-                 mask_on_device=None):
+    def __init__(self, model, preprocess=None, device="cpu", batch_size=64, softmax=True, *, mask_on_device=None):
         torch = _torch()
         if not callable(model):
             raise bad_type("model", "a torch.nn.Module or a callable on tensors", model)
@@ -185,7 +185,7 @@ class TorchClassifier:
                 module.eval()
             with torch.inference_mode():
                 for start in range(0, batch.shape[0], self.batch_size):
-                    chunk = batch[start:start + self.batch_size]
+                    chunk = batch[start : start + self.batch_size]
                     x = channels_first(chunk) if self.preprocess is None else self.preprocess(chunk)
                     outputs.append(self._probabilities(self.model(x)))
                     self.calls += 1
@@ -222,8 +222,10 @@ class TorchClassifier:
         return _DeviceMasker(self, image, fudged, segments)
 
     def __repr__(self):
-        return (f"TorchClassifier({type(self.model).__name__}, device={str(self.device)!r}, "
-                f"batch_size={self.batch_size}, softmax={self.softmax})")
+        return (
+            f"TorchClassifier({type(self.model).__name__}, device={str(self.device)!r}, "
+            f"batch_size={self.batch_size}, softmax={self.softmax})"
+        )
 
 
 class _DeviceMasker:

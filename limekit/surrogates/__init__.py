@@ -17,6 +17,7 @@ name        regression                                       classification
 'gaminet'   ``limekit.surrogates.gaminet.GAMINetSurrogate``  the same (needs torch)
 ==========  ===============================================  ==========================
 """
+
 from __future__ import annotations
 
 import importlib
@@ -25,9 +26,20 @@ from .._validation import LimekitValueError, bad_type, bad_value, check_choice, 
 from .base import FEATURE_SPACES, SURROGATE_TASKS, BaseSurrogate, ConstantSurrogate, weighted_r2
 from .linear import LassoSurrogate, LogisticSurrogate, RidgeSurrogate, SklearnSurrogate
 
-__all__ = ["BaseSurrogate", "RidgeSurrogate", "LassoSurrogate", "SklearnSurrogate", "LogisticSurrogate",
-           "ConstantSurrogate", "SURROGATES", "SURROGATE_TASKS", "FEATURE_SPACES", "make_surrogate",
-           "check_surrogate_task", "weighted_r2"]
+__all__ = [
+    "BaseSurrogate",
+    "RidgeSurrogate",
+    "LassoSurrogate",
+    "SklearnSurrogate",
+    "LogisticSurrogate",
+    "ConstantSurrogate",
+    "SURROGATES",
+    "SURROGATE_TASKS",
+    "FEATURE_SPACES",
+    "make_surrogate",
+    "check_surrogate_task",
+    "weighted_r2",
+]
 
 
 def _ridge(task="regression", **params):
@@ -98,8 +110,12 @@ def make_surrogate(surrogate="ridge", model_regressor=None, surrogate_task="regr
     check_surrogate_task(surrogate_task)
     if model_regressor is not None:
         if surrogate_task != "regression":
-            raise bad_value("model_regressor", "None with surrogate_task='classification'", "a regressor",
-                            "Pass a classifier surrogate as surrogate=... instead.")
+            raise bad_value(
+                "model_regressor",
+                "None with surrogate_task='classification'",
+                "a regressor",
+                "Pass a classifier surrogate as surrogate=... instead.",
+            )
         return SklearnSurrogate(model_regressor)
     if surrogate is None:
         surrogate = "ridge"
@@ -108,16 +124,19 @@ def make_surrogate(surrogate="ridge", model_regressor=None, surrogate_task="regr
     if isinstance(surrogate, BaseSurrogate):
         task = getattr(surrogate, "task", "regression")
         if task != surrogate_task:
-            raise bad_value("surrogate", f"a surrogate with task={surrogate_task!r} (surrogate_task)",
-                            f"{type(surrogate).__name__} with task={task!r}")
+            raise bad_value(
+                "surrogate",
+                f"a surrogate with task={surrogate_task!r} (surrogate_task)",
+                f"{type(surrogate).__name__} with task={task!r}",
+            )
         return surrogate
     if isinstance(surrogate, str):
         if surrogate not in SURROGATES:
-            raise bad_value("surrogate", "one of " + ", ".join(map(repr, SURROGATES)) + " or a BaseSurrogate",
-                            repr(surrogate))
+            raise bad_value(
+                "surrogate", "one of " + ", ".join(map(repr, SURROGATES)) + " or a BaseSurrogate", repr(surrogate)
+            )
         model = _resolve(surrogate)(task=surrogate_task, **params)
         if not isinstance(model, BaseSurrogate):  # pragma: no cover - a misregistered factory
-            raise LimekitValueError(f"surrogate: SURROGATES[{surrogate!r}] did not build a BaseSurrogate",
-                                    "surrogate")
+            raise LimekitValueError(f"surrogate: SURROGATES[{surrogate!r}] did not build a BaseSurrogate", "surrogate")
         return model
     raise bad_type("surrogate", "a surrogate name such as 'ridge' or a BaseSurrogate instance", surrogate)

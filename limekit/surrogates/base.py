@@ -27,6 +27,7 @@ return the positive class's probability from :meth:`BaseSurrogate.predict`
 and the logit from :meth:`BaseSurrogate.decision_function`, the scale on which
 their explanation terms add up.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,8 +38,7 @@ import scipy.sparse as sp
 
 from ..weighted import weighted_r2
 
-__all__ = ["BaseSurrogate", "ConstantSurrogate", "weighted_r2", "SURROGATE_TASKS",
-           "FEATURE_SPACES"]
+__all__ = ["BaseSurrogate", "ConstantSurrogate", "weighted_r2", "SURROGATE_TASKS", "FEATURE_SPACES"]
 
 SURROGATE_TASKS = ("regression", "classification")
 FEATURE_SPACES = ("interpretable", "original")
@@ -106,7 +106,7 @@ class BaseSurrogate(ABC):
         Z = Z.toarray() if sp.issparse(Z) else np.asarray(Z, dtype=float)
         if not self.additive:
             return Z * self.local_weights(Z[:1])[1]
-        return np.vstack([self.local_weights(Z[i:i + 1])[1] for i in range(Z.shape[0])])
+        return np.vstack([self.local_weights(Z[i : i + 1])[1] for i in range(Z.shape[0])])
 
     def fresh_copy(self):
         """An unfitted copy to fit on one label (the default: a deep copy of this template)."""

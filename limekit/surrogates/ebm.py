@@ -19,6 +19,7 @@ measurements.  Pass interpret's values (``outer_bags=14, learning_rate=0.04,
 max_rounds=50000, early_stopping_rounds=100, n_jobs=-2, max_leaves=2``) to get
 its defaults back.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -75,12 +76,23 @@ class EBMSurrogate(BaseSurrogate):
     additive = True
     feature_space = "original"
 
-    def __init__(self, task="regression", categorical_features=None, interactions=0, learning_rate=0.1,
-                 outer_bags=1, max_bins=1024, max_leaves=3, max_rounds=5000, early_stopping_rounds=50, n_jobs=1,
-                 random_state=0, **params):
+    def __init__(
+        self,
+        task="regression",
+        categorical_features=None,
+        interactions=0,
+        learning_rate=0.1,
+        outer_bags=1,
+        max_bins=1024,
+        max_leaves=3,
+        max_rounds=5000,
+        early_stopping_rounds=50,
+        n_jobs=1,
+        random_state=0,
+        **params,
+    ):
         self.task = check_choice(task, "task", SURROGATE_TASKS)
-        self.categorical_features = None if categorical_features is None else [int(c) for c in
-                                                                               categorical_features]
+        self.categorical_features = None if categorical_features is None else [int(c) for c in categorical_features]
         self.interactions = check_int(interactions, "interactions", minimum=0)
         self.learning_rate = check_positive_float(learning_rate, "learning_rate")
         self.outer_bags = check_int(outer_bags, "outer_bags", minimum=1)
@@ -98,12 +110,18 @@ class EBMSurrogate(BaseSurrogate):
         categorical = set(self.categorical_features or ())
         if categorical and max(categorical) >= n_features:
             raise bad_value("categorical_features", f"column indices below {n_features}", sorted(categorical))
-        kwargs = dict(feature_types=["nominal" if j in categorical else "continuous" for j in range(n_features)],
-                      interactions=self.interactions, learning_rate=self.learning_rate,
-                      outer_bags=self.outer_bags, max_bins=self.max_bins, max_leaves=self.max_leaves,
-                      max_rounds=self.max_rounds,
-                      early_stopping_rounds=self.early_stopping_rounds, n_jobs=self.n_jobs,
-                      random_state=self.random_state)
+        kwargs = dict(
+            feature_types=["nominal" if j in categorical else "continuous" for j in range(n_features)],
+            interactions=self.interactions,
+            learning_rate=self.learning_rate,
+            outer_bags=self.outer_bags,
+            max_bins=self.max_bins,
+            max_leaves=self.max_leaves,
+            max_rounds=self.max_rounds,
+            early_stopping_rounds=self.early_stopping_rounds,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+        )
         kwargs.update(self.params)
         cls = ExplainableBoostingClassifier if self.task == "classification" else ExplainableBoostingRegressor
         return cls(**kwargs)

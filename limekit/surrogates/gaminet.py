@@ -53,6 +53,7 @@ Implementation notes:
 * Torch is an optional dependency of limekit: this module imports without it
   and building a model then raises an ImportError that says so.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,6 +62,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from .._threads import limited_torch_threads
 from .._validation import (
     bad_type,
     bad_value,
@@ -72,7 +74,6 @@ from .._validation import (
     check_random_state,
     seed_from,
 )
-from .._threads import limited_torch_threads
 from .base import BaseSurrogate
 
 try:  # optional dependency
@@ -154,13 +155,13 @@ def fast_interaction_scores(X, residual, sample_weight, pairs, n_bins=16, max_ce
     scores = np.empty(len(pairs))
     chunk = max(1, max_cells // max(n, 1))
     for start in range(0, len(pairs), chunk):
-        block = pairs[start:start + chunk]
+        block = pairs[start : start + chunk]
         m = len(block)
         # (n, m) codes of every row in every pair's grid, offset per pair
         cell = codes[:, block[:, 0]] * n_bins + codes[:, block[:, 1]] + np.arange(m) * cells
         S = np.bincount(cell.ravel(), weights=np.repeat(wr, m), minlength=m * cells).reshape(m, n_bins, n_bins)
         W = np.bincount(cell.ravel(), weights=np.repeat(w, m), minlength=m * cells).reshape(m, n_bins, n_bins)
-        scores[start:start + m] = _best_quadrant_gain(S, W) - base
+        scores[start : start + m] = _best_quadrant_gain(S, W) - base
     return np.maximum(scores, 0.0)
 
 
@@ -170,9 +171,9 @@ def _best_quadrant_gain(S, W):
     PW = W.cumsum(1).cumsum(2)
 
     def quadrants(P):
-        low_low = P[:, :-1, :-1]                     # rows <= a, columns <= b
-        low_all = P[:, :-1, -1:]                     # rows <= a
-        all_low = P[:, -1:, :-1]                     # columns <= b
+        low_low = P[:, :-1, :-1]  # rows <= a, columns <= b
+        low_all = P[:, :-1, -1:]  # rows <= a
+        all_low = P[:, -1:, :-1]  # columns <= b
         total = P[:, -1:, -1:]
         return low_low, low_all - low_low, all_low - low_low, total - low_all - all_low + low_low
 
@@ -249,8 +250,7 @@ class _Subnets:
             grads_b[layer] = g.sum(1, keepdim=True)
             if layer:
                 upstream = g * W[layer].transpose(1, 2) if g.shape[2] == 1 else torch.bmm(g, W[layer].transpose(1, 2))
-                g = (_relu_backward(upstream, inputs) if self.activation == "relu" else
-                     _tanh_backward(upstream, inputs))
+                g = _relu_backward(upstream, inputs) if self.activation == "relu" else _tanh_backward(upstream, inputs)
         return grads_W + grads_b
 
     def keep(self, index):
@@ -277,8 +277,7 @@ class _Network:
     the matching ``*_parameters`` list.
     """
 
-    def __init__(self, n_features, continuous, categorical, category_counts, hidden, activation,
-                 generator, device):
+    def __init__(self, n_features, continuous, categorical, category_counts, hidden, activation, generator, device):
         self.device = device
         self.n_features = n_features
         self.activation = activation
@@ -299,7 +298,7 @@ class _Network:
         self.main_mean = torch.zeros(n_features, device=device)
         self.main_mask = torch.ones(n_features, device=device)
         self.inter_nets = None
-        self.pairs = np.zeros((0, 2), dtype=np.int64)   # original feature indices
+        self.pairs = np.zeros((0, 2), dtype=np.int64)  # original feature indices
         self.pair_cols = torch.zeros((0, 2), dtype=torch.long, device=device)  # columns of xc
         self.pair_index = torch.zeros((0, 2), dtype=torch.long, device=device)
         self.inter_mean = torch.zeros(0, device=device)
@@ -358,11 +357,15 @@ class _Network:
 
     def trainable(self, train_main, train_inter):
         """The parameters a stage updates, in the order of :meth:`objective`'s gradients."""
-        return ((self.main_parameters() if train_main else []) + (self.inter_parameters() if train_inter else [])
-                + ([self.intercept] if train_main else []))
+        return (
+            (self.main_parameters() if train_main else [])
+            + (self.inter_parameters() if train_inter else [])
+            + ([self.intercept] if train_main else [])
+        )
 
-    def objective(self, xc, xcat, y, w, classification, reg_clarity, train_main=True, train_inter=True,
-                  main_fixed=None):
+    def objective(
+        self, xc, xcat, y, w, classification, reg_clarity, train_main=True, train_inter=True, main_fixed=None
+    ):
         """Weighted loss (+ clarity penalty) on a batch and its gradients for :meth:`trainable`.
 
         Parameters
@@ -547,11 +550,27 @@ class GAMINet(BaseEstimator):
     the fit without them (the split and the shuffles see the same rows).
     """
 
-    def __init__(self, task="regression", interactions=0, subnet_size=(20, 20), interaction_subnet_size=None,
-                 activation="relu", categorical_features=None, learning_rate=0.01, batch_size=512,
-                 max_epochs=(200, 200, 30), early_stopping=10, validation_fraction=0.2, heredity=True,
-                 loss_threshold=0.01, reg_clarity=0.1, fast_bins=16, random_state=None, device="cpu",
-                 n_threads=1):
+    def __init__(
+        self,
+        task="regression",
+        interactions=0,
+        subnet_size=(20, 20),
+        interaction_subnet_size=None,
+        activation="relu",
+        categorical_features=None,
+        learning_rate=0.01,
+        batch_size=512,
+        max_epochs=(200, 200, 30),
+        early_stopping=10,
+        validation_fraction=0.2,
+        heredity=True,
+        loss_threshold=0.01,
+        reg_clarity=0.1,
+        fast_bins=16,
+        random_state=None,
+        device="cpu",
+        n_threads=1,
+    ):
         self.task = task
         self.interactions = interactions
         self.subnet_size = subnet_size
@@ -580,17 +599,22 @@ class GAMINet(BaseEstimator):
         p["task"] = check_choice(self.task, "task", _TASKS)
         p["interactions"] = check_int(self.interactions, "interactions", minimum=0)
         p["subnet_size"] = _check_sizes(self.subnet_size, "subnet_size")
-        p["interaction_subnet_size"] = (p["subnet_size"] if self.interaction_subnet_size is None else
-                                        _check_sizes(self.interaction_subnet_size, "interaction_subnet_size"))
+        p["interaction_subnet_size"] = (
+            p["subnet_size"]
+            if self.interaction_subnet_size is None
+            else _check_sizes(self.interaction_subnet_size, "interaction_subnet_size")
+        )
         p["activation"] = check_choice(self.activation, "activation", _ACTIVATIONS)
         p["categorical_features"] = _check_indices(self.categorical_features, "categorical_features")
         p["learning_rate"] = check_positive_float(self.learning_rate, "learning_rate")
         p["batch_size"] = None if self.batch_size is None else check_int(self.batch_size, "batch_size", minimum=1)
         p["max_epochs"] = _check_epochs(self.max_epochs)
-        p["early_stopping"] = (0 if self.early_stopping is None else
-                               check_int(self.early_stopping, "early_stopping", minimum=0))
-        p["validation_fraction"] = check_in_interval(self.validation_fraction, "validation_fraction", 0, 1,
-                                                     closed=(True, False))
+        p["early_stopping"] = (
+            0 if self.early_stopping is None else check_int(self.early_stopping, "early_stopping", minimum=0)
+        )
+        p["validation_fraction"] = check_in_interval(
+            self.validation_fraction, "validation_fraction", 0, 1, closed=(True, False)
+        )
         if not isinstance(self.heredity, (bool, np.bool_)):
             raise bad_type("heredity", "True or False", self.heredity)
         p["heredity"] = bool(self.heredity)
@@ -702,8 +726,9 @@ class GAMINet(BaseEstimator):
     def _tensors(self, X):
         """Standardised continuous block and table-slot indices of ``X``, on the device."""
         device = self._device
-        xc = torch.as_tensor((X[:, self.continuous_features_] - self.x_mean_) / self.x_std_, dtype=torch.float32,
-                             device=device)
+        xc = torch.as_tensor(
+            (X[:, self.continuous_features_] - self.x_mean_) / self.x_std_, dtype=torch.float32, device=device
+        )
         if not self.categorical_features_:
             return xc, None
         slots = np.empty((X.shape[0], len(self.categorical_features_)), dtype=np.int64)
@@ -719,8 +744,16 @@ class GAMINet(BaseEstimator):
         rng = check_random_state(self.random_state)
         gen = torch.Generator().manual_seed(seed_from(rng))
         hidden = params["subnet_size"]
-        net = self._net = _Network(X.shape[1], self.continuous_features_, self.categorical_features_,
-                                   [len(c) for c in self.categories_], hidden, params["activation"], gen, device)
+        net = self._net = _Network(
+            X.shape[1],
+            self.continuous_features_,
+            self.categorical_features_,
+            [len(c) for c in self.categories_],
+            hidden,
+            params["activation"],
+            gen,
+            device,
+        )
         self.n_epochs_ = {}
         self.history_ = {}
         self.fast_scores_ = {}
@@ -747,12 +780,18 @@ class GAMINet(BaseEstimator):
 
         # (a) main effects + intercept
         def main_step(rows):
-            return net.objective(*data.x(rows), data.y[rows], data.w[rows], classification, 0.0,
-                                 train_inter=False)[1]
+            return net.objective(*data.x(rows), data.y[rows], data.w[rows], classification, 0.0, train_inter=False)[1]
 
-        self._train("main", net.trainable(True, False), main_step,
-                    lambda: data.val_loss(net.intercept + net.main(*data.x(data.val)).sum(1)),
-                    data, epochs[0], params, gen)
+        self._train(
+            "main",
+            net.trainable(True, False),
+            main_step,
+            lambda: data.val_loss(net.intercept + net.main(*data.x(data.val)).sum(1)),
+            data,
+            epochs[0],
+            params,
+            gen,
+        )
         self._recentre(data)
 
         # (b) main-effect pruning
@@ -769,8 +808,7 @@ class GAMINet(BaseEstimator):
 
         # (f) joint fine-tuning with the clarity penalty
         def tuning_step(rows):
-            return net.objective(*data.x(rows), data.y[rows], data.w[rows], classification,
-                                 params["reg_clarity"])[1]
+            return net.objective(*data.x(rows), data.y[rows], data.w[rows], classification, params["reg_clarity"])[1]
 
         def tuning_val():
             xr = data.x(data.val)
@@ -784,8 +822,12 @@ class GAMINet(BaseEstimator):
         net = self._net
         continuous = self.continuous_features_
         active = set(np.flatnonzero(net.main_mask.cpu().numpy()).tolist())
-        candidates = [(i, j) for a, i in enumerate(continuous) for j in continuous[a + 1:]
-                      if not params["heredity"] or i in active or j in active]
+        candidates = [
+            (i, j)
+            for a, i in enumerate(continuous)
+            for j in continuous[a + 1 :]
+            if not params["heredity"] or i in active or j in active
+        ]
         if not candidates:
             return
         xr = data.x(data.train)
@@ -794,11 +836,15 @@ class GAMINet(BaseEstimator):
         residual = (data.y[data.train] - fitted).cpu().numpy().astype(float)
         position = {feature: column for column, feature in enumerate(continuous)}
         cols = np.array([[position[i], position[j]] for i, j in candidates])
-        scores = fast_interaction_scores(xr[0].cpu().numpy().astype(float), residual,
-                                         data.w[data.train].cpu().numpy().astype(float), cols,
-                                         n_bins=params["fast_bins"])
+        scores = fast_interaction_scores(
+            xr[0].cpu().numpy().astype(float),
+            residual,
+            data.w[data.train].cpu().numpy().astype(float),
+            cols,
+            n_bins=params["fast_bins"],
+        )
         self.fast_scores_ = {pair: float(s) for pair, s in zip(candidates, scores)}
-        top = np.argsort(-scores, kind="stable")[:params["interactions"]]
+        top = np.argsort(-scores, kind="stable")[: params["interactions"]]
         chosen = [candidates[t] for t in top]
         self.screened_interactions_ = list(chosen)
         net.add_interactions(chosen, continuous, params["interaction_subnet_size"], gen)
@@ -807,13 +853,28 @@ class GAMINet(BaseEstimator):
         main_all = net.main(data.xc, data.xcat)
 
         def inter_step(rows):
-            return net.objective(data.xc[rows], None, data.y[rows], data.w[rows], data.classification,
-                                 params["reg_clarity"], train_main=False, main_fixed=main_all[rows])[1]
+            return net.objective(
+                data.xc[rows],
+                None,
+                data.y[rows],
+                data.w[rows],
+                data.classification,
+                params["reg_clarity"],
+                train_main=False,
+                main_fixed=main_all[rows],
+            )[1]
 
         offset = net.intercept + main_all.sum(1)
-        self._train("interaction", net.trainable(False, True), inter_step,
-                    lambda: data.val_loss(offset[data.val] + net.inter(data.xc[data.val]).sum(1)),
-                    data, params["max_epochs"][1], params, gen)
+        self._train(
+            "interaction",
+            net.trainable(False, True),
+            inter_step,
+            lambda: data.val_loss(offset[data.val] + net.inter(data.xc[data.val]).sum(1)),
+            data,
+            params["max_epochs"][1],
+            params,
+            gen,
+        )
         self._recentre(data)
 
         # (e) interaction pruning (on top of the main-effect model, with the recentred intercept)
@@ -892,12 +953,12 @@ class GAMINet(BaseEstimator):
         net = self._net
         main_var = _weighted_mean(net.main(data.xc, data.xcat) ** 2, data.w).double().cpu().numpy()
         inter_var = _weighted_mean(net.inter(data.xc) ** 2, data.w).double().cpu().numpy()
-        scale2 = self.y_scale_ ** 2
+        scale2 = self.y_scale_**2
         total = (main_var.sum() + inter_var.sum()) * scale2
         raw = np.concatenate([main_var, inter_var]) * scale2
         self.importances_ = raw / total if total > 0 else raw
         self.main_importances_ = self.importances_[: self.n_features_in_]
-        self.interaction_importances_ = self.importances_[self.n_features_in_:]
+        self.interaction_importances_ = self.importances_[self.n_features_in_ :]
         self.interactions_ = [tuple(int(v) for v in pair) for pair in net.pairs]
         self.active_features_ = np.flatnonzero(net.main_mask.cpu().numpy())
         self.intercept_ = float(self.y_mean_ + self.y_scale_ * float(net.intercept))
@@ -918,7 +979,7 @@ class GAMINet(BaseEstimator):
         main, inter = [], []
         with torch.no_grad():
             for start in range(0, max(len(X), 1), _PREDICT_CHUNK):
-                xc, xcat = self._tensors(X[start:start + _PREDICT_CHUNK])
+                xc, xcat = self._tensors(X[start : start + _PREDICT_CHUNK])
                 main.append(self._net.main(xc, xcat).double().cpu().numpy())
                 inter.append(self._net.inter(xc).double().cpu().numpy())
         return np.concatenate(main) * self.y_scale_, np.concatenate(inter) * self.y_scale_
@@ -1064,13 +1125,13 @@ class _Adam:
         """Update the parameters in place from their gradients (same order)."""
         grads = list(grads)
         self.t += 1
-        torch._foreach_lerp_(self.m, grads, 1 - self.beta1)             # m = b1 m + (1 - b1) g
+        torch._foreach_lerp_(self.m, grads, 1 - self.beta1)  # m = b1 m + (1 - b1) g
         torch._foreach_mul_(self.v, self.beta2)
-        torch._foreach_addcmul_(self.v, grads, grads, 1 - self.beta2)   # v = b2 v + (1 - b2) g^2
+        torch._foreach_addcmul_(self.v, grads, grads, 1 - self.beta2)  # v = b2 v + (1 - b2) g^2
         denom = torch._foreach_sqrt(self.v)
-        torch._foreach_div_(denom, math.sqrt(1 - self.beta2 ** self.t))
+        torch._foreach_div_(denom, math.sqrt(1 - self.beta2**self.t))
         torch._foreach_add_(denom, self.eps)
-        torch._foreach_addcdiv_(self.params, self.m, denom, -self.lr / (1 - self.beta1 ** self.t))
+        torch._foreach_addcdiv_(self.params, self.m, denom, -self.lr / (1 - self.beta1**self.t))
 
 
 def _weighted_mean(values, w):

@@ -40,6 +40,7 @@ Explanation terms
 It is registered as ``surrogate='gaminet_pypi'`` in
 ``limekit/surrogates/__init__.py``'s ``SURROGATES``.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -52,9 +53,11 @@ from .base import SURROGATE_TASKS, BaseSurrogate
 
 __all__ = ["PyPIGAMINetSurrogate", "INSTALL_HINT"]
 
-INSTALL_HINT = ("PyPIGAMINetSurrogate needs the 'gaminet' package, which is not installed: "
-                "pip install gaminet (it needs TensorFlow <= 2.15).  limekit's own GAMI-Net "
-                "(surrogate='gaminet', on torch) needs neither.")
+INSTALL_HINT = (
+    "PyPIGAMINetSurrogate needs the 'gaminet' package, which is not installed: "
+    "pip install gaminet (it needs TensorFlow <= 2.15).  limekit's own GAMI-Net "
+    "(surrogate='gaminet', on torch) needs neither."
+)
 
 _SPLIT_FIT = ("tr_x", "val_x", "tr_y", "val_y", "tr_idx", "val_idx")
 
@@ -65,8 +68,10 @@ def _import_gaminet():
     except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
     if not hasattr(gaminet, "GAMINet"):
-        raise ImportError(f"the installed 'gaminet' package has no GAMINet class "
-                          f"(version {getattr(gaminet, '__version__', 'unknown')}); {INSTALL_HINT}")
+        raise ImportError(
+            f"the installed 'gaminet' package has no GAMINet class "
+            f"(version {getattr(gaminet, '__version__', 'unknown')}); {INSTALL_HINT}"
+        )
     return gaminet
 
 
@@ -103,8 +108,11 @@ class PyPIGAMINetSurrogate(BaseSurrogate):
         self.val_ratio = float(val_ratio)
         self.random_state = random_state
         if params.get("interact_num", 0) != 0:
-            raise bad_value("interact_num", "0 (the explanation terms need a model without interactions)",
-                            repr(params["interact_num"]))
+            raise bad_value(
+                "interact_num",
+                "0 (the explanation terms need a model without interactions)",
+                repr(params["interact_num"]),
+            )
         params.pop("interact_num", None)
         self.params = params
 
@@ -121,19 +129,26 @@ class PyPIGAMINetSurrogate(BaseSurrogate):
         self.low_ = Z.min(axis=0)
         span = Z.max(axis=0) - self.low_
         self.span_ = np.where(span > 0, span, 1.0)
-        meta_info = {f"X{j}": {"type": "continuous",
-                               "scaler": MinMaxScaler().fit([[self.low_[j]], [self.low_[j] + self.span_[j]]])}
-                     for j in range(Z.shape[1])}
+        meta_info = {
+            f"X{j}": {
+                "type": "continuous",
+                "scaler": MinMaxScaler().fit([[self.low_[j]], [self.low_[j] + self.span_[j]]]),
+            }
+            for j in range(Z.shape[1])
+        }
         meta_info["Y"] = {"type": "target"}
         task_type = "Classification" if self.task == "classification" else "Regression"
         try:
-            return _import_gaminet().GAMINet(meta_info=meta_info, interact_num=0, task_type=task_type,
-                                         random_state=self.random_state, **self.params)
+            return _import_gaminet().GAMINet(
+                meta_info=meta_info, interact_num=0, task_type=task_type, random_state=self.random_state, **self.params
+            )
         except TypeError as exc:
-            raise TypeError(f"gaminet.GAMINet did not accept the arguments PyPIGAMINetSurrogate passes "
-                            f"(meta_info, interact_num=0, task_type={task_type!r}, random_state, "
-                            f"{sorted(self.params)}): {exc}.  This adapter was run against gaminet "
-                            f"0.6.1 only.") from exc
+            raise TypeError(
+                f"gaminet.GAMINet did not accept the arguments PyPIGAMINetSurrogate passes "
+                f"(meta_info, interact_num=0, task_type={task_type!r}, random_state, "
+                f"{sorted(self.params)}): {exc}.  This adapter was run against gaminet "
+                f"0.6.1 only."
+            ) from exc
 
     def _scaled(self, Z):
         return (Z - self.low_) / self.span_
@@ -147,22 +162,33 @@ class PyPIGAMINetSurrogate(BaseSurrogate):
         Z = self._scaled(Z)
         parameters = list(inspect.signature(model.fit).parameters)
         if "sample_weight" not in parameters:
-            raise NotImplementedError("this gaminet version's GAMINet.fit takes no sample_weight; a LIME "
-                                      "surrogate must be fitted with the kernel weights, so "
-                                      "PyPIGAMINetSurrogate cannot use it (try surrogate='gaminet').")
+            raise NotImplementedError(
+                "this gaminet version's GAMINet.fit takes no sample_weight; a LIME "
+                "surrogate must be fitted with the kernel weights, so "
+                "PyPIGAMINetSurrogate cannot use it (try surrogate='gaminet')."
+            )
         if all(name in parameters for name in _SPLIT_FIT):
             rng = np.random.default_rng(self.random_state)
             order = rng.permutation(n)
             n_val = min(max(int(round(self.val_ratio * n)), 1), n - 1)
             val_idx, tr_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-            model.fit(tr_x=Z[tr_idx], val_x=Z[val_idx], tr_y=y[tr_idx], val_y=y[val_idx], tr_idx=tr_idx,
-                      val_idx=val_idx, sample_weight=weights)
+            model.fit(
+                tr_x=Z[tr_idx],
+                val_x=Z[val_idx],
+                tr_y=y[tr_idx],
+                val_y=y[val_idx],
+                tr_idx=tr_idx,
+                val_idx=val_idx,
+                sample_weight=weights,
+            )
         elif len(parameters) >= 2 and parameters[0] != "sample_weight" and parameters[1] != "sample_weight":
             model.fit(Z, y, sample_weight=weights)
         else:
-            raise NotImplementedError(f"unknown GAMINet.fit signature {parameters}; PyPIGAMINetSurrogate "
-                                      f"supports fit(tr_x, val_x, tr_y, val_y, tr_idx, val_idx, "
-                                      f"sample_weight) and fit(x, y, sample_weight).")
+            raise NotImplementedError(
+                f"unknown GAMINet.fit signature {parameters}; PyPIGAMINetSurrogate "
+                f"supports fit(tr_x, val_x, tr_y, val_y, tr_idx, val_idx, "
+                f"sample_weight) and fit(x, y, sample_weight)."
+            )
         self.model_ = model
         self.n_features_ = d
         return self
@@ -181,8 +207,10 @@ class PyPIGAMINetSurrogate(BaseSurrogate):
         if prediction.shape[0] != Z.shape[0]:
             raise ValueError(f"gaminet's predict returned {prediction.shape[0]} values for {Z.shape[0]} rows")
         if self.task == "classification" and (prediction.min() < 0 or prediction.max() > 1):
-            raise ValueError("gaminet's predict returned values outside [0, 1] for a classifier; "
-                             "PyPIGAMINetSurrogate expects probabilities (a gaminet other than 0.6.1?)")
+            raise ValueError(
+                "gaminet's predict returned values outside [0, 1] for a classifier; "
+                "PyPIGAMINetSurrogate expects probabilities (a gaminet other than 0.6.1?)"
+            )
         return prediction
 
     def contributions(self, Z):

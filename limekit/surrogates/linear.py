@@ -1,4 +1,5 @@
 """Linear surrogates: ridge (lime's default), lasso, and any scikit-learn regressor."""
+
 from __future__ import annotations
 
 import copy
@@ -54,8 +55,7 @@ class RidgeSurrogate(_LinearSurrogate):
 
     def fit_design_decision(self, design, y, features):
         """Fit on ``design.Z[:, features]``; return ``(weighted R^2, the decision on every fitting row)``."""
-        self.intercept_, self.coef_, score, decision = design.fit(y, features, alpha=self.alpha,
-                                                                  return_prediction=True)
+        self.intercept_, self.coef_, score, decision = design.fit(y, features, alpha=self.alpha, return_prediction=True)
         return score, decision
 
 
@@ -72,8 +72,9 @@ class SklearnSurrogate(_LinearSurrogate):
 
     def __init__(self, estimator):
         if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
-            raise bad_type("model_regressor", "a scikit-learn regressor with fit(X, y, sample_weight) and coef_",
-                           estimator)
+            raise bad_type(
+                "model_regressor", "a scikit-learn regressor with fit(X, y, sample_weight) and coef_", estimator
+            )
         self.estimator = estimator
 
     def fit(self, Z, y, sample_weight):
@@ -144,9 +145,13 @@ class LogisticSurrogate(BaseSurrogate):
 
     def fit(self, Z, y, sample_weight):
         solver = "liblinear" if self.l1 else "lbfgs"
-        self.model_ = LogisticRegression(C=0.5 / self.alpha, l1_ratio=1.0 if self.l1 else 0.0, solver=solver,
-                                         random_state=0,  # liblinear shuffles: fixed, so a seed gives one result
-                                         max_iter=1000)
+        self.model_ = LogisticRegression(
+            C=0.5 / self.alpha,
+            l1_ratio=1.0 if self.l1 else 0.0,
+            solver=solver,
+            random_state=0,  # liblinear shuffles: fixed, so a seed gives one result
+            max_iter=1000,
+        )
         self.model_.fit(Z, np.asarray(y, dtype=int), sample_weight=sample_weight)
         self.coef_ = self.model_.coef_.ravel().astype(float)
         self.intercept_ = float(self.model_.intercept_[0])

@@ -12,6 +12,7 @@ sampled with its training frequency and decoded back to the missing value the
 training frame holds, so the model gets what it was trained on.  A missing or
 infinite value in a numeric column is an error naming the argument and column.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,12 @@ def is_series(obj):
 def _is_categorical_dtype(dtype):
     import pandas as pd
 
-    return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
-            or pd.api.types.is_string_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+    )
 
 
 class FrameEncoder:
@@ -73,7 +78,7 @@ class FrameEncoder:
         self.dtypes = list(frame.dtypes)
         self.categories = {}
         self.missing = {}
-        for position, (name, dtype) in enumerate(zip(self.columns, self.dtypes)):
+        for position, (_name, dtype) in enumerate(zip(self.columns, self.dtypes)):
             if not _is_categorical_dtype(dtype):
                 continue
             column = frame.iloc[:, position]
@@ -151,15 +156,22 @@ class FrameEncoder:
         unseen = (codes < 0) & ~absent
         if unseen.any():
             values = sorted(set(column[unseen].astype(str)))[:5]
-            raise bad_value(argument, f"categories of column {self.columns[position]!r} seen in training",
-                            f"unseen value(s) {values}")
+            raise bad_value(
+                argument,
+                f"categories of column {self.columns[position]!r} seen in training",
+                f"unseen value(s) {values}",
+            )
         if absent.any():
             if position not in self.missing:
-                raise bad_value(argument, f"values of column {self.columns[position]!r} seen in training "
-                                          "(the training data has no missing values there)",
-                                f"{int(absent.sum())} missing value(s), the first in row {_first(column, absent)!r}")
+                raise bad_value(
+                    argument,
+                    f"values of column {self.columns[position]!r} seen in training "
+                    "(the training data has no missing values there)",
+                    f"{int(absent.sum())} missing value(s), the first in row {_first(column, absent)!r}",
+                )
             codes[absent] = len(categories)
         return codes
+
     def decode(self, matrix):
         """DataFrame with the training columns and dtypes from an encoded matrix."""
         import pandas as pd
@@ -170,8 +182,9 @@ class FrameEncoder:
             if position in self.categories:
                 codes = values.astype(np.int64)
                 if isinstance(dtype, pd.CategoricalDtype):  # code len(categories) -> -1, pandas' missing
-                    data[name] = pd.Categorical.from_codes(np.where(codes == len(dtype.categories), -1, codes),
-                                                           dtype=dtype)
+                    data[name] = pd.Categorical.from_codes(
+                        np.where(codes == len(dtype.categories), -1, codes), dtype=dtype
+                    )
                 else:
                     data[name] = pd.Series(self._lookup[position][codes], dtype=dtype)
             elif np.issubdtype(np.dtype(dtype), np.integer) and np.all(values == np.round(values)):
@@ -199,9 +212,18 @@ def _encode_numbers(column, column_name, argument):
     if not finite.all():
         n_missing = int(np.isnan(values).sum())
         n_infinite = int((~finite).sum()) - n_missing
-        what = " and ".join(part for part in (f"{n_missing} missing (NaN) value(s)" if n_missing else "",
-                                              f"{n_infinite} infinite value(s)" if n_infinite else "") if part)
-        raise bad_value(argument, f"finite numbers in numeric column {column_name!r}",
-                        f"{what}, the first in row {_first(column, ~finite)!r}",
-                        "Impute or drop them first (only categorical columns may hold missing values).")
+        what = " and ".join(
+            part
+            for part in (
+                f"{n_missing} missing (NaN) value(s)" if n_missing else "",
+                f"{n_infinite} infinite value(s)" if n_infinite else "",
+            )
+            if part
+        )
+        raise bad_value(
+            argument,
+            f"finite numbers in numeric column {column_name!r}",
+            f"{what}, the first in row {_first(column, ~finite)!r}",
+            "Impute or drop them first (only categorical columns may hold missing values).",
+        )
     return values

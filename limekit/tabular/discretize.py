@@ -57,6 +57,7 @@ _QUANTILE_TOLERANCE = 1e-3
 # Random state handling
 # ---------------------------------------------------------------------------
 
+
 def uniform_bits(rng, shape):
     """Uniform 32-bit integers: the two halves of the generator's raw 64-bit output (cheaper than ``rng.random``)."""
     count = int(np.prod(shape))
@@ -79,13 +80,14 @@ def _sklearn_random_state(random_state, rng):
     if random_state is np.random:
         return np.random.mtrand._rand
     if isinstance(random_state, np.random.Generator):
-        return int(rng.integers(0, 2 ** 31 - 1))
+        return int(rng.integers(0, 2**31 - 1))
     return random_state
 
 
 # ---------------------------------------------------------------------------
 # Truncated normal by inverse CDF
 # ---------------------------------------------------------------------------
+
 
 def _truncnorm_params(mins, maxs, means, stds):
     """Precompute the per-interval constants of the inverse-CDF sampler.
@@ -112,8 +114,7 @@ def _truncnorm_params(mins, maxs, means, stds):
         ``tail_c`` (``expm1(-h * width)``) and ``tail_rev`` (use ``1 - u``)
         for the exponential tail.
     """
-    mins, maxs, means, stds = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (mins, maxs, means, stds)))
+    mins, maxs, means, stds = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (mins, maxs, means, stds)))
     ok = (stds > 0) & (mins != maxs)
     safe_std = np.where(ok, stds, 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -198,7 +199,8 @@ def truncnorm_from_uniform(u, mins, maxs, means, stds):
         Float array of the broadcast shape (a scalar for scalar inputs).
     """
     u, mins, maxs, means, stds = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (u, mins, maxs, means, stds)))
+        *(np.asarray(v, dtype=float) for v in (u, mins, maxs, means, stds))
+    )
     shape = u.shape
     u, mins, maxs, means, stds = (v.ravel() for v in (u, mins, maxs, means, stds))
     p = _truncnorm_params(mins, maxs, means, stds)
@@ -206,14 +208,14 @@ def truncnorm_from_uniform(u, mins, maxs, means, stds):
     if p["tail"].any():
         t = np.nonzero(p["tail"])
         tail = (t,) + tuple(p[k][t] for k in _TAIL_KEYS)
-    x = _truncnorm_apply(p["p_base"], p["p_step"], p["loc"], p["scale"],
-                         mins, maxs, u, tail)
+    x = _truncnorm_apply(p["p_base"], p["p_step"], p["loc"], p["scale"], mins, maxs, u, tail)
     return x.reshape(shape)[()]
 
 
 # ---------------------------------------------------------------------------
 # Discretizers
 # ---------------------------------------------------------------------------
+
 
 class BaseDiscretizer(ABC):
     """Abstract discretizer; subclasses implement :meth:`bins`.
@@ -259,11 +261,10 @@ class BaseDiscretizer(ABC):
         Per-bin statistics, shape ``(n_discretized, max_bins)``, NaN-padded.
     """
 
-    def __init__(self, data, categorical_features, feature_names, labels=None,
-                 random_state=None, data_stats=None):
+    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None, data_stats=None):
         data = np.asarray(data)
         if data.ndim != 2:
-            raise ValueError("data: expected a 2-D array; got shape %r" % (data.shape,))
+            raise ValueError(f"data: expected a 2-D array; got shape {data.shape!r}")
         n_features = data.shape[1]
         if categorical_features is None:
             categorical_features = []
@@ -287,13 +288,12 @@ class BaseDiscretizer(ABC):
         # Subclass hook: one boundary array per feature of to_discretize
         # (None skips a feature).
         all_bins = self.bins(data, labels)
-        pairs = [(f, np.unique(q)) for f, q in zip(self.to_discretize, all_bins)
-                 if q is not None]
+        pairs = [(f, np.unique(q)) for f, q in zip(self.to_discretize, all_bins) if q is not None]
 
         if data_stats:
             missing = [k for k in ("means", "stds", "mins", "maxs") if data_stats.get(k) is None]
             if missing:
-                raise ValueError("data_stats: missing keys %s" % missing)
+                raise ValueError(f"data_stats: missing keys {missing}")
             self.means = dict(data_stats["means"])
             self.stds = dict(data_stats["stds"])
             self.mins = dict(data_stats["mins"])
@@ -301,7 +301,7 @@ class BaseDiscretizer(ABC):
 
         for feature, qts in pairs:
             if qts.shape[0] == 0:
-                raise ValueError("bins: feature %r has no bin boundaries" % (feature,))
+                raise ValueError(f"bins: feature {feature!r} has no bin boundaries")
             name = self.feature_names[feature]
             self.bin_edges[feature] = qts
             self.names[feature] = _bin_names(name, qts)
@@ -341,7 +341,7 @@ class BaseDiscretizer(ABC):
         codes = np.searchsorted(qts, column)
         # Group samples by bin, keeping their order within a bin, so each
         # slice equals lime's boolean selection element for element.
-        small = codes.astype(np.int16) if n_bins < 2 ** 15 else codes
+        small = codes.astype(np.int16) if n_bins < 2**15 else codes
         order = np.argsort(small, kind="stable")
         grouped = column[order]
         counts = np.bincount(codes, minlength=n_bins)
@@ -368,31 +368,40 @@ class BaseDiscretizer(ABC):
         self.n_bins = np.asarray(n_bins, dtype=np.intp)
         width = max(n_bins, default=0)
         tables = {}
-        for key, stats in (("bin_mins", self.mins), ("bin_maxs", self.maxs),
-                           ("bin_means", self.means), ("bin_stds", self.stds)):
+        for key, stats in (
+            ("bin_mins", self.mins),
+            ("bin_maxs", self.maxs),
+            ("bin_means", self.means),
+            ("bin_stds", self.stds),
+        ):
             table = np.full((len(features), width), np.nan)
             for row, (f, nb) in enumerate(zip(features, n_bins)):
                 try:
                     values = np.asarray(stats[f], dtype=float).ravel()
                 except KeyError:
-                    raise ValueError("data_stats: no %r entry for feature %r"
-                                     % (key[4:], f)) from None
+                    raise ValueError(f"data_stats: no {key[4:]!r} entry for feature {f!r}") from None
                 if values.shape[0] != nb:
-                    raise ValueError("data_stats: feature %r has %d bins but %d %r values"
-                                     % (f, nb, values.shape[0], key[4:]))
+                    raise ValueError(
+                        f"data_stats: feature {f!r} has {nb} bins but {values.shape[0]} {key[4:]!r} values"
+                    )
                 table[row, :nb] = values
             tables[key] = table
             setattr(self, key, table)
         # Sampler constants per bin, so undiscretizing only gathers and
         # evaluates one ndtri per cell.  Padding cells are never gathered.
         with np.errstate(invalid="ignore"):
-            params = _truncnorm_params(tables["bin_mins"], tables["bin_maxs"],
-                                       tables["bin_means"], tables["bin_stds"])
+            params = _truncnorm_params(tables["bin_mins"], tables["bin_maxs"], tables["bin_means"], tables["bin_stds"])
         # One (n_discretized * max_bins, 6) table: a single row gather per call.
-        self._sampler = np.column_stack([
-            params["p_base"].ravel(), params["p_step"].ravel(),
-            params["loc"].ravel(), params["scale"].ravel(),
-            tables["bin_mins"].ravel(), tables["bin_maxs"].ravel()])
+        self._sampler = np.column_stack(
+            [
+                params["p_base"].ravel(),
+                params["p_step"].ravel(),
+                params["loc"].ravel(),
+                params["scale"].ravel(),
+                tables["bin_mins"].ravel(),
+                tables["bin_maxs"].ravel(),
+            ]
+        )
         self._tail = {k: params[k].ravel() for k in ("tail",) + _TAIL_KEYS}
         self._any_tail = bool(params["tail"].any())
         self._width = width
@@ -410,11 +419,13 @@ class BaseDiscretizer(ABC):
             return
         flat = np.repeat(np.arange(cells, dtype=np.intp), steps + 1)
         grid = np.tile(np.arange(steps + 1) / steps, cells)
-        grid[steps::steps + 1] = np.nextafter(1.0, 0.0)  # the bin's top, without u = 1
+        grid[steps :: steps + 1] = np.nextafter(1.0, 0.0)  # the bin's top, without u = 1
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # padding and far-tail cells
             quantiles = self._draw_exact(flat, grid).reshape(cells, steps + 1)
-            middle = self._draw_exact(flat.reshape(cells, steps + 1)[:, :steps].ravel(),
-                                      ((np.arange(steps) + 0.5) / steps)[None, :].repeat(cells, 0).ravel())
+            middle = self._draw_exact(
+                flat.reshape(cells, steps + 1)[:, :steps].ravel(),
+                ((np.arange(steps) + 0.5) / steps)[None, :].repeat(cells, 0).ravel(),
+            )
         middle = middle.reshape(cells, steps)
         width = (self._sampler[:, _MAX] - self._sampler[:, _MIN])[:, None]
         low, high = quantiles[:, :-1], quantiles[:, 1:]
@@ -500,8 +511,9 @@ class BaseDiscretizer(ABC):
             if t[0].size:
                 ft = flat[t]
                 tail = (t,) + tuple(tp[k][ft] for k in _TAIL_KEYS)
-        return _truncnorm_apply(g[..., _P_BASE], g[..., _P_STEP], g[..., _LOC],
-                                g[..., _SCALE], g[..., _MIN], g[..., _MAX], u, tail)
+        return _truncnorm_apply(
+            g[..., _P_BASE], g[..., _P_STEP], g[..., _LOC], g[..., _SCALE], g[..., _MIN], g[..., _MAX], u, tail
+        )
 
     @staticmethod
     def _check_codes(codes, n_bins, what):
@@ -510,7 +522,7 @@ class BaseDiscretizer(ABC):
             return
         if codes.min() < 0 or np.any(codes.max(axis=0) >= n_bins):
             bad = (codes < 0) | (codes >= n_bins)
-            raise ValueError("%s: bin index out of range (got %d)" % (what, codes[bad][0]))
+            raise ValueError(f"{what}: bin index out of range (got {int(codes[bad][0])})")
 
     def undiscretize_bins(self, bins, rng=None):
         """Sample feature values for a matrix of bin indices.
@@ -541,7 +553,7 @@ class BaseDiscretizer(ABC):
         if one_row:
             out = out[None, :]
         if out.ndim != 2:
-            raise ValueError("bins: expected a 1-D or 2-D array; got shape %r" % (bins.shape,))
+            raise ValueError(f"bins: expected a 1-D or 2-D array; got shape {bins.shape!r}")
         codes = self._codes(out)
         if codes is not None:
             self._check_codes(codes, self.n_bins, "bins")
@@ -626,9 +638,9 @@ class BaseDiscretizer(ABC):
 
 def _bin_names(name, qts):
     """lime's bin names for boundaries ``qts``."""
-    names = ['%s <= %.2f' % (name, qts[0])]
-    names.extend('%.2f < %s <= %.2f' % (lo, name, hi) for lo, hi in zip(qts[:-1], qts[1:]))
-    names.append('%s > %.2f' % (name, qts[-1]))
+    names = [f"{name} <= {qts[0]:.2f}"]
+    names.extend(f"{lo:.2f} < {name} <= {hi:.2f}" for lo, hi in zip(qts[:-1], qts[1:]))
+    names.append(f"{name} > {qts[-1]:.2f}")
     return names
 
 
@@ -640,14 +652,18 @@ class StatsDiscretizer(BaseDiscretizer):
     Without a ``'bins'`` key nothing is discretized, as in lime.
     """
 
-    def __init__(self, data, categorical_features, feature_names, labels=None,
-                 random_state=None, data_stats=None):
+    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None, data_stats=None):
         if not data_stats:
-            raise ValueError("data_stats: StatsDiscretizer needs a dict of training "
-                             "statistics; got %r" % (data_stats,))
-        BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
-                                 labels=labels, random_state=random_state,
-                                 data_stats=data_stats)
+            raise ValueError(f"data_stats: StatsDiscretizer needs a dict of training statistics; got {data_stats!r}")
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+            data_stats=data_stats,
+        )
 
     def bins(self, data, labels):
         bins_from_stats = self.data_stats.get("bins")
@@ -663,10 +679,10 @@ class StatsDiscretizer(BaseDiscretizer):
 class QuartileDiscretizer(BaseDiscretizer):
     """Bins at the 25th, 50th and 75th percentiles of each feature."""
 
-    def __init__(self, data, categorical_features, feature_names, labels=None,
-                 random_state=None):
-        BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
-                                 labels=labels, random_state=random_state)
+    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
+        BaseDiscretizer.__init__(
+            self, data, categorical_features, feature_names, labels=labels, random_state=random_state
+        )
 
     def bins(self, data, labels):
         if not self.to_discretize:
@@ -678,16 +694,15 @@ class QuartileDiscretizer(BaseDiscretizer):
 class DecileDiscretizer(BaseDiscretizer):
     """Bins at the 10th, 20th, ..., 90th percentiles of each feature."""
 
-    def __init__(self, data, categorical_features, feature_names, labels=None,
-                 random_state=None):
-        BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
-                                 labels=labels, random_state=random_state)
+    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
+        BaseDiscretizer.__init__(
+            self, data, categorical_features, feature_names, labels=labels, random_state=random_state
+        )
 
     def bins(self, data, labels):
         if not self.to_discretize:
             return []
-        qts = np.percentile(data[:, self.to_discretize],
-                            [10, 20, 30, 40, 50, 60, 70, 80, 90], axis=0)
+        qts = np.percentile(data[:, self.to_discretize], [10, 20, 30, 40, 50, 60, 70, 80, 90], axis=0)
         return list(qts.T)
 
 
@@ -699,20 +714,20 @@ class EntropyDiscretizer(BaseDiscretizer):
     that feature alone (at most 8 bins); the median if the tree has no split.
     """
 
-    def __init__(self, data, categorical_features, feature_names, labels=None,
-                 random_state=None):
+    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
         if labels is None:
-            raise bad_value("training_labels", "the training labels (the entropy discretizer "
-                            "fits a tree on them)", "None")
-        BaseDiscretizer.__init__(self, data, categorical_features, feature_names,
-                                 labels=labels, random_state=random_state)
+            raise bad_value(
+                "training_labels", "the training labels (the entropy discretizer fits a tree on them)", "None"
+            )
+        BaseDiscretizer.__init__(
+            self, data, categorical_features, feature_names, labels=labels, random_state=random_state
+        )
 
     def bins(self, data, labels):
         tree_state = _sklearn_random_state(self.random_state, self._rng)
         out = []
         for feature in self.to_discretize:
-            dt = sklearn.tree.DecisionTreeClassifier(criterion='entropy', max_depth=3,
-                                                     random_state=tree_state)
+            dt = sklearn.tree.DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=tree_state)
             column = data[:, feature]
             dt.fit(column.reshape(-1, 1), labels)
             tree = dt.tree_
@@ -732,8 +747,9 @@ _DISCRETIZERS = {
 }
 
 
-def make_discretizer(discretizer, training_data, categorical_features, feature_names,
-                     labels, random_state, data_stats=None):
+def make_discretizer(
+    discretizer, training_data, categorical_features, feature_names, labels, random_state, data_stats=None
+):
     """Build (or pass through) a discretizer, as ``LimeTabularExplainer`` does.
 
     Parameters
@@ -773,10 +789,16 @@ def make_discretizer(discretizer, training_data, categorical_features, feature_n
     elif not isinstance(discretizer, BaseDiscretizer):
         raise bad_type("discretizer", expected, discretizer)
     if data_stats:
-        return StatsDiscretizer(training_data, categorical_features, feature_names,
-                                labels=labels, random_state=random_state,
-                                data_stats=data_stats)
+        return StatsDiscretizer(
+            training_data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+            data_stats=data_stats,
+        )
     if isinstance(discretizer, BaseDiscretizer):
         return discretizer
-    return _DISCRETIZERS[discretizer](training_data, categorical_features, feature_names,
-                                      labels=labels, random_state=random_state)
+    return _DISCRETIZERS[discretizer](
+        training_data, categorical_features, feature_names, labels=labels, random_state=random_state
+    )

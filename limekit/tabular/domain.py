@@ -1,4 +1,5 @@
 """Readable names for tabular interpretable features."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,9 +31,17 @@ class TableDomainMapper(DomainMapper):
         The plain column names.
     """
 
-    def __init__(self, feature_names, feature_values, scaled_row, categorical_features,
-                 discretized_feature_names=None, feature_indexes=None, instance_values=None,
-                 original_names=None):
+    def __init__(
+        self,
+        feature_names,
+        feature_values,
+        scaled_row,
+        categorical_features,
+        discretized_feature_names=None,
+        feature_indexes=None,
+        instance_values=None,
+        original_names=None,
+    ):
         self.exp_feature_names = feature_names
         self.discretized_feature_names = discretized_feature_names
         self.feature_names = feature_names
@@ -46,8 +55,7 @@ class TableDomainMapper(DomainMapper):
 
     @property
     def names(self):
-        return self.discretized_feature_names if self.discretized_feature_names is not None else \
-            self.exp_feature_names
+        return self.discretized_feature_names if self.discretized_feature_names is not None else self.exp_feature_names
 
     def map_exp_ids(self, exp, **kwargs):
         names = self.names
@@ -60,12 +68,14 @@ class TableDomainMapper(DomainMapper):
             value = None if self.instance_values is None else self.instance_values[feature]
             if isinstance(value, np.generic):
                 value = value.item()
-            records.append({
-                "id": int(feature),
-                "name": str(names[feature]),
-                "feature": str(self.original_names[feature]),
-                "value": value if isinstance(value, (int, float, bool)) or value is None else str(value),
-            })
+            records.append(
+                {
+                    "id": int(feature),
+                    "name": str(names[feature]),
+                    "feature": str(self.original_names[feature]),
+                    "value": value if isinstance(value, (int, float, bool)) or value is None else str(value),
+                }
+            )
         return records
 
     def to_dict(self):

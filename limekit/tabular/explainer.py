@@ -6,6 +6,7 @@ module validates the data, builds the training statistics, checks the rows to
 explain and names the features.  The perturb -> score -> fit template is
 :class:`~limekit.core.frontend.BaseExplainer`'s.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -15,13 +16,21 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
-from .._validation import (bad_type, bad_value, check_choice, check_finite, check_in_interval,
-                           check_positive_float, describe, seed_from)
+from .._validation import (
+    bad_type,
+    bad_value,
+    check_choice,
+    check_finite,
+    check_in_interval,
+    check_positive_float,
+    describe,
+    seed_from,
+)
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
-from ..core.kernel_sampling import distance_of_kept_count
 from ..core.explanation import Explanation
 from ..core.frontend import BaseExplainer, fill_docstrings
+from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
 from ..core.seeding import base_entropy, instance_digest
 from ._frame import FrameEncoder, is_dataframe, is_series
@@ -34,8 +43,13 @@ __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 DISCRETIZER_SEED_KEY = 0x7AB  # the discretizer's seed: derived from random_state under this key
 #: The sampler of surrogates fitted in the original space (EBM, GAMI-Net) when no sampler argument is given:
 #: chosen from the measurements of benchmarks/gam_realistic.py (see the README's GAM section).
-GAM_SAMPLER = {"discretize_continuous": False, "sample_around_instance": False, "spread": 1.0,
-               "keep_category": 0.5, "clip": True}
+GAM_SAMPLER = {
+    "discretize_continuous": False,
+    "sample_around_instance": False,
+    "spread": 1.0,
+    "keep_category": 0.5,
+    "clip": True,
+}
 GAM_SAMPLING_KEYS = ("sample_around_instance", "spread", "keep_category", "clip")  # what gam_sampling= may set
 
 
@@ -45,8 +59,7 @@ def _check_gam_sampling(gam_sampling):
     if gam_sampling is None:
         return settings
     if not isinstance(gam_sampling, dict):
-        raise bad_type("gam_sampling", "None or a dict with keys among " + ", ".join(GAM_SAMPLING_KEYS),
-                       gam_sampling)
+        raise bad_type("gam_sampling", "None or a dict with keys among " + ", ".join(GAM_SAMPLING_KEYS), gam_sampling)
     for key, value in gam_sampling.items():
         argument = f"gam_sampling[{key!r}]"
         if key not in GAM_SAMPLING_KEYS:
@@ -54,125 +67,162 @@ def _check_gam_sampling(gam_sampling):
         if key in ("sample_around_instance", "clip"):
             if not isinstance(value, (bool, np.bool_)):
                 raise bad_type(argument, "True or False", value)
-            value = bool(value)
+            settings[key] = bool(value)
         elif key == "spread":
-            value = check_positive_float(value, argument)
+            settings[key] = check_positive_float(value, argument)
         else:  # keep_category, a probability
-            value = check_in_interval(value, argument, 0, 1)
-        settings[key] = value
+            settings[key] = check_in_interval(value, argument, 0, 1)
     return settings
 
 
 def _wants_original(call):
     """The rows in the original space: for GAM surrogates, and for the emulator of variance_reduction."""
-    return call.plan.in_original_space or getattr(getattr(call, "sampling", None), "variance_reduction",
-                                                  None) == "emulator"
+    return (
+        call.plan.in_original_space
+        or getattr(getattr(call, "sampling", None), "variance_reduction", None) == "emulator"
+    )
 
 
 class TabularExplainer(BaseExplainer):
     """Explains predictions on tabular data (lime's ``LimeTabularExplainer``).
 
-    Parameters
-    ----------
-    training_data : ndarray, sparse matrix or pandas.DataFrame of shape (n_samples, n_features)
-        Used for the sampling statistics.  A DataFrame gives the feature names,
-        and its object, string, category and bool columns become categorical
-        features with their own values (no label encoding needed); the model
-        then receives DataFrames with the same columns and dtypes.
-    mode : {'classification', 'regression'}, default='classification'
-    training_labels : array-like or None
-        Needed by the entropy discretizer.
-    feature_names : list of str or None
-    categorical_features : list of int (or column names for a DataFrame) or None
-        Columns holding integer category codes.
-    categorical_names : dict of int -> list of str or None
-        ``categorical_names[j][v]`` names value ``v`` of column ``j``.
-    kernel_width : float or None
-        Defaults to ``0.75 * sqrt(n_features)``.
-    kernel : callable or None
-        ``kernel(distances, kernel_width) -> weights``; default
-        ``sqrt(exp(-d**2 / kernel_width**2))`` as lime.
-    verbose : bool, default=False
-    class_names : list of str or None
-    feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}
-    discretize_continuous : bool or None, default=None
-        Sample continuous features as quartile (``discretizer``) bins, as
-        lime.  None (not given): lime's ``True`` for linear surrogates; see
-        *Sampler per surrogate* below.
-    discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer, default='quartile'
-    sample_around_instance : bool or None, default=None
-        Undiscretised sampling centred on the instance instead of the training
-        mean.  None (not given): lime's ``False`` for linear surrogates.
-    training_data_stats : dict or None
-        lime's precomputed statistics (``means``, ``mins``, ``maxs``, ``stds``,
-        ``feature_values``, ``feature_frequencies``, ``bins``).
-%(common)s
-        GAM surrogates (EBM, GAMI-Net) are fitted in the original feature
-        space (continuous features standardised, categorical features as
-        categories) on every feature, whatever ``discretize_continuous`` says
-        (which still shapes the sampling); the explanation lists ``f_j(x_j)``,
-        the centred contribution of each feature at the instance, named like
-        ``"age = 39"`` or ``"sex=Male"``, and exposes the shape functions
-        (:attr:`Explanation.shape_functions`).  ``feature_selection`` applies
-        to linear surrogates only.
+        Parameters
+        ----------
+        training_data : ndarray, sparse matrix or pandas.DataFrame of shape (n_samples, n_features)
+            Used for the sampling statistics.  A DataFrame gives the feature names,
+            and its object, string, category and bool columns become categorical
+            features with their own values (no label encoding needed); the model
+            then receives DataFrames with the same columns and dtypes.
+        mode : {'classification', 'regression'}, default='classification'
+        training_labels : array-like or None
+            Needed by the entropy discretizer.
+        feature_names : list of str or None
+        categorical_features : list of int (or column names for a DataFrame) or None
+            Columns holding integer category codes.
+        categorical_names : dict of int -> list of str or None
+            ``categorical_names[j][v]`` names value ``v`` of column ``j``.
+        kernel_width : float or None
+            Defaults to ``0.75 * sqrt(n_features)``.
+        kernel : callable or None
+            ``kernel(distances, kernel_width) -> weights``; default
+            ``sqrt(exp(-d**2 / kernel_width**2))`` as lime.
+        verbose : bool, default=False
+        class_names : list of str or None
+        feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}
+        discretize_continuous : bool or None, default=None
+            Sample continuous features as quartile (``discretizer``) bins, as
+            lime.  None (not given): lime's ``True`` for linear surrogates; see
+            *Sampler per surrogate* below.
+        discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer, default='quartile'
+        sample_around_instance : bool or None, default=None
+            Undiscretised sampling centred on the instance instead of the training
+            mean.  None (not given): lime's ``False`` for linear surrogates.
+        training_data_stats : dict or None
+            lime's precomputed statistics (``means``, ``mins``, ``maxs``, ``stds``,
+            ``feature_values``, ``feature_frequencies``, ``bins``).
+    %(common)s
+            GAM surrogates (EBM, GAMI-Net) are fitted in the original feature
+            space (continuous features standardised, categorical features as
+            categories) on every feature, whatever ``discretize_continuous`` says
+            (which still shapes the sampling); the explanation lists ``f_j(x_j)``,
+            the centred contribution of each feature at the instance, named like
+            ``"age = 39"`` or ``"sex=Male"``, and exposes the shape functions
+            (:attr:`Explanation.shape_functions`).  ``feature_selection`` applies
+            to linear surrogates only.
 
-        *Sampler per surrogate.*  When none of ``discretize_continuous``,
-        ``sample_around_instance`` and ``discretizer`` is given, the sampler is
-        resolved per call from that call's surrogate (``surrogate=`` may be
-        overridden per call): linear surrogates get lime's default
-        (discretised, bit for bit as lime), surrogates fitted in the original
-        space (EBM, GAMI-Net, any surrogate with ``feature_space='original'``)
-        get :data:`GAM_SAMPLER`: undiscretised (continuous features from a
-        normal with the training mean and standard deviation, as
-        ``discretize_continuous=False``), and each categorical feature keeps
-        the instance's category half the time (otherwise drawn from the
-        training frequencies), so that a perturbation changes about half the
-        categories instead of all of them; continuous draws are clipped to
-        the training range (no negative ages; tree ensembles are flat beyond
-        it anyway).  On tree ensembles EBM follows the black box more closely
-        so, in sample and on fresh perturbations (``benchmarks/gam_realistic.py``,
-        the README).  A call with ``sampling='kernel'`` keeps lime's
-        discretised sampler.  When any of the three arguments is given, that
-        sampler (lime's, from those arguments) serves every call, whatever the
-        surrogate.  GAM explanations record the sampler used in
-        ``diagnostics['sampler']``.
-    batch_size : int or None, default=None
-        Keyword only, also per call.  Perturbations per model call; None
-        sends them all at once.
-    progress_bar : bool, default=False
-        Keyword only.  Show a progress bar over the model calls.
-    gam_sampling : dict or None, default=None
-        Keyword only.  Settings of the GAM surrogates' own sampler that
-        replace those of :data:`GAM_SAMPLER` (see *Sampler per surrogate*):
-        ``sample_around_instance`` (bool), ``spread`` (the normal draws'
-        standard deviation in units of the training one, > 0),
-        ``keep_category`` (the probability that a categorical feature keeps
-        the instance's category, in [0, 1]) and ``clip`` (bool: clip
-        continuous draws to the training range).  Only when no sampler
-        argument is given.
+            *Sampler per surrogate.*  When none of ``discretize_continuous``,
+            ``sample_around_instance`` and ``discretizer`` is given, the sampler is
+            resolved per call from that call's surrogate (``surrogate=`` may be
+            overridden per call): linear surrogates get lime's default
+            (discretised, bit for bit as lime), surrogates fitted in the original
+            space (EBM, GAMI-Net, any surrogate with ``feature_space='original'``)
+            get :data:`GAM_SAMPLER`: undiscretised (continuous features from a
+            normal with the training mean and standard deviation, as
+            ``discretize_continuous=False``), and each categorical feature keeps
+            the instance's category half the time (otherwise drawn from the
+            training frequencies), so that a perturbation changes about half the
+            categories instead of all of them; continuous draws are clipped to
+            the training range (no negative ages; tree ensembles are flat beyond
+            it anyway).  On tree ensembles EBM follows the black box more closely
+            so, in sample and on fresh perturbations (``benchmarks/gam_realistic.py``,
+            the README).  A call with ``sampling='kernel'`` keeps lime's
+            discretised sampler.  When any of the three arguments is given, that
+            sampler (lime's, from those arguments) serves every call, whatever the
+            surrogate.  GAM explanations record the sampler used in
+            ``diagnostics['sampler']``.
+        batch_size : int or None, default=None
+            Keyword only, also per call.  Perturbations per model call; None
+            sends them all at once.
+        progress_bar : bool, default=False
+            Keyword only.  Show a progress bar over the model calls.
+        gam_sampling : dict or None, default=None
+            Keyword only.  Settings of the GAM surrogates' own sampler that
+            replace those of :data:`GAM_SAMPLER` (see *Sampler per surrogate*):
+            ``sample_around_instance`` (bool), ``spread`` (the normal draws'
+            standard deviation in units of the training one, > 0),
+            ``keep_category`` (the probability that a categorical feature keeps
+            the instance's category, in [0, 1]) and ``clip`` (bool: clip
+            continuous draws to the training range).  Only when no sampler
+            argument is given.
     """
 
     model_argument = "predict_fn"
     instance_argument = "data_row"
 
-    def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
-                 categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
-                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=None,
-                 discretizer="quartile", sample_around_instance=None, random_state=None,
-                 training_data_stats=None, *, surrogate="ridge", surrogate_task="regression",
-                 fidelity_samples="auto", stability_samples=0, batch_size=None, progress_bar=False,
-                 gam_sampling=None):
-        self._init_common(mode=mode, verbose=verbose, class_names=class_names,
-                          feature_selection=feature_selection, random_state=random_state, surrogate=surrogate,
-                          surrogate_task=surrogate_task, fidelity_samples=fidelity_samples,
-                          stability_samples=stability_samples, batch_size=batch_size, progress_bar=progress_bar)
+    def __init__(
+        self,
+        training_data,
+        mode="classification",
+        training_labels=None,
+        feature_names=None,
+        categorical_features=None,
+        categorical_names=None,
+        kernel_width=None,
+        kernel=None,
+        verbose=False,
+        class_names=None,
+        feature_selection="auto",
+        discretize_continuous=None,
+        discretizer="quartile",
+        sample_around_instance=None,
+        random_state=None,
+        training_data_stats=None,
+        *,
+        surrogate="ridge",
+        surrogate_task="regression",
+        fidelity_samples="auto",
+        stability_samples=0,
+        batch_size=None,
+        progress_bar=False,
+        gam_sampling=None,
+    ):
+        self._init_common(
+            mode=mode,
+            verbose=verbose,
+            class_names=class_names,
+            feature_selection=feature_selection,
+            random_state=random_state,
+            surrogate=surrogate,
+            surrogate_task=surrogate_task,
+            fidelity_samples=fidelity_samples,
+            stability_samples=stability_samples,
+            batch_size=batch_size,
+            progress_bar=progress_bar,
+        )
         # None = not given: lime's sampler for linear surrogates, GAM_SAMPLER for the GAMs (see _sampler_for)
-        self.sampler_given = (discretize_continuous is not None or sample_around_instance is not None
-                              or not (isinstance(discretizer, str) and discretizer == "quartile"))
+        self.sampler_given = (
+            discretize_continuous is not None
+            or sample_around_instance is not None
+            or not (isinstance(discretizer, str) and discretizer == "quartile")
+        )
         self.gam_sampling = _check_gam_sampling(gam_sampling)
         if gam_sampling is not None and self.sampler_given:
-            raise bad_value("gam_sampling", "None when discretize_continuous, sample_around_instance or discretizer "
-                            "is given (that sampler then serves every surrogate)", describe(gam_sampling))
+            raise bad_value(
+                "gam_sampling",
+                "None when discretize_continuous, sample_around_instance or discretizer "
+                "is given (that sampler then serves every surrogate)",
+                describe(gam_sampling),
+            )
         discretize_continuous = True if discretize_continuous is None else discretize_continuous
         self.discretize_continuous = bool(discretize_continuous)
         self.sample_around_instance = bool(sample_around_instance)  # None -> False, lime's default
@@ -198,8 +248,7 @@ class TabularExplainer(BaseExplainer):
         else:
             data = _as_float_matrix(training_data, "training_data")
         if data.ndim != 2 or data.shape[0] < 1 or data.shape[1] < 1:
-            raise bad_value("training_data", "a 2-D array with at least one row and one column",
-                            f"shape {data.shape}")
+            raise bad_value("training_data", "a 2-D array with at least one row and one column", f"shape {data.shape}")
         n_features = data.shape[1]
         self.n_features = n_features
         if feature_names is None:
@@ -211,31 +260,49 @@ class TabularExplainer(BaseExplainer):
         check_training_magnitude(data, feature_names)
         self.categorical_features = _resolve_columns(categorical_features, feature_names, "categorical_features")
         if self.is_sparse and self.categorical_features:
-            raise bad_value("categorical_features", "none with sparse training data",
-                            f"{self.categorical_features}", "Use a dense array or a DataFrame.")
+            raise bad_value(
+                "categorical_features",
+                "none with sparse training data",
+                f"{self.categorical_features}",
+                "Use a dense array or a DataFrame.",
+            )
         self.categorical_names = {int(k): list(v) for k, v in (categorical_names or {}).items()}
         for column in self.categorical_features:
             if not self.is_sparse and not np.all(data[:, column] == np.round(data[:, column])):
-                raise bad_value("categorical_features", f"integer codes in column {feature_names[column]!r}",
-                                "non-integer values", "Label-encode it, or pass a DataFrame.")
+                raise bad_value(
+                    "categorical_features",
+                    f"integer codes in column {feature_names[column]!r}",
+                    "non-integer values",
+                    "Label-encode it, or pass a DataFrame.",
+                )
         if training_labels is not None:
             training_labels = np.asarray(training_labels)
             if training_labels.shape[0] != data.shape[0]:
-                raise bad_value("training_labels", f"{data.shape[0]} labels (one per training row)",
-                                f"{training_labels.shape[0]}")
+                raise bad_value(
+                    "training_labels", f"{data.shape[0]} labels (one per training row)", f"{training_labels.shape[0]}"
+                )
         self._set_kernel(kernel, np.sqrt(n_features) * 0.75 if kernel_width is None else kernel_width)
 
         self.declared_categorical = list(self.categorical_features)
         self.discretizer = None
         if discretize_continuous and not self.is_sparse:
             self.discretizer = make_discretizer(
-                discretizer, data, self.categorical_features, self.feature_names, training_labels,
-                seed_from(self.random_generator(DISCRETIZER_SEED_KEY)), data_stats=training_data_stats)
+                discretizer,
+                data,
+                self.categorical_features,
+                self.feature_names,
+                training_labels,
+                seed_from(self.random_generator(DISCRETIZER_SEED_KEY)),
+                data_stats=training_data_stats,
+            )
             self.categorical_features = list(range(n_features))
         # lime draws the values within bins from a caller's discretizer's own random_state
         values_entropy = None
-        if (isinstance(discretizer, BaseDiscretizer) and self.discretizer is discretizer
-                and discretizer.random_state is not None):
+        if (
+            isinstance(discretizer, BaseDiscretizer)
+            and self.discretizer is discretizer
+            and discretizer.random_state is not None
+        ):
             values_entropy = base_entropy(discretizer.random_state)
 
         self.scaler = StandardScaler(with_mean=False)
@@ -263,58 +330,99 @@ class TabularExplainer(BaseExplainer):
             self.feature_frequencies[feature] = counts / counts.sum()
             self.scaler.mean_[feature] = 0
             self.scaler.scale_[feature] = 1
-        self.sampler = TabularSampler(n_features, self.is_sparse, self.discretizer, self.categorical_features,
-                                      self.declared_categorical, self.feature_values, self.feature_frequencies,
-                                      self.scaler.mean_, self.scaler.scale_, self.standard_mean_,
-                                      self.standard_scale_, self.sample_around_instance, values_entropy)
+        self.sampler = TabularSampler(
+            n_features,
+            self.is_sparse,
+            self.discretizer,
+            self.categorical_features,
+            self.declared_categorical,
+            self.feature_values,
+            self.feature_frequencies,
+            self.scaler.mean_,
+            self.scaler.scale_,
+            self.standard_mean_,
+            self.standard_scale_,
+            self.sample_around_instance,
+            values_entropy,
+        )
         self.gam_sampler = None  # the GAMs' own sampler, when no sampler argument was given
         if not self.sampler_given:
             declared = self.declared_categorical
             self.gam_sampler = TabularSampler(
-                n_features, self.is_sparse, None, declared, declared,
-                {f: self.feature_values[f] for f in declared}, {f: self.feature_frequencies[f] for f in declared},
-                self.standard_mean_, self.standard_scale_, self.standard_mean_, self.standard_scale_,
-                self.gam_sampling["sample_around_instance"], spread=self.gam_sampling["spread"],
+                n_features,
+                self.is_sparse,
+                None,
+                declared,
+                declared,
+                {f: self.feature_values[f] for f in declared},
+                {f: self.feature_frequencies[f] for f in declared},
+                self.standard_mean_,
+                self.standard_scale_,
+                self.standard_mean_,
+                self.standard_scale_,
+                self.gam_sampling["sample_around_instance"],
+                spread=self.gam_sampling["spread"],
                 keep_category=self.gam_sampling["keep_category"],
-                bounds=((data.min(axis=0), data.max(axis=0)) if self.gam_sampling["clip"] and not self.is_sparse
-                        and training_data_stats is None else None))
+                bounds=(
+                    (data.min(axis=0), data.max(axis=0))
+                    if self.gam_sampling["clip"] and not self.is_sparse and training_data_stats is None
+                    else None
+                ),
+            )
 
     # ------------------------------------------------------------------ lime API
     @staticmethod
     def convert_and_round(values):
-        return ["%.2f" % v for v in values]
+        return [f"{v:.2f}" for v in values]
 
     @staticmethod
     def validate_training_data_stats(training_data_stats):
         _check_training_data_stats(training_data_stats)
 
-    def explain_instance(self, data_row, predict_fn, labels=(1,), top_labels=None, num_features=10,
-                         num_samples=5000, distance_metric="euclidean", model_regressor=None,
-                         sampling_method="gaussian", *, surrogate=None, surrogate_task=None, fidelity_samples=None,
-                         stability_samples=None, batch_size=None, max_samples=None, confidence=0.95,
-                         sampling="lime", variance_reduction=None):
+    def explain_instance(
+        self,
+        data_row,
+        predict_fn,
+        labels=(1,),
+        top_labels=None,
+        num_features=10,
+        num_samples=5000,
+        distance_metric="euclidean",
+        model_regressor=None,
+        sampling_method="gaussian",
+        *,
+        surrogate=None,
+        surrogate_task=None,
+        fidelity_samples=None,
+        stability_samples=None,
+        batch_size=None,
+        max_samples=None,
+        confidence=0.95,
+        sampling="lime",
+        variance_reduction=None,
+    ):
         """Explain the model's prediction for one row.
 
-        Parameters
-        ----------
-        data_row : 1-D array, pandas Series, one-row DataFrame or 1 x n sparse matrix
-        predict_fn : callable
-            Classification: returns class probabilities of shape (n, n_classes)
-            (``predict_proba``).  Regression: returns one value per row.
-%(labels)s
-%(size)s
-        distance_metric : str or callable, default='euclidean'
-        sampling_method : {'gaussian', 'lhs'}, default='gaussian'
-            Undiscretised sampling: normal draws or a Latin hypercube.
-%(call)s
+                Parameters
+                ----------
+                data_row : 1-D array, pandas Series, one-row DataFrame or 1 x n sparse matrix
+                predict_fn : callable
+                    Classification: returns class probabilities of shape (n, n_classes)
+                    (``predict_proba``).  Regression: returns one value per row.
+        %(labels)s
+        %(size)s
+                distance_metric : str or callable, default='euclidean'
+                sampling_method : {'gaussian', 'lhs'}, default='gaussian'
+                    Undiscretised sampling: normal draws or a Latin hypercube.
+        %(call)s
 
-        Returns
-        -------
-        Explanation
-            With ``diagnostics['fidelity'][label]`` (held-out; None when
-            skipped) and ``diagnostics['fidelity_in_sample'][label]``: the
-            weighted R^2 against the black box's output, AUC and accuracy
-            against its label (see :mod:`limekit.core.fidelity`).
+                Returns
+                -------
+                Explanation
+                    With ``diagnostics['fidelity'][label]`` (held-out; None when
+                    skipped) and ``diagnostics['fidelity_in_sample'][label]``: the
+                    weighted R^2 against the black box's output, AUC and accuracy
+                    against its label (see :mod:`limekit.core.fidelity`).
         """
         return self._explain_one(locals())
 
@@ -324,8 +432,7 @@ class TabularExplainer(BaseExplainer):
 
     # ------------------------------------------------------------------ frontend hooks
     def _check_options(self, options):
-        sampling_method = check_choice(options.pop("sampling_method", "gaussian"), "sampling_method",
-                                       SAMPLING_METHODS)
+        sampling_method = check_choice(options.pop("sampling_method", "gaussian"), "sampling_method", SAMPLING_METHODS)
         super()._check_options(options)
         return {"sampling_method": sampling_method}
 
@@ -347,24 +454,37 @@ class TabularExplainer(BaseExplainer):
         sampler = self._sampler_for(call)
         sampler.check_row(row, self.feature_names)
         Z, inverse, feature_ids = sampler.sample(row, n, rng, call.options["sampling_method"])
-        original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
-                    if _wants_original(call) else None)
+        original = (
+            sampler.original_space(Z, inverse, feature_ids, self.categorical_names) if _wants_original(call) else None
+        )
         inputs = inverse.rows if isinstance(inverse, SparseRows) else (lambda rows: inverse[rows])
         binary = sampler.discretizer is not None and feature_ids is None
-        return Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric, binary), feature_ids=feature_ids,
-                             original=original, binary=binary)
+        return Neighbourhood(
+            Z,
+            inputs,
+            distances_to_first(Z, call.distance_metric, binary),
+            feature_ids=feature_ids,
+            original=original,
+            binary=binary,
+        )
 
     def _check_shared(self, call):
         """``share_samples=True`` needs draws that do not depend on the instance (``TabularSampler.shares_draws``)."""
         if call.plan.in_original_space:
-            raise bad_value("share_samples", "False with this surrogate (GAM surrogates fit on their own "
-                                             "sampler's rows, drawn around the instance)", True)
+            raise bad_value(
+                "share_samples",
+                "False with this surrogate (GAM surrogates fit on their own sampler's rows, drawn around the instance)",
+                True,
+            )
         if call.sampling.scheme != "lime":
-            raise bad_value("share_samples", "False with sampling='kernel' (its draws depend on the instance)",
-                            True)
+            raise bad_value("share_samples", "False with sampling='kernel' (its draws depend on the instance)", True)
         if not self._sampler_for(call).shares_draws():
-            raise bad_value("share_samples", "False with sparse rows, sample_around_instance=True or "
-                                             "keep_category (their draws depend on the instance)", True)
+            raise bad_value(
+                "share_samples",
+                "False with sparse rows, sample_around_instance=True or "
+                "keep_category (their draws depend on the instance)",
+                True,
+            )
 
     def _shared_width(self, call):
         return self.n_features
@@ -399,23 +519,38 @@ class TabularExplainer(BaseExplainer):
         """Discretised rows drawn from the kernel (see :meth:`TabularSampler.sample_kernel`)."""
         sampler = self._sampler_for(call)
         if sampler.discretizer is None or sampler.is_sparse:
-            raise bad_value("sampling", "'lime' without discretised features ('kernel' needs the binary "
-                                        "representation of discretize_continuous=True)", repr("kernel"))
+            raise bad_value(
+                "sampling",
+                "'lime' without discretised features ('kernel' needs the binary "
+                "representation of discretize_continuous=True)",
+                repr("kernel"),
+            )
         check_perturbation_memory(n, self.n_features)
         d = len(sampler.sampled_categorical)
         kernel = self.kernel_fn(distance_of_kept_count(np.arange(d + 1), d, call.distance_metric))
         Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel)
-        original = (sampler.original_space(Z, inverse, feature_ids, self.categorical_names)
-                    if _wants_original(call) else None)
-        return Neighbourhood(Z, lambda rows: inverse[rows], distances_to_first(Z, call.distance_metric, True),
-                             original=original, binary=True)
+        original = (
+            sampler.original_space(Z, inverse, feature_ids, self.categorical_names) if _wants_original(call) else None
+        )
+        return Neighbourhood(
+            Z,
+            lambda rows: inverse[rows],
+            distances_to_first(Z, call.distance_metric, True),
+            original=original,
+            binary=True,
+        )
 
     def _model_input(self, batch):
         return batch if self.encoder is None or sp.issparse(batch) else self.encoder.decode(batch)
 
     def _new_explanation(self, row, neighbourhood, call):
-        mapper = self._domain_mapper(row, neighbourhood.Z, neighbourhood.feature_ids, call.plan.in_original_space,
-                                     self._sampler_for(call).sampled_categorical)
+        mapper = self._domain_mapper(
+            row,
+            neighbourhood.Z,
+            neighbourhood.feature_ids,
+            call.plan.in_original_space,
+            self._sampler_for(call).sampled_categorical,
+        )
         return Explanation(mapper, mode=self.mode)
 
     def _finish(self, explanation, context, call):
@@ -458,8 +593,9 @@ class TabularExplainer(BaseExplainer):
         not_integer = np.flatnonzero(codes != np.round(codes))
         if not_integer.size:
             feature = self.declared_categorical[not_integer[0]]
-            raise bad_value("data_row", f"an integer code for categorical feature {self.feature_names[feature]!r}",
-                            row[feature])
+            raise bad_value(
+                "data_row", f"an integer code for categorical feature {self.feature_names[feature]!r}", row[feature]
+            )
         return row
 
     def _check_instances(self, data_rows):
@@ -471,14 +607,18 @@ class TabularExplainer(BaseExplainer):
         else:
             matrix = _as_float_matrix(data_rows.to_numpy() if is_dataframe(data_rows) else data_rows, "data_rows")
         if matrix.ndim != 2 or matrix.shape[0] < 1 or matrix.shape[1] != self.n_features:
-            raise bad_value("data_rows", f"a 2-D array of one or more rows of {self.n_features} values",
-                            f"shape {matrix.shape}")
+            raise bad_value(
+                "data_rows", f"a 2-D array of one or more rows of {self.n_features} values", f"shape {matrix.shape}"
+            )
         if not sp.issparse(matrix):
             check_finite(matrix, "data_rows")
             for feature in self.declared_categorical:
                 if not np.all(matrix[:, feature] == np.round(matrix[:, feature])):
-                    raise bad_value("data_rows", f"integer codes for categorical feature "
-                                                 f"{self.feature_names[feature]!r}", "non-integer values")
+                    raise bad_value(
+                        "data_rows",
+                        f"integer codes for categorical feature {self.feature_names[feature]!r}",
+                        "non-integer values",
+                    )
         if sp.issparse(matrix) or self.is_sparse:  # dense <-> sparse conversions, as for one row
             return [self._check_instance(matrix[i]) for i in range(matrix.shape[0])]
         return list(matrix)
@@ -509,8 +649,16 @@ class TabularExplainer(BaseExplainer):
                 discretized_names[feature] = bin_names[int(bins[feature])]
         if categorical_features is None:
             categorical_features = self.categorical_features
-        return TableDomainMapper(names, values, Z[0], categorical_features, discretized_names,
-                                 feature_ids, instance_values, list(self.feature_names))
+        return TableDomainMapper(
+            names,
+            values,
+            Z[0],
+            categorical_features,
+            discretized_names,
+            feature_ids,
+            instance_values,
+            list(self.feature_names),
+        )
 
 
 TabularExplainer = fill_docstrings(TabularExplainer, unit="row", features="features")
@@ -523,14 +671,29 @@ class RecurrentTabularExplainer(TabularExplainer):
     ``"{feature}_t-{lag}"``; the model still receives 3-D arrays.
     """
 
-    def __init__(self, training_data, mode="classification", training_labels=None, feature_names=None,
-                 categorical_features=None, categorical_names=None, kernel_width=None, kernel=None,
-                 verbose=False, class_names=None, feature_selection="auto", discretize_continuous=None,
-                 discretizer="quartile", random_state=None, **kwargs):
+    def __init__(
+        self,
+        training_data,
+        mode="classification",
+        training_labels=None,
+        feature_names=None,
+        categorical_features=None,
+        categorical_names=None,
+        kernel_width=None,
+        kernel=None,
+        verbose=False,
+        class_names=None,
+        feature_selection="auto",
+        discretize_continuous=None,
+        discretizer="quartile",
+        random_state=None,
+        **kwargs,
+    ):
         training_data = np.asarray(training_data, dtype=float)
         if training_data.ndim != 3:
-            raise bad_value("training_data", "a 3-D array (n_samples, n_timesteps, n_features)",
-                            f"shape {training_data.shape}")
+            raise bad_value(
+                "training_data", "a 3-D array (n_samples, n_timesteps, n_features)", f"shape {training_data.shape}"
+            )
         n_samples, n_timesteps, n_features = training_data.shape
         self.n_timesteps = n_timesteps
         self.n_features_per_step = n_features
@@ -540,11 +703,23 @@ class RecurrentTabularExplainer(TabularExplainer):
         if len(feature_names) != n_features:
             raise bad_value("feature_names", f"{n_features} names (one per feature)", len(feature_names))
         feature_names = [f"{name}_t-{n_timesteps - (i + 1)}" for name in feature_names for i in range(n_timesteps)]
-        super().__init__(flat, mode=mode, training_labels=training_labels, feature_names=feature_names,
-                         categorical_features=categorical_features, categorical_names=categorical_names,
-                         kernel_width=kernel_width, kernel=kernel, verbose=verbose, class_names=class_names,
-                         feature_selection=feature_selection, discretize_continuous=discretize_continuous,
-                         discretizer=discretizer, random_state=random_state, **kwargs)
+        super().__init__(
+            flat,
+            mode=mode,
+            training_labels=training_labels,
+            feature_names=feature_names,
+            categorical_features=categorical_features,
+            categorical_names=categorical_names,
+            kernel_width=kernel_width,
+            kernel=kernel,
+            verbose=verbose,
+            class_names=class_names,
+            feature_selection=feature_selection,
+            discretize_continuous=discretize_continuous,
+            discretizer=discretizer,
+            random_state=random_state,
+            **kwargs,
+        )
 
     class SeriesModel:
         """The model of 3-D series, called with flattened rows (reshaped back); picklable."""
@@ -569,19 +744,37 @@ class RecurrentTabularExplainer(TabularExplainer):
         predict, class_names = super()._adapt_model(model)
         return self._make_predict_proba(predict), class_names
 
-    def explain_instance(self, data_row, classifier_fn, labels=(1,), top_labels=None, num_features=10,
-                         num_samples=5000, distance_metric="euclidean", model_regressor=None, **kwargs):
+    def explain_instance(
+        self,
+        data_row,
+        classifier_fn,
+        labels=(1,),
+        top_labels=None,
+        num_features=10,
+        num_samples=5000,
+        distance_metric="euclidean",
+        model_regressor=None,
+        **kwargs,
+    ):
         """Explain one series of shape ``(n_timesteps, n_features)``; see :meth:`TabularExplainer.explain_instance`."""
         data_row = np.asarray(data_row, dtype=float)
         if data_row.shape != (self.n_timesteps, self.n_features_per_step):
-            raise bad_value("data_row", f"shape ({self.n_timesteps}, {self.n_features_per_step})",
-                            f"shape {data_row.shape}")
+            raise bad_value(
+                "data_row", f"shape ({self.n_timesteps}, {self.n_features_per_step})", f"shape {data_row.shape}"
+            )
         if not callable(classifier_fn):
             raise bad_type("classifier_fn", "a callable", classifier_fn)
-        return super().explain_instance(data_row.T.reshape(-1), classifier_fn,
-                                        labels=labels, top_labels=top_labels, num_features=num_features,
-                                        num_samples=num_samples, distance_metric=distance_metric,
-                                        model_regressor=model_regressor, **kwargs)
+        return super().explain_instance(
+            data_row.T.reshape(-1),
+            classifier_fn,
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            **kwargs,
+        )
 
     def _explain_signature(self):
         return inspect.signature(super().explain_instance)  # the flattened rows' explain_instance
@@ -605,8 +798,12 @@ class RecurrentTabularExplainer(TabularExplainer):
         elif data_rows.ndim == 3 and data_rows.shape[1:] == (self.n_timesteps, self.n_features_per_step):
             flat = np.transpose(data_rows, axes=(0, 2, 1)).reshape(len(data_rows), -1)
         else:
-            raise bad_value("instances", f"shape (n_rows, {self.n_timesteps}, {self.n_features_per_step}) (or "
-                            f"flattened rows of {flat_width} values)", f"shape {data_rows.shape}")
+            raise bad_value(
+                "instances",
+                f"shape (n_rows, {self.n_timesteps}, {self.n_features_per_step}) (or "
+                f"flattened rows of {flat_width} values)",
+                f"shape {data_rows.shape}",
+            )
         if classifier_fn is not None and not callable(classifier_fn):
             raise bad_type("classifier_fn", "a callable", classifier_fn)
         return super().explain_many(flat, classifier_fn, n_jobs, rows_per_task, **kwargs)

@@ -9,6 +9,7 @@ feature, whether the perturbation falls in the instance's bin/category (or,
 undiscretised, holds the standardised value).  All of it is done on whole
 ``(num_samples, n_features)`` matrices.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,10 +58,12 @@ def check_training_magnitude(data, feature_names=None, argument="training_data")
         values = data[:, column]
         values = np.asarray(values.todense()).ravel() if sp.issparse(values) else values
         row = int(np.argmax(np.abs(values)))
-        raise bad_value(argument, f"values of magnitude at most {SAFE_MAGNITUDE:g} (their squares are summed for "
-                                  f"the sampling statistics)",
-                        f"{values[row]:.6g} in column {_column_name(feature_names, column)} (row {row})",
-                        "Rescale the column (other units, or its logarithm).")
+        raise bad_value(
+            argument,
+            f"values of magnitude at most {SAFE_MAGNITUDE:g} (their squares are summed for the sampling statistics)",
+            f"{values[row]:.6g} in column {_column_name(feature_names, column)} (row {row})",
+            "Rescale the column (other units, or its logarithm).",
+        )
 
 
 class TabularSampler:
@@ -101,10 +104,25 @@ class TabularSampler:
         per column (lime: None, not clipped).
     """
 
-    def __init__(self, n_features, is_sparse, discretizer, sampled_categorical, declared_categorical,
-                 feature_values, feature_frequencies, mean, scale, standard_mean, standard_scale,
-                 sample_around_instance, values_entropy=None, spread=1.0, keep_category=0.0,
-                 bounds=None):
+    def __init__(
+        self,
+        n_features,
+        is_sparse,
+        discretizer,
+        sampled_categorical,
+        declared_categorical,
+        feature_values,
+        feature_frequencies,
+        mean,
+        scale,
+        standard_mean,
+        standard_scale,
+        sample_around_instance,
+        values_entropy=None,
+        spread=1.0,
+        keep_category=0.0,
+        bounds=None,
+    ):
         self.n_features = n_features
         self.is_sparse = is_sparse
         self.discretizer = discretizer
@@ -140,10 +158,13 @@ class TabularSampler:
         bad = np.flatnonzero(~(np.abs(standard) <= SAFE_MAGNITUDE) | ~(np.abs(values) <= SAFE_MAGNITUDE))
         if bad.size:
             column = int(columns[bad[0]])
-            raise bad_value(argument, f"values within {SAFE_MAGNITUDE:g} training standard deviations of the "
-                                      f"training mean (the distances square them)",
-                            f"{values[bad[0]]:.6g} in column {_column_name(feature_names, column)}, "
-                            f"{standard[bad[0]]:.3g} standard deviations from the mean {self.mean[column]:.6g}")
+            raise bad_value(
+                argument,
+                f"values within {SAFE_MAGNITUDE:g} training standard deviations of the "
+                f"training mean (the distances square them)",
+                f"{values[bad[0]]:.6g} in column {_column_name(feature_names, column)}, "
+                f"{standard[bad[0]]:.3g} standard deviations from the mean {self.mean[column]:.6g}",
+            )
 
     def sample(self, row, num_samples, rng, sampling_method="gaussian"):
         """Return ``(Z, inverse, feature_ids)``: interpretable rows, model-space rows, column ids of ``Z``.
@@ -163,8 +184,9 @@ class TabularSampler:
             inverse = self._values_in_bins(bins, rng)
             inverse[0] = row
         else:
-            inverse = self._normal_values(num_samples, rng, sampling_method,
-                                          row if self.sample_around_instance else self.mean)
+            inverse = self._normal_values(
+                num_samples, rng, sampling_method, row if self.sample_around_instance else self.mean
+            )
             if columns and self.keep_category > 0:
                 keep = rng.random((num_samples, len(columns))) < self.keep_category
                 inverse[:, columns] = np.where(keep, row[columns], inverse[:, columns])
@@ -299,7 +321,10 @@ class TabularSampler:
         return Z, inverse, None
 
     def _sample_categories_excluding(self, num_samples, columns, first_row, rng):
-        """Each column's bin from its training frequencies without the instance's bin (its own if it is the only one)."""
+        """Each column's bin from its training frequencies without the instance's bin.
+
+        A column with only one bin keeps its own.
+        """
         uniforms = rng.random((len(columns), num_samples))
         samples = np.empty((len(columns), num_samples))
         for j, feature in enumerate(columns):
@@ -440,5 +465,4 @@ class SparseRows:
         block = self.values[rows]
         n_rows, n_active = block.shape
         indptr = np.arange(0, n_active * (n_rows + 1), n_active) if n_active else np.zeros(n_rows + 1, int)
-        return sp.csr_matrix((block.ravel(), np.tile(self.columns, n_rows), indptr),
-                             shape=(n_rows, self.n_features))
+        return sp.csr_matrix((block.ravel(), np.tile(self.columns, n_rows), indptr), shape=(n_rows, self.n_features))

@@ -10,6 +10,7 @@ of all samples are drawn at once and the texts are built from them a batch
 at a time (see :mod:`limekit.text.indexed`), just before the classifier sees
 them.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,8 @@ from .._validation import bad_type, bad_value
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.explanation import Explanation
-from ..core.kernel_sampling import (count_distribution, distance_of_kept_count, kernel_masks,
-                                     masks_removing)
 from ..core.frontend import BaseExplainer, fill_docstrings
+from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks, masks_removing
 from ..core.neighbourhood import Neighbourhood
 from ..core.seeding import instance_digest
 from .indexed import IndexedCharacters, IndexedString, TextDomainMapper
@@ -60,60 +60,86 @@ def sample_masks(rng, num_samples, num_words):
 class TextExplainer(BaseExplainer):
     """Explains predictions on text (lime's ``LimeTextExplainer``).
 
-    Parameters
-    ----------
-    kernel_width : float, default=25
-        Width of the kernel on the distances (which are multiplied by 100).
-    kernel : callable or None
-        ``kernel(distances, kernel_width) -> weights``; default lime's
-        ``sqrt(exp(-d**2 / kernel_width**2))``.
-    verbose : bool, default=False
-        Print the surrogate's intercept and predictions (as lime).
-    class_names : list of str or None
-        Names of the classifier's classes; default ``'0', '1', ...``.
-    feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
-    split_expression : str, compiled regex, callable or tokenizer, default=r'\\W+'
-        Regex matching the separators between words (:func:`re.split`), a
-        callable returning the tokens, or an object with a ``tokenize``
-        method such as nltk's ``TreebankWordTokenizer`` or ``TweetTokenizer``.
-    bow : bool, default=True
-        True: the features are the distinct words and a perturbation removes
-        every occurrence of a word.  False: the features are word positions,
-        masked one by one (for models that use word order).
-    mask_string : str or None, default=None
-        What an absent word becomes.  None: removed with ``bow=True``;
-        ``'UNKWORDZ'`` (words) or ``chr(0)`` (characters) with ``bow=False``.
-        Given with ``bow=True``, every occurrence is replaced by it.
-    char_level : bool, default=False
-        Perturb characters instead of words.
-    mode : {'classification', 'regression'}, default='classification'
-        Keyword only.  Regression explains one output value per text.
-    batch_size : int or None, default=1000
-        Keyword only.  Texts per ``classifier_fn`` call (None: all at once),
-        so that a large model is never handed all perturbations in one call.
-        Texts are built batch by batch, so memory follows the batch size.
-    progress_bar : bool, default=False
-        Keyword only.  Show a tqdm progress bar over the classifier calls.
-%(common)s
+        Parameters
+        ----------
+        kernel_width : float, default=25
+            Width of the kernel on the distances (which are multiplied by 100).
+        kernel : callable or None
+            ``kernel(distances, kernel_width) -> weights``; default lime's
+            ``sqrt(exp(-d**2 / kernel_width**2))``.
+        verbose : bool, default=False
+            Print the surrogate's intercept and predictions (as lime).
+        class_names : list of str or None
+            Names of the classifier's classes; default ``'0', '1', ...``.
+        feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
+        split_expression : str, compiled regex, callable or tokenizer, default=r'\\W+'
+            Regex matching the separators between words (:func:`re.split`), a
+            callable returning the tokens, or an object with a ``tokenize``
+            method such as nltk's ``TreebankWordTokenizer`` or ``TweetTokenizer``.
+        bow : bool, default=True
+            True: the features are the distinct words and a perturbation removes
+            every occurrence of a word.  False: the features are word positions,
+            masked one by one (for models that use word order).
+        mask_string : str or None, default=None
+            What an absent word becomes.  None: removed with ``bow=True``;
+            ``'UNKWORDZ'`` (words) or ``chr(0)`` (characters) with ``bow=False``.
+            Given with ``bow=True``, every occurrence is replaced by it.
+        char_level : bool, default=False
+            Perturb characters instead of words.
+        mode : {'classification', 'regression'}, default='classification'
+            Keyword only.  Regression explains one output value per text.
+        batch_size : int or None, default=1000
+            Keyword only.  Texts per ``classifier_fn`` call (None: all at once),
+            so that a large model is never handed all perturbations in one call.
+            Texts are built batch by batch, so memory follows the batch size.
+        progress_bar : bool, default=False
+            Keyword only.  Show a tqdm progress bar over the classifier calls.
+    %(common)s
 
-    Examples
-    --------
-    >>> explainer = TextExplainer(class_names=["atheism", "christian"], random_state=0)
-    >>> exp = explainer.explain_instance(text, pipeline.predict_proba, num_features=6)
-    >>> exp.as_list()
+        Examples
+        --------
+        >>> explainer = TextExplainer(class_names=["atheism", "christian"], random_state=0)
+        >>> exp = explainer.explain_instance(text, pipeline.predict_proba, num_features=6)
+        >>> exp.as_list()
     """
 
     model_argument = "classifier_fn"
     instance_argument = "text_instance"
 
-    def __init__(self, kernel_width=25, kernel=None, verbose=False, class_names=None, feature_selection="auto",
-                 split_expression=r"\W+", bow=True, mask_string=None, random_state=None, char_level=False, *,
-                 mode="classification", batch_size=DEFAULT_BATCH_SIZE, progress_bar=False, surrogate="ridge",
-                 surrogate_task="regression", fidelity_samples="auto", stability_samples=0):
-        self._init_common(mode=mode, verbose=verbose, class_names=class_names,
-                          feature_selection=feature_selection, random_state=random_state, surrogate=surrogate,
-                          surrogate_task=surrogate_task, fidelity_samples=fidelity_samples,
-                          stability_samples=stability_samples, batch_size=batch_size, progress_bar=progress_bar)
+    def __init__(
+        self,
+        kernel_width=25,
+        kernel=None,
+        verbose=False,
+        class_names=None,
+        feature_selection="auto",
+        split_expression=r"\W+",
+        bow=True,
+        mask_string=None,
+        random_state=None,
+        char_level=False,
+        *,
+        mode="classification",
+        batch_size=DEFAULT_BATCH_SIZE,
+        progress_bar=False,
+        surrogate="ridge",
+        surrogate_task="regression",
+        fidelity_samples="auto",
+        stability_samples=0,
+    ):
+        self._init_common(
+            mode=mode,
+            verbose=verbose,
+            class_names=class_names,
+            feature_selection=feature_selection,
+            random_state=random_state,
+            surrogate=surrogate,
+            surrogate_task=surrogate_task,
+            fidelity_samples=fidelity_samples,
+            stability_samples=stability_samples,
+            batch_size=batch_size,
+            progress_bar=progress_bar,
+        )
         self._set_kernel(kernel, kernel_width)
         if not char_level:
             _check_split_expression(split_expression)
@@ -124,37 +150,53 @@ class TextExplainer(BaseExplainer):
         self.mask_string = mask_string
         self.char_level = bool(char_level)
 
-    def explain_instance(self, text_instance, classifier_fn, labels=(1,), top_labels=None, num_features=10,
-                         num_samples=5000, distance_metric="cosine", model_regressor=None, *, surrogate=None,
-                         surrogate_task=None, fidelity_samples=None, stability_samples=None, batch_size=None,
-                         max_samples=None, confidence=0.95, sampling="lime",
-                         variance_reduction=None):
+    def explain_instance(
+        self,
+        text_instance,
+        classifier_fn,
+        labels=(1,),
+        top_labels=None,
+        num_features=10,
+        num_samples=5000,
+        distance_metric="cosine",
+        model_regressor=None,
+        *,
+        surrogate=None,
+        surrogate_task=None,
+        fidelity_samples=None,
+        stability_samples=None,
+        batch_size=None,
+        max_samples=None,
+        confidence=0.95,
+        sampling="lime",
+        variance_reduction=None,
+    ):
         """Explain the model's prediction for one text.
 
-        Parameters
-        ----------
-        text_instance : str
-            The text to explain.
-        classifier_fn : callable or transformers pipeline
-            Takes a list of ``n`` strings.  Classification: returns class
-            probabilities of shape ``(n, n_classes)`` (``predict_proba``).
-            Regression: returns one value per text.  A Hugging Face
-            text-classification pipeline is taken as it is (see
-            :mod:`limekit.text.transformers`): batched, truncated, scores in
-            label-id order, class names from ``id2label``.
-%(labels)s
-%(size)s
-        distance_metric : str or callable, default='cosine'
-            Distance between the binary rows (multiplied by 100, as lime).
-%(call)s
+                Parameters
+                ----------
+                text_instance : str
+                    The text to explain.
+                classifier_fn : callable or transformers pipeline
+                    Takes a list of ``n`` strings.  Classification: returns class
+                    probabilities of shape ``(n, n_classes)`` (``predict_proba``).
+                    Regression: returns one value per text.  A Hugging Face
+                    text-classification pipeline is taken as it is (see
+                    :mod:`limekit.text.transformers`): batched, truncated, scores in
+                    label-id order, class names from ``id2label``.
+        %(labels)s
+        %(size)s
+                distance_metric : str or callable, default='cosine'
+                    Distance between the binary rows (multiplied by 100, as lime).
+        %(call)s
 
-        Returns
-        -------
-        Explanation
-            ``as_list(label, positions=False)`` gives ``(word, weight)`` pairs;
-            ``to_dict()`` the words' character spans and the text;
-            ``diagnostics`` the effective sample size and the surrogate's
-            fidelity (in sample, and held out when ``fidelity_samples`` > 0).
+                Returns
+                -------
+                Explanation
+                    ``as_list(label, positions=False)`` gives ``(word, weight)`` pairs;
+                    ``to_dict()`` the words' character spans and the text;
+                    ``diagnostics`` the effective sample size and the surrogate's
+                    fidelity (in sample, and held out when ``fidelity_samples`` > 0).
         """
         return self._explain_one(locals())
 
@@ -165,8 +207,9 @@ class TextExplainer(BaseExplainer):
         if self.char_level:
             indexed = IndexedCharacters(text_instance, bow=self.bow, mask_string=self.mask_string)
         else:
-            indexed = IndexedString(text_instance, split_expression=self.split_expression, bow=self.bow,
-                                    mask_string=self.mask_string)
+            indexed = IndexedString(
+                text_instance, split_expression=self.split_expression, bow=self.bow, mask_string=self.mask_string
+            )
         if indexed.num_words() == 0:
             what = "character" if self.char_level else "word (token) for split_expression"
             raise bad_value("text_instance", f"a text with at least one {what}", repr(text_instance[:60]))
@@ -184,8 +227,12 @@ class TextExplainer(BaseExplainer):
         keep = sample_masks(rng, n, indexed.num_words())
         Z = keep.astype(float)
         builder = indexed.text_builder()
-        return Neighbourhood(Z, lambda rows: builder.texts(keep[rows]),
-                             distances_to_first(Z, call.distance_metric, binary=True) * 100, binary=True)
+        return Neighbourhood(
+            Z,
+            lambda rows: builder.texts(keep[rows]),
+            distances_to_first(Z, call.distance_metric, binary=True) * 100,
+            binary=True,
+        )
 
     def _sample_kernel(self, indexed, n, call, rng):
         check_perturbation_memory(n, indexed.num_words())
@@ -194,8 +241,12 @@ class TextExplainer(BaseExplainer):
         keep = kernel_masks(rng, n, count_distribution(words, self.kernel_fn(distances)))
         Z = keep.astype(float)
         builder = indexed.text_builder()
-        return Neighbourhood(Z, lambda rows: builder.texts(keep[rows]),
-                             distances_to_first(Z, call.distance_metric, binary=True) * 100, binary=True)
+        return Neighbourhood(
+            Z,
+            lambda rows: builder.texts(keep[rows]),
+            distances_to_first(Z, call.distance_metric, binary=True) * 100,
+            binary=True,
+        )
 
     def _new_explanation(self, indexed, neighbourhood, call):
         return Explanation(TextDomainMapper(indexed), mode=self.mode)
@@ -212,9 +263,15 @@ def _check_split_expression(split_expression):
         try:
             re.compile(split_expression)
         except re.error as exc:
-            raise bad_value("split_expression", "a valid regular expression", repr(split_expression),
-                            str(exc)) from exc
-    elif not (isinstance(split_expression, re.Pattern) or callable(split_expression)
-              or callable(getattr(split_expression, "tokenize", None))):
-        raise bad_type("split_expression", "a regular expression, a callable returning tokens or an object "
-                                           "with a .tokenize method (e.g. an nltk tokenizer)", split_expression)
+            raise bad_value("split_expression", "a valid regular expression", repr(split_expression), str(exc)) from exc
+    elif not (
+        isinstance(split_expression, re.Pattern)
+        or callable(split_expression)
+        or callable(getattr(split_expression, "tokenize", None))
+    ):
+        raise bad_type(
+            "split_expression",
+            "a regular expression, a callable returning tokens or an object "
+            "with a .tokenize method (e.g. an nltk tokenizer)",
+            split_expression,
+        )

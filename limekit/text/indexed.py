@@ -18,6 +18,7 @@ one ``np.packbits`` of its mask matrix, the strings from one ``take`` on the
 table, and each text from a single ``''.join`` over ``n_words / b`` pieces.
 There is no Python-level work per word and per sample.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -69,8 +70,12 @@ def segment(text, split_expression=r"\W+"):
         return _segment_tokens(text, _check_tokens(tokenize(text)))
     if callable(split_expression):
         return _segment_tokens(text, _check_tokens(split_expression(text)))
-    raise bad_type("split_expression", "a regular expression, a callable returning tokens or an object with a "
-                                       ".tokenize method (e.g. an nltk tokenizer)", split_expression)
+    raise bad_type(
+        "split_expression",
+        "a regular expression, a callable returning tokens or an object with a "
+        ".tokenize method (e.g. an nltk tokenizer)",
+        split_expression,
+    )
 
 
 def _segment_regex(text, split_expression):
@@ -80,7 +85,7 @@ def _segment_regex(text, split_expression):
     else:
         pattern, flags = split_expression, 0
     try:
-        splitter = re.compile(r"(%s)|$" % pattern, flags)
+        splitter = re.compile(rf"({pattern})|$", flags)
     except (re.error, TypeError) as exc:
         raise bad_value("split_expression", "a valid regular expression", repr(split_expression), str(exc)) from exc
     pieces = [s for s in splitter.split(text) if s]
@@ -131,7 +136,9 @@ def _segment_tokens(text, tokens):
         warnings.warn(
             f"split_expression: {len(missing)} token(s) do not occur in the text as written "
             f"(e.g. {missing[0]!r}; the tokenizer rewrote them) and are left unperturbed.",
-            UserWarning, stacklevel=4)
+            UserWarning,
+            stacklevel=4,
+        )
     return _segment_spans(text, spans)
 
 
@@ -210,7 +217,7 @@ class PerturbedTextBuilder:
         codes = _pack_bytes(slots)  # (n_rows, n_bytes): bit j of byte i = slot 8 i + j
         if self.bits < 8:
             per_byte = 8 // self.bits
-            shifts = (np.arange(per_byte, dtype=np.uint64) * np.uint64(self.bits))
+            shifts = np.arange(per_byte, dtype=np.uint64) * np.uint64(self.bits)
             codes = ((codes[:, :, None] >> shifts) & np.uint64((1 << self.bits) - 1)).reshape(n_rows, -1)
             codes = codes[:, : self.n_blocks]
         codes = codes.astype(np.intp)
@@ -256,8 +263,9 @@ class _IndexedBase:
         self.as_list = pieces
         self.as_np = np.array(pieces)
         lengths = np.fromiter((len(p) for p in pieces), dtype=np.intp, count=len(pieces))
-        self.string_start = np.concatenate([[0], np.cumsum(lengths[:-1])]).astype(np.intp) if pieces \
-            else np.zeros(0, dtype=np.intp)
+        self.string_start = (
+            np.concatenate([[0], np.cumsum(lengths[:-1])]).astype(np.intp) if pieces else np.zeros(0, dtype=np.intp)
+        )
         self.piece_length = lengths
         self.bow = bool(bow)
         piece_feature = np.full(len(pieces), -1, dtype=np.intp)
@@ -457,8 +465,10 @@ class TextDomainMapper(DomainMapper):
         """
         indexed = self.indexed_string
         if positions:
-            return [("%s_%s" % (indexed.word(x[0]), "-".join(map(str, indexed.string_position(x[0])))), x[1])
-                    for x in exp]
+            return [
+                ("{}_{}".format(indexed.word(x[0]), "-".join(map(str, indexed.string_position(x[0])))), x[1])
+                for x in exp
+            ]
         return [(indexed.word(x[0]), x[1]) for x in exp]
 
     def feature_records(self, feature_ids):
@@ -468,12 +478,14 @@ class TextDomainMapper(DomainMapper):
         records = []
         for feature in feature_ids:
             spans = indexed.spans(int(feature))
-            records.append({
-                "id": int(feature),
-                "name": str(indexed.word(int(feature))),
-                "positions": [start for start, _ in spans],
-                "spans": [[start, end] for start, end in spans],
-            })
+            records.append(
+                {
+                    "id": int(feature),
+                    "name": str(indexed.word(int(feature))),
+                    "positions": [start for start, _ in spans],
+                    "spans": [[start, end] for start, end in spans],
+                }
+            )
         return records
 
     def to_dict(self):
@@ -503,13 +515,14 @@ class TextDomainMapper(DomainMapper):
         raw = self.indexed_string.raw_string().encode("utf-8", "xmlcharrefreplace").decode("utf-8")
         raw = re.sub(r"[<>&]", "|", raw)
         exp = [(self.indexed_string.word(x[0]), self.indexed_string.string_position(x[0]), x[1]) for x in exp]
-        occurrences = list(itertools.chain.from_iterable(
-            [itertools.product([x[0]], x[1], [x[2]]) for x in exp]))
+        occurrences = list(itertools.chain.from_iterable([itertools.product([x[0]], x[1], [x[2]]) for x in exp]))
         occurrences = [(x[0], int(x[1]), x[2]) for x in occurrences]
-        return """
-            %s.show_raw_text(%s, %d, %s, %s, %s);
-            """ % (exp_object_name, _script_json(occurrences), int(label), _script_json(raw), div_name,
-                   _script_json(bool(opacity)))
+        arguments = ", ".join(
+            [_script_json(occurrences), str(int(label)), _script_json(raw), div_name, _script_json(bool(opacity))]
+        )
+        return f"""
+            {exp_object_name}.show_raw_text({arguments});
+            """
 
 
 _JS_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*", re.ASCII)

@@ -29,6 +29,7 @@ Examples
 >>> explainer = TextExplainer(class_names=clf.class_names, random_state=0)             # doctest: +SKIP
 >>> exp = explainer.explain_instance("a gripping, lovely film", clf, top_labels=1)      # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,8 +49,7 @@ _DEFAULT_BATCH_SIZE = 32
 # ---------------------------------------------------------------- recognising transformers objects
 def _transformers_classes(obj):
     """Names of the classes of ``obj`` (its MRO) that ``transformers`` defines."""
-    return {cls.__name__ for cls in type(obj).__mro__
-            if _in_transformers(getattr(cls, "__module__", None))}
+    return {cls.__name__ for cls in type(obj).__mro__ if _in_transformers(getattr(cls, "__module__", None))}
 
 
 def _in_transformers(module):
@@ -90,14 +90,19 @@ def _labels_of(config, argument):
     try:
         ids = sorted((int(i), str(name)) for i, name in id2label.items())
     except (TypeError, ValueError):
-        raise bad_value(argument, "a model config whose id2label maps integer ids to names",
-                        describe(id2label)) from None
+        raise bad_value(
+            argument, "a model config whose id2label maps integer ids to names", describe(id2label)
+        ) from None
     if [i for i, _ in ids] != list(range(len(ids))):
         raise bad_value(argument, "label ids 0..n-1 in the model config's id2label", [i for i, _ in ids])
     names = [name for _, name in ids]
     if len(set(names)) != len(names):
-        raise bad_value(argument, "distinct label names in the model config's id2label", names,
-                        "The pipeline reports labels by name, so equal names cannot be told apart")
+        raise bad_value(
+            argument,
+            "distinct label names in the model config's id2label",
+            names,
+            "The pipeline reports labels by name, so equal names cannot be told apart",
+        )
     return names, {name: column for column, name in enumerate(names)}
 
 
@@ -181,8 +186,9 @@ class PipelineClassifier:
             raise _not_a_text_classifier("pipe", pipe)
         self.pipeline = pipe
         own = getattr(pipe, "_batch_size", None)
-        self.batch_size = _check_batch_size(batch_size) or (own if isinstance(own, numbers.Integral) and own > 0
-                                                            else _DEFAULT_BATCH_SIZE)
+        self.batch_size = _check_batch_size(batch_size) or (
+            own if isinstance(own, numbers.Integral) and own > 0 else _DEFAULT_BATCH_SIZE
+        )
         if not isinstance(truncation, (bool, str)):
             raise bad_type("truncation", "a bool (or a transformers truncation strategy name)", truncation)
         self.truncation = truncation
@@ -204,8 +210,9 @@ class PipelineClassifier:
         if n == 0:
             return out
         with _eval_mode(self.pipeline.model):
-            results = self.pipeline([texts[i] for i in order], top_k=None, batch_size=self.batch_size,
-                                    truncation=self.truncation)
+            results = self.pipeline(
+                [texts[i] for i in order], top_k=None, batch_size=self.batch_size, truncation=self.truncation
+            )
         results = _result_rows(results, n)
         for row, scores in zip(order, results):
             out[row] = self._row(scores)
@@ -219,18 +226,24 @@ class PipelineClassifier:
             try:
                 column = self._columns[str(item["label"])]
             except KeyError:
-                raise bad_value("classifier_fn", f"labels among the model's id2label {self._names}",
-                                repr(item.get("label") if isinstance(item, dict) else item)) from None
+                raise bad_value(
+                    "classifier_fn",
+                    f"labels among the model's id2label {self._names}",
+                    repr(item.get("label") if isinstance(item, dict) else item),
+                ) from None
             row[column] = float(item["score"])
         if np.isnan(row).any():
             missing = [name for name, value in zip(self._names, row) if np.isnan(value)]
-            raise bad_value("classifier_fn", "a score for every label (pipeline called with top_k=None)",
-                            f"no score for {missing}")
+            raise bad_value(
+                "classifier_fn", "a score for every label (pipeline called with top_k=None)", f"no score for {missing}"
+            )
         return row
 
     def __repr__(self):
-        return (f"PipelineClassifier({type(self.pipeline).__name__}, labels={self._names}, "
-                f"batch_size={self.batch_size}, truncation={self.truncation})")
+        return (
+            f"PipelineClassifier({type(self.pipeline).__name__}, labels={self._names}, "
+            f"batch_size={self.batch_size}, truncation={self.truncation})"
+        )
 
 
 def _result_rows(results, n):
@@ -310,8 +323,10 @@ class ModelClassifier:
     def _max_length(self):
         if self.max_length is not None:
             return self.max_length
-        limits = [getattr(self.tokenizer, "model_max_length", None),
-                  getattr(self.model.config, "max_position_embeddings", None)]
+        limits = [
+            getattr(self.tokenizer, "model_max_length", None),
+            getattr(self.model.config, "max_position_embeddings", None),
+        ]
         limits = [int(v) for v in limits if isinstance(v, numbers.Integral) and 0 < v < 1_000_000]
         return min(limits) if limits else None
 
@@ -338,29 +353,43 @@ class ModelClassifier:
         max_length = self._max_length()
         with torch.no_grad(), _eval_mode(self.model):
             for start in range(0, n, self.batch_size):
-                rows = order[start:start + self.batch_size]
-                encoded = self.tokenizer([texts[i] for i in rows], padding=True, truncation=max_length is not None,
-                                         max_length=max_length, return_tensors="pt")
+                rows = order[start : start + self.batch_size]
+                encoded = self.tokenizer(
+                    [texts[i] for i in rows],
+                    padding=True,
+                    truncation=max_length is not None,
+                    max_length=max_length,
+                    return_tensors="pt",
+                )
                 encoded = {key: value.to(device) for key, value in encoded.items()}
                 logits = self.model(**encoded).logits
                 probabilities = self._probabilities(logits).cpu().numpy()
                 if probabilities.shape[1] != out.shape[1]:
-                    raise bad_value("model", f"{out.shape[1]} outputs (the labels of its config)",
-                                    f"logits with {probabilities.shape[1]} columns")
+                    raise bad_value(
+                        "model",
+                        f"{out.shape[1]} outputs (the labels of its config)",
+                        f"logits with {probabilities.shape[1]} columns",
+                    )
                 out[rows] = probabilities
         return out
 
     def __repr__(self):
-        return (f"ModelClassifier({type(self.model).__name__}, labels={self._names}, "
-                f"batch_size={self.batch_size}, max_length={self.max_length})")
+        return (
+            f"ModelClassifier({type(self.model).__name__}, labels={self._names}, "
+            f"batch_size={self.batch_size}, max_length={self.max_length})"
+        )
 
 
 # ---------------------------------------------------------------- the explainer's entry point
 def _not_a_text_classifier(argument, obj):
     task = getattr(obj, "task", None)
     got = f"a {type(obj).__name__}" + (f" for task {task!r}" if task else "")
-    return bad_value(argument, "a text-classification pipeline (pipeline('text-classification', ..., top_k=None))",
-                     got, "Other tasks do not give one score per class of the whole text")
+    return bad_value(
+        argument,
+        "a text-classification pipeline (pipeline('text-classification', ..., top_k=None))",
+        got,
+        "Other tasks do not give one score per class of the whole text",
+    )
 
 
 def adapt_text_classifier(classifier_fn):
@@ -394,8 +423,11 @@ def adapt_text_classifier(classifier_fn):
         adapted = PipelineClassifier(classifier_fn)
         return adapted, adapted.class_names
     if _is_pretrained_model(classifier_fn):
-        raise bad_value("classifier_fn", "a function of a list of texts",
-                        f"a bare {type(classifier_fn).__name__}",
-                        "Wrap the model and its tokenizer in limekit.text.transformers.ModelClassifier(model, "
-                        "tokenizer), or pass pipeline('text-classification', model=..., tokenizer=...)")
+        raise bad_value(
+            "classifier_fn",
+            "a function of a list of texts",
+            f"a bare {type(classifier_fn).__name__}",
+            "Wrap the model and its tokenizer in limekit.text.transformers.ModelClassifier(model, "
+            "tokenizer), or pass pipeline('text-classification', model=..., tokenizer=...)",
+        )
     return classifier_fn, None

@@ -6,6 +6,7 @@ a few kilobytes for a tabular explanation, and render the same from a live
 that comes from the user (feature and class names, category values, text) is
 escaped with :func:`html.escape` before it is written.
 """
+
 from __future__ import annotations
 
 import base64
@@ -42,13 +43,16 @@ _CSS = """
 
 def page(body, title="limekit explanation"):
     """Wrap a fragment in a complete, self-contained HTML document."""
-    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
-            f"<body>{body}</body></html>")
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
+        f"<body>{body}</body></html>"
+    )
 
 
-def explanation_html(exp, labels=None, predict_proba=True, show_predicted_value=True, show_table=True,
-                     max_features=None):
+def explanation_html(
+    exp, labels=None, predict_proba=True, show_predicted_value=True, show_table=True, max_features=None
+):
     """HTML fragment (a ``<div class="lk">``) for an explanation.
 
     Parameters
@@ -136,7 +140,7 @@ def verdict_text(sampling):
         return f"stable: the top features and their signs hold {after}".rstrip()
     names = [str(name) for name in (sampling.get("tied_names") or sampling.get("tied_features") or [])]
     shown = names[:4]
-    tie = (" and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " and " + shown[-1])
+    tie = " and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " and " + shown[-1]
     if len(names) > 4:
         tie += f" (and {len(names) - 4} more)"
     reach = " (settling it would take far more than max_samples)" if sampling.get("stopped") == "out_of_reach" else ""
@@ -160,8 +164,10 @@ def _trust(data, labels):
             floor = stability.get("sign_agreement_floor")
             share = f"over {1 - floor:.0%} of" if isinstance(floor, (int, float)) else "some"
             note = f' <span class="warn">({shaky} weight(s) change sign in {share} refits)</span>' if shaky else ""
-            pieces.append(f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
-                          f"(Jaccard) {stability['jaccard']:.2f}{note}")
+            pieces.append(
+                f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
+                f"(Jaccard) {stability['jaccard']:.2f}{note}"
+            )
     verdict = verdict_text(diagnostics.get("sampling"))
     if verdict:
         warn = "" if diagnostics["sampling"]["converged"] else ' class="warn"'
@@ -183,15 +189,19 @@ def _probabilities(data):
     proba = np.asarray(data["predict_proba"], dtype=float)
     order = np.argsort(-proba, kind="stable")[:5]
     rows = "".join(
-        f"<tr><td>{escape(_class_name(data, int(i)))}</td><td class=\"barcell\">{_bar(proba[i], NEUTRAL)}</td>"
-        f"<td class=\"num\">{proba[i]:.3f}</td></tr>" for i in order)
+        f'<tr><td>{escape(_class_name(data, int(i)))}</td><td class="barcell">{_bar(proba[i], NEUTRAL)}</td>'
+        f'<td class="num">{proba[i]:.3f}</td></tr>'
+        for i in order
+    )
     return f"<h3>Prediction probabilities</h3><table>{rows}</table>"
 
 
 def _predicted_value(data):
-    return (f"<h3>Predicted value</h3><table><tr><td>min {data['min_value']:.3g}</td>"
-            f"<td class=\"num\"><b>{data['predicted_value']:.4g}</b></td><td class=\"num\">max "
-            f"{data['max_value']:.3g}</td></tr></table>")
+    return (
+        f"<h3>Predicted value</h3><table><tr><td>min {data['min_value']:.3g}</td>"
+        f'<td class="num"><b>{data["predicted_value"]:.4g}</b></td><td class="num">max '
+        f"{data['max_value']:.3g}</td></tr></table>"
+    )
 
 
 def _weights(data, label, features):
@@ -202,10 +212,14 @@ def _weights(data, label, features):
         weight = feature["weight"]
         bar = _bar(abs(weight) / scale, POSITIVE if weight > 0 else NEGATIVE)
         left, right = ("", bar) if weight > 0 else (bar, "")
-        rows.append(f"<tr><td>{escape(str(feature['name']))}</td><td class=\"barcell\"><div class=\"half\">"
-                    f"<div>{left}</div><div>{right}</div></div></td><td class=\"num\">{weight:+.4f}</td></tr>")
-    header = (f"<tr><th></th><th class=\"barcell\"><div class=\"half\"><div>NOT {name}&nbsp;</div>"
-              f"<div>&nbsp;{name}</div></div></th><th class=\"num\">weight</th></tr>")
+        rows.append(
+            f'<tr><td>{escape(str(feature["name"]))}</td><td class="barcell"><div class="half">'
+            f'<div>{left}</div><div>{right}</div></div></td><td class="num">{weight:+.4f}</td></tr>'
+        )
+    header = (
+        f'<tr><th></th><th class="barcell"><div class="half"><div>NOT {name}&nbsp;</div>'
+        f'<div>&nbsp;{name}</div></div></th><th class="num">weight</th></tr>'
+    )
     return f"<h3>Explanation for {name}</h3><table>{header}{''.join(rows)}</table>"
 
 
@@ -215,9 +229,11 @@ def _values_table(features):
         colour = POSITIVE if feature["weight"] > 0 else NEGATIVE
         value = feature.get("value")
         value = "" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
-        rows.append(f"<tr><td style=\"border-left:4px solid {colour}\">{escape(str(feature.get('feature', '')))}"
-                    f"</td><td class=\"num\">{escape(value)}</td></tr>")
-    return f"<h3>Feature values</h3><table><tr><th>feature</th><th class=\"num\">value</th></tr>{''.join(rows)}</table>"
+        rows.append(
+            f'<tr><td style="border-left:4px solid {colour}">{escape(str(feature.get("feature", "")))}'
+            f'</td><td class="num">{escape(value)}</td></tr>'
+        )
+    return f'<h3>Feature values</h3><table><tr><th>feature</th><th class="num">value</th></tr>{"".join(rows)}</table>'
 
 
 def _highlighted_text(domain, features):
@@ -236,8 +252,9 @@ def _highlighted_text(domain, features):
         out.append(escape(text[cursor:start]))
         rgb = "46,125,50" if weight > 0 else "198,40,40"
         alpha = 0.15 + 0.75 * abs(weight) / scale
-        out.append(f'<span style="background:rgba({rgb},{alpha:.2f})" title="{weight:+.4f}">'
-                   f"{escape(text[start:end])}</span>")
+        out.append(
+            f'<span style="background:rgba({rgb},{alpha:.2f})" title="{weight:+.4f}">{escape(text[start:end])}</span>'
+        )
         cursor = end
     out.append(escape(text[cursor:]))
     return f'<h3>Text with highlighted words</h3><div class="text">{"".join(out)}</div>'
@@ -246,8 +263,10 @@ def _highlighted_text(domain, features):
 def _image_overlay(exp, label, num_features=5):
     """PNG (base64) of the image with the label's superpixels outlined and tinted."""
     png = image_overlay_png(exp, label, num_features)
-    return (f'<h3>Superpixels for {escape(str(label))}</h3>'
-            f'<img alt="explanation overlay" src="data:image/png;base64,{png}">')
+    return (
+        f"<h3>Superpixels for {escape(str(label))}</h3>"
+        f'<img alt="explanation overlay" src="data:image/png;base64,{png}">'
+    )
 
 
 def image_overlay_png(exp, label, num_features=5):

@@ -3,12 +3,20 @@
 Every function returns the :class:`matplotlib.figure.Figure` it drew on (or
 draws on the ``ax`` it is given) and never calls ``plt.show``.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bar_chart", "waterfall", "image_overlay_array", "image_overlay", "superpixel_heatmap",
-           "shape_functions", "global_importance_bars"]
+__all__ = [
+    "bar_chart",
+    "waterfall",
+    "image_overlay_array",
+    "image_overlay",
+    "superpixel_heatmap",
+    "shape_functions",
+    "global_importance_bars",
+]
 
 POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"
@@ -108,8 +116,14 @@ def image_overlay_array(exp, label, num_features=5, positive_only=False, hide_re
     """RGB float array: the image with the label's top superpixels outlined (green +, red -)."""
     from skimage.segmentation import mark_boundaries
 
-    image, mask = exp.get_image_and_mask(label, positive_only=positive_only, negative_only=False,
-                                         hide_rest=hide_rest, num_features=num_features, min_weight=0.0)
+    image, mask = exp.get_image_and_mask(
+        label,
+        positive_only=positive_only,
+        negative_only=False,
+        hide_rest=hide_rest,
+        num_features=num_features,
+        min_weight=0.0,
+    )
     image = _as_unit_rgb(image)
     if not positive_only:
         overlay = image.copy()
@@ -172,8 +186,10 @@ def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
 
     curves = getattr(exp, "shape_functions", None)
     if not curves or label not in curves:
-        raise ValueError("label: expected a label explained with an additive surrogate (surrogate='ebm' or "
-                         f"'gaminet'); got {label!r} without shape functions")
+        raise ValueError(
+            "label: expected a label explained with an additive surrogate (surrogate='ebm' or "
+            f"'gaminet'); got {label!r} without shape functions"
+        )
     curves = curves[label]
     order = [f for f, _ in exp.local_exp[label] if f in curves] if features is None else list(features)
     order = order[:max_features]
@@ -200,7 +216,7 @@ def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
         if value is not None:
             ax.set_title(f"{names[feature] if names else feature} = {value}")
         ax.axhline(0, color="#999", linewidth=0.6)
-    for ax in axes.ravel()[len(order):]:
+    for ax in axes.ravel()[len(order) :]:
         ax.set_visible(False)
     _tight(fig)
     return fig

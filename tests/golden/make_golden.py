@@ -5,6 +5,7 @@
 bit.  Models are plain numpy functions, so their outputs do not depend on how
 the perturbations are batched.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,7 +77,7 @@ def blocks_image():
     img = np.zeros((64, 64, 3))
     for i in range(4):
         for j in range(4):
-            img[i * 16:(i + 1) * 16, j * 16:(j + 1) * 16] = rng.random(3)
+            img[i * 16 : (i + 1) * 16, j * 16 : (j + 1) * 16] = rng.random(3)
     return np.clip(img + rng.normal(scale=0.03, size=img.shape), 0, 1)
 
 
@@ -100,32 +101,55 @@ def cases():
     X = tabular_data()
     row = X[3]
     out = {}
-    for surrogate, task in [("ridge", "regression"), ("lasso", "regression"), ("ridge", "classification"),
-                            ("ebm", "classification"), ("gaminet", "classification")]:
+    for surrogate, task in [
+        ("ridge", "regression"),
+        ("lasso", "regression"),
+        ("ridge", "classification"),
+        ("ebm", "classification"),
+        ("gaminet", "classification"),
+    ]:
         n = 300 if surrogate in ("ebm", "gaminet") else 800
 
         def tab(surrogate=surrogate, task=task, n=n):
-            explainer = TabularExplainer(X, categorical_features=[4], random_state=7, surrogate=surrogate,
-                                         surrogate_task=task, stability_samples=3 if surrogate == "ridge" else 0)
+            explainer = TabularExplainer(
+                X,
+                categorical_features=[4],
+                random_state=7,
+                surrogate=surrogate,
+                surrogate_task=task,
+                stability_samples=3 if surrogate == "ridge" else 0,
+            )
             return explainer.explain_instance(row, tabular_proba, num_features=4, num_samples=n)
 
         out[f"tabular_{surrogate}_{task}"] = tab
     out["tabular_regression_continuous"] = lambda: TabularExplainer(
-        X, mode="regression", discretize_continuous=False, random_state=3, fidelity_samples=50,
+        X,
+        mode="regression",
+        discretize_continuous=False,
+        random_state=3,
+        fidelity_samples=50,
     ).explain_instance(row, tabular_value, num_features=3, num_samples=600)
     out["tabular_ebm_regression"] = lambda: TabularExplainer(
-        X, mode="regression", random_state=3, surrogate="ebm",
+        X,
+        mode="regression",
+        random_state=3,
+        surrogate="ebm",
     ).explain_instance(row, tabular_value, num_features=3, num_samples=300)
     out["text_ridge"] = lambda: TextExplainer(random_state=11, stability_samples=3).explain_instance(
-        TEXT, text_proba, num_features=5, num_samples=500)
-    out["text_classification_task"] = lambda: TextExplainer(random_state=11, surrogate_task="classification") \
-        .explain_instance(TEXT, text_proba, num_features=5, num_samples=500)
+        TEXT, text_proba, num_features=5, num_samples=500
+    )
+    out["text_classification_task"] = lambda: TextExplainer(
+        random_state=11, surrogate_task="classification"
+    ).explain_instance(TEXT, text_proba, num_features=5, num_samples=500)
     out["text_regression"] = lambda: TextExplainer(random_state=2, mode="regression").explain_instance(
-        TEXT, text_value, num_features=5, num_samples=400, fidelity_samples=40)
+        TEXT, text_value, num_features=5, num_samples=400, fidelity_samples=40
+    )
     out["image_ridge"] = lambda: ImageExplainer(random_state=5).explain_instance(
-        image(), image_proba, top_labels=2, num_samples=200, segmentation_fn=grid_segments, progress_bar=False)
+        image(), image_proba, top_labels=2, num_samples=200, segmentation_fn=grid_segments, progress_bar=False
+    )
     out["image_quickshift"] = lambda: ImageExplainer(random_state=5, fidelity_samples=30).explain_instance(
-        blocks_image(), blocks_proba, top_labels=1, num_samples=150, progress_bar=False)
+        blocks_image(), blocks_proba, top_labels=1, num_samples=150, progress_bar=False
+    )
     return out
 
 

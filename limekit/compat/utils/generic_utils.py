@@ -1,4 +1,5 @@
 """``lime.utils.generic_utils``: :func:`has_arg`."""
+
 import inspect
 
 __all__ = ["has_arg"]

@@ -5,6 +5,7 @@
 lime's arguments; ``random_seed`` reaches scikit-image's current seed argument
 (``rng``), which lime's wrapper silently drops on scikit-image >= 0.22.
 """
+
 from ...image.segmentation import BaseWrapper, SegmentationAlgorithm
 
 __all__ = ["BaseWrapper", "SegmentationAlgorithm"]
