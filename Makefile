@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.limekit-installed
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test test-vision vision-venv bench conformance venv clean
+.PHONY: demo test lint format test-vision vision-venv bench conformance venv clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# ruff, configured in pyproject.toml: `make lint` checks (as CI does), `make format` rewrites.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
 
 # torchvision's binary imports only with torch's own PyPI build (CUDA, ~4.8 GB),
 # not the +cpu wheel above: a separate environment, kept out of `make test` and CI.
