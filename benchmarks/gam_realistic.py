@@ -40,7 +40,7 @@ Samplers (``--samplers``):
         [--instances 8] [--samplers lime,gam] [--surrogates linear,ebm,gaminet]
         [--samples 5000] [--ebm ...] [--gaminet ...] [--json results.json]
 
-``reproduce_paper.py --realistic`` runs this script.
+It reuses ``reproduce_paper.py``'s black boxes and timing; that script never imports this one.
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ box's labels:
 
 with the surrogate's fit time (median) and the paper's figures beside them.
 
-    python benchmarks/reproduce_paper.py --realistic [gam_realistic.py's options]
     python benchmarks/reproduce_paper.py [--seeds 10] [--quick] [--instance 0]
         [--sampling around|gaussian|discretised] [--surrogates linear,ebm,gaminet]
         [--black-boxes xgboost,mlp] [--samples 5000] [--xgboost 'max_depth=6']
@@ -44,10 +43,9 @@ AUC is the paper's 0.923.  ``--xgboost`` overrides any parameter; deeper trees
 carry more interaction than a main-effects GAM can follow (the README gives the
 sweep over depths).
 
-``--realistic`` runs ``benchmarks/gam_realistic.py`` instead (XGBoost with 200
+``benchmarks/gam_realistic.py`` builds on this script (XGBoost with 200
 trees at depth 4, 6 and 8 and the MLP, several instances, lime's sampler
-against the GAM sampler that EBM and GAMI-Net get by default); the other
-options are that script's.  The samplers here are passed explicitly, so this
+against the GAM sampler that EBM and GAMI-Net get by default).  The samplers here are passed explicitly, so this
 table is lime's sampler whatever the surrogate.
 """
 
@@ -297,13 +295,6 @@ def report(name, description, test_auc, instance_p, results, surrogates, seeds, 
 
 
 def main():
-    import sys
-
-    if "--realistic" in sys.argv[1:]:  # deeper XGBoost and the MLP, samplers x surrogates: gam_realistic.py
-        sys.argv.remove("--realistic")
-        import gam_realistic
-
-        return gam_realistic.main()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--samples", type=int, default=5000, help="perturbations per explanation")
