@@ -13,7 +13,7 @@ from .fit import FitSpec, LocalFit, fit_local_models, fit_spec
 from .frontend import BaseExplainer
 from .kernels import exponential_kernel, make_kernel_fn, paper_kernel
 from .neighbourhood import Neighbourhood, OriginalSpace
-from .predict import check_model_output, predict_in_batches
+from .predict import check_model_output
 from .score import score_neighbourhoods
 from .selection import FEATURE_SELECTION_METHODS, select_features
 from .stability import bootstrap_stability, stability_scores
@@ -35,7 +35,6 @@ __all__ = [
     "make_kernel_fn",
     "paper_kernel",
     "check_model_output",
-    "predict_in_batches",
     "FEATURE_SELECTION_METHODS",
     "select_features",
     "bootstrap_stability",

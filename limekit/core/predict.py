@@ -1,4 +1,4 @@
-"""Calling the black box: in batches, with its output checked."""
+"""The black box's outputs checked, batches laid out, and the labels to explain resolved."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import warnings
 
 import numpy as np
 
-from .._validation import bad_type, bad_value, describe
+from .._validation import bad_type, bad_value
 
-__all__ = ["check_model_output", "predict_in_batches", "iter_batches", "resolve_labels"]
+__all__ = ["check_model_output", "iter_batches", "resolve_labels"]
 
 
 def check_model_output(output, n_rows, mode, argument="predict_fn", n_outputs=None):
@@ -86,52 +86,6 @@ def iter_batches(n_rows, batch_size):
     step = n_rows if not batch_size else int(batch_size)
     for start in range(0, n_rows, max(step, 1)):
         yield slice(start, min(start + step, n_rows))
-
-
-def predict_in_batches(
-    predict_fn, make_batch, n_rows, mode, batch_size=None, argument="predict_fn", n_outputs=None, progress_bar=False
-):
-    """Ask the model about ``n_rows`` inputs, ``batch_size`` at a time.
-
-    Parameters
-    ----------
-    predict_fn : callable
-        The black box.
-    make_batch : callable
-        ``make_batch(slice) -> model input`` for those rows.  Inputs are built
-        lazily, so peak memory follows ``batch_size``, not ``n_rows``.
-    n_rows : int
-    mode : {'classification', 'regression'}
-    batch_size : int or None
-        None sends everything in one call.
-    argument : str
-        Name of the model function for error messages.
-    n_outputs : int or None
-        Expected number of output columns.
-    progress_bar : bool
-        Show a tqdm progress bar over the batches.
-
-    Returns
-    -------
-    outputs : ndarray of shape (n_rows, n_outputs)
-    """
-    if not callable(predict_fn):
-        raise bad_type(argument, "a callable", predict_fn)
-    slices = list(iter_batches(n_rows, batch_size))
-    if progress_bar and len(slices) > 1:  # a bar only where there is progress to show
-        from tqdm.auto import tqdm
-
-        slices = tqdm(slices, desc="predicting", unit="batch")
-    outputs = []
-    for rows in slices:
-        batch_output = check_model_output(
-            predict_fn(make_batch(rows)), rows.stop - rows.start, mode, argument, n_outputs
-        )
-        n_outputs = batch_output.shape[1]
-        outputs.append(batch_output)
-    if not outputs:
-        raise bad_value("num_samples", "at least one perturbation", describe(n_rows))
-    return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
 
 def resolve_labels(instance_output, mode, labels, top_labels, class_names=None, cap_top_labels=False):

@@ -38,7 +38,7 @@ from ..core.distances import distances_to_first
 from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks
 from ..core.neighbourhood import Neighbourhood
-from ..core.predict import predict_in_batches
+from ..core.score import score_neighbourhoods
 from ..core.seeding import CallRandomness, instance_digest
 from .explanation import ImageExplanation
 from .masking import Masker, check_hide_color, check_image, describe_hide_color, fudged_image
@@ -231,16 +231,18 @@ class ImageExplainer(BaseExplainer):
         rng = CallRandomness.for_instance(self._entropy, instance_digest(image)).perturbation
         masks = sample_masks(rng, num_samples, n_segments)
         masker = Masker(image, fudged, segments)
-        outputs = predict_in_batches(
+        perturbations = Neighbourhood(
+            Z=masks, inputs=lambda rows: masker(masks[rows]), distances=np.zeros(num_samples), includes_instance=False
+        )
+        score_neighbourhoods(
             classifier_fn,
-            lambda rows: masker(masks[rows]),
-            num_samples,
+            [perturbations],
             self.mode,
             check_int(batch_size, "batch_size", minimum=1),
             "classifier_fn",
             progress_bar=progress_bar,
         )
-        return masks.astype(int), outputs
+        return masks.astype(int), perturbations.outputs
 
     # ------------------------------------------------------------------ frontend hooks
     def _check_options(self, options):
