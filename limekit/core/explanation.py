@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from .._validation import bad_type, bad_value
+from .._validation import bad_type, bad_value, describe
 from .records import validate_explanation_record
 
 __all__ = ["DomainMapper", "StoredDomainMapper", "Explanation"]
@@ -136,7 +136,20 @@ class Explanation:
             self.dummy_label = 1
 
     def add_fit(self, label, fit):
-        """Record a :class:`~limekit.core.base.LocalFit` for ``label``."""
+        """Record a :class:`~limekit.core.base.LocalFit` for ``label``.
+
+        Raises
+        ------
+        LimekitValueError
+            When a number of the fit is not finite (NaN or infinity: the
+            weighted fit overflowed float64, e.g. on regression outputs beyond
+            about 1e306), as scikit-learn's regressors refuse to fit then.  A
+            finite explanation of any magnitude is kept and round-trips
+            through :meth:`to_json`; a non-finite one has no JSON form, so it
+            is refused here, naming the field, rather than made and left
+            unsaveable.
+        """
+        _check_fit_finite(self, label, fit)
         self.intercept[label] = fit.intercept
         self.local_exp[label] = fit.local_exp
         self.scores[label] = fit.score
@@ -284,14 +297,14 @@ class Explanation:
             out["max_value"] = float(self.max_value)
         for label in labels:
             exp = self.local_exp[label]
-            records = self.domain_mapper.feature_records([f for f, _ in exp])
+            records = _plain(self.domain_mapper.feature_records([f for f, _ in exp]))
             for record, (_, weight) in zip(records, exp):
-                record["weight"] = float(weight)
+                record["weight"] = float(weight)  # after _plain: a NaN weight is named as NaN by to_json
             out["explanations"][str(int(label))] = {
                 "intercept": float(self.intercept[label]),
                 "score": float(self.scores[label]),
                 "local_pred": float(np.ravel(self.local_preds[label])[0]),
-                "features": _plain(records),
+                "features": records,
             }
             if label in self.local_decisions:
                 out["explanations"][str(int(label))]["local_decision"] = float(self.local_decisions[label])
@@ -318,10 +331,19 @@ class Explanation:
     def to_json(self, **kwargs):
         """The explanation as a strict JSON string (see :meth:`to_dict`; no ``NaN`` or ``Infinity`` tokens).
 
-        What it writes, :meth:`from_json` reads back: the record is checked
-        first, so a value the format refuses (NaN, infinity, a magnitude
-        beyond 1e100) raises a ``LimekitValueError`` naming its field, e.g.
-        ``explanations['1'].score``, instead of ``json``'s bare ValueError.
+        What it writes, :meth:`from_json` reads back, and ``from_json(text).to_dict()``
+        equals ``to_dict()``: both sides run the one check,
+        :func:`limekit.core.records.validate_explanation_record`, before
+        writing and before reading.  Numbers are written as they are, at any
+        finite float64 magnitude (a model whose outputs are near 1e300 or
+        1e-300 gives weights of that size; ``json`` writes and reads them
+        exactly), so every explanation the explainers return round-trips.
+        Non-finite numbers have no JSON form: ``to_dict`` writes a diagnostic
+        that could not be computed (NaN or infinity, e.g. an overflowed
+        variance) as ``null``; any other non-finite number (an intercept,
+        weight or score edited to NaN) raises a ``LimekitValueError`` naming
+        its field, e.g. ``explanations['1'].score``, instead of ``json``'s
+        bare ValueError.  The explainers never return one (see :meth:`add_fit`).
         """
         data = validate_explanation_record(self.to_dict())
         kwargs.setdefault("allow_nan", False)
@@ -439,6 +461,33 @@ class Explanation:
     def __repr__(self):
         labels = ", ".join(map(str, sorted(self.local_exp)))
         return f"<limekit Explanation mode={self.mode!r} labels=[{labels}] score={self.score!r}>"
+
+
+def _check_fit_finite(exp, label, fit):
+    """Raise, naming the field, when a number of ``fit`` that the record must hold is not finite."""
+    path = f"explanations[{str(int(label))!r}]"
+    numbers = [
+        ("intercept", fit.intercept),
+        ("score", fit.score),
+        ("local_pred", np.ravel(fit.local_pred)[0]),
+        ("local_decision", getattr(fit, "local_decision", 0.0)),
+    ]
+    numbers += [(f"features[{i}].weight", weight) for i, (_, weight) in enumerate(fit.local_exp)]
+    numbers += [(f"importance[{f}]", value) for f, value in (getattr(fit, "importance", None) or {}).items()]
+    for feature, (_, values) in (getattr(fit, "shape_functions", None) or {}).items():
+        shape = np.asarray(values, dtype=float)
+        if shape.size and not np.isfinite(shape).all():
+            numbers.append((f"shape_functions[{feature}].values", shape[~np.isfinite(shape)][0]))
+    for name, value in numbers:
+        if not np.isfinite(value):
+            detail = "The surrogate's weighted fit overflowed float64"
+            if exp.mode == "regression" and exp.min_value is not None and exp.max_value is not None:
+                peak = max(abs(float(exp.min_value)), abs(float(exp.max_value)))
+                detail += (
+                    f" on model outputs of magnitude up to {peak:.3g}; divide predict_fn's outputs by a "
+                    "constant (e.g. 1e300) and multiply the weights and intercept back"
+                )
+            raise bad_value(f"{path}.{name}", "a finite number", describe(float(value)), detail)
 
 
 def _plain(value):

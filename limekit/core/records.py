@@ -18,8 +18,23 @@ is the one :meth:`Explanation.to_dict` writes::
     predict_proba   [float, ...] or None                       (classification)
     predicted_value, min_value, max_value: float               (regression)
 
-Every number must be finite (and at most 1e100 in magnitude, so that the
-views' sums and axes stay finite) and every error names the field's path, e.g.
+Every number must be a finite float64: whatever magnitude an explainer
+produces (a regression model's outputs near 1e300 give weights and intercepts
+near 1e300, outputs near 1e-300 subnormal ones), ``json`` writes it as is
+and reads it back bit for bit.  ``NaN``, ``Infinity`` and numbers beyond
+:data:`MAX_MAGNITUDE` (``1e999`` parses as infinity, ``10**400`` has no
+float) are refused.  The one check, :func:`validate_explanation_record`,
+serves both sides: :meth:`Explanation.to_json` runs it before writing and
+:meth:`Explanation.from_json` / ``from_dict`` before reading, so what one
+writes the other reads.  Non-finite values have no JSON form: a diagnostic
+that could not be computed (e.g. a variance that overflowed) is written as
+``null`` by ``to_dict``; the numbers of the explanation itself (intercepts,
+weights, scores, predictions, importances, shape functions) are never
+non-finite in an explanation limekit makes (the explainers raise instead,
+see :meth:`Explanation.add_fit`).  The views draw numbers of any finite
+magnitude (scaled by a power of ten on their axes).
+
+Every error names the field's path, e.g.
 ``explanations['1'].features[0].weight: expected a finite number; got 'x' (str)``.
 Fields the format does not know are allowed when they hold plain JSON.
 """
@@ -29,6 +44,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import sys
 
 from .._validation import LimekitValueError, bad_type, bad_value, describe
 
@@ -40,8 +56,9 @@ MAX_DEPTH = 32
 _MODES = ("classification", "regression")
 _MODALITIES = ("tabular", "text", "image")
 _MAX_ID = 2**53  # the largest integer every JSON reader keeps exactly
-#: Largest magnitude of a number: sums and spans of such numbers stay finite in the views.
-MAX_MAGNITUDE = 1e100
+#: Largest magnitude of a number: the largest finite float64, so any finite number an explainer
+#: makes is written and read back (JSON holds it exactly); larger ones are refused on both sides.
+MAX_MAGNITUDE = sys.float_info.max
 
 
 class _Constant:
@@ -179,7 +196,7 @@ def _number(value, path, minimum=None):
     if not finite:
         raise bad_value(path, "a finite number", describe(value))
     if abs(value) > MAX_MAGNITUDE:
-        raise bad_value(path, f"a number of magnitude at most {MAX_MAGNITUDE:g}", describe(value))
+        raise bad_value(path, f"a number of magnitude at most {MAX_MAGNITUDE!r} (a float64)", describe(value))
     if minimum is not None and value < minimum:
         raise bad_value(path, f"a number >= {minimum}", describe(value))
     return value

@@ -6,6 +6,9 @@ draws on the ``ax`` it is given) and never calls ``plt.show``.
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 import numpy as np
 
 __all__ = [
@@ -40,6 +43,43 @@ def _tight(fig):
         fig.tight_layout()
 
 
+#: Numbers within these magnitudes are drawn as they are; matplotlib's axes overflow near float64's limits.
+_DRAWN_AS_IS = (1e-100, 1e100)
+
+
+def _display_scale(*groups):
+    """The power of ten ``k`` to draw ``groups`` (iterables of numbers) in units of ``10**k``; 0 when not needed.
+
+    Explanations hold any finite float64 (a model with outputs near 1e300 gives
+    weights near 1e300), but matplotlib's ticks and sums overflow near the
+    float64 limits: such numbers are drawn divided by ``10**k`` and the axis
+    says so.
+    """
+    peak = max((abs(float(v)) for group in groups for v in group if math.isfinite(float(v))), default=0.0)
+    if peak == 0.0 or _DRAWN_AS_IS[0] <= peak <= _DRAWN_AS_IS[1]:
+        return 0
+    return Decimal(peak).adjusted()  # floor(log10(peak)), exact even for subnormals
+
+
+def _scaled(values, k):
+    """``values / 10**k`` as floats, without overflow or underflow (exact decimal scaling, then rounding)."""
+    if not k:
+        return [float(v) for v in values]
+    return [float(Decimal(float(v)).scaleb(-k)) if math.isfinite(float(v)) else float(v) for v in values]
+
+
+def _unit(k):
+    return f" (\u00d7 1e{k:+d})" if k else ""
+
+
+def _in_units(value, k):
+    """``value * 10**k`` with 4 significant digits (as ``.4g``), even beyond float64's range."""
+    if not k or not math.isfinite(value) or value == 0:
+        return f"{value:.4g}"
+    mantissa, exponent = format(Decimal(float(value)).scaleb(k), ".3e").split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
+
+
 def _title(exp, label):
     if exp.mode == "classification" and exp.class_names is not None and 0 <= label < len(exp.class_names):
         return f"Local explanation for class {exp.class_names[label]}"
@@ -51,12 +91,15 @@ def bar_chart(exp, label=1, ax=None, figsize=None, **kwargs):
     items = exp.as_list(label=label, **kwargs)
     names = [str(item[0]) for item in items][::-1]
     values = [item[-1] for item in items][::-1]
+    k = _display_scale(values)
     fig, ax = _axes(ax, figsize or (6, 0.4 * len(items) + 1.2))
     positions = np.arange(len(items)) + 0.5
-    ax.barh(positions, values, align="center", color=[POSITIVE if v > 0 else NEGATIVE for v in values])
+    ax.barh(positions, _scaled(values, k), align="center", color=[POSITIVE if v > 0 else NEGATIVE for v in values])
     ax.set_yticks(positions)
     ax.set_yticklabels(names)
     ax.axvline(0, color="#555", linewidth=0.8)
+    if k:
+        ax.set_xlabel("weight" + _unit(k))
     ax.set_title(_title(exp, label))
     _tight(fig)
     return fig
@@ -74,6 +117,11 @@ def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
     terms = _terms(exp, label)
     if max_features:
         terms = terms[:max_features]
+    # weights and intercept in units of 10**k when near float64's limits (their sums would overflow)
+    k = _display_scale([intercept], [weight for _, weight, _ in terms])
+    intercept = _scaled([intercept], k)[0]
+    weights = _scaled([weight for _, weight, _ in terms], k)
+    terms = [(name, weight * z) for (name, _, z), weight in zip(terms, weights)]
     fig, ax = _axes(ax, figsize or (6, 0.4 * len(terms) + 1.6))
     start = intercept
     names = ["intercept"]
@@ -86,29 +134,29 @@ def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
     ax.set_yticks(range(len(names)))
     ax.set_yticklabels(names)
     ax.invert_yaxis()
-    ax.set_xlabel(f"surrogate prediction {start:.4g}")
+    ax.set_xlabel(f"surrogate prediction {_in_units(start, k)}" + (f"; axis{_unit(k)}" if k else ""))
     ax.set_title(_title(exp, label) + " (waterfall)")
     _tight(fig)
     return fig
 
 
 def _terms(exp, label):
-    """``[(name, term at the instance)]`` in the explanation's order."""
+    """``[(name, weight, z)]`` in the explanation's order: the term at the instance is ``weight * z``."""
     names = [item[0] for item in exp.as_list(label=label)]
     weights = [w for _, w in exp.local_exp[label]]
     surrogate = getattr(getattr(exp, "fits", {}).get(label, None), "surrogate", None)
     if getattr(surrogate, "additive", False):
-        return list(zip(names, weights))
+        return [(name, weight, 1.0) for name, weight in zip(names, weights)]
     row = getattr(exp.domain_mapper, "scaled_row", None)
     if row is None:
-        return list(zip(names, weights))
+        return [(name, weight, 1.0) for name, weight in zip(names, weights)]
     row = np.asarray(row.todense()).ravel() if hasattr(row, "todense") else np.asarray(row, dtype=float)
     ids = getattr(exp.domain_mapper, "feature_indexes", None)
     position = {int(f): i for i, f in enumerate(ids)} if ids is not None else None
     values = []
     for (feature, weight), name in zip(exp.local_exp[label], names):
         index = position[feature] if position is not None else feature
-        values.append((name, weight * float(row[index])))
+        values.append((name, weight, float(row[index])))
     return values
 
 
@@ -161,6 +209,8 @@ def superpixel_heatmap(exp, label, ax=None, figsize=(5, 5), show_boundaries=True
     weights = np.zeros(int(segments.max()) + 1)
     for feature, weight in exp.local_exp[label]:
         weights[feature] = weight
+    k = _display_scale(weights)
+    weights = np.asarray(_scaled(weights, k))
     heat = weights[segments]
     limit = max(np.abs(weights).max(), 1e-12)
     fig, ax = _axes(ax, figsize)
@@ -169,7 +219,7 @@ def superpixel_heatmap(exp, label, ax=None, figsize=(5, 5), show_boundaries=True
     if show_boundaries:
         edges = np.ma.masked_where(~find_boundaries(segments), np.ones_like(heat))
         ax.imshow(edges, cmap="gray", vmin=0, vmax=1, alpha=0.6)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="weight")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="weight" + _unit(k))
     ax.set_axis_off()
     ax.set_title(_title(exp, label) + " (heat map)")
     return fig
@@ -202,11 +252,17 @@ def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
         grid, values = curves[feature]
         grid = np.asarray(grid)
         values = np.asarray(values, dtype=float)
+        k = _display_scale(values)
+        values = np.asarray(_scaled(values, k))
         value = None if instance is None else instance[feature]
         if grid.dtype.kind in "fiu" and grid.size > 1:
-            ax.plot(grid, values, color="#1565c0")
-            if isinstance(value, (int, float)):
-                ax.axvline(value, color="#c62828", linestyle="--", label="instance")
+            grid = np.asarray(grid, dtype=float)
+            k_grid = _display_scale(grid)
+            ax.plot(_scaled(grid, k_grid), values, color="#1565c0")
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                ax.axvline(_scaled([value], k_grid)[0], color="#c62828", linestyle="--", label="instance")
+            if k_grid:
+                ax.set_xlabel("value" + _unit(k_grid))
         else:
             labels = [str(g) for g in grid]
             colours = ["#c62828" if label == str(value) else "#1565c0" for label in labels]
@@ -216,6 +272,8 @@ def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
         if value is not None:
             ax.set_title(f"{names[feature] if names else feature} = {value}")
         ax.axhline(0, color="#999", linewidth=0.6)
+        if k:
+            ax.set_ylabel("contribution" + _unit(k))
     for ax in axes.ravel()[len(order) :]:
         ax.set_visible(False)
     _tight(fig)
@@ -238,9 +296,10 @@ def global_importance_bars(importances, ax=None, figsize=None, max_features=15):
     """
     items = list(importances.items()) if isinstance(importances, dict) else list(importances)
     items = sorted(items, key=lambda kv: -abs(kv[1]))[:max_features][::-1]
+    scale = _display_scale([v for _, v in items])
     fig, ax = _axes(ax, figsize or (6, 0.35 * len(items) + 1.2))
-    ax.barh([str(k) for k, _ in items], [v for _, v in items], color="#1565c0")
-    ax.set_xlabel("mean |contribution|")
+    ax.barh([str(k) for k, _ in items], _scaled([v for _, v in items], scale), color="#1565c0")
+    ax.set_xlabel("mean |contribution|" + _unit(scale))
     ax.set_title("Global importance")
     _tight(fig)
     return fig
