@@ -27,19 +27,17 @@ from reproduce_paper import black_boxes, parse_params
 
 def neighbourhoods(X, rows, predict_proba, seeds, n, sampler_name):
     """[(X_fit, y_fit, w_fit, X_held, y_held, categorical)] for every row x seed."""
-    import limekit.tabular.explainer as tabular
     from limekit import TabularExplainer
     from limekit.core.distances import distances_to_first
 
+    gam_sampling = None
     if sampler_name != "default":  # CENTRE:SPREAD:KEEP, as gam_realistic.py's gam:... samplers
         centre, spread, keep = sampler_name.split(":")
-        tabular.GAM_SAMPLER.update(
-            sample_around_instance=centre == "around", spread=float(spread), keep_category=float(keep)
-        )
+        gam_sampling = dict(sample_around_instance=centre == "around", spread=float(spread), keep_category=float(keep))
 
     out = []
     for seed in range(seeds):
-        explainer = TabularExplainer(X, random_state=seed)
+        explainer = TabularExplainer(X, random_state=seed, gam_sampling=gam_sampling)
         sampler = explainer.gam_sampler
         for row in rows:
             checked = explainer._check_instance(row)

@@ -14,6 +14,7 @@ import inspect
 import numbers
 import types
 import warnings
+from types import MappingProxyType
 
 import numpy as np
 
@@ -34,7 +35,7 @@ ALGORITHMS = ("quickshift", "slic", "felzenszwalb")
 #: Largest pixel magnitude of a float image the built-in segmentations take (Lab conversion raises to 2.4).
 SEGMENTATION_MAGNITUDE = 1e100
 #: lime's default segmentation: ``quickshift(kernel_size=4, max_dist=200, ratio=0.2)``.
-DEFAULT_QUICKSHIFT = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
+DEFAULT_QUICKSHIFT = MappingProxyType({"kernel_size": 4, "max_dist": 200, "ratio": 0.2})  # read only
 
 
 def _algorithm(algo_type):

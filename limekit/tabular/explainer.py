@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,13 +44,16 @@ __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 DISCRETIZER_SEED_KEY = 0x7AB  # the discretizer's seed: derived from random_state under this key
 #: The sampler of surrogates fitted in the original space (EBM, GAMI-Net) when no sampler argument is given:
 #: chosen from the measurements of benchmarks/gam_realistic.py (see the README's GAM section).
-GAM_SAMPLER = {
-    "discretize_continuous": False,
-    "sample_around_instance": False,
-    "spread": 1.0,
-    "keep_category": 0.5,
-    "clip": True,
-}
+#: Read only: ``gam_sampling=`` sets these per explainer.
+GAM_SAMPLER = MappingProxyType(
+    {
+        "discretize_continuous": False,
+        "sample_around_instance": False,
+        "spread": 1.0,
+        "keep_category": 0.5,
+        "clip": True,
+    }
+)
 GAM_SAMPLING_KEYS = ("sample_around_instance", "spread", "keep_category", "clip")  # what gam_sampling= may set
 
 

@@ -9,6 +9,8 @@ each of its two features, so ``intercept + sum(terms)`` is the decision value.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from ..._validation import bad_value
@@ -17,7 +19,7 @@ from .checks import _as_dense
 from .estimator import GAMINet
 
 #: GAMINetSurrogate's defaults over GAMINet's: the same fidelity as a LIME surrogate in about half the time
-SURROGATE_DEFAULTS = {"early_stopping": 5, "max_epochs": (120, 200, 10)}
+SURROGATE_DEFAULTS = MappingProxyType({"early_stopping": 5, "max_epochs": (120, 200, 10)})  # read only
 
 
 class GAMINetSurrogate(BaseSurrogate):
