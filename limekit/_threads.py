@@ -8,14 +8,22 @@ around their own fit, the one leaving last would restore the other's limit and
 leave BLAS on one thread for good.  So the limit is reference counted: the
 first thread to enter saves the original setting, the last to leave restores
 it exactly.
+
+OpenMP's thread count (``omp_set_num_threads``) is the calling thread's own,
+not the process's: :func:`limited_openmp_threads` keeps one such reference
+count per thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import threading
 
-__all__ = ["limited_blas_threads", "limited_torch_threads", "WIDE_DESIGN"]
+from ._validation import bad_value
+
+__all__ = ["limited_blas_threads", "limited_openmp_threads", "limited_torch_threads", "WIDE_DESIGN", "OMP_THREADS"]
 
 WIDE_DESIGN = 256  # from this many columns (a long text's words) the Gram matrix is real work: keep BLAS threads
 
@@ -65,12 +73,13 @@ def _blas_to_one_thread():
     return saved
 
 
-def _blas_restore(saved):
+def _restore_counts(saved):
+    """Set each library of ``saved`` back to its saved thread count."""
     for lib, n_threads in saved:
         lib.set_num_threads(n_threads)
 
 
-_single_blas_thread = _SharedLimit(_blas_to_one_thread, _blas_restore)
+_single_blas_thread = _SharedLimit(_blas_to_one_thread, _restore_counts)
 
 
 def limited_blas_threads(n_features=0):
@@ -110,3 +119,72 @@ def limited_torch_threads(n_threads):
     if n_threads is None:
         return contextlib.nullcontext()
     return _torch_threads(int(n_threads))
+
+
+OMP_THREADS = 1  # limekit's OpenMP fits' default thread limit (LIMEKIT_OMP_THREADS overrides it)
+_openmp_found = [None, []]  # (len(sys.modules) when found, the OpenMP controllers): found again after imports
+_openmp_lock = threading.Lock()
+_openmp_per_thread = threading.local()  # each thread's own _SharedLimit
+
+
+def _openmp_libraries():
+    """threadpoolctl's controllers of the OpenMP runtimes loaded (looked up again when modules were imported)."""
+    with _openmp_lock:
+        if _openmp_found[0] != len(sys.modules):  # a new import may have loaded a runtime (~3 ms to look)
+            from threadpoolctl import ThreadpoolController
+
+            libraries = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "openmp"]
+            _openmp_found[:] = [len(sys.modules), libraries]
+        return _openmp_found[1]
+
+
+def _openmp_to(n_threads):
+    """Lower every OpenMP runtime above ``n_threads`` to it, in this thread; return what to restore."""
+    saved = [(lib, lib.get_num_threads()) for lib in _openmp_libraries()]
+    saved = [(lib, count) for lib, count in saved if count is not None and count > n_threads]
+    for lib, _ in saved:
+        lib.set_num_threads(n_threads)
+    return saved
+
+
+def _openmp_setting():
+    """``LIMEKIT_OMP_THREADS`` as a thread count: unset or empty is ``OMP_THREADS``, 0 is None (no limit)."""
+    text = os.environ.get("LIMEKIT_OMP_THREADS", "").strip()
+    if not text:
+        return OMP_THREADS
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise bad_value("LIMEKIT_OMP_THREADS", "a whole number of threads >= 0 (0: no limit)", repr(text))
+    return value or None
+
+
+def limited_openmp_threads(n_threads=None):
+    """Context manager: OpenMP runtimes above ``n_threads`` threads lowered to it around limekit's own fits.
+
+    scikit-learn's gradient boosting (the emulator of
+    ``variance_reduction='emulator'``) runs each fit and prediction on OpenMP
+    threads, as many as the machine has cores.  Two such processes on one
+    machine then oversubscribe it, and OpenMP's busy-waiting barriers make
+    that ruinous (two processes on 2 cores: a round from 0.5 s to 464 s).
+    ``n_threads`` None reads ``LIMEKIT_OMP_THREADS``: unset, ``OMP_THREADS``
+    (one thread: the emulator's fits are small, and one thread per process is
+    the only count that is safe whatever else runs; ``benchmarks/bench_openmp.py``
+    measures it); a number raises the limit; 0 leaves OpenMP as it is.
+
+    The count is only ever lowered, never raised (a Dask worker's lower limit
+    stays).  OpenMP's count is the calling thread's own, and so is the limit:
+    each thread keeps its own reference count (first entry saves the count,
+    last exit restores it exactly, exceptions included); threads do not see
+    each other's limits, and concurrent ones each restore their own count.
+    """
+    if n_threads is None:
+        n_threads = _openmp_setting()
+        if n_threads is None:
+            return contextlib.nullcontext()
+    limit = getattr(_openmp_per_thread, "limit", None)
+    if limit is None:
+        limit = _openmp_per_thread.limit = _SharedLimit(_openmp_to, _restore_counts)
+    return limit(max(1, int(n_threads)))

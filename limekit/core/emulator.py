@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .._threads import limited_openmp_threads
 from .._validation import bad_value
 from ..weighted import WeightedDesign, weighted_r2
 
@@ -159,28 +160,33 @@ class EmulatorFit:
 
 
 def fit_emulators(X, outputs, labels, X_cheap, rng, X_extra=None):
-    """Fit ``FOLDS`` cross-fitted emulators per label on ``X``; predict the rows, the cheap rows and ``X_extra``."""
+    """Fit ``FOLDS`` cross-fitted emulators per label on ``X``; predict the rows, the cheap rows and ``X_extra``.
+
+    Fits and predictions run under :func:`~limekit._threads.limited_openmp_threads`
+    (one OpenMP thread unless ``LIMEKIT_OMP_THREADS`` says otherwise).
+    """
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     n = X.shape[0]
     fold = rng.permutation(np.arange(n) % FOLDS)
     seeds = rng.integers(0, 2**31 - 1, size=(len(labels), FOLDS))
     emulated, on_cheap, on_extra = {}, {}, {}
-    for i, label in enumerate(labels):
-        y = outputs[:, label]
-        emulated[label] = np.empty(n)
-        on_cheap[label] = np.empty((FOLDS, X_cheap.shape[0]))
-        on_extra[label] = np.empty((FOLDS, 0 if X_extra is None else X_extra.shape[0]))
-        for k in range(FOLDS):
-            held = fold == k
-            emulator = HistGradientBoostingRegressor(
-                max_iter=EMULATOR_ITERATIONS, early_stopping=False, random_state=int(seeds[i, k])
-            )
-            emulator.fit(X[~held], y[~held])
-            emulated[label][held] = emulator.predict(X[held])
-            on_cheap[label][k] = emulator.predict(X_cheap)
-            if X_extra is not None:
-                on_extra[label][k] = emulator.predict(X_extra)
+    with limited_openmp_threads():  # its OpenMP threads would oversubscribe a machine running several processes
+        for i, label in enumerate(labels):
+            y = outputs[:, label]
+            emulated[label] = np.empty(n)
+            on_cheap[label] = np.empty((FOLDS, X_cheap.shape[0]))
+            on_extra[label] = np.empty((FOLDS, 0 if X_extra is None else X_extra.shape[0]))
+            for k in range(FOLDS):
+                held = fold == k
+                emulator = HistGradientBoostingRegressor(
+                    max_iter=EMULATOR_ITERATIONS, early_stopping=False, random_state=int(seeds[i, k])
+                )
+                emulator.fit(X[~held], y[~held])
+                emulated[label][held] = emulator.predict(X[held])
+                on_cheap[label][k] = emulator.predict(X_cheap)
+                if X_extra is not None:
+                    on_extra[label][k] = emulator.predict(X_extra)
     return EmulatorFit(fold, emulated, on_cheap, on_extra)
 
 
