@@ -88,6 +88,7 @@ from .._validation import bad_value, check_choice, check_in_interval, check_int
 from ..surrogates import RidgeSurrogate
 from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums, power_of_two_scale
 from .emulator import check_variance_reduction
+from .options import CALL_DEFAULTS
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
 
 __all__ = [
@@ -152,7 +153,13 @@ class SamplingPlan:
         return 1 - (1 - self.confidence) / EARLY_SPLIT
 
 
-def resolve_sampling(num_samples, max_samples=None, confidence=0.95, sampling="lime", variance_reduction=None):
+def resolve_sampling(
+    num_samples,
+    max_samples=CALL_DEFAULTS.max_samples,
+    confidence=CALL_DEFAULTS.confidence,
+    sampling=CALL_DEFAULTS.sampling,
+    variance_reduction=CALL_DEFAULTS.variance_reduction,
+):
     """Validate the sampling arguments of a call.
 
     Parameters

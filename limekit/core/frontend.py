@@ -36,6 +36,7 @@ tasks or spread over workers.
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -62,6 +63,7 @@ from .explain import SurrogatePlan, fit_explanation, plan_surrogate
 from .fidelity import resolve_fidelity_samples
 from .fit import fit_local_models
 from .kernels import check_weights, make_kernel_fn
+from .options import CallOptions, call_options_docstring
 from .predict import resolve_labels
 from .score import score_neighbourhoods
 from .seeding import STAGES, CallRandomness, base_entropy, derived_generator, instance_digest
@@ -128,32 +130,7 @@ CALL_PARAMETERS = """\
         batch_size : int or None
             Model inputs per call (rows, texts or images), built batch by batch;
             overrides the explainer's for this call.
-        surrogate, surrogate_task, fidelity_samples, stability_samples : optional
-            Keyword only.  Override the explainer's settings for this call.
-        max_samples : int or None
-            Keyword only.  With ``num_samples='auto'``: the most perturbations
-            (default 10,000).  ``num_samples='auto'`` samples in rounds (1,000
-            first) until the top ``num_features`` features and their signs are
-            stable at ``confidence``, never discarding a predicted perturbation;
-            ``diagnostics['sampling']`` says whether it converged, after how many
-            samples and model calls, and which features tie when it did not (an
-            int ``num_samples`` gets the same verdict, tested once).  See
-            :mod:`limekit.core.adaptive`.
-        confidence : float, default=0.95
-            Keyword only.  Confidence of the stopping test.
-        sampling : {'lime', 'kernel'}, default='lime'
-            Keyword only.  ``'kernel'`` draws the perturbations of a binary
-            representation from the kernel itself and fits them unweighted
-            (GLIME, Tan et al. 2023); ``'lime'`` is lime's sampler with kernel
-            weights.
-        variance_reduction : None or 'emulator', default=None
-            Keyword only.  ``'emulator'`` fits a gradient-boosted emulator of
-            the model on the predicted perturbations (cross-fitted) and takes
-            out of the regression target what its linear fit, from many cheap
-            perturbations only the emulator sees, cannot follow: the same
-            explanation in expectation with a smaller variance, so ``'auto'``
-            stops sooner.  For slow models (each round fits the emulator); the
-            default ridge surrogate only.  See :mod:`limekit.core.emulator`."""
+""" + call_options_docstring()
 
 
 SIZE_PARAMETERS = """\
@@ -167,16 +144,26 @@ SIZE_PARAMETERS = """\
 def fill_docstrings(cls, unit="instance", features="features"):
     """Put the shared parameter descriptions into a frontend's class and ``explain_instance`` docstrings.
 
-    ``%(common)s`` (class), ``%(labels)s``, ``%(size)s`` and ``%(call)s``
-    (``explain_instance``) are replaced; ``unit`` and ``features`` name the
-    instance and its features in the size parameters.
+    A line holding only ``%(common)s`` (class), ``%(labels)s``, ``%(size)s``
+    or ``%(call)s`` (``explain_instance``) is replaced by those parameters'
+    entries; ``unit`` and ``features`` name the instance and its features in
+    the size parameters.
     """
-    cls.__doc__ = cls.__doc__.replace("%(common)s", COMMON_PARAMETERS)
+
+    def fill(doc, blocks):
+        for name, block in blocks.items():
+            doc = re.sub(rf"^[ ]*%\({name}\)s$", lambda _, block=block: block, doc, flags=re.MULTILINE)
+        return doc
+
+    cls.__doc__ = fill(cls.__doc__, {"common": COMMON_PARAMETERS})
     method = cls.explain_instance
-    method.__doc__ = (
-        method.__doc__.replace("%(labels)s", LABEL_PARAMETERS)
-        .replace("%(size)s", SIZE_PARAMETERS.format(unit=unit, features=features))
-        .replace("%(call)s", CALL_PARAMETERS)
+    method.__doc__ = fill(
+        method.__doc__,
+        {
+            "labels": LABEL_PARAMETERS,
+            "size": SIZE_PARAMETERS.format(unit=unit, features=features),
+            "call": CALL_PARAMETERS,
+        },
     )
     return cls
 
@@ -221,6 +208,19 @@ class ExplainCall:
     model_class_names: object = None
     options: dict = field(default_factory=dict)
     share_samples: bool = False
+
+
+#: lime's arguments of explain_instance that make_call takes by name (the frontend's own go to frontend_options)
+_LIME_ARGUMENTS = (
+    "labels",
+    "top_labels",
+    "num_features",
+    "num_samples",
+    "distance_metric",
+    "model_regressor",
+    "batch_size",
+    "progress_bar",
+)
 
 
 def _calls_alone(rows, batch_size):
@@ -341,41 +341,54 @@ class BaseExplainer:
         return CallRandomness.for_instance(self._entropy, self._instance_digest(checked))
 
     # ------------------------------------------------------------------ arguments
-    def _call_from_arguments(self, arguments):
-        """Validate one call's arguments (``explain_instance``'s parameters by name) before any work."""
-        args = {k: v for k, v in arguments.items() if k not in ("self", "kwargs", self.instance_argument)}
-        args.update(arguments.get("kwargs") or {})
-        predict_fn = args.pop(self.model_argument)
+    def make_call(
+        self,
+        predict_fn,
+        *,
+        labels,
+        top_labels,
+        num_features,
+        num_samples,
+        distance_metric,
+        model_regressor,
+        batch_size,
+        frontend_options,
+        options,
+        progress_bar=None,
+    ):
+        """Validate one call's arguments before any work: the :class:`ExplainCall` the template runs.
+
+        ``explain_instance`` passes every parameter here by name: lime's
+        (``labels`` ... ``batch_size``, and ``progress_bar`` where the frontend
+        has it), the frontend's own as the dict ``frontend_options`` (checked
+        by :meth:`_check_options`) and the keyword-only ones as a
+        :class:`~limekit.core.options.CallOptions`.
+        """
         if not callable(predict_fn):
             raise bad_type(self.model_argument, "a callable returning the model's predictions", predict_fn)
-        num_features = check_int(args.pop("num_features"), "num_features", minimum=1)
+        if not isinstance(options, CallOptions):
+            raise bad_type("options", "a CallOptions", options)
+        num_features = check_int(num_features, "num_features", minimum=1)
         sampling = resolve_sampling(
-            args.pop("num_samples"),
-            args.pop("max_samples", None),
-            args.pop("confidence", 0.95),
-            args.pop("sampling", "lime"),
-            args.pop("variance_reduction", None),
+            num_samples, options.max_samples, options.confidence, options.sampling, options.variance_reduction
         )
-        distance_metric = check_distance_metric(args.pop("distance_metric"))
-        top_labels = args.pop("top_labels")
+        distance_metric = check_distance_metric(distance_metric)
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
-        labels = args.pop("labels")
         if self.mode == "classification" and top_labels is None:
             labels = check_labels(labels)
 
-        def override(name, default):
-            value = args.pop(name, None)
+        def setting(value, default):  # a per-call option, or the explainer's setting when not given
             return default if value is None else value
 
         plan = plan_surrogate(
             self.mode,
-            override("surrogate", self.surrogate),
-            args.pop("model_regressor", None),
-            override("surrogate_task", self.surrogate_task),
-            override("fidelity_samples", self.fidelity_samples),
+            setting(options.surrogate, self.surrogate),
+            model_regressor,
+            setting(options.surrogate_task, self.surrogate_task),
+            setting(options.fidelity_samples, self.fidelity_samples),
             sampling.initial,
-            override("stability_samples", self.stability_samples),
+            setting(options.stability_samples, self.stability_samples),
             num_features,
             self.feature_selection,
             self.verbose,
@@ -387,10 +400,9 @@ class BaseExplainer:
                 "the model's output, lime's default surrogate)",
                 repr(sampling.variance_reduction),
             )
-        batch_size = args.pop("batch_size", None)
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
-        progress_bar = bool(override("progress_bar", self.progress_bar))
-        options = self._check_options(args)
+        progress_bar = bool(setting(progress_bar, self.progress_bar))
+        frontend_options = self._check_options(dict(frontend_options))
         if sampling.scheme == "kernel":
             self._check_kernel_sampling(distance_metric)
         predict, model_class_names = self._adapt_model(predict_fn)
@@ -405,7 +417,7 @@ class BaseExplainer:
             predict_fn,
             predict,
             model_class_names,
-            options,
+            frontend_options,
         )
 
     def _check_kernel_sampling(self, distance_metric):
@@ -424,7 +436,7 @@ class BaseExplainer:
             )
 
     def _check_options(self, options):
-        """Validate the frontend's own call arguments (whatever the shared ones leave); return them."""
+        """Validate the frontend's own call arguments (a dict by name); return them checked."""
         if options:
             raise LimekitTypeError(f"explain_instance: unexpected argument(s) {sorted(options)}")
         return options
@@ -433,14 +445,20 @@ class BaseExplainer:
         """The signature ``explain_many``'s keywords are bound to: ``explain_instance``'s."""
         return inspect.signature(self.explain_instance)
 
-    def _bind_arguments(self, predict_fn, kwargs):
-        """``explain_instance``'s parameters for an ``explain_many`` call, defaults filled in."""
+    def _call_from_keywords(self, predict_fn, kwargs):
+        """:meth:`make_call` for ``explain_instance``'s keywords given by name (``explain_many``, engines)."""
         try:
             bound = self._explain_signature().bind(None, predict_fn, **kwargs)
         except TypeError as exc:
             raise LimekitTypeError(f"explain_many: {exc} (it takes explain_instance's keywords)") from exc
         bound.apply_defaults()
-        return dict(bound.arguments)
+        arguments = dict(bound.arguments)
+        arguments.update(arguments.pop("kwargs", None) or {})
+        del arguments[self.instance_argument]
+        predict_fn = arguments.pop(self.model_argument)
+        options = CallOptions(**{name: arguments.pop(name) for name in CallOptions.names() if name in arguments})
+        lime_arguments = {name: arguments.pop(name) for name in _LIME_ARGUMENTS if name in arguments}
+        return self.make_call(predict_fn, **lime_arguments, frontend_options=arguments, options=options)
 
     # ------------------------------------------------------------------ the template
     def _explain(self, checked, call):
@@ -823,11 +841,9 @@ class BaseExplainer:
         neighbourhood.weights = check_weights(weights, n) if check else np.asarray(weights, dtype=float)
         return neighbourhood
 
-    def _explain_one(self, arguments):
-        """``explain_instance``'s body: ``arguments`` are its parameters by name."""
-        call = self._call_from_arguments(arguments)
-        checked = self._check_instance(arguments[self.instance_argument])
-        return self._explain([checked], call)[0]
+    def _explain_one(self, instance, call):
+        """``explain_instance``'s body, once :meth:`make_call` has checked its arguments."""
+        return self._explain([self._check_instance(instance)], call)[0]
 
     def explain_many(
         self,
@@ -932,7 +948,7 @@ class BaseExplainer:
         options, predict_fn = check_options(
             self, predict_fn, n_jobs, backend, client, predict_factory, errors, stream, as_frame
         )
-        call = self._call_from_arguments(self._bind_arguments(predict_fn, kwargs))
+        call = self._call_from_keywords(predict_fn, kwargs)
         per_instance = call.sampling.initial + call.plan.n_fidelity
         if not isinstance(share_samples, (bool, np.bool_)):
             raise bad_type("share_samples", "a bool", share_samples)
@@ -951,7 +967,7 @@ class BaseExplainer:
     # What an engine (limekit.distributed, a user's own) needs to run explain_many's tasks anywhere.
     def prepare_call(self, predict_fn, **kwargs):
         """Validate ``explain_instance``'s keywords for ``predict_fn`` once: an :class:`ExplainCall` for the tasks."""
-        return self._call_from_arguments(self._bind_arguments(predict_fn, kwargs))
+        return self._call_from_keywords(predict_fn, kwargs)
 
     def check_instances(self, instances):
         """Every instance checked (and indexed), before any model call; what the tasks take."""

@@ -38,6 +38,7 @@ from ..core.distances import distances_to_first
 from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks
 from ..core.neighbourhood import Neighbourhood
+from ..core.options import CALL_DEFAULTS, CallOptions
 from ..core.score import score_neighbourhoods
 from ..core.seeding import CallRandomness, instance_digest
 from .explanation import ImageExplanation
@@ -68,28 +69,28 @@ def sample_masks(rng, num_samples, n_segments):
 class ImageExplainer(BaseExplainer):
     """Explains predictions on images (lime's ``LimeImageExplainer``).
 
-        Parameters
-        ----------
-        kernel_width : float, default=0.25
-            Width of the kernel on the distances (see the module notes on the
-            default normalised L2 distance).
-        kernel : callable or None
-            ``kernel(distances, kernel_width) -> weights``; default lime's
-            ``sqrt(exp(-d**2 / kernel_width**2))``.
-        verbose : bool, default=False
-            Print the surrogate's intercept and predictions (as lime).
-        feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
-        mode : {'classification', 'regression'}, default='classification'
-            Keyword only.  Regression explains one output value per image.
+    Parameters
+    ----------
+    kernel_width : float, default=0.25
+        Width of the kernel on the distances (see the module notes on the
+        default normalised L2 distance).
+    kernel : callable or None
+        ``kernel(distances, kernel_width) -> weights``; default lime's
+        ``sqrt(exp(-d**2 / kernel_width**2))``.
+    verbose : bool, default=False
+        Print the surrogate's intercept and predictions (as lime).
+    feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
+    mode : {'classification', 'regression'}, default='classification'
+        Keyword only.  Regression explains one output value per image.
     %(common)s
-            The segmentation's seed, when ``random_seed`` is None, is one of
-            those choices.
+        The segmentation's seed, when ``random_seed`` is None, is one of
+        those choices.
 
-        Examples
-        --------
-        >>> explainer = ImageExplainer(random_state=0)
-        >>> exp = explainer.explain_instance(image, model_fn, top_labels=3, num_samples=1000)
-        >>> img, mask = exp.get_image_and_mask(exp.top_labels[0], positive_only=True, num_features=5)
+    Examples
+    --------
+    >>> explainer = ImageExplainer(random_state=0)
+    >>> exp = explainer.explain_instance(image, model_fn, top_labels=3, num_samples=1000)
+    >>> img, mask = exp.get_image_and_mask(exp.top_labels[0], positive_only=True, num_features=5)
     """
 
     model_argument = "classifier_fn"
@@ -141,70 +142,92 @@ class ImageExplainer(BaseExplainer):
         random_seed=None,
         progress_bar=True,
         *,
-        surrogate=None,
-        surrogate_task=None,
-        fidelity_samples=None,
-        stability_samples=None,
-        max_samples=None,
-        confidence=0.95,
-        sampling="lime",
-        variance_reduction=None,
+        surrogate=CALL_DEFAULTS.surrogate,
+        surrogate_task=CALL_DEFAULTS.surrogate_task,
+        fidelity_samples=CALL_DEFAULTS.fidelity_samples,
+        stability_samples=CALL_DEFAULTS.stability_samples,
+        max_samples=CALL_DEFAULTS.max_samples,
+        confidence=CALL_DEFAULTS.confidence,
+        sampling=CALL_DEFAULTS.sampling,
+        variance_reduction=CALL_DEFAULTS.variance_reduction,
     ):
         """Explain the classifier's prediction for one image.
 
-                Parameters
-                ----------
-                image : ndarray of shape (h, w) or (h, w, c)
-                    Grayscale, RGB, RGBA (any channel count with a custom
-                    segmentation), integer or float.  The classifier receives
-                    perturbed images of the same shape and dtype (unlike lime, a
-                    grayscale image is not converted to RGB).
-                classifier_fn : callable or TorchClassifier
-                    Takes a batch of images ``(b, *image.shape)``.  Classification:
-                    returns class probabilities ``(b, n_classes)``.  Regression: one
-                    value per image.  A :class:`~limekit.image.TorchClassifier` gets
-                    tensor batches built on its device.
-                labels : iterable of int, default=(1,)
-                    Classes to explain when ``top_labels`` is None.
-                hide_color : None, number, sequence, 'blur' or ndarray, default=None
-                    What a switched-off superpixel shows.  None: its mean colour
-                    (lime's default); a number or one number per channel: that
-                    colour; ``'blur'``: a Gaussian-blurred copy of the image (sigma
-                    half the side of an average superpixel); an array of the image's
-                    shape: that image.
-                top_labels : int or None, default=5
-                    Explain the ``top_labels`` most probable classes (all of them if
-                    the model has fewer) instead of ``labels``.
-                num_features : int, default=100000
-                    Most superpixels per explanation.
-                num_samples : int or 'auto', default=1000
-                    Size of the neighbourhood, the image itself included; ``'auto'``:
-                    as many as the explanation needs to be stable (see ``max_samples``).
-                segmentation_fn : None, {'quickshift', 'slic', 'felzenszwalb'} or callable
-                    None: quickshift with lime's settings (kernel_size=4, max_dist=200,
-                    ratio=0.2), seeded by ``random_seed``.  A callable gets the image
-                    as given and returns a ``(h, w)`` integer map.  Segments are
-                    always relabelled 0 .. n_segments - 1.
-                distance_metric : str or callable, default='l2'
-                    ``'l2'``/``'euclidean'``: Euclidean distance of the binary rows
-                    divided by ``sqrt(n_segments)``; ``'cosine'``: lime's default;
-                    anything :func:`sklearn.metrics.pairwise_distances` takes.
-                random_seed : int or None
-                    Seed of the segmentation (as lime); None draws one from the
-                    explainer's ``random_state``.
-                progress_bar : bool, default=True
-                    Show a tqdm progress bar over the classifier calls.
+        Parameters
+        ----------
+        image : ndarray of shape (h, w) or (h, w, c)
+            Grayscale, RGB, RGBA (any channel count with a custom
+            segmentation), integer or float.  The classifier receives
+            perturbed images of the same shape and dtype (unlike lime, a
+            grayscale image is not converted to RGB).
+        classifier_fn : callable or TorchClassifier
+            Takes a batch of images ``(b, *image.shape)``.  Classification:
+            returns class probabilities ``(b, n_classes)``.  Regression: one
+            value per image.  A :class:`~limekit.image.TorchClassifier` gets
+            tensor batches built on its device.
+        labels : iterable of int, default=(1,)
+            Classes to explain when ``top_labels`` is None.
+        hide_color : None, number, sequence, 'blur' or ndarray, default=None
+            What a switched-off superpixel shows.  None: its mean colour
+            (lime's default); a number or one number per channel: that
+            colour; ``'blur'``: a Gaussian-blurred copy of the image (sigma
+            half the side of an average superpixel); an array of the image's
+            shape: that image.
+        top_labels : int or None, default=5
+            Explain the ``top_labels`` most probable classes (all of them if
+            the model has fewer) instead of ``labels``.
+        num_features : int, default=100000
+            Most superpixels per explanation.
+        num_samples : int or 'auto', default=1000
+            Size of the neighbourhood, the image itself included; ``'auto'``:
+            as many as the explanation needs to be stable (see ``max_samples``).
+        segmentation_fn : None, {'quickshift', 'slic', 'felzenszwalb'} or callable
+            None: quickshift with lime's settings (kernel_size=4, max_dist=200,
+            ratio=0.2), seeded by ``random_seed``.  A callable gets the image
+            as given and returns a ``(h, w)`` integer map.  Segments are
+            always relabelled 0 .. n_segments - 1.
+        distance_metric : str or callable, default='l2'
+            ``'l2'``/``'euclidean'``: Euclidean distance of the binary rows
+            divided by ``sqrt(n_segments)``; ``'cosine'``: lime's default;
+            anything :func:`sklearn.metrics.pairwise_distances` takes.
+        random_seed : int or None
+            Seed of the segmentation (as lime); None draws one from the
+            explainer's ``random_state``.
+        progress_bar : bool, default=True
+            Show a tqdm progress bar over the classifier calls.
         %(call)s
 
-                Returns
-                -------
-                ImageExplanation
-                    ``diagnostics`` holds the effective sample size and the
-                    surrogate's fidelity (``'fidelity_in_sample'``, and
-                    ``'fidelity'`` on held-out images when ``fidelity_samples`` > 0,
-                    else None).
+        Returns
+        -------
+        ImageExplanation
+            ``diagnostics`` holds the effective sample size and the
+            surrogate's fidelity (``'fidelity_in_sample'``, and
+            ``'fidelity'`` on held-out images when ``fidelity_samples`` > 0,
+            else None).
         """
-        return self._explain_one(locals())
+        call = self.make_call(
+            classifier_fn,
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            batch_size=batch_size,
+            progress_bar=progress_bar,
+            frontend_options={"hide_color": hide_color, "segmentation_fn": segmentation_fn, "random_seed": random_seed},
+            options=CallOptions(
+                surrogate=surrogate,
+                surrogate_task=surrogate_task,
+                fidelity_samples=fidelity_samples,
+                stability_samples=stability_samples,
+                max_samples=max_samples,
+                confidence=confidence,
+                sampling=sampling,
+                variance_reduction=variance_reduction,
+            ),
+        )
+        return self._explain_one(image, call)
 
     def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size=10, progress_bar=False):
         """lime's helper: perturbations and the classifier's outputs for them.
@@ -247,9 +270,9 @@ class ImageExplainer(BaseExplainer):
     # ------------------------------------------------------------------ frontend hooks
     def _check_options(self, options):
         checked = {
-            "hide_color": options.pop("hide_color", None),
-            "segmentation_fn": options.pop("segmentation_fn", None),
-            "random_seed": check_random_seed(options.pop("random_seed", None)),
+            "hide_color": options.pop("hide_color"),
+            "segmentation_fn": options.pop("segmentation_fn"),
+            "random_seed": check_random_seed(options.pop("random_seed")),
         }
         super()._check_options(options)
         return checked

@@ -33,6 +33,7 @@ from ..core.explanation import Explanation
 from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
+from ..core.options import CALL_DEFAULTS, CallOptions
 from ..core.seeding import base_entropy, instance_digest
 from ._frame import FrameEncoder, is_dataframe, is_series
 from .discretize import BaseDiscretizer, make_discretizer
@@ -90,84 +91,84 @@ def _wants_original(call):
 class TabularExplainer(BaseExplainer):
     """Explains predictions on tabular data (lime's ``LimeTabularExplainer``).
 
-        Parameters
-        ----------
-        training_data : ndarray, sparse matrix or pandas.DataFrame of shape (n_samples, n_features)
-            Used for the sampling statistics.  A DataFrame gives the feature names,
-            and its object, string, category and bool columns become categorical
-            features with their own values (no label encoding needed); the model
-            then receives DataFrames with the same columns and dtypes.
-        mode : {'classification', 'regression'}, default='classification'
-        training_labels : array-like or None
-            Needed by the entropy discretizer.
-        feature_names : list of str or None
-        categorical_features : list of int (or column names for a DataFrame) or None
-            Columns holding integer category codes.
-        categorical_names : dict of int -> list of str or None
-            ``categorical_names[j][v]`` names value ``v`` of column ``j``.
-        kernel_width : float or None
-            Defaults to ``0.75 * sqrt(n_features)``.
-        kernel : callable or None
-            ``kernel(distances, kernel_width) -> weights``; default
-            ``sqrt(exp(-d**2 / kernel_width**2))`` as lime.
-        verbose : bool, default=False
-        class_names : list of str or None
-        feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}
-        discretize_continuous : bool or None, default=None
-            Sample continuous features as quartile (``discretizer``) bins, as
-            lime.  None (not given): lime's ``True`` for linear surrogates; see
-            *Sampler per surrogate* below.
-        discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer, default='quartile'
-        sample_around_instance : bool or None, default=None
-            Undiscretised sampling centred on the instance instead of the training
-            mean.  None (not given): lime's ``False`` for linear surrogates.
-        training_data_stats : dict or None
-            lime's precomputed statistics (``means``, ``mins``, ``maxs``, ``stds``,
-            ``feature_values``, ``feature_frequencies``, ``bins``).
+    Parameters
+    ----------
+    training_data : ndarray, sparse matrix or pandas.DataFrame of shape (n_samples, n_features)
+        Used for the sampling statistics.  A DataFrame gives the feature names,
+        and its object, string, category and bool columns become categorical
+        features with their own values (no label encoding needed); the model
+        then receives DataFrames with the same columns and dtypes.
+    mode : {'classification', 'regression'}, default='classification'
+    training_labels : array-like or None
+        Needed by the entropy discretizer.
+    feature_names : list of str or None
+    categorical_features : list of int (or column names for a DataFrame) or None
+        Columns holding integer category codes.
+    categorical_names : dict of int -> list of str or None
+        ``categorical_names[j][v]`` names value ``v`` of column ``j``.
+    kernel_width : float or None
+        Defaults to ``0.75 * sqrt(n_features)``.
+    kernel : callable or None
+        ``kernel(distances, kernel_width) -> weights``; default
+        ``sqrt(exp(-d**2 / kernel_width**2))`` as lime.
+    verbose : bool, default=False
+    class_names : list of str or None
+    feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}
+    discretize_continuous : bool or None, default=None
+        Sample continuous features as quartile (``discretizer``) bins, as
+        lime.  None (not given): lime's ``True`` for linear surrogates; see
+        *Sampler per surrogate* below.
+    discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer, default='quartile'
+    sample_around_instance : bool or None, default=None
+        Undiscretised sampling centred on the instance instead of the training
+        mean.  None (not given): lime's ``False`` for linear surrogates.
+    training_data_stats : dict or None
+        lime's precomputed statistics (``means``, ``mins``, ``maxs``, ``stds``,
+        ``feature_values``, ``feature_frequencies``, ``bins``).
     %(common)s
-            GAM surrogates (EBM, GAMI-Net) are fitted in the original feature
-            space (continuous features standardised, categorical features as
-            categories) on every feature, whatever ``discretize_continuous`` says
-            (which still shapes the sampling); the explanation lists ``f_j(x_j)``,
-            the centred contribution of each feature at the instance, named like
-            ``"age = 39"`` or ``"sex=Male"``, and exposes the shape functions
-            (:attr:`Explanation.shape_functions`).  ``feature_selection`` applies
-            to linear surrogates only.
+        GAM surrogates (EBM, GAMI-Net) are fitted in the original feature
+        space (continuous features standardised, categorical features as
+        categories) on every feature, whatever ``discretize_continuous`` says
+        (which still shapes the sampling); the explanation lists ``f_j(x_j)``,
+        the centred contribution of each feature at the instance, named like
+        ``"age = 39"`` or ``"sex=Male"``, and exposes the shape functions
+        (:attr:`Explanation.shape_functions`).  ``feature_selection`` applies
+        to linear surrogates only.
 
-            *Sampler per surrogate.*  When none of ``discretize_continuous``,
-            ``sample_around_instance`` and ``discretizer`` is given, the sampler is
-            resolved per call from that call's surrogate (``surrogate=`` may be
-            overridden per call): linear surrogates get lime's default
-            (discretised, bit for bit as lime), surrogates fitted in the original
-            space (EBM, GAMI-Net, any surrogate with ``feature_space='original'``)
-            get :data:`GAM_SAMPLER`: undiscretised (continuous features from a
-            normal with the training mean and standard deviation, as
-            ``discretize_continuous=False``), and each categorical feature keeps
-            the instance's category half the time (otherwise drawn from the
-            training frequencies), so that a perturbation changes about half the
-            categories instead of all of them; continuous draws are clipped to
-            the training range (no negative ages; tree ensembles are flat beyond
-            it anyway).  On tree ensembles EBM follows the black box more closely
-            so, in sample and on fresh perturbations (``benchmarks/gam_realistic.py``,
-            the README).  A call with ``sampling='kernel'`` keeps lime's
-            discretised sampler.  When any of the three arguments is given, that
-            sampler (lime's, from those arguments) serves every call, whatever the
-            surrogate.  GAM explanations record the sampler used in
-            ``diagnostics['sampler']``.
-        batch_size : int or None, default=None
-            Keyword only, also per call.  Perturbations per model call; None
-            sends them all at once.
-        progress_bar : bool, default=False
-            Keyword only.  Show a progress bar over the model calls.
-        gam_sampling : dict or None, default=None
-            Keyword only.  Settings of the GAM surrogates' own sampler that
-            replace those of :data:`GAM_SAMPLER` (see *Sampler per surrogate*):
-            ``sample_around_instance`` (bool), ``spread`` (the normal draws'
-            standard deviation in units of the training one, > 0),
-            ``keep_category`` (the probability that a categorical feature keeps
-            the instance's category, in [0, 1]) and ``clip`` (bool: clip
-            continuous draws to the training range).  Only when no sampler
-            argument is given.
+        *Sampler per surrogate.*  When none of ``discretize_continuous``,
+        ``sample_around_instance`` and ``discretizer`` is given, the sampler is
+        resolved per call from that call's surrogate (``surrogate=`` may be
+        overridden per call): linear surrogates get lime's default
+        (discretised, bit for bit as lime), surrogates fitted in the original
+        space (EBM, GAMI-Net, any surrogate with ``feature_space='original'``)
+        get :data:`GAM_SAMPLER`: undiscretised (continuous features from a
+        normal with the training mean and standard deviation, as
+        ``discretize_continuous=False``), and each categorical feature keeps
+        the instance's category half the time (otherwise drawn from the
+        training frequencies), so that a perturbation changes about half the
+        categories instead of all of them; continuous draws are clipped to
+        the training range (no negative ages; tree ensembles are flat beyond
+        it anyway).  On tree ensembles EBM follows the black box more closely
+        so, in sample and on fresh perturbations (``benchmarks/gam_realistic.py``,
+        the README).  A call with ``sampling='kernel'`` keeps lime's
+        discretised sampler.  When any of the three arguments is given, that
+        sampler (lime's, from those arguments) serves every call, whatever the
+        surrogate.  GAM explanations record the sampler used in
+        ``diagnostics['sampler']``.
+    batch_size : int or None, default=None
+        Keyword only, also per call.  Perturbations per model call; None
+        sends them all at once.
+    progress_bar : bool, default=False
+        Keyword only.  Show a progress bar over the model calls.
+    gam_sampling : dict or None, default=None
+        Keyword only.  Settings of the GAM surrogates' own sampler that
+        replace those of :data:`GAM_SAMPLER` (see *Sampler per surrogate*):
+        ``sample_around_instance`` (bool), ``spread`` (the normal draws'
+        standard deviation in units of the training one, > 0),
+        ``keep_category`` (the probability that a categorical feature keeps
+        the instance's category, in [0, 1]) and ``clip`` (bool: clip
+        continuous draws to the training range).  Only when no sampler
+        argument is given.
     """
 
     model_argument = "predict_fn"
@@ -395,40 +396,61 @@ class TabularExplainer(BaseExplainer):
         model_regressor=None,
         sampling_method="gaussian",
         *,
-        surrogate=None,
-        surrogate_task=None,
-        fidelity_samples=None,
-        stability_samples=None,
+        surrogate=CALL_DEFAULTS.surrogate,
+        surrogate_task=CALL_DEFAULTS.surrogate_task,
+        fidelity_samples=CALL_DEFAULTS.fidelity_samples,
+        stability_samples=CALL_DEFAULTS.stability_samples,
         batch_size=None,
-        max_samples=None,
-        confidence=0.95,
-        sampling="lime",
-        variance_reduction=None,
+        max_samples=CALL_DEFAULTS.max_samples,
+        confidence=CALL_DEFAULTS.confidence,
+        sampling=CALL_DEFAULTS.sampling,
+        variance_reduction=CALL_DEFAULTS.variance_reduction,
     ):
         """Explain the model's prediction for one row.
 
-                Parameters
-                ----------
-                data_row : 1-D array, pandas Series, one-row DataFrame or 1 x n sparse matrix
-                predict_fn : callable
-                    Classification: returns class probabilities of shape (n, n_classes)
-                    (``predict_proba``).  Regression: returns one value per row.
+        Parameters
+        ----------
+        data_row : 1-D array, pandas Series, one-row DataFrame or 1 x n sparse matrix
+        predict_fn : callable
+            Classification: returns class probabilities of shape (n, n_classes)
+            (``predict_proba``).  Regression: returns one value per row.
         %(labels)s
         %(size)s
-                distance_metric : str or callable, default='euclidean'
-                sampling_method : {'gaussian', 'lhs'}, default='gaussian'
-                    Undiscretised sampling: normal draws or a Latin hypercube.
+        distance_metric : str or callable, default='euclidean'
+        sampling_method : {'gaussian', 'lhs'}, default='gaussian'
+            Undiscretised sampling: normal draws or a Latin hypercube.
         %(call)s
 
-                Returns
-                -------
-                Explanation
-                    With ``diagnostics['fidelity'][label]`` (held-out; None when
-                    skipped) and ``diagnostics['fidelity_in_sample'][label]``: the
-                    weighted R^2 against the black box's output, AUC and accuracy
-                    against its label (see :mod:`limekit.core.fidelity`).
+        Returns
+        -------
+        Explanation
+            With ``diagnostics['fidelity'][label]`` (held-out; None when
+            skipped) and ``diagnostics['fidelity_in_sample'][label]``: the
+            weighted R^2 against the black box's output, AUC and accuracy
+            against its label (see :mod:`limekit.core.fidelity`).
         """
-        return self._explain_one(locals())
+        call = self.make_call(
+            predict_fn,
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            batch_size=batch_size,
+            frontend_options={"sampling_method": sampling_method},
+            options=CallOptions(
+                surrogate=surrogate,
+                surrogate_task=surrogate_task,
+                fidelity_samples=fidelity_samples,
+                stability_samples=stability_samples,
+                max_samples=max_samples,
+                confidence=confidence,
+                sampling=sampling,
+                variance_reduction=variance_reduction,
+            ),
+        )
+        return self._explain_one(data_row, call)
 
     def explain_instances(self, data_rows, predict_fn, **kwargs):
         """lime-style name of :meth:`explain_many` (kept from limekit 0.1)."""
@@ -436,7 +458,7 @@ class TabularExplainer(BaseExplainer):
 
     # ------------------------------------------------------------------ frontend hooks
     def _check_options(self, options):
-        sampling_method = check_choice(options.pop("sampling_method", "gaussian"), "sampling_method", SAMPLING_METHODS)
+        sampling_method = check_choice(options.pop("sampling_method"), "sampling_method", SAMPLING_METHODS)
         super()._check_options(options)
         return {"sampling_method": sampling_method}
 

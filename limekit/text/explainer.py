@@ -24,6 +24,7 @@ from ..core.explanation import Explanation
 from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.kernel_sampling import count_distribution, distance_of_kept_count, kernel_masks, masks_removing
 from ..core.neighbourhood import Neighbourhood
+from ..core.options import CALL_DEFAULTS, CallOptions
 from ..core.seeding import instance_digest
 from .indexed import IndexedCharacters, IndexedString, TextDomainMapper
 from .transformers import adapt_text_classifier
@@ -60,47 +61,47 @@ def sample_masks(rng, num_samples, num_words):
 class TextExplainer(BaseExplainer):
     """Explains predictions on text (lime's ``LimeTextExplainer``).
 
-        Parameters
-        ----------
-        kernel_width : float, default=25
-            Width of the kernel on the distances (which are multiplied by 100).
-        kernel : callable or None
-            ``kernel(distances, kernel_width) -> weights``; default lime's
-            ``sqrt(exp(-d**2 / kernel_width**2))``.
-        verbose : bool, default=False
-            Print the surrogate's intercept and predictions (as lime).
-        class_names : list of str or None
-            Names of the classifier's classes; default ``'0', '1', ...``.
-        feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
-        split_expression : str, compiled regex, callable or tokenizer, default=r'\\W+'
-            Regex matching the separators between words (:func:`re.split`), a
-            callable returning the tokens, or an object with a ``tokenize``
-            method such as nltk's ``TreebankWordTokenizer`` or ``TweetTokenizer``.
-        bow : bool, default=True
-            True: the features are the distinct words and a perturbation removes
-            every occurrence of a word.  False: the features are word positions,
-            masked one by one (for models that use word order).
-        mask_string : str or None, default=None
-            What an absent word becomes.  None: removed with ``bow=True``;
-            ``'UNKWORDZ'`` (words) or ``chr(0)`` (characters) with ``bow=False``.
-            Given with ``bow=True``, every occurrence is replaced by it.
-        char_level : bool, default=False
-            Perturb characters instead of words.
-        mode : {'classification', 'regression'}, default='classification'
-            Keyword only.  Regression explains one output value per text.
-        batch_size : int or None, default=1000
-            Keyword only.  Texts per ``classifier_fn`` call (None: all at once),
-            so that a large model is never handed all perturbations in one call.
-            Texts are built batch by batch, so memory follows the batch size.
-        progress_bar : bool, default=False
-            Keyword only.  Show a tqdm progress bar over the classifier calls.
+    Parameters
+    ----------
+    kernel_width : float, default=25
+        Width of the kernel on the distances (which are multiplied by 100).
+    kernel : callable or None
+        ``kernel(distances, kernel_width) -> weights``; default lime's
+        ``sqrt(exp(-d**2 / kernel_width**2))``.
+    verbose : bool, default=False
+        Print the surrogate's intercept and predictions (as lime).
+    class_names : list of str or None
+        Names of the classifier's classes; default ``'0', '1', ...``.
+    feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
+    split_expression : str, compiled regex, callable or tokenizer, default=r'\\W+'
+        Regex matching the separators between words (:func:`re.split`), a
+        callable returning the tokens, or an object with a ``tokenize``
+        method such as nltk's ``TreebankWordTokenizer`` or ``TweetTokenizer``.
+    bow : bool, default=True
+        True: the features are the distinct words and a perturbation removes
+        every occurrence of a word.  False: the features are word positions,
+        masked one by one (for models that use word order).
+    mask_string : str or None, default=None
+        What an absent word becomes.  None: removed with ``bow=True``;
+        ``'UNKWORDZ'`` (words) or ``chr(0)`` (characters) with ``bow=False``.
+        Given with ``bow=True``, every occurrence is replaced by it.
+    char_level : bool, default=False
+        Perturb characters instead of words.
+    mode : {'classification', 'regression'}, default='classification'
+        Keyword only.  Regression explains one output value per text.
+    batch_size : int or None, default=1000
+        Keyword only.  Texts per ``classifier_fn`` call (None: all at once),
+        so that a large model is never handed all perturbations in one call.
+        Texts are built batch by batch, so memory follows the batch size.
+    progress_bar : bool, default=False
+        Keyword only.  Show a tqdm progress bar over the classifier calls.
     %(common)s
 
-        Examples
-        --------
-        >>> explainer = TextExplainer(class_names=["atheism", "christian"], random_state=0)
-        >>> exp = explainer.explain_instance(text, pipeline.predict_proba, num_features=6)
-        >>> exp.as_list()
+    Examples
+    --------
+    >>> explainer = TextExplainer(class_names=["atheism", "christian"], random_state=0)
+    >>> exp = explainer.explain_instance(text, pipeline.predict_proba, num_features=6)
+    >>> exp.as_list()
     """
 
     model_argument = "classifier_fn"
@@ -161,44 +162,65 @@ class TextExplainer(BaseExplainer):
         distance_metric="cosine",
         model_regressor=None,
         *,
-        surrogate=None,
-        surrogate_task=None,
-        fidelity_samples=None,
-        stability_samples=None,
+        surrogate=CALL_DEFAULTS.surrogate,
+        surrogate_task=CALL_DEFAULTS.surrogate_task,
+        fidelity_samples=CALL_DEFAULTS.fidelity_samples,
+        stability_samples=CALL_DEFAULTS.stability_samples,
         batch_size=None,
-        max_samples=None,
-        confidence=0.95,
-        sampling="lime",
-        variance_reduction=None,
+        max_samples=CALL_DEFAULTS.max_samples,
+        confidence=CALL_DEFAULTS.confidence,
+        sampling=CALL_DEFAULTS.sampling,
+        variance_reduction=CALL_DEFAULTS.variance_reduction,
     ):
         """Explain the model's prediction for one text.
 
-                Parameters
-                ----------
-                text_instance : str
-                    The text to explain.
-                classifier_fn : callable or transformers pipeline
-                    Takes a list of ``n`` strings.  Classification: returns class
-                    probabilities of shape ``(n, n_classes)`` (``predict_proba``).
-                    Regression: returns one value per text.  A Hugging Face
-                    text-classification pipeline is taken as it is (see
-                    :mod:`limekit.text.transformers`): batched, truncated, scores in
-                    label-id order, class names from ``id2label``.
+        Parameters
+        ----------
+        text_instance : str
+            The text to explain.
+        classifier_fn : callable or transformers pipeline
+            Takes a list of ``n`` strings.  Classification: returns class
+            probabilities of shape ``(n, n_classes)`` (``predict_proba``).
+            Regression: returns one value per text.  A Hugging Face
+            text-classification pipeline is taken as it is (see
+            :mod:`limekit.text.transformers`): batched, truncated, scores in
+            label-id order, class names from ``id2label``.
         %(labels)s
         %(size)s
-                distance_metric : str or callable, default='cosine'
-                    Distance between the binary rows (multiplied by 100, as lime).
+        distance_metric : str or callable, default='cosine'
+            Distance between the binary rows (multiplied by 100, as lime).
         %(call)s
 
-                Returns
-                -------
-                Explanation
-                    ``as_list(label, positions=False)`` gives ``(word, weight)`` pairs;
-                    ``to_dict()`` the words' character spans and the text;
-                    ``diagnostics`` the effective sample size and the surrogate's
-                    fidelity (in sample, and held out when ``fidelity_samples`` > 0).
+        Returns
+        -------
+        Explanation
+            ``as_list(label, positions=False)`` gives ``(word, weight)`` pairs;
+            ``to_dict()`` the words' character spans and the text;
+            ``diagnostics`` the effective sample size and the surrogate's
+            fidelity (in sample, and held out when ``fidelity_samples`` > 0).
         """
-        return self._explain_one(locals())
+        call = self.make_call(
+            classifier_fn,
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            batch_size=batch_size,
+            frontend_options={},
+            options=CallOptions(
+                surrogate=surrogate,
+                surrogate_task=surrogate_task,
+                fidelity_samples=fidelity_samples,
+                stability_samples=stability_samples,
+                max_samples=max_samples,
+                confidence=confidence,
+                sampling=sampling,
+                variance_reduction=variance_reduction,
+            ),
+        )
+        return self._explain_one(text_instance, call)
 
     # ------------------------------------------------------------------ frontend hooks
     def _check_instance(self, text_instance):

@@ -1,0 +1,105 @@
+"""The keyword-only options of every ``explain_instance``, declared once.
+
+:class:`CallOptions` names each option, gives its default and the text of its
+docstring entry.  The three explainers take their keywords' defaults from
+:data:`CALL_DEFAULTS` and pass what they were given, by name, as one
+``CallOptions`` to the template (:meth:`BaseExplainer.make_call`), which
+validates them.  Adding an option is a field here plus the frontends that
+accept it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+__all__ = ["CALL_DEFAULTS", "CallOptions", "call_options_docstring"]
+
+
+def _option(default, doc):
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """One call's keyword-only options; None means "the explainer's setting" where it has one."""
+
+    surrogate: object = _option(
+        None,
+        """\
+surrogate : str, BaseSurrogate or None
+    Keyword only.  The explainer's ``surrogate`` for this call.""",
+    )
+    surrogate_task: object = _option(
+        None,
+        """\
+surrogate_task : {'regression', 'classification'} or None
+    Keyword only.  The explainer's ``surrogate_task`` for this call.""",
+    )
+    fidelity_samples: object = _option(
+        None,
+        """\
+fidelity_samples : 'auto', int >= 0 or None
+    Keyword only.  The explainer's ``fidelity_samples`` for this call.""",
+    )
+    stability_samples: object = _option(
+        None,
+        """\
+stability_samples : int >= 0 or None
+    Keyword only.  The explainer's ``stability_samples`` for this call.""",
+    )
+    max_samples: object = _option(
+        None,
+        """\
+max_samples : int or None
+    Keyword only.  With ``num_samples='auto'``: the most perturbations
+    (default 10,000).  ``num_samples='auto'`` samples in rounds (1,000
+    first) until the top ``num_features`` features and their signs are
+    stable at ``confidence``, never discarding a predicted perturbation;
+    ``diagnostics['sampling']`` says whether it converged, after how many
+    samples and model calls, and which features tie when it did not (an
+    int ``num_samples`` gets the same verdict, tested once).  See
+    :mod:`limekit.core.adaptive`.""",
+    )
+    confidence: float = _option(
+        0.95,
+        """\
+confidence : float, default=0.95
+    Keyword only.  Confidence of the stopping test.""",
+    )
+    sampling: str = _option(
+        "lime",
+        """\
+sampling : {'lime', 'kernel'}, default='lime'
+    Keyword only.  ``'kernel'`` draws the perturbations of a binary
+    representation from the kernel itself and fits them unweighted
+    (GLIME, Tan et al. 2023); ``'lime'`` is lime's sampler with kernel
+    weights.""",
+    )
+    variance_reduction: object = _option(
+        None,
+        """\
+variance_reduction : None or 'emulator', default=None
+    Keyword only.  ``'emulator'`` fits a gradient-boosted emulator of
+    the model on the predicted perturbations (cross-fitted) and takes
+    out of the regression target what its linear fit, from many cheap
+    perturbations only the emulator sees, cannot follow: the same
+    explanation in expectation with a smaller variance, so ``'auto'``
+    stops sooner.  For slow models (each round fits the emulator); the
+    default ridge surrogate only.  See :mod:`limekit.core.emulator`.""",
+    )
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The options' names, in declaration order."""
+        return tuple(f.name for f in fields(cls))
+
+
+#: The options' defaults: ``explain_instance(..., confidence=CALL_DEFAULTS.confidence)``.
+CALL_DEFAULTS = CallOptions()
+
+
+def call_options_docstring(indent: str = "        ") -> str:
+    """The numpydoc entries of every option, indented by ``indent``."""
+    return "\n".join(
+        indent + line if line else line for f in fields(CallOptions) for line in f.metadata["doc"].splitlines()
+    )
