@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.limekit-installed
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test lint format test-vision vision-venv bench conformance venv clean
+.PHONY: demo test test-fast lint format test-vision vision-venv bench conformance venv clean
 
 venv: $(STAMP)
 
@@ -22,8 +22,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/limekit demo
 
+# every test, the slow ones included (CI runs this, through .ci/run)
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# the inner loop: the tests not marked slow (Dask, Ray and Spark clusters, the emulator, the other
+# tests of several seconds; pyproject.toml registers the marker)
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
 
 # ruff, configured in pyproject.toml: `make lint` checks (as CI does), `make format` rewrites.
 lint: $(STAMP)

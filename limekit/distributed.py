@@ -4,9 +4,10 @@
 tasks of ``rows_per_task`` instances on a cluster:
 
 * Dask: the active ``dask.distributed.Client`` (or ``client=``).  The
-  explainer, the validated call and the model travel once per worker
-  (``client.scatter(..., broadcast=True)``, unpickled once per worker process);
-  each task carries only its instances.
+  explainer, the validated call and the model travel once per worker (a task
+  of their own that every task of the call depends on, unpickled once per
+  worker process); each task carries only its instances.  A worker lost
+  mid-call costs its tasks, which run again elsewhere, not the call.
 * Ray: the running Ray runtime (``ray.init()`` first).  One actor per CPU
   (``n_jobs > 1`` caps it) loads the explainer and the model once; tasks go to
   the least busy actor.  Actors restart and redo their tasks when their worker
@@ -606,11 +607,34 @@ def _takes_n_workers(client):
         return False
 
 
+def _the_job(job):  # a Dask task
+    return job
+
+
+def _dask_job(client, job):
+    """The job as a Dask task of its own, which every task of the call takes as its argument.
+
+    Not ``client.scatter(job, broadcast=True)``: Dask's active memory manager
+    drops the extra copies of scattered data within seconds (a worker with no
+    task waiting for it keeps none), and scattered data cannot be computed
+    again, so when the one worker still holding the job died, every task of
+    the call was cancelled (``FuturesCancelledError``).  A task is computed
+    again from the graph, on another worker.  The job travels to the
+    scheduler in the graph (kept there while the call runs), to one worker,
+    and from there to the others: once per worker, as before.
+    """
+    import dask
+
+    # the job holds the model, large by design: not the accidental "large graph" Dask warns about
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": 2**62}):
+        return client.submit(_the_job, job, pure=False, key=f"limekit-job-{job.token}")
+
+
 def _dask_results(job, tasks, starts, client):
     from distributed import wait
 
     job.slots_by_worker = dask_slots(client)
-    job_future = client.scatter(job, broadcast=True, hash=False)
+    job_future = _dask_job(client, job)
     window = max(2, TASKS_PER_WORKER * sum(client.nthreads().values()))
 
     def submit(i):

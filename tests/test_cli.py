@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from limekit.cli import main
 
 
@@ -33,6 +35,7 @@ def test_demo_rejects_a_bad_row(capsys):
     assert "error" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a new Python process importing limekit: seconds
 def test_module_entry_point_shows_help():
     result = subprocess.run([sys.executable, "-m", "limekit", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
@@ -44,7 +47,6 @@ import json  # noqa: E402
 import joblib  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 
 
@@ -126,6 +128,7 @@ def test_explain_same_seed_same_json(saved_model):
     assert outputs[0] == outputs[1]
 
 
+@pytest.mark.slow  # the emulator: seconds
 def test_explain_with_the_emulator(saved_model, capsys):
     folder, model_path, data_path = saved_model
     js = folder / "e.json"
@@ -189,6 +192,7 @@ def test_explain_errors_are_one_line(saved_model, capsys, case, words):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow  # a new Python process importing limekit: seconds
 def test_explain_help_warns_that_pickles_run_code():
     result = subprocess.run(
         [sys.executable, "-m", "limekit", "explain", "--help"], capture_output=True, text=True, timeout=60

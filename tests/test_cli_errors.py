@@ -212,6 +212,7 @@ def test_usage_errors_are_one_line(capsys, argv, words):
     assert err.startswith("limekit: error: ") and words in err and err.count("\n") == 1, err
 
 
+@pytest.mark.slow  # a new Python process importing limekit: seconds
 def test_console_entry_point_prints_one_line(tmp_path):
     (tmp_path / "junk.joblib").write_text("not a model")
     (tmp_path / "data.csv").write_text("a,b\n1,2\n")

@@ -102,6 +102,7 @@ def test_categories_identical_across_subsets(splits):
     assert (test["native_country"] == "Holand-Netherlands").sum() == 0
 
 
+@pytest.mark.slow  # reads and checks the whole Adult data: seconds
 def test_all_is_train_then_test(splits):
     (Xtr, ytr), (Xte, yte), (Xall, yall) = (splits[s] for s in ("train", "test", "all"))
     np.testing.assert_array_equal(yall, np.concatenate([ytr, yte]))
@@ -118,6 +119,7 @@ def test_first_rows(splits):
     assert X.iloc[0]["age"] == 25 and X.iloc[0]["education"] == "11th" and y[0] == 0
 
 
+@pytest.mark.slow  # seconds per split
 @pytest.mark.parametrize("subset", ["train", "test", "all"])
 def test_missing_values(splits, subset):
     X, y = splits[subset]

@@ -7,6 +7,7 @@ each started and stopped here.  Every result is compared with the serial run.
 import json
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from limekit.distributed import LimeBatchUDF
 from limekit.frame import FailedRow, explanations_to_frame
 
 pd = pytest.importorskip("pandas")
+# A test that starts (or uses) the Dask cluster or the Ray runtime: seconds each, so out of `make test-fast`.
+CLUSTER = pytest.mark.slow
 HERE = os.path.dirname(os.path.abspath(__file__))
 N_FEATURES = 6
 
@@ -129,16 +132,18 @@ class PoisonedFactory(Factory):
 
 
 class DiesOnce:
-    """The tabular model; the first process to call it dies (os._exit) mid-task, once."""
+    """The tabular model; the first process to call it dies (os._exit) mid-task, ``delay`` seconds in, once."""
 
-    def __init__(self, marker):
+    def __init__(self, marker, delay=0.0):
         self.marker = marker
+        self.delay = delay
 
     def __call__(self, X):
         try:
             os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
         except FileExistsError:
             return tabular_proba(X)
+        time.sleep(self.delay)
         os._exit(1)
 
 
@@ -211,10 +216,16 @@ def worker_path():
 @pytest.fixture(scope="module")
 def dask_client(worker_path):
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-    )
+    import dask
+
+    # Dask's active memory manager drops the extra copies of data every 2 s by default; every 0.1 s here, so
+    # that a copy held by a worker with nothing waiting for it is surely gone (test_dask_errors_skip_and_lost_worker)
+    with dask.config.set({"distributed.scheduler.active-memory-manager.interval": "100ms"}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+        )
     client = distributed.Client(cluster)
+    client.wait_for_workers(2, timeout=60)  # both registered before the first test counts them
     yield client
     client.close()
     cluster.close()
@@ -313,6 +324,7 @@ def test_no_client_and_no_runtime(monkeypatch):
 
 
 # ---------------------------------------------------------------------------- Dask
+@CLUSTER
 @pytest.mark.parametrize("case", list(CASES))
 def test_dask_equals_serial(dask_client, case):
     explainer, rows, model, kwargs = CASES[case]()
@@ -326,6 +338,7 @@ def test_dask_equals_serial(dask_client, case):
     assert not isinstance(streamed, list) and dumps(streamed) == dumps(serial)
 
 
+@CLUSTER
 def test_dask_ships_the_model_once_per_worker(dask_client, tmp_path):
     explainer, rows, _, kwargs = tabular_case()
     serial = explainer.explain_many(rows, tabular_proba, **kwargs)
@@ -342,6 +355,7 @@ def test_dask_ships_the_model_once_per_worker(dask_client, tmp_path):
     assert 1 <= len(os.listdir(factory_dir)) <= 2
 
 
+@CLUSTER
 def test_dask_errors_skip_and_lost_worker(dask_client, tmp_path):
     explainer, rows, _, kwargs = tabular_case()
     serial = explainer.explain_many(rows, tabular_proba, **kwargs)
@@ -350,10 +364,17 @@ def test_dask_errors_skip_and_lost_worker(dask_client, tmp_path):
     )
     assert isinstance(results[2], FailedRow) and "poisoned" in results[2].error
     assert dumps(results[:2] + results[3:]) == dumps(serial[:2] + serial[3:])
-    again = explainer.explain_many(rows, DiesOnce(str(tmp_path / "died")), backend="dask", rows_per_task=3, **kwargs)
+    # The worker that calls the model first dies 2 s into its task; meanwhile the other one finishes its tasks,
+    # so the memory manager drops its copy of the job (the model): the job's one copy dies with the worker.
+    # The call must go on: the job computed again, the dead worker's tasks run again (it once ended in
+    # FuturesCancelledError, 'lost scattered data', when that timing came by chance: a scattered job).
+    model = DiesOnce(str(tmp_path / "died"), delay=2.0)
+    again = explainer.explain_many(rows, model, backend="dask", rows_per_task=3, **kwargs)
     assert (tmp_path / "died").exists() and dumps(again) == dumps(serial)
+    dask_client.wait_for_workers(2, timeout=60)  # the nanny's new worker registered: the next tests count on two
 
 
+@CLUSTER
 def test_dask_non_picklable_model_fails_before_any_task(dask_client):
     explainer, rows, _, kwargs = tabular_case()
     with pytest.raises(LimekitTypeError, match="predict_fn: expected a model that pickles") as error:
@@ -361,6 +382,7 @@ def test_dask_non_picklable_model_fails_before_any_task(dask_client):
     assert "predict_factory" in str(error.value)
 
 
+@CLUSTER
 def test_dask_dataframe_map_partitions(dask_client):
     dd = pytest.importorskip("dask.dataframe")
     explainer, rows, model, kwargs = tabular_case(n=20)
@@ -372,6 +394,7 @@ def test_dask_dataframe_map_partitions(dask_client):
     pd.testing.assert_frame_equal(result.sort_values("row").reset_index(drop=True), expected)
 
 
+@CLUSTER
 @pytest.mark.parametrize("backend, runtime", [("dask", "dask_client"), ("ray", "ray_runtime")])
 def test_memory_per_worker_is_flat(backend, runtime, request, tmp_path):
     request.getfixturevalue(runtime)  # the engine, started by the test module
@@ -397,6 +420,7 @@ def test_memory_per_worker_is_flat(backend, runtime, request, tmp_path):
 
 
 # ---------------------------------------------------------------------------- Ray
+@CLUSTER
 @pytest.mark.parametrize("case", list(CASES))
 def test_ray_equals_serial(ray_runtime, case):
     explainer, rows, model, kwargs = CASES[case]()
@@ -405,6 +429,7 @@ def test_ray_equals_serial(ray_runtime, case):
     assert dumps(ours) == dumps(serial)
 
 
+@CLUSTER
 def test_ray_factory_errors_and_lost_actor(ray_runtime, tmp_path):
     explainer, rows, _, kwargs = tabular_case()
     serial = explainer.explain_many(rows, tabular_proba, **kwargs)
@@ -422,6 +447,7 @@ def test_ray_factory_errors_and_lost_actor(ray_runtime, tmp_path):
     assert (tmp_path / "died").exists() and dumps(again) == dumps(serial)
 
 
+@CLUSTER
 def test_ray_data_map_batches(ray_runtime):
     explainer, rows, model, kwargs = tabular_case(n=20)
     frame = pd.DataFrame(rows, columns=[f"f{i}" for i in range(N_FEATURES)]).assign(id=np.arange(20) * 10)
@@ -468,7 +494,9 @@ def series_proba(batch):
     return np.column_stack([1 - p, p])
 
 
-@pytest.mark.parametrize("engine", ["serial", "joblib", "dask", "ray"])
+@pytest.mark.parametrize(
+    "engine", ["serial", *(pytest.param(e, marks=pytest.mark.slow) for e in ("joblib", "dask", "ray"))]
+)
 def test_recurrent_explain_many_with_predict_factory(engine, request):
     from limekit import RecurrentTabularExplainer
 
@@ -502,7 +530,7 @@ class Recorded(list):
         return super().__getitem__(index)
 
 
-@pytest.mark.parametrize("engine", ["serial", "dask"])
+@pytest.mark.parametrize("engine", ["serial", pytest.param("dask", marks=pytest.mark.slow)])
 def test_stream_checks_instances_task_by_task(engine, request):
     engine_kwargs = {}
     if engine == "dask":
@@ -594,6 +622,7 @@ def test_thread_limit_lowers_and_restores():
             assert (blas_threads(), openmp_threads()) == before
 
 
+@CLUSTER
 def test_dask_tasks_use_cores_over_slots_threads(dask_client):
     from limekit.distributed import _dask_thread_limit, dask_slots, worker_cores
 
@@ -604,6 +633,7 @@ def test_dask_tasks_use_cores_over_slots_threads(dask_client):
 
 
 # ---------------------------------------------------------------------------- Ray actors kept between calls
+@CLUSTER
 def test_ray_actors_kept_between_calls(ray_runtime, tmp_path):
     from limekit.distributed import RayActors
 

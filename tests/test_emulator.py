@@ -12,6 +12,8 @@ from limekit.core.neighbourhood import Neighbourhood
 from limekit.viz import verdict_text
 from limekit.weighted import WeightedDesign, weighted_r2
 
+pytestmark = pytest.mark.slow  # the emulator's fits: seconds per test (make test-fast leaves them out)
+
 
 def interacting_tabular(X):
     """A black box with an interaction, which lime's linear fit leaves in its residual."""

@@ -477,6 +477,7 @@ def _paths(value, path=()):
             yield from _paths(item, path + (i,))
 
 
+@pytest.mark.slow  # every field of every record edited: seconds per kind
 @pytest.mark.parametrize("kind", list(MAKERS))
 def test_hostile_edits_raise_a_limekit_error_or_render(records, kind):
     base = records[kind]

@@ -123,6 +123,7 @@ def chromium():
     return path
 
 
+@pytest.mark.slow  # a headless Chromium: seconds
 def test_html_in_the_browser(explanation, chromium, tmp_path):
     modality, exp = explanation
     page_path = tmp_path / f"{modality}.html"
@@ -134,6 +135,7 @@ def test_html_in_the_browser(explanation, chromium, tmp_path):
     assert non_blank_fraction(report.screenshot) > 0.01
 
 
+@pytest.mark.slow  # a headless Chromium: seconds
 def test_html_from_json_renders_in_the_browser(chromium, tmp_path):
     back = Explanation.from_json(text_explanation().to_json())
     page_path = tmp_path / "from_json.html"

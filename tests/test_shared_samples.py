@@ -210,6 +210,7 @@ def interacting(X):
     return np.column_stack([1 - p, p])
 
 
+@pytest.mark.slow  # the emulator over many seeds: seconds
 def test_one_emulator_for_the_pool_keeps_lime_estimand_with_a_smaller_variance():
     X = data()
     d = X.shape[1]
@@ -256,6 +257,7 @@ def test_one_emulator_for_the_pool_keeps_lime_estimand_with_a_smaller_variance()
     assert np.all(error <= 4 * standard_error + 1e-3), (error, standard_error)
 
 
+@pytest.mark.slow  # the emulator: seconds
 def test_the_pool_emulator_is_seeded_and_reported():
     X = data()
     kwargs = dict(

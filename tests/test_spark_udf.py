@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # a Spark session (make test-fast leaves it out)
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):

@@ -55,6 +55,7 @@ def test_emulator_fits_take_the_limit_and_restore_the_original(seen_in_fits, ori
     assert seen_in_fits and set(seen_in_fits) == {OMP_THREADS}
 
 
+@pytest.mark.slow  # the emulator's fits at 2 to 4 OpenMP threads: 1 s to minutes on a busy 2-core machine
 @pytest.mark.parametrize(("setting", "original", "inside"), [("2", 4, 2), ("", 4, 1), ("0", 4, 4), ("3", 2, 2)])
 def test_the_environment_sets_the_limit_which_never_raises(seen_in_fits, monkeypatch, setting, original, inside):
     monkeypatch.setenv("LIMEKIT_OMP_THREADS", setting)

@@ -93,6 +93,7 @@ def test_tuple_output_of_a_plain_callable_gives_its_logits(photo):
     np.testing.assert_allclose(got, torch.softmax(logits.double(), dim=1).numpy(), rtol=1e-6)
 
 
+@pytest.mark.slow  # a 299x299 image through torch: seconds
 def test_device_masker_gives_the_numpy_explanation_at_inception_size(photo):
     """``mask_on_device=True`` is the path ``--device cuda`` takes; on the CPU it must agree with numpy's."""
     explanations = []
