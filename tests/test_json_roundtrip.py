@@ -312,3 +312,18 @@ def test_overflowed_diagnostics_are_written_as_null():
     exp.diagnostics["extra"] = {"overflowed": float("inf"), "kept": 1e300}
     record = _round_trip(exp)
     assert record["diagnostics"]["extra"] == {"overflowed": None, "kept": 1e300}
+
+
+def test_a_constant_column_rounded_past_one_saves():
+    """A 0/1 column whose weighted mean rounds just above 1 has importance 0, not -1e-46 (which to_json refuses)."""
+    X = np.array([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]], dtype=float)
+
+    def proba(rows):
+        p = 1 / (1 + np.exp(-np.asarray(rows, dtype=float).sum(axis=1)))
+        return np.column_stack([1 - p, p])
+
+    for seed in range(20):
+        exp = TabularExplainer(X, random_state=seed).explain_instance(X[0], proba, num_samples=12)
+        importances = [v for _, v in exp.global_importance(1, names=False)]
+        assert min(importances) >= 0
+        Explanation.from_json(exp.to_json())

@@ -274,7 +274,7 @@ def _column_spread(data, weights, binary, design):
     """
     if binary:
         mean = design.mean if design is not None and design.Z is data else (weights @ data) / weights.sum()
-        return 2.0 * mean * (1.0 - mean)
+        return np.maximum(2.0 * mean * (1.0 - mean), 0.0)  # a mean rounded just past 1 is a spread of 0
     return weighted_mean_abs_deviation(data, weights)
 
 
