@@ -12,6 +12,11 @@ it exactly.
 OpenMP's thread count (``omp_set_num_threads``) is the calling thread's own,
 not the process's: :func:`limited_openmp_threads` keeps one such reference
 count per thread.
+
+An engine's worker (``limekit.distributed``) runs each task under
+:func:`limited_threads`: OpenMP and BLAS lowered to the worker's share of its
+machine's cores (:func:`worker_cores` over its task slots), BLAS's limit
+shared by the tasks of a process as above, OpenMP's taken by each task.
 """
 
 from __future__ import annotations
@@ -23,7 +28,15 @@ import threading
 
 from ._validation import bad_value
 
-__all__ = ["limited_blas_threads", "limited_openmp_threads", "limited_torch_threads", "WIDE_DESIGN", "OMP_THREADS"]
+__all__ = [
+    "limited_blas_threads",
+    "limited_openmp_threads",
+    "limited_torch_threads",
+    "limited_threads",
+    "worker_cores",
+    "WIDE_DESIGN",
+    "OMP_THREADS",
+]
 
 WIDE_DESIGN = 256  # from this many columns (a long text's words) the Gram matrix is real work: keep BLAS threads
 
@@ -188,3 +201,68 @@ def limited_openmp_threads(n_threads=None):
     if limit is None:
         limit = _openmp_per_thread.limit = _SharedLimit(_openmp_to, _restore_counts)
     return limit(max(1, int(n_threads)))
+
+
+# --------------------------------------------------------------------------- threads of an engine's worker
+def worker_cores():
+    """The cores this process may use (affinity and cgroup quota, as joblib counts them)."""
+    try:
+        from joblib import cpu_count
+
+        return max(1, int(cpu_count()))
+    except Exception:  # no joblib: the affinity mask
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+_WORKER_CONTROLLER = [None, None]  # (key, ThreadpoolController): finding the loaded libraries costs ~10 ms
+
+
+def _worker_controller(key):
+    """A ThreadpoolController of the libraries loaded now, found again when ``key`` (the job) changes."""
+    if _WORKER_CONTROLLER[0] is None or _WORKER_CONTROLLER[0] != key:
+        from threadpoolctl import ThreadpoolController
+
+        _WORKER_CONTROLLER[:] = [key, ThreadpoolController()]
+    return _WORKER_CONTROLLER[1]
+
+
+def _lower_threads(limit, user_api, key=None):
+    controller = _worker_controller(key)
+    above = {
+        lib.prefix: limit
+        for lib in controller.lib_controllers
+        if lib.user_api == user_api and lib.num_threads is not None and lib.num_threads > limit
+    }
+    return controller.limit(limits=above) if above else None
+
+
+def _restore_threads(limiter):
+    if limiter is not None:
+        limiter.restore_original_limits()
+
+
+_worker_blas = _SharedLimit(lambda n, k: _lower_threads(n, "blas", k), _restore_threads)
+
+
+@contextlib.contextmanager
+def limited_threads(limit, key=None):
+    """Context manager: OpenMP and BLAS libraries above ``limit`` threads lowered to it, restored exactly after.
+
+    What an engine's task runs under on a worker (``limekit.distributed``).
+    BLAS's thread count is process-wide: it is reference counted across the
+    threads of a process (a Dask worker with several threads), the first task
+    in lowers it and the last one out restores it.  OpenMP's is the calling
+    thread's own: lowered and restored by each task.  None: no limit.
+    ``key`` (a job's token): the libraries loaded are looked up again when it
+    changes (a new model may load new ones), else kept.
+    """
+    if limit is None:
+        yield
+        return
+    limit = max(1, int(limit))
+    with _worker_blas(limit, key):
+        openmp = _lower_threads(limit, "openmp", key)
+        try:
+            yield
+        finally:
+            _restore_threads(openmp)

@@ -59,6 +59,7 @@ from .adaptive import (
 from .budget import check_perturbation_memory
 from .distances import check_distance_metric
 from .emulator import adjusted_targets, cheap_sample_size, emulator_targets, fit_emulators
+from .engines import check_options, run_many, split_tasks
 from .explain import SurrogatePlan, fit_explanation, plan_surrogate
 from .fidelity import resolve_fidelity_samples
 from .fit import fit_local_models
@@ -940,8 +941,6 @@ class BaseExplainer:
         list of Explanation (or FailedRow), DataFrame, or an iterator of them
             In the order of ``instances``.
         """
-        from ..distributed import check_options, run_many, split_tasks
-
         n_jobs = check_int(n_jobs, "n_jobs")
         if n_jobs == 0:
             raise bad_value("n_jobs", "a positive number of jobs or -1 (every core)", 0)
@@ -964,7 +963,8 @@ class BaseExplainer:
         return run_many(self, call, tasks, options)
 
     # ------------------------------------------------------------------ the engine interface
-    # What an engine (limekit.distributed, a user's own) needs to run explain_many's tasks anywhere.
+    # What an engine (limekit.distributed, a user's own) needs to run explain_many's tasks anywhere:
+    # the Protocol limekit.core.engines.EngineExplainer, which engines check explainers against.
     def prepare_call(self, predict_fn, **kwargs):
         """Validate ``explain_instance``'s keywords for ``predict_fn`` once: an :class:`ExplainCall` for the tasks."""
         return self._call_from_keywords(predict_fn, kwargs)

@@ -1,0 +1,428 @@
+"""The engine interface ``explain_many`` runs on: below both the template and the engines.
+
+``BaseExplainer.explain_many`` (:mod:`limekit.core.frontend`) checks its
+engine arguments (:func:`check_options`), splits the instances into tasks of
+checked instances (:func:`split_tasks`) and runs them (:func:`run_many`): in
+this process, with joblib (``n_jobs``), or on an engine registered by name
+(``backend='dask' | 'ray'``: :mod:`limekit.distributed`).
+
+Contracts:
+
+* An engine sees the explainer only through :class:`EngineExplainer` (the
+  "engine interface" of ``BaseExplainer``: ``prepare_call``,
+  ``check_instances``, ``explain_checked``, ``adapt_model``), and the call
+  only as the picklable result of ``prepare_call``.  This module imports
+  neither the template nor the engines.
+* A remote engine (:class:`Engine`) registers itself with
+  :func:`register_engine` when its package is imported;
+  ``backend='dask'`` or ``'ray'`` imports :mod:`limekit.distributed` (by name,
+  through :func:`engine`) when no engine of that name is registered yet, so
+  users need not import it first.  Its ``check_client`` runs before the
+  call's arguments are checked; its ``results`` yields each task's results
+  in input order, at most a window of tasks per worker in flight, from a
+  :class:`Job` shipped (pickled) once per worker.
+* A task is a list of checked instances; :func:`run_rows` is its work
+  wherever it runs.  Every instance's randomness comes from ``random_state``
+  and the instance, so a task retried elsewhere gives the same result, and the
+  results do not depend on the engine, the workers or ``rows_per_task``.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import importlib
+import threading
+import uuid
+from typing import Protocol, runtime_checkable
+
+from .._threads import limited_threads
+from .._validation import LimekitTypeError, bad_type, bad_value, check_choice, describe
+from ..frame import FailedRow, explanations_to_frame
+
+__all__ = [
+    "EngineExplainer",
+    "Engine",
+    "register_engine",
+    "engine",
+    "BACKENDS",
+    "ERRORS",
+    "ManyOptions",
+    "check_options",
+    "split_tasks",
+    "run_many",
+]
+
+BACKENDS = ("dask", "ray")
+ERRORS = ("raise", "skip")
+ENGINES_PACKAGE = "limekit.distributed"  # registers the engines of BACKENDS when imported
+JOB_CACHE_SIZE = 4  # loaded jobs kept per worker process
+
+
+# --------------------------------------------------------------------------- the interface
+@runtime_checkable
+class EngineExplainer(Protocol):
+    """What an engine needs of an explainer: ``BaseExplainer``'s engine interface."""
+
+    #: name of the model parameter of ``explain_instance`` (for error messages)
+    model_argument: str
+    #: name of the instance parameter of ``explain_instance``
+    instance_argument: str
+
+    def prepare_call(self, predict_fn, **kwargs):
+        """Validate ``explain_instance``'s keywords for ``predict_fn`` once: the call the tasks take."""
+
+    def check_instances(self, instances):
+        """Every instance checked (and indexed), before any model call; what the tasks take."""
+
+    def explain_checked(self, checked, call):
+        """perturb -> score -> fit for checked instances sharing model calls: one task's explanations."""
+
+    def adapt_model(self, model):
+        """``(callable the scoring stage calls, the model's class names or None)`` for ``model``."""
+
+
+class Engine(Protocol):
+    """What :func:`check_options` and :func:`run_many` need of a remote engine (``backend=``)."""
+
+    def check_client(self, client):
+        """The checked ``client`` (or the engine's default one) to run on; raise if the engine cannot run."""
+
+    def results(self, job, tasks, starts, options):
+        """Each task's results, in input order: ``job.run(starts[i], tasks[i])`` wherever the engine runs it."""
+
+
+_ENGINES = {}
+
+
+def register_engine(name, implementation):
+    """Make ``implementation`` (an :class:`Engine`) the one ``backend=name`` runs on."""
+    _ENGINES[name] = implementation
+
+
+def engine(name):
+    """The :class:`Engine` registered as ``name``; imports :mod:`limekit.distributed` (which registers them) first."""
+    if name not in _ENGINES:
+        importlib.import_module(ENGINES_PACKAGE)  # by name: that package imports this module, not the reverse
+    return _ENGINES[name]
+
+
+def _cloudpickle():
+    try:
+        import cloudpickle
+    except ImportError:  # joblib's copy
+        from joblib.externals import cloudpickle
+    return cloudpickle
+
+
+def check_pickles(value, argument, expected):
+    """Raise a LimekitTypeError naming ``argument`` unless ``value`` pickles with cloudpickle."""
+    cloudpickle = _cloudpickle()
+
+    try:
+        cloudpickle.dumps(value)
+    except Exception as exc:
+        raise LimekitTypeError(
+            f"{argument}: expected {expected}; got {describe(value)} ({type(exc).__name__}: {exc})", argument
+        ) from exc
+
+
+# --------------------------------------------------------------------------- the model built where it runs
+class BuiltOnWorker:
+    """Stands for the model that ``predict_factory`` builds where the tasks run (never called)."""
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("limekit: this model is built by predict_factory where the tasks run")
+
+    def __repr__(self):
+        return "<model built by predict_factory>"
+
+
+def bind_model(explainer, call, model):
+    """``call`` with ``model`` as its model (adapted as ``explain_instance`` adapts it)."""
+    if not callable(model):
+        raise bad_type("predict_factory", "a callable returning the model (a callable)", model)
+    predict, class_names = explainer.adapt_model(model)
+    return dataclasses.replace(call, model=model, predict=predict, model_class_names=class_names)
+
+
+# --------------------------------------------------------------------------- arguments
+@dataclasses.dataclass
+class ManyOptions:
+    """``explain_many``'s engine arguments, checked."""
+
+    backend: object = None
+    client: object = None
+    predict_factory: object = None
+    errors: str = "raise"
+    stream: bool = False
+    as_frame: bool = False
+    n_jobs: int = 1
+
+
+def check_options(explainer, predict_fn, n_jobs, backend, client, predict_factory, errors, stream, as_frame):
+    """Check the engine arguments (before the call's); returns ``(options, the model to validate the call with)``."""
+    if backend is not None:
+        check_choice(backend, "backend", BACKENDS)
+    check_choice(errors, "errors", ERRORS)
+    if client is not None and backend not in ("dask", "ray"):
+        raise bad_value("client", "None unless backend='dask' (a Client) or 'ray' (RayActors)", describe(client))
+    if predict_factory is not None:
+        if not callable(predict_factory):
+            raise bad_type("predict_factory", "a zero-argument callable that builds the model", predict_factory)
+        if predict_fn is not None:
+            raise bad_value(
+                explainer.model_argument,
+                "None when predict_factory builds the model",
+                describe(predict_fn),
+                "Pass one of them.",
+            )
+        predict_fn = BuiltOnWorker()
+    elif predict_fn is None:
+        raise bad_type(
+            explainer.model_argument, "a callable returning the model's predictions (or predict_factory=...)", None
+        )
+    if backend is not None:
+        client = engine(backend).check_client(client)
+    options = ManyOptions(backend, client, predict_factory, errors, bool(stream), bool(as_frame), n_jobs)
+    return options, predict_fn
+
+
+# --------------------------------------------------------------------------- the tasks
+class UncheckedInstance:
+    """An instance of a streamed task that failed its check (``errors='skip'``): explained as a FailedRow."""
+
+    def __init__(self, error):
+        self.error = error
+
+
+def split_tasks(explainer, instances, rows_per_task, lazy=False, errors="raise"):
+    """The tasks of ``rows_per_task`` checked instances each, in input order.
+
+    Eager (the default): every instance is checked now, before any task.
+    ``lazy`` (``stream=True``): a sequence of tasks checked when each is
+    taken, so millions of instances are not checked (and held checked) up
+    front; the type of ``instances`` and the first task are checked now, so
+    a wrong type or shape fails before any task.  A later instance that fails
+    its check raises when its task is taken (``errors='raise'``) or becomes a
+    :class:`~limekit.frame.FailedRow` (``errors='skip'``).
+    """
+    if not lazy:
+        checked = explainer.check_instances(instances)
+        return [checked[start : start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
+    return LazyTasks(explainer, instances, rows_per_task, errors)
+
+
+class LazyTasks:
+    """Tasks whose instances are checked when the task is taken (``tasks[i]``); see :func:`split_tasks`."""
+
+    def __init__(self, explainer, instances, rows_per_task, errors="raise"):
+        if (
+            isinstance(instances, (str, bytes))
+            or not hasattr(instances, "__len__")
+            or not hasattr(instances, "__getitem__")
+        ):
+            raise bad_type("instances", "a sequence of instances (a list, or an array of rows)", instances)
+        self.n = len(instances)
+        if self.n == 0:
+            raise bad_value("instances", "at least one instance", "an empty sequence")
+        self.explainer, self.instances, self.rows_per_task, self.errors = explainer, instances, rows_per_task, errors
+        self.starts = range(0, self.n, rows_per_task)
+        self._first = explainer.check_instances(self._slice(0))  # a wrong type or shape fails now
+
+    def __len__(self):
+        return len(self.starts)
+
+    def _range(self, start, stop):
+        if hasattr(self.instances, "iloc"):  # pandas: by position
+            return self.instances.iloc[start:stop]
+        try:
+            return self.instances[start:stop]
+        except (TypeError, KeyError):  # a sequence without slices
+            return [self.instances[j] for j in range(start, stop)]
+
+    def _slice(self, i):
+        start = self.starts[i]
+        return self._range(start, min(start + self.rows_per_task, self.n))
+
+    def __getitem__(self, i):
+        if i == 0 and self._first is not None:
+            first, self._first = self._first, None
+            return first
+        try:
+            return self.explainer.check_instances(self._slice(i))
+        except Exception:
+            if self.errors == "raise":
+                raise
+        checked = []  # one by one: an instance that fails its check becomes a FailedRow
+        start = self.starts[i]
+        for j in range(start, min(start + self.rows_per_task, self.n)):
+            try:
+                checked.extend(self.explainer.check_instances(self._range(j, j + 1)))
+            except Exception as exc:
+                checked.append(UncheckedInstance(exc))
+        return checked
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+# --------------------------------------------------------------------------- the work of one task
+def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
+    """Explain ``rows`` (checked instances at positions ``start, start + 1, ...``): a list, or a frame.
+
+    With ``errors='skip'`` a failing task is run again row by row; a row that
+    fails alone becomes a :class:`~limekit.frame.FailedRow`, the others are
+    kept (the same explanations: each row's randomness is its own).
+    """
+    positions = [start + offset for offset, row in enumerate(rows) if not isinstance(row, UncheckedInstance)]
+    good = [row for row in rows if not isinstance(row, UncheckedInstance)]
+    explained = {}
+    try:
+        if good:
+            explained = dict(zip(positions, explainer.explain_checked(good, call)))
+    except Exception:
+        if errors == "raise":
+            raise
+        for position, row in zip(positions, good):
+            try:
+                explained[position] = explainer.explain_checked([row], call)[0]
+            except Exception as exc:  # the model call or the explanation of this row
+                explained[position] = FailedRow(position, exc)
+    results = [
+        explained[start + offset] if not isinstance(row, UncheckedInstance) else FailedRow(start + offset, row.error)
+        for offset, row in enumerate(rows)
+    ]
+    if as_frame:
+        return explanations_to_frame(results, positions=range(start, start + len(results)))
+    return results
+
+
+# --------------------------------------------------------------------------- the job shipped once per worker
+_LOADED = collections.OrderedDict()
+_LOADED_LOCK = threading.Lock()
+
+
+class Job:
+    """The explainer, the validated call and the model (or its factory), pickled once; loaded once per process."""
+
+    def __init__(self, explainer, call, predict_factory, errors, as_frame):
+        cloudpickle = _cloudpickle()
+
+        self.token = uuid.uuid4().hex
+        self.errors, self.as_frame = errors, as_frame
+        # an engine's thread limit for a task on its worker: a picklable zero-argument callable run there
+        # (Dask: the machine's cores over its task slots), None: as the process has them
+        self.worker_threads = None
+        try:
+            self.payload = cloudpickle.dumps((explainer, call, predict_factory))
+        except Exception as exc:  # name the part that does not pickle
+            if predict_factory is None:
+                check_pickles(
+                    call.model,
+                    explainer.model_argument,
+                    "a model that pickles (cloudpickle), or predict_factory= to build it on each worker",
+                )
+            else:
+                check_pickles(predict_factory, "predict_factory", "a factory that pickles (cloudpickle)")
+            raise LimekitTypeError(
+                f"explainer: expected an explainer that pickles (cloudpickle) to ship to the "
+                f"workers; got {type(explainer).__name__} ({type(exc).__name__}: {exc})",
+                "explainer",
+            ) from exc
+
+    def load(self):
+        """``(explainer, call)`` with the model, from this process's cache (the factory runs once per process)."""
+        with _LOADED_LOCK:
+            loaded = _LOADED.get(self.token)
+            if loaded is None:
+                cloudpickle = _cloudpickle()
+
+                explainer, call, factory = cloudpickle.loads(self.payload)
+                if factory is not None:
+                    call = bind_model(explainer, call, factory())
+                loaded = _LOADED[self.token] = (explainer, call)
+                while len(_LOADED) > JOB_CACHE_SIZE:
+                    _LOADED.popitem(last=False)
+            else:
+                _LOADED.move_to_end(self.token)
+            return loaded
+
+    def run(self, start, rows, threads=None):
+        """One task's results, with at most ``threads`` OpenMP/BLAS threads (None: the engine's worker limit)."""
+        explainer, call = self.load()
+        if threads is None and self.worker_threads is not None:
+            threads = self.worker_threads()
+        with limited_threads(threads, self.token):
+            return run_rows(explainer, call, start, rows, self.errors, self.as_frame)
+
+
+def run_job(job, start, rows):  # a Dask or joblib task
+    return job.run(start, rows)
+
+
+def forget_job(token):
+    """Drop a finished job (its model) from this process's cache."""
+    with _LOADED_LOCK:
+        _LOADED.pop(token, None)
+
+
+# --------------------------------------------------------------------------- this process and joblib
+def _local_results(explainer, call, tasks, starts, options):
+    if options.predict_factory is not None:
+        call = bind_model(explainer, call, options.predict_factory())
+    for start, task in zip(starts, tasks):
+        yield run_rows(explainer, call, start, task, options.errors, options.as_frame)
+
+
+def _joblib_results(explainer, call, tasks, starts, options):
+    from joblib import Parallel, delayed
+
+    # the job's bytes travel with every task but are unpickled (the model loaded) once per worker process
+    try:
+        job = Job(explainer, call, options.predict_factory, options.errors, options.as_frame)
+    except LimekitTypeError:  # a model that does not pickle: joblib's threading backend can still run it
+        if options.predict_factory is not None:
+            call = bind_model(explainer, call, options.predict_factory())
+        yield from Parallel(n_jobs=options.n_jobs, return_as="generator")(
+            delayed(run_rows)(explainer, call, start, task, options.errors, options.as_frame)
+            for start, task in zip(starts, tasks)
+        )
+        return
+    work = (delayed(run_job)(job, start, task) for start, task in zip(starts, tasks))
+    try:
+        yield from Parallel(n_jobs=options.n_jobs, return_as="generator")(work)
+    finally:
+        forget_job(job.token)  # a threading backend loaded it here
+
+
+def run_many(explainer, call, tasks, options):
+    """Run the checked ``tasks`` (lists of checked instances, in input order) as ``options`` say.
+
+    ``tasks`` is a list, or :class:`LazyTasks` (checked as they are taken).
+    Returns a list of Explanation/FailedRow, one DataFrame (``as_frame``), or
+    with ``stream`` an iterator of results (of per-task DataFrames with
+    ``as_frame``) in input order.  Everything that can be checked is checked
+    before the first task is sent.
+    """
+    if isinstance(tasks, LazyTasks):
+        starts = tasks.starts
+    else:
+        starts, position = [], 0
+        for task in tasks:
+            starts.append(position)
+            position += len(task)
+    if options.backend is not None:  # pickles now: a model that does not pickle fails before any task
+        job = Job(explainer, call, options.predict_factory, options.errors, options.as_frame)
+        per_task = engine(options.backend).results(job, tasks, starts, options)
+    elif options.n_jobs == 1 or len(tasks) <= 1:
+        per_task = _local_results(explainer, call, tasks, starts, options)
+    else:
+        per_task = _joblib_results(explainer, call, tasks, starts, options)
+    if options.stream:
+        return per_task if options.as_frame else (result for results in per_task for result in results)
+    if options.as_frame:
+        from ..frame import concat_frames
+
+        return concat_frames(list(per_task))
+    return [result for results in per_task for result in results]
