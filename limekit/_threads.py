@@ -181,11 +181,12 @@ def limited_openmp_threads(n_threads=None):
     ``variance_reduction='emulator'``) runs each fit and prediction on OpenMP
     threads, as many as the machine has cores.  Two such processes on one
     machine then oversubscribe it, and OpenMP's busy-waiting barriers make
-    that ruinous (two processes on 2 cores: a round from 0.5 s to 464 s).
+    that ruinous (``benchmarks/bench_openmp.py`` times it; the README's
+    Benchmarks section gives the figures).
     ``n_threads`` None reads ``LIMEKIT_OMP_THREADS``: unset, ``OMP_THREADS``
     (one thread: the emulator's fits are small, and one thread per process is
-    the only count that is safe whatever else runs; ``benchmarks/bench_openmp.py``
-    measures it); a number raises the limit; 0 leaves OpenMP as it is.
+    the only count that is safe whatever else runs); a number raises the
+    limit; 0 leaves OpenMP as it is.
 
     The count is only ever lowered, never raised (a Dask worker's lower limit
     stays).  OpenMP's count is the calling thread's own, and so is the limit:

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from cases_adaptive import TEXT, Counting, word_model
 
 from limekit import ImageExplainer, LimekitValueError, TabularExplainer, TextExplainer
 from limekit.core.adaptive import SamplingPlan, next_sample_size, resolve_sampling
@@ -25,15 +26,6 @@ KEYS = {
 }
 
 
-class Counting:
-    def __init__(self, fn):
-        self.fn, self.sizes = fn, []
-
-    def __call__(self, batch):
-        self.sizes.append(len(batch))
-        return self.fn(batch)
-
-
 def planted_tabular(X):
     X = np.asarray(X, dtype=float)
     p = 1 / (1 + np.exp(-(3 * X[:, 0] - 2 * X[:, 1] + 1.5 * X[:, 2])))
@@ -42,18 +34,6 @@ def planted_tabular(X):
 
 def tabular_data():
     return np.random.default_rng(0).normal(size=(400, 6))
-
-
-def word_model(weights):
-    def proba(texts):
-        score = np.array([sum(weights.get(w, 0.0) for w in t.split()) for t in texts])
-        p = 1 / (1 + np.exp(-score))
-        return np.column_stack([1 - p, p])
-
-    return proba
-
-
-TEXT = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
 
 
 def test_planted_features_converge_within_1000_samples():

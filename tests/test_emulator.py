@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from test_adaptive import TEXT, Counting, word_model
+from cases_adaptive import TEXT, Counting, word_model
 
 from limekit import ImageExplainer, LimekitValueError, TabularExplainer, TextExplainer
 from limekit.core.emulator import cheap_sample_size, emulator_targets

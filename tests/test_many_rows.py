@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from test_tabular import N_FEATURES, _data, planted_proba, planted_regression
+from cases_tabular import N_FEATURES, planted_data, planted_proba, planted_regression
 
 from limekit import LimekitError, RecurrentTabularExplainer, TabularExplainer
 
@@ -32,7 +32,7 @@ def _same(a, b):
 @pytest.mark.parametrize("discretize", [True, False])
 @pytest.mark.parametrize("mode", ["classification", "regression"])
 def test_same_explanations_as_one_row_at_a_time(discretize, mode):
-    X = _data()
+    X = planted_data()
     fn = planted_proba if mode == "classification" else planted_regression
     rows = X[:7]
     kwargs = dict(mode=mode, discretize_continuous=discretize, random_state=5)
@@ -44,7 +44,7 @@ def test_same_explanations_as_one_row_at_a_time(discretize, mode):
 
 
 def test_few_model_calls_instances_first():
-    X = _data()
+    X = planted_data()
     model = Calls(planted_proba)
     exps = TabularExplainer(X, random_state=0).explain_many(X[:12], model, num_samples=1000)
     assert model.sizes == [12 * 1000]  # the instances and every perturbation in one call
@@ -55,7 +55,7 @@ def test_few_model_calls_instances_first():
 
 
 def test_labels_per_row_and_diagnostics():
-    X = _data()
+    X = planted_data()
     exps = TabularExplainer(X, random_state=0, stability_samples=5).explain_instances(
         X[:6], planted_proba, top_labels=1, num_samples=600, fidelity_samples=200
     )
@@ -115,7 +115,7 @@ def test_dataframe_sparse_and_recurrent_rows():
     ],
 )
 def test_bad_rows_rejected_before_the_model_is_called(rows, words):
-    X = _data(200)
+    X = planted_data(200)
     model = Calls(planted_proba)
     with pytest.raises(LimekitError) as error:
         TabularExplainer(X).explain_instances(rows, model)
@@ -123,7 +123,7 @@ def test_bad_rows_rejected_before_the_model_is_called(rows, words):
 
 
 def test_bad_model_output_caught_on_the_instances():
-    X = _data(200)
+    X = planted_data(200)
     model = Calls(lambda batch: planted_proba(batch)[:, :1])  # one column in classification
     with pytest.raises(ValueError) as error:
         TabularExplainer(X, batch_size=10).explain_instances(X[:4], model)

@@ -17,7 +17,7 @@ pytest.importorskip("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs a Java runtime", allow_module_level=True)
 
-from test_distributed import N_FEATURES, tabular_case, text_case  # noqa: E402
+from cases_distributed import N_FEATURES, tabular_case, text_case  # noqa: E402
 
 from limekit.distributed import LimeBatchUDF  # noqa: E402
 from limekit.frame import explanations_to_frame  # noqa: E402

@@ -5,28 +5,9 @@ import json
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from cases_tabular import N_FEATURES, planted_data, planted_proba, planted_regression
 
 from limekit import RecurrentTabularExplainer, TabularExplainer
-
-N_FEATURES = 10
-
-
-def _data(n=1500, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=(n, N_FEATURES))
-
-
-def planted_proba(X):
-    """A classifier that uses features 0, 1 and 2 only."""
-    X = np.asarray(X)
-    logit = 3 * X[:, 0] + 2.5 * X[:, 1] - 3 * X[:, 2]
-    p = 1 / (1 + np.exp(-logit))
-    return np.column_stack([1 - p, p])
-
-
-def planted_regression(X):
-    X = np.asarray(X)
-    return 3 * X[:, 0] + 2.5 * X[:, 1] - 3 * X[:, 2]
 
 
 def _labels(X):
@@ -40,7 +21,7 @@ def top_features(exp, label, k=3):
 @pytest.mark.parametrize("mode", ["classification", "regression"])
 @pytest.mark.parametrize("discretizer", ["quartile", "decile", "entropy", None])
 def test_planted_features_come_first(mode, discretizer):
-    X = _data()
+    X = planted_data()
     explainer = TabularExplainer(
         X,
         mode=mode,
@@ -66,7 +47,7 @@ def test_planted_features_come_first(mode, discretizer):
 
 @pytest.mark.parametrize("discretize", [True, False])
 def test_same_seed_identical_explanation(discretize):
-    X = _data()
+    X = planted_data()
     row = X[5]
     runs = []
     for _ in range(2):
@@ -80,7 +61,7 @@ def test_same_seed_identical_explanation(discretize):
 
 
 def test_numpy_global_seed_does_not_matter():
-    X = _data()
+    X = planted_data()
     results = []
     for global_seed in (0, 1):
         np.random.seed(global_seed)
@@ -92,7 +73,7 @@ def test_numpy_global_seed_does_not_matter():
 @pytest.mark.parametrize("discretize", [True, False])
 @pytest.mark.parametrize("selection", ["none", "forward_selection", "highest_weights", "lasso_path", "auto"])
 def test_intercept_plus_weights_times_row_is_local_pred(discretize, selection):
-    X = _data()
+    X = planted_data()
     explainer = TabularExplainer(X, discretize_continuous=discretize, feature_selection=selection, random_state=0)
     exp = explainer.explain_instance(X[2], planted_proba, top_labels=2, num_features=4, num_samples=800)
     scaled_row = exp.domain_mapper.scaled_row
@@ -108,7 +89,7 @@ def test_intercept_plus_weights_times_row_is_local_pred(discretize, selection):
 def test_surrogate_matches_sklearn_ridge():
     from sklearn.linear_model import Ridge
 
-    X = _data()
+    X = planted_data()
     explainer = TabularExplainer(X, random_state=0, feature_selection="none")
     exp = explainer.explain_instance(X[3], planted_proba, num_samples=600)
     ridge = exp.fits[1].surrogate
@@ -125,7 +106,7 @@ def test_surrogate_matches_sklearn_ridge():
 def test_model_regressor_is_used_per_label():
     from sklearn.linear_model import Lasso
 
-    X = _data()
+    X = planted_data()
     explainer = TabularExplainer(X, random_state=0)
     exp = explainer.explain_instance(
         X[0], planted_proba, labels=(0, 1), num_features=3, num_samples=500, model_regressor=Lasso(alpha=0.001)
@@ -138,7 +119,7 @@ def test_model_regressor_is_used_per_label():
 
 
 def test_readable_names_and_json():
-    X = _data()
+    X = planted_data()
     X[:, 4] = np.random.default_rng(0).integers(0, 3, size=X.shape[0])
     explainer = TabularExplainer(
         X,
@@ -164,7 +145,7 @@ def test_readable_names_and_json():
 
 
 def test_regression_accessors():
-    X = _data()
+    X = planted_data()
     explainer = TabularExplainer(X, mode="regression", random_state=0)
     exp = explainer.explain_instance(X[0], planted_regression, num_features=3, num_samples=800)
     assert exp.predicted_value == pytest.approx(planted_regression(X[:1])[0])
@@ -176,7 +157,7 @@ def test_regression_accessors():
 
 
 def test_batches_give_identical_result():
-    X = _data()
+    X = planted_data()
     calls = []
 
     def counting(X_batch):
@@ -190,7 +171,7 @@ def test_batches_give_identical_result():
 
 
 def test_user_kernel_and_width():
-    X = _data()
+    X = planted_data()
     seen = {}
 
     def kernel(d, kernel_width):
@@ -287,7 +268,7 @@ def test_recurrent_explainer_reshapes_series():
 
 
 def test_lhs_sampling_and_sample_around_instance():
-    X = _data()
+    X = planted_data()
     explainer = TabularExplainer(X, discretize_continuous=False, sample_around_instance=True, random_state=0)
     row = X[0] + 5
     _Z, inverse, _ = explainer.sampler.sample(row, 2000, np.random.default_rng(0), "lhs")

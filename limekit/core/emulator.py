@@ -3,9 +3,9 @@
 LIME's linear explanation is the weighted least-squares fit of the model's
 output ``f`` on the interpretable rows ``Z``.  Its sampling error comes from
 the part of ``f`` the linear fit leaves over, and on tabular data most of it
-is noise to the estimate: the values drawn inside each bin (on the bundled
-Adult data about 90 % of the weighted residual varies between perturbations
-with the same interpretable row; ``bench_stability.py --tasks variance``).
+is noise to the estimate: the values drawn inside each bin vary between
+perturbations with the same interpretable row (``benchmarks/bench_stability.py
+--tasks variance`` measures the share of the weighted residual they carry).
 A cheap model of the black box (the emulator ``g``, a gradient-boosted
 regression tree ensemble fitted on the perturbations already predicted)
 follows much of that variation, and its own linear fit can be taken from as
@@ -23,11 +23,10 @@ of ``y~`` on any subset of the columns has the expectation of the fit of
 is smaller.  Cross-fitting keeps it so: the rows are split in ``FOLDS`` folds
 and each fold's ``g`` is fitted on the other folds' rows only.  The sampling
 test and its sandwich covariance then read the adjusted target's residuals,
-plus the cheap fit's own sampling error.  Measured on Adult (XGBoost depth 6,
-``bench_stability.py``): the coefficients' variance falls to about a third
-of lime's at 5,000 samples (0.18-0.44 over 6 rows, median 0.32), and
-``num_samples='auto'`` converges 38 % of the explanations instead of 28 %
-(text: 60 % instead of 25 %).
+plus the cheap fit's own sampling error.  ``benchmarks/bench_stability.py``
+measures how much of the coefficients' variance it removes (``--tasks
+variance``) and how many more explanations ``num_samples='auto'`` then
+converges (the README's Benchmarks section gives the figures).
 
 It costs ``FOLDS`` tree-ensemble fits per round and label and the emulator's
 predictions on ``N`` cheap rows: worth it when the black box is slow (a

@@ -56,7 +56,7 @@ name when ``backend=`` first asks for one); the worker thread limits are
 
 from __future__ import annotations
 
-# besides __all__, the names limekit/distributed.py had before it became this package (F401: re-exported)
+# besides __all__, names that stay importable from limekit.distributed (F401: re-exported)
 from .._threads import limited_threads, worker_cores  # noqa: F401
 from ..core.engines import (  # noqa: F401
     BACKENDS,
