@@ -36,6 +36,10 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# mypy, configured in pyproject.toml (the core and the public explainers)
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .

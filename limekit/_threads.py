@@ -66,7 +66,7 @@ class _SharedLimit:
                     self._restore(saved)
 
 
-_controller = []  # the BLAS libraries' controllers, found on first use (finding them costs milliseconds)
+_controller: list = []  # the BLAS libraries' controllers, found on first use (finding them costs milliseconds)
 
 
 def _blas_libraries():
@@ -135,7 +135,7 @@ def limited_torch_threads(n_threads):
 
 
 OMP_THREADS = 1  # limekit's OpenMP fits' default thread limit (LIMEKIT_OMP_THREADS overrides it)
-_openmp_found = [None, []]  # (len(sys.modules) when found, the OpenMP controllers): found again after imports
+_openmp_found: list = [None, []]  # (len(sys.modules) when found, the OpenMP controllers): found again after imports
 _openmp_lock = threading.Lock()
 _openmp_per_thread = threading.local()  # each thread's own _SharedLimit
 

@@ -139,7 +139,7 @@ class SamplingPlan:
     max_samples: int
     confidence: float
     scheme: str = "lime"
-    variance_reduction: str = None
+    variance_reduction: str | None = None
 
     def required(self, n):
         """The level a sample of ``n`` rows must reach: stricter at the looks before the last (see the module)."""
@@ -214,7 +214,7 @@ class DrawTestSetup:
     scale: np.ndarray
     inverse: np.ndarray
     normal: np.ndarray
-    selection_inverse: np.ndarray = None
+    selection_inverse: np.ndarray | None = None
 
 
 def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng=None, draws=DRAWS):

@@ -92,7 +92,7 @@ class Engine(Protocol):
         """Each task's results, in input order: ``job.run(starts[i], tasks[i])`` wherever the engine runs it."""
 
 
-_ENGINES = {}
+_ENGINES: dict = {}
 
 
 def register_engine(name, implementation):
@@ -299,7 +299,7 @@ def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
 
 
 # --------------------------------------------------------------------------- the job shipped once per worker
-_LOADED = collections.OrderedDict()
+_LOADED: collections.OrderedDict = collections.OrderedDict()
 _LOADED_LOCK = threading.Lock()
 
 

@@ -129,10 +129,10 @@ class LocalFit:
     local_decision: float = float("nan")
     task: str = "regression"
     feature_space: str = "interpretable"
-    feature_ids: np.ndarray = None
-    importance: dict = field(default=None, repr=False)
-    shape_functions: dict = field(default=None, repr=False)
-    fitted_decision: np.ndarray = field(default=None, repr=False)
+    feature_ids: np.ndarray | None = None
+    importance: dict | None = field(default=None, repr=False)
+    shape_functions: dict | None = field(default=None, repr=False)
+    fitted_decision: np.ndarray | None = field(default=None, repr=False)
     """The decision on the fitting rows, when the fit computed it (linear fits from a design);
     :func:`limekit.core.explain.fit_explanation` reads it for the in-sample fidelity and drops it."""
 

@@ -241,18 +241,18 @@ class _Work:
     neighbourhood: object
     held_out: object
     rngs: object
-    labels: list = None
+    labels: list | None = None
     design: object = None
-    selected: dict = None
-    verdict: dict = None
+    selected: dict | None = None
+    verdict: dict | None = None
     model_calls: int = 0
     rounds: int = 1
     explanation: object = None  # made before the model call (see _new_explanation)
     verdict_setup: object = None  # the sampling test's output-free part, made before the model call
     targets: object = None  # variance_reduction='emulator': the adjusted regression targets
-    emulator_r2: dict = None  # and the emulators' out-of-fold R^2 per label
+    emulator_r2: dict | None = None  # and the emulators' out-of-fold R^2 per label
     shared: object = None  # share_samples: the task's _SharedPool
-    target_covariance: dict = None  # share_samples with the emulator: this round's cheap-fit covariance
+    target_covariance: dict | None = None  # share_samples with the emulator: this round's cheap-fit covariance
 
 
 @dataclass
@@ -263,7 +263,7 @@ class _SharedPool:
     rng: object  # draws the pool, round after round
     outputs: np.ndarray  # the model's outputs on the pool so far (one row per pool row)
     emulator_rng: object = None  # variance_reduction='emulator': the emulators' folds, seeds and cheap rows
-    emulator_rows: np.ndarray = None  # and the pool's rows as the emulators read them
+    emulator_rows: np.ndarray | None = None  # and the pool's rows as the emulators read them
 
 
 class BaseExplainer:

@@ -81,13 +81,13 @@ class Neighbourhood:
     Z: object
     inputs: Callable
     distances: np.ndarray
-    weights: np.ndarray = None
-    outputs: np.ndarray = None
-    feature_ids: np.ndarray = None
-    original: OriginalSpace = None
+    weights: np.ndarray | None = None
+    outputs: np.ndarray | None = None
+    feature_ids: np.ndarray | None = None
+    original: OriginalSpace | None = None
     includes_instance: bool = True
     binary: bool = False
-    patterns: np.ndarray = None
+    patterns: np.ndarray | None = None
 
     def compute_patterns(self):
         """Set ``patterns`` (binary dense rows of few columns); one product over ``Z`` while it is in cache."""

@@ -387,7 +387,7 @@ class _Superpixels:
     make_batch: object
 
 
-ImageExplainer = fill_docstrings(ImageExplainer)
+fill_docstrings(ImageExplainer)
 
 
 def _is_torch_classifier(classifier_fn):

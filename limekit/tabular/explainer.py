@@ -687,7 +687,7 @@ class TabularExplainer(BaseExplainer):
         )
 
 
-TabularExplainer = fill_docstrings(TabularExplainer, unit="row", features="features")
+fill_docstrings(TabularExplainer, unit="row", features="features")
 
 
 class RecurrentTabularExplainer(TabularExplainer):

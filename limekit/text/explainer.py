@@ -277,7 +277,7 @@ class TextExplainer(BaseExplainer):
         explanation.diagnostics["num_words"] = indexed.num_words()
 
 
-TextExplainer = fill_docstrings(TextExplainer, unit="text", features="words")
+fill_docstrings(TextExplainer, unit="text", features="words")
 
 
 def _check_split_expression(split_expression):

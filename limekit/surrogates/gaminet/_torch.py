@@ -9,8 +9,8 @@ try:  # optional dependency
     import torch
     import torch.nn.functional as F
 except ImportError:  # pragma: no cover - exercised only without torch
-    torch = None
-    F = None
+    torch = None  # type: ignore[assignment]
+    F = None  # type: ignore[assignment]
 
 
 def _require_torch():
