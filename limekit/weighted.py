@@ -243,31 +243,45 @@ def _centred_rows(Z, mean, weights):
 HUGE_OUTPUT = 1e150  # outputs beyond this are scaled by a power of two before they are squared
 
 
-def power_of_two_scale(largest):
-    """The power of two that brings ``largest`` into [0.5, 1); 1.0 unless ``HUGE_OUTPUT < largest < inf``.
+def scale_huge(*arrays):
+    """``(scale, *arrays)``: the arrays (as floats) times one power of two when they hold values beyond ``HUGE_OUTPUT``.
 
-    Multiplying by a power of two is exact (scale-free figures such as R^2 or
-    a ranking do not change), and squares of the scaled values stay finite.
+    The power of two brings the largest finite magnitude among the arrays into
+    [0.5, 1); when that magnitude is at most ``HUGE_OUTPUT`` the scale is 1.0
+    and the arrays come back unscaled.  Multiplying by a power of two is
+    exact, so scale-free figures (R^2, a ranking, the sampling verdict) do
+    not change, and squares of the scaled values stay finite.
+
+    Parameters
+    ----------
+    *arrays : array_like
+
+    Returns
+    -------
+    tuple
+        ``(scale, scaled_0, scaled_1, ...)``.
     """
-    if not (HUGE_OUTPUT < largest < np.inf):
-        return 1.0
-    return float(np.ldexp(1.0, -np.frexp(largest)[1]))
+    arrays = [np.asarray(a, dtype=float) for a in arrays]
+    if max((np.abs(a).max(initial=0.0) for a in arrays), default=0.0) <= HUGE_OUTPUT:  # NaN: not here
+        return (1.0, *arrays)
+    largest = max(float(np.abs(a[np.isfinite(a)]).max(initial=0.0)) for a in arrays)
+    if not largest > HUGE_OUTPUT:
+        return (1.0, *arrays)
+    scale = float(np.ldexp(1.0, -np.frexp(largest)[1]))
+    return (scale, *(a * scale for a in arrays))
 
 
 def weighted_r2(y, prediction, sample_weight):
     """Weighted coefficient of determination (scikit-learn's ``r2_score``).
 
-    Outputs near the float maximum are scaled by a power of two before
-    squaring (exact, so smaller outputs give the same figures), so that the
-    sums of squares stay finite.
+    Outputs near the float maximum are scaled by a power of two first
+    (:func:`scale_huge`: exact, so smaller outputs give the same figures), so
+    that the sums of squares stay finite.
     """
-    y = np.asarray(y, dtype=float)
+    _, y, prediction = scale_huge(y, prediction)
     weights = np.asarray(sample_weight, dtype=float)
     y_mean = weights @ y / weights.sum()
     residual, centred = y - prediction, y - y_mean
-    scale = power_of_two_scale(float(np.max(np.abs(centred), initial=0.0)))
-    if scale != 1.0:
-        residual, centred = residual * scale, centred * scale
     residual_ss = float(weights @ residual**2)
     total_ss = float(weights @ centred**2)
     if total_ss <= 0:

@@ -238,12 +238,18 @@ def test_a_float_image_too_large_for_the_colour_conversion_is_refused_naming_ima
             )
 
 
-def test_power_of_two_scale_brings_huge_outputs_into_half_open_unit_interval_and_leaves_others():
-    from limekit.weighted import HUGE_OUTPUT, power_of_two_scale
+def test_scale_huge_brings_huge_outputs_into_half_open_unit_interval_and_leaves_others():
+    from limekit.weighted import HUGE_OUTPUT, scale_huge
 
     for largest in (0.0, 1.0, 1e10, HUGE_OUTPUT, np.inf, np.nan):
-        assert power_of_two_scale(largest) == 1.0
+        values = np.array([0.5, -largest, np.inf])
+        scale, scaled = scale_huge(values)
+        assert scale == 1.0
+        np.testing.assert_array_equal(scaled, values)
     for largest in (2 * HUGE_OUTPUT, 1e300, 1.7e308):
-        scale = power_of_two_scale(largest)
+        scale, first, second = scale_huge(np.array([-largest, 3.0, np.nan]), [1.0, np.inf])  # non-finite: ignored
         assert 0.5 <= largest * scale < 1.0
         assert np.frexp(scale)[0] == 0.5  # a power of two: scaling is exact
+        np.testing.assert_array_equal(first, np.array([-largest, 3.0, np.nan]) * scale)
+        np.testing.assert_array_equal(second, np.array([1.0, np.inf]) * scale)
+    assert scale_huge(np.zeros(3), [1e300])[0] == np.ldexp(1.0, -997)  # one scale for all the arrays

@@ -81,7 +81,7 @@ from scipy.special import ndtri
 
 from .._validation import bad_value, check_choice, check_in_interval, check_int
 from ..surrogates import RidgeSurrogate
-from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums, power_of_two_scale
+from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums, scale_huge
 from .emulator import check_variance_reduction
 from .options import CALL_DEFAULTS
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
@@ -317,10 +317,7 @@ def draw_test(
     gram = design.gram
     worst, tied, selected = None, {}, {}
     for label in labels:
-        y = np.asarray(outputs[:, label], dtype=float)
-        scale_y = power_of_two_scale(float(np.max(np.abs(y), initial=0.0)))  # the verdict is scale-free
-        if scale_y != 1.0:
-            y = y * scale_y
+        scale_y, y = scale_huge(outputs[:, label])  # the verdict is scale-free
         y_mean, cross = design.label_stats(y)
         coef = inverse @ cross
         if setup.selection_inverse is not None:  # scale is the first row

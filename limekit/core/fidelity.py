@@ -34,9 +34,7 @@ import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
 from ..weighted import (
-    HUGE_OUTPUT,
     pattern_sums,
-    power_of_two_scale,
     sorted_auc,
     sorted_groups_auc,
     weighted_auc,
@@ -128,7 +126,7 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
     weights = np.asarray(weights, dtype=float)
     total = weights.sum()
     if r2 is None and total > 0:
-        r2 = weighted_r2(*_common_scale(target, prediction), weights)
+        r2 = weighted_r2(target, prediction, weights)  # scale-free: outputs near 1e300 are scaled first
     out = {
         "r2": float(r2) if total > 0 else None,
         "auc": None,
@@ -175,24 +173,6 @@ def _grouped_aucs(positive, decision, weights, groups):
         sorted_decision,
     )
     return weighted_auc_, unweighted_auc
-
-
-def _common_scale(target, prediction):
-    """``target`` and ``prediction`` divided by one power of two when they are so large that squares overflow.
-
-    R^2 is scale-free and dividing by a power of two is exact, so outputs near
-    1e300 get the R^2 their shape deserves instead of ``inf / inf = NaN``.
-    """
-    target = np.asarray(target, dtype=float)
-    prediction = np.asarray(prediction, dtype=float)
-    if max(np.abs(target).max(initial=0.0), np.abs(prediction).max(initial=0.0)) <= HUGE_OUTPUT:  # NaN: not here
-        return target, prediction
-    both = np.concatenate([target.ravel(), prediction.ravel()])
-    finite = both[np.isfinite(both)]
-    scale = power_of_two_scale(float(np.max(np.abs(finite))) if finite.size else 0.0)
-    if scale == 1.0:
-        return target, prediction
-    return target * scale, prediction * scale
 
 
 def surrogate_rows(fit, sample):
