@@ -76,7 +76,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.lapack import dpotrf
 from scipy.special import ndtri
 
 from .._validation import bad_value, check_choice, check_in_interval, check_int
@@ -489,9 +488,10 @@ def _top_k(magnitude, k):
 
 def _root(covariance):
     """A square root ``R`` with ``R R' = covariance`` (Cholesky; eigenvalues when it is singular)."""
-    factor, info = dpotrf(covariance, lower=1, clean=1)  # LAPACK's Cholesky as numpy's, without its overhead
-    if info == 0:
-        return factor
+    try:
+        return np.linalg.cholesky(covariance)
+    except np.linalg.LinAlgError:
+        pass
     values, vectors = np.linalg.eigh(covariance)
     return vectors * np.sqrt(np.maximum(values, 0.0))
 
