@@ -17,8 +17,6 @@ results equal ``Ridge(alpha, fit_intercept=True).fit(X, y, sample_weight=w)``.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -28,8 +26,6 @@ __all__ = [
     "weighted_auc",
     "sorted_auc",
     "sorted_groups_auc",
-    "pattern_sums",
-    "pattern_moments",
     "effective_sample_size",
     "weighted_mean_abs_deviation",
 ]
@@ -48,15 +44,10 @@ class WeightedDesign:
     ----------
     Z : ndarray or sparse matrix of shape (n_samples, n_features)
     weights : ndarray of shape (n_samples,)
-    patterns : ndarray of int of shape (n_samples,), optional
-        Binary ``Z`` of few columns, each row's 0/1 values as the bits of one
-        integer: predictions on every row then come from two small tables
-        (:func:`pattern_sums`) instead of a pass over ``Z``.
     """
 
-    def __init__(self, Z, weights, patterns=None):
+    def __init__(self, Z, weights):
         self.Z = Z
-        self.patterns = patterns
         self.weights = np.asarray(weights, dtype=float)
         self.total_weight = self.weights.sum()
         self.n_samples, self.n_features = Z.shape
@@ -123,7 +114,6 @@ class WeightedDesign:
             return WeightedDesign(stacked, np.concatenate([self.weights, block.weights]))
         merged = object.__new__(WeightedDesign)
         merged.Z = stacked
-        merged.patterns = None
         merged.weights = np.concatenate([self.weights, block.weights])
         merged.total_weight = self.total_weight + block.total_weight
         merged.n_samples, merged.n_features = merged.Z.shape
@@ -217,16 +207,15 @@ class WeightedDesign:
         return meat
 
     def predict(self, features, coef, intercept, rows=slice(None)):
-        """Linear prediction on ``Z[rows, features]`` (on every row: from ``patterns`` when they are set)."""
+        """Linear prediction on ``Z[rows, features]``."""
         Z = self.Z[rows]
         if sp.issparse(Z):
             Z = Z[:, features]
             return np.asarray(Z @ coef).ravel() + intercept
-        every_row = self.patterns is not None and isinstance(rows, slice) and rows == slice(None)
-        if every_row or 2 * len(features) >= Z.shape[-1]:  # most columns: every column's product beats a copy
+        if 2 * len(features) >= Z.shape[-1]:  # most columns: every column's product beats a copy
             full = np.zeros(self.n_features)
             full[features] = coef
-            return (pattern_sums(self.patterns, full) if every_row else Z @ full) + intercept
+            return Z @ full + intercept
         return Z[..., features] @ coef + intercept
 
 
@@ -337,80 +326,6 @@ def sorted_groups_auc(positive_weight, negative_weight, score):
         for b, p, q in zip(below, total_pos, total_neg)
     ]
     return aucs if stacked else aucs[0]
-
-
-MAX_JOINT_PATTERNS = 1 << 14  # pattern_moments tabulates every pattern: at most this many (128 KiB of floats)
-
-
-@functools.cache
-def _half_bits(width):
-    """The ``2**width x width`` 0/1 (int) matrix of every half pattern's bits (shared: read-only)."""
-    bits = (np.arange(1 << width)[:, None] >> np.arange(width)) & 1
-    bits.flags.writeable = False
-    return bits
-
-
-def pattern_moments(patterns, n_columns, row_weights):
-    """``Z' diag(u) Z``, ``Z' u`` and ``sum(u)`` for binary ``Z`` held as ``patterns`` (see :func:`pattern_sums`).
-
-    The weights are summed per pattern (a table of ``2**n_columns`` cells,
-    at most ``MAX_JOINT_PATTERNS``); the table's rows are the patterns' high
-    halves, its columns the low halves, so the blocks of ``Z' diag(u) Z`` are
-    small products with the half patterns' bits, and ``Z`` is not read.
-
-    Parameters
-    ----------
-    patterns : ndarray of int, shape (n_samples,)
-    n_columns : int
-    row_weights : ndarray of shape (n_samples,)
-
-    Returns
-    -------
-    (ndarray of shape (n_columns, n_columns), ndarray of shape (n_columns,), float)
-    """
-    if not (0 < n_columns and (1 << n_columns) <= MAX_JOINT_PATTERNS):
-        raise ValueError(f"n_columns: expected 1 to {MAX_JOINT_PATTERNS.bit_length() - 1}; got {n_columns}")
-    low_width = (n_columns + 1) // 2
-    high_width = n_columns - low_width
-    table = np.bincount(patterns, weights=row_weights, minlength=1 << n_columns).reshape(
-        1 << high_width, 1 << low_width
-    )
-    low_bits, high_bits = _half_bits(low_width), _half_bits(high_width)
-    low_totals, high_totals = table.sum(axis=0), table.sum(axis=1)
-    second = np.empty((n_columns, n_columns))
-    second[:low_width, :low_width] = (low_bits * low_totals[:, None]).T @ low_bits
-    second[low_width:, low_width:] = (high_bits * high_totals[:, None]).T @ high_bits
-    second[:low_width, low_width:] = low_bits.T @ (table.T @ high_bits)
-    second[low_width:, :low_width] = second[:low_width, low_width:].T
-    first = np.concatenate([low_bits.T @ low_totals, high_bits.T @ high_totals])
-    return second, first, float(low_totals.sum())
-
-
-def pattern_sums(patterns, values):
-    """Per row, the sum of ``values[j]`` over the set bits ``j`` of its pattern.
-
-    Binary rows of few columns are held as one integer each (bit ``j`` is
-    column ``j``); two lookups of half a pattern give ``Z @ values`` without
-    reading ``Z``.  Integer ``values`` give exact integer sums.
-
-    Parameters
-    ----------
-    patterns : ndarray of int, shape (n_samples,)
-    values : ndarray of shape (n_columns,)
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-    """
-    values = np.asarray(values)
-    n_columns = values.shape[0]
-    half = (n_columns + 1) // 2
-    total = None
-    for first, width in ((0, half), (half, n_columns - half)):
-        table = _half_bits(width) @ values[first : first + width]  # every half pattern's sum
-        part = table[(patterns >> first) & ((1 << width) - 1)]
-        total = part if total is None else np.add(total, part, out=total)
-    return total
 
 
 def effective_sample_size(weights):

@@ -264,7 +264,7 @@ def test_a_prepared_draw_test_gives_the_verdict_of_an_unprepared_one():
     p = 1 / (1 + np.exp(-(Z @ np.array([1.5, -1.0, 0.8, 0.79, 0.0, 0.3, 0.0, 0.1]))))
     outputs = np.column_stack([1 - p, p])
     for selection, k in (("forward_selection", 3), ("highest_weights", 3), ("lasso_path", 4)):
-        design = WeightedDesign(Z, weights, (Z @ 2.0 ** np.arange(8)).astype(np.intp))
+        design = WeightedDesign(Z, weights)
         setup = prepare_draw_test(design, k, 1.0, selection, np.random.default_rng(9))
         prepared = draw_test(design, outputs, [1], k, 1.0, 0.975, selection, setup=setup)
         plain = draw_test(WeightedDesign(Z, weights), outputs, [1], k, 1.0, 0.975, selection, np.random.default_rng(9))

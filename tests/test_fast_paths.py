@@ -116,52 +116,19 @@ def test_in_place_values_follow_the_exact_quantiles_of_their_bits():
         assert np.all((out[:, column] >= low) & (out[:, column] <= high))
 
 
-def _binary_rows(n, d, seed):
-    rng = np.random.default_rng(seed)
-    Z = (rng.random((n, d)) < rng.random(d)).astype(float)
-    return Z, (Z @ 2.0 ** np.arange(d)).astype(np.intp), rng
-
-
-@pytest.mark.parametrize("d", [1, 2, 7, 14])
-def test_pattern_sums_and_moments_equal_the_products_over_the_rows(d):
-    from limekit.weighted import pattern_moments, pattern_sums
-
-    Z, patterns, rng = _binary_rows(2500, d, d)
-    values, row_weights = rng.normal(size=d), rng.random(2500)
-    np.testing.assert_allclose(pattern_sums(patterns, values), Z @ values, rtol=1e-13, atol=1e-13)
-    counts = rng.integers(0, 1000, size=d)
-    np.testing.assert_array_equal(pattern_sums(patterns, counts), Z.astype(int) @ counts)  # integers: exact
-    second, first, total = pattern_moments(patterns, d, row_weights)
-    np.testing.assert_allclose(second, Z.T @ (Z * row_weights[:, None]), rtol=1e-12)
-    np.testing.assert_allclose(first, Z.T @ row_weights, rtol=1e-12)
-    assert total == pytest.approx(row_weights.sum(), rel=1e-12)
-    with pytest.raises(ValueError, match="n_columns"):
-        pattern_moments(patterns, 15, row_weights)
-
-
-def test_pattern_sandwich_and_predictions_equal_the_row_computation():
-    from limekit.core.adaptive import _pattern_sandwich_meat
-
-    Z, patterns, rng = _binary_rows(3000, 12, 5)
-    weights, y = rng.random(3000), rng.random(3000)
-    with_patterns, plain = WeightedDesign(Z, weights, patterns), WeightedDesign(Z, weights)
-    y_mean, _cross = plain.label_stats(y)
-    coef = rng.normal(size=12)
-    expected = plain.sandwich_meat(y - y_mean, coef)
+def test_blocked_sandwich_meat_equals_the_sum_over_rows():
+    rng = np.random.default_rng(5)
+    n = 3000  # more rows than one block
+    Z = (rng.random((n, 12)) < rng.random(12)).astype(float)
+    weights, y, coef = rng.random(n), rng.random(n), rng.normal(size=12)
+    design = WeightedDesign(Z, weights)
+    y_mean, _cross = design.label_stats(y)
+    centred = Z - design.mean
+    residual = (y - y_mean) - centred @ coef
+    expected = (centred * ((weights * residual) ** 2)[:, None]).T @ centred
     np.testing.assert_allclose(
-        _pattern_sandwich_meat(with_patterns, y - y_mean, coef),
-        expected,
-        rtol=1e-12,
-        atol=1e-12 * np.abs(expected).max(),
+        design.sandwich_meat(y - y_mean, coef), expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max()
     )
-    used = np.array([0, 3, 4, 9])
-    for design in (with_patterns, plain):
-        np.testing.assert_allclose(
-            design.predict(used, coef[used], 0.25), Z[:, used] @ coef[used] + 0.25, rtol=1e-13, atol=1e-13
-        )
-    fits = [design.fit(y, used) for design in (with_patterns, plain)]
-    assert fits[0][0] == fits[1][0] and np.array_equal(fits[0][1], fits[1][1])
-    assert fits[0][2] == pytest.approx(fits[1][2], rel=1e-12)
 
 
 def test_stacked_group_aucs_equal_one_at_a_time():

@@ -80,7 +80,7 @@ from scipy.special import ndtri
 
 from .._validation import bad_value, check_choice, check_in_interval, check_int
 from ..surrogates import RidgeSurrogate
-from ..weighted import MAX_JOINT_PATTERNS, pattern_moments, pattern_sums, scale_huge
+from ..weighted import scale_huge
 from .emulator import check_variance_reduction
 from .options import CALL_DEFAULTS
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
@@ -298,7 +298,6 @@ def draw_test(
     selected : dict of int -> ndarray
         Per label, the columns the selection picks (the fit reuses them).
     """
-    n_features = design.n_features
     none = {
         "method": "sandwich",
         "jaccard": None,
@@ -326,10 +325,7 @@ def draw_test(
         residual_coef = coef
         if method == "forward_selection":  # the other features' terms vary with the sample (see the module)
             residual_coef = _subset_coef(gram, cross, selected[int(label)], alpha)
-        if design.patterns is not None and (1 << n_features) <= MAX_JOINT_PATTERNS:
-            meat = _pattern_sandwich_meat(design, y - y_mean, residual_coef)
-        else:  # from the weighted centred rows W^(1/2) (Z - mean)
-            meat = design.sandwich_meat(y - y_mean, residual_coef)
+        meat = design.sandwich_meat(y - y_mean, residual_coef)
         if target_covariance is not None:
             meat = meat + (scale_y**2) * (gram @ target_covariance[label] @ gram)
         label_verdict = _label_draws(cross, coef, gram, inverse, meat, scale, normal, num_features, method, required)
@@ -360,20 +356,6 @@ def _subset_coef(gram, cross, columns, alpha):
         block = gram[np.ix_(columns, columns)] + max(alpha, 1e-12) * np.eye(columns.size)
         coef[columns] = np.linalg.solve(block, cross[columns])
     return coef
-
-
-def _pattern_sandwich_meat(design, centred_target, coef):
-    """:meth:`WeightedDesign.sandwich_meat` of binary rows held as patterns, from per-pattern sums (``Z`` unread).
-
-    ``B = sum_i (w_i r_i)^2 (z_i - m)(z_i - m)'`` expands to ``S - s m' - m s' + U m m'``
-    with ``S = Z' diag(u) Z``, ``s = Z' u``, ``U = sum(u)`` and ``u_i = (w_i r_i)^2``.
-    """
-    mean = design.mean
-    residual = centred_target - (pattern_sums(design.patterns, coef) - mean @ coef)
-    residual *= design.weights
-    second, first, total = pattern_moments(design.patterns, design.n_features, residual * residual)
-    cross_term = np.outer(first, mean)
-    return second - cross_term - cross_term.T + total * np.outer(mean, mean)
 
 
 def _label_draws(cross, coef, gram, inverse, covariance, scale, normal, k, method, required):

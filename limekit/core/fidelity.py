@@ -33,14 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..weighted import (
-    pattern_sums,
-    sorted_auc,
-    sorted_groups_auc,
-    weighted_auc,
-    weighted_r2,
-)
-from .neighbourhood import MAX_PATTERN_BITS
+from ..weighted import sorted_auc, sorted_groups_auc, weighted_auc, weighted_r2
 
 __all__ = [
     "resolve_fidelity_samples",
@@ -52,6 +45,7 @@ __all__ = [
 ]
 
 FIDELITY_CAP = 1000
+MAX_GROUP_BITS = 16  # a linear surrogate on at most this many binary features: rows grouped by their pattern
 
 
 def resolve_fidelity_samples(fidelity_samples, num_samples, default_on=True):
@@ -240,22 +234,17 @@ def _decision_groups(fit, sample):
 
     A linear surrogate on ``k`` binary interpretable features gives at most
     ``2**k`` distinct decisions; grouping rows by pattern spares the AUC a
-    sort of every row.  The sample's precomputed ``patterns`` give it by a
-    mask; else a matrix-vector product.  None when that does not hold.
+    sort of every row.  None when that does not hold.
     """
     used = np.asarray(fit.used_features)
     if (
         not sample.binary
         or fit.feature_space != "interpretable"
         or fit.surrogate.additive
-        or not 0 < used.size <= MAX_PATTERN_BITS
+        or not 0 < used.size <= MAX_GROUP_BITS
         or sample.n_samples < 2**used.size
     ):
         return None
-    if sample.patterns is not None:  # the used bits of each row's pattern, packed: two lookups of half a pattern
-        values = np.zeros(sample.Z.shape[1], dtype=np.intp)
-        values[used] = 1 << np.arange(used.size)
-        return pattern_sums(sample.patterns, values)
     powers = np.zeros(sample.Z.shape[1])
     powers[used] = 2.0 ** np.arange(used.size)  # exact in floating point
     return np.asarray(sample.Z @ powers).ravel().astype(np.intp)

@@ -497,10 +497,9 @@ class BaseExplainer:
         """What needs no model output: the weighted design, the test's set-up and the empty explanation."""
         if uses_draw_test(call.plan.spec):  # the weighted design needs no output: built while Z is in cache
             neighbourhood = w.neighbourhood
-            neighbourhood.compute_patterns()  # for the fit's predictions and the in-sample fidelity's AUC
             # (no BLAS limit here: at n x d this Gram matrix is as fast on BLAS's own threads, and a limit
             # taken and released costs more)
-            w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights, neighbourhood.patterns)
+            w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
             # the verdict's output-free part too: now, not after the model's call has evicted the code
             spec = call.plan.spec
             w.verdict_setup = prepare_draw_test(
@@ -575,7 +574,6 @@ class BaseExplainer:
                 Z=w.neighbourhood.Z[:1],
                 distances=w.neighbourhood.distances[:1],
                 weights=None,
-                patterns=None,
             )
             for w in work
         ]

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Neighbourhood", "OriginalSpace", "MAX_PATTERN_BITS"]
-
-MAX_PATTERN_BITS = 16  # binary rows of at most this many columns can be grouped by their pattern
+__all__ = ["Neighbourhood", "OriginalSpace"]
 
 
 @dataclass
@@ -73,9 +71,6 @@ class Neighbourhood:
     binary : bool, default=False
         Every entry of ``Z`` is 0 or 1 (indicator rows: discretised tabular
         data, word and superpixel masks).
-    patterns : ndarray of int or None
-        Binary rows of at most ``MAX_PATTERN_BITS`` columns: each row's 0/1
-        values as the bits of one integer (see :meth:`compute_patterns`).
     """
 
     Z: object
@@ -87,13 +82,6 @@ class Neighbourhood:
     original: OriginalSpace | None = None
     includes_instance: bool = True
     binary: bool = False
-    patterns: np.ndarray | None = None
-
-    def compute_patterns(self):
-        """Set ``patterns`` (binary dense rows of few columns); one product over ``Z`` while it is in cache."""
-        if self.binary and not sp.issparse(self.Z) and 0 < self.Z.shape[1] <= MAX_PATTERN_BITS:
-            self.patterns = (self.Z @ 2.0 ** np.arange(self.Z.shape[1])).astype(np.intp)  # exact in floats
-        return self
 
     @property
     def n_samples(self):
@@ -119,7 +107,6 @@ class Neighbourhood:
             weights=np.concatenate([self.weights, other.weights]),
             outputs=np.concatenate([self.outputs, other.outputs]),
             original=original,
-            patterns=None,
         )
 
     def without_instance(self):
@@ -137,5 +124,4 @@ class Neighbourhood:
             outputs=None if self.outputs is None else self.outputs[1:],
             original=original,
             includes_instance=False,
-            patterns=None if self.patterns is None else self.patterns[1:],
         )
