@@ -9,11 +9,8 @@ bin boundaries.  What differs:
   tables (``bin_mins``, ``bin_maxs``, ``bin_means``, ``bin_stds``) so that a
   whole matrix of bin indices is undiscretized by fancy indexing.
 * :meth:`BaseDiscretizer.undiscretize_bins` draws every cell from its bin's
-  truncated normal by inverse CDF, from a single ``rng.random(shape)``.  The
-  inverse CDF of each bin is tabulated at 256 equal steps of probability and
-  interpolated linearly (each step keeps its exact probability); steps where
-  the line strays from the exact curve by more than 1e-3 of the bin's width
-  (far tails) are computed exactly.
+  truncated normal by inverse CDF (:func:`truncnorm_from_uniform`), from a
+  single ``rng.random(shape)``.
 * A bin whose minimum equals its maximum undiscretizes to that value (lime
   returns a z-score there).
 * ``random_state`` may be ``None``, an int, a ``numpy.random.RandomState`` or a
@@ -26,6 +23,7 @@ from functools import partial
 import numpy as np
 import sklearn.tree
 from scipy.special import ndtr, ndtri
+from scipy.stats import truncnorm
 
 from .._validation import bad_type, bad_value, check_random_state
 
@@ -42,28 +40,13 @@ __all__ = [
 # lime adds this to every per-bin standard deviation.
 _STD_EPS = 0.00000000001
 # Below this the standard normal CDF loses precision (it underflows to 0 near
-# z = -37.5); such far-tail intervals use an exponential tail approximation.
+# z = -37.5): such far-tail intervals go to scipy.stats.truncnorm.
 _TAIL_P = 1e-290
-# The tabulated inverse CDF of every bin: this many equal steps of probability,
-# interpolated linearly; a step whose midpoint strays from the exact quantile
-# by more than _QUANTILE_TOLERANCE of the bin's width is computed exactly.
-# (scipy's ndtri costs ~20 ns a value; a table lookup a few.)
-_QUANTILE_STEPS = 256
-_PLACE_BITS = 24  # of a 32-bit uniform, the bits below the step's 8 (2**8 = _QUANTILE_STEPS)
-_QUANTILE_TOLERANCE = 1e-3
 
 
 # ---------------------------------------------------------------------------
 # Random state handling
 # ---------------------------------------------------------------------------
-
-
-def uniform_bits(rng, shape):
-    """Uniform 32-bit integers: the two halves of the generator's raw 64-bit output (cheaper than ``rng.random``)."""
-    count = int(np.prod(shape))
-    raw = rng.bit_generator.random_raw((count + 1) // 2)
-    # little-endian halves on every platform: the low half first, then the high one
-    return raw.astype("<u8", copy=False).view("<u4")[:count].reshape(shape)
 
 
 def _as_generator(random_state):
@@ -89,102 +72,17 @@ def _sklearn_random_state(random_state, rng):
 # ---------------------------------------------------------------------------
 
 
-def _truncnorm_params(mins, maxs, means, stds):
-    """Precompute the per-interval constants of the inverse-CDF sampler.
-
-    The interval ``[min, max]`` is standardised to ``[a, b]``; when ``a > 0``
-    the mirrored interval ``[-b, -a]`` is used (and the draw negated, folded
-    into ``scale``) so that the CDF is always evaluated in the accurate lower
-    tail.  The draw ``z = ndtri(p_base + u * p_step)`` is arranged to be
-    increasing in ``u`` either way (``u = 0`` gives ``min``).  Degenerate
-    intervals (``min == max``) and non-positive stds get ``scale = 0`` and a
-    ``loc`` inside the interval, so they return ``loc``.
-
-    Parameters
-    ----------
-    mins, maxs, means, stds : array_like
-        Broadcastable arrays describing each truncated normal.
-
-    Returns
-    -------
-    dict of numpy.ndarray
-        ``p_base``, ``p_step`` (CDF at the start and signed CDF mass of the
-        interval), ``loc``, ``scale``, ``tail`` (bool, far-tail interval),
-        ``tail_hi`` (upper end in standard units), ``tail_h`` (``-tail_hi``),
-        ``tail_c`` (``expm1(-h * width)``) and ``tail_rev`` (use ``1 - u``)
-        for the exponential tail.
-    """
-    mins, maxs, means, stds = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (mins, maxs, means, stds)))
-    ok = (stds > 0) & (mins != maxs)
-    safe_std = np.where(ok, stds, 1.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        a = np.where(ok, (mins - means) / safe_std, 0.0)
-        b = np.where(ok, (maxs - means) / safe_std, 0.0)
-    flip = a > 0
-    lo = np.where(flip, -b, a)
-    hi = np.where(flip, -a, b)
-    p_lo = ndtr(lo)
-    p_hi = ndtr(hi)
-    tail = ok & (p_hi < _TAIL_P)
-    with np.errstate(over="ignore", invalid="ignore"):
-        h = np.where(tail, -hi, 1.0)
-        c = np.where(tail, np.expm1(-h * (hi - lo)), 0.0)
-    # Mirrored intervals run from the top (p_hi) down, so x grows with u.
-    # Unusable cells draw z = ndtri(0.5) = 0, so x = loc exactly.
-    main = ok & ~tail
-    p_base = np.where(main, np.where(flip, p_hi, p_lo), 0.5)
-    p_step = np.where(main, np.where(flip, p_lo - p_hi, p_hi - p_lo), 0.0)
-    degenerate_loc = np.where(mins == maxs, mins, np.clip(means, mins, maxs))
-    return {
-        "p_base": p_base,
-        "p_step": p_step,
-        "loc": np.where(ok, means, degenerate_loc),
-        "scale": np.where(ok, np.where(flip, -stds, stds), 0.0),
-        "tail": tail,
-        "tail_hi": np.where(tail, hi, 0.0),
-        "tail_h": h,
-        "tail_c": c,
-        "tail_rev": tail & ~flip,
-    }
-
-
-# Row order of the stacked sampler table (see BaseDiscretizer._build_tables).
-_P_BASE, _P_STEP, _LOC, _SCALE, _MIN, _MAX = range(6)
-_TAIL_KEYS = ("tail_hi", "tail_h", "tail_c", "tail_rev")
-
-
-def _truncnorm_apply(p_base, p_step, loc, scale, mins, maxs, u, tail=None):
-    """Map uniforms ``u`` in [0, 1) to truncated-normal draws (increasing in u).
-
-    All arrays have ``u``'s shape and come from :func:`_truncnorm_params`
-    (``tail`` is None or an ``(index, tail_hi, tail_h, tail_c, tail_rev)``
-    tuple for the far-tail cells).  Works in place on a fresh buffer.
-    """
-    z = np.multiply(u, p_step)
-    z += p_base
-    ndtri(z, out=z)
-    if tail is not None:
-        # Far tail (upper end hi << 0): the density is ~ exp(h * (z - hi)),
-        # an exponential of rate h truncated to the interval's width.
-        t, hi, h, c, rev = tail
-        v = u[t]
-        v = np.where(rev, 1.0 - v, v)
-        z[t] = hi + np.log1p(v * c) / h
-    z *= scale
-    z += loc
-    # Rounding (and z = -inf when the CDF mass underflows) stays inside.
-    np.clip(z, mins, maxs, out=z)
-    return z
-
-
 def truncnorm_from_uniform(u, mins, maxs, means, stds):
-    """Normal(means, stds) truncated to [mins, maxs], by inverse CDF.
+    """Normal(means, stds) truncated to [mins, maxs], by inverse CDF: ``scipy.stats.truncnorm.ppf``'s figures.
 
-    Uses ``u ~ Uniform(Phi(a), Phi(b))`` and ``x = mean + std * Phi^-1(u)``,
-    working on the mirrored interval when it lies above the mean so that
-    both tails stay accurate; intervals beyond ~37 standard deviations use an
-    exponential tail approximation.  Where ``min == max`` the result is
-    ``min`` exactly; the result is always clipped into ``[min, max]``.
+    ``x = mean + std * Phi^-1(Phi(a) + u (Phi(b) - Phi(a)))`` with ``a``, ``b``
+    the standardised bounds, on the interval mirrored below the mean when it
+    lies above it (so that ``Phi`` is evaluated in its accurate lower tail;
+    the draw stays increasing in ``u``).  Intervals whose probability
+    underflows (beyond ~37 standard deviations) go to
+    ``scipy.stats.truncnorm.ppf``.  Where ``min == max`` the result is ``min``;
+    a non-positive std gives the mean clipped into the interval; the result is
+    always clipped into ``[min, max]``.
 
     Parameters
     ----------
@@ -202,14 +100,43 @@ def truncnorm_from_uniform(u, mins, maxs, means, stds):
         *(np.asarray(v, dtype=float) for v in (u, mins, maxs, means, stds))
     )
     shape = u.shape
-    u, mins, maxs, means, stds = (v.ravel() for v in (u, mins, maxs, means, stds))
-    p = _truncnorm_params(mins, maxs, means, stds)
-    tail = None
-    if p["tail"].any():
-        t = np.nonzero(p["tail"])
-        tail = (t,) + tuple(p[k][t] for k in _TAIL_KEYS)
-    x = _truncnorm_apply(p["p_base"], p["p_step"], p["loc"], p["scale"], mins, maxs, u, tail)
-    return x.reshape(shape)[()]
+    stats = np.stack([v.ravel() for v in (mins, maxs, means, stds)])
+    return _inverse_cdf(_inverse_cdf_constants(*stats), u.ravel(), *stats).reshape(shape)[()]
+
+
+def _inverse_cdf_constants(mins, maxs, means, stds):
+    """``(base, step, loc, scale)``: ``loc + scale * ndtri(base + u * step)`` is the inverse CDF at ``u``.
+
+    ``base`` is NaN where the interval's probability underflows (:func:`_inverse_cdf`
+    hands those to scipy); where ``min == max`` or ``std <= 0``, ``scale`` is 0
+    (and ``base`` 0.5), so that the draw is ``loc``.
+    """
+    ok = (stds > 0) & (mins < maxs)
+    std = np.where(ok, stds, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a, b = (mins - means) / std, (maxs - means) / std
+    flip = a > 0  # the mirrored interval [-b, -a], drawn from its top down
+    p_lo, p_hi = ndtr(np.where(flip, -b, a)), ndtr(np.where(flip, -a, b))
+    base = np.where(ok, np.where(flip, p_hi, p_lo), 0.5)
+    base[ok & (p_hi < _TAIL_P)] = np.nan
+    step = np.where(ok, np.where(flip, p_lo - p_hi, p_hi - p_lo), 0.0)
+    loc = np.where(ok, means, np.where(mins == maxs, mins, np.clip(means, mins, maxs)))
+    return base, step, loc, np.where(ok, np.where(flip, -std, std), 0.0)
+
+
+def _inverse_cdf(constants, u, mins, maxs, means, stds):
+    """The draws at uniforms ``u`` (1-D) of the distributions of :func:`_inverse_cdf_constants`, one per cell."""
+    base, step, loc, scale = constants
+    z = ndtri(base + u * step)
+    z *= scale
+    z += loc
+    tail = np.flatnonzero(np.isnan(base))
+    if tail.size:
+        std = stds[tail]
+        z[tail] = truncnorm.ppf(
+            u[tail], (mins[tail] - means[tail]) / std, (maxs[tail] - means[tail]) / std, loc=means[tail], scale=std
+        )
+    return np.clip(z, mins, maxs, out=z)
 
 
 # ---------------------------------------------------------------------------
@@ -387,58 +314,11 @@ class BaseDiscretizer(ABC):
                 table[row, :nb] = values
             tables[key] = table
             setattr(self, key, table)
-        # Sampler constants per bin, so undiscretizing only gathers and
-        # evaluates one ndtri per cell.  Padding cells are never gathered.
-        with np.errstate(invalid="ignore"):
-            params = _truncnorm_params(tables["bin_mins"], tables["bin_maxs"], tables["bin_means"], tables["bin_stds"])
-        # One (n_discretized * max_bins, 6) table: a single row gather per call.
-        self._sampler = np.column_stack(
-            [
-                params["p_base"].ravel(),
-                params["p_step"].ravel(),
-                params["loc"].ravel(),
-                params["scale"].ravel(),
-                tables["bin_mins"].ravel(),
-                tables["bin_maxs"].ravel(),
-            ]
-        )
-        self._tail = {k: params[k].ravel() for k in ("tail",) + _TAIL_KEYS}
-        self._any_tail = bool(params["tail"].any())
+        # per bin, its inverse CDF's constants and statistics (flat, row-major): one gather per draw
+        stats = [tables[key].ravel() for key in ("bin_mins", "bin_maxs", "bin_means", "bin_stds")]
+        with np.errstate(invalid="ignore"):  # NaN padding: never gathered
+            self._bins = (_inverse_cdf_constants(*stats), stats)
         self._width = width
-        # the first table row of each discretized column's steps (floats: exact integers, added to float codes)
-        self._column_offsets = np.arange(len(self.discretized_features)) * float(width * _QUANTILE_STEPS)
-        self._tabulate_quantiles()
-
-    def _tabulate_quantiles(self):
-        """Each bin's inverse CDF at ``_QUANTILE_STEPS`` equal steps, and the steps that need the exact curve."""
-        steps = _QUANTILE_STEPS
-        cells = self._sampler.shape[0]
-        if cells == 0:
-            self._steps_table = np.zeros((0, 2))
-            self._any_exact = False
-            return
-        flat = np.repeat(np.arange(cells, dtype=np.intp), steps + 1)
-        grid = np.tile(np.arange(steps + 1) / steps, cells)
-        grid[steps :: steps + 1] = np.nextafter(1.0, 0.0)  # the bin's top, without u = 1
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # padding and far-tail cells
-            quantiles = self._draw_exact(flat, grid).reshape(cells, steps + 1)
-            middle = self._draw_exact(
-                flat.reshape(cells, steps + 1)[:, :steps].ravel(),
-                ((np.arange(steps) + 0.5) / steps)[None, :].repeat(cells, 0).ravel(),
-            )
-        middle = middle.reshape(cells, steps)
-        width = (self._sampler[:, _MAX] - self._sampler[:, _MIN])[:, None]
-        low, high = quantiles[:, :-1], quantiles[:, 1:]
-        with np.errstate(invalid="ignore", over="ignore"):
-            span = high - low
-            over = low + span > high  # rounding: keep low + position * span <= high for every position < 1
-            while over.any():
-                span[over] = np.nextafter(span[over], 0.0)
-                over = low + span > high
-            exact = ~(np.abs(0.5 * (low + high) - middle) <= _QUANTILE_TOLERANCE * width)  # NaN (padding) too
-        span[exact] = np.nan  # marks the steps drawn by the exact curve
-        self._steps_table = np.stack([np.nan_to_num(low), span], axis=-1).reshape(cells * steps, 2)
-        self._any_exact = bool(exact.any())
 
     # -- discretize ----------------------------------------------------------
 
@@ -468,52 +348,11 @@ class BaseDiscretizer(ABC):
     # -- undiscretize --------------------------------------------------------
 
     def _draw(self, rows, codes, u):
-        """Truncated-normal draws for table ``rows`` and bin ``codes`` (ints or integral floats), from the tabulated
-        inverse CDFs: the step of ``u`` in [0, 1) and the place within it."""
-        steps = _QUANTILE_STEPS
-        position = u * steps
-        step = np.floor(position)
-        position -= step  # where within the step
-        step += codes * steps  # the table row of each cell's step (integers, exact in floats)
-        step += rows * (self._width * steps)
-        return self._draw_steps(step.astype(np.intp), position, lambda flat: u.ravel()[flat])
-
-    def _draw_bits(self, codes, bits):
-        """:meth:`_draw` of every discretized column (``codes`` of shape ``(n, n_columns)``) for the uniforms
-        ``bits / 2**32``: the top 8 bits are the step and the low 24 the place within it (exact)."""
-        index = codes * _QUANTILE_STEPS
-        index += self._column_offsets
-        index += bits >> _PLACE_BITS
-        position = np.multiply(bits & ((1 << _PLACE_BITS) - 1), 2.0**-_PLACE_BITS)
-        return self._draw_steps(index.astype(np.intp), position, lambda flat: bits.ravel()[flat] * 2.0**-32)
-
-    def _draw_steps(self, index, position, uniforms):
-        """Draws at ``position`` in [0, 1) within the tabulated steps ``index``; ``uniforms(flat)`` for exact ones.
-
-        Works in place on ``position`` (``uniforms`` is asked before it changes).
-        """
-        low_span = np.take(self._steps_table, index, axis=0)
-        exact = np.flatnonzero(np.isnan(low_span[..., 1])) if self._any_exact else np.zeros(0, dtype=np.intp)
-        exact_uniforms = uniforms(exact) if exact.size else None  # steps flagged for the exact curve
-        position *= low_span[..., 1]
-        position += low_span[..., 0]
-        if exact.size:
-            position.reshape(-1)[exact] = self._draw_exact(index.ravel()[exact] // _QUANTILE_STEPS, exact_uniforms)
-        return position
-
-    def _draw_exact(self, flat, u):
-        """Truncated-normal draws for flat table cells ``flat`` by the exact inverse CDF (ndtri)."""
-        g = np.take(self._sampler, flat, axis=0)
-        tail = None
-        if self._any_tail:
-            tp = self._tail
-            t = np.nonzero(tp["tail"][flat])
-            if t[0].size:
-                ft = flat[t]
-                tail = (t,) + tuple(tp[k][ft] for k in _TAIL_KEYS)
-        return _truncnorm_apply(
-            g[..., _P_BASE], g[..., _P_STEP], g[..., _LOC], g[..., _SCALE], g[..., _MIN], g[..., _MAX], u, tail
-        )
+        """Truncated-normal draws for table ``rows`` and bin ``codes`` at the uniforms ``u``."""
+        flat = np.asarray(rows * self._width + codes, dtype=np.intp).ravel()
+        constants, stats = self._bins
+        draws = _inverse_cdf([c[flat] for c in constants], u.ravel(), *(v[flat] for v in stats))
+        return draws.reshape(np.shape(u))
 
     @staticmethod
     def _check_codes(codes, n_bins, what):
@@ -579,20 +418,11 @@ class BaseDiscretizer(ABC):
     def undiscretize_in_place(self, bins, rng):
         """:meth:`undiscretize_bins` for a float matrix of valid bin indices, overwritten with the draws.
 
-        The tabular sampler's own bins need no copy and no range check, and
-        each draw takes 32 random bits (the top 8 pick the step of the
-        tabulated inverse CDF, the other 24 the place within it) instead of a
-        float from ``rng.random``.
+        The tabular sampler's own bins need no copy and no range check.
         """
-        feats = self.discretized_features
-        if feats.size == 0:
-            return bins
-        columns = bins if feats.size == bins.shape[1] else bins[:, feats]
-        draws = self._draw_bits(columns, uniform_bits(rng, columns.shape))
-        if feats.size == bins.shape[1]:
-            bins[...] = draws
-        else:
-            bins[:, feats] = draws
+        codes = self._codes(bins)
+        if codes is not None:
+            self._fill_draws(bins, codes, rng)
         return bins
 
     def get_undiscretize_values(self, feature, values):

@@ -18,7 +18,6 @@ from scipy.special import ndtri
 
 from .._validation import bad_value
 from ..core.neighbourhood import OriginalSpace
-from .discretize import uniform_bits
 
 __all__ = ["TabularSampler", "SparseRows", "SAMPLING_METHODS", "SAFE_MAGNITUDE", "check_training_magnitude"]
 
@@ -422,7 +421,7 @@ class _CategoryTable:
             thresholds.append(bounds + (np.uint64(j) << np.uint64(32)))  # column j's keys, above every earlier column's
         self._table = table.ravel()
         self._any_ambiguous = bool(np.isnan(table).any())
-        self._column_cells = (np.arange(self.n_columns) * cells).astype(np.uint32)
+        self._column_cells = np.arange(self.n_columns, dtype=np.intp) * cells
         self._keys = np.concatenate(thresholds) if thresholds else np.zeros(0, dtype=np.uint64)
         self._keys_before = np.cumsum([0] + [t.size for t in thresholds])[:-1].astype(np.intp)
         self._values = np.concatenate([np.asarray(v, dtype=float) for v in values]) if values else np.zeros(0)
@@ -431,8 +430,8 @@ class _CategoryTable:
 
     def draw(self, bits):
         """Values for ``bits`` of shape ``(n_rows, n_columns)`` (uint32): an array of floats of that shape."""
-        cell = bits >> self._shift
-        cell += self._column_cells  # uint32 arithmetic: half the memory of intp
+        cell = (bits >> self._shift).astype(np.intp)
+        cell += self._column_cells
         samples = np.take(self._table, cell)
         if self._any_ambiguous:
             straddling = np.flatnonzero(np.isnan(samples))
@@ -442,6 +441,14 @@ class _CategoryTable:
                 index = np.searchsorted(self._keys, keys, side="right") - self._keys_before[column]
                 samples.ravel()[straddling] = self._values[self._values_before[column] + index]
         return samples
+
+
+def uniform_bits(rng, shape):
+    """Uniform 32-bit integers: the two halves of the generator's raw 64-bit output (cheaper than ``rng.random``)."""
+    count = int(np.prod(shape))
+    raw = rng.bit_generator.random_raw((count + 1) // 2)
+    # little-endian halves on every platform: the low half first, then the high one
+    return raw.astype("<u8", copy=False).view("<u4")[:count].reshape(shape)
 
 
 def _standard_normal(num_samples, n_columns, sampling_method, rng):
