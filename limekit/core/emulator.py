@@ -48,6 +48,7 @@ emulator: no code of our own where the field's estimator fits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -64,6 +65,8 @@ __all__ = [
     "EmulatorFit",
     "fit_emulators",
     "adjusted_targets",
+    "pool_targets",
+    "EmulatedTargets",
 ]
 
 VARIANCE_REDUCTIONS = (None, "emulator")
@@ -72,6 +75,14 @@ EMULATOR_ITERATIONS = 100  # boosting iterations of each emulator
 CHEAP_PER_ROW = 20  # cheap perturbations per predicted one ...
 CHEAP_MIN, CHEAP_MAX = 20_000, 200_000  # ... within these bounds ...
 CHEAP_MAX_CELLS = 20_000_000  # ... and of at most this many values (wide text rows get fewer)
+
+
+class EmulatedTargets(NamedTuple):
+    """What the emulators give one instance (see :func:`emulator_targets` for each field)."""
+
+    targets: np.ndarray
+    r2: dict
+    covariance: dict
 
 
 def check_variance_reduction(value):
@@ -225,4 +236,29 @@ def adjusted_targets(Z, weights, outputs, labels, fold, emulated, on_cheap, chea
             pseudo_inverse @ cheap_design.sandwich_meat(pooled - pooled_mean, pooled_coef) @ pseudo_inverse
         )
         r2[int(label)] = float(weighted_r2(y, emulated[label], weights))
-    return targets, r2, covariance
+    return EmulatedTargets(targets, r2, covariance)
+
+
+def pool_targets(fitted, index, neighbourhood, labels, cheap_design):
+    """One instance's adjusted targets from emulators fitted on a shared pool (``share_samples``).
+
+    ``neighbourhood`` is the instance's view of the pool (its own row first,
+    then the pool's rows, on which ``fitted`` was fitted); ``fitted.on_extra``
+    holds the folds' predictions of the task's own rows, this instance's at
+    column ``index``: its row, on which no emulator was fitted, takes their mean.
+    ``cheap_design`` is the cheap rows' design weighted for this instance.
+    """
+    fold = np.concatenate([[-1], fitted.fold])
+    emulated = {
+        label: np.concatenate([[fitted.on_extra[label][:, index].mean()], fitted.emulated[label]]) for label in labels
+    }
+    return adjusted_targets(
+        neighbourhood.Z,
+        neighbourhood.weights,
+        neighbourhood.outputs,
+        labels,
+        fold,
+        emulated,
+        fitted.on_cheap,
+        cheap_design,
+    )

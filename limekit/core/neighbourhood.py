@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,7 +79,7 @@ class Neighbourhood:
         values as the bits of one integer (see :meth:`compute_patterns`).
     """
 
-    Z: object
+    Z: Any  # ndarray or scipy sparse matrix
     inputs: Callable
     distances: np.ndarray
     weights: np.ndarray | None = None

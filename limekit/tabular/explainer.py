@@ -39,6 +39,7 @@ from ._frame import FrameEncoder, is_dataframe, is_series
 from .discretize import BaseDiscretizer, make_discretizer
 from .domain import TableDomainMapper
 from .sampler import SAMPLING_METHODS, SparseRows, TabularSampler, check_training_magnitude
+from .shared_pool import SharedPoolRounds
 
 __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 
@@ -514,6 +515,10 @@ class TabularExplainer(BaseExplainer):
 
     def _shared_width(self, call):
         return self.n_features
+
+    def _sampling_strategy(self, call):
+        """``share_samples=True``: every row of a task reads one pool (see :mod:`limekit.tabular.shared_pool`)."""
+        return SharedPoolRounds(self) if call.share_samples else super()._sampling_strategy(call)
 
     def _emulator_input(self, rows):
         """Model-space rows as the emulator reads them: the original space (standardised values, category codes)."""
