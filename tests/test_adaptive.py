@@ -294,8 +294,8 @@ def test_tabular_kernel_sampling_follows_the_kernel_weighted_lime_law():
         TabularExplainer(X, discretize_continuous=False).explain_instance(X[0], planted_tabular, sampling="kernel")
 
 
-def test_a_prepared_draw_test_gives_the_verdict_of_an_unprepared_one():
-    from limekit.core.adaptive import draw_test, prepare_draw_test
+def test_the_draw_test_on_row_patterns_gives_the_verdict_of_the_plain_rows():
+    from limekit.core.adaptive import draw_test
     from limekit.weighted import WeightedDesign
 
     rng = np.random.default_rng(4)
@@ -306,10 +306,11 @@ def test_a_prepared_draw_test_gives_the_verdict_of_an_unprepared_one():
     outputs = np.column_stack([1 - p, p])
     for selection, k in (("forward_selection", 3), ("highest_weights", 3), ("lasso_path", 4)):
         design = WeightedDesign(Z, weights, (Z @ 2.0 ** np.arange(8)).astype(np.intp))
-        setup = prepare_draw_test(design, k, 1.0, selection, np.random.default_rng(9))
-        prepared = draw_test(design, outputs, [1], k, 1.0, 0.975, selection, setup=setup)
+        patterned = draw_test(design, outputs, [1], k, 1.0, 0.975, selection, np.random.default_rng(9))
         plain = draw_test(WeightedDesign(Z, weights), outputs, [1], k, 1.0, 0.975, selection, np.random.default_rng(9))
-        assert prepared[0] == plain[0] and prepared[0].agreement is not None
-        assert {label: list(columns) for label, columns in prepared[1].items()} == {
+        assert patterned[0].agreement is not None
+        assert patterned[0].agreement == pytest.approx(plain[0].agreement, abs=1e-12)
+        assert patterned[0].tied_features == plain[0].tied_features
+        assert {label: list(columns) for label, columns in patterned[1].items()} == {
             label: list(columns) for label, columns in plain[1].items()
         }

@@ -93,8 +93,6 @@ __all__ = [
     "stop_reason",
     "resolve_sampling",
     "draw_test",
-    "prepare_draw_test",
-    "DrawTestSetup",
     "next_sample_size",
     "out_of_reach",
     "NEGLIGIBLE",
@@ -276,8 +274,8 @@ def uses_draw_test(spec):
 
 
 @dataclass(frozen=True)
-class DrawTestSetup:
-    """What the sandwich test needs that no model output changes (made before the model's call).
+class _DrawSetup:
+    """What the sandwich test needs of the design (no model output).
 
     Attributes
     ----------
@@ -301,16 +299,11 @@ class DrawTestSetup:
     selection_inverse: np.ndarray | None = None
 
 
-def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng=None, draws=DRAWS):
-    """The output-free part of :func:`draw_test` for ``design``; None when there is no test.
-
-    Parameters are those of :func:`draw_test`; ``rng`` gives the normal draws
-    (one call per round, as :func:`draw_test` makes it).
-    """
+def _draw_setup(design, num_features, alpha, feature_selection, rng, draws):
+    """The output-free part of :func:`draw_test` for ``design``; None when there is no test."""
     n_features = design.n_features
     if n_features > SANDWICH_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
         return None
-    rng = np.random.default_rng(0) if rng is None else rng
     method = resolve_method(feature_selection, num_features)
     gram = design.gram
     if method == "highest_weights":
@@ -326,7 +319,7 @@ def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng
     selection_inverse = None
     if method == "highest_weights":
         selection_inverse = np.linalg.inv(gram + HIGHEST_WEIGHTS_ALPHA * np.eye(n_features))
-    return DrawTestSetup(method, scale, inverse, rng.standard_normal((draws, n_features)), selection_inverse)
+    return _DrawSetup(method, scale, inverse, rng.standard_normal((draws, n_features)), selection_inverse)
 
 
 def draw_test(
@@ -339,7 +332,6 @@ def draw_test(
     feature_selection="auto",
     rng=None,
     draws=DRAWS,
-    setup=None,
     target_covariance=None,
 ):
     """The resampling test of the top ``num_features`` set and signs, per label.
@@ -362,9 +354,6 @@ def draw_test(
         Draws the coefficient vectors.
     draws : int
         Simulated samples (pairs of them are compared).
-    setup : DrawTestSetup or None
-        :func:`prepare_draw_test`'s result for this design, when the caller
-        made it before the model's call (``rng`` and ``draws`` are then unused).
     target_covariance : dict of int -> ndarray or None
         Per label, the covariance of a linear fit that the targets carry
         (``variance_reduction='emulator'``, see :mod:`limekit.core.emulator`):
@@ -381,8 +370,9 @@ def draw_test(
         Per label, the columns the selection picks (the fit reuses them).
     """
     n_features = design.n_features
-    if setup is None:
-        setup = prepare_draw_test(design, num_features, alpha, feature_selection, rng, draws)
+    setup = _draw_setup(
+        design, num_features, alpha, feature_selection, np.random.default_rng(0) if rng is None else rng, draws
+    )
     if setup is None:
         return Verdict("sandwich", None), None
     method, scale, inverse, normal = setup.method, setup.scale, setup.inverse, setup.normal

@@ -54,7 +54,6 @@ from .adaptive import (
     bootstrap_verdict,
     draw_test,
     next_sample_size,
-    prepare_draw_test,
     resolve_sampling,
     stop_reason,
     uses_draw_test,
@@ -494,19 +493,13 @@ class BaseExplainer:
         ).without_instance()
 
     def _open(self, w: Work, call: ExplainCall) -> None:
-        """What needs no model output: the weighted design, the test's set-up and the empty explanation."""
+        """What needs no model output: the weighted design and the empty explanation."""
         if uses_draw_test(call.plan.spec):  # the weighted design needs no output: built while Z is in cache
             neighbourhood = w.neighbourhood
             neighbourhood.compute_patterns()  # for the fit's predictions and the in-sample fidelity's AUC
             # (no BLAS limit here: at n x d this Gram matrix is as fast on BLAS's own threads, and a limit
             # taken and released costs more)
             w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights, neighbourhood.patterns)
-            # the verdict's output-free part too: now, not after the model's call has evicted the code
-            spec = call.plan.spec
-            alpha = cast("RidgeSurrogate", spec.template).alpha
-            w.verdict_setup = prepare_draw_test(
-                w.design, spec.num_features, alpha, spec.feature_selection, w.rngs.verdict
-            )
         w.explanation = self._new_explanation(w.context, w.neighbourhood, call)  # needs no output either
 
     def _first_output_check(self, call: ExplainCall):
@@ -599,11 +592,9 @@ class BaseExplainer:
                     call.sampling.required(neighbourhood.n_samples),
                     spec.feature_selection,
                     w.rngs.verdict,
-                    setup=w.verdict_setup,
                     target_covariance=target_covariance,
                 )
                 # its own stage: rounds continue one stream, made from random_state and the instance
-            w.verdict_setup = None  # made for this design; a later round's design makes its own
             ids = neighbourhood.column_ids()
             return replace(verdict, tied_features=tuple(int(ids[column]) for column in verdict.tied_features))
         if not call.sampling.adaptive:

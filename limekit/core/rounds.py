@@ -28,7 +28,6 @@ from .emulator import EmulatedTargets
 
 if TYPE_CHECKING:
     from ..weighted import WeightedDesign
-    from .adaptive import DrawTestSetup
     from .call import ExplainCall
     from .explanation import Explanation
     from .neighbourhood import Neighbourhood
@@ -58,8 +57,6 @@ class Work:
         The labels explained (resolved from the first output).
     design : WeightedDesign or None
         The weighted Gram matrix of the sample (sandwich test only), extended each round.
-    verdict_setup : DrawTestSetup or None
-        The sandwich test's output-free part for this round's design.
     verdict : Verdict
         The stopping test on the sample as it stands (none before the first).
     selected : dict of int -> ndarray or None
@@ -80,7 +77,6 @@ class Work:
     held_out: Neighbourhood | None = None
     labels: list[int] = field(default_factory=list)
     design: WeightedDesign | None = None
-    verdict_setup: DrawTestSetup | None = None
     verdict: Verdict = NO_VERDICT
     selected: dict[int, np.ndarray] | None = None
     emulated: EmulatedTargets | None = None
