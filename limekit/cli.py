@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._optional import import_optional
+
 __all__ = ["main", "build_parser", "run_explain"]
 
 
@@ -87,7 +89,7 @@ def _one_line(text):
 
 def _read_csv(path):
     """The CSV as a DataFrame; an unreadable file is one error naming it."""
-    import pandas as pd
+    pd = import_optional("pandas", "limekit's command line")
 
     try:
         frame = pd.read_csv(path)

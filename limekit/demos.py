@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from ._optional import import_optional
+
 __all__ = ["format_table", "write_outputs", "run_tabular_demo", "run_text_demo", "run_image_demo", "DEMOS"]
 
 
@@ -105,9 +107,7 @@ def write_outputs(exp, label, html=None, json_path=None, png=None):
     if html:
         exp.save_to_file(html)
     if png:
-        import matplotlib
-
-        matplotlib.use("Agg")
+        import_optional("matplotlib", "--png").use("Agg")
         exp.as_pyplot_figure(label=label).savefig(png, dpi=120, bbox_inches="tight")
 
 

@@ -15,6 +15,8 @@ from html import escape
 
 import numpy as np
 
+from .._optional import import_optional
+
 __all__ = ["explanation_html", "page", "verdict_text"]
 
 POSITIVE = "#2e7d32"
@@ -271,7 +273,7 @@ def _image_overlay(exp, label, num_features=5):
 
 def image_overlay_png(exp, label, num_features=5):
     """Base64 PNG of :func:`limekit.viz.plots.image_overlay_array`."""
-    from matplotlib.image import imsave
+    imsave = import_optional("matplotlib.image", "an image explanation's HTML").imsave
 
     from .plots import image_overlay_array
 

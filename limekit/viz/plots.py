@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import numpy as np
 
+from .._optional import import_optional
+
 __all__ = [
     "bar_chart",
     "waterfall",
@@ -25,8 +27,13 @@ POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"
 
 
+def _pyplot(purpose="plotting"):
+    """matplotlib.pyplot, or an error naming the 'plot' extra."""
+    return import_optional("matplotlib.pyplot", purpose)
+
+
 def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     if ax is not None:
         return ax.figure, ax
@@ -232,7 +239,7 @@ def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
     ``'gaminet'``): ``exp.shape_functions[label]`` maps a feature id to
     ``(grid, values)``.
     """
-    import matplotlib.pyplot as plt
+    plt = _pyplot("shape_functions")
 
     curves = getattr(exp, "shape_functions", None)
     if not curves or label not in curves:
