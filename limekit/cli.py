@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ._optional import import_optional
+from .viz.numbers import readable
 
 __all__ = ["main", "build_parser", "run_explain"]
 
@@ -70,7 +71,7 @@ def run_explain(args, out=None):
         what = (
             f"class {exp.class_names[label]} (p = {exp.predict_proba[label]:.3f})"
             if mode == "classification"
-            else f"prediction {exp.predicted_value:.4g}"
+            else f"prediction {readable(exp.predicted_value)}"
         )
         print(f"Row {args.row} of {data_path.name}: {what}", file=out)
         print(format_table(exp, label=label), file=out)

@@ -6,6 +6,7 @@ import sys
 import time
 
 from ._optional import import_optional
+from .viz.numbers import readable
 
 __all__ = ["format_table", "write_outputs", "run_tabular_demo", "run_text_demo", "run_image_demo", "DEMOS"]
 
@@ -41,9 +42,7 @@ def format_table(explanation, label=1):
 def _short(value):
     if value is None:
         return ""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    return readable(value)
 
 
 def run_tabular_demo(

@@ -187,3 +187,38 @@ def test_shape_functions_mark_the_instance():
 def tabular_exp_linear():
     X = np.random.default_rng(1).normal(size=(100, 3))
     return TabularExplainer(X, random_state=0).explain_instance(X[0], proba, num_samples=100)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (34900.0, "34,900"),
+        (-34900, "-34,900"),
+        (12.0, "12"),
+        (12.5, "12.5"),
+        (0.00931, "0.00931"),
+        (1234.567, "1,235"),
+        (2.5e-7, "2.5e-07"),
+        (1e300, "1e+300"),
+        (0.0, "0"),
+        (float("nan"), "nan"),
+        ("Never-married", "Never-married"),
+    ],
+)
+def test_numbers_are_shown_as_people_read_them(value, shown):
+    from limekit.viz.numbers import readable
+
+    assert readable(value) == shown
+
+
+def test_html_values_have_no_scientific_notation_for_money():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 100_000, 300).astype(float), rng.normal(size=300)])
+    row = np.array([34_900.0, 0.5])
+    exp = TabularExplainer(X, feature_names=["income", "score"], random_state=0).explain_instance(
+        row,
+        lambda rows: np.column_stack([1 - (rows[:, 0] > 50_000), rows[:, 0] > 50_000]).astype(float),
+        num_samples=300,
+    )
+    html = explanation_html(exp)
+    assert "34,900" in html and "3.49e+04" not in html

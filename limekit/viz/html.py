@@ -16,6 +16,7 @@ from html import escape
 import numpy as np
 
 from .._optional import import_optional
+from .numbers import readable
 
 __all__ = ["explanation_html", "page", "verdict_text"]
 
@@ -200,9 +201,9 @@ def _probabilities(data):
 
 def _predicted_value(data):
     return (
-        f"<h3>Predicted value</h3><table><tr><td>min {data['min_value']:.3g}</td>"
-        f'<td class="num"><b>{data["predicted_value"]:.4g}</b></td><td class="num">max '
-        f"{data['max_value']:.3g}</td></tr></table>"
+        f"<h3>Predicted value</h3><table><tr><td>min {readable(data['min_value'], 3)}</td>"
+        f'<td class="num"><b>{readable(data["predicted_value"])}</b></td><td class="num">max '
+        f"{readable(data['max_value'], 3)}</td></tr></table>"
     )
 
 
@@ -230,7 +231,7 @@ def _values_table(features):
     for feature in features:
         colour = POSITIVE if feature["weight"] > 0 else NEGATIVE
         value = feature.get("value")
-        value = "" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        value = "" if value is None else readable(value)
         rows.append(
             f'<tr><td style="border-left:4px solid {colour}">{escape(str(feature.get("feature", "")))}'
             f'</td><td class="num">{escape(value)}</td></tr>'
