@@ -143,6 +143,23 @@ def test_image_overlay_tints_the_top_superpixels(image_exp):
     plt.close(fig)
 
 
+def test_the_overlay_numbers_the_superpixels_the_table_names(image_exp):
+    from scipy import ndimage
+
+    from limekit.viz import image_overlay
+
+    fig = image_overlay(image_exp, 1, num_features=4)
+    texts = {int(text.get_text()): text.get_position() for text in fig.axes[0].texts}
+    listed = [int(name.split()[-1]) for name, _ in image_exp.as_list(label=1)[:4]]  # 'superpixel <id>'
+    assert sorted(texts) == sorted(listed)
+    for feature, (x, y) in texts.items():  # each id sits on its own superpixel
+        row, column = ndimage.center_of_mass(image_exp.segments == feature)
+        assert (x, y) == pytest.approx((column, row))
+    plt.close(fig)
+    html = explanation_html(image_exp)
+    assert html.count("data:image/png;base64,") >= 1
+
+
 def test_superpixel_heatmap_colours_follow_the_weights(image_exp):
     from limekit.viz import superpixel_heatmap
 

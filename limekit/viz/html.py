@@ -273,11 +273,18 @@ def _image_overlay(exp, label, num_features=5):
 
 
 def image_overlay_png(exp, label, num_features=5):
-    """Base64 PNG of :func:`limekit.viz.plots.image_overlay_array`."""
-    imsave = import_optional("matplotlib.image", "an image explanation's HTML").imsave
+    """Base64 PNG of :func:`limekit.viz.plots.image_overlay`, each shown superpixel numbered as in the table."""
+    import_optional("matplotlib", "an image explanation's HTML")
+    from matplotlib.figure import Figure  # no pyplot: no global figure state, safe off the main thread
 
-    from .plots import image_overlay_array
+    from .plots import image_overlay
 
+    height, width = np.asarray(exp.segments).shape
+    scale = 5.0 / max(height, width)
+    figure = Figure(figsize=(width * scale, height * scale), dpi=max(100, max(height, width) / 5))
+    ax = figure.add_axes((0, 0, 1, 1))
+    image_overlay(exp, label, num_features, ax=ax)
+    ax.set_title("")
     buffer = io.BytesIO()
-    imsave(buffer, image_overlay_array(exp, label, num_features), format="png")
+    figure.savefig(buffer, format="png")
     return base64.b64encode(buffer.getvalue()).decode("ascii")

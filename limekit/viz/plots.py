@@ -199,13 +199,45 @@ def _as_unit_rgb(image):
     return np.clip(image, 0, 1)
 
 
-def image_overlay(exp, label, num_features=5, positive_only=False, hide_rest=False, ax=None, figsize=(5, 5)):
-    """Figure of :func:`image_overlay_array`."""
+def image_overlay(
+    exp, label, num_features=5, positive_only=False, hide_rest=False, ax=None, figsize=(5, 5), numbers=True
+):
+    """Figure of :func:`image_overlay_array`; with ``numbers``, each shown superpixel carries its id.
+
+    The ids are those of ``as_list`` (``'superpixel <id>'``), so a table of
+    weights can be read against the picture.
+    """
     fig, ax = _axes(ax, figsize)
     ax.imshow(image_overlay_array(exp, label, num_features, positive_only, hide_rest))
+    if numbers:
+        _number_superpixels(ax, exp, label, num_features, positive_only)
     ax.set_axis_off()
     ax.set_title(_title(exp, label))
     return fig
+
+
+def _number_superpixels(ax, exp, label, num_features, positive_only):
+    """Write each shown superpixel's id at its centre of mass."""
+    from scipy import ndimage
+
+    shown = [feature for feature, weight in exp.local_exp[label] if weight > 0 or not positive_only][:num_features]
+    if not shown:
+        return
+    segments = np.asarray(exp.segments)
+    centres = ndimage.center_of_mass(np.ones(segments.shape), segments, index=shown)
+    size = max(6.0, min(12.0, 120.0 / max(len(shown), 1) ** 0.5))
+    for feature, (row, column) in zip(shown, centres):
+        ax.text(
+            column,
+            row,
+            str(feature),
+            ha="center",
+            va="center",
+            fontsize=size,
+            color="white",
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "black", "alpha": 0.55, "linewidth": 0},
+        )
 
 
 def superpixel_heatmap(exp, label, ax=None, figsize=(5, 5), show_boundaries=True):
