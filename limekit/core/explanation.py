@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from .._validation import bad_type, bad_value, describe
 from .records import validate_explanation_record
+
+if TYPE_CHECKING:
+    import os
+
+    from matplotlib.figure import Figure
+
+    from .fit import LocalFit
 
 __all__ = ["DomainMapper", "StoredDomainMapper", "Explanation"]
 
@@ -18,15 +27,15 @@ class DomainMapper:
     Frontends subclass it; the base class returns the ids themselves.
     """
 
-    def map_exp_ids(self, exp, **kwargs):
+    def map_exp_ids(self, exp: list[tuple[int, float]], **kwargs: Any) -> list[tuple[Any, ...]]:
         """Turn ``[(feature id, weight), ...]`` into ``[(name, weight), ...]``."""
         return exp
 
-    def feature_records(self, feature_ids):
+    def feature_records(self, feature_ids: Iterable[int]) -> list[dict[str, Any]]:
         """Per-feature details for :meth:`Explanation.to_dict` (``name`` at least)."""
         return [{"id": int(i), "name": str(i)} for i in feature_ids]
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Modality-specific data for serialisation."""
         return {}
 
@@ -34,21 +43,21 @@ class DomainMapper:
 class StoredDomainMapper(DomainMapper):
     """Domain mapper of an explanation read back from JSON: names and records by feature id."""
 
-    def __init__(self, domain, names, records):
+    def __init__(self, domain: dict[str, Any], names: dict[int, str], records: dict[int, dict[str, Any]]) -> None:
         self.domain = dict(domain)
         self.names = dict(names)
         self.records = dict(records)
         self.original_names = domain.get("feature_names")
 
-    def map_exp_ids(self, exp, **kwargs):
+    def map_exp_ids(self, exp: list[tuple[int, float]], **kwargs: Any) -> list[tuple[Any, ...]]:
         return [(self.names.get(int(feature), str(feature)), weight) for feature, weight in exp]
 
-    def feature_records(self, feature_ids):
+    def feature_records(self, feature_ids: Iterable[int]) -> list[dict[str, Any]]:
         return [
             dict(self.records.get(int(i), {"id": int(i), "name": self.names.get(int(i), str(i))})) for i in feature_ids
         ]
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return dict(self.domain)
 
 
@@ -107,35 +116,42 @@ class Explanation:
         :mod:`limekit.core.fidelity`.
     """
 
-    def __init__(self, domain_mapper, mode="classification", class_names=None, random_state=None):
+    def __init__(
+        self,
+        domain_mapper: DomainMapper,
+        mode: str = "classification",
+        class_names: list[str] | None = None,
+        random_state: Any = None,
+    ) -> None:
         if mode not in ("classification", "regression"):
             raise bad_value("mode", "'classification' or 'regression'", repr(mode))
         self.domain_mapper = domain_mapper
         self.mode = mode
         self.random_state = random_state
-        self.local_exp = {}
-        self.intercept = {}
-        self.scores = {}
-        self.local_preds = {}
-        self.score = None
-        self.local_pred = None
-        self.top_labels = None
-        self.predict_proba = None
-        self.diagnostics = {}
-        self.local_decisions = {}
-        self.shape_functions = {}
-        self.importance = {}
-        self.fits = {}
+        self.local_exp: dict[int, list[tuple[int, float]]] = {}
+        self.intercept: dict[int, float] = {}
+        self.scores: dict[int, float] = {}
+        self.local_preds: dict[int, np.ndarray] = {}
+        self.score: float | None = None
+        self.local_pred: np.ndarray | None = None
+        self.top_labels: list[int] | None = None
+        self.predict_proba: np.ndarray | None = None
+        self.diagnostics: dict[str, Any] = {}
+        self.local_decisions: dict[int, float] = {}
+        self.shape_functions: dict[int, dict[int, tuple[Any, np.ndarray]]] = {}
+        self.importance: dict[int, dict[int, float]] = {}
+        self.fits: dict[int, LocalFit] = {}
+        self.class_names: list[str] | None
         if mode == "classification":
             self.class_names = class_names
         else:
             self.class_names = ["negative", "positive"]
-            self.predicted_value = None
+            self.predicted_value: float | None = None
             self.min_value = 0.0
             self.max_value = 1.0
             self.dummy_label = 1
 
-    def add_fit(self, label, fit):
+    def add_fit(self, label: int, fit: LocalFit) -> None:
         """Record a :class:`~limekit.core.base.LocalFit` for ``label``.
 
         Raises
@@ -157,12 +173,14 @@ class Explanation:
         self.score = fit.score
         self.local_pred = fit.local_pred
         self.local_decisions[label] = getattr(fit, "local_decision", float(np.ravel(fit.local_pred)[0]))
-        if getattr(fit, "importance", None) is not None:
-            self.importance[label] = dict(fit.importance)
-        if getattr(fit, "shape_functions", None) is not None:
-            self.shape_functions[label] = dict(fit.shape_functions)
+        importance = getattr(fit, "importance", None)
+        if importance is not None:
+            self.importance[label] = dict(importance)
+        shape_functions = getattr(fit, "shape_functions", None)
+        if shape_functions is not None:
+            self.shape_functions[label] = dict(shape_functions)
 
-    def mirror_regression_labels(self):
+    def mirror_regression_labels(self) -> None:
         """lime's regression convention: label 1 is the fitted label 0, label 0 its negation."""
         self.intercept[1] = self.intercept[0]
         self.local_exp[1] = list(self.local_exp[0])
@@ -177,13 +195,13 @@ class Explanation:
             self.shape_functions[1] = self.shape_functions[0]
             self.shape_functions[0] = {j: (grid, -values) for j, (grid, values) in self.shape_functions[1].items()}
 
-    def available_labels(self):
+    def available_labels(self) -> list[int]:
         """Labels with an explanation (``top_labels`` order when they were asked for)."""
         if self.mode != "classification":
             raise NotImplementedError("Not supported for regression explanations.")
         return list(self.top_labels) if self.top_labels else list(self.local_exp.keys())
 
-    def resolve_label(self, label):
+    def resolve_label(self, label: int) -> int:
         """The key of ``label`` in ``local_exp`` (regression explanations keep theirs under 1); raises if absent."""
         label = label if self.mode == "classification" else self.dummy_label
         if label not in self.local_exp:
@@ -195,20 +213,20 @@ class Explanation:
             )
         return label
 
-    def as_list(self, label=1, **kwargs):
+    def as_list(self, label: int = 1, **kwargs: Any) -> list[tuple[Any, ...]]:
         """``[(feature name, weight), ...]`` for ``label``, by decreasing ``|weight|``."""
         label = self.resolve_label(label)
         mapped = self.domain_mapper.map_exp_ids(self.local_exp[label], **kwargs)
         return [(item[0], float(item[1])) if len(item) == 2 else (item[0], item[1], float(item[2])) for item in mapped]
 
-    def as_map(self):
+    def as_map(self) -> dict[int, list[tuple[int, float]]]:
         """``{label: [(feature id, weight), ...]}``."""
         return self.local_exp
 
-    def _feature_names(self, ids):
+    def _feature_names(self, ids: Iterable[int]) -> list[Any]:
         return [name for name, _ in self.domain_mapper.map_exp_ids([(int(i), 0.0) for i in ids])]
 
-    def global_importance(self, label=1, names=True):
+    def global_importance(self, label: int = 1, names: bool = True) -> list[tuple[Any, float]]:
         """Features ranked by their mean ``|contribution|`` over the perturbations.
 
         Unlike :meth:`as_list`, which reads the surrogate at the instance,
@@ -234,14 +252,14 @@ class Explanation:
             raise bad_value("label", f"a label with importances {sorted(self.importance)}", repr(label))
         return self._ranked_importance(label, names)
 
-    def _ranked_importance(self, label, names):
+    def _ranked_importance(self, label: int, names: bool) -> list[tuple[Any, float]]:
         """``global_importance`` of the stored key ``label`` as it is (no regression mapping)."""
         items = sorted(self.importance[label].items(), key=lambda item: -item[1])
         if not names:
             return [(int(i), float(v)) for i, v in items]
         return [(name, float(v)) for name, (_, v) in zip(self._feature_names([i for i, _ in items]), items)]
 
-    def shape_function(self, feature, label=1):
+    def shape_function(self, feature: int | str, label: int = 1) -> tuple[Any, np.ndarray]:
         """``(grid, values)`` of one feature's shape function (additive surrogates).
 
         Parameters
@@ -277,10 +295,10 @@ class Explanation:
                     return shapes[i]
         raise bad_value("feature", f"a feature id or name of the explanation ({len(shapes)} features)", repr(feature))
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Plain-JSON-types dictionary of everything in the explanation."""
         labels = sorted(self.local_exp)
-        out = {
+        out: dict[str, Any] = {
             "mode": self.mode,
             "class_names": None if self.class_names is None else [str(c) for c in self.class_names],
             "top_labels": None if self.top_labels is None else [int(x) for x in self.top_labels],
@@ -292,7 +310,8 @@ class Explanation:
         if self.mode == "classification":
             out["predict_proba"] = None if self.predict_proba is None else [float(p) for p in self.predict_proba]
         else:
-            out["predicted_value"] = float(self.predicted_value)
+            # set by the fit (or from_dict); an unfitted explanation raises TypeError here, as it always did
+            out["predicted_value"] = float(cast(float, self.predicted_value))
             out["min_value"] = float(self.min_value)
             out["max_value"] = float(self.max_value)
         for label in labels:
@@ -328,7 +347,7 @@ class Explanation:
                 ]
         return out
 
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
         """The explanation as a strict JSON string (see :meth:`to_dict`; no ``NaN`` or ``Infinity`` tokens).
 
         What it writes, :meth:`from_json` reads back, and ``from_json(text).to_dict()``
@@ -350,7 +369,7 @@ class Explanation:
         return json.dumps(data, **kwargs)
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> Explanation:
         """Rebuild an explanation from :meth:`to_dict`'s output.
 
         The result has the same labels, weights, names, intercepts, scores,
@@ -403,26 +422,32 @@ class Explanation:
         return exp
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: str | bytes | bytearray) -> Explanation:
         """Rebuild an explanation from :meth:`to_json`'s output (see :meth:`from_dict`)."""
         if not isinstance(text, (str, bytes, bytearray)):
             raise bad_type("text", "a JSON string made by Explanation.to_json()", text)
         return cls.from_dict(validate_explanation_record(text))
 
     # ------------------------------------------------------------------ views
-    def as_pyplot_figure(self, label=1, **kwargs):
+    def as_pyplot_figure(self, label: int = 1, **kwargs: Any) -> Figure:
         """lime's bar chart: one bar per feature, green for positive weights, red for negative."""
         from ..viz.plots import bar_chart
 
         return bar_chart(self, label=label, **kwargs)
 
-    def as_waterfall_figure(self, label=1, **kwargs):
+    def as_waterfall_figure(self, label: int = 1, **kwargs: Any) -> Figure:
         """Waterfall from the intercept to the surrogate's prediction (see :func:`limekit.viz.waterfall`)."""
         from ..viz.plots import waterfall
 
         return waterfall(self, label=label, **kwargs)
 
-    def as_html(self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
+    def as_html(
+        self,
+        labels: Sequence[int] | None = None,
+        predict_proba: bool = True,
+        show_predicted_value: bool = True,
+        **kwargs: Any,
+    ) -> str:
         """A self-contained HTML page (no JavaScript; user strings escaped)."""
         from ..viz.html import explanation_html, page
 
@@ -432,7 +457,14 @@ class Explanation:
             )
         )
 
-    def save_to_file(self, file_path, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
+    def save_to_file(
+        self,
+        file_path: str | os.PathLike[str],
+        labels: Sequence[int] | None = None,
+        predict_proba: bool = True,
+        show_predicted_value: bool = True,
+        **kwargs: Any,
+    ) -> None:
         """Write :meth:`as_html` to ``file_path`` (UTF-8)."""
         with open(file_path, "w", encoding="utf-8") as handle:
             handle.write(
@@ -441,7 +473,13 @@ class Explanation:
                 )
             )
 
-    def show_in_notebook(self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
+    def show_in_notebook(
+        self,
+        labels: Sequence[int] | None = None,
+        predict_proba: bool = True,
+        show_predicted_value: bool = True,
+        **kwargs: Any,
+    ) -> None:
         """Display :meth:`as_html` in a Jupyter notebook."""
         from IPython.display import HTML, display
 
@@ -453,17 +491,17 @@ class Explanation:
             )
         )
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         from ..viz.html import explanation_html
 
         return explanation_html(self)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         labels = ", ".join(map(str, sorted(self.local_exp)))
         return f"<limekit Explanation mode={self.mode!r} labels=[{labels}] score={self.score!r}>"
 
 
-def _check_fit_finite(exp, label, fit):
+def _check_fit_finite(exp: Explanation, label: int, fit: LocalFit) -> None:
     """Raise, naming the field, when a number of ``fit`` that the record must hold is not finite."""
     path = f"explanations[{str(int(label))!r}]"
     numbers = [
@@ -490,7 +528,7 @@ def _check_fit_finite(exp, label, fit):
             raise bad_value(f"{path}.{name}", "a finite number", describe(float(value)), detail)
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """Convert numpy scalars/arrays nested in dicts and lists to plain Python types."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}

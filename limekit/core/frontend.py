@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
@@ -75,7 +76,10 @@ from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
 
 if TYPE_CHECKING:
-    from ..surrogates import RidgeSurrogate
+    import pandas as pd
+
+    from ..frame import FailedRow
+    from ..surrogates import BaseSurrogate, RidgeSurrogate
     from .explanation import Explanation
     from .neighbourhood import Neighbourhood
 
@@ -150,7 +154,10 @@ SIZE_PARAMETERS = """\
             as many as the explanation needs to be stable (see ``max_samples``)."""
 
 
-def fill_docstrings(cls, unit="instance", features="features"):
+ExplainerClass = TypeVar("ExplainerClass", bound="type[BaseExplainer]")
+
+
+def fill_docstrings(cls: ExplainerClass, unit: str = "instance", features: str = "features") -> ExplainerClass:
     """Put the shared parameter descriptions into a frontend's class and ``explain_instance`` docstrings.
 
     A line holding only ``%(common)s`` (class), ``%(labels)s``, ``%(size)s``
@@ -159,15 +166,20 @@ def fill_docstrings(cls, unit="instance", features="features"):
     the size parameters.
     """
 
-    def fill(doc, blocks):
+    def fill(doc: str, blocks: dict[str, str]) -> str:
         for name, block in blocks.items():
-            doc = re.sub(rf"^[ ]*%\({name}\)s$", lambda _, block=block: block, doc, flags=re.MULTILINE)
+
+            def literal(_: re.Match[str], block: str = block) -> str:  # the block as it is, no escapes
+                return block
+
+            doc = re.sub(rf"^[ ]*%\({name}\)s$", literal, doc, flags=re.MULTILINE)
         return doc
 
-    cls.__doc__ = fill(cls.__doc__, {"common": COMMON_PARAMETERS})
+    # a frontend's docstrings hold the placeholders (None would fail in re.sub, as it always did)
+    cls.__doc__ = fill(cast(str, cls.__doc__), {"common": COMMON_PARAMETERS})
     method = cls.explain_instance
     method.__doc__ = fill(
-        method.__doc__,
+        cast(str, method.__doc__),
         {
             "labels": LABEL_PARAMETERS,
             "size": SIZE_PARAMETERS.format(unit=unit, features=features),
@@ -249,22 +261,24 @@ class BaseExplainer:
     instance_argument = "data_row"
     #: take every class when ``top_labels`` exceeds them (lime's image default) instead of raising
     cap_top_labels = False
+    #: every frontend defines it (``make_call``, then ``_explain_one``); ``explain_many`` binds its keywords
+    explain_instance: Callable[..., Explanation]
 
     def _init_common(
         self,
         *,
-        mode,
-        verbose,
-        class_names,
-        feature_selection,
-        random_state,
-        surrogate,
-        surrogate_task,
-        fidelity_samples,
-        stability_samples,
-        batch_size,
-        progress_bar,
-    ):
+        mode: str,
+        verbose: bool,
+        class_names: Iterable[str] | None,
+        feature_selection: str,
+        random_state: int | np.random.RandomState | np.random.Generator | None,
+        surrogate: str | BaseSurrogate | None,
+        surrogate_task: str,
+        fidelity_samples: str | int,
+        stability_samples: int,
+        batch_size: int | None,
+        progress_bar: bool,
+    ) -> None:
         """Validate and keep the options every frontend shares (the kernel comes with :meth:`_set_kernel`)."""
         self.mode = check_choice(mode, "mode", MODES)
         self.feature_selection = check_choice(feature_selection, "feature_selection", FEATURE_SELECTION_METHODS)
@@ -283,13 +297,13 @@ class BaseExplainer:
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         self.progress_bar = bool(progress_bar)
 
-    def _set_kernel(self, kernel, kernel_width):
+    def _set_kernel(self, kernel: Callable[..., Any] | None, kernel_width: float) -> None:
         """``kernel_fn``: ``kernel`` (None: lime's exponential kernel) with ``kernel_width`` bound."""
         self.kernel_fn = make_kernel_fn(kernel, kernel_width)
         self.kernel_width = float(kernel_width)
 
     # ------------------------------------------------------------------ randomness
-    def random_generator(self, *key):
+    def random_generator(self, *key: int) -> np.random.Generator:
         """A numpy Generator derived from ``random_state`` and ``key`` (ints), for work beside explanations.
 
         :class:`~limekit.submodular_pick.SubmodularPick` draws its sample of
@@ -299,7 +313,7 @@ class BaseExplainer:
 
         return derived_generator(self._entropy, *key)
 
-    def randomness(self, instance):
+    def randomness(self, instance: Any) -> CallRandomness:
         """The generators an explanation of ``instance`` draws from (one per stage), as ``explain_instance`` makes them.
 
         For reproducing or inspecting an explanation's perturbations, e.g.
@@ -308,25 +322,25 @@ class BaseExplainer:
         """
         return self._randomness(self._check_instance(instance))
 
-    def _randomness(self, checked):
+    def _randomness(self, checked: Any) -> CallRandomness:
         return CallRandomness.for_instance(self._entropy, self._instance_digest(checked))
 
     # ------------------------------------------------------------------ arguments
     def make_call(
         self,
-        predict_fn,
+        predict_fn: Callable[..., Any],
         *,
-        labels,
-        top_labels,
-        num_features,
-        num_samples,
-        distance_metric,
-        model_regressor,
-        batch_size,
-        frontend_options,
-        options,
-        progress_bar=None,
-    ):
+        labels: Any,
+        top_labels: int | None,
+        num_features: int,
+        num_samples: int | str,
+        distance_metric: str | Callable[..., Any],
+        model_regressor: Any,
+        batch_size: int | None,
+        frontend_options: dict[str, Any],
+        options: CallOptions,
+        progress_bar: bool | None = None,
+    ) -> ExplainCall:
         """Validate one call's arguments before any work: the :class:`ExplainCall` the template runs.
 
         ``explain_instance`` passes every parameter here by name: lime's
@@ -349,7 +363,7 @@ class BaseExplainer:
         if self.mode == "classification" and top_labels is None:
             labels = check_labels(labels)
 
-        def setting(value, default):  # a per-call option, or the explainer's setting when not given
+        def setting(value: Any, default: Any) -> Any:  # a per-call option, or the explainer's setting when not given
             return default if value is None else value
 
         plan = plan_surrogate(
@@ -391,7 +405,7 @@ class BaseExplainer:
             frontend_options,
         )
 
-    def _check_kernel_sampling(self, distance_metric):
+    def _check_kernel_sampling(self, distance_metric: str | Callable[..., Any]) -> None:
         """Raise unless ``sampling='kernel'`` works here (a binary representation and a count-only distance)."""
         if type(self)._sample_kernel is BaseExplainer._sample_kernel:
             raise bad_value(
@@ -406,17 +420,17 @@ class BaseExplainer:
                 repr("kernel"),
             )
 
-    def _check_options(self, options):
+    def _check_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """Validate the frontend's own call arguments (a dict by name); return them checked."""
         if options:
             raise LimekitTypeError(f"explain_instance: unexpected argument(s) {sorted(options)}")
         return options
 
-    def _explain_signature(self):
+    def _explain_signature(self) -> inspect.Signature:
         """The signature ``explain_many``'s keywords are bound to: ``explain_instance``'s."""
         return inspect.signature(self.explain_instance)
 
-    def _call_from_keywords(self, predict_fn, kwargs):
+    def _call_from_keywords(self, predict_fn: Callable[..., Any], kwargs: dict[str, Any]) -> ExplainCall:
         """:meth:`make_call` for ``explain_instance``'s keywords given by name (``explain_many``, engines)."""
         try:
             bound = self._explain_signature().bind(None, predict_fn, **kwargs)
@@ -484,7 +498,7 @@ class BaseExplainer:
             w.verdict = w.verdict.stopped_by(stop_reason(w.n_samples, w.verdict, call.sampling))
         return [self._fit_work(w, call) for w in work]
 
-    def _held_out(self, context, call: ExplainCall, rngs: CallRandomness) -> Neighbourhood | None:
+    def _held_out(self, context: Any, call: ExplainCall, rngs: CallRandomness) -> Neighbourhood | None:
         """The held-out fidelity sample of an instance (None without one)."""
         if not call.plan.n_fidelity:
             return None
@@ -502,8 +516,8 @@ class BaseExplainer:
             w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights, neighbourhood.patterns)
         w.explanation = self._new_explanation(w.context, w.neighbourhood, call)  # needs no output either
 
-    def _first_output_check(self, call: ExplainCall):
-        def check_first(outputs):  # the first instance's output, before any other batch is predicted
+    def _first_output_check(self, call: ExplainCall) -> Callable[[np.ndarray], None]:
+        def check_first(outputs: np.ndarray) -> None:  # the first instance's output, before any other batch
             resolve_labels(
                 outputs[:1], self.mode, call.labels, call.top_labels, self.class_names, self.cap_top_labels
             )  # raises on labels the model does not output
@@ -556,7 +570,12 @@ class BaseExplainer:
         self._finish(explanation, w.context, call)
         return explanation
 
-    def _score(self, neighbourhoods: list[Neighbourhood], call: ExplainCall, check_first=None) -> int:
+    def _score(
+        self,
+        neighbourhoods: list[Neighbourhood],
+        call: ExplainCall,
+        check_first: Callable[[np.ndarray], None] | None = None,
+    ) -> int:
         """Score ``neighbourhoods`` in shared model calls (their ``outputs`` set); the number of calls."""
         return score_neighbourhoods(
             call.predict,
@@ -615,7 +634,9 @@ class BaseExplainer:
         w.model_calls += calls
         w.rounds += 1
 
-    def _neighbourhood(self, context, n, call, rng, check=True):
+    def _neighbourhood(
+        self, context: Any, n: int, call: ExplainCall, rng: np.random.Generator, check: bool = True
+    ) -> Neighbourhood:
         """The frontend's sample of ``n`` rows with its kernel weights (unit weights when drawn from the kernel)."""
         if call.sampling.scheme == "kernel":
             neighbourhood = self._sample_kernel(context, n, call, rng)
@@ -626,26 +647,26 @@ class BaseExplainer:
         neighbourhood.weights = check_weights(weights, n) if check else np.asarray(weights, dtype=float)
         return neighbourhood
 
-    def _explain_one(self, instance, call):
+    def _explain_one(self, instance: Any, call: ExplainCall) -> Explanation:
         """``explain_instance``'s body, once :meth:`make_call` has checked its arguments."""
         return self._explain([self._check_instance(instance)], call)[0]
 
     def explain_many(
         self,
-        instances,
-        predict_fn=None,
-        n_jobs=1,
-        rows_per_task=None,
+        instances: Any,
+        predict_fn: Callable[..., Any] | None = None,
+        n_jobs: int = 1,
+        rows_per_task: int | None = None,
         *,
-        backend=None,
-        client=None,
-        predict_factory=None,
-        errors="raise",
-        stream=False,
-        as_frame=False,
-        share_samples=False,
-        **kwargs,
-    ):
+        backend: str | None = None,
+        client: Any = None,
+        predict_factory: Callable[[], Any] | None = None,
+        errors: str = "raise",
+        stream: bool = False,
+        as_frame: bool = False,
+        share_samples: bool = False,
+        **kwargs: Any,
+    ) -> list[Explanation | FailedRow] | pd.DataFrame | Iterator[Any]:
         """Explain many instances; the same explanations as ``explain_instance`` one by one.
 
         The perturbations of ``rows_per_task`` instances go to the model in
@@ -749,41 +770,41 @@ class BaseExplainer:
     # ------------------------------------------------------------------ the engine interface
     # What an engine (limekit.distributed, a user's own) needs to run explain_many's tasks anywhere:
     # the Protocol limekit.core.engines.EngineExplainer, which engines check explainers against.
-    def prepare_call(self, predict_fn, **kwargs):
+    def prepare_call(self, predict_fn: Callable[..., Any], **kwargs: Any) -> ExplainCall:
         """Validate ``explain_instance``'s keywords for ``predict_fn`` once: an :class:`ExplainCall` for the tasks."""
         return self._call_from_keywords(predict_fn, kwargs)
 
-    def check_instances(self, instances):
+    def check_instances(self, instances: Any) -> list[Any]:
         """Every instance checked (and indexed), before any model call; what the tasks take."""
         return self._check_instances(instances)
 
-    def explain_checked(self, checked, call):
+    def explain_checked(self, checked: list[Any], call: ExplainCall) -> list[Explanation]:
         """perturb -> score -> fit for checked instances sharing model calls: one task's explanations."""
         return self._explain(checked, call)
 
-    def adapt_model(self, model):
+    def adapt_model(self, model: Callable[..., Any]) -> tuple[Callable[..., Any], list[str] | None]:
         """``(callable the scoring stage calls, the model's class names or None)`` for ``model``."""
         return self._adapt_model(model)
 
     # ------------------------------------------------------------------ hooks every frontend implements
-    def _check_instance(self, instance):
+    def _check_instance(self, instance: Any) -> Any:
         """Validate one instance (and index it: a text's words); cheap."""
         raise NotImplementedError
 
-    def _instance_digest(self, checked):
+    def _instance_digest(self, checked: Any) -> list[int]:
         """What identifies a checked instance, for its random generators (ints)."""
         raise NotImplementedError
 
-    def _sample(self, context, n: int, call: ExplainCall, rng: np.random.Generator) -> Neighbourhood:
+    def _sample(self, context: Any, n: int, call: ExplainCall, rng: np.random.Generator) -> Neighbourhood:
         """A :class:`~limekit.core.neighbourhood.Neighbourhood` of ``n`` rows, row 0 the instance."""
         raise NotImplementedError
 
-    def _new_explanation(self, context, neighbourhood: Neighbourhood, call: ExplainCall) -> Explanation:
+    def _new_explanation(self, context: Any, neighbourhood: Neighbourhood, call: ExplainCall) -> Explanation:
         """An empty Explanation with the frontend's domain mapper (made before the model's call)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ hooks with defaults
-    def _check_instances(self, instances):
+    def _check_instances(self, instances: Any) -> list[Any]:
         """Every instance checked, before any model call."""
         if isinstance(instances, (str, bytes)) or not hasattr(instances, "__len__"):
             raise bad_type("instances", "a sequence of instances (a list, or an array of rows)", instances)
@@ -791,7 +812,7 @@ class BaseExplainer:
             raise bad_value("instances", "at least one instance", "an empty sequence")
         return [self._check_instance(instance) for instance in instances]
 
-    def _check_shared(self, call):
+    def _check_shared(self, call: ExplainCall) -> None:
         """Raise unless ``share_samples=True`` works for this call (default: never; the frontend says why)."""
         raise bad_value(
             "share_samples", f"False for {type(self).__name__} (its perturbations depend on the instance)", True
@@ -806,7 +827,7 @@ class BaseExplainer:
         """``n`` perturbations of no instance in particular (``Z`` their codes, and their model inputs)."""
         raise NotImplementedError
 
-    def _shared_view(self, context, pool: Neighbourhood, call: ExplainCall, with_instance: bool) -> Neighbourhood:
+    def _shared_view(self, context: Any, pool: Neighbourhood, call: ExplainCall, with_instance: bool) -> Neighbourhood:
         """One instance's neighbourhood of a shared ``pool`` (its own row first if ``with_instance``)."""
         raise NotImplementedError
 
@@ -814,7 +835,7 @@ class BaseExplainer:
         """Model-space rows as the emulators of a shared pool read them."""
         raise NotImplementedError
 
-    def _sample_kernel(self, context, n, call, rng):
+    def _sample_kernel(self, context: Any, n: int, call: ExplainCall, rng: np.random.Generator) -> Neighbourhood:
         """``n`` rows drawn from the kernel (see :mod:`limekit.core.kernel_sampling`); binary frontends only."""
         raise bad_value(
             "sampling",
@@ -822,22 +843,22 @@ class BaseExplainer:
             repr(call.sampling.scheme),
         )
 
-    def _prepare(self, checked, call, rngs):
+    def _prepare(self, checked: Any, call: ExplainCall, rngs: CallRandomness) -> Any:
         """Per-instance set-up shared by its samples (default: the checked instance itself)."""
         return checked
 
-    def _adapt_model(self, model):
+    def _adapt_model(self, model: Callable[..., Any]) -> tuple[Callable[..., Any], list[str] | None]:
         """``(callable the scoring stage calls, the model's class names or None)`` (default: the model as is)."""
         return model, None
 
-    def _model_input(self, batch):
+    def _model_input(self, batch: Any) -> Any:
         """What the model gets for a joined batch of inputs (default: the batch)."""
         return batch
 
-    def _finish(self, explanation, context, call):
+    def _finish(self, explanation: Explanation, context: Any, call: ExplainCall) -> None:
         """Add the frontend's diagnostics to a fitted explanation (default: nothing)."""
 
-    def _class_names(self, n_outputs, call):
+    def _class_names(self, n_outputs: int, call: ExplainCall) -> list[str] | None:
         """The explanation's class names: the explainer's, the model's, or ``'0', '1', ...``."""
         if self.mode != "classification":
             return None

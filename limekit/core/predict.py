@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +13,9 @@ from .._validation import bad_type, bad_value
 __all__ = ["check_model_output", "iter_batches", "resolve_labels"]
 
 
-def check_model_output(output, n_rows, mode, argument="predict_fn", n_outputs=None):
+def check_model_output(
+    output: Any, n_rows: int, mode: str, argument: str = "predict_fn", n_outputs: int | None = None
+) -> np.ndarray:
     """Check what the black box returned and give it back as a 2-D float array.
 
     Parameters
@@ -81,14 +85,21 @@ def check_model_output(output, n_rows, mode, argument="predict_fn", n_outputs=No
     return array
 
 
-def iter_batches(n_rows, batch_size):
+def iter_batches(n_rows: int, batch_size: int | None) -> Iterator[slice]:
     """Yield ``slice`` objects covering ``range(n_rows)`` in chunks of ``batch_size``."""
     step = n_rows if not batch_size else int(batch_size)
     for start in range(0, n_rows, max(step, 1)):
         yield slice(start, min(start + step, n_rows))
 
 
-def resolve_labels(instance_output, mode, labels, top_labels, class_names=None, cap_top_labels=False):
+def resolve_labels(
+    instance_output: np.ndarray,
+    mode: str,
+    labels: Any,
+    top_labels: int | None,
+    class_names: Sequence[str] | None = None,
+    cap_top_labels: bool = False,
+) -> Any:
     """The labels to explain, checked against the model's output for the instance.
 
     Parameters

@@ -11,16 +11,22 @@ instance alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type
 from .predict import check_model_output, iter_batches
 
+if TYPE_CHECKING:
+    from .neighbourhood import Neighbourhood
+
 __all__ = ["score_neighbourhoods", "join_batches"]
 
 
-def join_batches(pieces):
+def join_batches(pieces: list[Any]) -> Any:
     """Concatenate model-input pieces of one kind: arrays, sparse matrices, lists, DataFrames or tensors."""
     if len(pieces) == 1:
         return pieces[0]
@@ -43,7 +49,7 @@ def join_batches(pieces):
     raise bad_type("inputs", "model inputs as arrays, sparse matrices, lists, DataFrames or tensors", first)
 
 
-def _contiguous(pieces):
+def _contiguous(pieces: list[tuple[Neighbourhood, int, int]]) -> list[tuple[Neighbourhood, int, int]]:
     """``pieces`` with adjacent row ranges of one neighbourhood merged, so its rows reach the model in one piece.
 
     A single instance's batch (its row 0, then its other rows) is then the
@@ -51,7 +57,7 @@ def _contiguous(pieces):
     the call (the surrogates' rows are Z or their own original-space copy),
     so a model that writes into its input cannot change the explanation.
     """
-    merged = []
+    merged: list[tuple[Neighbourhood, int, int]] = []
     for nb, a, b in pieces:
         if merged and merged[-1][0] is nb and merged[-1][2] == a:
             merged[-1] = (nb, merged[-1][1], b)
@@ -61,15 +67,15 @@ def _contiguous(pieces):
 
 
 def score_neighbourhoods(
-    predict_fn,
-    neighbourhoods,
-    mode,
-    batch_size=None,
-    argument="predict_fn",
-    progress_bar=False,
-    to_model_input=None,
-    check_first=None,
-):
+    predict_fn: Callable[..., Any],
+    neighbourhoods: Sequence[Neighbourhood],
+    mode: str,
+    batch_size: int | None = None,
+    argument: str = "predict_fn",
+    progress_bar: bool = False,
+    to_model_input: Callable[[Any], Any] | None = None,
+    check_first: Callable[[np.ndarray], Any] | None = None,
+) -> int:
     """Fill in ``outputs`` of every neighbourhood, in shared batches, instances first.
 
     Parameters
@@ -134,6 +140,8 @@ def score_neighbourhoods(
                 check_first(output)
         row = 0
         for nb, a, b in pieces:
-            nb.outputs[a:b] = output[row : row + b - a]
+            outputs = nb.outputs
+            assert outputs is not None  # allocated on the first batch, above
+            outputs[a:b] = output[row : row + b - a]
             row += b - a
     return len(windows)

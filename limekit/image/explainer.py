@@ -28,7 +28,9 @@ Masking
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -45,10 +47,13 @@ from .explanation import ImageExplanation
 from .masking import Masker, check_hide_color, check_image, describe_hide_color, fudged_image
 from .segmentation import check_random_seed, check_segments, make_segmentation_fn
 
+if TYPE_CHECKING:
+    from ..surrogates import BaseSurrogate
+
 __all__ = ["ImageExplainer", "sample_masks"]
 
 
-def sample_masks(rng, num_samples, n_segments):
+def sample_masks(rng: np.random.Generator, num_samples: int, n_segments: int) -> np.ndarray:
     """lime's image neighbourhood: a random binary matrix whose first row is all ones.
 
     Parameters
@@ -99,18 +104,18 @@ class ImageExplainer(BaseExplainer):
 
     def __init__(
         self,
-        kernel_width=0.25,
-        kernel=None,
-        verbose=False,
-        feature_selection="auto",
-        random_state=None,
+        kernel_width: float = 0.25,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        feature_selection: str = "auto",
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
         *,
-        surrogate="ridge",
-        mode="classification",
-        surrogate_task="regression",
-        fidelity_samples="auto",
-        stability_samples=0,
-    ):
+        surrogate: str | BaseSurrogate = "ridge",
+        mode: str = "classification",
+        surrogate_task: str = "regression",
+        fidelity_samples: str | int = "auto",
+        stability_samples: int = 0,
+    ) -> None:
         self._init_common(
             mode=mode,
             verbose=verbose,
@@ -128,29 +133,29 @@ class ImageExplainer(BaseExplainer):
 
     def explain_instance(
         self,
-        image,
-        classifier_fn,
-        labels=(1,),
-        hide_color=None,
-        top_labels=5,
-        num_features=100000,
-        num_samples=1000,
-        batch_size=10,
-        segmentation_fn=None,
-        distance_metric="l2",
-        model_regressor=None,
-        random_seed=None,
-        progress_bar=True,
+        image: np.ndarray,
+        classifier_fn: Callable[..., Any],
+        labels: int | Iterable[int] = (1,),
+        hide_color: float | Sequence[float] | str | np.ndarray | None = None,
+        top_labels: int | None = 5,
+        num_features: int = 100000,
+        num_samples: int | str = 1000,
+        batch_size: int | None = 10,
+        segmentation_fn: str | Callable[..., Any] | None = None,
+        distance_metric: str | Callable[..., Any] = "l2",
+        model_regressor: Any = None,
+        random_seed: int | None = None,
+        progress_bar: bool = True,
         *,
-        surrogate=CALL_DEFAULTS.surrogate,
-        surrogate_task=CALL_DEFAULTS.surrogate_task,
-        fidelity_samples=CALL_DEFAULTS.fidelity_samples,
-        stability_samples=CALL_DEFAULTS.stability_samples,
-        max_samples=CALL_DEFAULTS.max_samples,
-        confidence=CALL_DEFAULTS.confidence,
-        sampling=CALL_DEFAULTS.sampling,
-        variance_reduction=CALL_DEFAULTS.variance_reduction,
-    ):
+        surrogate: str | BaseSurrogate | None = CALL_DEFAULTS.surrogate,
+        surrogate_task: str | None = CALL_DEFAULTS.surrogate_task,
+        fidelity_samples: str | int | None = CALL_DEFAULTS.fidelity_samples,
+        stability_samples: int | None = CALL_DEFAULTS.stability_samples,
+        max_samples: int | None = CALL_DEFAULTS.max_samples,
+        confidence: float = CALL_DEFAULTS.confidence,
+        sampling: str = CALL_DEFAULTS.sampling,
+        variance_reduction: str | None = CALL_DEFAULTS.variance_reduction,
+    ) -> ImageExplanation:
         """Explain the classifier's prediction for one image.
 
         Parameters
@@ -227,9 +232,18 @@ class ImageExplainer(BaseExplainer):
                 variance_reduction=variance_reduction,
             ),
         )
-        return self._explain_one(image, call)
+        return cast(ImageExplanation, self._explain_one(image, call))  # _new_explanation makes ImageExplanations
 
-    def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size=10, progress_bar=False):
+    def data_labels(
+        self,
+        image: np.ndarray,
+        fudged_image: np.ndarray,
+        segments: np.ndarray,
+        classifier_fn: Callable[..., Any],
+        num_samples: int,
+        batch_size: int = 10,
+        progress_bar: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """lime's helper: perturbations and the classifier's outputs for them.
 
         Parameters
@@ -265,6 +279,7 @@ class ImageExplainer(BaseExplainer):
             "classifier_fn",
             progress_bar=progress_bar,
         )
+        assert perturbations.outputs is not None  # scored above
         return masks.astype(int), perturbations.outputs
 
     # ------------------------------------------------------------------ frontend hooks
