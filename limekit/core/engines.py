@@ -233,9 +233,45 @@ def split_tasks(
     :class:`~limekit.frame.FailedRow` (``errors='skip'``).
     """
     if not lazy:
-        checked = explainer.check_instances(instances)
+        try:
+            checked = explainer.check_instances(instances)
+        except Exception:
+            if errors == "raise":
+                raise
+            checked = _checked_one_by_one(explainer, instances)
         return [checked[start : start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
     return LazyTasks(explainer, instances, rows_per_task, errors)
+
+
+def _rows(instances: Any, start: int, stop: int) -> Any:
+    """Instances ``start:stop`` of a sequence, an array or a DataFrame (by position)."""
+    if hasattr(instances, "iloc"):  # pandas: by position
+        return instances.iloc[start:stop]
+    try:
+        return instances[start:stop]
+    except (TypeError, KeyError):  # a sequence without slices
+        return [instances[j] for j in range(start, stop)]
+
+
+def _checked_one_by_one(explainer: EngineExplainer, instances: Any, start: int = 0, stop: int | None = None) -> list:
+    """``errors='skip'``: each instance checked alone; one that fails becomes an :class:`UncheckedInstance`.
+
+    Raises the first error when every instance of a whole batch fails (its
+    type or shape is wrong: there is nothing to explain).
+    """
+    if isinstance(instances, (str, bytes)) or not hasattr(instances, "__len__"):
+        return explainer.check_instances(instances)  # raises naming the argument
+    whole = stop is None
+    stop = len(instances) if stop is None else stop
+    checked: list[Any] = []
+    for j in range(start, stop):
+        try:
+            checked.extend(explainer.check_instances(_rows(instances, j, j + 1)))
+        except Exception as exc:
+            checked.append(UncheckedInstance(exc))
+    if whole and checked and all(isinstance(item, UncheckedInstance) for item in checked):
+        raise checked[0].error
+    return checked
 
 
 class LazyTasks:
@@ -258,17 +294,9 @@ class LazyTasks:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def _range(self, start: int, stop: int) -> Any:
-        if hasattr(self.instances, "iloc"):  # pandas: by position
-            return self.instances.iloc[start:stop]
-        try:
-            return self.instances[start:stop]
-        except (TypeError, KeyError):  # a sequence without slices
-            return [self.instances[j] for j in range(start, stop)]
-
     def _slice(self, i: int) -> Any:
         start = self.starts[i]
-        return self._range(start, min(start + self.rows_per_task, self.n))
+        return _rows(self.instances, start, min(start + self.rows_per_task, self.n))
 
     def __getitem__(self, i: int) -> list[Any]:
         if i == 0 and self._first is not None:
@@ -279,14 +307,8 @@ class LazyTasks:
         except Exception:
             if self.errors == "raise":
                 raise
-        checked: list[Any] = []  # one by one: an instance that fails its check becomes a FailedRow
-        start = self.starts[i]
-        for j in range(start, min(start + self.rows_per_task, self.n)):
-            try:
-                checked.extend(self.explainer.check_instances(self._range(j, j + 1)))
-            except Exception as exc:
-                checked.append(UncheckedInstance(exc))
-        return checked
+        start = self.starts[i]  # one by one: an instance that fails its check becomes a FailedRow
+        return _checked_one_by_one(self.explainer, self.instances, start, min(start + self.rows_per_task, self.n))
 
     def __iter__(self) -> Iterator[list[Any]]:
         return (self[i] for i in range(len(self)))
