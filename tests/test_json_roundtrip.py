@@ -227,6 +227,8 @@ def test_any_finite_float64_is_written_read_and_drawn(record, big):
         label_record["intercept"] = big
         label_record["local_pred"] = big
         label_record["local_decision"] = big
+        label_record["model_prediction"] = big  # derived on reading: the predicted_value set below
+        label_record["local_gap"] = 0.0  # local_pred - model_prediction
         for feature in label_record["features"]:
             feature["weight"] = big
         for item in label_record.get("global_importance", []):

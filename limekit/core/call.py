@@ -24,7 +24,7 @@ class ExplainCall:
     top_labels : int or None
     distance_metric : str or callable
     batch_size : int or None
-    progress_bar : bool
+    progress_bar : bool or 'auto'
     plan : SurrogatePlan
     model : callable
         The model as the user passed it.
@@ -44,7 +44,7 @@ class ExplainCall:
     top_labels: int | None
     distance_metric: Any
     batch_size: int | None
-    progress_bar: bool
+    progress_bar: bool | str
     plan: SurrogatePlan
     model: Any = None
     predict: Any = None

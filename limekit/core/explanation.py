@@ -10,6 +10,7 @@ import numpy as np
 
 from .._validation import bad_type, bad_value, describe
 from .records import validate_explanation_record
+from .trust import fit_warnings
 
 if TYPE_CHECKING:
     import os
@@ -63,6 +64,11 @@ class StoredDomainMapper(DomainMapper):
 
 class Explanation:
     """The explanation of one prediction.
+
+    The model's prediction for a label sits beside the surrogate's in
+    :meth:`model_prediction`, their difference in :meth:`local_gap` and what
+    is unsure about the fit (a low R^2, a large gap) in :meth:`fit_warnings`
+    (thresholds in :mod:`limekit.core.trust`).
 
     Parameters
     ----------
@@ -213,6 +219,70 @@ class Explanation:
             )
         return label
 
+    def _model_output(self, label: int) -> float | None:
+        """The model's output for the stored key ``label`` at the instance, or None when not recorded."""
+        if self.mode != "classification":
+            return None if self.predicted_value is None else float(self.predicted_value)
+        proba = self.predict_proba
+        if proba is None or not 0 <= label < len(proba):
+            return None
+        return float(proba[label])
+
+    def _gap(self, label: int) -> float | None:
+        """Surrogate minus model at the instance for the stored key ``label`` (None when either is unknown)."""
+        model = self._model_output(label)
+        if model is None or label not in self.local_preds:
+            return None
+        return float(np.ravel(self.local_preds[label])[0]) - model
+
+    def model_prediction(self, label: int = 1) -> float:
+        """The model's prediction for ``label`` at the instance, beside the surrogate's ``local_preds[label]``.
+
+        Classification: the model's probability of the label (``predict_proba[label]``).
+        Regression: its predicted value.
+
+        Raises
+        ------
+        LimekitValueError
+            When ``label`` is not explained, or the explanation does not hold
+            the model's prediction (an explanation built by hand).
+        """
+        key = self.resolve_label(label)
+        model = self._model_output(key)
+        if model is None:
+            raise bad_value("label", "a label whose model prediction the explanation holds", repr(label))
+        return model
+
+    def local_gap(self, label: int = 1) -> float:
+        """The surrogate's prediction at the instance minus the model's, for ``label``.
+
+        Both are probabilities in classification (with
+        ``surrogate_task='classification'`` the surrogate's is its probability
+        that the model picks the label), values in regression.  A gap beyond
+        :data:`limekit.core.trust.LARGE_GAP` of the output's scale is one of
+        the :meth:`fit_warnings`.
+        """
+        return float(np.ravel(self.local_preds[self.resolve_label(label)])[0]) - self.model_prediction(label)
+
+    def fit_warnings(self, label: int = 1) -> dict[str, str]:
+        """Why the surrogate of ``label`` should not be read as it is: ``{'r2': why, 'gap': why}``, or ``{}``.
+
+        ``'r2'``: its weighted R^2 is below :data:`limekit.core.trust.LOW_R2`
+        (0.5); ``'gap'``: its prediction at the instance is off the model's by
+        more than :data:`~limekit.core.trust.LARGE_GAP` (0.1) of the output's
+        scale (probabilities: 1; regression: the model's output range over the
+        perturbations).  See :mod:`limekit.core.trust`.
+        """
+        key = self.resolve_label(label)
+        return fit_warnings(
+            self.mode,
+            self.scores.get(key),
+            self._gap(key),
+            self._model_output(key),
+            getattr(self, "min_value", None),
+            getattr(self, "max_value", None),
+        )
+
     def as_list(self, label: int = 1, **kwargs: Any) -> list[tuple[Any, ...]]:
         """``[(feature name, weight), ...]`` for ``label``, by decreasing ``|weight|``."""
         label = self.resolve_label(label)
@@ -325,6 +395,11 @@ class Explanation:
                 "local_pred": float(np.ravel(self.local_preds[label])[0]),
                 "features": records,
             }
+            model, gap = self._model_output(label), self._gap(label)
+            if model is not None:  # the model's prediction beside the surrogate's, and their gap
+                out["explanations"][str(int(label))]["model_prediction"] = model
+            if gap is not None and np.isfinite(gap):  # (a difference of two numbers near 1e308 may overflow)
+                out["explanations"][str(int(label))]["local_gap"] = gap
             if label in self.local_decisions:
                 out["explanations"][str(int(label))]["local_decision"] = float(self.local_decisions[label])
             if label in self.importance:
@@ -375,7 +450,10 @@ class Explanation:
         The result has the same labels, weights, names, intercepts, scores,
         diagnostics, shape functions and importances, so ``as_list``,
         ``as_map``, ``to_dict`` and the HTML view give what the original gave.
-        It does not hold the model, the data or the fitted surrogates.
+        It does not hold the model, the data or the fitted surrogates.  The
+        per-label ``model_prediction`` and ``local_gap`` are derived (from
+        ``predict_proba`` or ``predicted_value`` and ``local_pred``), so a
+        record written before they existed loads and gains them.
         """
         data = validate_explanation_record(data)  # names the path of the first bad field
         records, names = {}, {}

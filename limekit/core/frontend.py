@@ -70,7 +70,7 @@ from .kernels import check_weights, make_kernel_fn
 from .options import CallOptions, call_options_docstring
 from .predict import resolve_labels
 from .rounds import SamplingStrategy, Work, calls_alone
-from .score import score_neighbourhoods
+from .score import check_progress_bar, score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
@@ -125,6 +125,12 @@ COMMON_PARAMETERS = """\
         ``diagnostics['stability'][label]`` reports how often the same
         features come out on top and how much their weights move (see
         :mod:`limekit.core.stability`); 0 skips.
+    progress_bar : 'auto', bool, default='auto'
+        Keyword only, also per call.  A tqdm progress bar over the model
+        calls (when there is more than one): ``'auto'`` shows one only when
+        ``sys.stderr`` is a terminal and the run has lasted two seconds
+        (:data:`limekit.core.score.PROGRESS_DELAY`), so logs and short runs
+        get none; True always, False never.
     random_state : int, RandomState, Generator or None
         Every random choice of an explanation derives from it and the
         instance: the same seed and instance give the same explanation,
@@ -143,6 +149,8 @@ CALL_PARAMETERS = """\
         batch_size : int or None
             Model inputs per call (rows, texts or images), built batch by batch;
             overrides the explainer's for this call.
+        progress_bar : 'auto', bool or None
+            The explainer's ``progress_bar`` for this call (None: the explainer's).
 """ + call_options_docstring()
 
 
@@ -277,7 +285,7 @@ class BaseExplainer:
         fidelity_samples: str | int,
         stability_samples: int,
         batch_size: int | None,
-        progress_bar: bool,
+        progress_bar: bool | str,
     ) -> None:
         """Validate and keep the options every frontend shares (the kernel comes with :meth:`_set_kernel`)."""
         self.mode = check_choice(mode, "mode", MODES)
@@ -295,7 +303,7 @@ class BaseExplainer:
         self.fidelity_samples = fidelity_samples
         self.stability_samples = resolve_stability_samples(stability_samples)
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
-        self.progress_bar = bool(progress_bar)
+        self.progress_bar = check_progress_bar(progress_bar)
 
     def _set_kernel(self, kernel: Callable[..., Any] | None, kernel_width: float) -> None:
         """``kernel_fn``: ``kernel`` (None: lime's exponential kernel) with ``kernel_width`` bound."""
@@ -339,7 +347,7 @@ class BaseExplainer:
         batch_size: int | None,
         frontend_options: dict[str, Any],
         options: CallOptions,
-        progress_bar: bool | None = None,
+        progress_bar: bool | str | None = None,
     ) -> ExplainCall:
         """Validate one call's arguments before any work: the :class:`ExplainCall` the template runs.
 
@@ -386,7 +394,9 @@ class BaseExplainer:
                 repr(sampling.variance_reduction),
             )
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
-        progress_bar = bool(setting(progress_bar, self.progress_bar))
+        if batch_size is None:
+            batch_size = self._default_batch_size(predict_fn)
+        progress_bar = check_progress_bar(setting(progress_bar, self.progress_bar))
         frontend_options = self._check_options(dict(frontend_options))
         if sampling.scheme == "kernel":
             self._check_kernel_sampling(distance_metric)
@@ -850,6 +860,10 @@ class BaseExplainer:
     def _adapt_model(self, model: Callable[..., Any]) -> tuple[Callable[..., Any], list[str] | None]:
         """``(callable the scoring stage calls, the model's class names or None)`` (default: the model as is)."""
         return model, None
+
+    def _default_batch_size(self, model: Callable[..., Any]) -> int | None:
+        """Model inputs per call when neither the call nor the explainer sets it (default None: all at once)."""
+        return None
 
     def _model_input(self, batch: Any) -> Any:
         """What the model gets for a joined batch of inputs (default: the batch)."""

@@ -8,6 +8,7 @@ is the one :meth:`Explanation.to_dict` writes::
     mode            'classification' | 'regression'
     labels          [int >= 0, ...]   one record per label in ``explanations``
     explanations    {'<label>': {intercept, score, local_pred, [local_decision],
+                                 [model_prediction, local_gap],
                                  features: [{id, name, weight, ...modality fields}],
                                  [global_importance: [{id, name, importance}]],
                                  [shape_functions: [{id, name, grid, values}]]}}
@@ -420,6 +421,9 @@ class _Record:
         for name in ("intercept", "score", "local_pred"):
             fields.get(name, _number)
         fields.get("local_decision", _number, required=False)
+        # the model's prediction beside the surrogate's (limekit.core.trust); records before them load without
+        fields.get("model_prediction", _number, required=False)
+        fields.get("local_gap", _number, required=False)
         features = fields.get("features", _array)
         for i, feature in enumerate(features):
             self.feature(feature, f"{path}.features[{i}]")
@@ -444,7 +448,17 @@ class _Record:
                     f"none for feature id(s) {unshaped[:10]}" if unshaped else "no listed feature",
                 )
         fields.rest(
-            {"intercept", "score", "local_pred", "local_decision", "features", "global_importance", "shape_functions"}
+            {
+                "intercept",
+                "score",
+                "local_pred",
+                "local_decision",
+                "model_prediction",
+                "local_gap",
+                "features",
+                "global_importance",
+                "shape_functions",
+            }
         )
 
     @staticmethod

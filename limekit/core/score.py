@@ -11,19 +11,56 @@ instance alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import bad_type
+from .._validation import bad_type, bad_value
 from .predict import check_model_output, iter_batches
 
 if TYPE_CHECKING:
     from .neighbourhood import Neighbourhood
 
-__all__ = ["score_neighbourhoods", "join_batches"]
+__all__ = ["score_neighbourhoods", "join_batches", "check_progress_bar", "PROGRESS_DELAY"]
+
+#: Seconds a ``progress_bar='auto'`` bar waits before it shows (tqdm's ``delay``): shorter runs show none.
+PROGRESS_DELAY = 2.0
+
+
+def check_progress_bar(progress_bar: object, argument: str = "progress_bar") -> bool | str:
+    """``progress_bar`` checked: ``'auto'``, True or False.
+
+    ``'auto'`` shows a tqdm bar over the model calls only when ``sys.stderr``
+    is a terminal, and only once a run has lasted :data:`PROGRESS_DELAY`
+    seconds; True always shows one (from the start), False never.
+    """
+    if isinstance(progress_bar, (bool, np.bool_)):
+        return bool(progress_bar)
+    if isinstance(progress_bar, str) and progress_bar == "auto":
+        return "auto"
+    raise bad_value(argument, "'auto', True or False", repr(progress_bar))
+
+
+def _with_progress_bar(windows: list[slice], progress_bar: bool | str) -> Iterable[slice]:
+    """``windows``, wrapped in a tqdm bar when ``progress_bar`` asks for one (see :func:`check_progress_bar`)."""
+    if not progress_bar or len(windows) <= 1:
+        return windows
+    delay = 0.0
+    if progress_bar == "auto":
+        isatty = getattr(sys.stderr, "isatty", None)
+        try:
+            terminal = bool(isatty()) if callable(isatty) else False
+        except (OSError, ValueError):  # a closed or detached stream
+            terminal = False
+        if not terminal:
+            return windows
+        delay = PROGRESS_DELAY
+    from tqdm.auto import tqdm
+
+    return tqdm(windows, desc="predicting", unit="batch", delay=delay)
 
 
 def join_batches(pieces: list[Any]) -> Any:
@@ -72,7 +109,7 @@ def score_neighbourhoods(
     mode: str,
     batch_size: int | None = None,
     argument: str = "predict_fn",
-    progress_bar: bool = False,
+    progress_bar: bool | str = False,
     to_model_input: Callable[[Any], Any] | None = None,
     check_first: Callable[[np.ndarray], Any] | None = None,
 ) -> int:
@@ -90,8 +127,10 @@ def score_neighbourhoods(
         Rows per model call; None predicts everything in one call.
     argument : str
         The model's argument name, for error messages.
-    progress_bar : bool
-        A tqdm bar over the calls (when there is more than one).
+    progress_bar : bool or 'auto'
+        A tqdm bar over the calls (when there is more than one): True always,
+        ``'auto'`` on a terminal for runs over :data:`PROGRESS_DELAY` seconds
+        (see :func:`check_progress_bar`), False never.
     to_model_input : callable or None
         Turns a joined batch into what the model takes (e.g. a DataFrame).
     check_first : callable or None
@@ -112,13 +151,9 @@ def score_neighbourhoods(
             segments.append((nb, start, nb.n_samples))
     total = sum(stop - start for _, start, stop in segments)
     windows = list(iter_batches(total, batch_size))
-    if progress_bar and len(windows) > 1:
-        from tqdm.auto import tqdm
-
-        windows = tqdm(windows, desc="predicting", unit="batch")
     n_outputs = None
     segment, offset = 0, 0  # position in segments: the next row to predict
-    for window in windows:
+    for window in _with_progress_bar(windows, progress_bar):
         pieces, n_rows = [], window.stop - window.start
         while n_rows:
             nb, start, stop = segments[segment]

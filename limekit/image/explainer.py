@@ -50,7 +50,10 @@ from .segmentation import check_random_seed, check_segments, make_segmentation_f
 if TYPE_CHECKING:
     from ..surrogates import BaseSurrogate
 
-__all__ = ["ImageExplainer", "sample_masks"]
+__all__ = ["ImageExplainer", "sample_masks", "DEFAULT_BATCH_SIZE"]
+
+#: Images per classifier call when neither the call nor the classifier says (lime's 10).
+DEFAULT_BATCH_SIZE = 10
 
 
 def sample_masks(rng: np.random.Generator, num_samples: int, n_segments: int) -> np.ndarray:
@@ -87,9 +90,16 @@ class ImageExplainer(BaseExplainer):
     feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
     mode : {'classification', 'regression'}, default='classification'
         Keyword only.  Regression explains one output value per image.
+    class_names : list of str or None
+        Keyword only.  Names of the classifier's classes (the explanation's
+        ``class_names``, shown in its views); None: none, as lime.
     %(common)s
         The segmentation's seed, when ``random_seed`` is None, is one of
         those choices.
+
+    Images per classifier call: the call's ``batch_size``, else the
+    classifier's own ``batch_size`` attribute when it has one (a
+    :class:`~limekit.image.TorchClassifier`'s), else lime's 10.
 
     Examples
     --------
@@ -115,11 +125,13 @@ class ImageExplainer(BaseExplainer):
         surrogate_task: str = "regression",
         fidelity_samples: str | int = "auto",
         stability_samples: int = 0,
+        class_names: Sequence[str] | None = None,
+        progress_bar: bool | str = "auto",
     ) -> None:
         self._init_common(
             mode=mode,
             verbose=verbose,
-            class_names=None,
+            class_names=class_names,
             feature_selection=feature_selection,
             random_state=random_state,
             surrogate=surrogate,
@@ -127,7 +139,7 @@ class ImageExplainer(BaseExplainer):
             fidelity_samples=fidelity_samples,
             stability_samples=stability_samples,
             batch_size=None,
-            progress_bar=True,
+            progress_bar=progress_bar,
         )
         self._set_kernel(kernel, kernel_width)
 
@@ -140,12 +152,12 @@ class ImageExplainer(BaseExplainer):
         top_labels: int | None = 5,
         num_features: int = 100000,
         num_samples: int | str = 1000,
-        batch_size: int | None = 10,
+        batch_size: int | None = None,
         segmentation_fn: str | Callable[..., Any] | None = None,
         distance_metric: str | Callable[..., Any] = "l2",
         model_regressor: Any = None,
         random_seed: int | None = None,
-        progress_bar: bool = True,
+        progress_bar: bool | str | None = None,
         *,
         surrogate: str | BaseSurrogate | None = CALL_DEFAULTS.surrogate,
         surrogate_task: str | None = CALL_DEFAULTS.surrogate_task,
@@ -198,8 +210,6 @@ class ImageExplainer(BaseExplainer):
         random_seed : int or None
             Seed of the segmentation (as lime); None draws one from the
             explainer's ``random_state``.
-        progress_bar : bool, default=True
-            Show a tqdm progress bar over the classifier calls.
         %(call)s
 
         Returns
@@ -370,7 +380,14 @@ class ImageExplainer(BaseExplainer):
         return ImageExplanation(context.image, context.segments, mode=self.mode)
 
     def _class_names(self, n_outputs, call):
-        return None  # lime's image explanations name no classes
+        return self.class_names  # None unless given: lime's image explanations name no classes
+
+    def _default_batch_size(self, model):
+        """The classifier's own ``batch_size`` (a TorchClassifier's) when it has one, else lime's 10."""
+        own = getattr(model, "batch_size", None)
+        if isinstance(own, (int, np.integer)) and not isinstance(own, bool) and own >= 1:
+            return int(own)
+        return DEFAULT_BATCH_SIZE
 
     def _finish(self, explanation, context, call):
         explanation.diagnostics.update(

@@ -168,8 +168,6 @@ class TabularExplainer(BaseExplainer):
     batch_size : int or None, default=None
         Keyword only, also per call.  Perturbations per model call; None
         sends them all at once.
-    progress_bar : bool, default=False
-        Keyword only.  Show a progress bar over the model calls.
     gam_sampling : dict or None, default=None
         Keyword only.  Settings of the GAM surrogates' own sampler that
         replace those of :data:`GAM_SAMPLER` (see *Sampler per surrogate*):
@@ -208,7 +206,7 @@ class TabularExplainer(BaseExplainer):
         fidelity_samples: str | int = "auto",
         stability_samples: int = 0,
         batch_size: int | None = None,
-        progress_bar: bool = False,
+        progress_bar: bool | str = "auto",
         gam_sampling: dict[str, Any] | None = None,
     ) -> None:
         self._init_common(
@@ -411,6 +409,7 @@ class TabularExplainer(BaseExplainer):
         fidelity_samples: str | int | None = CALL_DEFAULTS.fidelity_samples,
         stability_samples: int | None = CALL_DEFAULTS.stability_samples,
         batch_size: int | None = None,
+        progress_bar: bool | str | None = None,
         max_samples: int | None = CALL_DEFAULTS.max_samples,
         confidence: float = CALL_DEFAULTS.confidence,
         sampling: str = CALL_DEFAULTS.sampling,
@@ -448,6 +447,7 @@ class TabularExplainer(BaseExplainer):
             distance_metric=distance_metric,
             model_regressor=model_regressor,
             batch_size=batch_size,
+            progress_bar=progress_bar,
             frontend_options={"sampling_method": sampling_method},
             options=CallOptions(
                 surrogate=surrogate,

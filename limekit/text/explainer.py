@@ -98,8 +98,6 @@ class TextExplainer(BaseExplainer):
         Keyword only.  Texts per ``classifier_fn`` call (None: all at once),
         so that a large model is never handed all perturbations in one call.
         Texts are built batch by batch, so memory follows the batch size.
-    progress_bar : bool, default=False
-        Keyword only.  Show a tqdm progress bar over the classifier calls.
     %(common)s
 
     Examples
@@ -127,7 +125,7 @@ class TextExplainer(BaseExplainer):
         *,
         mode: str = "classification",
         batch_size: int | None = DEFAULT_BATCH_SIZE,
-        progress_bar: bool = False,
+        progress_bar: bool | str = "auto",
         surrogate: str | BaseSurrogate = "ridge",
         surrogate_task: str = "regression",
         fidelity_samples: str | int = "auto",
@@ -172,6 +170,7 @@ class TextExplainer(BaseExplainer):
         fidelity_samples: str | int | None = CALL_DEFAULTS.fidelity_samples,
         stability_samples: int | None = CALL_DEFAULTS.stability_samples,
         batch_size: int | None = None,
+        progress_bar: bool | str | None = None,
         max_samples: int | None = CALL_DEFAULTS.max_samples,
         confidence: float = CALL_DEFAULTS.confidence,
         sampling: str = CALL_DEFAULTS.sampling,
@@ -213,6 +212,7 @@ class TextExplainer(BaseExplainer):
             distance_metric=distance_metric,
             model_regressor=model_regressor,
             batch_size=batch_size,
+            progress_bar=progress_bar,
             frontend_options={},
             options=CallOptions(
                 surrogate=surrogate,

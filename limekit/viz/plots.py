@@ -12,6 +12,7 @@ from decimal import Decimal
 import numpy as np
 
 from .._optional import import_optional
+from .._validation import LimekitError
 
 __all__ = [
     "bar_chart",
@@ -25,6 +26,7 @@ __all__ = [
 
 POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"
+MODEL = "#1565c0"  # the model's own prediction, beside the surrogate's
 
 
 def _pyplot(purpose="plotting"):
@@ -113,23 +115,33 @@ def bar_chart(exp, label=1, ax=None, figsize=None, **kwargs):
 
 
 def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
-    """From the intercept to the surrogate's prediction, one step per feature.
+    """From the intercept to the surrogate's prediction, one step per feature, and the model's prediction marked.
 
     Each step is the feature's term at the instance: ``weight * z_j`` for a
     linear surrogate (``z_j`` is the interpretable row, 1 for a present
-    word/superpixel/bin) and the contribution itself for an additive one.
+    word/superpixel/bin) and the contribution itself for an additive one.  A
+    dashed line marks where the steps end (the surrogate's prediction); a
+    diamond on the last row, labelled ``'model prediction'``, marks the
+    model's prediction at the instance, so the local gap
+    (:meth:`~limekit.core.explanation.Explanation.local_gap`) is the distance
+    between them.  With ``surrogate_task='classification'`` the steps add up
+    to the surrogate's logit, and the model's probability is drawn as its
+    logit (probabilities clipped to [0.001, 0.999]).
     """
     label = label if exp.mode == "classification" else exp.dummy_label
     intercept = float(exp.intercept[label])
     terms = _terms(exp, label)
     if max_features:
         terms = terms[:max_features]
+    model, gap = _model_and_gap(exp, label)  # None for an explanation without the model's prediction
+    logit = _surrogate_task(exp, label) == "classification"
+    marked = None if model is None else (_logit(model) if logit else model)
     # weights and intercept in units of 10**k when near float64's limits (their sums would overflow)
-    k = _display_scale([intercept], [weight for _, weight, _ in terms])
+    k = _display_scale([intercept], [weight for _, weight, _ in terms], [] if marked is None else [marked])
     intercept = _scaled([intercept], k)[0]
     weights = _scaled([weight for _, weight, _ in terms], k)
     terms = [(name, weight * z) for (name, _, z), weight in zip(terms, weights)]
-    fig, ax = _axes(ax, figsize or (6, 0.4 * len(terms) + 1.6))
+    fig, ax = _axes(ax, figsize or (6, 0.4 * (len(terms) + (marked is not None)) + 1.6))
     start = intercept
     names = ["intercept"]
     ax.barh(0, intercept, color="#90a4ae")
@@ -137,14 +149,52 @@ def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
         ax.barh(row, value, left=start, color=POSITIVE if value > 0 else NEGATIVE)
         names.append(name)
         start += value
-    ax.axvline(start, color="#333", linestyle="--", linewidth=1)
+    ax.axvline(start, color="#333", linestyle="--", linewidth=1, label="surrogate prediction")
+    what = "logit" if logit else "prediction"
+    xlabel = f"surrogate {what} {_in_units(start, k)}"
+    if marked is not None:
+        ax.plot(
+            [_scaled([marked], k)[0]],
+            [len(names)],
+            marker="D",
+            markersize=8,
+            linestyle="none",
+            color=MODEL,
+            label="model prediction",
+        )
+        names.append("model prediction")
+        shown = f"model probability {model:.3g} (logit {marked:.3g})" if logit else f"model {_in_units(marked, 0)}"
+        xlabel += f"; {shown}"
+        if gap is not None:
+            xlabel += f"; local gap {gap:+.3g}"
     ax.set_yticks(range(len(names)))
     ax.set_yticklabels(names)
     ax.invert_yaxis()
-    ax.set_xlabel(f"surrogate prediction {_in_units(start, k)}" + (f"; axis{_unit(k)}" if k else ""))
+    ax.set_xlabel(xlabel + (f"; axis{_unit(k)}" if k else ""))
     ax.set_title(_title(exp, label) + " (waterfall)")
     _tight(fig)
     return fig
+
+
+def _model_and_gap(exp, label):
+    """``(model prediction, local gap)`` of ``label``, None for what the explanation does not hold."""
+    try:
+        return exp.model_prediction(label), exp.local_gap(label)
+    except (LimekitError, AttributeError):  # built by hand without the model's output, or not an Explanation
+        return None, None
+
+
+def _surrogate_task(exp, label):
+    """``'classification'`` when the label's surrogate is a classifier (its terms add up to a logit)."""
+    fit = getattr(exp, "fits", {}).get(label)
+    if fit is not None:
+        return getattr(fit, "task", "regression")
+    return (getattr(exp, "diagnostics", None) or {}).get("surrogate_task", "regression")
+
+
+def _logit(p):
+    p = min(max(float(p), 1e-3), 1 - 1e-3)
+    return math.log(p / (1 - p))
 
 
 def _terms(exp, label):
