@@ -162,6 +162,7 @@ def test_libraries_loaded_after_the_first_limit_are_found(monkeypatch):
 
     from limekit import _threads
 
+    monkeypatch.setattr(_threads, "_found", dict(_threads._found))  # the fakes below must not outlive the test
     found = _threads._libraries("blas")
     lookups = []
 
