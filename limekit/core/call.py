@@ -19,8 +19,10 @@ class ExplainCall:
     ----------
     sampling : SamplingPlan
         How many rows (fixed, or rounds until stable) and which sampler.
-    labels : list of int or tuple
-        Requested labels (classification without ``top_labels``).
+    labels : list of int or None
+        Requested labels, names resolved to indices (classification without
+        ``top_labels``); None: the default label, resolved from the
+        instance's output (:func:`~limekit.core.predict.resolve_labels`).
     top_labels : int or None
     distance_metric : str or callable
     batch_size : int or None

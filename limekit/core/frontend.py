@@ -138,8 +138,12 @@ COMMON_PARAMETERS = """\
         for every call."""
 
 LABEL_PARAMETERS = """\
-        labels : iterable of int, default=(1,)
-            Classes to explain (ignored in regression).
+        labels : iterable of int or str, int, str or None, default=None
+            Classes to explain, by index or by name (``class_names``, or the
+            model's own labels).  None: the predicted class (the most probable
+            for the instance) when the model has more than two classes, class
+            1 for a binary model; ``limekit.compat``'s explainers keep lime's
+            ``(1,)``.  Ignored in regression.
         top_labels : int or None
             Explain the ``top_labels`` most probable classes instead of ``labels``."""
 
@@ -269,6 +273,10 @@ class BaseExplainer:
     instance_argument = "data_row"
     #: take every class when ``top_labels`` exceeds them (lime's image default) instead of raising
     cap_top_labels = False
+    #: lime's label defaults (limekit.compat's explainers): ``labels`` left out is lime's ``(1,)`` instead
+    #: of the predicted class of a model of more than two classes, and the explanations' output methods
+    #: show label 1 when given none (``Explanation.lime_label_default``)
+    lime_defaults = False
     #: every frontend defines it (``make_call``, then ``_explain_one``); ``explain_many`` binds its keywords
     explain_instance: Callable[..., Explanation]
 
@@ -368,8 +376,6 @@ class BaseExplainer:
         distance_metric = check_distance_metric(distance_metric)
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
-        if self.mode == "classification" and top_labels is None:
-            labels = check_labels(labels)
 
         def setting(value: Any, default: Any) -> Any:  # a per-call option, or the explainer's setting when not given
             return default if value is None else value
@@ -400,7 +406,12 @@ class BaseExplainer:
         frontend_options = self._check_options(dict(frontend_options))
         if sampling.scheme == "kernel":
             self._check_kernel_sampling(distance_metric)
-        predict, model_class_names = self._adapt_model(predict_fn)
+        predict, model_class_names = self._adapt_model(predict_fn)  # reads the model's labels; no call
+        if self.mode == "classification" and top_labels is None:
+            if labels is None and self.lime_defaults:
+                labels = (1,)
+            if labels is not None:  # names resolved now, before any model call; None: the default label
+                labels = check_labels(labels, self.class_names if self.class_names is not None else model_class_names)
         return ExplainCall(
             sampling,
             labels,
@@ -538,6 +549,8 @@ class BaseExplainer:
         """The explanation of one instance from its scored sample and sampling verdict."""
         explanation = w.explanation
         assert explanation is not None  # made by _open
+        if self.lime_defaults:
+            explanation.lime_label_default = True
         if explanation.mode == "classification":
             explanation.class_names = self._class_names(w.outputs.shape[1], call)
         sampling = dict(

@@ -106,8 +106,10 @@ def resolve_labels(
     ----------
     instance_output : ndarray of shape (1, n_outputs)
     mode : {'classification', 'regression'}
-    labels : list of int
+    labels : list of int or None
         Requested labels (ignored with ``top_labels`` or in regression).
+        None: the predicted class (``argmax`` of the instance's output) when
+        the model has more than two classes, ``[1]`` for a binary model.
     top_labels : int or None
         Explain the ``top_labels`` most probable classes instead.
     class_names : list or None
@@ -128,6 +130,8 @@ def resolve_labels(
         if top_labels > n_outputs and not cap_top_labels:
             raise bad_value("top_labels", f"at most the model's {n_outputs} classes", top_labels)
         return [int(x) for x in np.argsort(instance_output[0], kind="stable")[::-1][:top_labels]]
+    if labels is None:
+        labels = [int(np.argmax(instance_output[0]))] if n_outputs > 2 else [1]
     bad = [label for label in labels if not 0 <= label < n_outputs]
     if bad:
         raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs {n_outputs} classes)", bad)

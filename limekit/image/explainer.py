@@ -147,7 +147,7 @@ class ImageExplainer(BaseExplainer):
         self,
         image: np.ndarray,
         classifier_fn: Callable[..., Any],
-        labels: int | Iterable[int] = (1,),
+        labels: int | str | Iterable[int | str] | None = None,
         hide_color: float | Sequence[float] | str | np.ndarray | None = None,
         top_labels: int | None = 5,
         num_features: int = 100000,
@@ -182,8 +182,11 @@ class ImageExplainer(BaseExplainer):
             returns class probabilities ``(b, n_classes)``.  Regression: one
             value per image.  A :class:`~limekit.image.TorchClassifier` gets
             tensor batches built on its device.
-        labels : iterable of int, default=(1,)
-            Classes to explain when ``top_labels`` is None.
+        labels : iterable of int or str, int, str or None, default=None
+            Classes to explain when ``top_labels`` is None, by index or by
+            name (with class names).  None: the predicted class when the
+            model has more than two classes, class 1 for a binary model
+            (``LimeImageExplainer`` keeps lime's ``(1,)``).
         hide_color : None, number, sequence, 'blur' or ndarray, default=None
             What a switched-off superpixel shows.  None: its mean colour
             (lime's default); a number or one number per channel: that

@@ -396,7 +396,7 @@ class TabularExplainer(BaseExplainer):
         self,
         data_row: Any,  # 1-D array, Series, one-row DataFrame or 1 x n sparse matrix
         predict_fn: Callable[..., Any],
-        labels: int | Iterable[int] = (1,),
+        labels: int | str | Iterable[int | str] | None = None,
         top_labels: int | None = None,
         num_features: int = 10,
         num_samples: int | str = 5000,
@@ -790,7 +790,7 @@ class RecurrentTabularExplainer(TabularExplainer):
         self,
         data_row: npt.ArrayLike,
         classifier_fn: Callable[..., Any],
-        labels: int | Iterable[int] = (1,),
+        labels: int | str | Iterable[int | str] | None = None,
         top_labels: int | None = None,
         num_features: int = 10,
         num_samples: int | str = 5000,

@@ -158,7 +158,7 @@ class TextExplainer(BaseExplainer):
         self,
         text_instance: str,
         classifier_fn: Callable[..., Any],
-        labels: int | Iterable[int] = (1,),
+        labels: int | str | Iterable[int | str] | None = None,
         top_labels: int | None = None,
         num_features: int = 10,
         num_samples: int | str = 5000,

@@ -95,8 +95,13 @@ def _title(exp, label):
     return "Local explanation"
 
 
-def bar_chart(exp, label=1, ax=None, figsize=None, **kwargs):
-    """lime's ``as_pyplot_figure``: one horizontal bar per feature, green for positive weights, red for negative."""
+def bar_chart(exp, label=None, ax=None, figsize=None, **kwargs):
+    """lime's ``as_pyplot_figure``: one horizontal bar per feature, green for positive weights, red for negative.
+
+    ``label``: a class index or class name, None for the explanation's own
+    (see :meth:`~limekit.core.explanation.Explanation.as_list`, which gets ``kwargs``).
+    """
+    label = exp.resolve_label(label)
     items = exp.as_list(label=label, **kwargs)
     names = [str(item[0]) for item in items][::-1]
     values = [item[-1] for item in items][::-1]
@@ -114,7 +119,7 @@ def bar_chart(exp, label=1, ax=None, figsize=None, **kwargs):
     return fig
 
 
-def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
+def waterfall(exp, label=None, ax=None, figsize=None, max_features=None):
     """From the intercept to the surrogate's prediction, one step per feature, and the model's prediction marked.
 
     Each step is the feature's term at the instance: ``weight * z_j`` for a
@@ -127,8 +132,9 @@ def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
     between them.  With ``surrogate_task='classification'`` the steps add up
     to the surrogate's logit, and the model's probability is drawn as its
     logit (probabilities clipped to [0.001, 0.999]).
+    ``label`` as :meth:`~limekit.core.explanation.Explanation.as_list`.
     """
-    label = label if exp.mode == "classification" else exp.dummy_label
+    label = exp.resolve_label(label)
     intercept = float(exp.intercept[label])
     terms = _terms(exp, label)
     if max_features:
@@ -217,10 +223,11 @@ def _terms(exp, label):
     return values
 
 
-def image_overlay_array(exp, label, num_features=5, positive_only=False, hide_rest=False):
+def image_overlay_array(exp, label=None, num_features=5, positive_only=False, hide_rest=False):
     """RGB float array: the image with the label's top superpixels outlined (green +, red -)."""
     from skimage.segmentation import mark_boundaries
 
+    label = exp.resolve_label(label)
     image, mask = exp.get_image_and_mask(
         label,
         positive_only=positive_only,
@@ -250,13 +257,14 @@ def _as_unit_rgb(image):
 
 
 def image_overlay(
-    exp, label, num_features=5, positive_only=False, hide_rest=False, ax=None, figsize=(5, 5), numbers=True
+    exp, label=None, num_features=5, positive_only=False, hide_rest=False, ax=None, figsize=(5, 5), numbers=True
 ):
     """Figure of :func:`image_overlay_array`; with ``numbers``, each shown superpixel carries its id.
 
     The ids are those of ``as_list`` (``'superpixel <id>'``), so a table of
     weights can be read against the picture.
     """
+    label = exp.resolve_label(label)
     fig, ax = _axes(ax, figsize)
     ax.imshow(image_overlay_array(exp, label, num_features, positive_only, hide_rest))
     if numbers:
@@ -290,10 +298,11 @@ def _number_superpixels(ax, exp, label, num_features, positive_only):
         )
 
 
-def superpixel_heatmap(exp, label, ax=None, figsize=(5, 5), show_boundaries=True):
+def superpixel_heatmap(exp, label=None, ax=None, figsize=(5, 5), show_boundaries=True):
     """Each superpixel coloured by its weight (diverging map centred on 0), over the image."""
     from skimage.segmentation import find_boundaries
 
+    label = exp.resolve_label(label)
     segments = np.asarray(exp.segments)
     weights = np.zeros(int(segments.max()) + 1)
     for feature, weight in exp.local_exp[label]:
@@ -314,7 +323,7 @@ def superpixel_heatmap(exp, label, ax=None, figsize=(5, 5), show_boundaries=True
     return fig
 
 
-def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
+def shape_functions(exp, label=None, features=None, figsize=None, max_features=6):
     """GAM shape functions f_j over the perturbation range, with the instance marked.
 
     Needs an explanation from an additive surrogate (``surrogate='ebm'`` or
@@ -323,6 +332,7 @@ def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
     """
     plt = _pyplot("shape_functions")
 
+    label = exp.resolve_label(label)
     curves = getattr(exp, "shape_functions", None)
     if not curves or label not in curves:
         raise ValueError(
