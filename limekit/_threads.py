@@ -66,21 +66,30 @@ class _SharedLimit:
                     self._restore(saved)
 
 
-_controller: list = []  # the BLAS libraries' controllers, found on first use (finding them costs milliseconds)
+_found: dict = {}  # per user_api ('blas', 'openmp'): (len(sys.modules) when found, the controllers)
+_found_lock = threading.Lock()
 
 
-def _blas_libraries():
-    """threadpoolctl's controllers of the BLAS libraries loaded when first asked (found once)."""
-    if not _controller:
-        from threadpoolctl import ThreadpoolController
+def _libraries(user_api):
+    """threadpoolctl's controllers of the ``user_api`` libraries loaded now.
 
-        _controller.append([lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"])
-    return _controller[0]
+    Finding them costs milliseconds, so they are looked up again only once
+    more modules have been imported (a BLAS library or an OpenMP runtime comes
+    with an extension module: torch, xgboost, scikit-learn), not at every limit.
+    """
+    with _found_lock:
+        modules, libraries = _found.get(user_api, (None, []))
+        if modules != len(sys.modules):
+            from threadpoolctl import ThreadpoolController
+
+            libraries = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == user_api]
+            _found[user_api] = (len(sys.modules), libraries)
+        return libraries
 
 
 def _blas_to_one_thread():
     """Set every BLAS library to one thread; return what to restore (each library's own count)."""
-    saved = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
+    saved = [(lib, lib.get_num_threads()) for lib in _libraries("blas")]
     for lib, _ in saved:  # straight to the libraries: threadpoolctl's limit() object costs ~30 us a call
         lib.set_num_threads(1)
     return saved
@@ -135,25 +144,12 @@ def limited_torch_threads(n_threads):
 
 
 OMP_THREADS = 1  # limekit's OpenMP fits' default thread limit (LIMEKIT_OMP_THREADS overrides it)
-_openmp_found: list = [None, []]  # (len(sys.modules) when found, the OpenMP controllers): found again after imports
-_openmp_lock = threading.Lock()
 _openmp_per_thread = threading.local()  # each thread's own _SharedLimit
-
-
-def _openmp_libraries():
-    """threadpoolctl's controllers of the OpenMP runtimes loaded (looked up again when modules were imported)."""
-    with _openmp_lock:
-        if _openmp_found[0] != len(sys.modules):  # a new import may have loaded a runtime (~3 ms to look)
-            from threadpoolctl import ThreadpoolController
-
-            libraries = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "openmp"]
-            _openmp_found[:] = [len(sys.modules), libraries]
-        return _openmp_found[1]
 
 
 def _openmp_to(n_threads):
     """Lower every OpenMP runtime above ``n_threads`` to it, in this thread; return what to restore."""
-    saved = [(lib, lib.get_num_threads()) for lib in _openmp_libraries()]
+    saved = [(lib, lib.get_num_threads()) for lib in _libraries("openmp")]
     saved = [(lib, count) for lib, count in saved if count is not None and count > n_threads]
     for lib, _ in saved:
         lib.set_num_threads(n_threads)

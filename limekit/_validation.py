@@ -8,6 +8,9 @@ catch those keep working.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -26,6 +29,10 @@ __all__ = [
     "check_random_state",
     "check_in_interval",
     "describe",
+    "unexpected_keywords",
+    "check_keywords",
+    "did_you_mean",
+    "strict_keywords",
 ]
 
 
@@ -159,14 +166,124 @@ def seed_from(rng):
     return int(rng.integers(0, 2**31 - 1))
 
 
-def check_labels(labels):
-    """Class indices to explain: an int or a non-empty iterable of ints, as a list."""
-    if isinstance(labels, numbers.Integral) and not isinstance(labels, bool):
+def check_labels(labels, class_names=None):
+    """Class indices to explain: a class index or name, or a non-empty iterable of them, as a list of ints.
+
+    A name (str) is looked up in ``class_names`` (the explainer's, or the
+    model's own); without them, or when it is not one of them, the error
+    names ``labels`` and lists the class names.
+    """
+    if isinstance(labels, str) or (isinstance(labels, numbers.Integral) and not isinstance(labels, (bool, np.bool_))):
         labels = [labels]
     try:
         labels = list(labels)
     except TypeError as exc:
-        raise bad_type("labels", "an iterable of class indices", labels) from exc
-    if not labels or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in labels):
-        raise bad_value("labels", "a non-empty iterable of integer class indices", repr(labels))
-    return [int(x) for x in labels]
+        raise bad_type("labels", "an iterable of class indices or class names", labels) from exc
+    if not labels or not all(
+        isinstance(x, str) or (isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))) for x in labels
+    ):
+        raise bad_value("labels", "a non-empty iterable of integer class indices or class names", repr(labels))
+    out = []
+    for label in labels:
+        if not isinstance(label, str):
+            out.append(int(label))
+            continue
+        names = None if class_names is None else [str(name) for name in class_names]
+        if names is None:
+            raise bad_value(
+                "labels",
+                "class indices (names need the explainer's class_names=...)",
+                repr(label),
+            )
+        if label not in names:
+            raise bad_value(
+                "labels", f"class indices or class names among {names}", repr(label), did_you_mean(label, names)
+            )
+        out.append(names.index(label))
+    return out
+
+
+def unexpected_keywords(method, unknown, accepted, hints=None, values=None):
+    """A :class:`LimekitTypeError` for keyword arguments ``method`` does not take.
+
+    The message names the public method, each unknown keyword (with a "did you
+    mean" when one of ``accepted`` is close), and the keywords it accepts, e.g.
+    ``Explanation.as_list: unexpected keyword argument 'lable' (did you mean
+    'label'?); it accepts label, positions``.
+
+    Parameters
+    ----------
+    method : str
+        The public name, e.g. ``'Explanation.as_list'``.
+    unknown : sequence of str
+        The keywords it does not take, in the order given.
+    accepted : sequence of str
+        The keywords it takes.
+    hints : dict of str -> str or callable, optional
+        For a keyword that is a known mistake (``labels`` where one ``label``
+        is taken), what to do instead; a callable gets the value given.
+    values : dict or None
+        The keywords' values, for the callable hints.
+    """
+    hints = hints or {}
+    values = values or {}
+    unknown = list(unknown)
+    accepted = list(accepted)
+    pieces = []
+    for name in unknown:
+        if name in hints:
+            hint = hints[name]
+            pieces.append(f"{name!r} ({hint(values.get(name)) if callable(hint) else hint})")
+            continue
+        close = difflib.get_close_matches(name, accepted, n=1, cutoff=0.7)
+        pieces.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    plural = "s" if len(unknown) > 1 else ""
+    takes = ", ".join(accepted) if accepted else "no keyword arguments"
+    message = f"{method}: unexpected keyword argument{plural} {', '.join(pieces)}; it accepts {takes}"
+    return LimekitTypeError(message, unknown[0] if unknown else None)
+
+
+def did_you_mean(name, choices):
+    """``"Did you mean 'x'?"`` for the closest of ``choices`` to ``name`` (difflib), or None."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.7)
+    return f"Did you mean {close[0]!r}?" if close else None
+
+
+def check_keywords(method, kwargs, accepted, hints=None):
+    """Raise :func:`unexpected_keywords` when ``kwargs`` holds a keyword not in ``accepted``."""
+    unknown = [name for name in kwargs if name not in accepted]
+    if unknown:
+        raise unexpected_keywords(method, unknown, accepted, hints, kwargs)
+
+
+def _keyword_names(function):
+    """The names ``function`` takes by keyword (``self`` and ``*args``/``**kwargs`` excluded)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = [p.name for p in inspect.signature(function).parameters.values() if p.kind in kinds]
+    return tuple(name for name in names if name not in ("self", "cls"))
+
+
+def strict_keywords(function=None, *, hints=None):
+    """Decorator: an unknown keyword raises :class:`LimekitTypeError` naming the method (:func:`unexpected_keywords`).
+
+    Python's own ``TypeError`` says only ``got an unexpected keyword
+    argument``; this one adds what the method accepts and a "did you mean".
+    The wrapped function keeps its signature (``inspect.signature`` follows
+    ``__wrapped__``), so what it accepts stays introspectable.  ``hints`` as
+    in :func:`unexpected_keywords`.
+    """
+
+    def decorate(function):
+        accepted = _keyword_names(function)
+        allowed = frozenset(accepted)
+        name = function.__qualname__
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            if kwargs and not allowed.issuperset(kwargs):
+                raise unexpected_keywords(name, [k for k in kwargs if k not in allowed], accepted, hints, kwargs)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate if function is None else decorate(function)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._optional import import_optional
+from .viz.numbers import readable
+
 __all__ = ["main", "build_parser", "run_explain"]
 
 
@@ -21,7 +24,7 @@ def run_explain(args, out=None):
     """The ``limekit explain`` command."""
     from pathlib import Path
 
-    from .demos import format_table, print_stability, print_verdict, write_outputs
+    from .demos import format_table, print_fit, print_stability, print_verdict, write_outputs
     from .tabular import TabularExplainer
 
     out = sys.stdout if out is None else out
@@ -52,7 +55,7 @@ def run_explain(args, out=None):
         random_state=args.random_state,
         surrogate=args.surrogate,
         batch_size=1000,
-        progress_bar=not args.quiet,
+        progress_bar="auto" if not args.quiet else False,  # a bar only on a terminal, for runs over two seconds
         stability_samples=args.stability,
     )
     exp = explainer.explain_instance(
@@ -68,11 +71,11 @@ def run_explain(args, out=None):
         what = (
             f"class {exp.class_names[label]} (p = {exp.predict_proba[label]:.3f})"
             if mode == "classification"
-            else f"prediction {exp.predicted_value:.4g}"
+            else f"prediction {readable(exp.predicted_value)}"
         )
         print(f"Row {args.row} of {data_path.name}: {what}", file=out)
         print(format_table(exp, label=label), file=out)
-        print(f"surrogate score (weighted R^2) {exp.scores[label]:.3f}", file=out)
+        print_fit(exp, label, out)
         print_stability(exp, label, out)
         print_verdict(exp, out)
     write_outputs(exp, label, html=args.html, json_path=args.json, png=args.png)
@@ -87,7 +90,7 @@ def _one_line(text):
 
 def _read_csv(path):
     """The CSV as a DataFrame; an unreadable file is one error naming it."""
-    import pandas as pd
+    pd = import_optional("pandas", "limekit's command line")
 
     try:
         frame = pd.read_csv(path)
@@ -184,7 +187,7 @@ def run_demo(args):
     options = dict(
         num_features=args.num_features,
         random_state=args.random_state,
-        progress_bar=not args.quiet,
+        progress_bar="auto" if not args.quiet else False,
         html=args.html,
         json_path=args.json,
         png=args.png,

@@ -5,7 +5,18 @@ from __future__ import annotations
 import sys
 import time
 
-__all__ = ["format_table", "write_outputs", "run_tabular_demo", "run_text_demo", "run_image_demo", "DEMOS"]
+from ._optional import import_optional
+from .viz.numbers import readable
+
+__all__ = [
+    "format_table",
+    "print_fit",
+    "write_outputs",
+    "run_tabular_demo",
+    "run_text_demo",
+    "run_image_demo",
+    "DEMOS",
+]
 
 
 def format_table(explanation, label=1):
@@ -17,7 +28,8 @@ def format_table(explanation, label=1):
     rows = explanation.to_dict()["explanations"][str(label)]["features"]
     with_values = any("value" in r for r in rows)
     stability = explanation.diagnostics.get("stability") or {}
-    signs = (stability.get(label) or stability.get(str(label)) or {}).get("sign_agreement")  # str: from JSON
+    key = _diagnostic_label(explanation, label)
+    signs = (stability.get(key) or stability.get(str(key)) or {}).get("sign_agreement")  # str: from JSON
     if signs:
         signs = {int(feature): share for feature, share in signs.items()}
     header = ("feature",) + (("value",) if with_values else ()) + (("same sign",) if signs else ()) + ("weight",)
@@ -36,12 +48,48 @@ def format_table(explanation, label=1):
     return "\n".join(lines)
 
 
+def _diagnostic_label(exp, label):
+    """The key of ``label`` in the per-label diagnostics (regression explanations keep theirs under 0, the fit)."""
+    return 0 if exp.mode == "regression" else label
+
+
+def _output(exp, value, sign=False):
+    """A probability to 4 decimals, a regression value as people read it."""
+    if exp.mode == "classification":
+        return f"{value:+.4f}" if sign else f"{value:.4f}"
+    return ("+" if sign and value > 0 else "") + readable(value)
+
+
+def print_fit(exp, label, out, intercept=False):
+    """The surrogate's prediction beside the model's, the local gap, the weighted R^2 and the fit warnings.
+
+    One line each for the predictions and the surrogate's score (with the
+    effective sample size when known), then one ``unsure: ...`` line per
+    warning of :meth:`limekit.core.explanation.Explanation.fit_warnings`.
+    """
+    parts = [f"intercept {exp.intercept[label]:.4f}"] if intercept else []
+    parts.append(f"surrogate prediction {_output(exp, float(exp.local_preds[label][0]))}")
+    try:
+        parts += [
+            f"model prediction {_output(exp, exp.model_prediction(label))}",
+            f"local gap {_output(exp, exp.local_gap(label), sign=True)}",
+        ]
+    except ValueError:  # an explanation without the model's prediction
+        pass
+    print("  ".join(parts), file=out)
+    diagnostics = exp.diagnostics
+    line = f"surrogate score (weighted R^2) {exp.scores[label]:.3f}"
+    if diagnostics.get("effective_sample_size") is not None and diagnostics.get("num_samples"):
+        line += f"  effective sample size {diagnostics['effective_sample_size']:.0f} of {diagnostics['num_samples']}"
+    print(line, file=out)
+    for why in exp.fit_warnings(label).values():
+        print(f"unsure: {why}", file=out)
+
+
 def _short(value):
     if value is None:
         return ""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    return readable(value)
 
 
 def run_tabular_demo(
@@ -86,13 +134,8 @@ def run_tabular_demo(
     print(
         f"Why (weights toward {ADULT_CLASS_NAMES[1]}, local surrogate: ridge on {num_samples} perturbations):", file=out
     )
-    print(format_table(exp, label=1), file=out)
-    print(
-        f"\nintercept {exp.intercept[1]:.4f}  surrogate prediction {exp.local_preds[1][0]:.4f}  "
-        f"model prediction {proba:.4f}",
-        file=out,
-    )
-    _report(exp, 1, out, **files)
+    print(format_table(exp, label=1) + "\n", file=out)
+    _report(exp, 1, out, intercept=True, **files)
     print(f"explained in {elapsed * 1000:.0f} ms (total {time.perf_counter() - started:.1f} s)", file=out)
     return exp
 
@@ -105,20 +148,13 @@ def write_outputs(exp, label, html=None, json_path=None, png=None):
     if html:
         exp.save_to_file(html)
     if png:
-        import matplotlib
-
-        matplotlib.use("Agg")
+        import_optional("matplotlib", "--png").use("Agg")
         exp.as_pyplot_figure(label=label).savefig(png, dpi=120, bbox_inches="tight")
 
 
-def _report(exp, label, out, **files):
-    """Trust line plus the optional files every demo can write."""
-    diagnostics = exp.diagnostics
-    print(
-        f"surrogate score (weighted R^2) {exp.scores[label]:.3f}  effective sample size "
-        f"{diagnostics['effective_sample_size']:.0f} of {diagnostics['num_samples']}",
-        file=out,
-    )
+def _report(exp, label, out, intercept=False, **files):
+    """Trust lines plus the optional files every demo can write."""
+    print_fit(exp, label, out, intercept=intercept)
     print_stability(exp, label, out)
     print_verdict(exp, out)
     write_outputs(exp, label, **files)
@@ -135,7 +171,7 @@ def print_verdict(exp, out):
 
 def print_stability(exp, label, out):
     """One line on the bootstrap stability of the explanation, when it was measured."""
-    stability = (exp.diagnostics.get("stability") or {}).get(label)
+    stability = (exp.diagnostics.get("stability") or {}).get(_diagnostic_label(exp, label))
     if not stability:
         return
     floor = stability["sign_agreement_floor"]
@@ -194,7 +230,12 @@ def run_image_demo(
 
     out = sys.stdout if out is None else out
     image = (resize(astronaut(), (192, 192), anti_aliasing=True) * 255).astype("uint8")
-    explainer = ImageExplainer(random_state=random_state, stability_samples=stability_samples)
+    explainer = ImageExplainer(
+        random_state=random_state,
+        stability_samples=stability_samples,
+        class_names=["no person", "person"],
+        progress_bar=progress_bar,
+    )
     exp = explainer.explain_instance(
         image,
         skin_tone_probability,
@@ -203,9 +244,7 @@ def run_image_demo(
         hide_color=0,
         num_samples=num_samples,
         batch_size=100,
-        progress_bar=progress_bar,
     )
-    exp.class_names = ["no person", "person"]
     print("scikit-image's astronaut photo (192 x 192); a toy skin-tone 'person' classifier", file=out)
     print(
         f"Model: P(person) = {exp.predict_proba[1]:.3f}; {exp.diagnostics['n_segments']} superpixels (quickshift)\n",

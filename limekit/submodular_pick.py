@@ -13,10 +13,17 @@ remaining candidate is computed at once.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import bad_type, bad_value, check_choice, check_int, check_random_state
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .core.explanation import Explanation
 
 __all__ = ["SubmodularPick", "explanation_matrix", "feature_importance", "coverage", "greedy_coverage_pick"]
 
@@ -26,7 +33,7 @@ FEATURE_KEYS = ("auto", "ids", "names")
 _TIE_TOLERANCE = 1e-10
 
 
-def feature_importance(W):
+def feature_importance(W: npt.ArrayLike) -> np.ndarray:
     """Global importance ``I_j = sqrt(sum_i |W_ij|)`` of each column of ``W``.
 
     Parameters
@@ -40,7 +47,7 @@ def feature_importance(W):
     return np.sqrt(np.abs(np.asarray(W, dtype=float)).sum(axis=0))
 
 
-def coverage(W, V, importance=None):
+def coverage(W: npt.ArrayLike, V: Sequence[int], importance: npt.ArrayLike | None = None) -> float:
     """Coverage ``c(V) = sum_j [exists i in V: W_ij != 0] * I_j`` of the rows ``V``.
 
     Parameters
@@ -62,7 +69,7 @@ def coverage(W, V, importance=None):
     return float(np.where(covered, importance, 0.0).sum())
 
 
-def greedy_coverage_pick(W, num_exps_desired, importance=None):
+def greedy_coverage_pick(W: npt.ArrayLike, num_exps_desired: int, importance: npt.ArrayLike | None = None) -> list[int]:
     """Greedy maximisation of the coverage (LIME paper, Algorithm 2), vectorised.
 
     Each step adds the remaining row with the largest coverage gain
@@ -96,7 +103,7 @@ def greedy_coverage_pick(W, num_exps_desired, importance=None):
     tolerance = _TIE_TOLERANCE * float(importance.sum())
     uncovered = np.ones(W.shape[1], dtype=bool)
     remaining = np.ones(n_rows, dtype=bool)
-    picked = []
+    picked: list[int] = []
     for _ in range(min(num_exps_desired, n_rows)):
         columns = np.flatnonzero(uncovered)
         gain = np.where(used[:, columns], importance[columns], 0.0).sum(axis=1)
@@ -108,19 +115,19 @@ def greedy_coverage_pick(W, num_exps_desired, importance=None):
     return picked
 
 
-def _uses_column_ids(exp):
+def _uses_column_ids(exp: Explanation) -> bool:
     """Whether ``exp``'s feature ids mean the same thing in every explanation (tabular columns)."""
     from .tabular.domain import TableDomainMapper
 
     return isinstance(getattr(exp, "domain_mapper", None), TableDomainMapper)
 
 
-def _explained_labels(exp):
+def _explained_labels(exp: Explanation) -> list[int]:
     """lime's labels for the explanation matrix: the explained classes, or 1 in regression."""
     return exp.available_labels() if exp.mode == "classification" else [1]
 
 
-def explanation_matrix(explanations, feature_keys="auto"):
+def explanation_matrix(explanations: Sequence[Explanation], feature_keys: str = "auto") -> tuple[np.ndarray, list[Any]]:
     """Build the explanation matrix ``W`` of a list of explanations.
 
     For every explanation and every label in it (the explained classes in
@@ -147,8 +154,8 @@ def explanation_matrix(explanations, feature_keys="auto"):
         The id or name of each column.
     """
     check_choice(feature_keys, "feature_keys", FEATURE_KEYS)
-    columns = {}
-    entries = []
+    columns: dict[Any, int] = {}  # feature id or name -> column
+    entries: list[tuple[int, int, float]] = []
     for row, exp in enumerate(explanations):
         by_ids = feature_keys == "ids" or (feature_keys == "auto" and _uses_column_ids(exp))
         for label in _explained_labels(exp):
@@ -169,14 +176,14 @@ def explanation_matrix(explanations, feature_keys="auto"):
 SAMPLE_KEY = 0x5B  # the row sample's generator: derived from the explainer's random_state under this key
 
 
-def _explainer_rng(explainer):
+def _explainer_rng(explainer: Any) -> np.random.Generator:
     """A generator from the explainer's ``random_state``, so that it also drives the sample."""
     if callable(getattr(explainer, "random_generator", None)):
         return explainer.random_generator(SAMPLE_KEY)
     return check_random_state(getattr(explainer, "random_state", None))
 
 
-def _n_rows(data):
+def _n_rows(data: Any) -> int:
     shape = getattr(data, "shape", None)
     if shape is not None and len(shape) >= 1:
         return int(shape[0])
@@ -186,7 +193,7 @@ def _n_rows(data):
         raise bad_type("data", "an array, a sparse matrix, a DataFrame or a list of rows", data) from exc
 
 
-def _row(data, index):
+def _row(data: Any, index: int) -> Any:
     if hasattr(data, "iloc"):
         return data.iloc[index]
     return data[index]
@@ -264,17 +271,17 @@ class SubmodularPick:
 
     def __init__(
         self,
-        explainer,
-        data,
-        predict_fn,
-        method="sample",
-        sample_size=1000,
-        num_exps_desired=5,
-        num_features=10,
+        explainer: Any,  # anything with lime's explain_instance(row, predict_fn, ...)
+        data: Any,  # ndarray, sparse matrix, DataFrame or list of rows
+        predict_fn: Callable[..., Any],
+        method: str = "sample",
+        sample_size: int = 1000,
+        num_exps_desired: int = 5,
+        num_features: int = 10,
         *,
-        feature_keys="auto",
-        **kwargs,
-    ):
+        feature_keys: str = "auto",
+        **kwargs: Any,
+    ) -> None:
         if not callable(getattr(explainer, "explain_instance", None)):
             raise bad_type("explainer", "an explainer with an explain_instance method", explainer)
         if not callable(predict_fn):

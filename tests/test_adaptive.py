@@ -1,13 +1,14 @@
 """num_samples='auto': rounds until the explanation is stable, a verdict for every explanation, kernel sampling."""
 
 import json
+from dataclasses import FrozenInstanceError, replace
 
 import numpy as np
 import pytest
 from cases_adaptive import TEXT, Counting, word_model
 
 from limekit import ImageExplainer, LimekitValueError, TabularExplainer, TextExplainer
-from limekit.core.adaptive import SamplingPlan, next_sample_size, resolve_sampling
+from limekit.core.adaptive import SamplingPlan, Verdict, next_sample_size, resolve_sampling, stop_reason
 from limekit.viz import verdict_text
 
 KEYS = {
@@ -204,10 +205,50 @@ def test_round_sizes_follow_the_projection_and_early_looks_are_stricter():
     assert isinstance(plan, SamplingPlan) and plan.initial == 1000
     assert plan.required(1000) == pytest.approx(0.995) and plan.required(10_000) == 0.95
     assert resolve_sampling(2000).required(2000) == 0.95  # a fixed size has one look
-    assert next_sample_size(1000, {"needed": 1440}, plan) == 1440  # the projection
-    assert next_sample_size(1000, {"needed": 50_000}, plan) == 2000  # at most doubling
-    assert next_sample_size(1000, {"needed": 1100}, plan) == 1250  # at least +25%
-    assert next_sample_size(8000, {"needed": None}, plan) == 10_000  # never past max_samples
+
+    def projected(needed):
+        return Verdict("sandwich", False, 0.5, 0.8, 0.9, needed)
+
+    assert next_sample_size(1000, projected(1440), plan) == 1440  # the projection
+    assert next_sample_size(1000, projected(50_000), plan) == 2000  # at most doubling
+    assert next_sample_size(1000, projected(1100), plan) == 1250  # at least +25%
+    assert next_sample_size(8000, projected(None), plan) == 10_000  # never past max_samples
+
+
+def test_one_rule_says_when_sampling_stops():
+    plan = resolve_sampling("auto", max_samples=10_000)
+    unsettled = Verdict("sandwich", False, 0.5, 0.8, 0.9, 3000)
+    assert stop_reason(1000, unsettled, plan) is None  # within reach: another round
+    assert stop_reason(2000, replace(unsettled, converged=True), plan) == "converged"
+    assert stop_reason(10_000, unsettled, plan) == "max_samples"
+    assert stop_reason(1000, replace(unsettled, needed=10**9), plan) is None  # one round's projection is too noisy
+    assert stop_reason(2000, replace(unsettled, needed=10**9), plan) == "out_of_reach"
+    assert stop_reason(2000, replace(unsettled, needed=None), plan) == "out_of_reach"  # no size would settle it
+    assert stop_reason(2000, Verdict("bootstrap", False, 0.4), plan) is None  # no projection: never out of reach
+    assert stop_reason(5000, unsettled, resolve_sampling(5000)) == "num_samples"
+
+
+def test_the_verdict_records_what_its_test_reports():
+    sandwich = Verdict("sandwich", False, 0.5, 0.8, 0.9, 3000, (4, 2)).stopped_by("max_samples")
+    assert sandwich.to_dict() == {
+        "method": "sandwich",
+        "jaccard": 0.8,
+        "agreement": 0.5,
+        "sign_agreement": 0.9,
+        "needed": 3000,
+        "converged": False,
+        "tied_features": [4, 2],
+        "stopped": "max_samples",
+    }
+    assert Verdict("bootstrap", True, 1.0).to_dict() == {
+        "method": "bootstrap",
+        "agreement": 1.0,
+        "converged": True,
+        "tied_features": [],
+    }
+    assert Verdict(None, None).to_dict() == {"method": None, "converged": None, "tied_features": []}
+    with pytest.raises(FrozenInstanceError):
+        sandwich.converged = True
 
 
 def test_the_verdict_measures_agreement_between_samples():
@@ -251,24 +292,3 @@ def test_tabular_kernel_sampling_follows_the_kernel_weighted_lime_law():
     assert exp.diagnostics["effective_sample_size"] == pytest.approx(2000)
     with pytest.raises(LimekitValueError, match="sampling"):
         TabularExplainer(X, discretize_continuous=False).explain_instance(X[0], planted_tabular, sampling="kernel")
-
-
-def test_a_prepared_draw_test_gives_the_verdict_of_an_unprepared_one():
-    from limekit.core.adaptive import draw_test, prepare_draw_test
-    from limekit.weighted import WeightedDesign
-
-    rng = np.random.default_rng(4)
-    Z = (rng.random((3000, 8)) < 0.6).astype(float)
-    Z[0] = 1.0
-    weights = np.exp(-((1 - Z) ** 2).sum(axis=1) / 4.0)
-    p = 1 / (1 + np.exp(-(Z @ np.array([1.5, -1.0, 0.8, 0.79, 0.0, 0.3, 0.0, 0.1]))))
-    outputs = np.column_stack([1 - p, p])
-    for selection, k in (("forward_selection", 3), ("highest_weights", 3), ("lasso_path", 4)):
-        design = WeightedDesign(Z, weights)
-        setup = prepare_draw_test(design, k, 1.0, selection, np.random.default_rng(9))
-        prepared = draw_test(design, outputs, [1], k, 1.0, 0.975, selection, setup=setup)
-        plain = draw_test(WeightedDesign(Z, weights), outputs, [1], k, 1.0, 0.975, selection, np.random.default_rng(9))
-        assert prepared[0] == plain[0] and prepared[0]["agreement"] is not None
-        assert {label: list(columns) for label, columns in prepared[1].items()} == {
-            label: list(columns) for label, columns in plain[1].items()
-        }

@@ -20,6 +20,8 @@ def test_demo_prints_the_explanation(capsys):
     assert all(line.split()[-1][0] in "+-" for line in table)
     assert all(0 <= int(line.split()[-2].rstrip("%")) <= 100 for line in table)
     assert "surrogate score (weighted R^2)" in out and "effective sample size" in out
+    gap = next(line for line in out.splitlines() if "local gap" in line)  # the model's prediction beside
+    assert "surrogate prediction" in gap and "model prediction" in gap
     assert "stability over 20 bootstrap refits: top-feature overlap (Jaccard)" in out
 
 
@@ -99,6 +101,23 @@ def test_explain_writes_html_json_png(saved_model, capsys):
     assert html.read_text().startswith("<!DOCTYPE html>")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert capsys.readouterr().out == ""  # --quiet
+
+
+def test_explain_prints_the_gap_and_writes_it_to_json(saved_model, capsys):
+    folder, model_path, data_path = saved_model
+    args = ["explain", str(model_path), str(data_path), "--target", "label", "--num-samples", "3000"]
+    assert main([*args, "--json", str(folder / "e.json")]) == 0
+    captured = capsys.readouterr()
+    payload = json.loads((folder / "e.json").read_text())
+    label = str(payload["top_labels"][0])
+    record = payload["explanations"][label]
+    line = next(line for line in captured.out.splitlines() if "model prediction" in line)
+    assert f"surrogate prediction {record['local_pred']:.4f}" in line
+    assert f"model prediction {record['model_prediction']:.4f}" in line
+    assert f"local gap {record['local_gap']:+.4f}" in line
+    assert record["model_prediction"] == payload["predict_proba"][int(label)]
+    # batches of 1000 rows: several model calls, yet no bar, stderr being no terminal (progress_bar='auto')
+    assert "predicting" not in captured.err and "it/s" not in captured.err
 
 
 def test_explain_same_seed_same_json(saved_model):
@@ -206,5 +225,7 @@ def test_text_and_image_demos(tmp_path, capsys, modality, words):
     html = tmp_path / "demo.html"
     assert main(["demo", modality, "--num-samples", "300", "--quiet", "--html", str(html)]) == 0
     out = capsys.readouterr().out
-    assert words in out and "effective sample size" in out
+    assert words in out and "effective sample size" in out and "local gap" in out
     assert "<!DOCTYPE html>" in html.read_text()
+    if modality == "image":  # the demo's class names reach the page
+        assert "Explanation for person" in html.read_text()

@@ -176,7 +176,7 @@ def test_bad_types():
 
 def test_missing_pandas_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(ImportError, match="pip install pandas"):
+    with pytest.raises(ImportError, match=r"load_adult needs pandas.*pip install 'limekit\[pandas\]'"):
         load_adult()
 
 

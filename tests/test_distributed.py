@@ -508,8 +508,14 @@ def test_stream_checks_instances_task_by_task(engine, request):
     )
     assert isinstance(skipped[7], FailedRow) and skipped[7].position == 7 and "text_instance" in skipped[7].error
     assert dumps(skipped[:7] + skipped[8:]) == dumps(serial[:7] + serial[8:])
-    with pytest.raises(LimekitValueError, match="text_instance"):  # without stream: every instance up front
-        explainer.explain_many(broken, PeakMemory("/nonexistent"), rows_per_task=2, errors="skip", **kwargs)
+    # without stream every instance is checked up front: one that fails is a FailedRow all the same
+    eager = explainer.explain_many(broken, model, rows_per_task=2, errors="skip", **engine_kwargs, **kwargs)
+    assert [i for i, r in enumerate(eager) if isinstance(r, FailedRow)] == [7] and "text_instance" in eager[7].error
+    assert dumps(eager[:7] + eager[8:]) == dumps(serial[:7] + serial[8:])
+    with pytest.raises(LimekitValueError, match="text_instance"):  # errors='raise': before any model call
+        explainer.explain_many(broken, PeakMemory("/nonexistent"), rows_per_task=2, **kwargs)
+    with pytest.raises(LimekitValueError, match="text_instance"):  # nothing to explain: the first error
+        explainer.explain_many(["", ""], PeakMemory("/nonexistent"), errors="skip", **kwargs)
 
 
 def test_stream_checks_tabular_frames_per_task():
@@ -520,10 +526,12 @@ def test_stream_checks_tabular_frames_per_task():
     with pytest.raises(LimekitValueError, match="data_rows: expected a 2-D array"):
         explainer.explain_many(rows[:, :3], model, stream=True, **kwargs)
     bad = rows.copy()
-    bad[8, 0] = np.nan
-    results = list(explainer.explain_many(bad, model, rows_per_task=5, stream=True, errors="skip", **kwargs))
-    assert [i for i, r in enumerate(results) if isinstance(r, FailedRow)] == [8]
-    assert dumps(results[:8] + results[9:]) == dumps(serial[:8] + serial[9:])
+    bad[8, 0] = np.inf
+    for stream in (True, False):
+        results = list(explainer.explain_many(bad, model, rows_per_task=5, stream=stream, errors="skip", **kwargs))
+        assert [i for i, r in enumerate(results) if isinstance(r, FailedRow)] == [8]
+        assert "data_row" in results[8].error
+        assert dumps(results[:8] + results[9:]) == dumps(serial[:8] + serial[9:])
 
 
 # ---------------------------------------------------------------------------- threads on the workers

@@ -148,7 +148,11 @@ def test_dataframe_rows_share_too(discretize):
         assert exp.diagnostics["sampling"]["converged"]
         assert {feature for feature, _ in exp.local_exp[1]} == {0, 6}
         assert [name for name, _ in exp.as_list()] == [name for name, _ in own.as_list()]  # the same features
-        np.testing.assert_allclose([w for _, w in exp.as_list()], [w for _, w in own.as_list()], rtol=0.2)
+        # the same weights up to sampling noise: "auto" settles the ranking, not the weights (across seeds the
+        # second weight here spreads by about 0.03, a fifth of the top weight is about 3 such spreads)
+        own_weights = [w for _, w in own.as_list()]
+        atol = 0.2 * abs(own_weights[0])
+        np.testing.assert_allclose([w for _, w in exp.as_list()], own_weights, rtol=0, atol=atol)
 
 
 def dumped(explanation):

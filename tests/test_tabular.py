@@ -151,9 +151,8 @@ def test_regression_accessors():
     assert exp.predicted_value == pytest.approx(planted_regression(X[:1])[0])
     assert exp.min_value <= exp.predicted_value <= exp.max_value
     assert exp.local_exp[0] == [(f, -w) for f, w in exp.local_exp[1]]
-    assert exp.as_list() == exp.as_list(label=0)  # the label is ignored in regression, as in lime
-    with pytest.raises(NotImplementedError):
-        exp.available_labels()
+    assert exp.as_list() == exp.as_list(label=0) == exp.as_list(label=1)  # the fit whatever the label, as in lime
+    assert exp.available_labels() == [1] and exp.label == 1
 
 
 def test_batches_give_identical_result():

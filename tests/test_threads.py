@@ -153,3 +153,25 @@ def test_many_threads_explaining_at_once_restore_every_count(seen_in_fits):
         t.join(120)
     assert after == {i: 2 + i for i in range(8)}
     assert set(seen_in_fits) == {OMP_THREADS}
+
+
+def test_libraries_loaded_after_the_first_limit_are_found(monkeypatch):
+    """A BLAS library loaded later (an import of torch, xgboost) is limited too: the lookup follows imports."""
+    import sys
+    import types
+
+    from limekit import _threads
+
+    monkeypatch.setattr(_threads, "_found", dict(_threads._found))  # the fakes below must not outlive the test
+    found = _threads._libraries("blas")
+    lookups = []
+
+    class Controller:  # stands for threadpoolctl's, counting lookups
+        def __init__(self):
+            lookups.append(1)
+            self.lib_controllers = []
+
+    monkeypatch.setattr("threadpoolctl.ThreadpoolController", Controller)
+    assert _threads._libraries("blas") is found and lookups == []  # nothing imported since: no lookup
+    monkeypatch.setitem(sys.modules, "limekit_test_extension", types.ModuleType("limekit_test_extension"))
+    assert _threads._libraries("blas") == [] and lookups == [1]  # an import: looked up again

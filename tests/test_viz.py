@@ -143,6 +143,23 @@ def test_image_overlay_tints_the_top_superpixels(image_exp):
     plt.close(fig)
 
 
+def test_the_overlay_numbers_the_superpixels_the_table_names(image_exp):
+    from scipy import ndimage
+
+    from limekit.viz import image_overlay
+
+    fig = image_overlay(image_exp, 1, num_features=4)
+    texts = {int(text.get_text()): text.get_position() for text in fig.axes[0].texts}
+    listed = [int(name.split()[-1]) for name, _ in image_exp.as_list(label=1)[:4]]  # 'superpixel <id>'
+    assert sorted(texts) == sorted(listed)
+    for feature, (x, y) in texts.items():  # each id sits on its own superpixel
+        row, column = ndimage.center_of_mass(image_exp.segments == feature)
+        assert (x, y) == pytest.approx((column, row))
+    plt.close(fig)
+    html = explanation_html(image_exp)
+    assert html.count("data:image/png;base64,") >= 1
+
+
 def test_superpixel_heatmap_colours_follow_the_weights(image_exp):
     from limekit.viz import superpixel_heatmap
 
@@ -187,3 +204,38 @@ def test_shape_functions_mark_the_instance():
 def tabular_exp_linear():
     X = np.random.default_rng(1).normal(size=(100, 3))
     return TabularExplainer(X, random_state=0).explain_instance(X[0], proba, num_samples=100)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (34900.0, "34,900"),
+        (-34900, "-34,900"),
+        (12.0, "12"),
+        (12.5, "12.5"),
+        (0.00931, "0.00931"),
+        (1234.567, "1,235"),
+        (2.5e-7, "2.5e-07"),
+        (1e300, "1e+300"),
+        (0.0, "0"),
+        (float("nan"), "nan"),
+        ("Never-married", "Never-married"),
+    ],
+)
+def test_numbers_are_shown_as_people_read_them(value, shown):
+    from limekit.viz.numbers import readable
+
+    assert readable(value) == shown
+
+
+def test_html_values_have_no_scientific_notation_for_money():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 100_000, 300).astype(float), rng.normal(size=300)])
+    row = np.array([34_900.0, 0.5])
+    exp = TabularExplainer(X, feature_names=["income", "score"], random_state=0).explain_instance(
+        row,
+        lambda rows: np.column_stack([1 - (rows[:, 0] > 50_000), rows[:, 0] > 50_000]).astype(float),
+        num_samples=300,
+    )
+    html = explanation_html(exp)
+    assert "34,900" in html and "3.49e+04" not in html

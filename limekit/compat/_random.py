@@ -1,4 +1,4 @@
-"""lime's meaning of ``random_state=None`` for the drop-in explainers."""
+"""lime's meaning of ``random_state=None``, and its ``labels=(1,)``, for the drop-in explainers."""
 
 import inspect
 
@@ -24,3 +24,17 @@ def with_lime_random_state(init, args, kwargs):
     bound = inspect.signature(init).bind_partial(*args, **kwargs)
     bound.arguments["random_state"] = lime_random_state(bound.arguments.get("random_state"))
     return bound.args, bound.kwargs
+
+
+def with_lime_labels(function):
+    """``function``'s signature with lime's default ``labels=(1,)`` (the native explainers' is None).
+
+    The compat explainers' ``explain_instance`` passes its arguments on
+    unchanged (their ``lime_defaults`` turn a missing ``labels`` into
+    ``(1,)``); this signature says so to ``inspect`` and to ``explain_many``,
+    which binds its keywords to it.
+    """
+    signature = inspect.signature(function)
+    return signature.replace(
+        parameters=[p.replace(default=(1,)) if p.name == "labels" else p for p in signature.parameters.values()]
+    )

@@ -23,8 +23,12 @@ class LimeImageExplainer(ImageExplainer):
     """:class:`limekit.image.ImageExplainer` with lime's default cosine distance.
 
     As in lime, ``random_state=None`` draws from numpy's global generator, so
-    ``np.random.seed(...)`` makes the explanations reproducible.
+    ``np.random.seed(...)`` makes the explanations reproducible.  Labels
+    keep lime's defaults (``labels=(1,)``; output methods show label 1 when
+    given none).
     """
+
+    lime_defaults = True
 
     def __init__(self, *args, **kwargs):
         args, kwargs = with_lime_random_state(ImageExplainer.__init__, (self,) + args, kwargs)

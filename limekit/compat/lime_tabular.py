@@ -18,7 +18,7 @@ from ..tabular.domain import TableDomainMapper
 from ..tabular.explainer import RecurrentTabularExplainer as _RecurrentTabularExplainer
 from ..tabular.explainer import TabularExplainer
 from . import explanation, lime_base
-from ._random import lime_random_state
+from ._random import lime_random_state, with_lime_labels
 
 
 class LimeTabularExplainer(TabularExplainer):
@@ -31,8 +31,12 @@ class LimeTabularExplainer(TabularExplainer):
     labels need not match).  Keyword-only arguments of
     :class:`~limekit.TabularExplainer` (``surrogate=``, ...) pass through.
     As in lime, ``random_state=None`` draws from numpy's global generator, so
-    ``np.random.seed(...)`` makes the explanations reproducible.
+    ``np.random.seed(...)`` makes the explanations reproducible.  Labels
+    keep lime's defaults: ``explain_instance`` explains ``labels=(1,)`` when
+    given none, and the explanations' ``as_list()`` and plots show label 1.
     """
+
+    lime_defaults = True
 
     def __init__(
         self,
@@ -75,6 +79,12 @@ class LimeTabularExplainer(TabularExplainer):
             training_data_stats=training_data_stats,
             **kwargs,
         )
+
+    def explain_instance(self, *args, **kwargs):
+        """:meth:`limekit.TabularExplainer.explain_instance` with lime's default ``labels=(1,)``."""
+        return super().explain_instance(*args, **kwargs)
+
+    explain_instance.__signature__ = with_lime_labels(TabularExplainer.explain_instance)
 
     @property
     def base(self):
@@ -121,6 +131,12 @@ class RecurrentTabularExplainer(_RecurrentTabularExplainer, LimeTabularExplainer
             random_state=random_state,
             **kwargs,
         )
+
+    def explain_instance(self, *args, **kwargs):
+        """:meth:`limekit.RecurrentTabularExplainer.explain_instance` with lime's default ``labels=(1,)``."""
+        return _RecurrentTabularExplainer.explain_instance(self, *args, **kwargs)
+
+    explain_instance.__signature__ = with_lime_labels(_RecurrentTabularExplainer.explain_instance)
 
 
 __all__ = [

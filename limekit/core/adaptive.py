@@ -72,7 +72,8 @@ explanation as out of reach.  No code of S-LIME's is used.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -87,10 +88,10 @@ from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, s
 
 __all__ = [
     "SamplingPlan",
+    "Verdict",
+    "stop_reason",
     "resolve_sampling",
     "draw_test",
-    "prepare_draw_test",
-    "DrawTestSetup",
     "next_sample_size",
     "out_of_reach",
     "NEGLIGIBLE",
@@ -147,6 +148,87 @@ class SamplingPlan:
         return 1 - (1 - self.confidence) / EARLY_SPLIT
 
 
+STOP_REASONS = ("num_samples", "converged", "max_samples", "out_of_reach")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The stopping test's answer on a sample as it stands: would another sample agree on the top features?
+
+    Attributes
+    ----------
+    method : {'sandwich', 'bootstrap'} or None
+        The test (see the module); None when there was none (an ``int``
+        ``num_samples`` with no refits).
+    converged : bool or None
+        ``agreement`` reached the required level; None without a test.
+    agreement : float or None
+        The share of pairs of samples naming the same top set with the same signs.
+    jaccard, sign_agreement : float or None
+        The sandwich test's expected top-k Jaccard between two samples, and
+        the share of pairs whose shared members keep their signs.
+    needed : int or None
+        The sandwich test's projected sample size at which the verdict would
+        converge (None: no size would, or no test).
+    tied_features : tuple of int
+        Features (or, straight from :func:`draw_test`, design columns) whose
+        membership or sign the test does not settle, least settled first.
+    stopped : str or None
+        Why sampling stopped (one of ``STOP_REASONS``); None while it may go on.
+    membership_z, sign_z : float
+        The weakest membership and sign claims as z statistics (the round
+        sizes' projection; not recorded).
+    """
+
+    method: str | None
+    converged: bool | None
+    agreement: float | None = None
+    jaccard: float | None = None
+    sign_agreement: float | None = None
+    needed: int | None = None
+    tied_features: tuple[int, ...] = ()
+    stopped: str | None = None
+    membership_z: float = math.inf
+    sign_z: float = math.inf
+
+    def stopped_by(self, reason: str | None) -> Verdict:
+        """This verdict, recording why sampling stopped."""
+        return replace(self, stopped=reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record's keys (``diagnostics['sampling']``): those the test reports, and ``stopped``."""
+        record: dict[str, Any] = {"method": self.method}
+        if self.method == "sandwich":
+            record.update(
+                jaccard=self.jaccard, agreement=self.agreement, sign_agreement=self.sign_agreement, needed=self.needed
+            )
+        elif self.method == "bootstrap":
+            record["agreement"] = self.agreement
+        record["converged"] = self.converged
+        record["tied_features"] = list(self.tied_features)
+        if self.stopped is not None:
+            record["stopped"] = self.stopped
+        return record
+
+
+def stop_reason(n: int, verdict: Verdict, plan: SamplingPlan) -> str | None:
+    """Why an adaptive sample of ``n`` rows stops, or None to keep sampling: the one "keep sampling?" rule.
+
+    ``'converged'`` once the verdict is stable, ``'max_samples'`` at the
+    budget, ``'out_of_reach'`` when the test's own projection is far beyond it
+    (see :func:`out_of_reach`); an ``int`` ``num_samples`` stops at once.
+    """
+    if not plan.adaptive:
+        return "num_samples"
+    if verdict.converged:
+        return "converged"
+    if n >= plan.max_samples:
+        return "max_samples"
+    if out_of_reach(n, verdict, plan):
+        return "out_of_reach"
+    return None
+
+
 def resolve_sampling(
     num_samples,
     max_samples=CALL_DEFAULTS.max_samples,
@@ -191,8 +273,8 @@ def uses_draw_test(spec):
 
 
 @dataclass(frozen=True)
-class DrawTestSetup:
-    """What the sandwich test needs that no model output changes (made before the model's call).
+class _DrawSetup:
+    """What the sandwich test needs of the design (no model output).
 
     Attributes
     ----------
@@ -216,16 +298,11 @@ class DrawTestSetup:
     selection_inverse: np.ndarray | None = None
 
 
-def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng=None, draws=DRAWS):
-    """The output-free part of :func:`draw_test` for ``design``; None when there is no test.
-
-    Parameters are those of :func:`draw_test`; ``rng`` gives the normal draws
-    (one call per round, as :func:`draw_test` makes it).
-    """
+def _draw_setup(design, num_features, alpha, feature_selection, rng, draws):
+    """The output-free part of :func:`draw_test` for ``design``; None when there is no test."""
     n_features = design.n_features
     if n_features > SANDWICH_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
         return None
-    rng = np.random.default_rng(0) if rng is None else rng
     method = resolve_method(feature_selection, num_features)
     gram = design.gram
     if method == "highest_weights":
@@ -241,7 +318,7 @@ def prepare_draw_test(design, num_features, alpha, feature_selection="auto", rng
     selection_inverse = None
     if method == "highest_weights":
         selection_inverse = np.linalg.inv(gram + HIGHEST_WEIGHTS_ALPHA * np.eye(n_features))
-    return DrawTestSetup(method, scale, inverse, rng.standard_normal((draws, n_features)), selection_inverse)
+    return _DrawSetup(method, scale, inverse, rng.standard_normal((draws, n_features)), selection_inverse)
 
 
 def draw_test(
@@ -254,7 +331,6 @@ def draw_test(
     feature_selection="auto",
     rng=None,
     draws=DRAWS,
-    setup=None,
     target_covariance=None,
 ):
     """The resampling test of the top ``num_features`` set and signs, per label.
@@ -277,9 +353,6 @@ def draw_test(
         Draws the coefficient vectors.
     draws : int
         Simulated samples (pairs of them are compared).
-    setup : DrawTestSetup or None
-        :func:`prepare_draw_test`'s result for this design, when the caller
-        made it before the model's call (``rng`` and ``draws`` are then unused).
     target_covariance : dict of int -> ndarray or None
         Per label, the covariance of a linear fit that the targets carry
         (``variance_reduction='emulator'``, see :mod:`limekit.core.emulator`):
@@ -287,30 +360,19 @@ def draw_test(
 
     Returns
     -------
-    verdict : dict
-        ``method`` ('sandwich'), ``jaccard`` (the expected top-k Jaccard
-        between two samples of this size), ``agreement`` (the share of pairs
-        naming the same set with the same signs), ``sign_agreement``,
-        ``needed`` (the projected sample size at which ``jaccard`` reaches
-        ``required``; None when there is no test), ``converged`` and
-        ``tied_features`` (columns whose membership or sign the draws do not
-        settle, least settled first); the worst label counts.
-    selected : dict of int -> ndarray
+    verdict : Verdict
+        The worst label's: ``method`` 'sandwich', its ``jaccard``,
+        ``agreement``, ``sign_agreement``, ``needed`` and ``converged``, and
+        ``tied_features`` as design columns (all labels'); every figure None
+        when the design allows no test.
+    selected : dict of int -> ndarray or None
         Per label, the columns the selection picks (the fit reuses them).
     """
-    none = {
-        "method": "sandwich",
-        "jaccard": None,
-        "agreement": None,
-        "sign_agreement": None,
-        "needed": None,
-        "converged": None,
-        "tied_features": [],
-    }
+    setup = _draw_setup(
+        design, num_features, alpha, feature_selection, np.random.default_rng(0) if rng is None else rng, draws
+    )
     if setup is None:
-        setup = prepare_draw_test(design, num_features, alpha, feature_selection, rng, draws)
-    if setup is None:
-        return none, None
+        return Verdict("sandwich", None), None
     method, scale, inverse, normal = setup.method, setup.scale, setup.inverse, setup.normal
     gram = design.gram
     worst, tied, selected = None, {}, {}
@@ -338,13 +400,17 @@ def draw_test(
             worst = label_verdict
     converged = worst["agreement"] >= required
     needed = design.n_samples if converged else _needed(design.n_samples, worst, required)
-    verdict = dict(
-        none,
-        **{key: worst[key] for key in ("jaccard", "agreement", "sign_agreement")},
+    verdict = Verdict(
+        "sandwich",
+        bool(converged),
+        agreement=worst["agreement"],
+        jaccard=worst["jaccard"],
+        sign_agreement=worst["sign_agreement"],
         needed=needed,
-        converged=bool(converged),
+        tied_features=() if converged else tuple(int(f) for f in sorted(tied, key=lambda f: (tied[f], f))),
+        membership_z=worst["membership_z"],
+        sign_z=worst["sign_z"],
     )
-    verdict["tied_features"] = [] if converged else [int(f) for f in sorted(tied, key=lambda f: (tied[f], f))]
     return verdict, selected
 
 
@@ -510,12 +576,9 @@ def bootstrap_verdict(stability, confidence):
     for figures in stability.values():
         tied.extend(int(f) for f, share in figures["inclusion"].items() if 1 - confidence < share < confidence)
         tied.extend(int(f) for f, share in figures["sign_agreement"].items() if share < confidence)
-    return {
-        "method": "bootstrap",
-        "agreement": float(agreement),
-        "converged": bool(agreement >= confidence),
-        "tied_features": list(dict.fromkeys(tied)),
-    }
+    return Verdict(
+        "bootstrap", bool(agreement >= confidence), float(agreement), tied_features=tuple(dict.fromkeys(tied))
+    )
 
 
 def out_of_reach(n, verdict, plan):
@@ -525,16 +588,14 @@ def out_of_reach(n, verdict, plan):
     samples than the budget; stopping then, with the tied features named,
     spends no further model rows on an explanation that cannot settle.
     """
-    if verdict.get("jaccard") is None or verdict.get("converged") or n >= plan.max_samples:
+    if verdict.jaccard is None or verdict.converged or n >= plan.max_samples:
         return False
     if n < GIVE_UP_AFTER * plan.initial:  # one round's projection is too noisy to give up on
         return False
-    needed = verdict.get("needed")
-    return needed is None or needed > OUT_OF_REACH * plan.max_samples
+    return verdict.needed is None or verdict.needed > OUT_OF_REACH * plan.max_samples
 
 
 def next_sample_size(n, verdict, plan):
     """Rows after the next round: the projected ``needed``, at least 1.25 n, at most 2 n and ``max_samples``."""
-    needed = verdict.get("needed")
-    wanted = 2 * n if needed is None else needed
+    wanted = 2 * n if verdict.needed is None else verdict.needed
     return int(min(plan.max_samples, max(math.ceil(1.25 * n), min(2 * n, wanted))))

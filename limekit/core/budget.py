@@ -25,7 +25,7 @@ DEFAULT_COPIES = 3
 ALWAYS_FITS = 64 * 2**20
 
 
-def peak_rss_kib():
+def peak_rss_kib() -> int:
     """This process's peak resident memory in KiB (the benchmarks' and tests' per-worker figure).
 
     ``VmHWM`` of ``/proc/self/status``; ``ru_maxrss`` (the fallback off Linux)
@@ -41,7 +41,7 @@ def peak_rss_kib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def available_memory():
+def available_memory() -> int | None:
     """Bytes of memory available to a new allocation, or None when unknown.
 
     ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the physical memory
@@ -63,7 +63,7 @@ def available_memory():
     return None
 
 
-def format_bytes(n):
+def format_bytes(n: float) -> str:
     """``n`` bytes in binary units: ``'29.1 TiB'``."""
     n = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
@@ -74,8 +74,14 @@ def format_bytes(n):
 
 
 def check_perturbation_memory(
-    num_samples, n_columns, argument="num_samples", itemsize=8, limit=None, copies=DEFAULT_COPIES, extra_bytes=0
-):
+    num_samples: int,
+    n_columns: int,
+    argument: str = "num_samples",
+    itemsize: int = 8,
+    limit: int | None = None,
+    copies: int = DEFAULT_COPIES,
+    extra_bytes: int = 0,
+) -> int:
     """Raise if ``num_samples`` perturbations of ``n_columns`` columns cannot fit in memory.
 
     Parameters

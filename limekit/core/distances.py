@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import pairwise_distances
@@ -11,7 +14,7 @@ from .._validation import bad_type, bad_value
 __all__ = ["check_distance_metric", "distances_to_first"]
 
 
-def check_distance_metric(metric, argument="distance_metric"):
+def check_distance_metric(metric: object, argument: str = "distance_metric") -> str | Callable[..., Any]:
     """Validate a metric name or callable cheaply, before any model call.
 
     Any metric accepted by :func:`sklearn.metrics.pairwise_distances` works.
@@ -30,7 +33,9 @@ def check_distance_metric(metric, argument="distance_metric"):
     return metric
 
 
-def distances_to_first(Z, metric="euclidean", binary=False):
+def distances_to_first(
+    Z: np.ndarray | sp.spmatrix, metric: str | Callable[..., Any] = "euclidean", binary: bool = False
+) -> np.ndarray:
     """Distance of each row of ``Z`` to ``Z[0]``.
 
     Euclidean and cosine distances of dense data are computed directly (one

@@ -48,6 +48,7 @@ emulator: no code of our own where the field's estimator fits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,6 +56,9 @@ import scipy.sparse as sp
 from .._threads import limited_openmp_threads
 from .._validation import bad_value
 from ..weighted import WeightedDesign, weighted_r2
+
+if TYPE_CHECKING:
+    from .neighbourhood import Neighbourhood
 
 __all__ = [
     "VARIANCE_REDUCTIONS",
@@ -64,6 +68,8 @@ __all__ = [
     "EmulatorFit",
     "fit_emulators",
     "adjusted_targets",
+    "pool_targets",
+    "EmulatedTargets",
 ]
 
 VARIANCE_REDUCTIONS = (None, "emulator")
@@ -74,14 +80,22 @@ CHEAP_MIN, CHEAP_MAX = 20_000, 200_000  # ... within these bounds ...
 CHEAP_MAX_CELLS = 20_000_000  # ... and of at most this many values (wide text rows get fewer)
 
 
-def check_variance_reduction(value):
+class EmulatedTargets(NamedTuple):
+    """What the emulators give one instance (see :func:`emulator_targets` for each field)."""
+
+    targets: np.ndarray
+    r2: dict
+    covariance: dict
+
+
+def check_variance_reduction(value: object) -> str | None:
     """Validate ``variance_reduction``: None or 'emulator'."""
     if value is None or (isinstance(value, str) and value == "emulator"):
         return value
     raise bad_value("variance_reduction", "None or 'emulator'", repr(value))
 
 
-def cheap_sample_size(n_samples, n_columns):
+def cheap_sample_size(n_samples: int, n_columns: int) -> int:
     """Cheap perturbations (emulator only) that go with ``n_samples`` predicted ones of ``n_columns`` columns.
 
     The emulator's linear fit on them has a sampling error of its own, about
@@ -91,13 +105,15 @@ def cheap_sample_size(n_samples, n_columns):
     return int(max(min(wanted, CHEAP_MAX_CELLS // max(n_columns, 1)), n_samples))
 
 
-def emulator_rows(neighbourhood):
+def emulator_rows(neighbourhood: Neighbourhood) -> np.ndarray:
     """What the emulator reads: the model-space rows when the frontend has them, else the interpretable rows."""
-    rows = neighbourhood.Z if neighbourhood.original is None else neighbourhood.original.X
+    rows: Any = neighbourhood.Z if neighbourhood.original is None else neighbourhood.original.X
     return rows.toarray() if sp.issparse(rows) else np.asarray(rows, dtype=float)
 
 
-def emulator_targets(neighbourhood, labels, cheap, rng):
+def emulator_targets(
+    neighbourhood: Neighbourhood, labels: list[int], cheap: Neighbourhood, rng: np.random.Generator
+) -> EmulatedTargets:
     """The adjusted regression targets of ``labels`` (see the module), and the emulators' fidelity.
 
     Parameters
@@ -122,6 +138,7 @@ def emulator_targets(neighbourhood, labels, cheap, rng):
         the cheap rows (sandwich form): the sampling test adds it, since the
         adjusted target carries that fit's error into every row.
     """
+    assert neighbourhood.weights is not None  # the template weights the sample before any verdict
     outputs = np.asarray(neighbourhood.outputs, dtype=float)
     fitted = fit_emulators(emulator_rows(neighbourhood), outputs, labels, emulator_rows(cheap), rng)
     return adjusted_targets(
@@ -158,7 +175,14 @@ class EmulatorFit:
     on_extra: dict
 
 
-def fit_emulators(X, outputs, labels, X_cheap, rng, X_extra=None):
+def fit_emulators(
+    X: np.ndarray,
+    outputs: np.ndarray,
+    labels: list[int],
+    X_cheap: np.ndarray,
+    rng: np.random.Generator,
+    X_extra: np.ndarray | None = None,
+) -> EmulatorFit:
     """Fit ``FOLDS`` cross-fitted emulators per label on ``X``; predict the rows, the cheap rows and ``X_extra``.
 
     Fits and predictions run under :func:`~limekit._threads.limited_openmp_threads`
@@ -189,7 +213,16 @@ def fit_emulators(X, outputs, labels, X_cheap, rng, X_extra=None):
     return EmulatorFit(fold, emulated, on_cheap, on_extra)
 
 
-def adjusted_targets(Z, weights, outputs, labels, fold, emulated, on_cheap, cheap_design):
+def adjusted_targets(
+    Z: Any,
+    weights: np.ndarray,
+    outputs: np.ndarray,
+    labels: list[int],
+    fold: np.ndarray,
+    emulated: dict[int, np.ndarray],
+    on_cheap: dict[int, np.ndarray],
+    cheap_design: WeightedDesign,
+) -> EmulatedTargets:
     """:func:`emulator_targets`'s result from the emulators' predictions.
 
     Rows of ``fold`` -1 were predicted by the mean of every fold's emulator
@@ -225,4 +258,32 @@ def adjusted_targets(Z, weights, outputs, labels, fold, emulated, on_cheap, chea
             pseudo_inverse @ cheap_design.sandwich_meat(pooled - pooled_mean, pooled_coef) @ pseudo_inverse
         )
         r2[int(label)] = float(weighted_r2(y, emulated[label], weights))
-    return targets, r2, covariance
+    return EmulatedTargets(targets, r2, covariance)
+
+
+def pool_targets(
+    fitted: EmulatorFit, index: int, neighbourhood: Neighbourhood, labels: list[int], cheap_design: WeightedDesign
+) -> EmulatedTargets:
+    """One instance's adjusted targets from emulators fitted on a shared pool (``share_samples``).
+
+    ``neighbourhood`` is the instance's view of the pool (its own row first,
+    then the pool's rows, on which ``fitted`` was fitted); ``fitted.on_extra``
+    holds the folds' predictions of the task's own rows, this instance's at
+    column ``index``: its row, on which no emulator was fitted, takes their mean.
+    ``cheap_design`` is the cheap rows' design weighted for this instance.
+    """
+    assert neighbourhood.weights is not None and neighbourhood.outputs is not None  # weighted and scored
+    fold = np.concatenate([[-1], fitted.fold])
+    emulated = {
+        label: np.concatenate([[fitted.on_extra[label][:, index].mean()], fitted.emulated[label]]) for label in labels
+    }
+    return adjusted_targets(
+        neighbourhood.Z,
+        neighbourhood.weights,
+        neighbourhood.outputs,
+        labels,
+        fold,
+        emulated,
+        fitted.on_cheap,
+        cheap_design,
+    )

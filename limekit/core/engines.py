@@ -34,11 +34,22 @@ import dataclasses
 import importlib
 import threading
 import uuid
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeAlias, runtime_checkable
 
 from .._threads import limited_threads
 from .._validation import LimekitTypeError, bad_type, bad_value, check_choice, describe
 from ..frame import FailedRow, explanations_to_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .call import ExplainCall
+    from .explanation import Explanation
+
+    #: One task's results: its explanations (or FailedRow), or their DataFrame with ``as_frame``.
+    TaskResults: TypeAlias = "list[Explanation | FailedRow] | pd.DataFrame"
 
 __all__ = [
     "EngineExplainer",
@@ -69,45 +80,47 @@ class EngineExplainer(Protocol):
     #: name of the instance parameter of ``explain_instance``
     instance_argument: str
 
-    def prepare_call(self, predict_fn, **kwargs):
+    def prepare_call(self, predict_fn: Callable[..., Any], **kwargs: Any) -> ExplainCall:
         """Validate ``explain_instance``'s keywords for ``predict_fn`` once: the call the tasks take."""
 
-    def check_instances(self, instances):
+    def check_instances(self, instances: Any) -> list[Any]:
         """Every instance checked (and indexed), before any model call; what the tasks take."""
 
-    def explain_checked(self, checked, call):
+    def explain_checked(self, checked: list[Any], call: ExplainCall) -> list[Explanation]:
         """perturb -> score -> fit for checked instances sharing model calls: one task's explanations."""
 
-    def adapt_model(self, model):
+    def adapt_model(self, model: Callable[..., Any]) -> tuple[Callable[..., Any], list[str] | None]:
         """``(callable the scoring stage calls, the model's class names or None)`` for ``model``."""
 
 
 class Engine(Protocol):
     """What :func:`check_options` and :func:`run_many` need of a remote engine (``backend=``)."""
 
-    def check_client(self, client):
+    def check_client(self, client: Any) -> Any:
         """The checked ``client`` (or the engine's default one) to run on; raise if the engine cannot run."""
 
-    def results(self, job, tasks, starts, options):
+    def results(
+        self, job: Job, tasks: list[list[Any]] | LazyTasks, starts: Sequence[int], options: ManyOptions
+    ) -> Iterable[TaskResults]:
         """Each task's results, in input order: ``job.run(starts[i], tasks[i])`` wherever the engine runs it."""
 
 
-_ENGINES: dict = {}
+_ENGINES: dict[str, Engine] = {}
 
 
-def register_engine(name, implementation):
+def register_engine(name: str, implementation: Engine) -> None:
     """Make ``implementation`` (an :class:`Engine`) the one ``backend=name`` runs on."""
     _ENGINES[name] = implementation
 
 
-def engine(name):
+def engine(name: str) -> Engine:
     """The :class:`Engine` registered as ``name``; imports :mod:`limekit.distributed` (which registers them) first."""
     if name not in _ENGINES:
         importlib.import_module(ENGINES_PACKAGE)  # by name: that package imports this module, not the reverse
     return _ENGINES[name]
 
 
-def _cloudpickle():
+def _cloudpickle() -> ModuleType:
     try:
         import cloudpickle
     except ImportError:  # joblib's copy
@@ -115,7 +128,7 @@ def _cloudpickle():
     return cloudpickle
 
 
-def check_pickles(value, argument, expected):
+def check_pickles(value: object, argument: str, expected: str) -> None:
     """Raise a LimekitTypeError naming ``argument`` unless ``value`` pickles with cloudpickle."""
     cloudpickle = _cloudpickle()
 
@@ -131,14 +144,14 @@ def check_pickles(value, argument, expected):
 class BuiltOnWorker:
     """Stands for the model that ``predict_factory`` builds where the tasks run (never called)."""
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise RuntimeError("limekit: this model is built by predict_factory where the tasks run")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<model built by predict_factory>"
 
 
-def bind_model(explainer, call, model):
+def bind_model(explainer: EngineExplainer, call: ExplainCall, model: Callable[..., Any]) -> ExplainCall:
     """``call`` with ``model`` as its model (adapted as ``explain_instance`` adapts it)."""
     if not callable(model):
         raise bad_type("predict_factory", "a callable returning the model (a callable)", model)
@@ -151,16 +164,26 @@ def bind_model(explainer, call, model):
 class ManyOptions:
     """``explain_many``'s engine arguments, checked."""
 
-    backend: object = None
-    client: object = None
-    predict_factory: object = None
+    backend: str | None = None
+    client: Any = None
+    predict_factory: Callable[[], Any] | None = None
     errors: str = "raise"
     stream: bool = False
     as_frame: bool = False
     n_jobs: int = 1
 
 
-def check_options(explainer, predict_fn, n_jobs, backend, client, predict_factory, errors, stream, as_frame):
+def check_options(
+    explainer: EngineExplainer,
+    predict_fn: Callable[..., Any] | None,
+    n_jobs: int,
+    backend: str | None,
+    client: Any,
+    predict_factory: Callable[[], Any] | None,
+    errors: str,
+    stream: bool,
+    as_frame: bool,
+) -> tuple[ManyOptions, Callable[..., Any]]:
     """Check the engine arguments (before the call's); returns ``(options, the model to validate the call with)``."""
     if backend is not None:
         check_choice(backend, "backend", BACKENDS)
@@ -192,11 +215,13 @@ def check_options(explainer, predict_fn, n_jobs, backend, client, predict_factor
 class UncheckedInstance:
     """An instance of a streamed task that failed its check (``errors='skip'``): explained as a FailedRow."""
 
-    def __init__(self, error):
+    def __init__(self, error: Exception) -> None:
         self.error = error
 
 
-def split_tasks(explainer, instances, rows_per_task, lazy=False, errors="raise"):
+def split_tasks(
+    explainer: EngineExplainer, instances: Any, rows_per_task: int, lazy: bool = False, errors: str = "raise"
+) -> list[list[Any]] | LazyTasks:
     """The tasks of ``rows_per_task`` checked instances each, in input order.
 
     Eager (the default): every instance is checked now, before any task.
@@ -208,15 +233,51 @@ def split_tasks(explainer, instances, rows_per_task, lazy=False, errors="raise")
     :class:`~limekit.frame.FailedRow` (``errors='skip'``).
     """
     if not lazy:
-        checked = explainer.check_instances(instances)
+        try:
+            checked = explainer.check_instances(instances)
+        except Exception:
+            if errors == "raise":
+                raise
+            checked = _checked_one_by_one(explainer, instances)
         return [checked[start : start + rows_per_task] for start in range(0, len(checked), rows_per_task)]
     return LazyTasks(explainer, instances, rows_per_task, errors)
+
+
+def _rows(instances: Any, start: int, stop: int) -> Any:
+    """Instances ``start:stop`` of a sequence, an array or a DataFrame (by position)."""
+    if hasattr(instances, "iloc"):  # pandas: by position
+        return instances.iloc[start:stop]
+    try:
+        return instances[start:stop]
+    except (TypeError, KeyError):  # a sequence without slices
+        return [instances[j] for j in range(start, stop)]
+
+
+def _checked_one_by_one(explainer: EngineExplainer, instances: Any, start: int = 0, stop: int | None = None) -> list:
+    """``errors='skip'``: each instance checked alone; one that fails becomes an :class:`UncheckedInstance`.
+
+    Raises the first error when every instance of a whole batch fails (its
+    type or shape is wrong: there is nothing to explain).
+    """
+    if isinstance(instances, (str, bytes)) or not hasattr(instances, "__len__"):
+        return explainer.check_instances(instances)  # raises naming the argument
+    whole = stop is None
+    stop = len(instances) if stop is None else stop
+    checked: list[Any] = []
+    for j in range(start, stop):
+        try:
+            checked.extend(explainer.check_instances(_rows(instances, j, j + 1)))
+        except Exception as exc:
+            checked.append(UncheckedInstance(exc))
+    if whole and checked and all(isinstance(item, UncheckedInstance) for item in checked):
+        raise checked[0].error
+    return checked
 
 
 class LazyTasks:
     """Tasks whose instances are checked when the task is taken (``tasks[i]``); see :func:`split_tasks`."""
 
-    def __init__(self, explainer, instances, rows_per_task, errors="raise"):
+    def __init__(self, explainer: EngineExplainer, instances: Any, rows_per_task: int, errors: str = "raise") -> None:
         if (
             isinstance(instances, (str, bytes))
             or not hasattr(instances, "__len__")
@@ -228,24 +289,16 @@ class LazyTasks:
             raise bad_value("instances", "at least one instance", "an empty sequence")
         self.explainer, self.instances, self.rows_per_task, self.errors = explainer, instances, rows_per_task, errors
         self.starts = range(0, self.n, rows_per_task)
-        self._first = explainer.check_instances(self._slice(0))  # a wrong type or shape fails now
+        self._first: list[Any] | None = explainer.check_instances(self._slice(0))  # a wrong type or shape fails now
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.starts)
 
-    def _range(self, start, stop):
-        if hasattr(self.instances, "iloc"):  # pandas: by position
-            return self.instances.iloc[start:stop]
-        try:
-            return self.instances[start:stop]
-        except (TypeError, KeyError):  # a sequence without slices
-            return [self.instances[j] for j in range(start, stop)]
-
-    def _slice(self, i):
+    def _slice(self, i: int) -> Any:
         start = self.starts[i]
-        return self._range(start, min(start + self.rows_per_task, self.n))
+        return _rows(self.instances, start, min(start + self.rows_per_task, self.n))
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> list[Any]:
         if i == 0 and self._first is not None:
             first, self._first = self._first, None
             return first
@@ -254,21 +307,22 @@ class LazyTasks:
         except Exception:
             if self.errors == "raise":
                 raise
-        checked = []  # one by one: an instance that fails its check becomes a FailedRow
-        start = self.starts[i]
-        for j in range(start, min(start + self.rows_per_task, self.n)):
-            try:
-                checked.extend(self.explainer.check_instances(self._range(j, j + 1)))
-            except Exception as exc:
-                checked.append(UncheckedInstance(exc))
-        return checked
+        start = self.starts[i]  # one by one: an instance that fails its check becomes a FailedRow
+        return _checked_one_by_one(self.explainer, self.instances, start, min(start + self.rows_per_task, self.n))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[Any]]:
         return (self[i] for i in range(len(self)))
 
 
 # --------------------------------------------------------------------------- the work of one task
-def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
+def run_rows(
+    explainer: EngineExplainer,
+    call: ExplainCall,
+    start: int,
+    rows: Sequence[Any],
+    errors: str = "raise",
+    as_frame: bool = False,
+) -> TaskResults:
     """Explain ``rows`` (checked instances at positions ``start, start + 1, ...``): a list, or a frame.
 
     With ``errors='skip'`` a failing task is run again row by row; a row that
@@ -277,7 +331,7 @@ def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
     """
     positions = [start + offset for offset, row in enumerate(rows) if not isinstance(row, UncheckedInstance)]
     good = [row for row in rows if not isinstance(row, UncheckedInstance)]
-    explained = {}
+    explained: dict[int, Explanation | FailedRow] = {}
     try:
         if good:
             explained = dict(zip(positions, explainer.explain_checked(good, call)))
@@ -299,21 +353,28 @@ def run_rows(explainer, call, start, rows, errors="raise", as_frame=False):
 
 
 # --------------------------------------------------------------------------- the job shipped once per worker
-_LOADED: collections.OrderedDict = collections.OrderedDict()
+_LOADED: collections.OrderedDict[str, tuple[EngineExplainer, ExplainCall]] = collections.OrderedDict()
 _LOADED_LOCK = threading.Lock()
 
 
 class Job:
     """The explainer, the validated call and the model (or its factory), pickled once; loaded once per process."""
 
-    def __init__(self, explainer, call, predict_factory, errors, as_frame):
+    def __init__(
+        self,
+        explainer: EngineExplainer,
+        call: ExplainCall,
+        predict_factory: Callable[[], Any] | None,
+        errors: str,
+        as_frame: bool,
+    ) -> None:
         cloudpickle = _cloudpickle()
 
         self.token = uuid.uuid4().hex
         self.errors, self.as_frame = errors, as_frame
         # an engine's thread limit for a task on its worker: a picklable zero-argument callable run there
         # (Dask: the machine's cores over its task slots), None: as the process has them
-        self.worker_threads = None
+        self.worker_threads: Callable[[], int | None] | None = None
         try:
             self.payload = cloudpickle.dumps((explainer, call, predict_factory))
         except Exception as exc:  # name the part that does not pickle
@@ -331,7 +392,7 @@ class Job:
                 "explainer",
             ) from exc
 
-    def load(self):
+    def load(self) -> tuple[EngineExplainer, ExplainCall]:
         """``(explainer, call)`` with the model, from this process's cache (the factory runs once per process)."""
         with _LOADED_LOCK:
             loaded = _LOADED.get(self.token)
@@ -348,7 +409,7 @@ class Job:
                 _LOADED.move_to_end(self.token)
             return loaded
 
-    def run(self, start, rows, threads=None):
+    def run(self, start: int, rows: Sequence[Any], threads: int | None = None) -> TaskResults:
         """One task's results, with at most ``threads`` OpenMP/BLAS threads (None: the engine's worker limit)."""
         explainer, call = self.load()
         if threads is None and self.worker_threads is not None:
@@ -357,25 +418,37 @@ class Job:
             return run_rows(explainer, call, start, rows, self.errors, self.as_frame)
 
 
-def run_job(job, start, rows):  # a Dask or joblib task
+def run_job(job: Job, start: int, rows: Sequence[Any]) -> TaskResults:  # a Dask or joblib task
     return job.run(start, rows)
 
 
-def forget_job(token):
+def forget_job(token: str) -> None:
     """Drop a finished job (its model) from this process's cache."""
     with _LOADED_LOCK:
         _LOADED.pop(token, None)
 
 
 # --------------------------------------------------------------------------- this process and joblib
-def _local_results(explainer, call, tasks, starts, options):
+def _local_results(
+    explainer: EngineExplainer,
+    call: ExplainCall,
+    tasks: list[list[Any]] | LazyTasks,
+    starts: Sequence[int],
+    options: ManyOptions,
+) -> Iterator[TaskResults]:
     if options.predict_factory is not None:
         call = bind_model(explainer, call, options.predict_factory())
     for start, task in zip(starts, tasks):
         yield run_rows(explainer, call, start, task, options.errors, options.as_frame)
 
 
-def _joblib_results(explainer, call, tasks, starts, options):
+def _joblib_results(
+    explainer: EngineExplainer,
+    call: ExplainCall,
+    tasks: list[list[Any]] | LazyTasks,
+    starts: Sequence[int],
+    options: ManyOptions,
+) -> Iterator[TaskResults]:
     from joblib import Parallel, delayed
 
     # the job's bytes travel with every task but are unpickled (the model loaded) once per worker process
@@ -396,7 +469,9 @@ def _joblib_results(explainer, call, tasks, starts, options):
         forget_job(job.token)  # a threading backend loaded it here
 
 
-def run_many(explainer, call, tasks, options):
+def run_many(
+    explainer: EngineExplainer, call: ExplainCall, tasks: list[list[Any]] | LazyTasks, options: ManyOptions
+) -> list[Explanation | FailedRow] | pd.DataFrame | Iterator[Any]:
     """Run the checked ``tasks`` (lists of checked instances, in input order) as ``options`` say.
 
     ``tasks`` is a list, or :class:`LazyTasks` (checked as they are taken).
@@ -405,6 +480,7 @@ def run_many(explainer, call, tasks, options):
     ``as_frame``) in input order.  Everything that can be checked is checked
     before the first task is sent.
     """
+    starts: Sequence[int]
     if isinstance(tasks, LazyTasks):
         starts = tasks.starts
     else:

@@ -8,7 +8,9 @@ fidelity and stability, in an Explanation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -20,6 +22,13 @@ from .fidelity import evaluate_fidelity, resolve_fidelity_samples
 from .fit import FitSpec, fit_local_models, fit_spec
 from .selection import resolve_method
 from .stability import bootstrap_stability, resolve_stability_samples
+
+if TYPE_CHECKING:
+    from ..surrogates import BaseSurrogate
+    from ..weighted import WeightedDesign
+    from .explanation import Explanation
+    from .fit import LocalFit
+    from .neighbourhood import Neighbourhood
 
 __all__ = ["SurrogatePlan", "plan_surrogate", "fit_explanation"]
 
@@ -46,23 +55,23 @@ class SurrogatePlan:
     n_stability: int = 0
 
     @property
-    def in_original_space(self):
+    def in_original_space(self) -> bool:
         """True when the surrogate is fitted in the frontend's original feature space (GAMs)."""
         return self.spec.template.feature_space == "original"
 
 
 def plan_surrogate(
-    mode,
-    surrogate,
-    model_regressor,
-    surrogate_task,
-    fidelity_samples,
-    num_samples,
-    stability_samples,
-    num_features,
-    feature_selection,
-    verbose=False,
-):
+    mode: str,
+    surrogate: str | BaseSurrogate | None,
+    model_regressor: Any,
+    surrogate_task: str,
+    fidelity_samples: str | int,
+    num_samples: int,
+    stability_samples: int,
+    num_features: int,
+    feature_selection: str,
+    verbose: bool = False,
+) -> SurrogatePlan:
     """Validate the surrogate arguments and decide the held-out sample size and the stability refits.
 
     lime's own configuration (a ridge regression of the output, or lime's
@@ -86,21 +95,21 @@ def plan_surrogate(
 
 
 def fit_explanation(
-    explanation,
-    neighbourhood,
-    labels,
-    plan,
+    explanation: Explanation,
+    neighbourhood: Neighbourhood,
+    labels: Sequence[int],
+    plan: SurrogatePlan,
     *,
-    top_labels=None,
-    held_out=None,
-    rng=None,
-    kernel_width=None,
-    distance_metric=None,
-    design=None,
-    sampling=None,
-    selected=None,
-    targets=None,
-):
+    top_labels: int | None = None,
+    held_out: Neighbourhood | None = None,
+    rng: np.random.Generator | None = None,
+    kernel_width: float,
+    distance_metric: str | Callable[..., Any] | None = None,
+    design: WeightedDesign | None = None,
+    sampling: dict[str, Any] | None = None,
+    selected: dict[int, np.ndarray] | None = None,
+    targets: np.ndarray | None = None,
+) -> Explanation:
     """Fit the surrogates on a scored neighbourhood and record everything in ``explanation``.
 
     Parameters
@@ -141,6 +150,7 @@ def fit_explanation(
         ``explanation``, filled in.
     """
     outputs = neighbourhood.outputs
+    assert outputs is not None  # the neighbourhood is scored before the fit
     if explanation.mode == "classification":
         explanation.predict_proba = outputs[0].copy()
         if top_labels is not None:
@@ -174,8 +184,10 @@ def fit_explanation(
         "fidelity_samples": plan.n_fidelity,
         "fidelity": evaluate_fidelity(fits, held_out) if held_out is not None else None,
         "fidelity_in_sample": evaluate_fidelity(fits, neighbourhood, fitting_sample=True),
-        "stability": (
-            bootstrap_stability(fits, fitting, labels, spec, plan.n_stability, rng) if plan.n_stability else None
+        "stability": (  # rng: given whenever plan.n_stability > 0 (the contract above)
+            bootstrap_stability(fits, fitting, labels, spec, plan.n_stability, cast(np.random.Generator, rng))
+            if plan.n_stability
+            else None
         ),
     }
     for fit in fits.values():
@@ -183,14 +195,16 @@ def fit_explanation(
     if sampling is not None:
         stability = explanation.diagnostics["stability"]
         if sampling.get("converged") is None and stability:
-            sampling = dict(sampling, **bootstrap_verdict(stability, sampling["confidence"]))
+            sampling = dict(sampling, **bootstrap_verdict(stability, sampling["confidence"]).to_dict())
         explanation.diagnostics["sampling"] = sampling
     return explanation
 
 
-def _fit_r2(fit, neighbourhood, label):
+def _fit_r2(fit: LocalFit, neighbourhood: Neighbourhood, label: int) -> float:
     """Weighted R^2 of a fit's decision on its fitting rows against the model's own outputs."""
     decision = fit.fitted_decision
     if decision is None:
         decision = fit.surrogate.decision_function(neighbourhood.Z[:, fit.used_features])
-    return float(weighted_r2(neighbourhood.outputs[:, label], np.ravel(decision), neighbourhood.weights))
+    outputs = neighbourhood.outputs
+    assert outputs is not None  # scored before the fit
+    return float(weighted_r2(outputs[:, label], np.ravel(decision), neighbourhood.weights))

@@ -2,31 +2,98 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .._validation import bad_type, bad_value, describe
+from .._validation import (
+    LimekitTypeError,
+    bad_type,
+    bad_value,
+    check_keywords,
+    describe,
+    did_you_mean,
+    strict_keywords,
+)
 from .records import validate_explanation_record
+from .trust import fit_warnings
 
-__all__ = ["DomainMapper", "StoredDomainMapper", "Explanation"]
+if TYPE_CHECKING:
+    import os
+
+    from matplotlib.figure import Figure
+
+    from .fit import LocalFit
+
+__all__ = ["DomainMapper", "StoredDomainMapper", "Explanation", "mapper_keywords"]
+
+
+def _one_label_hint(method: str) -> Callable[[Any], str]:
+    """The hint of an output method that takes one ``label`` when it is given ``labels=``."""
+
+    def hint(value: Any) -> str:
+        example = "..."
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            example = repr(value[0])
+        elif isinstance(value, (numbers.Integral, str)):
+            example = repr(value)
+        return (
+            f"{method} shows one label: pass label={example} (a class index or class name); "
+            "as_html, save_to_file and show_in_notebook take labels=[...]"
+        )
+
+    return hint
+
+
+def single_label_method(function: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`strict_keywords` for a method taking one ``label``, with the hint for ``labels=``."""
+    return cast(
+        "Callable[..., Any]",
+        strict_keywords(function, hints={"labels": _one_label_hint(function.__name__)}),
+    )
+
+
+_MAPPER_KEYWORDS: dict[type, tuple[tuple[str, ...], bool]] = {}
+
+
+def mapper_keywords(mapper: Any) -> tuple[tuple[str, ...], bool]:
+    """``(keywords of mapper.map_exp_ids after exp, whether it takes any keyword)``.
+
+    ``as_list`` and ``as_pyplot_figure`` pass these on to the domain mapper
+    (``positions`` for text); limekit's mappers take named keywords only, a
+    mapper written for lime with ``**kwargs`` takes any.
+    """
+    kind = type(mapper)
+    known = _MAPPER_KEYWORDS.get(kind)
+    if known is None:
+        parameters = list(inspect.signature(mapper.map_exp_ids).parameters.values())[1:]  # after exp
+        names = tuple(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        known = _MAPPER_KEYWORDS[kind] = (names, any(p.kind is p.VAR_KEYWORD for p in parameters))
+    return known
 
 
 class DomainMapper:
     """Maps interpretable feature ids to readable names (lime's ``DomainMapper``).
 
-    Frontends subclass it; the base class returns the ids themselves.
+    Frontends subclass it; the base class returns the ids themselves.  The
+    keywords a subclass's ``map_exp_ids`` names after ``exp`` are those
+    :meth:`Explanation.as_list` accepts and passes on (``positions`` for text).
     """
 
-    def map_exp_ids(self, exp, **kwargs):
+    @strict_keywords
+    def map_exp_ids(self, exp: list[tuple[int, float]]) -> list[tuple[Any, ...]]:
         """Turn ``[(feature id, weight), ...]`` into ``[(name, weight), ...]``."""
         return exp
 
-    def feature_records(self, feature_ids):
+    def feature_records(self, feature_ids: Iterable[int]) -> list[dict[str, Any]]:
         """Per-feature details for :meth:`Explanation.to_dict` (``name`` at least)."""
         return [{"id": int(i), "name": str(i)} for i in feature_ids]
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Modality-specific data for serialisation."""
         return {}
 
@@ -34,26 +101,46 @@ class DomainMapper:
 class StoredDomainMapper(DomainMapper):
     """Domain mapper of an explanation read back from JSON: names and records by feature id."""
 
-    def __init__(self, domain, names, records):
+    def __init__(self, domain: dict[str, Any], names: dict[int, str], records: dict[int, dict[str, Any]]) -> None:
         self.domain = dict(domain)
         self.names = dict(names)
         self.records = dict(records)
         self.original_names = domain.get("feature_names")
 
-    def map_exp_ids(self, exp, **kwargs):
-        return [(self.names.get(int(feature), str(feature)), weight) for feature, weight in exp]
+    @strict_keywords
+    def map_exp_ids(self, exp: list[tuple[int, float]], positions: bool = False) -> list[tuple[Any, ...]]:
+        """``[(name, weight), ...]``; ``positions=True`` (text): ``('word_3-17', weight)`` as lime's text mapper."""
+        if not positions:
+            return [(self.names.get(int(feature), str(feature)), weight) for feature, weight in exp]
+        if self.domain.get("modality") != "text":
+            raise bad_value(
+                "positions",
+                "False for a non-text explanation (word positions exist for text)",
+                repr(positions),
+            )
+        out = []
+        for feature, weight in exp:
+            record = self.records.get(int(feature), {})
+            starts = "-".join(str(int(p)) for p in record.get("positions") or [])
+            out.append((f"{self.names.get(int(feature), str(feature))}_{starts}", weight))
+        return out
 
-    def feature_records(self, feature_ids):
+    def feature_records(self, feature_ids: Iterable[int]) -> list[dict[str, Any]]:
         return [
             dict(self.records.get(int(i), {"id": int(i), "name": self.names.get(int(i), str(i))})) for i in feature_ids
         ]
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return dict(self.domain)
 
 
 class Explanation:
     """The explanation of one prediction.
+
+    The model's prediction for a label sits beside the surrogate's in
+    :meth:`model_prediction`, their difference in :meth:`local_gap` and what
+    is unsure about the fit (a low R^2, a large gap) in :meth:`fit_warnings`
+    (thresholds in :mod:`limekit.core.trust`).
 
     Parameters
     ----------
@@ -64,8 +151,35 @@ class Explanation:
     random_state : ignored
         Kept for lime compatibility.
 
+    Labels
+    ------
+    Classification: a label is a class index, and every output method also
+    takes the class name (``as_list(label='virginica')``) when
+    ``class_names`` is known.  The methods that show one label
+    (:meth:`as_list`, :meth:`as_pyplot_figure`, :meth:`as_waterfall_figure`,
+    :meth:`global_importance`, :meth:`shape_function`) take ``label=``, None
+    meaning :attr:`label`, the label explained first; the pages
+    (:meth:`as_html`, :meth:`save_to_file`, :meth:`show_in_notebook`) take
+    lime's ``labels=[...]`` (None: every explained label) or ``label=x``,
+    which means ``labels=[x]``.  An unknown keyword raises a
+    ``LimekitTypeError`` naming it.  Explanations made by
+    :mod:`limekit.compat` keep lime's default ``label=1``.
+
+    Regression: the explanation explains one output, the model's
+    prediction, and every accessor reads the same fit whatever the label
+    (None, or lime's 0 or 1): weights say how much each feature moves the
+    prediction up (a positive weight: toward a higher prediction).
+    :meth:`available_labels` is ``[1]`` and :attr:`label` is 1.  As lime's
+    tabular explainer does, ``local_exp`` (and :meth:`as_map`) keeps the fit
+    under label 1 and its negation under label 0 (lime's "negative" class),
+    for every modality; :meth:`as_list` never returns the negation.
+
     Attributes
     ----------
+    label : int or None
+        The label the explanation explains, the first of several: the most
+        probable of ``top_labels``, else the first of ``labels`` as asked
+        (regression: 1).  See Labels.
     local_exp : dict of int -> list of (int, float)
         Per label, ``(feature id, weight)`` sorted by decreasing ``|weight|``.
     intercept : dict of int -> float
@@ -107,35 +221,48 @@ class Explanation:
         :mod:`limekit.core.fidelity`.
     """
 
-    def __init__(self, domain_mapper, mode="classification", class_names=None, random_state=None):
+    #: Output methods given no label show label 1 (lime's default) instead of :attr:`label`; set on
+    #: the explanations of :mod:`limekit.compat`'s explainers.
+    lime_label_default: bool = False
+    _first_label: int | None = None  # the first label fitted (the order they were asked in); set per instance
+
+    def __init__(
+        self,
+        domain_mapper: DomainMapper,
+        mode: str = "classification",
+        class_names: list[str] | None = None,
+        random_state: Any = None,
+    ) -> None:
         if mode not in ("classification", "regression"):
             raise bad_value("mode", "'classification' or 'regression'", repr(mode))
         self.domain_mapper = domain_mapper
         self.mode = mode
         self.random_state = random_state
-        self.local_exp = {}
-        self.intercept = {}
-        self.scores = {}
-        self.local_preds = {}
-        self.score = None
-        self.local_pred = None
-        self.top_labels = None
-        self.predict_proba = None
-        self.diagnostics = {}
-        self.local_decisions = {}
-        self.shape_functions = {}
-        self.importance = {}
-        self.fits = {}
+        self.local_exp: dict[int, list[tuple[int, float]]] = {}
+        self.intercept: dict[int, float] = {}
+        self.scores: dict[int, float] = {}
+        self.local_preds: dict[int, np.ndarray] = {}
+        self.score: float | None = None
+        self.local_pred: np.ndarray | None = None
+        self.top_labels: list[int] | None = None
+        self.predict_proba: np.ndarray | None = None
+        self.diagnostics: dict[str, Any] = {}
+        self.local_decisions: dict[int, float] = {}
+        self.shape_functions: dict[int, dict[int, tuple[Any, np.ndarray]]] = {}
+        self.importance: dict[int, dict[int, float]] = {}
+        self.fits: dict[int, LocalFit] = {}
+        self._first_label = None
+        self.class_names: list[str] | None
         if mode == "classification":
             self.class_names = class_names
         else:
             self.class_names = ["negative", "positive"]
-            self.predicted_value = None
+            self.predicted_value: float | None = None
             self.min_value = 0.0
             self.max_value = 1.0
             self.dummy_label = 1
 
-    def add_fit(self, label, fit):
+    def add_fit(self, label: int, fit: LocalFit) -> None:
         """Record a :class:`~limekit.core.base.LocalFit` for ``label``.
 
         Raises
@@ -150,6 +277,8 @@ class Explanation:
             unsaveable.
         """
         _check_fit_finite(self, label, fit)
+        if self._first_label is None:
+            self._first_label = int(label)
         self.intercept[label] = fit.intercept
         self.local_exp[label] = fit.local_exp
         self.scores[label] = fit.score
@@ -157,12 +286,14 @@ class Explanation:
         self.score = fit.score
         self.local_pred = fit.local_pred
         self.local_decisions[label] = getattr(fit, "local_decision", float(np.ravel(fit.local_pred)[0]))
-        if getattr(fit, "importance", None) is not None:
-            self.importance[label] = dict(fit.importance)
-        if getattr(fit, "shape_functions", None) is not None:
-            self.shape_functions[label] = dict(fit.shape_functions)
+        importance = getattr(fit, "importance", None)
+        if importance is not None:
+            self.importance[label] = dict(importance)
+        shape_functions = getattr(fit, "shape_functions", None)
+        if shape_functions is not None:
+            self.shape_functions[label] = dict(shape_functions)
 
-    def mirror_regression_labels(self):
+    def mirror_regression_labels(self) -> None:
         """lime's regression convention: label 1 is the fitted label 0, label 0 its negation."""
         self.intercept[1] = self.intercept[0]
         self.local_exp[1] = list(self.local_exp[0])
@@ -177,38 +308,207 @@ class Explanation:
             self.shape_functions[1] = self.shape_functions[0]
             self.shape_functions[0] = {j: (grid, -values) for j, (grid, values) in self.shape_functions[1].items()}
 
-    def available_labels(self):
-        """Labels with an explanation (``top_labels`` order when they were asked for)."""
+    @property
+    def label(self) -> int | None:
+        """The label this explanation explains (the first, when it explains several).
+
+        Classification: the most probable of ``top_labels`` when they were
+        asked for, else the first of ``labels`` (the predicted class, or 1 for
+        a binary model, when ``labels`` was left out).  An explanation built by
+        hand: label 1 when it has it (lime's default), else its smallest.
+        Regression: 1, the key of the fit in ``local_exp``.  None when nothing
+        is explained yet.
+        """
         if self.mode != "classification":
-            raise NotImplementedError("Not supported for regression explanations.")
+            return int(self.dummy_label)
+        if self.top_labels:
+            return int(self.top_labels[0])
+        if self._first_label is not None and self._first_label in self.local_exp:
+            return self._first_label
+        if not self.local_exp:
+            return None
+        return 1 if 1 in self.local_exp else int(min(self.local_exp))
+
+    @strict_keywords
+    def available_labels(self) -> list[int]:
+        """Labels with an explanation (``top_labels`` order when they were asked for).
+
+        Regression: ``[1]``, the model's output (see the class docstring's
+        Labels; lime raises NotImplementedError here).
+        """
+        if self.mode != "classification":
+            return [int(self.dummy_label)]
         return list(self.top_labels) if self.top_labels else list(self.local_exp.keys())
 
-    def resolve_label(self, label):
-        """The key of ``label`` in ``local_exp`` (regression explanations keep theirs under 1); raises if absent."""
-        label = label if self.mode == "classification" else self.dummy_label
-        if label not in self.local_exp:
+    def _label_text(self, label: int) -> str:
+        """``2 ('virginica')``, or ``2`` without class names."""
+        names = self.class_names
+        if names is not None and 0 <= label < len(names):
+            return f"{label} ({str(names[label])!r})"
+        return str(label)
+
+    def resolve_label(self, label: int | str | None = None, argument: str = "label") -> int:
+        """The key in ``local_exp`` of ``label``: a class index, a class name, or None for :attr:`label`.
+
+        Regression explanations keep their fit under 1, which None, 0 and 1
+        all give (see the class docstring's Labels).
+
+        Raises
+        ------
+        LimekitValueError
+            Naming ``argument``, for a label that is not explained, an
+            unknown class name (the class names listed) or, in regression, a
+            label other than None, 0 and 1.
+        LimekitTypeError
+            For something that is neither a class index nor a class name.
+        """
+        if self.mode != "classification":
+            if label is None or (_is_index(label) and int(cast(int, label)) in (0, 1)):
+                return int(self.dummy_label)
             raise bad_value(
-                "label",
-                f"one of the explained labels {sorted(self.local_exp)}",
+                argument,
+                "None for a regression explanation (it explains the model's one output; lime's labels 0 and 1 "
+                "give the same)",
                 repr(label),
+            )
+        if label is None:
+            default = 1 if self.lime_label_default else self.label
+            if default is None:
+                raise bad_value(argument, "a label of an explained explanation", "an explanation with no labels")
+            label = default
+        elif isinstance(label, str):
+            label = self._label_of_name(label, argument)
+        elif _is_index(label):
+            label = int(label)
+        else:
+            raise bad_type(argument, "a class index (int) or a class name (str)", label)
+        if label not in self.local_exp:
+            explained = ", ".join(self._label_text(x) for x in self.available_labels())
+            raise bad_value(
+                argument,
+                f"one of the explained labels [{explained}]",
+                self._label_text(label),
                 "Pass it in labels=... or use top_labels when explaining.",
             )
         return label
 
-    def as_list(self, label=1, **kwargs):
-        """``[(feature name, weight), ...]`` for ``label``, by decreasing ``|weight|``."""
-        label = self.resolve_label(label)
-        mapped = self.domain_mapper.map_exp_ids(self.local_exp[label], **kwargs)
+    def _model_output(self, label: int) -> float | None:
+        """The model's output for the stored key ``label`` at the instance, or None when not recorded."""
+        if self.mode != "classification":
+            return None if self.predicted_value is None else float(self.predicted_value)
+        proba = self.predict_proba
+        if proba is None or not 0 <= label < len(proba):
+            return None
+        return float(proba[label])
+
+    def _gap(self, label: int) -> float | None:
+        """Surrogate minus model at the instance for the stored key ``label`` (None when either is unknown)."""
+        model = self._model_output(label)
+        if model is None or label not in self.local_preds:
+            return None
+        return float(np.ravel(self.local_preds[label])[0]) - model
+
+    def model_prediction(self, label: int | str | None = None) -> float:
+        """The model's prediction for ``label`` at the instance, beside the surrogate's ``local_preds[label]``.
+
+        Classification: the model's probability of the label (``predict_proba[label]``).
+        Regression: its predicted value.
+
+        Raises
+        ------
+        LimekitValueError
+            When ``label`` is not explained, or the explanation does not hold
+            the model's prediction (an explanation built by hand).
+        """
+        key = self.resolve_label(label)
+        model = self._model_output(key)
+        if model is None:
+            raise bad_value("label", "a label whose model prediction the explanation holds", repr(label))
+        return model
+
+    def local_gap(self, label: int | str | None = None) -> float:
+        """The surrogate's prediction at the instance minus the model's, for ``label``.
+
+        Both are probabilities in classification (with
+        ``surrogate_task='classification'`` the surrogate's is its probability
+        that the model picks the label), values in regression.  A gap beyond
+        :data:`limekit.core.trust.LARGE_GAP` of the output's scale is one of
+        the :meth:`fit_warnings`.
+        """
+        return float(np.ravel(self.local_preds[self.resolve_label(label)])[0]) - self.model_prediction(label)
+
+    def fit_warnings(self, label: int | str | None = None) -> dict[str, str]:
+        """Why the surrogate of ``label`` should not be read as it is: ``{'r2': why, 'gap': why}``, or ``{}``.
+
+        ``'r2'``: its weighted R^2 is below :data:`limekit.core.trust.LOW_R2`
+        (0.5); ``'gap'``: its prediction at the instance is off the model's by
+        more than :data:`~limekit.core.trust.LARGE_GAP` (0.1) of the output's
+        scale (probabilities: 1; regression: the model's output range over the
+        perturbations).  See :mod:`limekit.core.trust`.
+        """
+        key = self.resolve_label(label)
+        return fit_warnings(
+            self.mode,
+            self.scores.get(key),
+            self._gap(key),
+            self._model_output(key),
+            getattr(self, "min_value", None),
+            getattr(self, "max_value", None),
+        )
+
+    def _label_of_name(self, name: str, argument: str) -> int:
+        names = self.class_names
+        if names is None:
+            raise bad_value(
+                argument,
+                "a class index (this explanation has no class names; give the explainer class_names=... to use names)",
+                repr(name),
+            )
+        for index, class_name in enumerate(names):
+            if str(class_name) == name:
+                return index
+        names = [str(n) for n in names]
+        raise bad_value(
+            argument, f"a class index or one of the class names {names}", repr(name), did_you_mean(name, names)
+        )
+
+    def _check_map_keywords(self, method: str, kwargs: dict[str, Any], own: tuple[str, ...]) -> None:
+        """Raise on a keyword that neither ``method`` (``own``) nor the domain mapper's ``map_exp_ids`` takes."""
+        names, takes_any = mapper_keywords(self.domain_mapper)
+        if takes_any:  # a mapper written for lime, with **kwargs: it decides
+            unknown = {k: v for k, v in kwargs.items() if k == "labels"}
+        else:
+            unknown = kwargs
+        check_keywords(f"Explanation.{method}", unknown, own + names, hints={"labels": _one_label_hint(method)})
+
+    def as_list(self, label: int | str | None = None, **kwargs: Any) -> list[tuple[Any, ...]]:
+        """``[(feature name, weight), ...]`` for ``label``, by decreasing ``|weight|``.
+
+        Parameters
+        ----------
+        label : int, str or None, default=None
+            A class index or class name; None: :attr:`label` (lime's 1 for
+            :mod:`limekit.compat`'s explanations).  Regression: the fit of the
+            output, whatever the label (see the class docstring's Labels).
+        **kwargs
+            The domain mapper's options: ``positions=True`` for text (lime's
+            ``'word_3-17'`` names).  Any other keyword raises.
+        """
+        self._check_map_keywords("as_list", kwargs, ("label",))
+        key = self.resolve_label(label)
+        mapped = self.domain_mapper.map_exp_ids(self.local_exp[key], **kwargs)
         return [(item[0], float(item[1])) if len(item) == 2 else (item[0], item[1], float(item[2])) for item in mapped]
 
-    def as_map(self):
-        """``{label: [(feature id, weight), ...]}``."""
+    @strict_keywords
+    def as_map(self) -> dict[int, list[tuple[int, float]]]:
+        """``{label: [(feature id, weight), ...]}`` (regression: the fit under 1, its negation under 0)."""
         return self.local_exp
 
-    def _feature_names(self, ids):
+    def _feature_names(self, ids: Iterable[int]) -> list[Any]:
         return [name for name, _ in self.domain_mapper.map_exp_ids([(int(i), 0.0) for i in ids])]
 
-    def global_importance(self, label=1, names=True):
+    @single_label_method
+    def global_importance(self, label: int | str | None = None, names: bool = True) -> list[tuple[Any, float]]:
         """Features ranked by their mean ``|contribution|`` over the perturbations.
 
         Unlike :meth:`as_list`, which reads the surrogate at the instance,
@@ -220,7 +520,8 @@ class Explanation:
 
         Parameters
         ----------
-        label : int, default=1
+        label : int, str or None, default=None
+            As :meth:`as_list`.
         names : bool, default=True
             Readable names (as :meth:`as_list`) instead of feature ids.
 
@@ -234,14 +535,15 @@ class Explanation:
             raise bad_value("label", f"a label with importances {sorted(self.importance)}", repr(label))
         return self._ranked_importance(label, names)
 
-    def _ranked_importance(self, label, names):
+    def _ranked_importance(self, label: int, names: bool) -> list[tuple[Any, float]]:
         """``global_importance`` of the stored key ``label`` as it is (no regression mapping)."""
         items = sorted(self.importance[label].items(), key=lambda item: -item[1])
         if not names:
             return [(int(i), float(v)) for i, v in items]
         return [(name, float(v)) for name, (_, v) in zip(self._feature_names([i for i, _ in items]), items)]
 
-    def shape_function(self, feature, label=1):
+    @single_label_method
+    def shape_function(self, feature: int | str, label: int | str | None = None) -> tuple[Any, np.ndarray]:
         """``(grid, values)`` of one feature's shape function (additive surrogates).
 
         Parameters
@@ -249,7 +551,8 @@ class Explanation:
         feature : int or str
             Feature id, or a name: the plain column name (tabular, e.g.
             ``'age'``) or the name shown by :meth:`as_list`.
-        label : int, default=1
+        label : int, str or None, default=None
+            As :meth:`as_list`.
 
         Returns
         -------
@@ -277,10 +580,15 @@ class Explanation:
                     return shapes[i]
         raise bad_value("feature", f"a feature id or name of the explanation ({len(shapes)} features)", repr(feature))
 
-    def to_dict(self):
-        """Plain-JSON-types dictionary of everything in the explanation."""
+    @strict_keywords
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON-types dictionary of everything in the explanation.
+
+        ``labels`` is sorted; ``explanations`` holds the labels in the order
+        they were explained, so :attr:`label` survives :meth:`from_dict`.
+        """
         labels = sorted(self.local_exp)
-        out = {
+        out: dict[str, Any] = {
             "mode": self.mode,
             "class_names": None if self.class_names is None else [str(c) for c in self.class_names],
             "top_labels": None if self.top_labels is None else [int(x) for x in self.top_labels],
@@ -292,10 +600,11 @@ class Explanation:
         if self.mode == "classification":
             out["predict_proba"] = None if self.predict_proba is None else [float(p) for p in self.predict_proba]
         else:
-            out["predicted_value"] = float(self.predicted_value)
+            # set by the fit (or from_dict); an unfitted explanation raises TypeError here, as it always did
+            out["predicted_value"] = float(cast(float, self.predicted_value))
             out["min_value"] = float(self.min_value)
             out["max_value"] = float(self.max_value)
-        for label in labels:
+        for label in self.local_exp:  # as explained (a dict's order survives JSON)
             exp = self.local_exp[label]
             records = _plain(self.domain_mapper.feature_records([f for f, _ in exp]))
             for record, (_, weight) in zip(records, exp):
@@ -306,6 +615,11 @@ class Explanation:
                 "local_pred": float(np.ravel(self.local_preds[label])[0]),
                 "features": records,
             }
+            model, gap = self._model_output(label), self._gap(label)
+            if model is not None:  # the model's prediction beside the surrogate's, and their gap
+                out["explanations"][str(int(label))]["model_prediction"] = model
+            if gap is not None and np.isfinite(gap):  # (a difference of two numbers near 1e308 may overflow)
+                out["explanations"][str(int(label))]["local_gap"] = gap
             if label in self.local_decisions:
                 out["explanations"][str(int(label))]["local_decision"] = float(self.local_decisions[label])
             if label in self.importance:
@@ -328,7 +642,7 @@ class Explanation:
                 ]
         return out
 
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
         """The explanation as a strict JSON string (see :meth:`to_dict`; no ``NaN`` or ``Infinity`` tokens).
 
         What it writes, :meth:`from_json` reads back, and ``from_json(text).to_dict()``
@@ -344,19 +658,25 @@ class Explanation:
         weight or score edited to NaN) raises a ``LimekitValueError`` naming
         its field, e.g. ``explanations['1'].score``, instead of ``json``'s
         bare ValueError.  The explainers never return one (see :meth:`add_fit`).
+        ``kwargs`` go to :func:`json.dumps` (``indent``, ``sort_keys``, ...);
+        another keyword raises, naming it.
         """
+        check_keywords("Explanation.to_json", kwargs, _JSON_DUMPS_KEYWORDS)
         data = validate_explanation_record(self.to_dict())
         kwargs.setdefault("allow_nan", False)
         return json.dumps(data, **kwargs)
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> Explanation:
         """Rebuild an explanation from :meth:`to_dict`'s output.
 
         The result has the same labels, weights, names, intercepts, scores,
         diagnostics, shape functions and importances, so ``as_list``,
         ``as_map``, ``to_dict`` and the HTML view give what the original gave.
-        It does not hold the model, the data or the fitted surrogates.
+        It does not hold the model, the data or the fitted surrogates.  The
+        per-label ``model_prediction`` and ``local_gap`` are derived (from
+        ``predict_proba`` or ``predicted_value`` and ``local_pred``), so a
+        record written before they existed loads and gains them.
         """
         data = validate_explanation_record(data)  # names the path of the first bad field
         records, names = {}, {}
@@ -383,7 +703,8 @@ class Explanation:
             exp.predicted_value = data["predicted_value"]
             exp.min_value = data["min_value"]
             exp.max_value = data["max_value"]
-        for key in data["labels"]:
+        order = {key: i for i, key in enumerate(data["explanations"])}
+        for key in sorted(data["labels"], key=lambda key: order.get(str(key), len(order))):
             record = data["explanations"][str(key)]
             label = int(key)
             exp.local_exp[label] = [(int(f["id"]), float(f["weight"])) for f in record["features"]]
@@ -400,70 +721,216 @@ class Explanation:
                     for item in record["shape_functions"]
                 }
             exp.score, exp.local_pred = exp.scores[label], exp.local_preds[label]
+            if exp._first_label is None:
+                exp._first_label = label
         return exp
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: str | bytes | bytearray) -> Explanation:
         """Rebuild an explanation from :meth:`to_json`'s output (see :meth:`from_dict`)."""
         if not isinstance(text, (str, bytes, bytearray)):
             raise bad_type("text", "a JSON string made by Explanation.to_json()", text)
         return cls.from_dict(validate_explanation_record(text))
 
     # ------------------------------------------------------------------ views
-    def as_pyplot_figure(self, label=1, **kwargs):
-        """lime's bar chart: one bar per feature, green for positive weights, red for negative."""
+    def as_pyplot_figure(self, label: int | str | None = None, **kwargs: Any) -> Figure:
+        """lime's bar chart: one bar per feature, green for positive weights, red for negative.
+
+        Parameters
+        ----------
+        label : int, str or None, default=None
+            As :meth:`as_list`.
+        **kwargs
+            ``ax``, ``figsize`` (see :func:`limekit.viz.bar_chart`) and the
+            domain mapper's options, as :meth:`as_list`; any other keyword raises.
+        """
+        self._check_map_keywords("as_pyplot_figure", kwargs, ("label", "ax", "figsize"))
         from ..viz.plots import bar_chart
 
-        return bar_chart(self, label=label, **kwargs)
+        return cast("Figure", bar_chart(self, label=self.resolve_label(label), **kwargs))
 
-    def as_waterfall_figure(self, label=1, **kwargs):
-        """Waterfall from the intercept to the surrogate's prediction (see :func:`limekit.viz.waterfall`)."""
+    @single_label_method
+    def as_waterfall_figure(
+        self,
+        label: int | str | None = None,
+        ax: Any = None,
+        figsize: tuple[float, float] | None = None,
+        max_features: int | None = None,
+    ) -> Figure:
+        """Waterfall from the intercept to the surrogate's prediction (see :func:`limekit.viz.waterfall`).
+
+        ``label`` as :meth:`as_list`.
+        """
         from ..viz.plots import waterfall
 
-        return waterfall(self, label=label, **kwargs)
+        return cast(
+            "Figure",
+            waterfall(self, label=self.resolve_label(label), ax=ax, figsize=figsize, max_features=max_features),
+        )
 
-    def as_html(self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
-        """A self-contained HTML page (no JavaScript; user strings escaped)."""
+    def _html(
+        self,
+        method: str,
+        labels: Any,
+        label: int | str | None,
+        predict_proba: bool,
+        show_predicted_value: bool,
+        show_table: bool,
+        max_features: int | None,
+        options: dict[str, Any],
+    ) -> str:
+        """The page of :meth:`as_html`, ``save_to_file`` and ``show_in_notebook``, arguments checked for ``method``."""
+        modality = self.domain_mapper.to_dict().get("modality")
+        lime_options = _LIME_HTML_OPTIONS.get(modality, _ALL_LIME_HTML_OPTIONS)
+        own = ("labels", "predict_proba", "show_predicted_value", "label", "show_table", "max_features")
+        check_keywords(f"Explanation.{method}", options, own + lime_options)
+        if label is not None and labels is not None:
+            raise LimekitTypeError(
+                f"Explanation.{method}: label={label!r} and labels={labels!r} given; pass one "
+                "(label=x means labels=[x])",
+                "label",
+            )
+        if label is not None:
+            labels = [self.resolve_label(label)]
+        elif labels is not None:
+            if isinstance(labels, (str, numbers.Integral)):
+                labels = [labels]
+            try:
+                given = list(labels)
+            except TypeError as exc:
+                raise bad_type("labels", "a list of class indices or class names", labels) from exc
+            labels = list(dict.fromkeys(self.resolve_label(x, "labels") for x in given))
+        if options.get("text") is False:  # lime's text pages: text=False leaves the text out
+            show_table = False
         from ..viz.html import explanation_html, page
 
-        return page(
-            explanation_html(
-                self, labels=labels, predict_proba=predict_proba, show_predicted_value=show_predicted_value, **kwargs
-            )
+        return cast(
+            str,
+            page(
+                explanation_html(
+                    self,
+                    labels=labels,
+                    predict_proba=predict_proba,
+                    show_predicted_value=show_predicted_value,
+                    show_table=show_table,
+                    max_features=max_features,
+                )
+            ),
         )
 
-    def save_to_file(self, file_path, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
-        """Write :meth:`as_html` to ``file_path`` (UTF-8)."""
-        with open(file_path, "w", encoding="utf-8") as handle:
-            handle.write(
-                self.as_html(
-                    labels=labels, predict_proba=predict_proba, show_predicted_value=show_predicted_value, **kwargs
-                )
-            )
+    def as_html(
+        self,
+        labels: Sequence[int | str] | None = None,
+        predict_proba: bool = True,
+        show_predicted_value: bool = True,
+        *,
+        label: int | str | None = None,
+        show_table: bool = True,
+        max_features: int | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """A self-contained HTML page (no JavaScript; user strings escaped).
 
-    def show_in_notebook(self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
-        """Display :meth:`as_html` in a Jupyter notebook."""
+        Parameters
+        ----------
+        labels : list of int or str, or None, default=None
+            Labels to show (class indices or class names); None: every
+            explained label (``top_labels`` first).  Regression: the fit.
+        predict_proba : bool, default=True
+            Show the model's class probabilities (classification).
+        show_predicted_value : bool, default=True
+            Show the predicted value and its range (regression).
+        label : int, str or None, default=None
+            Keyword only.  One label: ``label=x`` is ``labels=[x]``.
+        show_table : bool, default=True
+            Keyword only.  The instance's values (tabular), the highlighted
+            text (text) or the overlay (image).
+        max_features : int or None
+            Keyword only.  Show at most this many features per label.
+        **kwargs
+            lime's domain options, accepted for lime's calls: ``show_all``
+            (tabular; the table lists the explained features either way),
+            ``text`` (text; False leaves the text out) and ``opacity`` (text;
+            words are always shaded by weight).  Any other keyword raises.
+        """
+        return self._html(
+            "as_html", labels, label, predict_proba, show_predicted_value, show_table, max_features, kwargs
+        )
+
+    def save_to_file(
+        self,
+        file_path: str | os.PathLike[str],
+        labels: Sequence[int | str] | None = None,
+        predict_proba: bool = True,
+        show_predicted_value: bool = True,
+        *,
+        label: int | str | None = None,
+        show_table: bool = True,
+        max_features: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Write :meth:`as_html` to ``file_path`` (UTF-8); the other arguments as :meth:`as_html`."""
+        html = self._html(
+            "save_to_file", labels, label, predict_proba, show_predicted_value, show_table, max_features, kwargs
+        )
+        with open(file_path, "w", encoding="utf-8") as handle:
+            handle.write(html)
+
+    def show_in_notebook(
+        self,
+        labels: Sequence[int | str] | None = None,
+        predict_proba: bool = True,
+        show_predicted_value: bool = True,
+        *,
+        label: int | str | None = None,
+        show_table: bool = True,
+        max_features: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Display :meth:`as_html` in a Jupyter notebook; the arguments as :meth:`as_html`."""
+        html = self._html(
+            "show_in_notebook", labels, label, predict_proba, show_predicted_value, show_table, max_features, kwargs
+        )
         from IPython.display import HTML, display
 
-        display(
-            HTML(
-                self.as_html(
-                    labels=labels, predict_proba=predict_proba, show_predicted_value=show_predicted_value, **kwargs
-                )
-            )
-        )
+        display(HTML(html))
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         from ..viz.html import explanation_html
 
         return explanation_html(self)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         labels = ", ".join(map(str, sorted(self.local_exp)))
         return f"<limekit Explanation mode={self.mode!r} labels=[{labels}] score={self.score!r}>"
 
 
-def _check_fit_finite(exp, label, fit):
+#: lime's keywords of ``as_html`` (its domain mapper's ``visualize_instance_html``), by modality
+_LIME_HTML_OPTIONS: dict[Any, tuple[str, ...]] = {
+    "tabular": ("show_all",),
+    "text": ("text", "opacity"),
+    "image": (),
+}
+#: what Explanation.to_json passes on to json.dumps
+_JSON_DUMPS_KEYWORDS = (
+    "skipkeys",
+    "ensure_ascii",
+    "check_circular",
+    "allow_nan",
+    "cls",
+    "indent",
+    "separators",
+    "default",
+    "sort_keys",
+)
+_ALL_LIME_HTML_OPTIONS = ("show_all", "text", "opacity")  # a domain mapper of no known modality
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_fit_finite(exp: Explanation, label: int, fit: LocalFit) -> None:
     """Raise, naming the field, when a number of ``fit`` that the record must hold is not finite."""
     path = f"explanations[{str(int(label))!r}]"
     numbers = [
@@ -490,7 +957,7 @@ def _check_fit_finite(exp, label, fit):
             raise bad_value(f"{path}.{name}", "a finite number", describe(float(value)), detail)
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """Convert numpy scalars/arrays nested in dicts and lists to plain Python types."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}

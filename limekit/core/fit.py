@@ -8,7 +8,9 @@ answered on a :class:`~limekit.core.neighbourhood.Neighbourhood`.  lime's
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,14 +58,14 @@ class FitSpec:
 
 
 def fit_spec(
-    num_features,
-    feature_selection="auto",
-    surrogate="ridge",
-    model_regressor=None,
-    surrogate_task="regression",
-    verbose=False,
-    shape_points=50,
-):
+    num_features: int,
+    feature_selection: str = "auto",
+    surrogate: str | BaseSurrogate | None = "ridge",
+    model_regressor: Any = None,
+    surrogate_task: str = "regression",
+    verbose: bool = False,
+    shape_points: int = 50,
+) -> FitSpec:
     """Validate the fit arguments and return a :class:`FitSpec`.
 
     ``surrogate`` and ``model_regressor`` are resolved by
@@ -137,7 +139,16 @@ class LocalFit:
     :func:`limekit.core.explain.fit_explanation` reads it for the in-sample fidelity and drops it."""
 
 
-def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=False, design=None, selected=None):
+def fit_local_models(
+    neighbourhood: Neighbourhood,
+    labels: Iterable[int],
+    spec: FitSpec,
+    *,
+    weights: np.ndarray | None = None,
+    terms_only: bool = False,
+    design: WeightedDesign | None = None,
+    selected: dict[int, np.ndarray] | None = None,
+) -> dict[int, LocalFit]:
     """Fit one surrogate per label on a neighbourhood's perturbations.
 
     Parameters
@@ -167,6 +178,7 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
     dict of int -> LocalFit
     """
     weights = neighbourhood.weights if weights is None else np.asarray(weights, dtype=float)
+    assert weights is not None, "the neighbourhood's kernel weights are set before the fit"
     outputs = np.asarray(neighbourhood.outputs, dtype=float)
     template = spec.template
     if spec.task == "classification" and (outputs.ndim != 2 or outputs.shape[1] < 2):
@@ -179,15 +191,19 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
     original = neighbourhood.original
     in_original = template.feature_space == "original" and original is not None
     if in_original:
+        assert original is not None  # in_original says so
         data = original.X
         ids = np.arange(data.shape[1]) if original.feature_ids is None else np.asarray(original.feature_ids)
         categorical = list(original.categorical_features)
         template = copy.deepcopy(template)  # leave the caller's surrogate object as it was
         template.set_categorical_features(categorical)
+        # the shape functions' grids in the user's units (OriginalSpace types it object: a callable or None)
+        display = cast("Callable[..., Any] | None", original.display)
     else:
         data = neighbourhood.Z
         ids = neighbourhood.column_ids()
         categorical = []
+        display = None
     space = "original" if in_original else "interpretable"
     fits = {}
     with limited_blas_threads(data.shape[1]):
@@ -200,11 +216,12 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
         black_box_labels = np.argmax(outputs, axis=1) if spec.task == "classification" else None
         column_spread = None  # every column's weighted mean absolute deviation, for linear terms
         for label in labels:
-            y = (black_box_labels == label).astype(float) if spec.task == "classification" else outputs[:, label]
+            y = (black_box_labels == label).astype(float) if black_box_labels is not None else outputs[:, label]
             model = template.fresh_copy()
             if template.additive:
                 used = np.arange(data.shape[1])
             else:
+                assert design is not None  # made above for every linear surrogate
                 used = (
                     selected[label]
                     if selected and label in selected
@@ -243,7 +260,7 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
                     spread = weighted_mean_abs_deviation(model.contributions(rows), weights)
                 importance = dict(zip(used_ids.tolist(), spread.tolist()))
             if grids is not None and not isinstance(model, ConstantSurrogate):
-                shapes = _shape_functions(model, grids, used_ids, original.display if in_original else None)
+                shapes = _shape_functions(model, grids, used_ids, display)
             if spec.verbose:
                 print("Intercept", intercept)
                 print("Prediction_local", local_pred)
@@ -267,7 +284,7 @@ def fit_local_models(neighbourhood, labels, spec, *, weights=None, terms_only=Fa
     return fits
 
 
-def _column_spread(data, weights, binary, design):
+def _column_spread(data: np.ndarray, weights: np.ndarray, binary: bool, design: WeightedDesign | None) -> np.ndarray:
     """Every column's weighted mean absolute deviation.
 
     For 0/1 columns that is ``2 p (1 - p)`` from their weighted mean ``p``.
@@ -278,18 +295,18 @@ def _column_spread(data, weights, binary, design):
     return weighted_mean_abs_deviation(data, weights)
 
 
-def _linear_terms(model):
+def _linear_terms(model: BaseSurrogate) -> bool:
     """True when the model's terms are ``z_j * w_j`` (the base class's linear contributions)."""
     return not model.additive and type(model).contributions is BaseSurrogate.contributions
 
 
-def _single_class(y, weights):
+def _single_class(y: np.ndarray, weights: np.ndarray) -> bool:
     """True when every positively weighted row has the same 0/1 target."""
     y = y[weights > 0]
     return y.size == 0 or bool(np.all(y == y[0]))
 
 
-def _shape_grids(data, categorical, n_points):
+def _shape_grids(data: Any, categorical: Iterable[int], n_points: int) -> list[np.ndarray]:  # dense or sparse
     """Per column: the sorted distinct values (categorical or few values) or ``n_points`` evenly spaced."""
     if sp.issparse(data):
         data = data.toarray()
@@ -306,7 +323,9 @@ def _shape_grids(data, categorical, n_points):
     return grids
 
 
-def _shape_functions(model, grids, ids, display):
+def _shape_functions(
+    model: BaseSurrogate, grids: list[np.ndarray], ids: np.ndarray, display: Callable[..., Any] | None
+) -> dict[int, tuple[Any, np.ndarray]]:
     """Evaluate every shape function at once: one row per grid point, each column on its own grid.
 
     Valid for models without interactions (each column's contribution depends

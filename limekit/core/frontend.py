@@ -19,12 +19,14 @@ template and ``explain_many``.  A frontend supplies only its hooks:
     An empty Explanation with the frontend's domain mapper (made before the
     model's call; the class names are set once the outputs are known).
 
-Frontends whose perturbations do not depend on the instance (dense
-tabular data) may also let ``explain_many(..., share_samples=True)`` give every
-instance of a task the same perturbations: ``_check_shared(call)``,
-``_shared_pool(n, call, rng)`` (model rows of no instance in particular) and
-``_shared_view(context, pool, call, with_instance)`` (one instance's
-interpretable rows of them).
+Hooks with defaults (``_prepare``, ``_check_options``, ``_sample_kernel``,
+``_adapt_model``, ``_model_input``, ``_finish``, ...) are declared on the base
+with what they do by default.  ``_sampling_strategy(call)`` says where a
+round's perturbations come from (:mod:`limekit.core.rounds`): each instance's
+own by default.  Frontends whose perturbations do not depend on the instance
+(dense tabular data) let ``explain_many(..., share_samples=True)`` give every
+instance of a task one pool instead (``_check_shared(call)``,
+``_shared_width(call)`` and :mod:`limekit.tabular.shared_pool`).
 
 Every explanation draws its randomness from generators derived from
 ``random_state`` and the instance alone (:mod:`limekit.core.seeding`), and no
@@ -37,7 +39,9 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
@@ -47,29 +51,37 @@ from ..surrogates import check_surrogate_task, make_surrogate
 from ..weighted import WeightedDesign
 from .adaptive import (
     BOOTSTRAP_DRAWS,
-    SamplingPlan,
+    Verdict,
     bootstrap_verdict,
     draw_test,
     next_sample_size,
-    out_of_reach,
-    prepare_draw_test,
     resolve_sampling,
+    stop_reason,
     uses_draw_test,
 )
-from .budget import check_perturbation_memory
+from .call import ExplainCall
 from .distances import check_distance_metric
-from .emulator import adjusted_targets, cheap_sample_size, emulator_targets, fit_emulators
+from .emulator import cheap_sample_size, emulator_targets
 from .engines import check_options, run_many, split_tasks
-from .explain import SurrogatePlan, fit_explanation, plan_surrogate
+from .explain import fit_explanation, plan_surrogate
 from .fidelity import resolve_fidelity_samples
 from .fit import fit_local_models
 from .kernels import check_weights, make_kernel_fn
 from .options import CallOptions, call_options_docstring
 from .predict import resolve_labels
-from .score import score_neighbourhoods
-from .seeding import STAGES, CallRandomness, base_entropy, derived_generator, instance_digest
+from .rounds import SamplingStrategy, Work, calls_alone
+from .score import check_progress_bar, score_neighbourhoods
+from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..frame import FailedRow
+    from ..surrogates import BaseSurrogate, RidgeSurrogate
+    from .explanation import Explanation
+    from .neighbourhood import Neighbourhood
 
 __all__ = [
     "BaseExplainer",
@@ -85,7 +97,7 @@ __all__ = [
 MODES = ("classification", "regression")
 TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbations predicted together
 # share_samples' default rows_per_task: interpretable values held in a task (about 20 bytes each with the
-# distances, weights, outputs and row patterns: a 538 MiB peak for 20 Adult rows x 100,000 samples x 14 features)
+# distances, weights and outputs: a 538 MiB peak for 20 Adult rows x 100,000 samples x 14 features)
 SHARED_TASK_CELLS = 20_000_000
 
 COMMON_PARAMETERS = """\
@@ -113,6 +125,12 @@ COMMON_PARAMETERS = """\
         ``diagnostics['stability'][label]`` reports how often the same
         features come out on top and how much their weights move (see
         :mod:`limekit.core.stability`); 0 skips.
+    progress_bar : 'auto', bool, default='auto'
+        Keyword only, also per call.  A tqdm progress bar over the model
+        calls (when there is more than one): ``'auto'`` shows one only when
+        ``sys.stderr`` is a terminal and the run has lasted two seconds
+        (:data:`limekit.core.score.PROGRESS_DELAY`), so logs and short runs
+        get none; True always, False never.
     random_state : int, RandomState, Generator or None
         Every random choice of an explanation derives from it and the
         instance: the same seed and instance give the same explanation,
@@ -120,8 +138,12 @@ COMMON_PARAMETERS = """\
         for every call."""
 
 LABEL_PARAMETERS = """\
-        labels : iterable of int, default=(1,)
-            Classes to explain (ignored in regression).
+        labels : iterable of int or str, int, str or None, default=None
+            Classes to explain, by index or by name (``class_names``, or the
+            model's own labels).  None: the predicted class (the most probable
+            for the instance) when the model has more than two classes, class
+            1 for a binary model; ``limekit.compat``'s explainers keep lime's
+            ``(1,)``.  Ignored in regression.
         top_labels : int or None
             Explain the ``top_labels`` most probable classes instead of ``labels``."""
 
@@ -131,6 +153,8 @@ CALL_PARAMETERS = """\
         batch_size : int or None
             Model inputs per call (rows, texts or images), built batch by batch;
             overrides the explainer's for this call.
+        progress_bar : 'auto', bool or None
+            The explainer's ``progress_bar`` for this call (None: the explainer's).
 """ + call_options_docstring()
 
 
@@ -142,7 +166,10 @@ SIZE_PARAMETERS = """\
             as many as the explanation needs to be stable (see ``max_samples``)."""
 
 
-def fill_docstrings(cls, unit="instance", features="features"):
+ExplainerClass = TypeVar("ExplainerClass", bound="type[BaseExplainer]")
+
+
+def fill_docstrings(cls: ExplainerClass, unit: str = "instance", features: str = "features") -> ExplainerClass:
     """Put the shared parameter descriptions into a frontend's class and ``explain_instance`` docstrings.
 
     A line holding only ``%(common)s`` (class), ``%(labels)s``, ``%(size)s``
@@ -151,15 +178,20 @@ def fill_docstrings(cls, unit="instance", features="features"):
     the size parameters.
     """
 
-    def fill(doc, blocks):
+    def fill(doc: str, blocks: dict[str, str]) -> str:
         for name, block in blocks.items():
-            doc = re.sub(rf"^[ ]*%\({name}\)s$", lambda _, block=block: block, doc, flags=re.MULTILINE)
+
+            def literal(_: re.Match[str], block: str = block) -> str:  # the block as it is, no escapes
+                return block
+
+            doc = re.sub(rf"^[ ]*%\({name}\)s$", literal, doc, flags=re.MULTILINE)
         return doc
 
-    cls.__doc__ = fill(cls.__doc__, {"common": COMMON_PARAMETERS})
+    # a frontend's docstrings hold the placeholders (None would fail in re.sub, as it always did)
+    cls.__doc__ = fill(cast(str, cls.__doc__), {"common": COMMON_PARAMETERS})
     method = cls.explain_instance
     method.__doc__ = fill(
-        method.__doc__,
+        cast(str, method.__doc__),
         {
             "labels": LABEL_PARAMETERS,
             "size": SIZE_PARAMETERS.format(unit=unit, features=features),
@@ -167,48 +199,6 @@ def fill_docstrings(cls, unit="instance", features="features"):
         },
     )
     return cls
-
-
-@dataclass(frozen=True)
-class ExplainCall:
-    """One call's validated arguments, resolved against the explainer's settings.
-
-    Attributes
-    ----------
-    sampling : SamplingPlan
-        How many rows (fixed, or rounds until stable) and which sampler.
-    labels : list of int or tuple
-        Requested labels (classification without ``top_labels``).
-    top_labels : int or None
-    distance_metric : str or callable
-    batch_size : int or None
-    progress_bar : bool
-    plan : SurrogatePlan
-    model : callable
-        The model as the user passed it.
-    predict : callable
-        What the scoring stage calls (the model, or an adapter of it).
-    model_class_names : list of str or None
-        Class names the model knows (a Hugging Face pipeline's ``id2label``).
-    options : dict
-        The frontend's own arguments (``sampling_method``, ``hide_color``, ...).
-    share_samples : bool
-        ``explain_many(..., share_samples=True)``: the instances of a task fit
-        on the same perturbations.
-    """
-
-    sampling: SamplingPlan
-    labels: object
-    top_labels: object
-    distance_metric: object
-    batch_size: object
-    progress_bar: bool
-    plan: SurrogatePlan
-    model: object = None
-    predict: object = None
-    model_class_names: object = None
-    options: dict = field(default_factory=dict)
-    share_samples: bool = False
 
 
 #: lime's arguments of explain_instance that make_call takes by name (the frontend's own go to frontend_options)
@@ -224,46 +214,50 @@ _LIME_ARGUMENTS = (
 )
 
 
-def _calls_alone(rows, batch_size):
-    """Model calls for ``rows`` of one instance alone: what ``diagnostics['sampling']['model_calls']`` counts.
+class PerInstanceRounds:
+    """Each instance draws its own perturbations; one model pass scores a round of all of them."""
 
-    ``explain_many`` shares calls between instances, so the count is the one
-    an explanation needs by itself, the same however the instances are grouped.
-    """
-    return 1 if not batch_size else -(-rows // batch_size)
+    def __init__(self, explainer: BaseExplainer) -> None:
+        self.explainer = explainer
 
+    def first_round(self, checked: list, call: ExplainCall) -> list[Work]:
+        explainer = self.explainer
+        work = []
+        for instance in checked:
+            rngs = explainer._randomness(instance)
+            context = explainer._prepare(instance, call, rngs)  # a stage's generator is made only if it is used
+            neighbourhood = explainer._neighbourhood(context, call.sampling.initial, call, rngs.perturbation)
+            w = Work(context, rngs, neighbourhood, explainer._held_out(context, call, rngs))
+            explainer._open(w, call)
+            work.append(w)
+        held_out = [w.held_out for w in work if w.held_out is not None]
+        explainer._score([w.neighbourhood for w in work] + held_out, call, explainer._first_output_check(call))
+        for w in work:
+            rows = w.n_samples + (w.held_out.n_samples if w.held_out is not None else 0)
+            w.model_calls = calls_alone(rows, call.batch_size)
+        return work
 
-@dataclass
-class _Work:
-    """One instance on its way through the pipeline."""
+    def before_verdicts(self, work: list[Work], call: ExplainCall) -> None:
+        """``variance_reduction='emulator'``: each instance's emulators, on its sample and fresh cheap rows."""
+        if call.sampling.variance_reduction != "emulator" or not uses_draw_test(call.plan.spec):
+            return
+        for w in work:
+            cheap = self.explainer._neighbourhood(
+                w.context, cheap_sample_size(*w.neighbourhood.Z.shape), call, w.rngs.emulator, check=False
+            )
+            w.emulated = emulator_targets(w.neighbourhood, self.explainer._labels(w), cheap, w.rngs.emulator)
 
-    context: object
-    neighbourhood: object
-    held_out: object
-    rngs: object
-    labels: list | None = None
-    design: object = None
-    selected: dict | None = None
-    verdict: dict | None = None
-    model_calls: int = 0
-    rounds: int = 1
-    explanation: object = None  # made before the model call (see _new_explanation)
-    verdict_setup: object = None  # the sampling test's output-free part, made before the model call
-    targets: object = None  # variance_reduction='emulator': the adjusted regression targets
-    emulator_r2: dict | None = None  # and the emulators' out-of-fold R^2 per label
-    shared: object = None  # share_samples: the task's _SharedPool
-    target_covariance: dict | None = None  # share_samples with the emulator: this round's cheap-fit covariance
-
-
-@dataclass
-class _SharedPool:
-    """What ``share_samples`` keeps of a task's pool between rounds."""
-
-    instances: int  # of the task, all reading the pool
-    rng: object  # draws the pool, round after round
-    outputs: np.ndarray  # the model's outputs on the pool so far (one row per pool row)
-    emulator_rng: object = None  # variance_reduction='emulator': the emulators' folds, seeds and cheap rows
-    emulator_rows: np.ndarray | None = None  # and the pool's rows as the emulators read them
+    def next_round(self, wanting: list[Work], work: list[Work], call: ExplainCall) -> list[Work]:
+        explainer = self.explainer
+        extensions = []
+        for w in wanting:
+            added = next_sample_size(w.n_samples, w.verdict, call.sampling) - w.n_samples
+            extension = explainer._neighbourhood(w.context, added + 1, call, w.rngs.perturbation, check=False)
+            extensions.append(extension.without_instance())
+        explainer._score(extensions, call)
+        for w, extension in zip(wanting, extensions):
+            explainer._add_rows(w, extension, calls_alone(extension.n_samples, call.batch_size))
+        return wanting
 
 
 class BaseExplainer:
@@ -279,22 +273,28 @@ class BaseExplainer:
     instance_argument = "data_row"
     #: take every class when ``top_labels`` exceeds them (lime's image default) instead of raising
     cap_top_labels = False
+    #: lime's label defaults (limekit.compat's explainers): ``labels`` left out is lime's ``(1,)`` instead
+    #: of the predicted class of a model of more than two classes, and the explanations' output methods
+    #: show label 1 when given none (``Explanation.lime_label_default``)
+    lime_defaults = False
+    #: every frontend defines it (``make_call``, then ``_explain_one``); ``explain_many`` binds its keywords
+    explain_instance: Callable[..., Explanation]
 
     def _init_common(
         self,
         *,
-        mode,
-        verbose,
-        class_names,
-        feature_selection,
-        random_state,
-        surrogate,
-        surrogate_task,
-        fidelity_samples,
-        stability_samples,
-        batch_size,
-        progress_bar,
-    ):
+        mode: str,
+        verbose: bool,
+        class_names: Iterable[str] | None,
+        feature_selection: str,
+        random_state: int | np.random.RandomState | np.random.Generator | None,
+        surrogate: str | BaseSurrogate | None,
+        surrogate_task: str,
+        fidelity_samples: str | int,
+        stability_samples: int,
+        batch_size: int | None,
+        progress_bar: bool | str,
+    ) -> None:
         """Validate and keep the options every frontend shares (the kernel comes with :meth:`_set_kernel`)."""
         self.mode = check_choice(mode, "mode", MODES)
         self.feature_selection = check_choice(feature_selection, "feature_selection", FEATURE_SELECTION_METHODS)
@@ -311,15 +311,15 @@ class BaseExplainer:
         self.fidelity_samples = fidelity_samples
         self.stability_samples = resolve_stability_samples(stability_samples)
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
-        self.progress_bar = bool(progress_bar)
+        self.progress_bar = check_progress_bar(progress_bar)
 
-    def _set_kernel(self, kernel, kernel_width):
+    def _set_kernel(self, kernel: Callable[..., Any] | None, kernel_width: float) -> None:
         """``kernel_fn``: ``kernel`` (None: lime's exponential kernel) with ``kernel_width`` bound."""
         self.kernel_fn = make_kernel_fn(kernel, kernel_width)
         self.kernel_width = float(kernel_width)
 
     # ------------------------------------------------------------------ randomness
-    def random_generator(self, *key):
+    def random_generator(self, *key: int) -> np.random.Generator:
         """A numpy Generator derived from ``random_state`` and ``key`` (ints), for work beside explanations.
 
         :class:`~limekit.submodular_pick.SubmodularPick` draws its sample of
@@ -329,7 +329,7 @@ class BaseExplainer:
 
         return derived_generator(self._entropy, *key)
 
-    def randomness(self, instance):
+    def randomness(self, instance: Any) -> CallRandomness:
         """The generators an explanation of ``instance`` draws from (one per stage), as ``explain_instance`` makes them.
 
         For reproducing or inspecting an explanation's perturbations, e.g.
@@ -338,25 +338,25 @@ class BaseExplainer:
         """
         return self._randomness(self._check_instance(instance))
 
-    def _randomness(self, checked):
+    def _randomness(self, checked: Any) -> CallRandomness:
         return CallRandomness.for_instance(self._entropy, self._instance_digest(checked))
 
     # ------------------------------------------------------------------ arguments
     def make_call(
         self,
-        predict_fn,
+        predict_fn: Callable[..., Any],
         *,
-        labels,
-        top_labels,
-        num_features,
-        num_samples,
-        distance_metric,
-        model_regressor,
-        batch_size,
-        frontend_options,
-        options,
-        progress_bar=None,
-    ):
+        labels: Any,
+        top_labels: int | None,
+        num_features: int,
+        num_samples: int | str,
+        distance_metric: str | Callable[..., Any],
+        model_regressor: Any,
+        batch_size: int | None,
+        frontend_options: dict[str, Any],
+        options: CallOptions,
+        progress_bar: bool | str | None = None,
+    ) -> ExplainCall:
         """Validate one call's arguments before any work: the :class:`ExplainCall` the template runs.
 
         ``explain_instance`` passes every parameter here by name: lime's
@@ -376,10 +376,8 @@ class BaseExplainer:
         distance_metric = check_distance_metric(distance_metric)
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=1)
-        if self.mode == "classification" and top_labels is None:
-            labels = check_labels(labels)
 
-        def setting(value, default):  # a per-call option, or the explainer's setting when not given
+        def setting(value: Any, default: Any) -> Any:  # a per-call option, or the explainer's setting when not given
             return default if value is None else value
 
         plan = plan_surrogate(
@@ -402,11 +400,18 @@ class BaseExplainer:
                 repr(sampling.variance_reduction),
             )
         batch_size = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
-        progress_bar = bool(setting(progress_bar, self.progress_bar))
+        if batch_size is None:
+            batch_size = self._default_batch_size(predict_fn)
+        progress_bar = check_progress_bar(setting(progress_bar, self.progress_bar))
         frontend_options = self._check_options(dict(frontend_options))
         if sampling.scheme == "kernel":
             self._check_kernel_sampling(distance_metric)
-        predict, model_class_names = self._adapt_model(predict_fn)
+        predict, model_class_names = self._adapt_model(predict_fn)  # reads the model's labels; no call
+        if self.mode == "classification" and top_labels is None:
+            if labels is None and self.lime_defaults:
+                labels = (1,)
+            if labels is not None:  # names resolved now, before any model call; None: the default label
+                labels = check_labels(labels, self.class_names if self.class_names is not None else model_class_names)
         return ExplainCall(
             sampling,
             labels,
@@ -421,7 +426,7 @@ class BaseExplainer:
             frontend_options,
         )
 
-    def _check_kernel_sampling(self, distance_metric):
+    def _check_kernel_sampling(self, distance_metric: str | Callable[..., Any]) -> None:
         """Raise unless ``sampling='kernel'`` works here (a binary representation and a count-only distance)."""
         if type(self)._sample_kernel is BaseExplainer._sample_kernel:
             raise bad_value(
@@ -436,17 +441,17 @@ class BaseExplainer:
                 repr("kernel"),
             )
 
-    def _check_options(self, options):
+    def _check_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """Validate the frontend's own call arguments (a dict by name); return them checked."""
         if options:
             raise LimekitTypeError(f"explain_instance: unexpected argument(s) {sorted(options)}")
         return options
 
-    def _explain_signature(self):
+    def _explain_signature(self) -> inspect.Signature:
         """The signature ``explain_many``'s keywords are bound to: ``explain_instance``'s."""
         return inspect.signature(self.explain_instance)
 
-    def _call_from_keywords(self, predict_fn, kwargs):
+    def _call_from_keywords(self, predict_fn: Callable[..., Any], kwargs: dict[str, Any]) -> ExplainCall:
         """:meth:`make_call` for ``explain_instance``'s keywords given by name (``explain_many``, engines)."""
         try:
             bound = self._explain_signature().bind(None, predict_fn, **kwargs)
@@ -462,30 +467,59 @@ class BaseExplainer:
         return self.make_call(predict_fn, **lime_arguments, frontend_options=arguments, options=options)
 
     # ------------------------------------------------------------------ the template
-    def _explain(self, checked, call):
-        """perturb -> score -> fit for checked instances whose perturbations share model calls."""
-        if call.share_samples:
-            return self._explain_shared(checked, call)
-        work = []
-        for instance in checked:
-            rngs = self._randomness(instance)
-            context = self._prepare(instance, call, rngs)  # a stage's generator is made only if it is used
-            neighbourhood = self._neighbourhood(context, call.sampling.initial, call, rngs.perturbation)
-            w = _Work(context, neighbourhood, self._held_out(context, call, rngs), rngs)
-            self._open(w, call)
-            work.append(w)
-        self._score(
-            [w.neighbourhood for w in work] + [w.held_out for w in work if w.held_out is not None],
-            call,
-            self._first_output_check(call),
-        )
-        for w in work:
-            w.model_calls = _calls_alone(
-                w.neighbourhood.n_samples + (w.held_out.n_samples if w.held_out else 0), call.batch_size
-            )
-        return self._test_and_fit(work, call, self._sample_until_stable)
+    def _explain(self, checked: list, call: ExplainCall) -> list[Explanation]:
+        """perturb -> score -> test -> fit for checked instances whose perturbations share model calls.
 
-    def _held_out(self, context, call, rngs):
+        A first round drawn and scored by the call's sampling strategy
+        (:mod:`limekit.core.rounds`), its verdicts, further rounds while
+        :func:`~limekit.core.adaptive.stop_reason` says to keep sampling,
+        then the fits.
+        """
+        strategy = self._sampling_strategy(call)
+        work = strategy.first_round(checked, call)
+        # Small fits run with one BLAS thread; the limit is taken once for all of them (each
+        # take and release costs more than a small fit), never around the model's calls.
+        width = max(w.neighbourhood.Z.shape[1] for w in work)
+        with limited_blas_threads(width):
+            for w in work:
+                w.labels = resolve_labels(
+                    w.outputs[:1],
+                    self.mode,
+                    call.labels,
+                    call.top_labels,
+                    self.class_names,
+                    self.cap_top_labels,
+                )
+            self._judge(work, call, strategy)
+            if not call.sampling.adaptive:
+                return self._fit_all(work, call)
+        self._sample_rounds(work, call, strategy)
+        with limited_blas_threads(width):
+            return self._fit_all(work, call)
+
+    def _sampling_strategy(self, call: ExplainCall) -> SamplingStrategy:
+        """Where the call's perturbations come from: each instance's own (frontends may offer a shared pool)."""
+        return PerInstanceRounds(self)
+
+    def _judge(self, work: list[Work], call: ExplainCall, strategy: SamplingStrategy) -> None:
+        """The verdicts of scored ``work``."""
+        strategy.before_verdicts(work, call)
+        for w in work:
+            w.verdict = self._verdict(w, call)
+
+    def _sample_rounds(self, work: list[Work], call: ExplainCall, strategy: SamplingStrategy) -> None:
+        """Rounds of perturb -> score -> test while some instance keeps sampling; one model pass per round."""
+        plan = call.sampling
+        while wanting := [w for w in work if stop_reason(w.n_samples, w.verdict, plan) is None]:
+            self._judge(strategy.next_round(wanting, work, call), call, strategy)
+
+    def _fit_all(self, work: list[Work], call: ExplainCall) -> list[Explanation]:
+        """Each instance's explanation, its verdict recording why sampling stopped."""
+        for w in work:
+            w.verdict = w.verdict.stopped_by(stop_reason(w.n_samples, w.verdict, call.sampling))
+        return [self._fit_work(w, call) for w in work]
+
+    def _held_out(self, context: Any, call: ExplainCall, rngs: CallRandomness) -> Neighbourhood | None:
         """The held-out fidelity sample of an instance (None without one)."""
         if not call.plan.n_fidelity:
             return None
@@ -493,205 +527,34 @@ class BaseExplainer:
             context, call.plan.n_fidelity + 1, call, rngs.fidelity, check=False
         ).without_instance()
 
-    def _open(self, w, call):
-        """What needs no model output: the weighted design, the test's set-up and the empty explanation."""
+    def _open(self, w: Work, call: ExplainCall) -> None:
+        """What needs no model output: the weighted design and the empty explanation."""
         if uses_draw_test(call.plan.spec):  # the weighted design needs no output: built while Z is in cache
             neighbourhood = w.neighbourhood
             # (no BLAS limit here: at n x d this Gram matrix is as fast on BLAS's own threads, and a limit
             # taken and released costs more)
             w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
-            # the verdict's output-free part too: now, not after the model's call has evicted the code
-            spec = call.plan.spec
-            w.verdict_setup = prepare_draw_test(
-                w.design, spec.num_features, spec.template.alpha, spec.feature_selection, w.rngs.verdict
-            )
         w.explanation = self._new_explanation(w.context, w.neighbourhood, call)  # needs no output either
 
-    def _first_output_check(self, call):
-        def check_first(outputs):  # the first instance's output, before any other batch is predicted
+    def _first_output_check(self, call: ExplainCall) -> Callable[[np.ndarray], None]:
+        def check_first(outputs: np.ndarray) -> None:  # the first instance's output, before any other batch
             resolve_labels(
                 outputs[:1], self.mode, call.labels, call.top_labels, self.class_names, self.cap_top_labels
             )  # raises on labels the model does not output
 
         return check_first
 
-    def _test_and_fit(self, work, call, sample_until_stable, before_verdicts=None):
-        """Labels and first verdicts of scored work, ``sample_until_stable(work, call)`` if adaptive, the fits.
-
-        ``before_verdicts(work)``, if given, runs once the labels are known.
-        """
-        # Small fits run with one BLAS thread; the limit is taken once for all of them (each
-        # take and release costs more than a small fit), never around the model's calls.
-        width = max(w.neighbourhood.Z.shape[1] for w in work)
-        with limited_blas_threads(width):
-            for w in work:
-                w.labels = resolve_labels(
-                    w.neighbourhood.outputs[:1],
-                    self.mode,
-                    call.labels,
-                    call.top_labels,
-                    self.class_names,
-                    self.cap_top_labels,
-                )
-            if before_verdicts is not None:
-                before_verdicts(work)
-            for w in work:
-                w.verdict = self._verdict(w, call)
-            if not call.sampling.adaptive:
-                for w in work:
-                    w.verdict["stopped"] = "num_samples"
-                return [self._fit_work(w, call) for w in work]
-        sample_until_stable(work, call)
-        with limited_blas_threads(width):
-            return [self._fit_work(w, call) for w in work]
-
-    # ------------------------------------------------------------------ shared perturbations
-    def _explain_shared(self, checked, call):
-        """perturb -> score -> fit where every instance fits on one pool of perturbations (``share_samples``).
-
-        The pool is drawn once per round from a generator derived from
-        ``random_state`` and every instance of the task; each instance adds
-        its own row and reads the pool through its own interpretable rows
-        and kernel weights.  Lime's estimator for each instance, on as many
-        rows as the pool holds, at the model rows of one.
-        """
-        work = [_Work(None, None, None, self._randomness(instance)) for instance in checked]
-        for w, instance in zip(work, checked):
-            w.context = self._prepare(instance, call, w.rngs)
-            w.held_out = self._held_out(w.context, call, w.rngs)
-        rng = self._shared_randomness(checked)
-        self._check_shared_memory(call.sampling.initial, len(work), call)
-        pool = self._shared_pool(call.sampling.initial - 1, call, rng)
-        for w in work:
-            w.neighbourhood = self._shared_view(w.context, pool, call, with_instance=True)
-            w.neighbourhood.weights = check_weights(
-                self.kernel_fn(w.neighbourhood.distances), w.neighbourhood.n_samples
-            )
-            self._open(w, call)
-        firsts = [
-            replace(
-                w.neighbourhood,
-                Z=w.neighbourhood.Z[:1],
-                distances=w.neighbourhood.distances[:1],
-                weights=None,
-            )
-            for w in work
-        ]
-        calls = self._score(
-            firsts + [pool] + [w.held_out for w in work if w.held_out is not None], call, self._first_output_check(call)
-        )
-        state = _SharedPool(len(work), rng, pool.outputs)
-        for w, first in zip(work, firsts):
-            w.neighbourhood.outputs = np.concatenate([first.outputs, pool.outputs])
-            w.model_calls = calls
-            w.shared = state
-        before_verdicts = None
-        if call.sampling.variance_reduction == "emulator":
-            state.emulator_rng = derived_generator(self._entropy, *self._group_digest(checked), len(STAGES) + 1)
-            state.emulator_rows = self._emulator_input(pool.inputs(slice(0, pool.n_samples)))
-            before_verdicts = lambda active: self._emulate_shared(active, call, state)  # noqa: E731
-        return self._test_and_fit(
-            work, call, lambda work, call: self._sample_shared_until_stable(work, call, state), before_verdicts
-        )
-
-    def _group_digest(self, checked):
-        """A digest of the task's instances, in order."""
-        return instance_digest(np.array([self._instance_digest(instance) for instance in checked], dtype=np.uint32))
-
-    def _shared_randomness(self, checked):
-        """The pool's generator: from ``random_state`` and the digests of the task's instances, in order."""
-        return derived_generator(self._entropy, *self._group_digest(checked), len(STAGES))
-
-    def _emulate_shared(self, active, call, state):
-        """``variance_reduction='emulator'`` with a shared pool: one set of emulators for every instance.
-
-        The emulators are fitted on the pool (the same rows for every
-        instance still sampling), asked about one set of cheap rows and about
-        each instance's own row (on which none was fitted); each instance then
-        takes its own linear fit of them, with its own interpretable rows and
-        weights (:func:`~limekit.core.emulator.adjusted_targets`).
-        """
-        labels = sorted({label for w in active for label in self._labels(w)})
-        width = self._shared_width(call)
-        n_cheap = cheap_sample_size(state.emulator_rows.shape[0] + 1, width)
-        check_perturbation_memory(n_cheap, width, argument="variance_reduction")
-        cheap = self._shared_pool(n_cheap, call, state.emulator_rng)
-        own = self._emulator_input(np.stack([w.context for w in active]))
-        fitted = fit_emulators(
-            state.emulator_rows,
-            state.outputs,
-            labels,
-            self._emulator_input(cheap.inputs(slice(0, n_cheap))),
-            state.emulator_rng,
-            own,
-        )
-        fold = np.concatenate([[-1], fitted.fold])  # the instance's own row: no emulator was fitted on it
-        for i, w in enumerate(active):
-            view = self._shared_view(w.context, cheap, call, with_instance=False)
-            cheap_design = WeightedDesign(view.Z, np.asarray(self.kernel_fn(view.distances), dtype=float))
-            emulated = {
-                label: np.concatenate([[fitted.on_extra[label][:, i].mean()], fitted.emulated[label]])
-                for label in self._labels(w)
-            }
-            nb = w.neighbourhood
-            w.targets, w.emulator_r2, w.target_covariance = adjusted_targets(
-                nb.Z, nb.weights, nb.outputs, self._labels(w), fold, emulated, fitted.on_cheap, cheap_design
-            )
-
-    def _check_shared_memory(self, rows, instances, call):
-        """Raise before drawing if ``instances`` interpretable samples of ``rows`` rows cannot be held."""
-        check_perturbation_memory(rows * instances, self._shared_width(call), argument="max_samples")
-
-    def _sample_shared_until_stable(self, work, call, state):
-        """Rounds in which one pool grows for every instance not yet stable; one model pass per round.
-
-        The pool grows while some instance still sampling is within reach
-        (see :func:`~limekit.core.adaptive.out_of_reach`); one out of reach
-        reads the rows drawn for the others anyway, since they cost nothing more.
-        ``state`` (a :class:`_SharedPool`) draws the pool, round after round.
-        """
-        plan = call.sampling
-
-        def settled(w):
-            return w.verdict["converged"] or w.neighbourhood.n_samples >= plan.max_samples
-
-        active = [w for w in work if not settled(w)]
-        while active:
-            n = active[0].neighbourhood.n_samples  # the instance and the pool so far: the same for all active
-            wanting = [w for w in active if not out_of_reach(n, w.verdict, plan)]
-            if not wanting:
-                break
-            target = max(next_sample_size(n, w.verdict, plan) for w in wanting)  # the pool serves them all
-            self._check_shared_memory(target, len(active), call)
-            extension = self._shared_pool(target - n, call, state.rng)
-            calls = self._score([extension], call)
-            state.outputs = np.concatenate([state.outputs, extension.outputs])
-            if state.emulator_rng is not None:
-                state.emulator_rows = np.concatenate(
-                    [state.emulator_rows, self._emulator_input(extension.inputs(slice(0, extension.n_samples)))]
-                )
-            for w in active:
-                view = self._shared_view(w.context, extension, call, with_instance=False)
-                view.weights = np.asarray(self.kernel_fn(view.distances), dtype=float)
-                view.outputs = extension.outputs
-                self._add_rows(w, view, calls)
-            if state.emulator_rng is not None:
-                with limited_blas_threads(self._shared_width(call)):
-                    self._emulate_shared(active, call, state)
-            for w in active:
-                w.verdict = self._verdict(w, call)
-            active = [w for w in active if not settled(w)]
-        for w in work:
-            self._keeps_sampling(w, plan)  # records why each stopped
-
-    def _fit_work(self, w, call):
+    def _fit_work(self, w: Work, call: ExplainCall) -> Explanation:
         """The explanation of one instance from its scored sample and sampling verdict."""
         explanation = w.explanation
+        assert explanation is not None  # made by _open
+        if self.lime_defaults:
+            explanation.lime_label_default = True
         if explanation.mode == "classification":
-            explanation.class_names = self._class_names(w.neighbourhood.outputs.shape[1], call)
+            explanation.class_names = self._class_names(w.outputs.shape[1], call)
         sampling = dict(
-            w.verdict,
-            num_samples=int(w.neighbourhood.n_samples),
+            w.verdict.to_dict(),
+            num_samples=int(w.n_samples),
             model_calls=w.model_calls,
             rounds=w.rounds,
             adaptive=call.sampling.adaptive,
@@ -700,10 +563,10 @@ class BaseExplainer:
             scheme=call.sampling.scheme,
             variance_reduction=call.sampling.variance_reduction,
         )
-        if w.emulator_r2 is not None:
-            sampling["emulator_r2"] = dict(w.emulator_r2)
-        if w.shared is not None:
-            sampling["shared"] = {"instances": w.shared.instances, "pool_rows": len(w.shared.outputs)}
+        if w.emulated is not None:
+            sampling["emulator_r2"] = dict(w.emulated.r2)
+        if w.pool is not None:
+            sampling["shared"] = w.pool.record()
         fit_explanation(
             explanation,
             w.neighbourhood,
@@ -717,7 +580,7 @@ class BaseExplainer:
             design=w.design,
             sampling=sampling,
             selected=w.selected,
-            targets=w.targets,
+            targets=None if w.emulated is None else w.emulated.targets,
         )
         record = explanation.diagnostics["sampling"]
         record["tied_names"] = [
@@ -729,7 +592,13 @@ class BaseExplainer:
         self._finish(explanation, w.context, call)
         return explanation
 
-    def _score(self, neighbourhoods, call, check_first=None):
+    def _score(
+        self,
+        neighbourhoods: list[Neighbourhood],
+        call: ExplainCall,
+        check_first: Callable[[np.ndarray], None] | None = None,
+    ) -> int:
+        """Score ``neighbourhoods`` in shared model calls (their ``outputs`` set); the number of calls."""
         return score_neighbourhoods(
             call.predict,
             neighbourhoods,
@@ -741,74 +610,44 @@ class BaseExplainer:
             check_first,
         )
 
-    def _labels(self, w):
+    def _labels(self, w: Work) -> list[int]:
         """The output columns an instance's sample is tested and fitted on (one in regression)."""
         return w.labels if self.mode == "classification" else [0]
 
-    def _verdict(self, w, call):
+    def _verdict(self, w: Work, call: ExplainCall) -> Verdict:
         """The stopping test on an instance's sample as it stands (see :mod:`limekit.core.adaptive`)."""
         spec = call.plan.spec
         labels = self._labels(w)
         neighbourhood = w.neighbourhood
         if uses_draw_test(spec):
             outputs, target_covariance = neighbourhood.outputs, None
-            if call.sampling.variance_reduction == "emulator":  # the test and the fit read the adjusted target
-                if w.shared is not None:  # the task's emulators, fitted on the pool for every instance
-                    target_covariance = w.target_covariance
-                else:
-                    cheap = self._neighbourhood(
-                        w.context, cheap_sample_size(*neighbourhood.Z.shape), call, w.rngs.emulator, check=False
-                    )
-                    w.targets, w.emulator_r2, target_covariance = emulator_targets(
-                        neighbourhood, labels, cheap, w.rngs.emulator
-                    )
-                outputs = w.targets
+            if w.emulated is not None:  # the test and the fit read the adjusted target
+                outputs, target_covariance = w.emulated.targets, w.emulated.covariance
             with limited_blas_threads(neighbourhood.Z.shape[1]):  # the design was made with the sample
                 verdict, w.selected = draw_test(
                     w.design,
                     outputs,
                     labels,
                     spec.num_features,
-                    spec.template.alpha,
+                    cast("RidgeSurrogate", spec.template).alpha,
                     call.sampling.required(neighbourhood.n_samples),
                     spec.feature_selection,
                     w.rngs.verdict,
-                    setup=w.verdict_setup,
                     target_covariance=target_covariance,
                 )
                 # its own stage: rounds continue one stream, made from random_state and the instance
-            w.verdict_setup = None  # made for this design; a later round's design makes its own
             ids = neighbourhood.column_ids()
-            verdict["tied_features"] = [int(ids[column]) for column in verdict["tied_features"]]
-            return verdict
+            return replace(verdict, tied_features=tuple(int(ids[column]) for column in verdict.tied_features))
         if not call.sampling.adaptive:
-            return {"method": None, "converged": None, "tied_features": []}  # no test without refits
+            return Verdict(None, None)  # no test without refits
         fits = fit_local_models(neighbourhood, labels, spec, terms_only=True)
         stability = bootstrap_stability(
             fits, neighbourhood, labels, spec, max(call.plan.n_stability, BOOTSTRAP_DRAWS), w.rngs.stability
         )
         return bootstrap_verdict(stability, call.sampling.confidence)
 
-    def _sample_until_stable(self, work, call):
-        """Rounds of perturb -> score -> test for the instances not yet stable; one model pass per round."""
-        plan = call.sampling
-        active = [w for w in work if self._keeps_sampling(w, plan)]  # the verdicts learn why they stop
-        while active:
-            extensions = []
-            for w in active:
-                n = w.neighbourhood.n_samples
-                added = next_sample_size(n, w.verdict, plan) - n
-                extensions.append(
-                    self._neighbourhood(w.context, added + 1, call, w.rngs.perturbation, check=False).without_instance()
-                )
-            self._score(extensions, call)
-            for w, extension in zip(active, extensions):
-                self._add_rows(w, extension, _calls_alone(extension.n_samples, call.batch_size))
-                w.verdict = self._verdict(w, call)
-            active = [w for w in active if self._keeps_sampling(w, plan)]
-
     @staticmethod
-    def _add_rows(w, extension, calls):
+    def _add_rows(w: Work, extension: Neighbourhood, calls: int) -> None:
         """A round's scored rows (no instance row) added to an instance's sample, design and counts."""
         if w.design is not None:
             with limited_blas_threads(extension.Z.shape[1]):
@@ -817,19 +656,9 @@ class BaseExplainer:
         w.model_calls += calls
         w.rounds += 1
 
-    @staticmethod
-    def _keeps_sampling(w, plan):
-        """Another round for this instance?  Not when stable, at ``max_samples``, or out of the budget's reach."""
-        n = w.neighbourhood.n_samples
-        if w.verdict["converged"] or n >= plan.max_samples:
-            w.verdict["stopped"] = "converged" if w.verdict["converged"] else "max_samples"
-            return False
-        if out_of_reach(n, w.verdict, plan):
-            w.verdict["stopped"] = "out_of_reach"
-            return False
-        return True
-
-    def _neighbourhood(self, context, n, call, rng, check=True):
+    def _neighbourhood(
+        self, context: Any, n: int, call: ExplainCall, rng: np.random.Generator, check: bool = True
+    ) -> Neighbourhood:
         """The frontend's sample of ``n`` rows with its kernel weights (unit weights when drawn from the kernel)."""
         if call.sampling.scheme == "kernel":
             neighbourhood = self._sample_kernel(context, n, call, rng)
@@ -840,26 +669,26 @@ class BaseExplainer:
         neighbourhood.weights = check_weights(weights, n) if check else np.asarray(weights, dtype=float)
         return neighbourhood
 
-    def _explain_one(self, instance, call):
+    def _explain_one(self, instance: Any, call: ExplainCall) -> Explanation:
         """``explain_instance``'s body, once :meth:`make_call` has checked its arguments."""
         return self._explain([self._check_instance(instance)], call)[0]
 
     def explain_many(
         self,
-        instances,
-        predict_fn=None,
-        n_jobs=1,
-        rows_per_task=None,
+        instances: Any,
+        predict_fn: Callable[..., Any] | None = None,
+        n_jobs: int = 1,
+        rows_per_task: int | None = None,
         *,
-        backend=None,
-        client=None,
-        predict_factory=None,
-        errors="raise",
-        stream=False,
-        as_frame=False,
-        share_samples=False,
-        **kwargs,
-    ):
+        backend: str | None = None,
+        client: Any = None,
+        predict_factory: Callable[[], Any] | None = None,
+        errors: str = "raise",
+        stream: bool = False,
+        as_frame: bool = False,
+        share_samples: bool = False,
+        **kwargs: Any,
+    ) -> list[Explanation | FailedRow] | pd.DataFrame | Iterator[Any]:
         """Explain many instances; the same explanations as ``explain_instance`` one by one.
 
         The perturbations of ``rows_per_task`` instances go to the model in
@@ -963,24 +792,41 @@ class BaseExplainer:
     # ------------------------------------------------------------------ the engine interface
     # What an engine (limekit.distributed, a user's own) needs to run explain_many's tasks anywhere:
     # the Protocol limekit.core.engines.EngineExplainer, which engines check explainers against.
-    def prepare_call(self, predict_fn, **kwargs):
+    def prepare_call(self, predict_fn: Callable[..., Any], **kwargs: Any) -> ExplainCall:
         """Validate ``explain_instance``'s keywords for ``predict_fn`` once: an :class:`ExplainCall` for the tasks."""
         return self._call_from_keywords(predict_fn, kwargs)
 
-    def check_instances(self, instances):
+    def check_instances(self, instances: Any) -> list[Any]:
         """Every instance checked (and indexed), before any model call; what the tasks take."""
         return self._check_instances(instances)
 
-    def explain_checked(self, checked, call):
+    def explain_checked(self, checked: list[Any], call: ExplainCall) -> list[Explanation]:
         """perturb -> score -> fit for checked instances sharing model calls: one task's explanations."""
         return self._explain(checked, call)
 
-    def adapt_model(self, model):
+    def adapt_model(self, model: Callable[..., Any]) -> tuple[Callable[..., Any], list[str] | None]:
         """``(callable the scoring stage calls, the model's class names or None)`` for ``model``."""
         return self._adapt_model(model)
 
+    # ------------------------------------------------------------------ hooks every frontend implements
+    def _check_instance(self, instance: Any) -> Any:
+        """Validate one instance (and index it: a text's words); cheap."""
+        raise NotImplementedError
+
+    def _instance_digest(self, checked: Any) -> list[int]:
+        """What identifies a checked instance, for its random generators (ints)."""
+        raise NotImplementedError
+
+    def _sample(self, context: Any, n: int, call: ExplainCall, rng: np.random.Generator) -> Neighbourhood:
+        """A :class:`~limekit.core.neighbourhood.Neighbourhood` of ``n`` rows, row 0 the instance."""
+        raise NotImplementedError
+
+    def _new_explanation(self, context: Any, neighbourhood: Neighbourhood, call: ExplainCall) -> Explanation:
+        """An empty Explanation with the frontend's domain mapper (made before the model's call)."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ hooks with defaults
-    def _check_instances(self, instances):
+    def _check_instances(self, instances: Any) -> list[Any]:
         """Every instance checked, before any model call."""
         if isinstance(instances, (str, bytes)) or not hasattr(instances, "__len__"):
             raise bad_type("instances", "a sequence of instances (a list, or an array of rows)", instances)
@@ -988,13 +834,30 @@ class BaseExplainer:
             raise bad_value("instances", "at least one instance", "an empty sequence")
         return [self._check_instance(instance) for instance in instances]
 
-    def _check_shared(self, call):
+    def _check_shared(self, call: ExplainCall) -> None:
         """Raise unless ``share_samples=True`` works for this call (default: never; the frontend says why)."""
         raise bad_value(
             "share_samples", f"False for {type(self).__name__} (its perturbations depend on the instance)", True
         )
 
-    def _sample_kernel(self, context, n, call, rng):
+    # share_samples frontends only (see limekit.tabular.shared_pool)
+    def _shared_width(self, call: ExplainCall) -> int:
+        """Columns of a shared pool's interpretable rows."""
+        raise NotImplementedError
+
+    def _shared_pool(self, n: int, call: ExplainCall, rng: np.random.Generator) -> Neighbourhood:
+        """``n`` perturbations of no instance in particular (``Z`` their codes, and their model inputs)."""
+        raise NotImplementedError
+
+    def _shared_view(self, context: Any, pool: Neighbourhood, call: ExplainCall, with_instance: bool) -> Neighbourhood:
+        """One instance's neighbourhood of a shared ``pool`` (its own row first if ``with_instance``)."""
+        raise NotImplementedError
+
+    def _emulator_input(self, rows: np.ndarray) -> np.ndarray:
+        """Model-space rows as the emulators of a shared pool read them."""
+        raise NotImplementedError
+
+    def _sample_kernel(self, context: Any, n: int, call: ExplainCall, rng: np.random.Generator) -> Neighbourhood:
         """``n`` rows drawn from the kernel (see :mod:`limekit.core.kernel_sampling`); binary frontends only."""
         raise bad_value(
             "sampling",
@@ -1002,22 +865,26 @@ class BaseExplainer:
             repr(call.sampling.scheme),
         )
 
-    def _prepare(self, checked, call, rngs):
+    def _prepare(self, checked: Any, call: ExplainCall, rngs: CallRandomness) -> Any:
         """Per-instance set-up shared by its samples (default: the checked instance itself)."""
         return checked
 
-    def _adapt_model(self, model):
+    def _adapt_model(self, model: Callable[..., Any]) -> tuple[Callable[..., Any], list[str] | None]:
         """``(callable the scoring stage calls, the model's class names or None)`` (default: the model as is)."""
         return model, None
 
-    def _model_input(self, batch):
+    def _default_batch_size(self, model: Callable[..., Any]) -> int | None:
+        """Model inputs per call when neither the call nor the explainer sets it (default None: all at once)."""
+        return None
+
+    def _model_input(self, batch: Any) -> Any:
         """What the model gets for a joined batch of inputs (default: the batch)."""
         return batch
 
-    def _finish(self, explanation, context, call):
+    def _finish(self, explanation: Explanation, context: Any, call: ExplainCall) -> None:
         """Add the frontend's diagnostics to a fitted explanation (default: nothing)."""
 
-    def _class_names(self, n_outputs, call):
+    def _class_names(self, n_outputs: int, call: ExplainCall) -> list[str] | None:
         """The explanation's class names: the explainer's, the model's, or ``'0', '1', ...``."""
         if self.mode != "classification":
             return None

@@ -13,6 +13,9 @@ the paper's description.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from scipy.special import gammaln
 
@@ -23,7 +26,7 @@ __all__ = ["masks_removing", "count_distribution", "kernel_masks", "distance_of_
 SAMPLING_CHUNK = 1024  # rows of masks drawn at a time (bounds memory)
 
 
-def masks_removing(rng, removed_counts, n_columns):
+def masks_removing(rng: np.random.Generator, removed_counts: np.ndarray, n_columns: int) -> np.ndarray:
     """Boolean rows keeping all but ``removed_counts[r]`` columns, the removed ones uniform without replacement.
 
     The removed columns are the ``k`` smallest of ``n_columns`` uniform
@@ -50,7 +53,7 @@ def masks_removing(rng, removed_counts, n_columns):
     return keep
 
 
-def distance_of_kept_count(kept, n_columns, metric):
+def distance_of_kept_count(kept: np.ndarray, n_columns: int, metric: str | Callable[..., Any]) -> np.ndarray:
     """Distance of a binary row keeping ``kept`` of ``n_columns`` features to the all-ones row.
 
     Parameters
@@ -73,7 +76,7 @@ def distance_of_kept_count(kept, n_columns, metric):
     )
 
 
-def count_distribution(n_columns, kernel_of_count):
+def count_distribution(n_columns: int, kernel_of_count: np.ndarray) -> np.ndarray:
     """``P(i kept) ∝ C(d, i) * kernel(i)`` for ``i = 0..d``.
 
     Parameters
@@ -100,7 +103,7 @@ def count_distribution(n_columns, kernel_of_count):
     return p / p.sum()
 
 
-def kernel_masks(rng, num_samples, probabilities):
+def kernel_masks(rng: np.random.Generator, num_samples: int, probabilities: np.ndarray) -> np.ndarray:
     """Row 0 keeps everything; every other row keeps ``i ~ probabilities`` features chosen uniformly."""
     n_columns = probabilities.shape[0] - 1
     kept = rng.choice(n_columns + 1, size=num_samples - 1, p=probabilities)

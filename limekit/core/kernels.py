@@ -13,7 +13,9 @@ form, or any callable ``kernel(distances, kernel_width) -> weights``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,7 @@ from .._validation import bad_type, bad_value, check_positive_float
 __all__ = ["exponential_kernel", "paper_kernel", "make_kernel_fn", "check_weights"]
 
 
-def exponential_kernel(distances, kernel_width):
+def exponential_kernel(distances: np.ndarray, kernel_width: float) -> np.ndarray:
     """lime's kernel: ``sqrt(exp(-d**2 / kernel_width**2))``.
 
     Parameters
@@ -38,13 +40,13 @@ def exponential_kernel(distances, kernel_width):
     return np.exp(-0.5 * (distances / kernel_width) ** 2)
 
 
-def paper_kernel(distances, kernel_width):
+def paper_kernel(distances: np.ndarray, kernel_width: float) -> np.ndarray:
     """The paper's kernel ``exp(-d**2 / kernel_width**2)`` (sigma = kernel_width)."""
     distances = np.asarray(distances, dtype=float)
     return np.exp(-((distances / kernel_width) ** 2))
 
 
-def make_kernel_fn(kernel, kernel_width):
+def make_kernel_fn(kernel: Callable[..., Any] | None, kernel_width: float) -> Callable[..., Any]:
     """Bind ``kernel_width`` to ``kernel`` (lime's ``partial(kernel, kernel_width=...)``).
 
     Parameters
@@ -67,7 +69,7 @@ def make_kernel_fn(kernel, kernel_width):
     return partial(kernel, kernel_width=kernel_width)
 
 
-def check_weights(weights, n_samples, argument="kernel"):
+def check_weights(weights: np.ndarray, n_samples: int, argument: str = "kernel") -> np.ndarray:
     """Check a kernel's output: shape (n_samples,), finite, >= 0, not all zero."""
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (n_samples,):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -73,7 +74,7 @@ class Neighbourhood:
         data, word and superpixel masks).
     """
 
-    Z: object
+    Z: Any  # ndarray or scipy sparse matrix
     inputs: Callable
     distances: np.ndarray
     weights: np.ndarray | None = None

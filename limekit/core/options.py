@@ -11,11 +11,15 @@ accept it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..surrogates import BaseSurrogate
 
 __all__ = ["CALL_DEFAULTS", "CallOptions", "call_options_docstring"]
 
 
-def _option(default, doc):
+def _option(default: Any, doc: str) -> Any:  # a dataclasses.Field, typed Any so that the field's annotation holds
     return field(default=default, metadata={"doc": doc})
 
 
@@ -23,31 +27,31 @@ def _option(default, doc):
 class CallOptions:
     """One call's keyword-only options; None means "the explainer's setting" where it has one."""
 
-    surrogate: object = _option(
+    surrogate: str | BaseSurrogate | None = _option(
         None,
         """\
 surrogate : str, BaseSurrogate or None
     Keyword only.  The explainer's ``surrogate`` for this call.""",
     )
-    surrogate_task: object = _option(
+    surrogate_task: str | None = _option(
         None,
         """\
 surrogate_task : {'regression', 'classification'} or None
     Keyword only.  The explainer's ``surrogate_task`` for this call.""",
     )
-    fidelity_samples: object = _option(
+    fidelity_samples: str | int | None = _option(
         None,
         """\
 fidelity_samples : 'auto', int >= 0 or None
     Keyword only.  The explainer's ``fidelity_samples`` for this call.""",
     )
-    stability_samples: object = _option(
+    stability_samples: int | None = _option(
         None,
         """\
 stability_samples : int >= 0 or None
     Keyword only.  The explainer's ``stability_samples`` for this call.""",
     )
-    max_samples: object = _option(
+    max_samples: int | None = _option(
         None,
         """\
 max_samples : int or None
@@ -75,7 +79,7 @@ sampling : {'lime', 'kernel'}, default='lime'
     (GLIME, Tan et al. 2023); ``'lime'`` is lime's sampler with kernel
     weights.""",
     )
-    variance_reduction: object = _option(
+    variance_reduction: str | None = _option(
         None,
         """\
 variance_reduction : None or 'emulator', default=None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +13,9 @@ from .._validation import bad_type, bad_value
 __all__ = ["check_model_output", "iter_batches", "resolve_labels"]
 
 
-def check_model_output(output, n_rows, mode, argument="predict_fn", n_outputs=None):
+def check_model_output(
+    output: Any, n_rows: int, mode: str, argument: str = "predict_fn", n_outputs: int | None = None
+) -> np.ndarray:
     """Check what the black box returned and give it back as a 2-D float array.
 
     Parameters
@@ -81,22 +85,31 @@ def check_model_output(output, n_rows, mode, argument="predict_fn", n_outputs=No
     return array
 
 
-def iter_batches(n_rows, batch_size):
+def iter_batches(n_rows: int, batch_size: int | None) -> Iterator[slice]:
     """Yield ``slice`` objects covering ``range(n_rows)`` in chunks of ``batch_size``."""
     step = n_rows if not batch_size else int(batch_size)
     for start in range(0, n_rows, max(step, 1)):
         yield slice(start, min(start + step, n_rows))
 
 
-def resolve_labels(instance_output, mode, labels, top_labels, class_names=None, cap_top_labels=False):
+def resolve_labels(
+    instance_output: np.ndarray,
+    mode: str,
+    labels: Any,
+    top_labels: int | None,
+    class_names: Sequence[str] | None = None,
+    cap_top_labels: bool = False,
+) -> Any:
     """The labels to explain, checked against the model's output for the instance.
 
     Parameters
     ----------
     instance_output : ndarray of shape (1, n_outputs)
     mode : {'classification', 'regression'}
-    labels : list of int
+    labels : list of int or None
         Requested labels (ignored with ``top_labels`` or in regression).
+        None: the predicted class (``argmax`` of the instance's output) when
+        the model has more than two classes, ``[1]`` for a binary model.
     top_labels : int or None
         Explain the ``top_labels`` most probable classes instead.
     class_names : list or None
@@ -117,6 +130,8 @@ def resolve_labels(instance_output, mode, labels, top_labels, class_names=None, 
         if top_labels > n_outputs and not cap_top_labels:
             raise bad_value("top_labels", f"at most the model's {n_outputs} classes", top_labels)
         return [int(x) for x in np.argsort(instance_output[0], kind="stable")[::-1][:top_labels]]
+    if labels is None:
+        labels = [int(np.argmax(instance_output[0]))] if n_outputs > 2 else [1]
     bad = [label for label in labels if not 0 <= label < n_outputs]
     if bad:
         raise bad_value("labels", f"class indices in [0, {n_outputs - 1}] (the model outputs {n_outputs} classes)", bad)

@@ -8,6 +8,7 @@ is the one :meth:`Explanation.to_dict` writes::
     mode            'classification' | 'regression'
     labels          [int >= 0, ...]   one record per label in ``explanations``
     explanations    {'<label>': {intercept, score, local_pred, [local_decision],
+                                 [model_prediction, local_gap],
                                  features: [{id, name, weight, ...modality fields}],
                                  [global_importance: [{id, name, importance}]],
                                  [shape_functions: [{id, name, grid, values}]]}}
@@ -45,6 +46,8 @@ import json
 import math
 import numbers
 import sys
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
 
 from .._validation import LimekitValueError, bad_type, bad_value, describe
 
@@ -66,14 +69,14 @@ class _Constant:
 
     __slots__ = ("token",)
 
-    def __init__(self, token):
+    def __init__(self, token: str) -> None:
         self.token = token
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return self.token
 
 
-def validate_explanation_record(data, *, max_depth=MAX_DEPTH):
+def validate_explanation_record(data: object, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
     """Check that ``data`` is an explanation as :meth:`Explanation.to_dict` writes it.
 
     Parameters
@@ -118,11 +121,11 @@ def validate_explanation_record(data, *, max_depth=MAX_DEPTH):
 # ---------------------------------------------------------------- parsing and depth
 
 
-def _parse(text, max_depth):
-    def constant(token):
+def _parse(text: str | bytes | bytearray, max_depth: int) -> Any:
+    def constant(token: str) -> _Constant:
         return _Constant(token)
 
-    def no_repeats(pairs):
+    def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out = {}
         for key, value in pairs:
             if key in out:
@@ -140,9 +143,9 @@ def _parse(text, max_depth):
         raise bad_value("text", "a JSON string made by Explanation.to_json()", f"invalid JSON ({exc})") from exc
 
 
-def _check_depth(data, max_depth):
+def _check_depth(data: dict[str, Any], max_depth: int) -> None:
     """Raise at the first container nested deeper than ``max_depth`` (cycles included); no recursion."""
-    stack = [(data, "data", 1)]
+    stack: list[tuple[Any, str, int]] = [(data, "data", 1)]
     while stack:
         value, path, depth = stack.pop()
         if depth > max_depth:
@@ -161,30 +164,30 @@ def _check_depth(data, max_depth):
             )
 
 
-def _short(path, limit=120):
+def _short(path: str, limit: int = 120) -> str:
     return path if len(path) <= limit else path[: limit // 2] + " ... " + path[-limit // 2 :]
 
 
 # ---------------------------------------------------------------- paths and scalar checks
 
 
-def _key_path(path, key):
+def _key_path(path: str, key: object) -> str:
     """``explanations['1']`` for data keys; ``record.features`` for field names."""
     if isinstance(key, str) and key.isidentifier():
         return f"{path}.{key}" if path and path != "data" else key
     return f"{path}[{key!r}]" if path != "data" else f"[{key!r}]"
 
 
-def _keys(mapping, limit=12):
+def _keys(mapping: Iterable[Any], limit: int = 12) -> list[str]:
     keys = [str(k) for k in mapping]
     return keys if len(keys) <= limit else keys[:limit] + [f"... ({len(keys)} keys)"]
 
 
-def _is_number(value):
+def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _number(value, path, minimum=None):
+def _number(value: Any, path: str, minimum: float | None = None) -> numbers.Real:
     if isinstance(value, _Constant):
         raise bad_value(path, "a finite number", f"{value.token} (not a JSON number)")
     if not _is_number(value):
@@ -202,41 +205,41 @@ def _number(value, path, minimum=None):
     return value
 
 
-def _integer(value, path, minimum=0):
+def _integer(value: Any, path: str, minimum: int = 0) -> numbers.Integral:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, _Constant):
             raise bad_value(path, "an integer", f"{value.token} (not a JSON number)")
         raise bad_type(path, "an integer", value)
-    if not minimum <= value <= _MAX_ID:
+    if not minimum <= int(value) <= _MAX_ID:  # int(): exact for any Integral, and comparable for mypy
         raise bad_value(path, f"an integer in [{minimum}, 2**53]", describe(value))
     return value
 
 
-def _string(value, path):
+def _string(value: Any, path: str) -> str:
     if not isinstance(value, str):
         raise bad_type(path, "a string", value)
     return value
 
 
-def _boolean(value, path):
+def _boolean(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
         raise bad_type(path, "true or false", value)
     return value
 
 
-def _array(value, path):
+def _array(value: Any, path: str) -> list[Any] | tuple[Any, ...]:
     if not isinstance(value, (list, tuple)):
         raise bad_type(path, "a list", value)
     return value
 
 
-def _mapping(value, path):
+def _mapping(value: Any, path: str) -> dict[Any, Any]:
     if not isinstance(value, dict):
         raise bad_type(path, "a dict (JSON object)", value)
     return value
 
 
-def _json(value, path):
+def _json(value: Any, path: str) -> object:
     """Any plain JSON value: None, bool, str, finite number, list or dict with string keys."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -255,7 +258,7 @@ def _json(value, path):
     raise bad_type(path, "a JSON value (dict, list, string, number, true, false or null)", value)
 
 
-_EXPECTED = {
+_EXPECTED: dict[Callable[..., Any], str] = {
     _number: "a finite number",
     _integer: "an integer",
     _string: "a string",
@@ -265,7 +268,7 @@ _EXPECTED = {
 }
 
 
-def _label_key(key, path):
+def _label_key(key: object, path: str) -> str:
     """A label's key: the decimal form of an integer >= 0 (what ``str(int(label))`` writes)."""
     if not isinstance(key, str) or not key.isdigit() or not key.isascii() or str(int(key)) != key:
         raise bad_value(f"{path}[{key!r}]", "a key naming a label, such as '0' or '1'", describe(key))
@@ -278,14 +281,21 @@ def _label_key(key, path):
 class _Fields:
     """Typed access to the fields of one dict, with paths for the errors."""
 
-    def __init__(self, mapping, path):
+    def __init__(self, mapping: dict[Any, Any], path: str) -> None:
         self.mapping = mapping
         self.path = path
 
-    def at(self, key):
+    def at(self, key: object) -> str:
         return _key_path(self.path, key)
 
-    def get(self, key, check, required=True, nullable=False, **options):
+    def get(
+        self,
+        key: str,
+        check: Callable[..., Any],
+        required: bool = True,
+        nullable: bool = False,
+        **options: Any,
+    ) -> Any:
         if key not in self.mapping:
             if required:
                 raise bad_value(
@@ -299,7 +309,7 @@ class _Fields:
             return None
         return check(value, self.at(key), **options)
 
-    def rest(self, known):
+    def rest(self, known: Collection[str]) -> None:
         """The fields the format does not know: plain JSON."""
         for key, value in self.mapping.items():
             if key not in known:
@@ -308,25 +318,25 @@ class _Fields:
                 _json(value, self.at(key))
 
 
-def _numbers(value, path, minimum=None):
+def _numbers(value: Any, path: str, minimum: float | None = None) -> list[Any] | tuple[Any, ...]:
     for i, item in enumerate(_array(value, path)):
         _number(item, f"{path}[{i}]", minimum)
     return value
 
 
-def _integers(value, path, minimum=0):
+def _integers(value: Any, path: str, minimum: int = 0) -> list[Any] | tuple[Any, ...]:
     for i, item in enumerate(_array(value, path)):
         _integer(item, f"{path}[{i}]", minimum)
     return value
 
 
-def _strings(value, path):
+def _strings(value: Any, path: str) -> list[Any] | tuple[Any, ...]:
     for i, item in enumerate(_array(value, path)):
         _string(item, f"{path}[{i}]")
     return value
 
 
-def _scalar(value, path):
+def _scalar(value: Any, path: str) -> object:
     """A feature's value as shown: None, bool, string or finite number."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -345,7 +355,7 @@ _EXPECTED.update(
 )
 
 
-def _unique_ids(items, path, what):
+def _unique_ids(items: Iterable[Any], path: str, what: str) -> set[Any]:
     seen = set()
     for i, item in enumerate(items):
         if item["id"] in seen:
@@ -357,11 +367,11 @@ def _unique_ids(items, path, what):
 class _Record:
     """Checks one explanation record, field by field."""
 
-    def __init__(self, data):
+    def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.top = _Fields(data, "data")
 
-    def check(self):
+    def check(self) -> None:
         top = self.top
         mode = self.data["mode"]
         if not isinstance(mode, str):
@@ -405,12 +415,15 @@ class _Record:
         top.rest(known)
 
     # -------------------------------------------------------- one label
-    def label_record(self, key, record, mode):
+    def label_record(self, key: str, record: object, mode: str) -> None:
         path = f"explanations[{key!r}]"
         fields = _Fields(_mapping(record, path), path)
         for name in ("intercept", "score", "local_pred"):
             fields.get(name, _number)
         fields.get("local_decision", _number, required=False)
+        # the model's prediction beside the surrogate's (limekit.core.trust); records before them load without
+        fields.get("model_prediction", _number, required=False)
+        fields.get("local_gap", _number, required=False)
         features = fields.get("features", _array)
         for i, feature in enumerate(features):
             self.feature(feature, f"{path}.features[{i}]")
@@ -435,17 +448,27 @@ class _Record:
                     f"none for feature id(s) {unshaped[:10]}" if unshaped else "no listed feature",
                 )
         fields.rest(
-            {"intercept", "score", "local_pred", "local_decision", "features", "global_importance", "shape_functions"}
+            {
+                "intercept",
+                "score",
+                "local_pred",
+                "local_decision",
+                "model_prediction",
+                "local_gap",
+                "features",
+                "global_importance",
+                "shape_functions",
+            }
         )
 
     @staticmethod
-    def named(item, path):
+    def named(item: object, path: str) -> _Fields:
         fields = _Fields(_mapping(item, path), path)
         fields.get("id", _integer)
         fields.get("name", _string)
         return fields
 
-    def feature(self, feature, path):
+    def feature(self, feature: object, path: str) -> None:
         fields = self.named(feature, path)
         fields.get("weight", _number)
         # modality fields (tabular: feature, value; text: positions, spans; image: n_pixels, centroid, bbox)
@@ -469,7 +492,7 @@ class _Record:
             raise bad_value(fields.at("bbox"), "[row0, col0, row1, col1]", f"{len(bbox)} numbers")
         fields.rest({"id", "name", "weight", "feature", "value", "positions", "spans", "n_pixels", "centroid", "bbox"})
 
-    def shape_function(self, item, path):
+    def shape_function(self, item: object, path: str) -> None:
         fields = self.named(item, path)
         grid = fields.get("grid", _array)
         for i, point in enumerate(grid):
@@ -482,7 +505,7 @@ class _Record:
 
     # -------------------------------------------------------- diagnostics and domain
     @staticmethod
-    def diagnostics(diagnostics):
+    def diagnostics(diagnostics: dict[Any, Any]) -> None:
         fields = _Fields(diagnostics, "diagnostics")
         fields.get("num_samples", _number, required=False, nullable=True, minimum=0)
         fields.get("effective_sample_size", _number, required=False, nullable=True, minimum=0)
@@ -507,7 +530,7 @@ class _Record:
         fields.rest(set())  # everything, typed above or not, is plain JSON
 
     @staticmethod
-    def domain(domain):
+    def domain(domain: dict[Any, Any]) -> None:
         fields = _Fields(domain, "domain")
         modality = fields.get("modality", _scalar, required=False)
         if modality is not None and (not isinstance(modality, str) or modality not in _MODALITIES):

@@ -11,16 +11,59 @@ instance alone.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import bad_type
+from .._validation import bad_type, bad_value
 from .predict import check_model_output, iter_batches
 
-__all__ = ["score_neighbourhoods", "join_batches"]
+if TYPE_CHECKING:
+    from .neighbourhood import Neighbourhood
+
+__all__ = ["score_neighbourhoods", "join_batches", "check_progress_bar", "PROGRESS_DELAY"]
+
+#: Seconds a ``progress_bar='auto'`` bar waits before it shows (tqdm's ``delay``): shorter runs show none.
+PROGRESS_DELAY = 2.0
 
 
-def join_batches(pieces):
+def check_progress_bar(progress_bar: object, argument: str = "progress_bar") -> bool | str:
+    """``progress_bar`` checked: ``'auto'``, True or False.
+
+    ``'auto'`` shows a tqdm bar over the model calls only when ``sys.stderr``
+    is a terminal, and only once a run has lasted :data:`PROGRESS_DELAY`
+    seconds; True always shows one (from the start), False never.
+    """
+    if isinstance(progress_bar, (bool, np.bool_)):
+        return bool(progress_bar)
+    if isinstance(progress_bar, str) and progress_bar == "auto":
+        return "auto"
+    raise bad_value(argument, "'auto', True or False", repr(progress_bar))
+
+
+def _with_progress_bar(windows: list[slice], progress_bar: bool | str) -> Iterable[slice]:
+    """``windows``, wrapped in a tqdm bar when ``progress_bar`` asks for one (see :func:`check_progress_bar`)."""
+    if not progress_bar or len(windows) <= 1:
+        return windows
+    delay = 0.0
+    if progress_bar == "auto":
+        isatty = getattr(sys.stderr, "isatty", None)
+        try:
+            terminal = bool(isatty()) if callable(isatty) else False
+        except (OSError, ValueError):  # a closed or detached stream
+            terminal = False
+        if not terminal:
+            return windows
+        delay = PROGRESS_DELAY
+    from tqdm.auto import tqdm
+
+    return tqdm(windows, desc="predicting", unit="batch", delay=delay)
+
+
+def join_batches(pieces: list[Any]) -> Any:
     """Concatenate model-input pieces of one kind: arrays, sparse matrices, lists, DataFrames or tensors."""
     if len(pieces) == 1:
         return pieces[0]
@@ -43,7 +86,7 @@ def join_batches(pieces):
     raise bad_type("inputs", "model inputs as arrays, sparse matrices, lists, DataFrames or tensors", first)
 
 
-def _contiguous(pieces):
+def _contiguous(pieces: list[tuple[Neighbourhood, int, int]]) -> list[tuple[Neighbourhood, int, int]]:
     """``pieces`` with adjacent row ranges of one neighbourhood merged, so its rows reach the model in one piece.
 
     A single instance's batch (its row 0, then its other rows) is then the
@@ -51,7 +94,7 @@ def _contiguous(pieces):
     the call (the surrogates' rows are Z or their own original-space copy),
     so a model that writes into its input cannot change the explanation.
     """
-    merged = []
+    merged: list[tuple[Neighbourhood, int, int]] = []
     for nb, a, b in pieces:
         if merged and merged[-1][0] is nb and merged[-1][2] == a:
             merged[-1] = (nb, merged[-1][1], b)
@@ -61,15 +104,15 @@ def _contiguous(pieces):
 
 
 def score_neighbourhoods(
-    predict_fn,
-    neighbourhoods,
-    mode,
-    batch_size=None,
-    argument="predict_fn",
-    progress_bar=False,
-    to_model_input=None,
-    check_first=None,
-):
+    predict_fn: Callable[..., Any],
+    neighbourhoods: Sequence[Neighbourhood],
+    mode: str,
+    batch_size: int | None = None,
+    argument: str = "predict_fn",
+    progress_bar: bool | str = False,
+    to_model_input: Callable[[Any], Any] | None = None,
+    check_first: Callable[[np.ndarray], Any] | None = None,
+) -> int:
     """Fill in ``outputs`` of every neighbourhood, in shared batches, instances first.
 
     Parameters
@@ -84,8 +127,10 @@ def score_neighbourhoods(
         Rows per model call; None predicts everything in one call.
     argument : str
         The model's argument name, for error messages.
-    progress_bar : bool
-        A tqdm bar over the calls (when there is more than one).
+    progress_bar : bool or 'auto'
+        A tqdm bar over the calls (when there is more than one): True always,
+        ``'auto'`` on a terminal for runs over :data:`PROGRESS_DELAY` seconds
+        (see :func:`check_progress_bar`), False never.
     to_model_input : callable or None
         Turns a joined batch into what the model takes (e.g. a DataFrame).
     check_first : callable or None
@@ -106,13 +151,9 @@ def score_neighbourhoods(
             segments.append((nb, start, nb.n_samples))
     total = sum(stop - start for _, start, stop in segments)
     windows = list(iter_batches(total, batch_size))
-    if progress_bar and len(windows) > 1:
-        from tqdm.auto import tqdm
-
-        windows = tqdm(windows, desc="predicting", unit="batch")
     n_outputs = None
     segment, offset = 0, 0  # position in segments: the next row to predict
-    for window in windows:
+    for window in _with_progress_bar(windows, progress_bar):
         pieces, n_rows = [], window.stop - window.start
         while n_rows:
             nb, start, stop = segments[segment]
@@ -134,6 +175,8 @@ def score_neighbourhoods(
                 check_first(output)
         row = 0
         for nb, a, b in pieces:
-            nb.outputs[a:b] = output[row : row + b - a]
+            outputs = nb.outputs
+            assert outputs is not None  # allocated on the first batch, above
+            outputs[a:b] = output[row : row + b - a]
             row += b - a
     return len(windows)

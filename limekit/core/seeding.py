@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,7 +27,7 @@ __all__ = ["base_entropy", "instance_digest", "CallRandomness", "derived_generat
 STAGES = ("segmentation", "perturbation", "fidelity", "stability", "verdict", "emulator")
 
 
-def base_entropy(random_state):
+def base_entropy(random_state: int | np.random.RandomState | np.random.Generator | None) -> int | None:
     """The integer every derived generator starts from; None for fresh entropy per call.
 
     An int is used as it is; a numpy ``Generator`` or ``RandomState`` gives
@@ -45,7 +46,7 @@ def base_entropy(random_state):
     raise bad_type("random_state", "None, an int, a numpy RandomState or a numpy Generator", random_state)
 
 
-def instance_digest(*parts):
+def instance_digest(*parts: object) -> list[int]:
     """A 128-bit digest of an instance, as four 32-bit words.
 
     Parameters
@@ -70,7 +71,7 @@ def instance_digest(*parts):
     return [int(word) for word in np.frombuffer(digest.digest(), dtype="<u4")]
 
 
-def derived_generator(entropy, *key):
+def derived_generator(entropy: int | None, *key: int) -> np.random.Generator:
     """``numpy.random.Generator`` for ``key`` (ints) under ``entropy`` (None: fresh entropy)."""
     if entropy is None:
         return np.random.default_rng()
@@ -87,11 +88,11 @@ class CallRandomness:
         ``emulator`` the cheap perturbations and folds of ``variance_reduction='emulator'``.
     """
 
-    def __init__(self, seeds):
+    def __init__(self, seeds: Sequence[np.random.SeedSequence | list[int]]) -> None:
         self._seeds = seeds  # per stage, a SeedSequence or the entropy words of one (made on first use)
-        self._generators = {}
+        self._generators: dict[str, np.random.Generator] = {}
 
-    def _generator(self, stage):
+    def _generator(self, stage: str) -> np.random.Generator:
         if stage not in self._generators:
             seed = self._seeds[STAGES.index(stage)]
             if not isinstance(seed, np.random.SeedSequence):
@@ -99,15 +100,32 @@ class CallRandomness:
             self._generators[stage] = np.random.default_rng(seed)
         return self._generators[stage]
 
-    segmentation = property(lambda self: self._generator("segmentation"))
-    perturbation = property(lambda self: self._generator("perturbation"))
-    fidelity = property(lambda self: self._generator("fidelity"))
-    stability = property(lambda self: self._generator("stability"))
-    verdict = property(lambda self: self._generator("verdict"))
-    emulator = property(lambda self: self._generator("emulator"))
+    @property
+    def segmentation(self) -> np.random.Generator:
+        return self._generator("segmentation")
+
+    @property
+    def perturbation(self) -> np.random.Generator:
+        return self._generator("perturbation")
+
+    @property
+    def fidelity(self) -> np.random.Generator:
+        return self._generator("fidelity")
+
+    @property
+    def stability(self) -> np.random.Generator:
+        return self._generator("stability")
+
+    @property
+    def verdict(self) -> np.random.Generator:
+        return self._generator("verdict")
+
+    @property
+    def emulator(self) -> np.random.Generator:
+        return self._generator("emulator")
 
     @classmethod
-    def for_instance(cls, entropy, digest):
+    def for_instance(cls, entropy: int | None, digest: Sequence[int]) -> CallRandomness:
         """Independent generators for every stage, derived from ``entropy`` and the instance's ``digest``."""
         if entropy is None:
             return cls(np.random.SeedSequence().spawn(len(STAGES)))

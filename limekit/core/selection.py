@@ -18,18 +18,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import lars_path, lars_path_gram
 
 from .._validation import check_choice
 
+if TYPE_CHECKING:
+    from ..weighted import WeightedDesign
+
 __all__ = ["FEATURE_SELECTION_METHODS", "select_features", "resolve_method"]
 
 FEATURE_SELECTION_METHODS = ("auto", "none", "forward_selection", "highest_weights", "lasso_path")
 
 
-def resolve_method(method, num_features):
+def resolve_method(method: str, num_features: int) -> str:
     """Validate ``method`` and resolve ``'auto'`` with lime's rule."""
     check_choice(method, "feature_selection", FEATURE_SELECTION_METHODS)
     if method == "auto":
@@ -40,12 +45,14 @@ def resolve_method(method, num_features):
 HIGHEST_WEIGHTS_ALPHA = 0.01  # lime's Ridge(alpha=0.01) on every feature, for 'highest_weights'
 
 
-def highest_weights(coef, first_row, num_features):
+def highest_weights(coef: np.ndarray, first_row: np.ndarray, num_features: int) -> np.ndarray:
     """The ``num_features`` columns of largest ``|coef * first_row|`` (ties: the lower index first)."""
     return np.argsort(-np.abs(coef * first_row), kind="stable")[:num_features]
 
 
-def select_features(design, y, num_features, method, cross=None):
+def select_features(
+    design: WeightedDesign, y: np.ndarray, num_features: int, method: str, cross: np.ndarray | None = None
+) -> np.ndarray:
     """Pick the interpretable features the surrogate will use.
 
     Parameters
@@ -93,7 +100,7 @@ def select_features(design, y, num_features, method, cross=None):
     return nonzero
 
 
-def _forward_selection(design, cross, n_select):
+def _forward_selection(design: WeightedDesign, cross: np.ndarray, n_select: int) -> np.ndarray:
     """Greedy forward selection scored from the Gram matrix.
 
     Adding feature j to the set S raises the explained sum of squares by
@@ -102,7 +109,7 @@ def _forward_selection(design, cross, n_select):
     candidate is scored in one vectorised step.  Ties go to the lower index, as
     in lime's loop.
     """
-    selected = []
+    selected: list[int] = []
     diag = design.gram_diagonal()
     scale = max(float(diag.max()), 1e-300)
     for _ in range(n_select):

@@ -39,18 +39,24 @@ for EBM or GAMI-Net).
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._validation import bad_type, bad_value
 from .fit import fit_local_models
 
+if TYPE_CHECKING:
+    from .fit import FitSpec, LocalFit
+    from .neighbourhood import Neighbourhood
+
 __all__ = ["resolve_stability_samples", "bootstrap_stability", "stability_scores", "SIGN_AGREEMENT_FLOOR"]
 
 SIGN_AGREEMENT_FLOOR = 0.9  # a weight whose sign fewer refits agree on is flagged as unsure
 
 
-def resolve_stability_samples(stability_samples):
+def resolve_stability_samples(stability_samples: object) -> int:
     """Validate ``stability_samples`` (an int >= 0; 0 skips, 1 is too few to spread) and return it."""
     if isinstance(stability_samples, bool) or not isinstance(stability_samples, numbers.Integral):
         raise bad_type("stability_samples", "an integer >= 0 (0 skips; 20 is a good start)", stability_samples)
@@ -59,7 +65,7 @@ def resolve_stability_samples(stability_samples):
     return int(stability_samples)
 
 
-def stability_scores(reference, draws):
+def stability_scores(reference: Sequence[tuple[int, float]], draws: Sequence[dict[int, float]]) -> dict[str, Any]:
     """Stability figures of one label's explanation.
 
     Parameters
@@ -79,6 +85,7 @@ def stability_scores(reference, draws):
     k = len(ids)
     chosen = set(ids)
     signs = np.sign([weight for _, weight in reference])
+    counts: dict[int, int]  # per feature id, the refits that put it in their top k
     jaccard, weights, agree, counts = [], np.zeros((len(draws), k)), 0, {}
     for b, draw in enumerate(draws):
         top = sorted(draw, key=lambda feature: -abs(draw[feature]))[:k]
@@ -109,7 +116,14 @@ def stability_scores(reference, draws):
     }
 
 
-def bootstrap_stability(fits, neighbourhood, labels, spec, n_draws, rng):
+def bootstrap_stability(
+    fits: dict[int, LocalFit],
+    neighbourhood: Neighbourhood,
+    labels: Sequence[int],
+    spec: FitSpec,
+    n_draws: int,
+    rng: np.random.Generator,
+) -> dict[int, dict[str, Any]]:
     """Bayesian-bootstrap stability of fitted explanations, without new model calls.
 
     Parameters
@@ -133,7 +147,7 @@ def bootstrap_stability(fits, neighbourhood, labels, spec, n_draws, rng):
     """
     weights = np.asarray(neighbourhood.weights, dtype=float)
     multipliers = rng.standard_exponential((n_draws, weights.shape[0]))
-    draws = {label: [] for label in labels}
+    draws: dict[int, list[dict[int, float]]] = {label: [] for label in labels}
     for multiplier in multipliers:
         refits = fit_local_models(neighbourhood, labels, spec, weights=weights * multiplier, terms_only=True)
         for label in labels:

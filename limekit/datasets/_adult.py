@@ -12,6 +12,7 @@ from importlib import resources
 
 import numpy as np
 
+from .._optional import import_optional
 from .._validation import bad_type, bad_value, check_choice
 
 __all__ = [
@@ -172,13 +173,7 @@ _CATEGORIES = {
 
 
 def _import_pandas():
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "load_adult needs pandas, an optional dependency of limekit; install it with `pip install pandas`"
-        ) from exc
-    return pd
+    return import_optional("pandas", "load_adult")
 
 
 def _check_bool(value, argument):

@@ -28,7 +28,9 @@ Masking
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -45,10 +47,16 @@ from .explanation import ImageExplanation
 from .masking import Masker, check_hide_color, check_image, describe_hide_color, fudged_image
 from .segmentation import check_random_seed, check_segments, make_segmentation_fn
 
-__all__ = ["ImageExplainer", "sample_masks"]
+if TYPE_CHECKING:
+    from ..surrogates import BaseSurrogate
+
+__all__ = ["ImageExplainer", "sample_masks", "DEFAULT_BATCH_SIZE"]
+
+#: Images per classifier call when neither the call nor the classifier says (lime's 10).
+DEFAULT_BATCH_SIZE = 10
 
 
-def sample_masks(rng, num_samples, n_segments):
+def sample_masks(rng: np.random.Generator, num_samples: int, n_segments: int) -> np.ndarray:
     """lime's image neighbourhood: a random binary matrix whose first row is all ones.
 
     Parameters
@@ -82,9 +90,16 @@ class ImageExplainer(BaseExplainer):
     feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
     mode : {'classification', 'regression'}, default='classification'
         Keyword only.  Regression explains one output value per image.
+    class_names : list of str or None
+        Keyword only.  Names of the classifier's classes (the explanation's
+        ``class_names``, shown in its views); None: none, as lime.
     %(common)s
         The segmentation's seed, when ``random_seed`` is None, is one of
         those choices.
+
+    Images per classifier call: the call's ``batch_size``, else the
+    classifier's own ``batch_size`` attribute when it has one (a
+    :class:`~limekit.image.TorchClassifier`'s), else lime's 10.
 
     Examples
     --------
@@ -99,22 +114,24 @@ class ImageExplainer(BaseExplainer):
 
     def __init__(
         self,
-        kernel_width=0.25,
-        kernel=None,
-        verbose=False,
-        feature_selection="auto",
-        random_state=None,
+        kernel_width: float = 0.25,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        feature_selection: str = "auto",
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
         *,
-        surrogate="ridge",
-        mode="classification",
-        surrogate_task="regression",
-        fidelity_samples="auto",
-        stability_samples=0,
-    ):
+        surrogate: str | BaseSurrogate = "ridge",
+        mode: str = "classification",
+        surrogate_task: str = "regression",
+        fidelity_samples: str | int = "auto",
+        stability_samples: int = 0,
+        class_names: Sequence[str] | None = None,
+        progress_bar: bool | str = "auto",
+    ) -> None:
         self._init_common(
             mode=mode,
             verbose=verbose,
-            class_names=None,
+            class_names=class_names,
             feature_selection=feature_selection,
             random_state=random_state,
             surrogate=surrogate,
@@ -122,35 +139,35 @@ class ImageExplainer(BaseExplainer):
             fidelity_samples=fidelity_samples,
             stability_samples=stability_samples,
             batch_size=None,
-            progress_bar=True,
+            progress_bar=progress_bar,
         )
         self._set_kernel(kernel, kernel_width)
 
     def explain_instance(
         self,
-        image,
-        classifier_fn,
-        labels=(1,),
-        hide_color=None,
-        top_labels=5,
-        num_features=100000,
-        num_samples=1000,
-        batch_size=10,
-        segmentation_fn=None,
-        distance_metric="l2",
-        model_regressor=None,
-        random_seed=None,
-        progress_bar=True,
+        image: np.ndarray,
+        classifier_fn: Callable[..., Any],
+        labels: int | str | Iterable[int | str] | None = None,
+        hide_color: float | Sequence[float] | str | np.ndarray | None = None,
+        top_labels: int | None = 5,
+        num_features: int = 100000,
+        num_samples: int | str = 1000,
+        batch_size: int | None = None,
+        segmentation_fn: str | Callable[..., Any] | None = None,
+        distance_metric: str | Callable[..., Any] = "l2",
+        model_regressor: Any = None,
+        random_seed: int | None = None,
+        progress_bar: bool | str | None = None,
         *,
-        surrogate=CALL_DEFAULTS.surrogate,
-        surrogate_task=CALL_DEFAULTS.surrogate_task,
-        fidelity_samples=CALL_DEFAULTS.fidelity_samples,
-        stability_samples=CALL_DEFAULTS.stability_samples,
-        max_samples=CALL_DEFAULTS.max_samples,
-        confidence=CALL_DEFAULTS.confidence,
-        sampling=CALL_DEFAULTS.sampling,
-        variance_reduction=CALL_DEFAULTS.variance_reduction,
-    ):
+        surrogate: str | BaseSurrogate | None = CALL_DEFAULTS.surrogate,
+        surrogate_task: str | None = CALL_DEFAULTS.surrogate_task,
+        fidelity_samples: str | int | None = CALL_DEFAULTS.fidelity_samples,
+        stability_samples: int | None = CALL_DEFAULTS.stability_samples,
+        max_samples: int | None = CALL_DEFAULTS.max_samples,
+        confidence: float = CALL_DEFAULTS.confidence,
+        sampling: str = CALL_DEFAULTS.sampling,
+        variance_reduction: str | None = CALL_DEFAULTS.variance_reduction,
+    ) -> ImageExplanation:
         """Explain the classifier's prediction for one image.
 
         Parameters
@@ -165,8 +182,11 @@ class ImageExplainer(BaseExplainer):
             returns class probabilities ``(b, n_classes)``.  Regression: one
             value per image.  A :class:`~limekit.image.TorchClassifier` gets
             tensor batches built on its device.
-        labels : iterable of int, default=(1,)
-            Classes to explain when ``top_labels`` is None.
+        labels : iterable of int or str, int, str or None, default=None
+            Classes to explain when ``top_labels`` is None, by index or by
+            name (with class names).  None: the predicted class when the
+            model has more than two classes, class 1 for a binary model
+            (``LimeImageExplainer`` keeps lime's ``(1,)``).
         hide_color : None, number, sequence, 'blur' or ndarray, default=None
             What a switched-off superpixel shows.  None: its mean colour
             (lime's default); a number or one number per channel: that
@@ -193,8 +213,6 @@ class ImageExplainer(BaseExplainer):
         random_seed : int or None
             Seed of the segmentation (as lime); None draws one from the
             explainer's ``random_state``.
-        progress_bar : bool, default=True
-            Show a tqdm progress bar over the classifier calls.
         %(call)s
 
         Returns
@@ -227,9 +245,18 @@ class ImageExplainer(BaseExplainer):
                 variance_reduction=variance_reduction,
             ),
         )
-        return self._explain_one(image, call)
+        return cast(ImageExplanation, self._explain_one(image, call))  # _new_explanation makes ImageExplanations
 
-    def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size=10, progress_bar=False):
+    def data_labels(
+        self,
+        image: np.ndarray,
+        fudged_image: np.ndarray,
+        segments: np.ndarray,
+        classifier_fn: Callable[..., Any],
+        num_samples: int,
+        batch_size: int = 10,
+        progress_bar: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """lime's helper: perturbations and the classifier's outputs for them.
 
         Parameters
@@ -265,6 +292,7 @@ class ImageExplainer(BaseExplainer):
             "classifier_fn",
             progress_bar=progress_bar,
         )
+        assert perturbations.outputs is not None  # scored above
         return masks.astype(int), perturbations.outputs
 
     # ------------------------------------------------------------------ frontend hooks
@@ -355,7 +383,14 @@ class ImageExplainer(BaseExplainer):
         return ImageExplanation(context.image, context.segments, mode=self.mode)
 
     def _class_names(self, n_outputs, call):
-        return None  # lime's image explanations name no classes
+        return self.class_names  # None unless given: lime's image explanations name no classes
+
+    def _default_batch_size(self, model):
+        """The classifier's own ``batch_size`` (a TorchClassifier's) when it has one, else lime's 10."""
+        own = getattr(model, "batch_size", None)
+        if isinstance(own, (int, np.integer)) and not isinstance(own, bool) and own >= 1:
+            return int(own)
+        return DEFAULT_BATCH_SIZE
 
     def _finish(self, explanation, context, call):
         explanation.diagnostics.update(

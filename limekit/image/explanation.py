@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import LimekitValueError
-from ..core.explanation import DomainMapper, Explanation
+from .._validation import LimekitValueError, strict_keywords
+from ..core.explanation import DomainMapper, Explanation, single_label_method
 
 __all__ = ["ImageExplanation", "ImageDomainMapper"]
 
@@ -30,7 +30,9 @@ class ImageDomainMapper(DomainMapper):
         self.segments = segments
         self.n_segments = int(segments.max()) + 1 if segments.size else 0
 
-    def map_exp_ids(self, exp, **kwargs):
+    @strict_keywords
+    def map_exp_ids(self, exp):
+        """``[('superpixel <id>', weight), ...]`` for ``[(superpixel id, weight), ...]``."""
         return [(f"superpixel {int(feature)}", weight) for feature, weight in exp]
 
     def feature_records(self, feature_ids):
@@ -96,15 +98,18 @@ class ImageExplanation(Explanation):
         self.image = image
         self.segments = segments
 
+    @single_label_method
     def get_image_and_mask(
-        self, label, positive_only=True, negative_only=False, hide_rest=False, num_features=5, min_weight=0.0
+        self, label=None, positive_only=True, negative_only=False, hide_rest=False, num_features=5, min_weight=0.0
     ):
         """The image with the explanation's superpixels, and their mask (lime's method, same results).
 
         Parameters
         ----------
-        label : int
-            An explained label.
+        label : int, str or None, default=None
+            An explained label (class index or class name); None: the
+            explanation's :attr:`~limekit.core.explanation.Explanation.label`.
+            Regression: the fit, whatever the label.
         positive_only : bool, default=True
             Only superpixels with weight ``> min_weight`` (the first ``num_features``).
         negative_only : bool, default=False
@@ -123,10 +128,10 @@ class ImageExplanation(Explanation):
         mask : ndarray of shape (h, w), the segments' dtype
             For :func:`skimage.segmentation.mark_boundaries`.
         """
-        if label not in self.local_exp:
-            raise LabelNotExplainedError(
-                f"label: expected one of the explained labels {sorted(self.local_exp)}; got {label!r}", "label"
-            )
+        try:
+            label = self.resolve_label(label)
+        except LimekitValueError as exc:  # a KeyError too, as lime's
+            raise LabelNotExplainedError(str(exc), "label") from exc
         if positive_only & negative_only:
             raise LimekitValueError(
                 "positive_only, negative_only: expected at most one of them True; got both", "positive_only"

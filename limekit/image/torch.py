@@ -112,8 +112,9 @@ class TorchClassifier:
         CUDA device that is not there is a ``ValueError`` naming ``device``.
     batch_size : int, default=64
         Most images per forward pass; larger batches handed to the classifier
-        are split (the explainer's own ``batch_size`` sets how many
-        perturbations are built at a time).
+        are split.  It is also how many perturbations
+        :class:`~limekit.image.ImageExplainer` builds and hands over at a
+        time, unless its call sets ``batch_size``.
     softmax : bool, default=True
         True: the model returns logits and the classifier applies a softmax.
         A model with one output (shape ``(b,)`` or ``(b, 1)``) is a binary
@@ -129,7 +130,7 @@ class TorchClassifier:
     Examples
     --------
     >>> clf = TorchClassifier(model, preprocess=normalized(IMAGENET_MEAN, IMAGENET_STD), device="cuda")
-    >>> exp = ImageExplainer(random_state=0).explain_instance(image, clf, batch_size=64)
+    >>> exp = ImageExplainer(random_state=0).explain_instance(image, clf)  # batches of clf.batch_size
     """
 
     def __init__(self, model, preprocess=None, device="cpu", batch_size=64, softmax=True, *, mask_on_device=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import strict_keywords
 from ..core.explanation import DomainMapper
 
 __all__ = ["TableDomainMapper"]
@@ -57,7 +58,9 @@ class TableDomainMapper(DomainMapper):
     def names(self):
         return self.discretized_feature_names if self.discretized_feature_names is not None else self.exp_feature_names
 
-    def map_exp_ids(self, exp, **kwargs):
+    @strict_keywords
+    def map_exp_ids(self, exp):
+        """``[(name, weight), ...]`` for ``[(feature id, weight), ...]`` (lime's signature: no options)."""
         names = self.names
         return [(names[feature], weight) for feature, weight in exp]
 

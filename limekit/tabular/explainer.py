@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import inspect
 import numbers
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,6 +41,14 @@ from ._frame import FrameEncoder, is_dataframe, is_series
 from .discretize import BaseDiscretizer, make_discretizer
 from .domain import TableDomainMapper
 from .sampler import SAMPLING_METHODS, SparseRows, TabularSampler, check_training_magnitude
+from .shared_pool import SharedPoolRounds
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+    from ..frame import FailedRow
+    from ..surrogates import BaseSurrogate
 
 __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 
@@ -158,8 +168,6 @@ class TabularExplainer(BaseExplainer):
     batch_size : int or None, default=None
         Keyword only, also per call.  Perturbations per model call; None
         sends them all at once.
-    progress_bar : bool, default=False
-        Keyword only.  Show a progress bar over the model calls.
     gam_sampling : dict or None, default=None
         Keyword only.  Settings of the GAM surrogates' own sampler that
         replace those of :data:`GAM_SAMPLER` (see *Sampler per surrogate*):
@@ -176,31 +184,31 @@ class TabularExplainer(BaseExplainer):
 
     def __init__(
         self,
-        training_data,
-        mode="classification",
-        training_labels=None,
-        feature_names=None,
-        categorical_features=None,
-        categorical_names=None,
-        kernel_width=None,
-        kernel=None,
-        verbose=False,
-        class_names=None,
-        feature_selection="auto",
-        discretize_continuous=None,
-        discretizer="quartile",
-        sample_around_instance=None,
-        random_state=None,
-        training_data_stats=None,
+        training_data: Any,  # ndarray, sparse matrix or DataFrame
+        mode: str = "classification",
+        training_labels: npt.ArrayLike | None = None,
+        feature_names: Sequence[str] | None = None,
+        categorical_features: Sequence[int | str] | None = None,
+        categorical_names: dict[int, Sequence[str]] | None = None,
+        kernel_width: float | None = None,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        class_names: Sequence[str] | None = None,
+        feature_selection: str = "auto",
+        discretize_continuous: bool | None = None,
+        discretizer: str | BaseDiscretizer = "quartile",
+        sample_around_instance: bool | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        training_data_stats: dict[str, Any] | None = None,
         *,
-        surrogate="ridge",
-        surrogate_task="regression",
-        fidelity_samples="auto",
-        stability_samples=0,
-        batch_size=None,
-        progress_bar=False,
-        gam_sampling=None,
-    ):
+        surrogate: str | BaseSurrogate = "ridge",
+        surrogate_task: str = "regression",
+        fidelity_samples: str | int = "auto",
+        stability_samples: int = 0,
+        batch_size: int | None = None,
+        progress_bar: bool | str = "auto",
+        gam_sampling: dict[str, Any] | None = None,
+    ) -> None:
         self._init_common(
             mode=mode,
             verbose=verbose,
@@ -377,35 +385,36 @@ class TabularExplainer(BaseExplainer):
 
     # ------------------------------------------------------------------ lime API
     @staticmethod
-    def convert_and_round(values):
+    def convert_and_round(values: Iterable[float]) -> list[str]:
         return [f"{v:.2f}" for v in values]
 
     @staticmethod
-    def validate_training_data_stats(training_data_stats):
+    def validate_training_data_stats(training_data_stats: dict[str, Any]) -> None:
         _check_training_data_stats(training_data_stats)
 
     def explain_instance(
         self,
-        data_row,
-        predict_fn,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="euclidean",
-        model_regressor=None,
-        sampling_method="gaussian",
+        data_row: Any,  # 1-D array, Series, one-row DataFrame or 1 x n sparse matrix
+        predict_fn: Callable[..., Any],
+        labels: int | str | Iterable[int | str] | None = None,
+        top_labels: int | None = None,
+        num_features: int = 10,
+        num_samples: int | str = 5000,
+        distance_metric: str | Callable[..., Any] = "euclidean",
+        model_regressor: Any = None,
+        sampling_method: str = "gaussian",
         *,
-        surrogate=CALL_DEFAULTS.surrogate,
-        surrogate_task=CALL_DEFAULTS.surrogate_task,
-        fidelity_samples=CALL_DEFAULTS.fidelity_samples,
-        stability_samples=CALL_DEFAULTS.stability_samples,
-        batch_size=None,
-        max_samples=CALL_DEFAULTS.max_samples,
-        confidence=CALL_DEFAULTS.confidence,
-        sampling=CALL_DEFAULTS.sampling,
-        variance_reduction=CALL_DEFAULTS.variance_reduction,
-    ):
+        surrogate: str | BaseSurrogate | None = CALL_DEFAULTS.surrogate,
+        surrogate_task: str | None = CALL_DEFAULTS.surrogate_task,
+        fidelity_samples: str | int | None = CALL_DEFAULTS.fidelity_samples,
+        stability_samples: int | None = CALL_DEFAULTS.stability_samples,
+        batch_size: int | None = None,
+        progress_bar: bool | str | None = None,
+        max_samples: int | None = CALL_DEFAULTS.max_samples,
+        confidence: float = CALL_DEFAULTS.confidence,
+        sampling: str = CALL_DEFAULTS.sampling,
+        variance_reduction: str | None = CALL_DEFAULTS.variance_reduction,
+    ) -> Explanation:
         """Explain the model's prediction for one row.
 
         Parameters
@@ -438,6 +447,7 @@ class TabularExplainer(BaseExplainer):
             distance_metric=distance_metric,
             model_regressor=model_regressor,
             batch_size=batch_size,
+            progress_bar=progress_bar,
             frontend_options={"sampling_method": sampling_method},
             options=CallOptions(
                 surrogate=surrogate,
@@ -452,7 +462,9 @@ class TabularExplainer(BaseExplainer):
         )
         return self._explain_one(data_row, call)
 
-    def explain_instances(self, data_rows, predict_fn, **kwargs):
+    def explain_instances(
+        self, data_rows: Any, predict_fn: Callable[..., Any], **kwargs: Any
+    ) -> list[Explanation | FailedRow] | pd.DataFrame | Iterator[Any]:
         """lime-style name of :meth:`explain_many` (kept from limekit 0.1)."""
         return self.explain_many(data_rows, predict_fn, **kwargs)
 
@@ -514,6 +526,10 @@ class TabularExplainer(BaseExplainer):
 
     def _shared_width(self, call):
         return self.n_features
+
+    def _sampling_strategy(self, call):
+        """``share_samples=True``: every row of a task reads one pool (see :mod:`limekit.tabular.shared_pool`)."""
+        return SharedPoolRounds(self) if call.share_samples else super()._sampling_strategy(call)
 
     def _emulator_input(self, rows):
         """Model-space rows as the emulator reads them: the original space (standardised values, category codes)."""
@@ -699,22 +715,22 @@ class RecurrentTabularExplainer(TabularExplainer):
 
     def __init__(
         self,
-        training_data,
-        mode="classification",
-        training_labels=None,
-        feature_names=None,
-        categorical_features=None,
-        categorical_names=None,
-        kernel_width=None,
-        kernel=None,
-        verbose=False,
-        class_names=None,
-        feature_selection="auto",
-        discretize_continuous=None,
-        discretizer="quartile",
-        random_state=None,
-        **kwargs,
-    ):
+        training_data: npt.ArrayLike,
+        mode: str = "classification",
+        training_labels: npt.ArrayLike | None = None,
+        feature_names: Sequence[str] | None = None,
+        categorical_features: Sequence[int | str] | None = None,
+        categorical_names: dict[int, Sequence[str]] | None = None,
+        kernel_width: float | None = None,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        class_names: Sequence[str] | None = None,
+        feature_selection: str = "auto",
+        discretize_continuous: bool | None = None,
+        discretizer: str | BaseDiscretizer = "quartile",
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        **kwargs: Any,
+    ) -> None:
         training_data = np.asarray(training_data, dtype=float)
         if training_data.ndim != 3:
             raise bad_value(
@@ -750,14 +766,14 @@ class RecurrentTabularExplainer(TabularExplainer):
     class SeriesModel:
         """The model of 3-D series, called with flattened rows (reshaped back); picklable."""
 
-        def __init__(self, model, n_timesteps, n_features_per_step):
+        def __init__(self, model: Callable[..., Any], n_timesteps: int, n_features_per_step: int) -> None:
             self.model, self.n_timesteps, self.n_features_per_step = model, n_timesteps, n_features_per_step
 
-        def __call__(self, X):
+        def __call__(self, X: np.ndarray) -> Any:
             series = np.asarray(X).reshape(X.shape[0], self.n_features_per_step, self.n_timesteps)
             return self.model(np.transpose(series, axes=(0, 2, 1)))
 
-        def __repr__(self):
+        def __repr__(self) -> str:
             return f"<{self.model!r} on series of {self.n_timesteps} steps>"
 
     def _make_predict_proba(self, func):
@@ -770,18 +786,18 @@ class RecurrentTabularExplainer(TabularExplainer):
         predict, class_names = super()._adapt_model(model)
         return self._make_predict_proba(predict), class_names
 
-    def explain_instance(
+    def explain_instance(  # type: ignore[override]  # lime's signature: classifier_fn, no sampling_method
         self,
-        data_row,
-        classifier_fn,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="euclidean",
-        model_regressor=None,
-        **kwargs,
-    ):
+        data_row: npt.ArrayLike,
+        classifier_fn: Callable[..., Any],
+        labels: int | str | Iterable[int | str] | None = None,
+        top_labels: int | None = None,
+        num_features: int = 10,
+        num_samples: int | str = 5000,
+        distance_metric: str | Callable[..., Any] = "euclidean",
+        model_regressor: Any = None,
+        **kwargs: Any,
+    ) -> Explanation:
         """Explain one series of shape ``(n_timesteps, n_features)``; see :meth:`TabularExplainer.explain_instance`."""
         data_row = np.asarray(data_row, dtype=float)
         if data_row.shape != (self.n_timesteps, self.n_features_per_step):
@@ -805,7 +821,14 @@ class RecurrentTabularExplainer(TabularExplainer):
     def _explain_signature(self):
         return inspect.signature(super().explain_instance)  # the flattened rows' explain_instance
 
-    def explain_many(self, instances, classifier_fn=None, n_jobs=1, rows_per_task=None, **kwargs):
+    def explain_many(  # type: ignore[override]  # lime's name for the model: classifier_fn
+        self,
+        instances: Any,
+        classifier_fn: Callable[..., Any] | None = None,
+        n_jobs: int = 1,
+        rows_per_task: int | None = None,
+        **kwargs: Any,
+    ) -> list[Explanation | FailedRow] | pd.DataFrame | Iterator[Any]:
         """Explain series of shape ``(n_rows, n_timesteps, n_features)``; see :meth:`TabularExplainer.explain_many`.
 
         Every keyword of :meth:`TabularExplainer.explain_many` applies

@@ -14,6 +14,8 @@ them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,12 +31,15 @@ from ..core.seeding import instance_digest
 from .indexed import IndexedCharacters, IndexedString, TextDomainMapper
 from .transformers import adapt_text_classifier
 
+if TYPE_CHECKING:
+    from ..surrogates import BaseSurrogate
+
 __all__ = ["TextExplainer", "sample_masks"]
 
 DEFAULT_BATCH_SIZE = 1000
 
 
-def sample_masks(rng, num_samples, num_words):
+def sample_masks(rng: np.random.Generator, num_samples: int, num_words: int) -> np.ndarray:
     """lime's text neighbourhood as a boolean matrix.
 
     Row 0 keeps every word; every other row removes ``k`` words, ``k`` uniform
@@ -93,8 +98,6 @@ class TextExplainer(BaseExplainer):
         Keyword only.  Texts per ``classifier_fn`` call (None: all at once),
         so that a large model is never handed all perturbations in one call.
         Texts are built batch by batch, so memory follows the batch size.
-    progress_bar : bool, default=False
-        Keyword only.  Show a tqdm progress bar over the classifier calls.
     %(common)s
 
     Examples
@@ -109,25 +112,25 @@ class TextExplainer(BaseExplainer):
 
     def __init__(
         self,
-        kernel_width=25,
-        kernel=None,
-        verbose=False,
-        class_names=None,
-        feature_selection="auto",
-        split_expression=r"\W+",
-        bow=True,
-        mask_string=None,
-        random_state=None,
-        char_level=False,
+        kernel_width: float = 25,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        class_names: Sequence[str] | None = None,
+        feature_selection: str = "auto",
+        split_expression: Any = r"\W+",  # a regex (str or compiled), a callable or a tokenizer object
+        bow: bool = True,
+        mask_string: str | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        char_level: bool = False,
         *,
-        mode="classification",
-        batch_size=DEFAULT_BATCH_SIZE,
-        progress_bar=False,
-        surrogate="ridge",
-        surrogate_task="regression",
-        fidelity_samples="auto",
-        stability_samples=0,
-    ):
+        mode: str = "classification",
+        batch_size: int | None = DEFAULT_BATCH_SIZE,
+        progress_bar: bool | str = "auto",
+        surrogate: str | BaseSurrogate = "ridge",
+        surrogate_task: str = "regression",
+        fidelity_samples: str | int = "auto",
+        stability_samples: int = 0,
+    ) -> None:
         self._init_common(
             mode=mode,
             verbose=verbose,
@@ -153,25 +156,26 @@ class TextExplainer(BaseExplainer):
 
     def explain_instance(
         self,
-        text_instance,
-        classifier_fn,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="cosine",
-        model_regressor=None,
+        text_instance: str,
+        classifier_fn: Callable[..., Any],
+        labels: int | str | Iterable[int | str] | None = None,
+        top_labels: int | None = None,
+        num_features: int = 10,
+        num_samples: int | str = 5000,
+        distance_metric: str | Callable[..., Any] = "cosine",
+        model_regressor: Any = None,
         *,
-        surrogate=CALL_DEFAULTS.surrogate,
-        surrogate_task=CALL_DEFAULTS.surrogate_task,
-        fidelity_samples=CALL_DEFAULTS.fidelity_samples,
-        stability_samples=CALL_DEFAULTS.stability_samples,
-        batch_size=None,
-        max_samples=CALL_DEFAULTS.max_samples,
-        confidence=CALL_DEFAULTS.confidence,
-        sampling=CALL_DEFAULTS.sampling,
-        variance_reduction=CALL_DEFAULTS.variance_reduction,
-    ):
+        surrogate: str | BaseSurrogate | None = CALL_DEFAULTS.surrogate,
+        surrogate_task: str | None = CALL_DEFAULTS.surrogate_task,
+        fidelity_samples: str | int | None = CALL_DEFAULTS.fidelity_samples,
+        stability_samples: int | None = CALL_DEFAULTS.stability_samples,
+        batch_size: int | None = None,
+        progress_bar: bool | str | None = None,
+        max_samples: int | None = CALL_DEFAULTS.max_samples,
+        confidence: float = CALL_DEFAULTS.confidence,
+        sampling: str = CALL_DEFAULTS.sampling,
+        variance_reduction: str | None = CALL_DEFAULTS.variance_reduction,
+    ) -> Explanation:
         """Explain the model's prediction for one text.
 
         Parameters
@@ -208,6 +212,7 @@ class TextExplainer(BaseExplainer):
             distance_metric=distance_metric,
             model_regressor=model_regressor,
             batch_size=batch_size,
+            progress_bar=progress_bar,
             frontend_options={},
             options=CallOptions(
                 surrogate=surrogate,

@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import bad_type, bad_value, describe
+from .._validation import bad_type, bad_value, describe, strict_keywords
 from ..core.explanation import DomainMapper
 
 __all__ = ["IndexedString", "IndexedCharacters", "TextDomainMapper", "PerturbedTextBuilder", "segment"]
@@ -450,6 +450,7 @@ class TextDomainMapper(DomainMapper):
     def __init__(self, indexed_string):
         self.indexed_string = indexed_string
 
+    @strict_keywords
     def map_exp_ids(self, exp, positions=False):
         """``[(word, weight), ...]``, or ``[('word_3-17', weight), ...]`` with ``positions=True``.
 

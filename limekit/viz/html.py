@@ -15,6 +15,10 @@ from html import escape
 
 import numpy as np
 
+from .._optional import import_optional
+from ..core.trust import fit_warnings
+from .numbers import readable
+
 __all__ = ["explanation_html", "page", "verdict_text"]
 
 POSITIVE = "#2e7d32"
@@ -35,6 +39,7 @@ _CSS = """
 .lk .half>div:first-child{justify-content:flex-end;border-right:1px solid #999}
 .lk .trust{background:#f6f8fa;border:1px solid #dde;padding:6px 10px;border-radius:4px;margin:6px 0}
 .lk .warn{color:#b26a00}
+.lk .trust table{width:auto;margin:4px 0;font-size:13px}.lk .trust caption{text-align:left;font-size:13px}
 .lk .text{line-height:1.9;white-space:pre-wrap;border:1px solid #eee;padding:8px;border-radius:4px}
 .lk .text span{border-radius:3px;padding:1px 1px}
 .lk img{max-width:100%;image-rendering:auto}
@@ -91,14 +96,16 @@ def explanation_html(
             continue
         features = record["features"][:max_features] if max_features else record["features"]
         parts.append('<div class="row">')
-        parts.append(f'<div class="panel">{_weights(data, int(label), features)}</div>')
+        parts.append(
+            f'<div class="panel">{_weights(data, int(label), features, _sign_agreement(data, int(label)))}</div>'
+        )
         if show_table:
             if modality == "tabular":
                 parts.append(f'<div class="panel">{_values_table(features)}</div>')
             elif modality == "text":
                 parts.append(f'<div class="panel">{_highlighted_text(domain, features)}</div>')
             elif modality == "image" and hasattr(exp, "get_image_and_mask"):
-                parts.append(f'<div class="panel">{_image_overlay(exp, int(label))}</div>')
+                parts.append(f'<div class="panel">{_image_overlay(exp, data, int(label))}</div>')
         parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)
@@ -147,37 +154,126 @@ def verdict_text(sampling):
     return f"not stable {after}{reach}" + (f": {tie} tie" if names else "")
 
 
+def _diagnostic_key(data, label):
+    """The key of ``label`` in the per-label diagnostics: regression explanations keep theirs under 0 (the fit)."""
+    return "0" if data["mode"] == "regression" else str(int(label))
+
+
+def _output(data, value):
+    """A model or surrogate output: a probability to 3 decimals, a regression value as people read it."""
+    return f"{value:.3f}" if data["mode"] == "classification" else readable(value)
+
+
+def _signed(data, value):
+    return f"{value:+.3f}" if data["mode"] == "classification" else ("+" if value > 0 else "") + readable(value)
+
+
+def _flagged(text, flagged):
+    return f'<span class="warn">{text}</span>' if flagged else text
+
+
+def _fit_lines(data, label, record):
+    """The surrogate's R^2, its prediction beside the model's and their gap, with a line per fit warning."""
+    name = escape(_class_name(data, label))
+    gap, model = record.get("local_gap"), record.get("model_prediction")
+    warnings = fit_warnings(data["mode"], record["score"], gap, model, data.get("min_value"), data.get("max_value"))
+    score = f"{record['score']:.3f}"
+    line = f"surrogate R² for {name}: {_flagged(score, 'r2' in warnings)}"
+    if model is not None:
+        line += (
+            f"; at the instance the surrogate gives {_output(data, record['local_pred'])}, the model "
+            f"{_output(data, model)}"
+        )
+        if gap is not None:
+            line += f": local gap {_flagged(_signed(data, gap), 'gap' in warnings)}"
+    return [line] + [f'<span class="warn">unsure: {escape(why)}</span>' for why in warnings.values()]
+
+
+#: diagnostics['fidelity'] columns shown, in order, with their headers
+_FIDELITY_COLUMNS = (
+    ("r2", "R²"),
+    ("auc", "AUC"),
+    ("accuracy", "accuracy"),
+    ("auc_unweighted", "AUC, unweighted"),
+    ("accuracy_unweighted", "accuracy, unweighted"),
+    ("n_samples", "perturbations"),
+    ("effective_sample_size", "effective size"),
+)
+
+
+def _fidelity_table(data, labels):
+    """``diagnostics['fidelity']`` (held out) and ``['fidelity_in_sample']`` as one small table, or ''."""
+    diagnostics = data.get("diagnostics") or {}
+    rows = []
+    for label in labels:
+        for key, sample in (("fidelity", "held out"), ("fidelity_in_sample", "in sample")):
+            scores = (diagnostics.get(key) or {}).get(_diagnostic_key(data, label))
+            if isinstance(scores, dict):
+                title = sample if len(labels) == 1 else f"{_class_name(data, int(label))}, {sample}"
+                rows.append((title, scores))
+    columns = [
+        (key, header)
+        for key, header in _FIDELITY_COLUMNS
+        if any(
+            isinstance(scores.get(key), (int, float)) and not isinstance(scores.get(key), bool) for _, scores in rows
+        )
+    ]
+    if not columns:
+        return ""
+
+    def cell(key, value):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return "–"
+        return readable(round(value)) if key in ("n_samples", "effective_sample_size") else f"{value:.3f}"
+
+    head = "<tr><th></th>" + "".join(f'<th class="num">{header}</th>' for _, header in columns) + "</tr>"
+    body = "".join(
+        f"<tr><td>{escape(title)}</td>"
+        + "".join(f'<td class="num">{cell(key, scores.get(key))}</td>' for key, _ in columns)
+        + "</tr>"
+        for title, scores in rows
+    )
+    caption = "<caption>fidelity of the surrogate to the model (kernel-weighted unless stated)</caption>"
+    return f"<table>{caption}{head}{body}</table>"
+
+
 def _trust(data, labels):
     diagnostics = data.get("diagnostics") or {}
-    pieces = []
+    lines = []
     for label in labels:
         record = data["explanations"].get(str(int(label)))
         if record is not None:
-            pieces.append(f"surrogate R² for {escape(_class_name(data, int(label)))}: {record['score']:.3f}")
-        fidelity = (diagnostics.get("fidelity") or {}).get(str(int(label)))
-        if isinstance(fidelity, dict):
-            held = ", ".join(f"{escape(str(k))} {v:.3f}" for k, v in fidelity.items() if isinstance(v, (int, float)))
-            pieces.append(f"held-out fidelity: {held}")
-        stability = (diagnostics.get("stability") or {}).get(str(int(label)))
+            lines.extend(_fit_lines(data, int(label), record))
+        stability = (diagnostics.get("stability") or {}).get(_diagnostic_key(data, label))
         if isinstance(stability, dict) and isinstance(stability.get("jaccard"), (int, float)):
             shaky = len(stability.get("unsure_features") or [])
             floor = stability.get("sign_agreement_floor")
             share = f"over {1 - floor:.0%} of" if isinstance(floor, (int, float)) else "some"
             note = f' <span class="warn">({shaky} weight(s) change sign in {share} refits)</span>' if shaky else ""
-            pieces.append(
+            lines.append(
                 f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
                 f"(Jaccard) {stability['jaccard']:.2f}{note}"
             )
     verdict = verdict_text(diagnostics.get("sampling"))
     if verdict:
         warn = "" if diagnostics["sampling"]["converged"] else ' class="warn"'
-        pieces.append(f"<span{warn}>{escape(verdict)}</span>")
+        lines.append(f"<span{warn}>{escape(verdict)}</span>")
     ess = diagnostics.get("effective_sample_size")
     n = diagnostics.get("num_samples")
     if ess is not None and n:
         note = ' <span class="warn">(few perturbations carry the fit)</span>' if ess < 0.05 * n else ""
-        pieces.append(f"effective sample size {ess:.0f} of {n}{note}")
-    return f'<div class="trust">{"; ".join(pieces)}</div>' if pieces else ""
+        lines.append(f"effective sample size {ess:.0f} of {n}{note}")
+    table = _fidelity_table(data, labels)
+    if not lines and not table:
+        return ""
+    return '<div class="trust">' + "".join(f"<div>{line}</div>" for line in lines) + table + "</div>"
+
+
+def _sign_agreement(data, label):
+    """``{feature id: share of refits agreeing on its sign}`` from ``diagnostics['stability']``, or None."""
+    stability = ((data.get("diagnostics") or {}).get("stability") or {}).get(_diagnostic_key(data, label))
+    signs = stability.get("sign_agreement") if isinstance(stability, dict) else None
+    return {str(k): v for k, v in signs.items()} if isinstance(signs, dict) and signs else None
 
 
 def _bar(width_fraction, colour):
@@ -198,13 +294,14 @@ def _probabilities(data):
 
 def _predicted_value(data):
     return (
-        f"<h3>Predicted value</h3><table><tr><td>min {data['min_value']:.3g}</td>"
-        f'<td class="num"><b>{data["predicted_value"]:.4g}</b></td><td class="num">max '
-        f"{data['max_value']:.3g}</td></tr></table>"
+        f"<h3>Predicted value</h3><table><tr><td>min {readable(data['min_value'], 3)}</td>"
+        f'<td class="num"><b>{readable(data["predicted_value"])}</b></td><td class="num">max '
+        f"{readable(data['max_value'], 3)}</td></tr></table>"
     )
 
 
-def _weights(data, label, features):
+def _weights(data, label, features, signs=None):
+    """The weights table; with ``signs`` (stability refits), a "same sign" column."""
     name = escape(_class_name(data, label))
     scale = max([abs(f["weight"]) for f in features] + [1e-12])
     rows = []
@@ -212,13 +309,18 @@ def _weights(data, label, features):
         weight = feature["weight"]
         bar = _bar(abs(weight) / scale, POSITIVE if weight > 0 else NEGATIVE)
         left, right = ("", bar) if weight > 0 else (bar, "")
+        same = ""
+        if signs is not None:
+            share = signs.get(str(feature["id"]))
+            same = f'<td class="num">{share:.0%}</td>' if isinstance(share, (int, float)) else '<td class="num">–</td>'
         rows.append(
             f'<tr><td>{escape(str(feature["name"]))}</td><td class="barcell"><div class="half">'
-            f'<div>{left}</div><div>{right}</div></div></td><td class="num">{weight:+.4f}</td></tr>'
+            f'<div>{left}</div><div>{right}</div></div></td>{same}<td class="num">{weight:+.4f}</td></tr>'
         )
+    same_header = '<th class="num">same sign</th>' if signs is not None else ""
     header = (
         f'<tr><th></th><th class="barcell"><div class="half"><div>NOT {name}&nbsp;</div>'
-        f'<div>&nbsp;{name}</div></div></th><th class="num">weight</th></tr>'
+        f'<div>&nbsp;{name}</div></div></th>{same_header}<th class="num">weight</th></tr>'
     )
     return f"<h3>Explanation for {name}</h3><table>{header}{''.join(rows)}</table>"
 
@@ -228,7 +330,7 @@ def _values_table(features):
     for feature in features:
         colour = POSITIVE if feature["weight"] > 0 else NEGATIVE
         value = feature.get("value")
-        value = "" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        value = "" if value is None else readable(value)
         rows.append(
             f'<tr><td style="border-left:4px solid {colour}">{escape(str(feature.get("feature", "")))}'
             f'</td><td class="num">{escape(value)}</td></tr>'
@@ -260,21 +362,28 @@ def _highlighted_text(domain, features):
     return f'<h3>Text with highlighted words</h3><div class="text">{"".join(out)}</div>'
 
 
-def _image_overlay(exp, label, num_features=5):
+def _image_overlay(exp, data, label, num_features=5):
     """PNG (base64) of the image with the label's superpixels outlined and tinted."""
     png = image_overlay_png(exp, label, num_features)
     return (
-        f"<h3>Superpixels for {escape(str(label))}</h3>"
+        f"<h3>Superpixels for {escape(_class_name(data, label))}</h3>"
         f'<img alt="explanation overlay" src="data:image/png;base64,{png}">'
     )
 
 
 def image_overlay_png(exp, label, num_features=5):
-    """Base64 PNG of :func:`limekit.viz.plots.image_overlay_array`."""
-    from matplotlib.image import imsave
+    """Base64 PNG of :func:`limekit.viz.plots.image_overlay`, each shown superpixel numbered as in the table."""
+    import_optional("matplotlib", "an image explanation's HTML")
+    from matplotlib.figure import Figure  # no pyplot: no global figure state, safe off the main thread
 
-    from .plots import image_overlay_array
+    from .plots import image_overlay
 
+    height, width = np.asarray(exp.segments).shape
+    scale = 5.0 / max(height, width)
+    figure = Figure(figsize=(width * scale, height * scale), dpi=max(100, max(height, width) / 5))
+    ax = figure.add_axes((0, 0, 1, 1))
+    image_overlay(exp, label, num_features, ax=ax)
+    ax.set_title("")
     buffer = io.BytesIO()
-    imsave(buffer, image_overlay_array(exp, label, num_features), format="png")
+    figure.savefig(buffer, format="png")
     return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -11,6 +11,9 @@ from decimal import Decimal
 
 import numpy as np
 
+from .._optional import import_optional
+from .._validation import LimekitError
+
 __all__ = [
     "bar_chart",
     "waterfall",
@@ -23,10 +26,16 @@ __all__ = [
 
 POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"
+MODEL = "#1565c0"  # the model's own prediction, beside the surrogate's
+
+
+def _pyplot(purpose="plotting"):
+    """matplotlib.pyplot, or an error naming the 'plot' extra."""
+    return import_optional("matplotlib.pyplot", purpose)
 
 
 def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     if ax is not None:
         return ax.figure, ax
@@ -86,8 +95,13 @@ def _title(exp, label):
     return "Local explanation"
 
 
-def bar_chart(exp, label=1, ax=None, figsize=None, **kwargs):
-    """lime's ``as_pyplot_figure``: one horizontal bar per feature, green for positive weights, red for negative."""
+def bar_chart(exp, label=None, ax=None, figsize=None, **kwargs):
+    """lime's ``as_pyplot_figure``: one horizontal bar per feature, green for positive weights, red for negative.
+
+    ``label``: a class index or class name, None for the explanation's own
+    (see :meth:`~limekit.core.explanation.Explanation.as_list`, which gets ``kwargs``).
+    """
+    label = exp.resolve_label(label)
     items = exp.as_list(label=label, **kwargs)
     names = [str(item[0]) for item in items][::-1]
     values = [item[-1] for item in items][::-1]
@@ -105,24 +119,35 @@ def bar_chart(exp, label=1, ax=None, figsize=None, **kwargs):
     return fig
 
 
-def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
-    """From the intercept to the surrogate's prediction, one step per feature.
+def waterfall(exp, label=None, ax=None, figsize=None, max_features=None):
+    """From the intercept to the surrogate's prediction, one step per feature, and the model's prediction marked.
 
     Each step is the feature's term at the instance: ``weight * z_j`` for a
     linear surrogate (``z_j`` is the interpretable row, 1 for a present
-    word/superpixel/bin) and the contribution itself for an additive one.
+    word/superpixel/bin) and the contribution itself for an additive one.  A
+    dashed line marks where the steps end (the surrogate's prediction); a
+    diamond on the last row, labelled ``'model prediction'``, marks the
+    model's prediction at the instance, so the local gap
+    (:meth:`~limekit.core.explanation.Explanation.local_gap`) is the distance
+    between them.  With ``surrogate_task='classification'`` the steps add up
+    to the surrogate's logit, and the model's probability is drawn as its
+    logit (probabilities clipped to [0.001, 0.999]).
+    ``label`` as :meth:`~limekit.core.explanation.Explanation.as_list`.
     """
-    label = label if exp.mode == "classification" else exp.dummy_label
+    label = exp.resolve_label(label)
     intercept = float(exp.intercept[label])
     terms = _terms(exp, label)
     if max_features:
         terms = terms[:max_features]
+    model, gap = _model_and_gap(exp, label)  # None for an explanation without the model's prediction
+    logit = _surrogate_task(exp, label) == "classification"
+    marked = None if model is None else (_logit(model) if logit else model)
     # weights and intercept in units of 10**k when near float64's limits (their sums would overflow)
-    k = _display_scale([intercept], [weight for _, weight, _ in terms])
+    k = _display_scale([intercept], [weight for _, weight, _ in terms], [] if marked is None else [marked])
     intercept = _scaled([intercept], k)[0]
     weights = _scaled([weight for _, weight, _ in terms], k)
     terms = [(name, weight * z) for (name, _, z), weight in zip(terms, weights)]
-    fig, ax = _axes(ax, figsize or (6, 0.4 * len(terms) + 1.6))
+    fig, ax = _axes(ax, figsize or (6, 0.4 * (len(terms) + (marked is not None)) + 1.6))
     start = intercept
     names = ["intercept"]
     ax.barh(0, intercept, color="#90a4ae")
@@ -130,14 +155,52 @@ def waterfall(exp, label=1, ax=None, figsize=None, max_features=None):
         ax.barh(row, value, left=start, color=POSITIVE if value > 0 else NEGATIVE)
         names.append(name)
         start += value
-    ax.axvline(start, color="#333", linestyle="--", linewidth=1)
+    ax.axvline(start, color="#333", linestyle="--", linewidth=1, label="surrogate prediction")
+    what = "logit" if logit else "prediction"
+    xlabel = f"surrogate {what} {_in_units(start, k)}"
+    if marked is not None:
+        ax.plot(
+            [_scaled([marked], k)[0]],
+            [len(names)],
+            marker="D",
+            markersize=8,
+            linestyle="none",
+            color=MODEL,
+            label="model prediction",
+        )
+        names.append("model prediction")
+        shown = f"model probability {model:.3g} (logit {marked:.3g})" if logit else f"model {_in_units(marked, 0)}"
+        xlabel += f"; {shown}"
+        if gap is not None:
+            xlabel += f"; local gap {gap:+.3g}"
     ax.set_yticks(range(len(names)))
     ax.set_yticklabels(names)
     ax.invert_yaxis()
-    ax.set_xlabel(f"surrogate prediction {_in_units(start, k)}" + (f"; axis{_unit(k)}" if k else ""))
+    ax.set_xlabel(xlabel + (f"; axis{_unit(k)}" if k else ""))
     ax.set_title(_title(exp, label) + " (waterfall)")
     _tight(fig)
     return fig
+
+
+def _model_and_gap(exp, label):
+    """``(model prediction, local gap)`` of ``label``, None for what the explanation does not hold."""
+    try:
+        return exp.model_prediction(label), exp.local_gap(label)
+    except (LimekitError, AttributeError):  # built by hand without the model's output, or not an Explanation
+        return None, None
+
+
+def _surrogate_task(exp, label):
+    """``'classification'`` when the label's surrogate is a classifier (its terms add up to a logit)."""
+    fit = getattr(exp, "fits", {}).get(label)
+    if fit is not None:
+        return getattr(fit, "task", "regression")
+    return (getattr(exp, "diagnostics", None) or {}).get("surrogate_task", "regression")
+
+
+def _logit(p):
+    p = min(max(float(p), 1e-3), 1 - 1e-3)
+    return math.log(p / (1 - p))
 
 
 def _terms(exp, label):
@@ -160,10 +223,11 @@ def _terms(exp, label):
     return values
 
 
-def image_overlay_array(exp, label, num_features=5, positive_only=False, hide_rest=False):
+def image_overlay_array(exp, label=None, num_features=5, positive_only=False, hide_rest=False):
     """RGB float array: the image with the label's top superpixels outlined (green +, red -)."""
     from skimage.segmentation import mark_boundaries
 
+    label = exp.resolve_label(label)
     image, mask = exp.get_image_and_mask(
         label,
         positive_only=positive_only,
@@ -192,19 +256,53 @@ def _as_unit_rgb(image):
     return np.clip(image, 0, 1)
 
 
-def image_overlay(exp, label, num_features=5, positive_only=False, hide_rest=False, ax=None, figsize=(5, 5)):
-    """Figure of :func:`image_overlay_array`."""
+def image_overlay(
+    exp, label=None, num_features=5, positive_only=False, hide_rest=False, ax=None, figsize=(5, 5), numbers=True
+):
+    """Figure of :func:`image_overlay_array`; with ``numbers``, each shown superpixel carries its id.
+
+    The ids are those of ``as_list`` (``'superpixel <id>'``), so a table of
+    weights can be read against the picture.
+    """
+    label = exp.resolve_label(label)
     fig, ax = _axes(ax, figsize)
     ax.imshow(image_overlay_array(exp, label, num_features, positive_only, hide_rest))
+    if numbers:
+        _number_superpixels(ax, exp, label, num_features, positive_only)
     ax.set_axis_off()
     ax.set_title(_title(exp, label))
     return fig
 
 
-def superpixel_heatmap(exp, label, ax=None, figsize=(5, 5), show_boundaries=True):
+def _number_superpixels(ax, exp, label, num_features, positive_only):
+    """Write each shown superpixel's id at its centre of mass."""
+    from scipy import ndimage
+
+    shown = [feature for feature, weight in exp.local_exp[label] if weight > 0 or not positive_only][:num_features]
+    if not shown:
+        return
+    segments = np.asarray(exp.segments)
+    centres = ndimage.center_of_mass(np.ones(segments.shape), segments, index=shown)
+    size = max(6.0, min(12.0, 120.0 / max(len(shown), 1) ** 0.5))
+    for feature, (row, column) in zip(shown, centres):
+        ax.text(
+            column,
+            row,
+            str(feature),
+            ha="center",
+            va="center",
+            fontsize=size,
+            color="white",
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "black", "alpha": 0.55, "linewidth": 0},
+        )
+
+
+def superpixel_heatmap(exp, label=None, ax=None, figsize=(5, 5), show_boundaries=True):
     """Each superpixel coloured by its weight (diverging map centred on 0), over the image."""
     from skimage.segmentation import find_boundaries
 
+    label = exp.resolve_label(label)
     segments = np.asarray(exp.segments)
     weights = np.zeros(int(segments.max()) + 1)
     for feature, weight in exp.local_exp[label]:
@@ -225,15 +323,16 @@ def superpixel_heatmap(exp, label, ax=None, figsize=(5, 5), show_boundaries=True
     return fig
 
 
-def shape_functions(exp, label=1, features=None, figsize=None, max_features=6):
+def shape_functions(exp, label=None, features=None, figsize=None, max_features=6):
     """GAM shape functions f_j over the perturbation range, with the instance marked.
 
     Needs an explanation from an additive surrogate (``surrogate='ebm'`` or
     ``'gaminet'``): ``exp.shape_functions[label]`` maps a feature id to
     ``(grid, values)``.
     """
-    import matplotlib.pyplot as plt
+    plt = _pyplot("shape_functions")
 
+    label = exp.resolve_label(label)
     curves = getattr(exp, "shape_functions", None)
     if not curves or label not in curves:
         raise ValueError(

@@ -59,9 +59,10 @@ TOLERANCES = {
     ("statistic", "iterative"): Tolerance(rtol=1e-3, atol=1e-4),
 }
 
-_WEIGHT_KEYS = {"weight", "intercept", "local_pred", "local_decision", "importance", "weight_std"}
+_WEIGHT_KEYS = {"weight", "intercept", "local_pred", "local_decision", "local_gap", "importance", "weight_std"}
 _INPUT_KEYS = {
     "value",
+    "model_prediction",
     "grid",
     "centroid",
     "predict_proba",
