@@ -8,7 +8,7 @@ from limekit.core.adaptive import _top_k
 from limekit.core.distances import distances_to_first
 from limekit.core.fidelity import black_box_labels
 from limekit.core.fit import _column_spread
-from limekit.tabular.sampler import TabularSampler, uniform_bits
+from limekit.tabular.sampler import TabularSampler
 from limekit.weighted import WeightedDesign, weighted_mean_abs_deviation
 
 
@@ -54,34 +54,6 @@ def test_two_column_labels_equal_argmax_with_ties_to_the_first():
     outputs = np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1], [0.3, 0.7]])
     for label in (0, 1):
         np.testing.assert_array_equal(black_box_labels(outputs, label), np.argmax(outputs, axis=1) == label)
-
-
-def test_category_table_draws_equal_a_binary_search_of_the_uniforms():
-    rng = np.random.default_rng(3)
-    values = {0: np.arange(4.0), 1: np.array([2.0, 5.0, 7.0]), 2: np.arange(40.0), 3: np.array([9.0])}
-    frequencies = {f: rng.dirichlet(np.ones(len(v))) for f, v in values.items()}
-    frequencies[2][5:8] = 1e-7  # values narrower than a table cell
-    frequencies[2] /= frequencies[2].sum()
-    sampler = TabularSampler(
-        4,
-        False,
-        None,
-        [0, 1, 2, 3],
-        [0, 1, 2, 3],
-        values,
-        frequencies,
-        np.zeros(4),
-        np.ones(4),
-        np.zeros(4),
-        np.ones(4),
-        False,
-    )
-    drawn = sampler._sample_categories(20_000, [0, 1, 2, 3], np.random.default_rng(4))
-    uniforms = uniform_bits(np.random.default_rng(4), (20_000, 4)) / 2.0**32  # exact in floating point
-    for j in range(4):
-        cumulative = np.cumsum(frequencies[j])
-        index = np.minimum(np.searchsorted(cumulative, uniforms[:, j], side="right"), len(values[j]) - 1)
-        np.testing.assert_array_equal(drawn[:, j], values[j][index])
 
 
 def test_category_draws_follow_the_frequencies():
