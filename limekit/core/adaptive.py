@@ -72,6 +72,7 @@ explanation as out of reach.  No code of S-LIME's is used.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -81,7 +82,7 @@ from scipy.special import ndtri
 
 from .._validation import bad_value, check_choice, check_in_interval, check_int
 from ..surrogates import RidgeSurrogate
-from ..weighted import scale_huge
+from ..weighted import WeightedDesign, scale_huge
 from .emulator import check_variance_reduction
 from .options import CALL_DEFAULTS
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
@@ -141,7 +142,7 @@ class SamplingPlan:
     scheme: str = "lime"
     variance_reduction: str | None = None
 
-    def required(self, n):
+    def required(self, n: int) -> float:
         """The level a sample of ``n`` rows must reach: stricter at the looks before the last (see the module)."""
         if not self.adaptive or n >= self.max_samples:
             return self.confidence
@@ -267,7 +268,7 @@ def resolve_sampling(
     return SamplingPlan(False, num_samples, num_samples, float(confidence), sampling, variance_reduction)
 
 
-def uses_draw_test(spec):
+def uses_draw_test(spec: Any) -> bool:
     """The sandwich test applies to lime's configuration: a ridge fit of the model's output."""
     return isinstance(spec.template, RidgeSurrogate) and spec.task == "regression"
 
@@ -298,7 +299,14 @@ class _DrawSetup:
     selection_inverse: np.ndarray | None = None
 
 
-def _draw_setup(design, num_features, alpha, feature_selection, rng, draws):
+def _draw_setup(
+    design: WeightedDesign,
+    num_features: int,
+    alpha: float,
+    feature_selection: str,
+    rng: np.random.Generator,
+    draws: int,
+) -> _DrawSetup | None:
     """The output-free part of :func:`draw_test` for ``design``; None when there is no test."""
     n_features = design.n_features
     if n_features > SANDWICH_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
@@ -322,17 +330,17 @@ def _draw_setup(design, num_features, alpha, feature_selection, rng, draws):
 
 
 def draw_test(
-    design,
-    outputs,
-    labels,
-    num_features,
-    alpha,
-    required,
-    feature_selection="auto",
-    rng=None,
-    draws=DRAWS,
-    target_covariance=None,
-):
+    design: WeightedDesign,
+    outputs: np.ndarray,
+    labels: Sequence[int],
+    num_features: int,
+    alpha: float,
+    required: float,
+    feature_selection: str = "auto",
+    rng: np.random.Generator | None = None,
+    draws: int = DRAWS,
+    target_covariance: Mapping[int, np.ndarray] | None = None,
+) -> tuple[Verdict, dict[int, np.ndarray] | None]:
     """The resampling test of the top ``num_features`` set and signs, per label.
 
     Parameters
@@ -375,7 +383,9 @@ def draw_test(
         return Verdict("sandwich", None), None
     method, scale, inverse, normal = setup.method, setup.scale, setup.inverse, setup.normal
     gram = design.gram
-    worst, tied, selected = None, {}, {}
+    worst: dict[str, Any] | None = None
+    tied: dict[int, float] = {}
+    selected: dict[int, np.ndarray] = {}
     for label in labels:
         scale_y, y = scale_huge(outputs[:, label])  # the verdict is scale-free
         y_mean, cross = design.label_stats(y)
@@ -398,6 +408,7 @@ def draw_test(
             worst["jaccard"],
         ):
             worst = label_verdict
+    assert worst is not None, "labels is empty"
     converged = worst["agreement"] >= required
     needed = design.n_samples if converged else _needed(design.n_samples, worst, required)
     verdict = Verdict(
@@ -414,7 +425,7 @@ def draw_test(
     return verdict, selected
 
 
-def _subset_coef(gram, cross, columns, alpha):
+def _subset_coef(gram: np.ndarray, cross: np.ndarray, columns: Sequence[int] | np.ndarray, alpha: float) -> np.ndarray:
     """The ridge coefficients of the fit on ``columns`` only, as a full-length vector (zeros elsewhere)."""
     columns = np.asarray(columns, dtype=np.intp)
     coef = np.zeros(gram.shape[0])
@@ -424,7 +435,18 @@ def _subset_coef(gram, cross, columns, alpha):
     return coef
 
 
-def _label_draws(cross, coef, gram, inverse, covariance, scale, normal, k, method, required):
+def _label_draws(
+    cross: np.ndarray,
+    coef: np.ndarray,
+    gram: np.ndarray,
+    inverse: np.ndarray,
+    covariance: np.ndarray,
+    scale: np.ndarray,
+    normal: np.ndarray,
+    k: int,
+    method: str,
+    required: float,
+) -> dict[str, Any]:
     """Expected Jaccard, agreement and sign agreement of pairs of simulated samples for one label.
 
     ``coef`` is ``inverse @ cross``; ``covariance`` is the covariance of the cross products (the
@@ -481,7 +503,7 @@ def _label_draws(cross, coef, gram, inverse, covariance, scale, normal, k, metho
     }
 
 
-def _forward_selection_draws(gram, crosses, k):
+def _forward_selection_draws(gram: np.ndarray, crosses: np.ndarray, k: int) -> np.ndarray:
     """Forward selection (as :func:`limekit.core.selection.select_features`) for every row of ``crosses``.
 
     The draws share the Gram matrix, so the draws that picked the same
@@ -492,7 +514,7 @@ def _forward_selection_draws(gram, crosses, k):
     diag = np.diag(gram).copy()
     floor = 1e-10 * max(float(diag.max(initial=0.0)), 1e-300)
     members = np.zeros((n_draws, n_features), dtype=bool)
-    groups = [(np.arange(n_draws), [])]
+    groups: list[tuple[np.ndarray, list[int]]] = [(np.arange(n_draws), [])]
     for _ in range(k):
         grown = []
         for rows, chosen in groups:
@@ -517,11 +539,11 @@ def _forward_selection_draws(gram, crosses, k):
                 grown.append((rows[pick == feature], chosen + [int(feature)]))
         groups = grown
     for rows, chosen in groups:
-        members[np.ix_(rows, chosen)] = True
+        members[np.ix_(rows, np.asarray(chosen, dtype=np.intp))] = True
     return members
 
 
-def _top_k(magnitude, k):
+def _top_k(magnitude: np.ndarray, k: int) -> np.ndarray:
     """Boolean mask of each row's ``k`` largest entries."""
     d = magnitude.shape[1]
     if k >= d:
@@ -534,7 +556,7 @@ def _top_k(magnitude, k):
     return members
 
 
-def _root(covariance):
+def _root(covariance: np.ndarray) -> np.ndarray:
     """A square root ``R`` with ``R R' = covariance`` (Cholesky; eigenvalues when it is singular)."""
     try:
         return np.linalg.cholesky(covariance)
@@ -544,13 +566,13 @@ def _root(covariance):
     return vectors * np.sqrt(np.maximum(values, 0.0))
 
 
-def _claim_z(p):
+def _claim_z(p: float) -> float:
     """The z of one ordering claim on which two samples disagree with probability ``p``: 2 Phi(z) Phi(-z) = p."""
     p = min(max(p, 0.0), 0.5)
     return math.inf if p == 0 else float(-ndtri((1 - math.sqrt(1 - 2 * p)) / 2))
 
 
-def _needed(n, verdict, required):
+def _needed(n: int, verdict: dict[str, Any], required: float) -> int | None:
     """Projected sample size at which the weakest claim is settled enough; None when no size would.
 
     The weakest membership claim (the feature whose inclusion among the draws
@@ -569,10 +591,10 @@ def _needed(n, verdict, required):
     return int(min(needed, 10**12))
 
 
-def bootstrap_verdict(stability, confidence):
+def bootstrap_verdict(stability: Mapping[int, Mapping[str, Any]], confidence: float) -> Verdict:
     """The bootstrap test's verdict from the stability figures of every label."""
     agreement = min(figures["set_agreement"] for figures in stability.values())
-    tied = []
+    tied: list[int] = []
     for figures in stability.values():
         tied.extend(int(f) for f, share in figures["inclusion"].items() if 1 - confidence < share < confidence)
         tied.extend(int(f) for f, share in figures["sign_agreement"].items() if share < confidence)
@@ -581,7 +603,7 @@ def bootstrap_verdict(stability, confidence):
     )
 
 
-def out_of_reach(n, verdict, plan):
+def out_of_reach(n: int, verdict: Verdict, plan: SamplingPlan) -> bool:
     """True when the test's own projection needs more than ``OUT_OF_REACH`` times ``max_samples``.
 
     Near-ties at the boundary of the top features would need far more
@@ -595,7 +617,7 @@ def out_of_reach(n, verdict, plan):
     return verdict.needed is None or verdict.needed > OUT_OF_REACH * plan.max_samples
 
 
-def next_sample_size(n, verdict, plan):
+def next_sample_size(n: int, verdict: Verdict, plan: SamplingPlan) -> int:
     """Rows after the next round: the projected ``needed``, at least 1.25 n, at most 2 n and ``max_samples``."""
     wanted = 2 * n if verdict.needed is None else verdict.needed
     return int(min(plan.max_samples, max(math.ceil(1.25 * n), min(2 * n, wanted))))

@@ -623,6 +623,7 @@ class BaseExplainer:
             outputs, target_covariance = neighbourhood.outputs, None
             if w.emulated is not None:  # the test and the fit read the adjusted target
                 outputs, target_covariance = w.emulated.targets, w.emulated.covariance
+            assert w.design is not None and outputs is not None  # made by _open, scored before any verdict
             with limited_blas_threads(neighbourhood.Z.shape[1]):  # the design was made with the sample
                 verdict, w.selected = draw_test(
                     w.design,

@@ -41,9 +41,9 @@ class OriginalSpace:
     """
 
     X: np.ndarray
-    categorical_features: list = field(default_factory=list)
-    feature_ids: object = None
-    display: object = None
+    categorical_features: list[int] = field(default_factory=list)
+    feature_ids: np.ndarray | None = None
+    display: Callable[[int, np.ndarray], np.ndarray] | None = None
 
 
 @dataclass
@@ -75,7 +75,7 @@ class Neighbourhood:
     """
 
     Z: Any  # ndarray or scipy sparse matrix
-    inputs: Callable
+    inputs: Callable[[slice], Any]
     distances: np.ndarray
     weights: np.ndarray | None = None
     outputs: np.ndarray | None = None
@@ -85,32 +85,35 @@ class Neighbourhood:
     binary: bool = False
 
     @property
-    def n_samples(self):
+    def n_samples(self) -> int:
         return self.Z.shape[0]
 
-    def column_ids(self):
+    def column_ids(self) -> np.ndarray:
         """Feature id of every column of ``Z``."""
         return np.arange(self.Z.shape[1]) if self.feature_ids is None else np.asarray(self.feature_ids)
 
-    def extended(self, other):
+    def extended(self, other: Neighbourhood) -> Neighbourhood:
         """These rows followed by ``other``'s (a scored extension without its instance); no model inputs."""
         stack = (
             (lambda a, b: sp.vstack([a, b], format="csr")) if sp.issparse(self.Z) else (lambda a, b: np.vstack([a, b]))
         )
         original = self.original
         if original is not None:
+            assert other.original is not None, "both samples have an original space, or neither"
             original = replace(original, X=np.vstack([original.X, other.original.X]))
+        assert self.weights is not None and other.weights is not None  # scored and weighted samples only
+        assert self.outputs is not None and other.outputs is not None
         return replace(
             self,
             Z=stack(self.Z, other.Z),
-            inputs=None,
+            inputs=_no_inputs,
             distances=np.concatenate([self.distances, other.distances]),
             weights=np.concatenate([self.weights, other.weights]),
             outputs=np.concatenate([self.outputs, other.outputs]),
             original=original,
         )
 
-    def without_instance(self):
+    def without_instance(self) -> Neighbourhood:
         """The same perturbations with row 0 (the instance) left out: a held-out sample."""
         inputs = self.inputs
         original = self.original
@@ -126,3 +129,8 @@ class Neighbourhood:
             original=original,
             includes_instance=False,
         )
+
+
+def _no_inputs(rows: slice) -> Any:
+    """The model inputs of an extended sample: gone (its rows were scored when they were drawn)."""
+    raise RuntimeError("an extended neighbourhood keeps no model inputs: its rows are already scored")
