@@ -293,7 +293,7 @@ def adult_variance(rows, seeds, n=5000, big=200_000):
         explainer = TabularExplainer(X, random_state=0, **kwargs)
         Z, inputs, _ = explainer.sampler.sample(instance, big, np.random.default_rng(i))
         y = model.predict_proba(inputs)[:, 1]
-        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean", True))
+        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean"))
         design = WeightedDesign(Z, weights)
         intercept, coef, _ = design.fit(y, np.arange(d), alpha=1.0)
         residual = y - intercept - Z @ coef
@@ -356,7 +356,7 @@ def adult_bound(rows, samples, budget=5000, first_round=1000, caps=(10_000, 30_0
     for i, instance in enumerate(instances):
         Z, inputs, _ = explainer.sampler.sample(instance, samples, np.random.default_rng(i))
         y = model.predict_proba(inputs)[:, 1]
-        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean", True))
+        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean"))
         design = WeightedDesign(Z, weights)
         y_mean, cross = design.label_stats(y)
         gram = design.gram

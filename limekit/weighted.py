@@ -52,7 +52,6 @@ class WeightedDesign:
         self.total_weight = self.weights.sum()
         self.n_samples, self.n_features = Z.shape
         self._gram = self._centred = None
-        self._label_memo = None  # (key, outputs, y_mean, cross) of the last label (see label_stats)
         if sp.issparse(Z):
             weighted_mean = np.asarray(Z.T @ self.weights).ravel() / self.total_weight
             if not self.wide:
@@ -100,50 +99,17 @@ class WeightedDesign:
         return np.einsum("ij,ij->j", self.centred, self.centred)
 
     def extend(self, Z_new, weights_new):
-        """The design of these rows and ``Z_new``: the Gram matrix merged, not recomputed.
-
-        Centred weighted Gram matrices of two blocks combine exactly (Chan,
-        Golub and LeVeque's pairwise update): ``G = G_a + G_b + (W_a W_b / W)
-        d d^T`` with ``d`` the difference of the block means, so adding rows
-        costs their own ``n_new x d^2``, not the whole sample's.  Wide designs
-        are simply rebuilt (they have no Gram matrix to merge).
-        """
+        """The design of these rows followed by ``Z_new`` (weights ``weights_new``)."""
         stacked = sp.vstack([self.Z, Z_new], format="csr") if sp.issparse(self.Z) else np.vstack([self.Z, Z_new])
-        block = WeightedDesign(Z_new, weights_new)
-        if self._gram is None or block._gram is None:
-            return WeightedDesign(stacked, np.concatenate([self.weights, block.weights]))
-        merged = object.__new__(WeightedDesign)
-        merged.Z = stacked
-        merged.weights = np.concatenate([self.weights, block.weights])
-        merged.total_weight = self.total_weight + block.total_weight
-        merged.n_samples, merged.n_features = merged.Z.shape
-        merged._centred = None  # made again on demand
-        merged._label_memo = None
-        delta = block.mean - self.mean
-        share = block.total_weight / merged.total_weight
-        merged.mean = self.mean + delta * share
-        merged._gram = self._gram + block._gram + np.outer(delta, delta) * (self.total_weight * share)
-        return merged
+        return WeightedDesign(stacked, np.concatenate([self.weights, np.asarray(weights_new, dtype=float)]))
 
     def label_stats(self, y):
-        """Weighted mean of ``y`` and ``Z_c^T W y_c``.
-
-        The last label's figures are kept: the sampling test, the feature
-        selection and the fit of one label ask for them in turn.
-        """
+        """Weighted mean of ``y`` and ``Z_c^T W y_c``."""
         y = np.asarray(y, dtype=float)
-        key = (y.__array_interface__["data"][0], y.strides, y.shape)
-        memo = self._label_memo
-        if memo is not None and memo[0] == key and memo[1] is y.base and y.base is not None:
-            return memo[2], memo[3]
         y_mean = self.weights @ y / self.total_weight
-        if self._centred is not None:  # the same product from the centred rows, which the caller reads next
-            cross = self._centred.T @ (np.sqrt(self.weights) * (y - y_mean))
-        else:
-            cross = np.asarray(self.Z.T @ (self.weights * (y - y_mean))).ravel()
-        if y.base is not None:  # a column view of the outputs: its base keeps the address from being reused
-            self._label_memo = (key, y.base, y_mean, cross)
-        return y_mean, cross
+        if self._centred is not None:
+            return y_mean, self._centred.T @ (np.sqrt(self.weights) * (y - y_mean))
+        return y_mean, np.asarray(self.Z.T @ (self.weights * (y - y_mean))).ravel()
 
     def solve(self, features, cross, alpha):
         """Ridge coefficients on the columns ``features`` (``alpha`` = L2 penalty)."""
@@ -212,10 +178,6 @@ class WeightedDesign:
         if sp.issparse(Z):
             Z = Z[:, features]
             return np.asarray(Z @ coef).ravel() + intercept
-        if 2 * len(features) >= Z.shape[-1]:  # most columns: every column's product beats a copy
-            full = np.zeros(self.n_features)
-            full[features] = coef
-            return Z @ full + intercept
         return Z[..., features] @ coef + intercept
 
 
@@ -303,29 +265,23 @@ def sorted_auc(positive, score, weights):
 
 
 def sorted_groups_auc(positive_weight, negative_weight, score):
-    """AUC from the positive and negative weight of rows (or groups of rows) sorted by ``score``.
+    """AUC from the positive and negative weight of rows sorted by ``score``.
 
     Rows of equal score are ties (they count one half).  None when one class
-    has no weight.  Weights of shape ``(m, n)`` give ``m`` AUCs (a list) over
-    the same ``n`` sorted scores.
+    has no weight.
     """
-    stacked = np.ndim(positive_weight) == 2
-    positive_weight, negative_weight = np.atleast_2d(positive_weight), np.atleast_2d(negative_weight)
     changes = np.flatnonzero(score[1:] != score[:-1])
     if changes.size + 1 == score.shape[0]:  # no ties: every row is its own group
         group_pos, group_neg = positive_weight, negative_weight
     else:
         starts = np.concatenate([[0], changes + 1])
-        group_pos = np.add.reduceat(positive_weight, starts, axis=1)
-        group_neg = np.add.reduceat(negative_weight, starts, axis=1)
-    total_pos, total_neg = group_pos.sum(axis=1), group_neg.sum(axis=1)
-    negatives_below = np.cumsum(group_neg, axis=1) - group_neg
-    below = [pos @ neg for pos, neg in zip(group_pos, negatives_below + 0.5 * group_neg)]
-    aucs = [
-        None if p <= 0 or q <= 0 else min(max(float(b / (p * q)), 0.0), 1.0)  # rounding can step past the bounds
-        for b, p, q in zip(below, total_pos, total_neg)
-    ]
-    return aucs if stacked else aucs[0]
+        group_pos = np.add.reduceat(positive_weight, starts)
+        group_neg = np.add.reduceat(negative_weight, starts)
+    total_pos, total_neg = group_pos.sum(), group_neg.sum()
+    if total_pos <= 0 or total_neg <= 0:
+        return None
+    below = group_pos @ (np.cumsum(group_neg) - 0.5 * group_neg)
+    return min(max(float(below / (total_pos * total_neg)), 0.0), 1.0)  # rounding can step past the bounds
 
 
 def effective_sample_size(weights):

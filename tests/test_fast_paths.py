@@ -1,41 +1,10 @@
 """Shortcuts on the hot path give the figures of the general computation they replace."""
 
 import numpy as np
-import pytest
-import scipy.sparse as sp
 
 from limekit.core.adaptive import _top_k
-from limekit.core.distances import distances_to_first
-from limekit.core.fidelity import black_box_labels
-from limekit.core.fit import _column_spread
-from limekit.tabular.sampler import TabularSampler
-from limekit.weighted import WeightedDesign, weighted_mean_abs_deviation
-
-
-@pytest.mark.parametrize("sparse", [False, True])
-def test_binary_distances_equal_the_euclidean_distance(sparse):
-    rng = np.random.default_rng(0)
-    Z = (rng.random((400, 25)) < 0.4).astype(float)
-    Z[0] = rng.random(25) < 0.7  # the instance need not be all ones
-    Z = sp.csr_matrix(Z) if sparse else Z
-    dense = Z.toarray() if sparse else Z
-    expected = np.sqrt(((dense - dense[0]) ** 2).sum(axis=1))
-    np.testing.assert_array_equal(distances_to_first(Z, "euclidean", binary=True), expected)
-    np.testing.assert_allclose(distances_to_first(Z, "euclidean"), expected, rtol=1e-15)
-
-
-def test_spread_of_binary_columns_is_two_p_one_minus_p():
-    rng = np.random.default_rng(1)
-    Z = (rng.random((3000, 12)) < rng.random(12)).astype(float)
-    weights = rng.random(3000)
-    design = WeightedDesign(Z, weights)
-    general = weighted_mean_abs_deviation(Z, weights)
-    np.testing.assert_allclose(_column_spread(Z, weights, True, design), general, rtol=1e-12)
-    np.testing.assert_allclose(_column_spread(Z, weights, True, None), general, rtol=1e-12)
-    continuous = rng.normal(size=(3000, 4))
-    np.testing.assert_array_equal(
-        _column_spread(continuous, weights, False, None), weighted_mean_abs_deviation(continuous, weights)
-    )
+from limekit.tabular.sampler import TabularSampler, uniform_bits
+from limekit.weighted import WeightedDesign
 
 
 def test_top_k_by_partition_is_the_k_largest_even_with_ties():
@@ -50,10 +19,32 @@ def test_top_k_by_partition_is_the_k_largest_even_with_ties():
         assert np.all(kth_in >= best_out)
 
 
-def test_two_column_labels_equal_argmax_with_ties_to_the_first():
-    outputs = np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1], [0.3, 0.7]])
-    for label in (0, 1):
-        np.testing.assert_array_equal(black_box_labels(outputs, label), np.argmax(outputs, axis=1) == label)
+def test_category_table_draws_equal_a_binary_search_of_the_uniforms():
+    rng = np.random.default_rng(3)
+    values = {0: np.arange(4.0), 1: np.array([2.0, 5.0, 7.0]), 2: np.arange(40.0), 3: np.array([9.0])}
+    frequencies = {f: rng.dirichlet(np.ones(len(v))) for f, v in values.items()}
+    frequencies[2][5:8] = 1e-7  # values narrower than a table cell
+    frequencies[2] /= frequencies[2].sum()
+    sampler = TabularSampler(
+        4,
+        False,
+        None,
+        [0, 1, 2, 3],
+        [0, 1, 2, 3],
+        values,
+        frequencies,
+        np.zeros(4),
+        np.ones(4),
+        np.zeros(4),
+        np.ones(4),
+        False,
+    )
+    drawn = sampler._sample_categories(20_000, [0, 1, 2, 3], np.random.default_rng(4))
+    uniforms = uniform_bits(np.random.default_rng(4), (20_000, 4)) / 2.0**32  # exact in floating point
+    for j in range(4):
+        cumulative = np.cumsum(frequencies[j])
+        index = np.minimum(np.searchsorted(cumulative, uniforms[:, j], side="right"), len(values[j]) - 1)
+        np.testing.assert_array_equal(drawn[:, j], values[j][index])
 
 
 def test_category_draws_follow_the_frequencies():
@@ -94,15 +85,3 @@ def test_blocked_sandwich_meat_equals_the_sum_over_rows():
     np.testing.assert_allclose(
         design.sandwich_meat(y - y_mean, coef), expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max()
     )
-
-
-def test_stacked_group_aucs_equal_one_at_a_time():
-    from limekit.weighted import sorted_groups_auc
-
-    rng = np.random.default_rng(3)
-    for score in (np.sort(rng.normal(size=300)), np.sort(rng.integers(0, 20, 300)).astype(float)):  # ties, or none
-        positive, negative = rng.random((2, 300)), rng.random((2, 300))
-        negative[1] = 0.0  # the second row has no negatives: None
-        stacked = sorted_groups_auc(positive, negative, score)
-        assert stacked == [sorted_groups_auc(positive[0], negative[0], score), None]
-        assert stacked[0] is not None

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from limekit import LimekitValueError, TabularExplainer
-from limekit.core.fidelity import _decision_groups, evaluate_fidelity, resolve_fidelity_samples, weighted_auc
+from limekit.core.fidelity import evaluate_fidelity, resolve_fidelity_samples, weighted_auc
 from limekit.core.fit import fit_local_models, fit_spec
 from limekit.core.neighbourhood import Neighbourhood
 
@@ -151,24 +151,3 @@ def test_core_is_modality_free():
     in_sample = evaluate_fidelity(fits, sample)[1]
     held = evaluate_fidelity(fits, draw(401).without_instance())[1]
     assert in_sample["r2"] > 0.99 and held["r2"] > 0.99 and held["n_samples"] == 400
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_binary_rows_grouped_by_pattern_give_the_same_fidelity_as_sorting_every_row(seed):
-    # The AUCs of a linear surrogate on binary rows sort the row patterns, not the rows: same figures.
-    rng = np.random.default_rng(seed)
-    Z = (rng.random((3000, 8)) < 0.6).astype(float)
-    Z[0] = 1
-    logits = Z @ rng.normal(size=8) + rng.normal(scale=0.5, size=3000)
-    p = 1 / (1 + np.exp(-logits))
-    weights = rng.random(3000)
-    neighbourhood = Neighbourhood(Z, None, np.zeros(3000), weights=weights, outputs=np.column_stack([1 - p, p]))
-    fits = fit_local_models(neighbourhood, [1], fit_spec(4))
-    assert len(fits[1].used_features) == 4
-    plain = evaluate_fidelity(fits, neighbourhood)[1]
-    binary = Neighbourhood(Z, None, np.zeros(3000), weights=weights, outputs=neighbourhood.outputs, binary=True)
-    assert _decision_groups(fits[1], binary) is not None and _decision_groups(fits[1], neighbourhood) is None
-    grouped = evaluate_fidelity(fits, binary)[1]
-    assert plain["auc"] is not None and 0.5 < plain["auc"] < 1
-    for key in ("auc", "auc_unweighted", "accuracy", "accuracy_unweighted", "r2"):
-        assert grouped[key] == pytest.approx(plain[key], rel=1e-12, abs=1e-12), key

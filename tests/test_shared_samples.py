@@ -60,7 +60,7 @@ def test_each_explanation_is_lime_weighted_ridge_on_its_own_row_and_the_shared_r
             Z = np.vstack([np.ones(d), (bins(pool) == bins(row)).astype(float)])
         else:  # the standardised values, the instance first
             Z = (np.vstack([row, pool]) - explainer.scaler.mean_) / explainer.scaler.scale_
-        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean", discretize))
+        weights = explainer.kernel_fn(distances_to_first(Z, "euclidean"))
         y = np.concatenate([[outputs[i]], outputs[len(rows) :]])
         ridge = Ridge(alpha=1.0).fit(Z, y, sample_weight=weights)
         got = np.zeros(d)

@@ -33,9 +33,7 @@ def check_distance_metric(metric: object, argument: str = "distance_metric") -> 
     return metric
 
 
-def distances_to_first(
-    Z: np.ndarray | sp.spmatrix, metric: str | Callable[..., Any] = "euclidean", binary: bool = False
-) -> np.ndarray:
+def distances_to_first(Z: np.ndarray | sp.spmatrix, metric: str | Callable[..., Any] = "euclidean") -> np.ndarray:
     """Distance of each row of ``Z`` to ``Z[0]``.
 
     Euclidean and cosine distances of dense data are computed directly (one
@@ -45,18 +43,11 @@ def distances_to_first(
     ----------
     Z : ndarray or sparse matrix of shape (n_samples, n_features)
     metric : str or callable
-    binary : bool, default=False
-        Every entry of ``Z`` is 0 or 1: the Euclidean distance's square is then
-        ``z @ (1 - 2 z_0) + sum(z_0)``, one matrix-vector product (exact).
 
     Returns
     -------
     distances : ndarray of shape (n_samples,)
     """
-    if binary and metric in ("euclidean", "l2"):
-        first = np.asarray(Z[0].todense()).ravel() if sp.issparse(Z) else np.asarray(Z[0], dtype=float)
-        squares = np.asarray(Z @ (1.0 - 2.0 * first)).ravel() + first.sum()
-        return np.sqrt(np.maximum(squares, 0.0))
     if not sp.issparse(Z):
         Z = np.asarray(Z, dtype=float)
         if metric in ("euclidean", "l2"):

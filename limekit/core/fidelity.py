@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
-from ..weighted import sorted_auc, sorted_groups_auc, weighted_auc, weighted_r2
+from ..weighted import sorted_auc, weighted_auc, weighted_r2
 
 __all__ = [
     "resolve_fidelity_samples",
@@ -45,7 +45,6 @@ __all__ = [
 ]
 
 FIDELITY_CAP = 1000
-MAX_GROUP_BITS = 16  # a linear surrogate on at most this many binary features: rows grouped by their pattern
 
 
 def resolve_fidelity_samples(fidelity_samples, num_samples, default_on=True):
@@ -81,12 +80,10 @@ def black_box_labels(outputs, label):
     outputs = np.asarray(outputs)
     if outputs.ndim != 2 or outputs.shape[1] < 2:
         return None
-    if outputs.shape[1] == 2:  # argmax of two columns (the first on ties), without a slow row-wise reduction
-        return outputs[:, 1] > outputs[:, 0] if label == 1 else outputs[:, 0] >= outputs[:, 1]
     return np.argmax(outputs, axis=1) == label
 
 
-def fidelity_scores(target, positive, prediction, decision, weights, threshold, groups=None, r2=None):
+def fidelity_scores(target, positive, prediction, decision, weights, threshold, r2=None):
     """Fidelity of one surrogate on one sample.
 
     Parameters
@@ -103,10 +100,6 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
     threshold : float
         ``decision > threshold`` means "positive" (0.5 for regression
         surrogates, 0 for classifier logits).
-    groups : ndarray of int of shape (n,) or None
-        Rows with one decision share a group id (in ``[0, n)`` or so): the
-        AUCs then sort the groups, not the rows (binary rows of a linear
-        surrogate on a few features take few distinct decisions).
     r2 : float or None
         The weighted R^2, when the caller has it (the fit's own score on its
         fitting sample).
@@ -134,39 +127,13 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
         positive = np.asarray(positive, dtype=bool)
         decision = np.asarray(decision, dtype=float)
         correct = (decision > threshold) == positive
-        if groups is None:
-            order = np.argsort(decision)  # one sort for both AUCs
-            sorted_positive, sorted_decision = positive[order], decision[order]
-            out["auc"] = sorted_auc(sorted_positive, sorted_decision, weights[order]) if total > 0 else None
-            out["auc_unweighted"] = sorted_auc(sorted_positive, sorted_decision, None)
-        else:
-            out["auc"], out["auc_unweighted"] = _grouped_aucs(positive, decision, weights, groups)
-            if not total > 0:
-                out["auc"] = None
+        order = np.argsort(decision)  # one sort for both AUCs
+        sorted_positive, sorted_decision = positive[order], decision[order]
+        out["auc"] = sorted_auc(sorted_positive, sorted_decision, weights[order]) if total > 0 else None
+        out["auc_unweighted"] = sorted_auc(sorted_positive, sorted_decision, None)
         out["accuracy"] = float(weights @ correct / total) if total > 0 else None
         out["accuracy_unweighted"] = np.count_nonzero(correct) / correct.size  # the mean, without a float pass
     return out
-
-
-def _grouped_aucs(positive, decision, weights, groups):
-    """The weighted and unweighted AUC, sorting groups of rows of one decision instead of rows."""
-    size = int(groups.max()) + 1
-    by_class = groups + size * positive  # negatives' groups first, then the positives'
-    weight = np.bincount(by_class, weights=weights, minlength=2 * size).reshape(2, size)
-    count = np.bincount(by_class, minlength=2 * size).reshape(2, size).astype(float)
-    occupied = np.flatnonzero(count.sum(axis=0))
-    representative = np.empty(size, dtype=np.intp)
-    representative[groups] = np.arange(groups.size)  # any member: they share the decision
-    group_decision = decision[representative[occupied]]
-    order = np.argsort(group_decision)
-    ranked = occupied[order]
-    sorted_decision = group_decision[order]
-    weighted_auc_, unweighted_auc = sorted_groups_auc(
-        np.stack([weight[1, ranked], count[1, ranked]]),
-        np.stack([weight[0, ranked], count[0, ranked]]),
-        sorted_decision,
-    )
-    return weighted_auc_, unweighted_auc
 
 
 def surrogate_rows(fit, sample):
@@ -223,28 +190,6 @@ def evaluate_fidelity(fits, sample, fitting_sample=False):
             decision,
             sample.weights,
             threshold,
-            groups=_decision_groups(fit, sample),
             r2=r2,
         )
     return report
-
-
-def _decision_groups(fit, sample):
-    """Per row, the pattern of its 0/1 values on the fit's features (an int), when the decision depends on that alone.
-
-    A linear surrogate on ``k`` binary interpretable features gives at most
-    ``2**k`` distinct decisions; grouping rows by pattern spares the AUC a
-    sort of every row.  None when that does not hold.
-    """
-    used = np.asarray(fit.used_features)
-    if (
-        not sample.binary
-        or fit.feature_space != "interpretable"
-        or fit.surrogate.additive
-        or not 0 < used.size <= MAX_GROUP_BITS
-        or sample.n_samples < 2**used.size
-    ):
-        return None
-    powers = np.zeros(sample.Z.shape[1])
-    powers[used] = 2.0 ** np.arange(used.size)  # exact in floating point
-    return np.asarray(sample.Z @ powers).ravel().astype(np.intp)

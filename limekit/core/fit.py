@@ -253,7 +253,7 @@ def fit_local_models(
                 if _linear_terms(model) and not sp.issparse(data) and data.shape[1] <= max(64, 4 * len(used)):
                     # terms z_j * w_j: their spread is |w_j| times the column's, computed once for every label
                     if column_spread is None:
-                        column_spread = _column_spread(data, weights, neighbourhood.binary and not in_original, design)
+                        column_spread = weighted_mean_abs_deviation(data, weights)
                     spread = np.abs(terms) * column_spread[used]
                 else:
                     rows = data[:, used] if rows is None else rows
@@ -282,17 +282,6 @@ def fit_local_models(
                 fitted_decision=fitted_decision,
             )
     return fits
-
-
-def _column_spread(data: np.ndarray, weights: np.ndarray, binary: bool, design: WeightedDesign | None) -> np.ndarray:
-    """Every column's weighted mean absolute deviation.
-
-    For 0/1 columns that is ``2 p (1 - p)`` from their weighted mean ``p``.
-    """
-    if binary:
-        mean = design.mean if design is not None and design.Z is data else (weights @ data) / weights.sum()
-        return np.maximum(2.0 * mean * (1.0 - mean), 0.0)  # a mean rounded just past 1 is a spread of 0
-    return weighted_mean_abs_deviation(data, weights)
 
 
 def _linear_terms(model: BaseSurrogate) -> bool:

@@ -404,7 +404,7 @@ class ImageExplainer(BaseExplainer):
 
     @staticmethod
     def _distances(Z, distance_metric, n_segments):
-        distances = distances_to_first(Z, distance_metric, binary=True)  # superpixel masks
+        distances = distances_to_first(Z, distance_metric)
         if isinstance(distance_metric, str) and distance_metric in ("l2", "euclidean"):
             distances = distances / np.sqrt(n_segments)
         return distances

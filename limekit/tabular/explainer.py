@@ -500,7 +500,7 @@ class TabularExplainer(BaseExplainer):
         return Neighbourhood(
             Z,
             inputs,
-            distances_to_first(Z, call.distance_metric, binary),
+            distances_to_first(Z, call.distance_metric),
             feature_ids=feature_ids,
             original=original,
             binary=binary,
@@ -554,7 +554,7 @@ class TabularExplainer(BaseExplainer):
             return rest if start else np.concatenate([row[None, :], rest])
 
         binary = sampler.discretizer is not None
-        view = Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric, binary), binary=binary)
+        view = Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric), binary=binary)
         return view if with_instance else view.without_instance()
 
     def _sample_kernel(self, row, n, call, rng):
@@ -577,7 +577,7 @@ class TabularExplainer(BaseExplainer):
         return Neighbourhood(
             Z,
             lambda rows: inverse[rows],
-            distances_to_first(Z, call.distance_metric, True),
+            distances_to_first(Z, call.distance_metric),
             original=original,
             binary=True,
         )

@@ -257,7 +257,7 @@ class TextExplainer(BaseExplainer):
         return Neighbourhood(
             Z,
             lambda rows: builder.texts(keep[rows]),
-            distances_to_first(Z, call.distance_metric, binary=True) * 100,
+            distances_to_first(Z, call.distance_metric) * 100,
             binary=True,
         )
 
@@ -271,7 +271,7 @@ class TextExplainer(BaseExplainer):
         return Neighbourhood(
             Z,
             lambda rows: builder.texts(keep[rows]),
-            distances_to_first(Z, call.distance_metric, binary=True) * 100,
+            distances_to_first(Z, call.distance_metric) * 100,
             binary=True,
         )
 
