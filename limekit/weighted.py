@@ -17,8 +17,12 @@ results equal ``Ridge(alpha, fit_intercept=True).fit(X, y, sample_weight=w)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 __all__ = [
     "WeightedDesign",
@@ -46,7 +50,7 @@ class WeightedDesign:
     weights : ndarray of shape (n_samples,)
     """
 
-    def __init__(self, Z, weights):
+    def __init__(self, Z: Any, weights: ArrayLike) -> None:  # Z: ndarray or sparse matrix
         self.Z = Z
         self.weights = np.asarray(weights, dtype=float)
         self.total_weight = self.weights.sum()
@@ -65,12 +69,12 @@ class WeightedDesign:
         self.mean = weighted_mean
 
     @property
-    def wide(self):
+    def wide(self) -> bool:
         """More columns than rows: solved in the dual, the Gram matrix never formed."""
         return self.n_features > self.n_samples
 
     @property
-    def gram(self):
+    def gram(self) -> np.ndarray:
         """The ``d x d`` weighted, centred Gram matrix (formed on first use for a wide design)."""
         if self._gram is None:
             centred = self.centred
@@ -78,32 +82,34 @@ class WeightedDesign:
         return self._gram
 
     @property
-    def centred(self):
+    def centred(self) -> np.ndarray:
         """``W^(1/2) (Z - mean)``, dense, shape ``(n_samples, n_features)``."""
         if self._centred is None:
             Z = self.Z.toarray() if sp.issparse(self.Z) else np.asarray(self.Z, dtype=float)
             self._centred = _centred_rows(Z, self.mean, self.weights)
         return self._centred
 
-    def gram_block(self, rows, columns):
+    def gram_block(self, rows: Sequence[int] | np.ndarray | None, columns: Sequence[int] | np.ndarray) -> np.ndarray:
         """``gram[rows][:, columns]`` (every row when ``rows`` is None) without forming a wide design's matrix."""
         if self._gram is not None:
-            return self._gram[:, columns] if rows is None else self._gram[np.ix_(rows, columns)]
+            if rows is None:
+                return self._gram[:, columns]
+            return self._gram[np.ix_(np.asarray(rows, dtype=np.intp), np.asarray(columns, dtype=np.intp))]
         centred = self.centred
         return (centred if rows is None else centred[:, rows]).T @ centred[:, columns]
 
-    def gram_diagonal(self):
+    def gram_diagonal(self) -> np.ndarray:
         """The Gram matrix's diagonal: each column's weighted sum of squares about its mean."""
         if self._gram is not None:
             return np.diag(self._gram).copy()
         return np.einsum("ij,ij->j", self.centred, self.centred)
 
-    def extend(self, Z_new, weights_new):
+    def extend(self, Z_new: Any, weights_new: ArrayLike) -> WeightedDesign:
         """The design of these rows followed by ``Z_new`` (weights ``weights_new``)."""
         stacked = sp.vstack([self.Z, Z_new], format="csr") if sp.issparse(self.Z) else np.vstack([self.Z, Z_new])
         return WeightedDesign(stacked, np.concatenate([self.weights, np.asarray(weights_new, dtype=float)]))
 
-    def label_stats(self, y):
+    def label_stats(self, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Weighted mean of ``y`` and ``Z_c^T W y_c``."""
         y = np.asarray(y, dtype=float)
         y_mean = self.weights @ y / self.total_weight
@@ -111,7 +117,7 @@ class WeightedDesign:
             return y_mean, self._centred.T @ (np.sqrt(self.weights) * (y - y_mean))
         return y_mean, np.asarray(self.Z.T @ (self.weights * (y - y_mean))).ravel()
 
-    def solve(self, features, cross, alpha):
+    def solve(self, features: Sequence[int] | np.ndarray, cross: np.ndarray, alpha: float) -> np.ndarray:
         """Ridge coefficients on the columns ``features`` (``alpha`` = L2 penalty)."""
         features = np.asarray(features, dtype=int)
         if features.size == 0:
@@ -126,7 +132,7 @@ class WeightedDesign:
         except np.linalg.LinAlgError:
             return np.linalg.lstsq(gram, cross[features], rcond=None)[0]
 
-    def _solve_dual(self, features, cross, alpha):
+    def _solve_dual(self, features: np.ndarray, cross: np.ndarray, alpha: float) -> np.ndarray:
         """``(X'X + a I)^-1 b = (b - X' (X X' + a I)^-1 X b) / a`` with ``X`` the n x k weighted centred rows."""
         X = self.centred[:, features]
         alpha = alpha if alpha > 0 else 1e-10 * max(float(np.einsum("ij,ij->", X, X)) / X.shape[1], 1e-300)
@@ -138,7 +144,9 @@ class WeightedDesign:
             inner = np.linalg.lstsq(kernel, X @ cross, rcond=None)[0]
         return (cross - X.T @ inner) / alpha
 
-    def fit(self, y, features, alpha=1.0, return_prediction=False):
+    def fit(
+        self, y: np.ndarray, features: Sequence[int] | np.ndarray, alpha: float = 1.0, return_prediction: bool = False
+    ) -> tuple[Any, ...]:
         """Weighted ridge on ``Z[:, features]``: returns ``(intercept, coef, r2)``.
 
         ``r2`` is the weighted coefficient of determination on the same data,
@@ -154,7 +162,7 @@ class WeightedDesign:
         r2 = weighted_r2(y, prediction, self.weights)
         return (float(intercept), coef, r2, prediction) if return_prediction else (float(intercept), coef, r2)
 
-    def sandwich_meat(self, centred_target, coef):
+    def sandwich_meat(self, centred_target: np.ndarray, coef: np.ndarray) -> np.ndarray:
         """``B = sum_i (w_i r_i)^2 c_i c_i'``, the middle of the sandwich ``A^-1 B A^-1``.
 
         ``c_i`` are the centred rows ``z_i - mean`` and ``r_i = centred_target_i
@@ -172,7 +180,9 @@ class WeightedDesign:
             meat += scores.T @ scores
         return meat
 
-    def predict(self, features, coef, intercept, rows=slice(None)):
+    def predict(
+        self, features: Sequence[int] | np.ndarray, coef: np.ndarray, intercept: float, rows: slice = slice(None)
+    ) -> np.ndarray:
         """Linear prediction on ``Z[rows, features]``."""
         Z = self.Z[rows]
         if sp.issparse(Z):
@@ -184,7 +194,7 @@ class WeightedDesign:
 SANDWICH_BLOCK = 1024  # rows per block of the sandwich's middle term: a block stays in the core's cache
 
 
-def _centred_rows(Z, mean, weights):
+def _centred_rows(Z: np.ndarray, mean: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``W^(1/2) (Z - mean)`` in one new array (one n x d allocation, not two)."""
     centred = np.subtract(Z, mean, dtype=float)
     centred *= np.sqrt(weights)[:, None]
@@ -194,7 +204,7 @@ def _centred_rows(Z, mean, weights):
 HUGE_OUTPUT = 1e150  # outputs beyond this are scaled by a power of two before they are squared
 
 
-def scale_huge(*arrays):
+def scale_huge(*arrays: Any) -> tuple[Any, ...]:
     """``(scale, *arrays)``: the arrays (as floats) times one power of two when they hold values beyond ``HUGE_OUTPUT``.
 
     The power of two brings the largest finite magnitude among the arrays into
@@ -212,27 +222,27 @@ def scale_huge(*arrays):
     tuple
         ``(scale, scaled_0, scaled_1, ...)``.
     """
-    arrays = [np.asarray(a, dtype=float) for a in arrays]
-    if max((np.abs(a).max(initial=0.0) for a in arrays), default=0.0) <= HUGE_OUTPUT:  # NaN: not here
-        return (1.0, *arrays)
-    largest = max(float(np.abs(a[np.isfinite(a)]).max(initial=0.0)) for a in arrays)
+    floats = [np.asarray(a, dtype=float) for a in arrays]
+    if max((np.abs(a).max(initial=0.0) for a in floats), default=0.0) <= HUGE_OUTPUT:  # NaN: not here
+        return (1.0, *floats)
+    largest = max(float(np.abs(a[np.isfinite(a)]).max(initial=0.0)) for a in floats)
     if not largest > HUGE_OUTPUT:
-        return (1.0, *arrays)
+        return (1.0, *floats)
     scale = float(np.ldexp(1.0, -np.frexp(largest)[1]))
-    return (scale, *(a * scale for a in arrays))
+    return (scale, *(a * scale for a in floats))
 
 
-def weighted_r2(y, prediction, sample_weight):
+def weighted_r2(y: ArrayLike, prediction: ArrayLike, sample_weight: ArrayLike) -> float:
     """Weighted coefficient of determination (scikit-learn's ``r2_score``).
 
     Outputs near the float maximum are scaled by a power of two first
     (:func:`scale_huge`: exact, so smaller outputs give the same figures), so
     that the sums of squares stay finite.
     """
-    _, y, prediction = scale_huge(y, prediction)
+    _, target, predicted = scale_huge(y, prediction)
     weights = np.asarray(sample_weight, dtype=float)
-    y_mean = weights @ y / weights.sum()
-    residual, centred = y - prediction, y - y_mean
+    y_mean = weights @ target / weights.sum()
+    residual, centred = target - predicted, target - y_mean
     residual_ss = float(weights @ residual**2)
     total_ss = float(weights @ centred**2)
     if total_ss <= 0:
@@ -240,7 +250,7 @@ def weighted_r2(y, prediction, sample_weight):
     return 1.0 - residual_ss / total_ss
 
 
-def weighted_auc(positive, score, weights=None):
+def weighted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray | None = None) -> float | None:
     """Area under the ROC curve with sample weights (ties count one half).
 
     Equal to ``sklearn.metrics.roc_auc_score(positive, score,
@@ -257,14 +267,14 @@ def weighted_auc(positive, score, weights=None):
     return sorted_auc(positive[order], score[order], None if weights is None else np.asarray(weights)[order])
 
 
-def sorted_auc(positive, score, weights):
+def sorted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray | None) -> float | None:
     """AUC of rows already sorted by ``score``; ``weights`` None counts every row once."""
     w = np.ones(score.shape[0]) if weights is None else np.asarray(weights, dtype=float)
     w_pos = np.where(positive, w, 0.0)
     return sorted_groups_auc(w_pos, w - w_pos, score)
 
 
-def sorted_groups_auc(positive_weight, negative_weight, score):
+def sorted_groups_auc(positive_weight: np.ndarray, negative_weight: np.ndarray, score: np.ndarray) -> float | None:
     """AUC from the positive and negative weight of rows sorted by ``score``.
 
     Rows of equal score are ties (they count one half).  None when one class
@@ -284,7 +294,7 @@ def sorted_groups_auc(positive_weight, negative_weight, score):
     return min(max(float(below / (total_pos * total_neg)), 0.0), 1.0)  # rounding can step past the bounds
 
 
-def effective_sample_size(weights):
+def effective_sample_size(weights: ArrayLike) -> float:
     """Kish's effective sample size ``(sum w)^2 / sum w^2`` of the kernel weights.
 
     It says how many equally weighted samples the weighted fit is worth: a
@@ -297,11 +307,12 @@ def effective_sample_size(weights):
     return float(total * total / squares) if squares > 0 else 0.0
 
 
-def weighted_mean_abs_deviation(values, weights):
+def weighted_mean_abs_deviation(values: Any, weights: ArrayLike) -> np.ndarray:
     """Per column of ``values``: the weighted mean of ``|value - its weighted mean|``."""
     if sp.issparse(values):
         values = values.toarray()
     values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
     total = weights.sum()
     centred = values - (weights @ values) / total
     return (weights @ np.abs(centred)) / total

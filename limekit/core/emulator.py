@@ -141,6 +141,7 @@ def emulator_targets(
     assert neighbourhood.weights is not None  # the template weights the sample before any verdict
     outputs = np.asarray(neighbourhood.outputs, dtype=float)
     fitted = fit_emulators(emulator_rows(neighbourhood), outputs, labels, emulator_rows(cheap), rng)
+    assert cheap.weights is not None  # weighted when scored
     return adjusted_targets(
         neighbourhood.Z,
         neighbourhood.weights,
@@ -238,7 +239,8 @@ def adjusted_targets(
     r2, covariance = {}, {}
     for label in labels:
         y = outputs[:, label]
-        pooled, pooled_coef = 0.0, 0.0  # the folds' emulators on the cheap rows and their fits, by fold share
+        pooled: Any = 0.0
+        pooled_coef: Any = 0.0  # the folds' emulators on the cheap rows and their fits, by fold share
         mean_linear = np.zeros(np.count_nonzero(unfitted))
         for k in range(FOLDS):
             held = fold == k

@@ -173,7 +173,7 @@ def fit_explanation(
     explanation.fits = fits
     explanation.diagnostics = {
         "num_samples": int(neighbourhood.n_samples),
-        "effective_sample_size": effective_sample_size(neighbourhood.weights),
+        "effective_sample_size": effective_sample_size(_weights(neighbourhood)),
         "kernel_width": float(kernel_width),
         "distance_metric": distance_metric if isinstance(distance_metric, str) else "callable",
         "feature_selection": resolve_method(spec.feature_selection, spec.num_features),
@@ -207,4 +207,10 @@ def _fit_r2(fit: LocalFit, neighbourhood: Neighbourhood, label: int) -> float:
         decision = fit.surrogate.decision_function(neighbourhood.Z[:, fit.used_features])
     outputs = neighbourhood.outputs
     assert outputs is not None  # scored before the fit
-    return float(weighted_r2(outputs[:, label], np.ravel(decision), neighbourhood.weights))
+    return float(weighted_r2(outputs[:, label], np.ravel(decision), _weights(neighbourhood)))
+
+
+def _weights(neighbourhood: Neighbourhood) -> np.ndarray:
+    """The kernel weights of a sample the core has weighted."""
+    assert neighbourhood.weights is not None, "the kernel weights are set before the fit"
+    return neighbourhood.weights

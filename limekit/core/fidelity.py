@@ -28,12 +28,18 @@ calls as the fitting sample (see :mod:`limekit.core.frontend`).
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._validation import bad_type, bad_value
 from ..weighted import sorted_auc, weighted_auc, weighted_r2
+
+if TYPE_CHECKING:
+    from .fit import LocalFit
+    from .neighbourhood import Neighbourhood
 
 __all__ = [
     "resolve_fidelity_samples",
@@ -47,7 +53,7 @@ __all__ = [
 FIDELITY_CAP = 1000
 
 
-def resolve_fidelity_samples(fidelity_samples, num_samples, default_on=True):
+def resolve_fidelity_samples(fidelity_samples: Any, num_samples: int, default_on: bool = True) -> int:
     """Number of held-out perturbations for ``fidelity_samples``.
 
     Parameters
@@ -75,7 +81,7 @@ def resolve_fidelity_samples(fidelity_samples, num_samples, default_on=True):
     return int(fidelity_samples)
 
 
-def black_box_labels(outputs, label):
+def black_box_labels(outputs: np.ndarray, label: int) -> np.ndarray | None:
     """The black box's label indicator ``argmax(outputs, axis=1) == label``; None for one output column."""
     outputs = np.asarray(outputs)
     if outputs.ndim != 2 or outputs.shape[1] < 2:
@@ -83,7 +89,15 @@ def black_box_labels(outputs, label):
     return np.argmax(outputs, axis=1) == label
 
 
-def fidelity_scores(target, positive, prediction, decision, weights, threshold, r2=None):
+def fidelity_scores(
+    target: np.ndarray,
+    positive: np.ndarray | None,
+    prediction: np.ndarray,
+    decision: np.ndarray,
+    weights: np.ndarray,
+    threshold: float,
+    r2: float | None = None,
+) -> dict[str, Any]:
     """Fidelity of one surrogate on one sample.
 
     Parameters
@@ -115,7 +129,7 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
     if r2 is None and total > 0:
         r2 = weighted_r2(target, prediction, weights)  # scale-free: outputs near 1e300 are scaled first
     out = {
-        "r2": float(r2) if total > 0 else None,
+        "r2": float(r2) if total > 0 and r2 is not None else None,
         "auc": None,
         "accuracy": None,
         "auc_unweighted": None,
@@ -136,7 +150,7 @@ def fidelity_scores(target, positive, prediction, decision, weights, threshold, 
     return out
 
 
-def surrogate_rows(fit, sample):
+def surrogate_rows(fit: LocalFit, sample: Neighbourhood) -> Any:
     """The rows of ``sample`` (a Neighbourhood) in the representation ``fit`` was trained on (its used columns)."""
     original = sample.original
     data = original.X if fit.feature_space == "original" and original is not None else sample.Z
@@ -146,7 +160,9 @@ def surrogate_rows(fit, sample):
     return data[:, used]
 
 
-def evaluate_fidelity(fits, sample, fitting_sample=False):
+def evaluate_fidelity(
+    fits: Mapping[int, LocalFit], sample: Neighbourhood, fitting_sample: bool = False
+) -> dict[int, dict[str, Any]]:
     """Fidelity of every fitted label's surrogate on ``sample``.
 
     Parameters
@@ -165,6 +181,8 @@ def evaluate_fidelity(fits, sample, fitting_sample=False):
     dict of int -> dict
         Per label, the dictionary of :func:`fidelity_scores`.
     """
+    outputs, weights = sample.outputs, sample.weights
+    assert outputs is not None and weights is not None  # a scored, weighted sample
     report = {}
     for label, fit in fits.items():
         model = fit.surrogate
@@ -184,11 +202,11 @@ def evaluate_fidelity(fits, sample, fitting_sample=False):
             prediction = decision
             threshold = 0.5
         report[int(label)] = fidelity_scores(
-            sample.outputs[:, label],
-            black_box_labels(sample.outputs, label),
+            outputs[:, label],
+            black_box_labels(outputs, label),
             prediction,
             decision,
-            sample.weights,
+            weights,
             threshold,
             r2=r2,
         )

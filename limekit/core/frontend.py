@@ -533,6 +533,7 @@ class BaseExplainer:
             neighbourhood = w.neighbourhood
             # (no BLAS limit here: at n x d this Gram matrix is as fast on BLAS's own threads, and a limit
             # taken and released costs more)
+            assert neighbourhood.weights is not None  # weighted when scored
             w.design = WeightedDesign(neighbourhood.Z, neighbourhood.weights)
         w.explanation = self._new_explanation(w.context, w.neighbourhood, call)  # needs no output either
 
@@ -651,6 +652,7 @@ class BaseExplainer:
     def _add_rows(w: Work, extension: Neighbourhood, calls: int) -> None:
         """A round's scored rows (no instance row) added to an instance's sample, design and counts."""
         if w.design is not None:
+            assert extension.weights is not None  # weighted when scored
             with limited_blas_threads(extension.Z.shape[1]):
                 w.design = w.design.extend(extension.Z, extension.weights)
         w.neighbourhood = w.neighbourhood.extended(extension)
