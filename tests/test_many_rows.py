@@ -103,6 +103,13 @@ def test_dataframe_sparse_and_recurrent_rows():
     recurrent = RecurrentTabularExplainer(series, random_state=0)
     exps = recurrent.explain_instances(series[:2], last_step, num_features=2, num_samples=400)
     assert all(" 0_t-0 " in e.as_list(1)[0][0] for e in exps)  # the last step of feature 0 drives the model
+    # limekit's name for the model works too (lime's is classifier_fn); the same explanations
+    by_name = recurrent.explain_many(series[:2], predict_fn=last_step, num_features=2, num_samples=400)
+    for exp, named in zip(exps, by_name):
+        assert [name for name, _ in named.as_list(1)] == [name for name, _ in exp.as_list(1)]
+        np.testing.assert_allclose([w for _, w in named.as_list(1)], [w for _, w in exp.as_list(1)], rtol=1e-9)
+    with pytest.raises(TypeError, match="classifier_fn.*predict_fn"):
+        recurrent.explain_many(series[:2], last_step, predict_fn=last_step)
 
 
 @pytest.mark.parametrize(

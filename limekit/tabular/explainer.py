@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
 from .._validation import (
+    LimekitTypeError,
     bad_type,
     bad_value,
     check_choice,
@@ -853,6 +854,7 @@ class RecurrentTabularExplainer(TabularExplainer):
                 f"flattened rows of {flat_width} values)",
                 f"shape {data_rows.shape}",
             )
+        classifier_fn = _one_model(classifier_fn, kwargs.pop("predict_fn", None))
         if classifier_fn is not None and not callable(classifier_fn):
             raise bad_type("classifier_fn", "a callable", classifier_fn)
         return super().explain_many(flat, classifier_fn, n_jobs, rows_per_task, **kwargs)
@@ -903,3 +905,12 @@ def _check_training_data_stats(stats):
     missing = [key for key in required if key not in stats]
     if missing:
         raise bad_value("training_data_stats", f"the keys {list(required)}", f"missing {missing}")
+
+
+def _one_model(classifier_fn: Callable[..., Any] | None, predict_fn: Callable[..., Any] | None) -> Any:
+    """The model, given under lime's name ``classifier_fn`` or limekit's ``predict_fn`` (not both)."""
+    if classifier_fn is not None and predict_fn is not None:
+        raise LimekitTypeError(
+            "explain_many: give the model once, as classifier_fn (lime's name) or predict_fn, not both"
+        )
+    return predict_fn if classifier_fn is None else classifier_fn
