@@ -14,6 +14,9 @@
     predicted value in regression).
 ``intercept``, ``score``, ``local_pred``, ``local_decision``
     The surrogate's, as on the Explanation.
+``local_gap``
+    ``local_pred - model_pred``, the surrogate's miss at the instance
+    (:meth:`limekit.core.explanation.Explanation.local_gap`).
 diagnostics
     Every numeric diagnostic, per label where it is kept per label, nested
     keys joined with ``_``: ``num_samples``, ``effective_sample_size``,
@@ -53,7 +56,17 @@ __all__ = ["explanations_to_frame", "frame_importance", "FailedRow", "WEIGHT_PRE
 
 WEIGHT_PREFIX = "w:"
 LAYOUTS = ("wide", "long")
-META_COLUMNS = ["row", "label", "label_name", "model_pred", "intercept", "score", "local_pred", "local_decision"]
+META_COLUMNS = [
+    "row",
+    "label",
+    "label_name",
+    "model_pred",
+    "intercept",
+    "score",
+    "local_pred",
+    "local_decision",
+    "local_gap",
+]
 
 
 class FailedRow:
@@ -236,6 +249,7 @@ def explanations_to_frame(explanations, labels=None, positions=None, features=No
                 "local_pred": float(np.ravel(exp.local_preds[label])[0]) if label in exp.local_preds else np.nan,
                 "local_decision": float(exp.local_decisions.get(label, np.nan)),
             }
+            meta["local_gap"] = meta["local_pred"] - model_pred
             meta.update(_diagnostic_columns(exp.diagnostics, label if exp.mode == "classification" else 0))
             meta["error"] = None
             records.append((meta, weights))

@@ -202,6 +202,7 @@ def test_frame_columns_and_global_importance(tmp_path):
     for column in ("intercept", "score", "local_pred", "model_pred", "r2", "stability_jaccard", "error"):
         assert column in frame.columns
     np.testing.assert_allclose(frame["intercept"], [e.intercept[1] for e in exps])
+    np.testing.assert_allclose(frame["local_gap"], [e.local_gap(1) for e in exps], rtol=1e-12, atol=1e-15)
     first = dict(exps[0].as_list(1))
     assert sum(frame.loc[0, [c for c in frame.columns if c.startswith("w:")]].notna()) == len(first) == 4
     ours = global_importance(frame)
