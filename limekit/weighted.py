@@ -307,12 +307,19 @@ def effective_sample_size(weights: ArrayLike) -> float:
     return float(total * total / squares) if squares > 0 else 0.0
 
 
-def weighted_mean_abs_deviation(values: Any, weights: ArrayLike) -> np.ndarray:
-    """Per column of ``values``: the weighted mean of ``|value - its weighted mean|``."""
+def weighted_mean_abs_deviation(values: Any, weights: ArrayLike, binary: bool = False) -> np.ndarray:
+    """Per column of ``values``: the weighted mean of ``|value - its weighted mean|``.
+
+    With ``binary`` (every value 0 or 1) that is ``2 p (1 - p)`` of the
+    column's weighted mean ``p``: one pass over the values instead of two.
+    """
     if sp.issparse(values):
         values = values.toarray()
     values = np.asarray(values, dtype=float)
     weights = np.asarray(weights, dtype=float)
     total = weights.sum()
-    centred = values - (weights @ values) / total
+    mean = (weights @ values) / total
+    if binary:
+        return np.maximum(2.0 * mean * (1.0 - mean), 0.0)  # a mean rounded just past 1 is a spread of 0
+    centred = values - mean
     return (weights @ np.abs(centred)) / total

@@ -85,3 +85,15 @@ def test_blocked_sandwich_meat_equals_the_sum_over_rows():
     np.testing.assert_allclose(
         design.sandwich_meat(y - y_mean, coef), expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max()
     )
+
+
+def test_binary_columns_spread_is_two_p_one_minus_p():
+    from limekit.weighted import weighted_mean_abs_deviation
+
+    rng = np.random.default_rng(1)
+    Z = (rng.random((3000, 12)) < rng.random(12)).astype(float)
+    Z[:, 0] = 1.0  # a constant column: spread 0
+    weights = rng.random(3000)
+    np.testing.assert_allclose(
+        weighted_mean_abs_deviation(Z, weights, binary=True), weighted_mean_abs_deviation(Z, weights), atol=1e-12
+    )

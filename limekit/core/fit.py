@@ -253,7 +253,9 @@ def fit_local_models(
                 if _linear_terms(model) and not sp.issparse(data) and data.shape[1] <= max(64, 4 * len(used)):
                     # terms z_j * w_j: their spread is |w_j| times the column's, computed once for every label
                     if column_spread is None:
-                        column_spread = weighted_mean_abs_deviation(data, weights)
+                        column_spread = weighted_mean_abs_deviation(
+                            data, weights, binary=neighbourhood.binary and not in_original
+                        )
                     spread = np.abs(terms) * column_spread[used]
                 else:
                     rows = data[:, used] if rows is None else rows
