@@ -336,7 +336,9 @@ def test_out_of_range_bin_index_raises():
     X, _ = _continuous_data()
     d = QuartileDiscretizer(X, [], _names(5), random_state=0)
     bins = np.zeros((3, 5))
-    bins[1, 2] = 4
+    bins[1, 2] = 4  # n_bins: the missing bin, drawn as NaN
+    assert np.isnan(d.undiscretize_bins(bins, np.random.default_rng(0))[1, 2])
+    bins[1, 2] = 5
     with pytest.raises(ValueError, match="bin index"):
         d.undiscretize_bins(bins, np.random.default_rng(0))
     bins[1, 2] = -1

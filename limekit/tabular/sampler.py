@@ -8,6 +8,12 @@ instance with ``sample_around_instance``).  The interpretable row says, per
 feature, whether the perturbation falls in the instance's bin/category (or,
 undiscretised, holds the standardised value).  All of it is done on whole
 ``(num_samples, n_features)`` matrices.
+
+A missing number (NaN) is one more bin of the discretizer (drawn with its
+training frequency, drawn back as NaN); a category unseen in training has a
+code no frequency draws, so only the instance's row holds it (and, with
+``keep_category``, the rows that keep the instance's category).  The
+undiscretised draws have no missing state: the explainer refuses NaN there.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ def check_training_magnitude(data, feature_names=None, argument="training_data")
     Parameters
     ----------
     data : ndarray or sparse matrix of shape (n_samples, n_features)
-        Finite training data.
+        Training data without infinite values (NaN, a missing value, is left out).
     feature_names : list of str or None
         Column names for the error message.
     argument : str, default='training_data'
@@ -50,7 +56,7 @@ def check_training_magnitude(data, feature_names=None, argument="training_data")
     if sp.issparse(data):
         peak = np.asarray(abs(data).max(axis=0).todense()).ravel()
     else:
-        peak = np.maximum(data.max(axis=0), -data.min(axis=0))  # no |data| copy
+        peak = np.maximum(np.fmax.reduce(data, axis=0), -np.fmin.reduce(data, axis=0))  # NaN left out, no |data| copy
     over = np.flatnonzero(peak > SAFE_MAGNITUDE)
     if over.size:
         column = int(over[0])
