@@ -244,7 +244,7 @@ class FrameEncoder:
 
         categories = self.categories[position]
         absent = column.isna().to_numpy()
-        codes = pd.Categorical(column.astype(object), categories=categories).codes.astype(float)
+        codes = pd.Index(categories, dtype=object).get_indexer(column.astype(object)).astype(float)  # -1: not there
         unseen = (codes < 0) & ~absent
         if unseen.any() and unseen_rows is not None:
             codes[unseen] = self.unseen_code(position)

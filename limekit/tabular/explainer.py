@@ -147,14 +147,19 @@ class TabularExplainer(BaseExplainer):
 
         *Unseen categories.*  A DataFrame row may hold a category its column
         never had in training (``purpose="boat"``).  It is explained as its
-        own value, named ``"purpose=boat"``: its training frequency is 0, so
-        the perturbations draw the column from the training categories (their
-        interpretable value is 0) while the instance's row keeps it (1); its
-        weight is the model's change between the unseen value and the training
-        categories.  The model receives the value as it came (a pipeline's
+        own value, named ``"purpose=boat"``.  Its training frequency is 0, so
+        lime's draws would leave it to the instance's row alone (and ridge's
+        shrinkage would halve a weight fitted on one row); instead the
+        perturbations draw it as one more category, with probability
+        ``1 / (K + 1)`` (``K``: the column's training categories; the training
+        categories share the rest in their proportions), and its weight is the
+        model's change between the unseen value and the training categories.
+        The same holds for a missing number where the training column has
+        none.  The model receives the value as it came (a pipeline's
         ``OneHotEncoder(handle_unknown="ignore")`` takes it), and the
         explanation notes it in ``diagnostics['unseen_categories']``
-        (``{"purpose": "boat"}``).
+        (``{"purpose": "boat"}``).  ``explain_many(..., share_samples=True)``
+        refuses such a row (the shared pool cannot draw its value).
     mode : {'classification', 'regression'}, default='classification'
     training_labels : array-like or None
         Needed by the entropy discretizer.
@@ -561,8 +566,7 @@ class TabularExplainer(BaseExplainer):
                 "surrogate",
                 "a linear surrogate ('ridge', 'lasso') when numeric columns hold missing values (GAM "
                 "surrogates are fitted on the values themselves; the linear ones on the missing bin)",
-                f"{call.plan.spec.name!r}, with missing values in column "
-                f"{self.feature_names[self.missing_features_[0]]!r}",
+                f"{call.plan.name!r}, with missing values in column {self.feature_names[self.missing_features_[0]]!r}",
             )
 
     def _check_missing(self, row, sampler, call, argument="data_row"):
@@ -583,10 +587,25 @@ class TabularExplainer(BaseExplainer):
             f"Use {option}.",
         )
 
+    def _new_states(self, row, unseen, sampler):
+        """Columns where ``row`` holds a state training never had: its unseen categories, a missing value
+        where training has none (discretised); the sampler draws them as one more state."""
+        if sp.issparse(row):
+            return []
+        missing = [] if sampler.discretizer is None else np.flatnonzero(np.isnan(row)).tolist()
+        return sorted([*unseen, *(j for j in missing if j not in self.missing_features_)])
+
     @staticmethod
     def _encoded_row(checked):
         """The encoded row of a checked row (an :class:`UnseenRow`'s values)."""
         return _row_parts(checked)[0]
+
+    def _describe_state(self, row, unseen, column):
+        """``"purpose='boat' (unseen in training)"`` or ``"income missing (never in training)"``, for messages."""
+        name = self.feature_names[column]
+        if column in unseen:
+            return f"{name}={unseen[column]!r} (unseen in training)"
+        return f"{name} missing (never in training)"
 
     def _inputs(self, inverse, unseen):
         """``inputs(rows)`` of a neighbourhood: rows of ``inverse``, unseen categories put back (see _frame)."""
@@ -601,7 +620,9 @@ class TabularExplainer(BaseExplainer):
         sampler = self._sampler_for(call)
         self._check_missing(row, sampler, call)
         sampler.check_row(row, self.feature_names)
-        Z, inverse, feature_ids = sampler.sample(row, n, rng, call.options["sampling_method"])
+        Z, inverse, feature_ids = sampler.sample(
+            row, n, rng, call.options["sampling_method"], self._new_states(row, unseen, sampler)
+        )
         original = (
             sampler.original_space(Z, inverse, feature_ids, self.categorical_names) if _wants_original(call) else None
         )
@@ -657,6 +678,14 @@ class TabularExplainer(BaseExplainer):
         if with_instance:
             self._check_missing(row, sampler, call)
             sampler.check_row(row, self.feature_names)
+            new_states = self._new_states(row, unseen, sampler)
+            if new_states:
+                raise bad_value(
+                    "share_samples",
+                    "False for a row holding a state the training data never had (its perturbations "
+                    "draw that state too; a shared pool cannot)",
+                    f"True, with {self._describe_state(row, unseen, new_states[0])}",
+                )
         Z = sampler.match(row, np.concatenate([sampler.shared_codes(row)[None, :], pool.Z]))
         pool_inputs = pool.inputs
         own_row = self._inputs(row[None, :], unseen)(slice(0, 1))
@@ -685,7 +714,7 @@ class TabularExplainer(BaseExplainer):
         d = len(sampler.sampled_categorical)
         kernel = self.kernel_fn(distance_of_kept_count(np.arange(d + 1), d, call.distance_metric))
         self._check_missing(row, sampler, call)
-        Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel)
+        Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel, self._new_states(row, unseen, sampler))
         original = (
             sampler.original_space(Z, inverse, feature_ids, self.categorical_names) if _wants_original(call) else None
         )
