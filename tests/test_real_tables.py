@@ -315,6 +315,8 @@ def test_unseen_categories_in_every_sampling_mode(settings, call):
     assert boats[0] and set(purposes[~boats]) == set(complete["purpose"])
     if "surrogate" in call:
         assert _near_share(boats[1:], 0.5 + 0.5 / 5)  # keep_category=0.5, else one category in five
+        grid, _ = exp.shape_function("purpose")
+        assert "boat" in list(grid)  # the shape function names it
     elif "sampling" in call:
         assert 0.05 < boats.mean() < 0.95  # the kernel's law reweights lime's: drawn, not left to the instance
     else:

@@ -38,7 +38,7 @@ from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
 from ..core.options import CALL_DEFAULTS, CallOptions
 from ..core.seeding import base_entropy, instance_digest
-from ._frame import FrameEncoder, is_dataframe, is_series
+from ._frame import MISSING, FrameEncoder, is_dataframe, is_series
 from .discretize import BaseDiscretizer, make_discretizer, missing_name
 from .domain import TableDomainMapper
 from .sampler import SAMPLING_METHODS, SparseRows, TabularSampler, check_training_magnitude
@@ -595,10 +595,16 @@ class TabularExplainer(BaseExplainer):
         missing = [] if sampler.discretizer is None else np.flatnonzero(np.isnan(row)).tolist()
         return sorted([*unseen, *(j for j in missing if j not in self.missing_features_)])
 
-    @staticmethod
-    def _encoded_row(checked):
-        """The encoded row of a checked row (an :class:`UnseenRow`'s values)."""
-        return _row_parts(checked)[0]
+    def _names_with_unseen(self, unseen):
+        """``categorical_names`` with each unseen category named at its code (for GAM shape functions)."""
+        if not unseen:
+            return self.categorical_names
+        names = dict(self.categorical_names)
+        for position, value in unseen.items():
+            code = self.encoder.unseen_code(position)
+            known = list(names.get(position, []))
+            names[position] = [*known, *[MISSING] * (code - len(known)), str(value)]  # the missing slot, then it
+        return names
 
     def _describe_state(self, row, unseen, column):
         """``"purpose='boat' (unseen in training)"`` or ``"income missing (never in training)"``, for messages."""
@@ -624,7 +630,9 @@ class TabularExplainer(BaseExplainer):
             row, n, rng, call.options["sampling_method"], self._new_states(row, unseen, sampler)
         )
         original = (
-            sampler.original_space(Z, inverse, feature_ids, self.categorical_names) if _wants_original(call) else None
+            sampler.original_space(Z, inverse, feature_ids, self._names_with_unseen(unseen))
+            if _wants_original(call)
+            else None
         )
         inputs = inverse.rows if isinstance(inverse, SparseRows) else self._inputs(inverse, unseen)
         binary = sampler.discretizer is not None and feature_ids is None
@@ -716,7 +724,9 @@ class TabularExplainer(BaseExplainer):
         self._check_missing(row, sampler, call)
         Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel, self._new_states(row, unseen, sampler))
         original = (
-            sampler.original_space(Z, inverse, feature_ids, self.categorical_names) if _wants_original(call) else None
+            sampler.original_space(Z, inverse, feature_ids, self._names_with_unseen(unseen))
+            if _wants_original(call)
+            else None
         )
         return Neighbourhood(
             Z,

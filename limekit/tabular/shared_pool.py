@@ -116,7 +116,7 @@ class SharedPoolRounds:
         n_cheap = cheap_sample_size(pool.emulator_rows.shape[0] + 1, width)
         check_perturbation_memory(n_cheap, width, argument="variance_reduction")
         cheap = explainer._shared_pool(n_cheap, call, pool.emulator_rng)
-        own = explainer._emulator_input(np.stack([explainer._encoded_row(w.context) for w in work]))
+        own = explainer._emulator_input(np.stack([w.context for w in work]))
         fitted = fit_emulators(
             pool.emulator_rows,
             pool.outputs,
