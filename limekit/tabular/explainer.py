@@ -569,7 +569,7 @@ class TabularExplainer(BaseExplainer):
                 f"{call.plan.name!r}, with missing values in column {self.feature_names[self.missing_features_[0]]!r}",
             )
 
-    def _check_missing(self, row, sampler, call, argument="data_row"):
+    def _check_missing(self, row, sampler, call):
         """Raise if ``row`` has a missing number that this call's sampler or surrogate cannot take."""
         if sp.issparse(row) or not np.isnan(row).any():
             return
@@ -581,15 +581,18 @@ class TabularExplainer(BaseExplainer):
         else:
             return
         raise bad_value(
-            argument,
+            "data_row",
             "no missing values with this sampler",
             f"a missing value (NaN) in column {column!r}",
             f"Use {option}.",
         )
 
     def _new_states(self, row, unseen, sampler):
-        """Columns where ``row`` holds a state training never had: its unseen categories, a missing value
-        where training has none (discretised); the sampler draws them as one more state."""
+        """Columns where ``row`` holds a state training never had, which the sampler draws as one more.
+
+        Its unseen categories, and (discretised) its missing values where
+        the training column has none.
+        """
         if sp.issparse(row):
             return []
         missing = [] if sampler.discretizer is None else np.flatnonzero(np.isnan(row)).tolist()
@@ -606,7 +609,7 @@ class TabularExplainer(BaseExplainer):
             names[position] = [*known, *[MISSING] * (code - len(known)), str(value)]  # the missing slot, then it
         return names
 
-    def _describe_state(self, row, unseen, column):
+    def _describe_state(self, unseen, column):
         """``"purpose='boat' (unseen in training)"`` or ``"income missing (never in training)"``, for messages."""
         name = self.feature_names[column]
         if column in unseen:
@@ -692,7 +695,7 @@ class TabularExplainer(BaseExplainer):
                     "share_samples",
                     "False for a row holding a state the training data never had (its perturbations "
                     "draw that state too; a shared pool cannot)",
-                    f"True, with {self._describe_state(row, unseen, new_states[0])}",
+                    f"True, with {self._describe_state(unseen, new_states[0])}",
                 )
         Z = sampler.match(row, np.concatenate([sampler.shared_codes(row)[None, :], pool.Z]))
         pool_inputs = pool.inputs
@@ -718,10 +721,10 @@ class TabularExplainer(BaseExplainer):
                 "representation of discretize_continuous=True)",
                 repr("kernel"),
             )
+        self._check_missing(row, sampler, call)
         check_perturbation_memory(n, self.n_features)
         d = len(sampler.sampled_categorical)
         kernel = self.kernel_fn(distance_of_kept_count(np.arange(d + 1), d, call.distance_metric))
-        self._check_missing(row, sampler, call)
         Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel, self._new_states(row, unseen, sampler))
         original = (
             sampler.original_space(Z, inverse, feature_ids, self._names_with_unseen(unseen))
@@ -753,7 +756,7 @@ class TabularExplainer(BaseExplainer):
 
     def _finish(self, explanation, context, call):
         _, unseen = _row_parts(context)
-        if unseen:  # categories the training data never had: the instance's row alone holds them
+        if unseen:  # categories the training data never had, drawn as one more category each
             explanation.diagnostics["unseen_categories"] = {
                 self.feature_names[position]: _json_value(value) for position, value in sorted(unseen.items())
             }
