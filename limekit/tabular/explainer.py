@@ -143,7 +143,8 @@ class TabularExplainer(BaseExplainer):
         trained on).  It needs the discretised sampler: with missing values,
         ``discretize_continuous=False`` and the GAM surrogates (fitted on the
         values themselves) raise an error naming the option to change.
-        Infinite values are an error.
+        Infinite values are an error.  ``missing_features_`` lists the
+        columns with missing training values.
 
         *Unseen categories.*  A DataFrame row may hold a category its column
         never had in training (``purpose="boat"``).  It is explained as its
