@@ -263,7 +263,7 @@ def test_infinite_values_are_errors_naming_the_argument():
 # ---------------------------------------------------------------- unseen categories
 
 
-def test_an_unseen_category_is_the_instance_alone_and_the_model_gets_it_as_it_came():
+def test_an_unseen_category_is_drawn_as_one_more_and_the_model_gets_it_as_it_came():
     frame, _ = loan_table()
     model = Recorder()
     explainer = TabularExplainer(frame, random_state=0)
