@@ -127,10 +127,28 @@ def check_in_interval(value, argument, low, high, *, closed=(True, True), hint="
     return float(value)
 
 
-def check_finite(array, argument):
-    """Raise if a numeric array holds NaN or infinity; return the array."""
+def check_finite(array, argument, allow_nan=False):
+    """Raise if a numeric array holds NaN or infinity; return the array.
+
+    Parameters
+    ----------
+    array : array_like
+    argument : str
+        The user's name for ``array``, for the message.
+    allow_nan : bool, default=False
+        NaN (a missing value) passes; only infinity raises.
+    """
     array = np.asarray(array)
-    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+    if allow_nan and array.dtype.kind in "fc" and np.isinf(array).any():
+        bad = np.isinf(array)
+        where = np.argwhere(bad)[0].tolist()
+        raise bad_value(
+            argument,
+            "finite values or NaN (missing)",
+            f"{int(bad.sum())} infinite value(s), the first at index {tuple(where)}",
+            "Replace them by a number or by NaN.",
+        )
+    if not allow_nan and array.dtype.kind in "fc" and not np.isfinite(array).all():
         bad = ~np.isfinite(array)
         where = np.argwhere(bad)[0].tolist()
         raise bad_value(

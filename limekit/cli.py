@@ -16,7 +16,9 @@ EXPLAIN_HELP = """Explain one row of a CSV file with a saved scikit-learn model.
 The model file is loaded with joblib.  Unpickling runs code: load only model
 files you trust.  limekit reads only the files named on the command line.
 The CSV (with a header row) supplies both the sampling statistics and the
-row to explain; name the label column with --target to leave it out.
+row to explain; name the label column with --target to leave it out.  An
+empty cell of a numeric column is a missing value: explained as a state of
+its own ("income is missing") and handed to the model as NaN.
 """
 
 
@@ -105,22 +107,21 @@ def _read_csv(path):
 
 
 def _check_numbers(frame, name):
-    """Empty cells, NaN or infinity in a numeric column are an error naming the column and line."""
+    """An infinite value in a numeric column is an error naming the column and line (empty cells are missing values)."""
     import numpy as np
 
     numeric = frame.select_dtypes(include="number")
     if numeric.shape[1] == 0:
         return
-    values = numeric.to_numpy(dtype=float, na_value=np.nan)
-    bad = ~np.isfinite(values)
+    bad = np.isinf(numeric.to_numpy(dtype=float, na_value=np.nan))
     if not bad.any():
         return
     column = int(np.flatnonzero(bad.any(axis=0))[0])
     rows = np.flatnonzero(bad[:, column])
     raise ValueError(
-        f"data: expected finite numbers in numeric column {numeric.columns[column]!r} of {name}; got "
-        f"{rows.size} empty, NaN or infinite value(s), the first on line {int(rows[0]) + 2} "
-        f"(row {int(rows[0])}). Fill or drop them (only text columns may have empty cells)."
+        f"data: expected finite numbers or empty cells in numeric column {numeric.columns[column]!r} of {name}; "
+        f"got {rows.size} infinite value(s), the first on line {int(rows[0]) + 2} (row {int(rows[0])}). "
+        f"Replace them by a number or leave the cell empty (a missing value, explained as one)."
     )
 
 

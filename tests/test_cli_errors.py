@@ -129,8 +129,8 @@ def test_csv_with_the_wrong_number_of_columns_for_a_model_without_names(files, c
     assert message == "data: expected 1 feature columns (the model's) in data.csv; got 2: ['age', 'noise']"
 
 
-@pytest.mark.parametrize("cell", ["", "inf", "-inf", "nan"])
-def test_csv_with_an_empty_or_infinite_number(files, capsys, cell):
+@pytest.mark.parametrize("cell", ["inf", "-inf"])
+def test_csv_with_an_infinite_number(files, capsys, cell):  # empty cells: tests/test_real_tables.py
     folder, frame = files
     lines = frame.to_csv(index=False).splitlines()
     age, _noise, label = lines[4].split(",")
@@ -138,8 +138,8 @@ def test_csv_with_an_empty_or_infinite_number(files, capsys, cell):
     (folder / "holes.csv").write_text("\n".join(lines) + "\n")
     message = _run(capsys, folder / "model.joblib", folder / "holes.csv", "--target", "label")
     assert message.startswith(
-        "data: expected finite numbers in numeric column 'noise' of holes.csv; got 1 empty, "
-        "NaN or infinite value(s), the first on line 5 (row 3)"
+        "data: expected finite numbers or empty cells in numeric column 'noise' of holes.csv; got 1 "
+        "infinite value(s), the first on line 5 (row 3)"
     ), message
 
 

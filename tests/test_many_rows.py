@@ -117,7 +117,7 @@ def test_dataframe_sparse_and_recurrent_rows():
     [
         (np.zeros((3, N_FEATURES + 1)), "data_rows"),
         (np.zeros((0, N_FEATURES)), "data_rows"),
-        (np.full((2, N_FEATURES), np.nan), "data_rows"),
+        (np.full((2, N_FEATURES), np.inf), "data_rows"),  # NaN: a missing value, explained
         (np.zeros(N_FEATURES), "data_rows"),
     ],
 )

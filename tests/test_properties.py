@@ -65,9 +65,10 @@ FINITE = st.one_of(
     st.floats(-10, 10),
     st.sampled_from([0.0, -0.0, 1e-300, 5e-324, 1e10, -1e12, 1e38, 1e140, -1e150, SAFE_MAGNITUDE]),
 )
-# Values no training data or row may hold: non-finite, or past SAFE_MAGNITUDE.
-NON_FINITE = st.sampled_from([np.nan, np.inf, -np.inf])
-HOSTILE = st.one_of(NON_FINITE, st.sampled_from([1e151, 1e200, -1.7e308, 1.7e308]))
+# Values no training data or row may hold: infinite, or past SAFE_MAGNITUDE (NaN is a missing
+# value, explained: test_tabular_missing_values).
+INFINITE = st.sampled_from([np.inf, -np.inf])
+HOSTILE = st.one_of(INFINITE, st.sampled_from([1e151, 1e200, -1.7e308, 1.7e308]))
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -250,8 +251,8 @@ def test_tabular_invalid_input_is_refused(case, argument, data):
     if argument == "training_data":
         array = data.draw(with_hostile_values(array))
     elif argument == "data_row":
-        # with a discretizer a row only picks its bins: there, only non-finite values are refused
-        row = data.draw(with_hostile_values(row, NON_FINITE if options["discretize_continuous"] else HOSTILE))
+        # with a discretizer a row only picks its bins: there, only infinite values are refused
+        row = data.draw(with_hostile_values(row, INFINITE if options["discretize_continuous"] else HOSTILE))
     else:
         model = shaped_model(data.draw(INVALID_OUTPUTS[options["mode"]]), options["mode"])
     refuses(lambda: TabularExplainer(array, **options).explain_instance(row, model, num_samples=num_samples), argument)
@@ -273,6 +274,27 @@ def test_regression_outputs_near_the_float_maximum_give_finite_scores(scale, fro
 
 
 @VALID
+@given(tabular_cases(), st.data())
+def test_tabular_missing_values(case, data):
+    """NaN in training and in the row: explained with a discretizer, else refused naming the option."""
+    array, row, options, num_samples = case
+    array = data.draw(with_hostile_values(array, st.just(np.nan)))
+    row = data.draw(with_hostile_values(row, st.just(np.nan)))
+    model = _model(options["mode"])
+
+    def explain():
+        explainer = TabularExplainer(array, **options)
+        return explainer.explain_instance(row, lambda X: model(np.nan_to_num(X)), num_samples=num_samples)
+
+    if np.isnan(array).all(axis=0).any():
+        refuses(explain, "training_data")  # a column without any value
+    elif not options["discretize_continuous"]:
+        refuses(explain, "discretize_continuous")
+    else:
+        explains(explain)
+
+
+@VALID
 @given(tabular_cases(), st.integers(1, 3), st.data())
 def test_tabular_explain_many(case, n_rows, data):
     array, _, options, num_samples = case
@@ -280,7 +302,7 @@ def test_tabular_explain_many(case, n_rows, data):
     model = _model(options["mode"])
     explainer = TabularExplainer(array, **options)
     assert len(explains(lambda: explainer.explain_many(rows, model, num_samples=num_samples))) == len(rows)
-    bad = data.draw(with_hostile_values(rows, NON_FINITE if options["discretize_continuous"] else HOSTILE))
+    bad = data.draw(with_hostile_values(rows, INFINITE if options["discretize_continuous"] else HOSTILE))
     refuses(lambda: explainer.explain_many(bad, model, num_samples=num_samples), "data_rows", "data_row")
 
 

@@ -19,7 +19,7 @@ template and ``explain_many``.  A frontend supplies only its hooks:
     An empty Explanation with the frontend's domain mapper (made before the
     model's call; the class names are set once the outputs are known).
 
-Hooks with defaults (``_prepare``, ``_check_options``, ``_sample_kernel``,
+Hooks with defaults (``_prepare``, ``_check_options``, ``_check_call``, ``_sample_kernel``,
 ``_adapt_model``, ``_model_input``, ``_finish``, ...) are declared on the base
 with what they do by default.  ``_sampling_strategy(call)`` says where a
 round's perturbations come from (:mod:`limekit.core.rounds`): each instance's
@@ -412,7 +412,7 @@ class BaseExplainer:
                 labels = (1,)
             if labels is not None:  # names resolved now, before any model call; None: the default label
                 labels = check_labels(labels, self.class_names if self.class_names is not None else model_class_names)
-        return ExplainCall(
+        call = ExplainCall(
             sampling,
             labels,
             top_labels,
@@ -425,6 +425,11 @@ class BaseExplainer:
             model_class_names,
             frontend_options,
         )
+        self._check_call(call)
+        return call
+
+    def _check_call(self, call: ExplainCall) -> None:
+        """Raise if the frontend cannot serve this validated call (default: it can); before any instance."""
 
     def _check_kernel_sampling(self, distance_metric: str | Callable[..., Any]) -> None:
         """Raise unless ``sampling='kernel'`` works here (a binary representation and a count-only distance)."""

@@ -15,6 +15,11 @@ bin boundaries.  What differs:
   returns a z-score there).
 * ``random_state`` may be ``None``, an int, a ``numpy.random.RandomState`` or a
   ``numpy.random.Generator``.
+* Missing values (NaN) are a bin of their own: the bin boundaries and per-bin
+  statistics are those of the values present, :meth:`BaseDiscretizer.discretize`
+  puts NaN in the *missing bin* (index ``n_bins``, after the regular bins),
+  whose draws are NaN; a column with missing training values gets the name
+  ``"<feature> is missing"`` for it (``names[feature][-1]``).
 """
 
 from abc import ABC, abstractmethod
@@ -35,6 +40,7 @@ __all__ = [
     "EntropyDiscretizer",
     "make_discretizer",
     "truncnorm_from_uniform",
+    "missing_name",
 ]
 
 # lime adds this to every per-bin standard deviation.
@@ -46,6 +52,11 @@ _TAIL_P = 1e-290
 # step's line from the exact curve, as a share of the bin's width, before the step is drawn exactly.
 _QUANTILE_STEPS = 256
 _QUANTILE_TOLERANCE = 1e-3
+
+
+def missing_name(feature_name):
+    """How the missing bin of a feature is shown: ``"income is missing"``."""
+    return f"{feature_name} is missing"
 
 
 # ---------------------------------------------------------------------------
@@ -221,7 +232,9 @@ class BaseDiscretizer(ABC):
     Parameters
     ----------
     data : numpy.ndarray
-        Training data, shape ``(n_samples, n_features)``.
+        Training data, shape ``(n_samples, n_features)``.  Missing values
+        (NaN) of a discretized column go to its missing bin; the boundaries
+        and statistics come from the values present.
     categorical_features : list of int
         Indices of categorical columns; these are not discretized.  Every
         other column is.
@@ -244,7 +257,8 @@ class BaseDiscretizer(ABC):
     to_discretize : list of int
         Non-categorical columns.
     names : dict
-        feature -> list of bin names (lime's format).
+        feature -> list of bin names (lime's format), followed by the missing
+        bin's name (:func:`missing_name`) where the training column has NaN.
     lambdas : dict
         feature -> callable mapping values to bin indices (searchsorted).
     means, stds, mins, maxs : dict
@@ -254,7 +268,8 @@ class BaseDiscretizer(ABC):
     discretized_features : numpy.ndarray
         Discretized columns, in the row order of the ``bin_*`` tables.
     n_bins : numpy.ndarray
-        Number of bins of each discretized feature.
+        Number of bins of each discretized feature (the missing bin, index
+        ``n_bins``, not counted).
     bin_mins, bin_maxs, bin_means, bin_stds : numpy.ndarray
         Per-bin statistics, shape ``(n_discretized, max_bins)``, NaN-padded.
     """
@@ -301,13 +316,17 @@ class BaseDiscretizer(ABC):
             if qts.shape[0] == 0:
                 raise ValueError(f"bins: feature {feature!r} has no bin boundaries")
             name = self.feature_names[feature]
+            column = data[:, feature]
+            present = ~np.isnan(column)
             self.bin_edges[feature] = qts
             self.names[feature] = _bin_names(name, qts)
+            if not present.all():
+                self.names[feature].append(missing_name(name))
             # functools.partial (unlike lime's lambda) keeps the object picklable.
             self.lambdas[feature] = partial(np.searchsorted, qts)
             if data_stats:
                 continue
-            self._fit_bin_stats(feature, data[:, feature], qts)
+            self._fit_bin_stats(feature, column if present.all() else column[present], qts)
 
         self._build_tables([f for f, _ in pairs])
 
@@ -385,11 +404,15 @@ class BaseDiscretizer(ABC):
                 table[row, :nb] = values
             tables[key] = table
             setattr(self, key, table)
-        # per bin (flat, row-major), its inverse CDF's row: one gather per draw
-        mins, maxs, means, stds = (tables[key].ravel() for key in ("bin_mins", "bin_maxs", "bin_means", "bin_stds"))
-        with np.errstate(invalid="ignore"):  # NaN padding: never gathered
+        # per bin (flat, row-major), its inverse CDF: one gather per draw.  One more NaN column: every
+        # feature's missing bin (index n_bins) has NaN statistics, so its draws are NaN.
+        mins, maxs, means, stds = (
+            np.pad(tables[key], ((0, 0), (0, 1)), constant_values=np.nan).ravel()
+            for key in ("bin_mins", "bin_maxs", "bin_means", "bin_stds")
+        )
+        with np.errstate(invalid="ignore"):  # NaN padding and missing bins
             self._inverse_cdfs = _TabulatedInverseCDF(_inverse_cdf_table(mins, maxs, means, stds), means, stds)
-        self._width = width
+        self._width = width + 1
 
     # -- discretize ----------------------------------------------------------
 
@@ -405,15 +428,13 @@ class BaseDiscretizer(ABC):
         -------
         numpy.ndarray
             A copy of ``data`` (same dtype) whose discretized columns hold bin
-            indices.
+            indices; a missing value (NaN) gets the missing bin, ``n_bins``.
         """
         ret = np.array(data, copy=True)
-        if ret.ndim == 1:
-            for feature, qts in self.bin_edges.items():
-                ret[feature] = int(np.searchsorted(qts, ret[feature]))
-        else:
-            for feature, qts in self.bin_edges.items():
-                ret[:, feature] = np.searchsorted(qts, ret[:, feature])
+        columns = ret[None, :] if ret.ndim == 1 else ret
+        for feature, qts in self.bin_edges.items():
+            values = columns[:, feature]
+            columns[:, feature] = np.where(np.isnan(values), qts.shape[0] + 1, np.searchsorted(qts, values))
         return ret
 
     # -- undiscretize --------------------------------------------------------
@@ -425,19 +446,20 @@ class BaseDiscretizer(ABC):
 
     @staticmethod
     def _check_codes(codes, n_bins, what):
-        """Raise ValueError unless every code is in ``[0, n_bins)``."""
+        """Raise ValueError unless every code is in ``[0, n_bins]`` (``n_bins``: the missing bin)."""
         if codes.size == 0:
             return
-        if codes.min() < 0 or np.any(codes.max(axis=0) >= n_bins):
-            bad = (codes < 0) | (codes >= n_bins)
+        if codes.min() < 0 or np.any(codes.max(axis=0) > n_bins):
+            bad = (codes < 0) | (codes > n_bins)
             raise ValueError(f"{what}: bin index out of range (got {int(codes[bad][0])})")
 
     def undiscretize_bins(self, bins, rng=None):
         """Sample feature values for a matrix of bin indices.
 
         Each discretized column gets draws from its bin's normal
-        ``N(mean, std)`` truncated to ``[min, max]`` (lime's model); all cells
-        come from one ``rng.random(shape)`` call.  Other columns are copied.
+        ``N(mean, std)`` truncated to ``[min, max]`` (lime's model), NaN for
+        the missing bin; all cells come from one ``rng.random(shape)`` call.
+        Other columns are copied.
 
         Parameters
         ----------
@@ -543,6 +565,13 @@ def _bin_names(name, qts):
     return names
 
 
+def _percentiles(columns, q):
+    """Percentiles ``q`` of each column, of its values present (NaN left out)."""
+    if np.isnan(columns).any():
+        return np.nanpercentile(columns, q, axis=0)
+    return np.percentile(columns, q, axis=0)
+
+
 class StatsDiscretizer(BaseDiscretizer):
     """Discretizer whose boundaries and statistics come from ``data_stats``.
 
@@ -586,7 +615,7 @@ class QuartileDiscretizer(BaseDiscretizer):
     def bins(self, data, labels):
         if not self.to_discretize:
             return []
-        qts = np.percentile(data[:, self.to_discretize], [25, 50, 75], axis=0)
+        qts = _percentiles(data[:, self.to_discretize], [25, 50, 75])
         return list(qts.T)
 
 
@@ -601,7 +630,7 @@ class DecileDiscretizer(BaseDiscretizer):
     def bins(self, data, labels):
         if not self.to_discretize:
             return []
-        qts = np.percentile(data[:, self.to_discretize], [10, 20, 30, 40, 50, 60, 70, 80, 90], axis=0)
+        qts = _percentiles(data[:, self.to_discretize], [10, 20, 30, 40, 50, 60, 70, 80, 90])
         return list(qts.T)
 
 
@@ -628,7 +657,9 @@ class EntropyDiscretizer(BaseDiscretizer):
         for feature in self.to_discretize:
             dt = sklearn.tree.DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=tree_state)
             column = data[:, feature]
-            dt.fit(column.reshape(-1, 1), labels)
+            present = ~np.isnan(column)  # the tree splits the values present; NaN has its own bin
+            column = column[present]
+            dt.fit(column.reshape(-1, 1), np.asarray(labels)[present])
             tree = dt.tree_
             qts = tree.threshold[tree.children_left > -1]
             if qts.shape[0] == 0:

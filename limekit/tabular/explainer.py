@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +39,8 @@ from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
 from ..core.options import CALL_DEFAULTS, CallOptions
 from ..core.seeding import base_entropy, instance_digest
-from ._frame import FrameEncoder, is_dataframe, is_series
-from .discretize import BaseDiscretizer, make_discretizer
+from ._frame import MISSING, FrameEncoder, is_dataframe, is_series
+from .discretize import BaseDiscretizer, make_discretizer, missing_name
 from .domain import TableDomainMapper
 from .sampler import SAMPLING_METHODS, SparseRows, TabularSampler, check_training_magnitude
 from .shared_pool import SharedPoolRounds
@@ -99,6 +100,31 @@ def _wants_original(call):
     )
 
 
+@dataclass(frozen=True)
+class UnseenRow:
+    """A checked DataFrame row holding categories unseen in training.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_features,)
+        The encoded row; an unseen category holds its column's unseen code
+        (:meth:`FrameEncoder.unseen_code`), which the training frequencies
+        never draw.
+    unseen : dict of int -> object
+        The unseen categories by column position, as the row holds them.
+    """
+
+    values: np.ndarray
+    unseen: dict
+
+
+def _row_parts(checked):
+    """``(encoded row, {column position: unseen category})`` of a checked row."""
+    if isinstance(checked, UnseenRow):
+        return checked.values, checked.unseen
+    return checked, {}
+
+
 class TabularExplainer(BaseExplainer):
     """Explains predictions on tabular data (lime's ``LimeTabularExplainer``).
 
@@ -109,6 +135,33 @@ class TabularExplainer(BaseExplainer):
         and its object, string, category and bool columns become categorical
         features with their own values (no label encoding needed); the model
         then receives DataFrames with the same columns and dtypes.
+
+        *Missing numbers.*  A numeric column (dense array or DataFrame) may
+        hold NaN, and so may a row to explain: a missing value is a state of
+        its own, the *missing bin* beside the discretizer's bins, drawn with
+        its training frequency, named ``"income is missing"`` and handed to
+        the model as NaN (what an imputing Pipeline or a NaN-aware model was
+        trained on).  It needs the discretised sampler: with missing values,
+        ``discretize_continuous=False`` and the GAM surrogates (fitted on the
+        values themselves) raise an error naming the option to change.
+        Infinite values are an error.  ``missing_features_`` lists the
+        columns with missing training values.
+
+        *Unseen categories.*  A DataFrame row may hold a category its column
+        never had in training (``purpose="boat"``).  It is explained as its
+        own value, named ``"purpose=boat"``.  Its training frequency is 0, so
+        lime's draws would leave it to the instance's row alone (and ridge's
+        shrinkage would halve a weight fitted on one row); instead the
+        perturbations draw it as one more category, with probability
+        ``1 / (K + 1)`` (``K``: the column's training categories; the training
+        categories share the rest in their proportions), and its weight is the
+        model's change between the unseen value and the training categories.
+        The same holds for a missing number where the training column has
+        none.  The model receives the value as it came (a pipeline's
+        ``OneHotEncoder(handle_unknown="ignore")`` takes it), and the
+        explanation notes it in ``diagnostics['unseen_categories']``
+        (``{"purpose": "boat"}``).  ``explain_many(..., share_samples=True)``
+        refuses such a row (the shared pool cannot draw its value).
     mode : {'classification', 'regression'}, default='classification'
     training_labels : array-like or None
         Needed by the entropy discretizer.
@@ -258,7 +311,7 @@ class TabularExplainer(BaseExplainer):
             data = self.encoder.encode(training_data, "training_data")
         elif self.is_sparse:
             data = sp.csr_matrix(training_data, dtype=float)
-            check_finite(data.data, "training_data")
+            check_finite(data.data, "training_data")  # sparse rows: no missing values (their zeros are values)
         else:
             data = _as_float_matrix(training_data, "training_data")
         if data.ndim != 2 or data.shape[0] < 1 or data.shape[1] < 1:
@@ -286,9 +339,26 @@ class TabularExplainer(BaseExplainer):
                 raise bad_value(
                     "categorical_features",
                     f"integer codes in column {feature_names[column]!r}",
-                    "non-integer values",
-                    "Label-encode it, or pass a DataFrame.",
+                    "missing values (NaN)" if np.isnan(data[:, column]).any() else "non-integer values",
+                    "Label-encode it, or pass a DataFrame (where a missing category is a category of its own).",
                 )
+        #: numeric columns with missing values (NaN) in the training data
+        self.missing_features_ = [] if self.is_sparse else [int(j) for j in np.flatnonzero(np.isnan(data).any(axis=0))]
+        for column in self.missing_features_:
+            if np.isnan(data[:, column]).all():
+                raise bad_value(
+                    "training_data",
+                    f"some values in numeric column {feature_names[column]!r}",
+                    "only missing values (NaN)",
+                    "Drop the column.",
+                )
+        if self.missing_features_ and not discretize_continuous:
+            raise bad_value(
+                "discretize_continuous",
+                "True when numeric columns hold missing values (the missing bin is one of the discretised "
+                "sampler's bins; undiscretised draws have no missing state)",
+                f"False, with missing values in column {feature_names[self.missing_features_[0]]!r}",
+            )
         if training_labels is not None:
             training_labels = np.asarray(training_labels)
             if training_labels.shape[0] != data.shape[0]:
@@ -378,7 +448,7 @@ class TabularExplainer(BaseExplainer):
                 spread=self.gam_sampling["spread"],
                 keep_category=self.gam_sampling["keep_category"],
                 bounds=(
-                    (data.min(axis=0), data.max(axis=0))
+                    (np.nanmin(data, axis=0), np.nanmax(data, axis=0))
                     if self.gam_sampling["clip"] and not self.is_sparse and training_data_stats is None
                     else None
                 ),
@@ -478,6 +548,9 @@ class TabularExplainer(BaseExplainer):
     def _instance_digest(self, row):
         if sp.issparse(row):
             return instance_digest(row.indices, row.data, row.shape[1])
+        row, unseen = _row_parts(row)
+        if unseen:
+            return instance_digest(row, repr(sorted((position, repr(value)) for position, value in unseen.items())))
         return instance_digest(row)
 
     def _sampler_for(self, call):
@@ -488,15 +561,85 @@ class TabularExplainer(BaseExplainer):
             return self.gam_sampler
         return self.sampler
 
+    def _check_call(self, call):
+        """GAM surrogates fit the values themselves: none is missing in training (see *Missing numbers*)."""
+        if self.missing_features_ and call.plan.in_original_space:
+            raise bad_value(
+                "surrogate",
+                "a linear surrogate ('ridge', 'lasso') when numeric columns hold missing values (GAM "
+                "surrogates are fitted on the values themselves; the linear ones on the missing bin)",
+                f"{call.plan.name!r}, with missing values in column {self.feature_names[self.missing_features_[0]]!r}",
+            )
+
+    def _check_missing(self, row, sampler, call):
+        """Raise if ``row`` has a missing number that this call's sampler or surrogate cannot take."""
+        if sp.issparse(row) or not np.isnan(row).any():
+            return
+        column = self.feature_names[int(np.flatnonzero(np.isnan(row))[0])]
+        if call.plan.in_original_space:
+            option = "surrogate='ridge' (GAM surrogates are fitted on the values themselves)"
+        elif sampler.discretizer is None:
+            option = "discretize_continuous=True (a missing value is a bin of the discretised sampler)"
+        else:
+            return
+        raise bad_value(
+            "data_row",
+            "no missing values with this sampler",
+            f"a missing value (NaN) in column {column!r}",
+            f"Use {option}.",
+        )
+
+    def _new_states(self, row, unseen, sampler):
+        """Columns where ``row`` holds a state training never had, which the sampler draws as one more.
+
+        Its unseen categories, and (discretised) its missing values where
+        the training column has none.
+        """
+        if sp.issparse(row):
+            return []
+        missing = [] if sampler.discretizer is None else np.flatnonzero(np.isnan(row)).tolist()
+        return sorted([*unseen, *(j for j in missing if j not in self.missing_features_)])
+
+    def _names_with_unseen(self, unseen):
+        """``categorical_names`` with each unseen category named at its code (for GAM shape functions)."""
+        if not unseen:
+            return self.categorical_names
+        names = dict(self.categorical_names)
+        for position, value in unseen.items():
+            code = self.encoder.unseen_code(position)
+            known = list(names.get(position, []))
+            names[position] = [*known, *[MISSING] * (code - len(known)), str(value)]  # the missing slot, then it
+        return names
+
+    def _describe_state(self, unseen, column):
+        """``"purpose='boat' (unseen in training)"`` or ``"income missing (never in training)"``, for messages."""
+        name = self.feature_names[column]
+        if column in unseen:
+            return f"{name}={unseen[column]!r} (unseen in training)"
+        return f"{name} missing (never in training)"
+
+    def _inputs(self, inverse, unseen):
+        """``inputs(rows)`` of a neighbourhood: rows of ``inverse``, unseen categories put back (see _frame)."""
+        if not unseen:
+            return lambda rows: inverse[rows]
+        encoder = self.encoder
+        return lambda rows: encoder.with_unseen(inverse[rows], unseen)
+
     def _sample(self, row, n, call, rng):
+        row, unseen = _row_parts(row)
         check_perturbation_memory(n, row.nnz if sp.issparse(row) else self.n_features)
         sampler = self._sampler_for(call)
+        self._check_missing(row, sampler, call)
         sampler.check_row(row, self.feature_names)
-        Z, inverse, feature_ids = sampler.sample(row, n, rng, call.options["sampling_method"])
-        original = (
-            sampler.original_space(Z, inverse, feature_ids, self.categorical_names) if _wants_original(call) else None
+        Z, inverse, feature_ids = sampler.sample(
+            row, n, rng, call.options["sampling_method"], self._new_states(row, unseen, sampler)
         )
-        inputs = inverse.rows if isinstance(inverse, SparseRows) else (lambda rows: inverse[rows])
+        original = (
+            sampler.original_space(Z, inverse, feature_ids, self._names_with_unseen(unseen))
+            if _wants_original(call)
+            else None
+        )
+        inputs = inverse.rows if isinstance(inverse, SparseRows) else self._inputs(inverse, unseen)
         binary = sampler.discretizer is not None and feature_ids is None
         return Neighbourhood(
             Z,
@@ -543,16 +686,27 @@ class TabularExplainer(BaseExplainer):
 
     def _shared_view(self, row, pool, call, with_instance):
         """``row``'s neighbourhood of a shared ``pool``: which bins match its own, after its own row if asked."""
+        row, unseen = _row_parts(row)
         sampler = self._sampler_for(call)
         if with_instance:
+            self._check_missing(row, sampler, call)
             sampler.check_row(row, self.feature_names)
+            new_states = self._new_states(row, unseen, sampler)
+            if new_states:
+                raise bad_value(
+                    "share_samples",
+                    "False for a row holding a state the training data never had (its perturbations "
+                    "draw that state too; a shared pool cannot)",
+                    f"True, with {self._describe_state(unseen, new_states[0])}",
+                )
         Z = sampler.match(row, np.concatenate([sampler.shared_codes(row)[None, :], pool.Z]))
         pool_inputs = pool.inputs
+        own_row = self._inputs(row[None, :], unseen)(slice(0, 1))
 
         def inputs(rows):
             start = rows.start or 0
             rest = pool_inputs(slice(max(start - 1, 0), rows.stop - 1))
-            return rest if start else np.concatenate([row[None, :], rest])
+            return rest if start else np.concatenate([own_row, rest])
 
         binary = sampler.discretizer is not None
         view = Neighbourhood(Z, inputs, distances_to_first(Z, call.distance_metric), binary=binary)
@@ -560,6 +714,7 @@ class TabularExplainer(BaseExplainer):
 
     def _sample_kernel(self, row, n, call, rng):
         """Discretised rows drawn from the kernel (see :meth:`TabularSampler.sample_kernel`)."""
+        row, unseen = _row_parts(row)
         sampler = self._sampler_for(call)
         if sampler.discretizer is None or sampler.is_sparse:
             raise bad_value(
@@ -568,16 +723,19 @@ class TabularExplainer(BaseExplainer):
                 "representation of discretize_continuous=True)",
                 repr("kernel"),
             )
+        self._check_missing(row, sampler, call)
         check_perturbation_memory(n, self.n_features)
         d = len(sampler.sampled_categorical)
         kernel = self.kernel_fn(distance_of_kept_count(np.arange(d + 1), d, call.distance_metric))
-        Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel)
+        Z, inverse, feature_ids = sampler.sample_kernel(row, n, rng, kernel, self._new_states(row, unseen, sampler))
         original = (
-            sampler.original_space(Z, inverse, feature_ids, self.categorical_names) if _wants_original(call) else None
+            sampler.original_space(Z, inverse, feature_ids, self._names_with_unseen(unseen))
+            if _wants_original(call)
+            else None
         )
         return Neighbourhood(
             Z,
-            lambda rows: inverse[rows],
+            self._inputs(inverse, unseen),
             distances_to_first(Z, call.distance_metric),
             original=original,
             binary=True,
@@ -587,16 +745,23 @@ class TabularExplainer(BaseExplainer):
         return batch if self.encoder is None or sp.issparse(batch) else self.encoder.decode(batch)
 
     def _new_explanation(self, row, neighbourhood, call):
+        row, unseen = _row_parts(row)
         mapper = self._domain_mapper(
             row,
             neighbourhood.Z,
             neighbourhood.feature_ids,
             call.plan.in_original_space,
             self._sampler_for(call).sampled_categorical,
+            unseen,
         )
         return Explanation(mapper, mode=self.mode)
 
     def _finish(self, explanation, context, call):
+        _, unseen = _row_parts(context)
+        if unseen:  # categories the training data never had, drawn as one more category each
+            explanation.diagnostics["unseen_categories"] = {
+                self.feature_names[position]: _json_value(value) for position, value in sorted(unseen.items())
+            }
         if call.plan.in_original_space:  # GAMs: which sampler drew the perturbations (linear records stay lime's)
             sampler = self._sampler_for(call)
             explanation.diagnostics["sampler"] = {
@@ -610,10 +775,13 @@ class TabularExplainer(BaseExplainer):
             }
 
     def _check_instance(self, data_row):
+        """The encoded row (NaN where a number is missing); an :class:`UnseenRow` when it holds unseen categories."""
+        unseen = {}
         if self.encoder is not None and (is_series(data_row) or is_dataframe(data_row)):
             if is_dataframe(data_row) and data_row.shape[0] != 1:
                 raise bad_value("data_row", "one row", f"a DataFrame with {data_row.shape[0]} rows")
-            row = self.encoder.encode(data_row, "data_row")[0]
+            matrix, unseen_rows = self.encoder.encode_rows(data_row, "data_row")
+            row, unseen = matrix[0], unseen_rows[0]
         elif sp.issparse(data_row):
             if not self.is_sparse:
                 return self._check_instance(np.asarray(data_row.todense()).ravel())
@@ -631,7 +799,7 @@ class TabularExplainer(BaseExplainer):
         if row.ndim != 1 or row.shape[0] != self.n_features:
             raise bad_value("data_row", f"one row of {self.n_features} values", f"shape {np.shape(row)}")
         if self.is_sparse:
-            return sp.csr_matrix(row[None, :])
+            return sp.csr_matrix(check_finite(row, "data_row")[None, :])  # sparse rows: no missing values
         codes = row[self.declared_categorical]
         not_integer = np.flatnonzero(codes != np.round(codes))
         if not_integer.size:
@@ -639,12 +807,13 @@ class TabularExplainer(BaseExplainer):
             raise bad_value(
                 "data_row", f"an integer code for categorical feature {self.feature_names[feature]!r}", row[feature]
             )
-        return row
+        return UnseenRow(row, unseen) if unseen else row
 
     def _check_instances(self, data_rows):
         """The rows of ``data_rows`` (2-D array, DataFrame or sparse matrix), each checked like a data_row."""
+        unseen = None
         if self.encoder is not None and is_dataframe(data_rows):
-            matrix = self.encoder.encode(data_rows, "data_rows")
+            matrix, unseen = self.encoder.encode_rows(data_rows, "data_rows")
         elif sp.issparse(data_rows):
             matrix = sp.csr_matrix(data_rows, dtype=float)
         else:
@@ -654,7 +823,7 @@ class TabularExplainer(BaseExplainer):
                 "data_rows", f"a 2-D array of one or more rows of {self.n_features} values", f"shape {matrix.shape}"
             )
         if not sp.issparse(matrix):
-            check_finite(matrix, "data_rows")
+            check_finite(matrix, "data_rows", allow_nan=not self.is_sparse)
             for feature in self.declared_categorical:
                 if not np.all(matrix[:, feature] == np.round(matrix[:, feature])):
                     raise bad_value(
@@ -664,16 +833,21 @@ class TabularExplainer(BaseExplainer):
                     )
         if sp.issparse(matrix) or self.is_sparse:  # dense <-> sparse conversions, as for one row
             return [self._check_instance(matrix[i]) for i in range(matrix.shape[0])]
+        if unseen is not None:
+            return [UnseenRow(row, found) if found else row for row, found in zip(matrix, unseen)]
         return list(matrix)
 
-    def _domain_mapper(self, row, Z, feature_ids, original_space=False, categorical_features=None):
+    def _domain_mapper(self, row, Z, feature_ids, original_space=False, categorical_features=None, unseen=None):
         names = list(self.feature_names)
         dense_row = np.asarray(row.todense()).ravel() if self.is_sparse else row
         values = self.convert_and_round(dense_row)
-        instance_values = [float(v) for v in dense_row]
+        instance_values = [None if np.isnan(v) else float(v) for v in dense_row]
+        unseen = unseen or {}
         for feature in self.declared_categorical:
             code = int(dense_row[feature])
-            if feature in self.categorical_names and 0 <= code < len(self.categorical_names[feature]):
+            if feature in unseen:
+                display = unseen[feature]
+            elif feature in self.categorical_names and 0 <= code < len(self.categorical_names[feature]):
                 display = self.categorical_names[feature][code]
             else:
                 display = code
@@ -689,7 +863,10 @@ class TabularExplainer(BaseExplainer):
             discretized_names = list(names)
             bins = self.discretizer.discretize(dense_row)
             for feature, bin_names in self.discretizer.names.items():
-                discretized_names[feature] = bin_names[int(bins[feature])]
+                code = int(bins[feature])  # the missing bin may be unnamed when training had no NaN there
+                discretized_names[feature] = (
+                    bin_names[code] if code < len(bin_names) else missing_name(self.feature_names[feature])
+                )
         if categorical_features is None:
             categorical_features = self.categorical_features
         return TableDomainMapper(
@@ -877,7 +1054,14 @@ def _as_float_matrix(data, argument):
         except (TypeError, ValueError) as exc:
             raise bad_type(argument, "numeric data (pass a pandas DataFrame for string categories)", data) from exc
     array = array.astype(float, copy=False)
-    return check_finite(array, argument)
+    return check_finite(array, argument, allow_nan=True)  # NaN: a missing value
+
+
+def _json_value(value):
+    """A category as the JSON records keep it: a string, a number or a bool as it is, anything else as text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def _resolve_columns(columns, names, argument):

@@ -8,6 +8,12 @@ instance with ``sample_around_instance``).  The interpretable row says, per
 feature, whether the perturbation falls in the instance's bin/category (or,
 undiscretised, holds the standardised value).  All of it is done on whole
 ``(num_samples, n_features)`` matrices.
+
+A missing number (NaN) is one more bin of the discretizer (drawn with its
+training frequency, drawn back as NaN); a category unseen in training has a
+code no frequency draws, so only the instance's row holds it (and, with
+``keep_category``, the rows that keep the instance's category).  The
+undiscretised draws have no missing state: the explainer refuses NaN there.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ def check_training_magnitude(data, feature_names=None, argument="training_data")
     Parameters
     ----------
     data : ndarray or sparse matrix of shape (n_samples, n_features)
-        Finite training data.
+        Training data without infinite values (NaN, a missing value, is left out).
     feature_names : list of str or None
         Column names for the error message.
     argument : str, default='training_data'
@@ -50,7 +56,7 @@ def check_training_magnitude(data, feature_names=None, argument="training_data")
     if sp.issparse(data):
         peak = np.asarray(abs(data).max(axis=0).todense()).ravel()
     else:
-        peak = np.maximum(data.max(axis=0), -data.min(axis=0))  # no |data| copy
+        peak = np.maximum(np.fmax.reduce(data, axis=0), -np.fmin.reduce(data, axis=0))  # NaN left out, no |data| copy
     over = np.flatnonzero(peak > SAFE_MAGNITUDE)
     if over.size:
         column = int(over[0])
@@ -165,12 +171,24 @@ class TabularSampler:
                 f"{standard[bad[0]]:.3g} standard deviations from the mean {self.mean[column]:.6g}",
             )
 
-    def sample(self, row, num_samples, rng, sampling_method="gaussian"):
+    def sample(self, row, num_samples, rng, sampling_method="gaussian", new_states=()):
         """Return ``(Z, inverse, feature_ids)``: interpretable rows, model-space rows, column ids of ``Z``.
 
         Row 0 is the instance itself.  ``inverse`` is a float matrix, or a
         :class:`SparseRows` for sparse rows.  The caller checks the row
         first with :meth:`check_row`.
+
+        Parameters
+        ----------
+        row : ndarray of shape (n_features,) or sparse matrix of shape (1, n_features)
+        num_samples : int
+        rng : numpy.random.Generator
+        sampling_method : {'gaussian', 'lhs'}, default='gaussian'
+        new_states : sequence of int, default=()
+            Sampled-categorical columns where ``row`` holds a state the
+            training data never had (a category unseen in training, a missing
+            value where training has none): its training frequency is 0, so
+            it is drawn as one more state (see :meth:`_draw_new_states`).
         """
         if self.is_sparse:
             return self._sample_sparse(row, num_samples, rng, sampling_method)
@@ -178,6 +196,7 @@ class TabularSampler:
         if self.discretizer is not None:
             first_row = self.discretizer.discretize(row)
             bins = self._sample_categories(num_samples, columns, rng)
+            self._draw_new_states(bins, first_row, new_states, rng)
             bins[0] = first_row
             Z = (bins == first_row).astype(float)
             inverse = self._values_in_bins(bins, rng)
@@ -186,6 +205,7 @@ class TabularSampler:
             inverse = self._normal_values(
                 num_samples, rng, sampling_method, row if self.sample_around_instance else self.mean
             )
+            self._draw_new_states(inverse, row, new_states, rng)
             if columns and self.keep_category > 0:
                 keep = rng.random((num_samples, len(columns))) < self.keep_category
                 inverse[:, columns] = np.where(keep, row[columns], inverse[:, columns])
@@ -194,6 +214,27 @@ class TabularSampler:
             if columns:
                 Z[:, columns] = (inverse[:, columns] == row[columns]).astype(float)
         return Z, inverse, None
+
+    def new_state_share(self, column):
+        """How often a perturbation takes the instance's new state of ``column``: ``1 / (K + 1)``.
+
+        ``K`` is the number of values (categories or bins) the column has in
+        training: the new state is drawn as if it were one more, equally
+        likely, and the training values share the rest in their proportions.
+        """
+        return 1.0 / (len(self.feature_values[column]) + 1)
+
+    def _draw_new_states(self, matrix, row, new_states, rng):
+        """Give each row of ``matrix`` (full width) ``row``'s value of each ``new_states`` column at its share.
+
+        One ``rng.random`` batch, drawn only when there are such columns.
+        """
+        if not len(new_states):
+            return
+        uniforms = rng.random((matrix.shape[0], len(new_states)))
+        for k, column in enumerate(new_states):  # a loop over columns, not rows
+            takes_it = uniforms[:, k] < self.new_state_share(column)
+            matrix[takes_it, column] = row[column]
 
     def shares_draws(self):
         """True when the perturbations do not depend on the instance (so explanations may share them).
@@ -257,7 +298,7 @@ class TabularSampler:
             Z[:, columns] = (codes[:, columns] == row[columns]).astype(float)
         return Z
 
-    def sample_kernel(self, row, num_samples, rng, kernel_of_count):
+    def sample_kernel(self, row, num_samples, rng, kernel_of_count, new_states=()):
         """Discretised perturbations drawn from lime's sampler reweighted by the kernel (GLIME), to fit unweighted.
 
         lime draws each bin from its training frequency, so feature ``j``
@@ -276,6 +317,9 @@ class TabularSampler:
         rng : numpy.random.Generator
         kernel_of_count : ndarray of shape (n_features + 1,)
             The kernel weight of a row matching ``i`` features.
+        new_states : sequence of int, default=()
+            As for :meth:`sample`: the instance's state of these columns
+            matches with probability :meth:`new_state_share` (not 0).
 
         Returns
         -------
@@ -289,6 +333,8 @@ class TabularSampler:
             values = self.feature_values[feature]
             probability = np.diff(np.concatenate([[0.0], self.cumulative[feature]]))
             own[j] = probability[values == first_row[feature]].sum()
+            if feature in new_states:  # one more state: the training values share the rest in their proportions
+                own[j] = self.new_state_share(feature)
         own = np.clip(own, 0.0, 1.0)
         # suffix[j, r] = P(exactly r matches among features j..d-1)
         suffix = np.zeros((d + 1, d + 1))
