@@ -74,6 +74,7 @@ from .score import check_progress_bar, score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
+from .verdicts import name_verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -582,13 +583,7 @@ class BaseExplainer:
             selected=w.selected,
             targets=None if w.emulated is None else w.emulated.targets,
         )
-        record = explanation.diagnostics["sampling"]
-        record["tied_names"] = [
-            str(name)
-            for name, _ in explanation.domain_mapper.map_exp_ids(
-                [(feature, 0.0) for feature in record["tied_features"]]
-            )
-        ]
+        name_verdict(explanation.diagnostics["sampling"], explanation.domain_mapper)
         self._finish(explanation, w.context, call)
         return explanation
 
@@ -634,17 +629,18 @@ class BaseExplainer:
                     spec.feature_selection,
                     w.rngs.verdict,
                     target_covariance=target_covariance,
+                    max_samples=call.sampling.max_samples,
+                    confidence=call.sampling.confidence,
                 )
                 # its own stage: rounds continue one stream, made from random_state and the instance
-            ids = neighbourhood.column_ids()
-            return replace(verdict, tied_features=tuple(int(ids[column]) for column in verdict.tied_features))
+            return verdict.mapped(neighbourhood.column_ids())
         if not call.sampling.adaptive:
             return Verdict(None, None)  # no test without refits
         fits = fit_local_models(neighbourhood, labels, spec, terms_only=True)
         stability = bootstrap_stability(
             fits, neighbourhood, labels, spec, max(call.plan.n_stability, BOOTSTRAP_DRAWS), w.rngs.stability
         )
-        return bootstrap_verdict(stability, call.sampling.confidence)
+        return bootstrap_verdict(stability, call.sampling.confidence, spec.num_features)
 
     @staticmethod
     def _add_rows(w: Work, extension: Neighbourhood, calls: int) -> None:
