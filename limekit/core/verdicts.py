@@ -49,6 +49,7 @@ __all__ = [
     "SHOWN_FEATURES",
     "TIE_SLACK",
     "FEATURE_STATUSES",
+    "VERDICT_KEYS",
     "LabelFeatures",
     "TieGroup",
     "verdict_places",
@@ -68,6 +69,7 @@ ALL_FEATURES = 100_000  # lime's num_features meaning "every feature" (images' d
 SHOWN_FEATURES = 5  # the places judged then: get_image_and_mask's default num_features
 TIE_SLACK = 4  # a tie group is identified while it has at most places + TIE_SLACK members
 FEATURE_STATUSES = ("settled", "tie", "sign_undecided", "no_claim", "unsettled")
+VERDICT_KEYS = ("verdict", "tie_group")  # what a feature's record gains (derived from diagnostics['sampling'])
 
 
 def verdict_places(num_features: int) -> int:
