@@ -399,7 +399,11 @@ def verdicts(rows, seeds, small=(8, 5)):
             (
                 f"limekit {n}",
                 lambda x, s, n=n: verdict_run(
-                    lambda seed: TextExplainer(random_state=seed), x, text_model.predict_proba, s, num_features=5,
+                    lambda seed: TextExplainer(random_state=seed),
+                    x,
+                    text_model.predict_proba,
+                    s,
+                    num_features=5,
                     num_samples=n,
                 ),
             )
@@ -427,8 +431,16 @@ def verdicts(rows, seeds, small=(8, 5)):
             (
                 f"limekit {n}",
                 lambda x, s, n=n: verdict_run(
-                    lambda seed: ImageExplainer(random_state=seed), x, skin_tone_probability, s, labels=(1,),
-                    top_labels=None, num_samples=n, hide_color=0, segmentation_fn=segments, batch_size=100,
+                    lambda seed: ImageExplainer(random_state=seed),
+                    x,
+                    skin_tone_probability,
+                    s,
+                    labels=(1,),
+                    top_labels=None,
+                    num_samples=n,
+                    hide_color=0,
+                    segmentation_fn=segments,
+                    batch_size=100,
                     progress_bar=False,
                 ),
             )

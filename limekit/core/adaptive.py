@@ -437,8 +437,21 @@ def draw_test(
         if target_covariance is not None:
             meat = meat + (scale_y**2) * (gram @ target_covariance[label] @ gram)
         label_verdict = _label_draws(
-            cross, coef, gram, inverse, meat, scale, normal, num_features, method, required, places, reach,
-            selected[int(label)], design.n_samples, confidence,
+            cross,
+            coef,
+            gram,
+            inverse,
+            meat,
+            scale,
+            normal,
+            num_features,
+            method,
+            required,
+            places,
+            reach,
+            selected[int(label)],
+            design.n_samples,
+            confidence,
         )
         features[int(label)] = label_verdict.pop("features")
         for feature, share in label_verdict.pop("unsettled").items():
@@ -476,7 +489,19 @@ def _subset_coef(gram, cross, columns, alpha):
 
 
 def _label_draws(
-    cross, coef, gram, inverse, covariance, scale, normal, k, method, required, places=None, reach=None, shown=None,
+    cross,
+    coef,
+    gram,
+    inverse,
+    covariance,
+    scale,
+    normal,
+    k,
+    method,
+    required,
+    places=None,
+    reach=None,
+    shown=None,
     n_samples=0,
     confidence=None,
 ):

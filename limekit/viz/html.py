@@ -187,9 +187,12 @@ def _per_feature_text(sampling, after):
     elif outcome == "settled":
         head = f"settled {after}"
     elif outcome == "tied":
-        head = f"settled but for a tie {after}"
+        some = any(isinstance(settled, list) and settled for settled in per_label.values())
+        head = f"{'settled but for ' if some else ''}a tie {after}"
     else:
-        reach = " (settling it would take far more than max_samples)" if sampling.get("stopped") == "out_of_reach" else ""
+        reach = (
+            " (settling it would take far more than max_samples)" if sampling.get("stopped") == "out_of_reach" else ""
+        )
         head = f"not stable {after}{reach}"
     return f"{head.rstrip()}: " + " | ".join(parts)
 
@@ -368,7 +371,7 @@ def _verdict_cell(data, label, feature):
     elif status == "settled":
         text = "✓ settled"
     flagged = status in ("no_claim", "sign_undecided", "unsettled")
-    return f'<td{title}>{_flagged(escape(text), flagged)}</td>'
+    return f"<td{title}>{_flagged(escape(text), flagged)}</td>"
 
 
 def _weights(data, label, features, signs=None):
