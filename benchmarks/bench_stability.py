@@ -303,7 +303,7 @@ def verdict_figures(results, places=5):
     """
     settled_share, holds, honest, complete, rows = [], [], [], [], []
     for runs in results:
-        for top, n, record, key in runs:
+        for _top, n, record, key in runs:
             settled = set(_per_label(record, "settled", key))
             settled_share.append(min(len(settled), places) / places)
             complete.append(record.get("outcome") in ("settled", "tied"))

@@ -162,9 +162,9 @@ def _per_feature_text(sampling, after):
     per_label = sampling["settled"]
     places = sampling.get("places")
     parts = []
-    for key, settled in per_label.items():
-        settled = settled if isinstance(settled, list) else []
-        bits = [f"{len(settled)} of the top {places} settled" if isinstance(places, int) else f"{len(settled)} settled"]
+    for key, listed in per_label.items():
+        count = len(listed) if isinstance(listed, list) else 0
+        bits = [f"{count} of the top {places} settled" if isinstance(places, int) else f"{count} settled"]
         for i, group in enumerate((sampling.get("tie_groups") or {}).get(key) or []):
             if isinstance(group, dict):
                 why = "more samples within max_samples would not break it" if group.get("out_of_reach") else "undecided"
