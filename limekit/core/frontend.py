@@ -74,6 +74,7 @@ from .score import check_progress_bar, score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
+from .faithfulness import check_faithfulness, measure_faithfulness
 from .verdicts import name_verdict
 
 if TYPE_CHECKING:
@@ -404,6 +405,9 @@ class BaseExplainer:
         if batch_size is None:
             batch_size = self._default_batch_size(predict_fn)
         progress_bar = check_progress_bar(setting(progress_bar, self.progress_bar))
+        faithfulness = check_faithfulness(options.faithfulness)
+        if faithfulness:
+            self._check_faithfulness()
         frontend_options = self._check_options(dict(frontend_options))
         if sampling.scheme == "kernel":
             self._check_kernel_sampling(distance_metric)
@@ -425,6 +429,7 @@ class BaseExplainer:
             predict,
             model_class_names,
             frontend_options,
+            faithfulness=faithfulness,
         )
 
     def _check_kernel_sampling(self, distance_metric: str | Callable[..., Any]) -> None:
@@ -515,10 +520,13 @@ class BaseExplainer:
             self._judge(strategy.next_round(wanting, work, call), call, strategy)
 
     def _fit_all(self, work: list[Work], call: ExplainCall) -> list[Explanation]:
-        """Each instance's explanation, its verdict recording why sampling stopped."""
+        """Each instance's explanation, its verdict recording why sampling stopped (and its faithfulness)."""
         for w in work:
             w.verdict = w.verdict.stopped_by(stop_reason(w.n_samples, w.verdict, call.sampling))
-        return [self._fit_work(w, call) for w in work]
+        explanations = [self._fit_work(w, call) for w in work]
+        if call.faithfulness:
+            measure_faithfulness(self, work, explanations, call)
+        return explanations
 
     def _held_out(self, context: Any, call: ExplainCall, rngs: CallRandomness) -> Neighbourhood | None:
         """The held-out fidelity sample of an instance (None without one)."""
@@ -876,6 +884,22 @@ class BaseExplainer:
     def _model_input(self, batch: Any) -> Any:
         """What the model gets for a joined batch of inputs (default: the batch)."""
         return batch
+
+    def _check_faithfulness(self) -> None:
+        """Raise unless ``faithfulness=True`` works for this explainer (default: it does when
+        :meth:`_masked_inputs` is implemented)."""
+        if type(self)._masked_inputs is BaseExplainer._masked_inputs:
+            raise bad_value("faithfulness", f"False for {type(self).__name__} (no way to remove a feature)", True)
+
+    #: rows per step of the faithfulness curves (frontends that replace a removed feature by draws average them)
+    faithfulness_draws = 1
+
+    def _masked_inputs(
+        self, context: Any, masks: np.ndarray, call: ExplainCall, rng: np.random.Generator
+    ) -> Callable[[slice], Any]:
+        """``inputs(rows)``: model inputs of the instance with the features that ``masks`` (bool rows, one column
+        per feature id) sets False removed (:mod:`limekit.core.faithfulness`); ``rng`` draws any replacement."""
+        raise NotImplementedError
 
     def _finish(self, explanation: Explanation, context: Any, call: ExplainCall) -> None:
         """Add the frontend's diagnostics to a fitted explanation (default: nothing)."""

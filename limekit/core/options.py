@@ -92,6 +92,20 @@ variance_reduction : None or 'emulator', default=None
     default ridge surrogate only.  See :mod:`limekit.core.emulator`.""",
     )
 
+    faithfulness: bool = _option(
+        False,
+        """\
+faithfulness : bool, default=False
+    Keyword only.  Measure the explanation on the model: deletion and
+    insertion curves of the explained label's output as the top-ranked
+    features are removed (tabular: replaced by draws of the training
+    distribution; text: words removed; images: superpixels hidden) and
+    added back, their areas, and the same along random orders as a
+    baseline (``diagnostics['faithfulness']``, with the model rows and
+    calls it costs, predicted after the fit in one shared pass).  See
+    :mod:`limekit.core.faithfulness`.""",
+    )
+
     @classmethod
     def names(cls) -> tuple[str, ...]:
         """The options' names, in declaration order."""

@@ -24,7 +24,7 @@ from .._validation import bad_type, bad_value
 
 __all__ = ["base_entropy", "instance_digest", "CallRandomness", "derived_generator"]
 
-STAGES = ("segmentation", "perturbation", "fidelity", "stability", "verdict", "emulator")
+STAGES = ("segmentation", "perturbation", "fidelity", "stability", "verdict", "emulator", "faithfulness")
 
 
 def base_entropy(random_state: int | np.random.RandomState | np.random.Generator | None) -> int | None:
@@ -123,6 +123,10 @@ class CallRandomness:
     @property
     def emulator(self) -> np.random.Generator:
         return self._generator("emulator")
+
+    @property
+    def faithfulness(self) -> np.random.Generator:
+        return self._generator("faithfulness")
 
     @classmethod
     def for_instance(cls, entropy: int | None, digest: Sequence[int]) -> CallRandomness:
