@@ -208,8 +208,10 @@ class Verdict:
     features: dict[int, LabelFeatures] = field(default_factory=dict)
 
     def stopped_by(self, reason: str | None) -> Verdict:
-        """This verdict, recording why sampling stopped."""
-        return replace(self, stopped=reason)
+        """This verdict, recording why sampling stopped (features pending at a stricter early look settle)."""
+        if reason is None:
+            return replace(self, stopped=reason)
+        return replace(self, stopped=reason, features={label: v.final() for label, v in self.features.items()})
 
     def mapped(self, ids: Any) -> Verdict:
         """This verdict with design columns turned into feature ids (``ids[column]``)."""

@@ -38,7 +38,7 @@ claim), ``'tied'`` when the others are in identified tie groups (at most
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -115,7 +115,7 @@ class LabelFeatures:
     places : int
         Places judged.
     settled : tuple of int
-        Settled features, largest weight first.
+        Settled features, largest weight first (then those a stop settled, see :meth:`final`).
     groups : tuple of TieGroup
     sign_undecided : dict of int -> int or None
         Features whose place is settled and sign is not, with the projected
@@ -126,7 +126,7 @@ class LabelFeatures:
         Before the last look of ``num_samples='auto'``: features that the
         last look's level would call settled but the stricter early level
         does not yet, with their projected sample sizes (claims more rows
-        settle; never in a final verdict's record).
+        settle; a stop settles them, see :meth:`final`).
     """
 
     places: int
@@ -142,6 +142,13 @@ class LabelFeatures:
         if self.sign_undecided or self.pending or any(not g.identified for g in self.groups):
             return "unsettled"
         return "tied" if self.groups else "settled"
+
+    def final(self) -> LabelFeatures:
+        """The verdict once sampling has stopped: pending features (settled at the last look's level) are settled."""
+        if not self.pending:
+            return self
+        settled = self.settled + tuple(self.pending)
+        return replace(self, settled=settled, pending={})
 
     def open_claims(self) -> list[int | None]:
         """Projected sample sizes of what is not settled: each tie group's and each undecided sign's."""
@@ -245,7 +252,13 @@ def label_features(
     final_pair = pair if final_required is None else math.sqrt(min(final_required, required))
     pending_mask = relevant & ~settled & (majority >= final_pair)
     sign_open = relevant & ~settled & ~pending_mask & (inclusion >= final_pair)
+    listed = np.arange(members.shape[1]) if shown is None else np.asarray(shown, dtype=np.intp)
+    is_listed = np.zeros(members.shape[1], dtype=bool)
+    is_listed[listed] = True
+    # a feature fewer than 1 - final_pair of the draws include is settled out (two samples both leave it out),
+    # unless the explanation lists it
     contenders = relevant & ~settled & ~pending_mask & ~sign_open & (counts > 0)
+    contenders &= (inclusion > 1 - final_pair) | is_listed
     taken = int(np.count_nonzero(settled) + np.count_nonzero(pending_mask) + np.count_nonzero(sign_open))
     pending = {
         int(c): _needed(n_samples, float(ndtri(min(majority[c], 1 - 0.5 / n_draws))), z_target)
@@ -275,7 +288,6 @@ def label_features(
         sign_undecided[int(column)] = _needed(n_samples, float(ndtri(share)), z_target)
     order = np.flatnonzero(settled)
     order = order[np.lexsort((order, -np.abs(weight[order])))]
-    listed = np.arange(members.shape[1]) if shown is None else np.asarray(shown, dtype=np.intp)
     no_claim = tuple(int(c) for c in listed if not relevant[c])
     return LabelFeatures(places, tuple(int(c) for c in order), groups, sign_undecided, no_claim, pending)
 
