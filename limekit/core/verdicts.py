@@ -395,7 +395,9 @@ def group_text(group: dict[str, Any], limit: int = 6) -> str:
         return f"{where}: {listed} or no feature of weight"
     if len(places) == 1:
         return f"{where}: one of {listed}"
-    return f"{where}: {len(places)} of {listed}"
+    count = len(places)
+    words = ("two", "three", "four", "five", "six", "seven", "eight", "nine")
+    return f"{where}: {words[count - 2] if count - 2 < len(words) else count} of {listed}"
 
 
 def status_mark(status: str, group: int | None = None) -> str:
