@@ -64,6 +64,7 @@ from .distances import check_distance_metric
 from .emulator import cheap_sample_size, emulator_targets
 from .engines import check_options, run_many, split_tasks
 from .explain import fit_explanation, plan_surrogate
+from .faithfulness import check_faithfulness, measure_faithfulness
 from .fidelity import resolve_fidelity_samples
 from .fit import fit_local_models
 from .kernels import check_weights, make_kernel_fn
@@ -74,7 +75,6 @@ from .score import check_progress_bar, score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
-from .faithfulness import check_faithfulness, measure_faithfulness
 from .verdicts import name_verdict
 
 if TYPE_CHECKING:

@@ -301,11 +301,11 @@ def bootstrap_features(figures: dict[str, Any], confidence: float, places: int) 
     inclusion = {int(f): float(s) for f, s in figures["inclusion"].items()}
     signs = {int(f): float(s) for f, s in figures["sign_agreement"].items()}
     settled = tuple(f for f, s in inclusion.items() if s >= confidence and signs.get(f, 1.0) >= confidence)
-    sign_open = {f: None for f, s in inclusion.items() if s >= confidence and f not in settled}
+    sign_open: dict[int, int | None] = {f: None for f, s in inclusion.items() if s >= confidence and f not in settled}
     contenders = sorted((f for f, s in inclusion.items() if 0 < s < confidence), key=lambda f: (-inclusion[f], f))
     taken = len(settled) + len(sign_open)
     open_places = min(places, taken + len(contenders)) - taken
-    groups = ()
+    groups: tuple[TieGroup, ...] = ()
     if open_places > 0 and contenders:
         groups = (TieGroup(tuple(range(taken + 1, taken + open_places + 1)), tuple(contenders)),)
     return LabelFeatures(places, settled, groups, sign_open)
