@@ -177,6 +177,14 @@ def print_verdict(exp, out):
     verdict = verdict_text(exp.diagnostics.get("sampling"))
     if verdict:
         print(verdict, file=out)
+    faithfulness = exp.diagnostics.get("faithfulness")
+    if faithfulness:
+        from .viz.html import faithfulness_text
+
+        for key in faithfulness.get("labels") or {}:
+            line = faithfulness_text(faithfulness, key)
+            if line:
+                print(line, file=out)
 
 
 def print_stability(exp, label, out):

@@ -169,3 +169,19 @@ def test_bad_faithfulness_is_refused_before_any_model_call():
     with pytest.raises(LimekitValueError, match="faithfulness"):
         TabularExplainer(sparse, random_state=0).explain_instance(sparse[0], model, faithfulness=True)
     assert model.sizes == []
+
+
+def test_the_html_and_the_demos_say_whether_the_model_follows_the_order():
+    import io
+
+    from limekit.demos import print_verdict
+
+    X = data()
+    exp = TabularExplainer(X, random_state=0).explain_instance(
+        instance(), planted_proba, num_features=5, num_samples=1000, faithfulness=True
+    )
+    html = exp.as_html()
+    assert "faithfulness on the model: deletion AUC" in html and "order better than random orders" in html
+    out = io.StringIO()
+    print_verdict(exp, out)
+    assert "follows the explanation's order better than random orders" in out.getvalue()

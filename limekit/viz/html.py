@@ -20,7 +20,7 @@ from ..core.trust import fit_warnings
 from ..core.verdicts import group_text, status_mark
 from .numbers import readable
 
-__all__ = ["explanation_html", "page", "verdict_text", "verdict_warns"]
+__all__ = ["explanation_html", "page", "verdict_text", "verdict_warns", "faithfulness_text"]
 
 POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"
@@ -197,6 +197,29 @@ def _per_feature_text(sampling, after):
     return f"{head.rstrip()}: " + " | ".join(parts)
 
 
+def faithfulness_text(faithfulness, key):
+    """One line on ``diagnostics['faithfulness']`` for the label keyed ``key`` (str or int), or ''.
+
+    "deletion AUC 0.12 (random orders 0.35), insertion AUC 0.61 (0.40): the model follows the
+    explanation's order better than random orders" (see :mod:`limekit.core.faithfulness`).
+    """
+    labels = faithfulness.get("labels") if isinstance(faithfulness, dict) else None
+    record = None
+    if isinstance(labels, dict):
+        record = labels.get(key, labels.get(str(key)))
+    numbers = ("deletion_auc", "random_deletion_auc", "insertion_auc", "random_insertion_auc")
+    if not isinstance(record, dict) or not all(isinstance(record.get(n), (int, float)) for n in numbers):
+        return ""
+    deletion, random_deletion, insertion, random_insertion = (float(record[n]) for n in numbers)
+    better = int(deletion < random_deletion) + int(insertion > random_insertion)
+    follows = ("worse than random orders", "better than random orders on one curve only", "better than random orders")
+    return (
+        f"faithfulness on the model: deletion AUC {deletion:.3f} (random orders {random_deletion:.3f}), "
+        f"insertion AUC {insertion:.3f} ({random_insertion:.3f}): the model follows the explanation's order "
+        f"{follows[better]}"
+    )
+
+
 def verdict_warns(sampling):
     """Whether the verdict line is a warning: no verdict per feature and not converged, or places left undecided."""
     if not isinstance(sampling, dict) or sampling.get("converged") is None:
@@ -306,6 +329,12 @@ def _trust(data, labels):
                 f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
                 f"(Jaccard) {stability['jaccard']:.2f}{note}"
             )
+    for label in labels:
+        faithful = faithfulness_text(diagnostics.get("faithfulness"), _diagnostic_key(data, label))
+        if faithful:
+            warn = not faithful.endswith("order better than random orders")
+            attribute = ' class="warn"' if warn else ""
+            lines.append(f"<span{attribute}>{escape(faithful)}</span>")
     verdict = verdict_text(diagnostics.get("sampling"))
     if verdict:
         warn = ' class="warn"' if verdict_warns(diagnostics["sampling"]) else ""
