@@ -223,3 +223,14 @@ def test_auto_stops_when_only_a_tie_more_samples_would_not_break_is_left():
     assert group["places"] == [3] and set(group["names"]) == {"gamma", "delta"} and group["out_of_reach"]
     assert sum(model.sizes) == sampling["num_samples"]
     assert verdict_text(sampling).startswith("settled but for a tie after")
+
+
+def test_other_surrogates_get_a_verdict_per_feature_from_their_bootstrap_refits():
+    X = tabular_data()
+    exp = TabularExplainer(X, mode="regression", random_state=0, surrogate="lasso").explain_instance(
+        X[1], three_feature_model, num_features=5, num_samples=2000, stability_samples=30
+    )
+    sampling = exp.diagnostics["sampling"]
+    assert sampling["method"] == "bootstrap"
+    assert set(sampling["settled"][0]) >= {0, 1} and set(sampling["settled"][0]) <= {0, 1, 2}
+    assert all(verdict for _, _, verdict in exp.feature_verdicts())
