@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -61,7 +62,7 @@ from .adaptive import (
 )
 from .call import ExplainCall
 from .distances import check_distance_metric
-from .emulator import cheap_sample_size, emulator_targets
+from .emulator import EmulatedTargets, cheap_sample_size, choose_emulator, emulator_targets
 from .engines import check_options, run_many, split_tasks
 from .explain import fit_explanation, plan_surrogate
 from .faithfulness import check_faithfulness, measure_faithfulness
@@ -233,21 +234,35 @@ class PerInstanceRounds:
             explainer._open(w, call)
             work.append(w)
         held_out = [w.held_out for w in work if w.held_out is not None]
+        start = time.perf_counter()
         explainer._score([w.neighbourhood for w in work] + held_out, call, explainer._first_output_check(call))
+        per_row = (time.perf_counter() - start) / max(
+            1, sum(w.n_samples for w in work) + sum(h.n_samples for h in held_out)
+        )
         for w in work:
             rows = w.n_samples + (w.held_out.n_samples if w.held_out is not None else 0)
             w.model_calls = calls_alone(rows, call.batch_size)
+            w.model_seconds_per_row = per_row  # variance_reduction='auto' weighs the emulator against it
         return work
 
     def before_verdicts(self, work: list[Work], call: ExplainCall) -> None:
-        """``variance_reduction='emulator'``: each instance's emulators, on its sample and fresh cheap rows."""
-        if call.sampling.variance_reduction != "emulator" or not uses_draw_test(call.plan.spec):
+        """``variance_reduction='emulator'``: each instance's emulators, on its sample and fresh cheap rows
+        (``'auto'``: once :func:`~limekit.core.emulator.choose_emulator` has kept them)."""
+        reduction = call.sampling.variance_reduction
+        if reduction is None or not uses_draw_test(call.plan.spec):
             return
         for w in work:
-            cheap = self.explainer._neighbourhood(
-                w.context, cheap_sample_size(*w.neighbourhood.Z.shape), call, w.rngs.emulator, check=False
-            )
-            w.emulated = emulator_targets(w.neighbourhood, self.explainer._labels(w), cheap, w.rngs.emulator)
+
+            def fit(w: Work = w) -> EmulatedTargets:
+                cheap = self.explainer._neighbourhood(
+                    w.context, cheap_sample_size(*w.neighbourhood.Z.shape), call, w.rngs.emulator, check=False
+                )
+                return emulator_targets(w.neighbourhood, self.explainer._labels(w), cheap, w.rngs.emulator)
+
+            if reduction == "auto" and w.variance_choice is None:
+                w.emulated, w.variance_choice = choose_emulator(w.model_seconds_per_row or 0.0, w.n_samples, fit)
+            elif reduction == "emulator" or (w.variance_choice is not None and w.variance_choice.chosen):
+                w.emulated = fit()
 
     def next_round(self, wanting: list[Work], work: list[Work], call: ExplainCall) -> list[Work]:
         explainer = self.explainer
@@ -394,6 +409,8 @@ class BaseExplainer:
             self.feature_selection,
             self.verbose,
         )
+        if sampling.variance_reduction == "auto" and (not sampling.adaptive or not uses_draw_test(plan.spec)):
+            sampling = replace(sampling, variance_reduction=None)  # 'auto' weighs the emulator for 'auto' rounds only
         if sampling.variance_reduction is not None and not uses_draw_test(plan.spec):
             raise bad_value(
                 "variance_reduction",
@@ -572,6 +589,9 @@ class BaseExplainer:
             scheme=call.sampling.scheme,
             variance_reduction=call.sampling.variance_reduction,
         )
+        if call.sampling.variance_reduction == "auto":  # what it chose, and from what measurements
+            sampling["variance_reduction"] = "emulator" if w.emulated is not None else None
+            sampling["variance_choice"] = None if w.variance_choice is None else w.variance_choice.record()
         if w.emulated is not None:
             sampling["emulator_r2"] = dict(w.emulated.r2)
         if w.pool is not None:

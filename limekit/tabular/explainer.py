@@ -93,9 +93,9 @@ def _check_gam_sampling(gam_sampling):
 
 def _wants_original(call):
     """The rows in the original space: for GAM surrogates, and for the emulator of variance_reduction."""
-    return (
-        call.plan.in_original_space
-        or getattr(getattr(call, "sampling", None), "variance_reduction", None) == "emulator"
+    return call.plan.in_original_space or getattr(getattr(call, "sampling", None), "variance_reduction", None) in (
+        "emulator",
+        "auto",
     )
 
 
