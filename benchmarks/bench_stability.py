@@ -26,6 +26,11 @@ the mean Jaccard over pairs of converged explanations.
 * variance (not in the default list): on Adult, the share of lime's residual that lies between
   interpretable rows, and the coefficients' variance with ``variance_reduction='emulator'``
   against without (``--small`` rows and seeds).
+* verdict (not in the default list): the verdict per feature (limekit.core.verdicts) on Adult
+  (XGBoost depth 6, or scikit-learn's HistGradientBoosting without xgboost), text and images,
+  at an int num_samples and 'auto': the share of top-5 places settled, settled claims that
+  another seed's top 5 repeats with the same sign, tie groups that hold another seed's
+  occupants of their places, explanations ending settled or tied, model rows;
 * mars: S-LIME's own setting (Friedman's MARS function, lasso-path selection,
   start 1000, at most 10,000): ``stabilized-lime``'s ``slime`` against
   limekit 'auto', top-k Jaccard for k = 1..5.
