@@ -26,6 +26,11 @@ the mean Jaccard over pairs of converged explanations.
 * variance (not in the default list): on Adult, the share of lime's residual that lies between
   interpretable rows, and the coefficients' variance with ``variance_reduction='emulator'``
   against without (``--small`` rows and seeds).
+* verdict (not in the default list): the verdict per feature (limekit.core.verdicts) on Adult
+  (XGBoost depth 6, or scikit-learn's HistGradientBoosting without xgboost), text and images,
+  at an int num_samples and 'auto': the share of top-5 places settled, settled claims that
+  another seed's top 5 repeats with the same sign, tie groups that hold another seed's
+  occupants of their places, explanations ending settled or tied, model rows;
 * mars: S-LIME's own setting (Friedman's MARS function, lasso-path selection,
   start 1000, at most 10,000): ``stabilized-lime``'s ``slime`` against
   limekit 'auto', top-k Jaccard for k = 1..5.
@@ -141,8 +146,10 @@ def run_task(title, instances, seeds, configurations, k_values=(None,)):
 
 
 def _adult_setup(rows):
-    """The bundled Adult data, its XGBoost model (test AUC), explainer keywords and the first ``rows`` test rows."""
-    import xgboost
+    """The bundled Adult data, its XGBoost model (test AUC), explainer keywords and the first ``rows`` test rows.
+
+    Without xgboost, scikit-learn's HistGradientBoostingClassifier (depth 6, 200 iterations) stands in.
+    """
     from sklearn.metrics import roc_auc_score
 
     from limekit.datasets import load_adult
@@ -161,9 +168,15 @@ def _adult_setup(rows):
         ).astype(float)
 
     X, X_test = codes(train), codes(test)
-    model = xgboost.XGBClassifier(n_estimators=200, max_depth=6, learning_rate=0.1, n_jobs=1, random_state=0).fit(
-        X, y_train
-    )
+    try:
+        import xgboost
+
+        model = xgboost.XGBClassifier(n_estimators=200, max_depth=6, learning_rate=0.1, n_jobs=1, random_state=0)
+    except ImportError:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        model = HistGradientBoostingClassifier(max_iter=200, max_depth=6, learning_rate=0.1, random_state=0)
+    model = model.fit(X, y_train)
     auc = roc_auc_score(_labels(test), model.predict_proba(X_test)[:, 1])
     kwargs = dict(feature_names=list(train.columns), categorical_features=categorical, categorical_names=names)
     return X, X_test[:rows], model, kwargs, auc
@@ -263,6 +276,181 @@ def adult(rows, seeds, share_task=20, share_budgets=(5000,)):
         instances,
         seeds,
         configurations,
+    )
+
+
+def verdict_run(explainer_factory, instance, model, seed, **kwargs):
+    """One explanation's verdict per feature: (top ``[(id, sign)]``, model rows, diagnostics['sampling'], label key)."""
+    counted = Counted(model)
+    exp = explainer_factory(seed).explain_instance(instance, counted, **kwargs)
+    label = exp.top_labels[0] if getattr(exp, "top_labels", None) else (1 if exp.mode == "classification" else 1)
+    key = "0" if exp.mode == "regression" else str(label)
+    top = [(f, w > 0) for f, w in exp.local_exp[label]]
+    return top, counted.rows, exp.diagnostics["sampling"], key
+
+
+def _per_label(record, name, key):
+    per_label = record.get(name) or {}
+    return per_label.get(key, per_label.get(int(key), []))
+
+
+def verdict_figures(results, places=5):
+    """The verdict's three figures over ``results`` (per instance, a list over seeds of :func:`verdict_run`'s).
+
+    settled: the mean share of the top ``places`` places whose feature is settled;
+    hold: over ordered pairs of seeds, the share of settled claims of one seed that the
+    other's top ``places`` repeats with the same sign;
+    honest: over ordered pairs where the first has a tie group, the share in which every
+    feature the second puts in the top ``places`` without the first settling it (or marking
+    it as no claim) is a member of the first's tie groups;
+    complete: the share of explanations whose places are all settled or in identified tie groups;
+    rows: model rows per explanation.
+    """
+    settled_share, holds, honest, complete, rows = [], [], [], [], []
+    for runs in results:
+        for _top, n, record, key in runs:
+            settled = set(_per_label(record, "settled", key))
+            settled_share.append(min(len(settled), places) / places)
+            complete.append(record.get("outcome") in ("settled", "tied"))
+            rows.append(n)
+        for (top_a, _, rec_a, key), (top_b, _, _, _) in itertools.permutations(runs, 2):
+            signs_b = dict(top_b[:places])
+            signs_a = dict(top_a)
+            for feature in _per_label(rec_a, "settled", key):
+                holds.append(feature in signs_b and signs_b[feature] == signs_a.get(feature, signs_b[feature]))
+            groups = _per_label(rec_a, "tie_groups", key)
+            if groups:
+                members = {f for g in groups for f in g["features"]}
+                known = set(_per_label(rec_a, "settled", key)) | set(_per_label(rec_a, "no_claim", key))
+                known |= set(_per_label(rec_a, "sign_undecided", key))
+                occupants = [f for f, _ in top_b[:places] if f not in known]
+                honest.append(all(f in members for f in occupants))
+    return {
+        "settled": float(np.mean(settled_share)),
+        "hold": float(np.mean(holds)) if holds else float("nan"),
+        "honest": float(np.mean(honest)) if honest else float("nan"),
+        "complete": float(np.mean(complete)),
+        "rows": float(np.mean(rows)),
+    }
+
+
+def verdict_task(title, instances, seeds, configurations):
+    """Print :func:`verdict_figures` for each configuration ``(name, run(instance, seed))``."""
+    print(f"\n{title}")
+    print(f"  {'configuration':34s} {'settled':>8s} {'hold':>6s} {'honest':>7s} {'complete':>9s} {'rows/exp':>9s}")
+    for name, run in configurations:
+        if ONLY and ONLY not in name:
+            continue
+        start = time.perf_counter()
+        results = [[run(instance, seed) for seed in range(seeds)] for instance in instances]
+        f = verdict_figures(results)
+        print(
+            f"  {name:34s} {f['settled']:8.1%} {f['hold']:6.1%} {f['honest']:7.1%} {f['complete']:9.0%} "
+            f"{f['rows']:9.0f}  ({(time.perf_counter() - start) / (len(instances) * seeds) * 1000:.0f} ms/exp)",
+            flush=True,
+        )
+
+
+def _adult_model_note():
+    try:
+        import xgboost  # noqa: F401
+    except ImportError:
+        return "sklearn HistGradientBoosting (xgboost not installed)"
+    return "XGBoost depth 6, 200 trees"
+
+
+def verdicts(rows, seeds, small=(8, 5)):
+    """The verdict per feature on Adult, text and images: settled places, settled claims held, honest ties.
+
+    Adult: XGBoost (depth 6) when installed, else scikit-learn's HistGradientBoosting;
+    text: TF-IDF + logistic regression on generated reviews; image: the skin-tone classifier.
+    """
+    from limekit import ImageExplainer, TabularExplainer, TextExplainer
+
+    X, instances, model, kwargs, auc = _adult_setup(rows)
+
+    def tab(seed):
+        return TabularExplainer(X, random_state=seed, **kwargs)
+
+    verdict_task(
+        f"verdict, adult: {_adult_model_note()} (test AUC {auc:.3f}); {rows} rows x {seeds} seeds, top 5",
+        instances,
+        seeds,
+        [
+            (
+                "limekit 5000",
+                lambda x, s: verdict_run(tab, x, model.predict_proba, s, num_features=5, num_samples=5000),
+            ),
+            (
+                "limekit auto",
+                lambda x, s: verdict_run(tab, x, model.predict_proba, s, num_features=5, num_samples="auto"),
+            ),
+        ],
+    )
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from limekit.datasets import make_reviews
+
+    reviews, labels = make_reviews(2000, random_state=0)
+    text_model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(reviews[:1500], labels[:1500])
+    texts = reviews[1500 : 1500 + small[0]]
+    verdict_task(
+        f"verdict, text: TF-IDF + logistic regression on generated reviews; {len(texts)} x {small[1]} seeds, top 5",
+        texts,
+        small[1],
+        [
+            (
+                f"limekit {n}",
+                lambda x, s, n=n: verdict_run(
+                    lambda seed: TextExplainer(random_state=seed),
+                    x,
+                    text_model.predict_proba,
+                    s,
+                    num_features=5,
+                    num_samples=n,
+                ),
+            )
+            for n in (5000, "auto")
+        ],
+    )
+    from skimage import data
+    from skimage.segmentation import quickshift
+    from skimage.transform import resize
+
+    from limekit.datasets import skin_tone_probability
+
+    photos = [data.astronaut(), data.chelsea(), data.coffee(), data.rocket()][: small[0]]
+    images = [(resize(p, (128, 128), anti_aliasing=True) * 255).astype("uint8") for p in photos]
+
+    def segments(img):
+        return quickshift(img, kernel_size=4, max_dist=200, ratio=0.2, rng=0)
+
+    verdict_task(
+        f"verdict, image: skin-tone classifier on {len(images)} photos, lime's num_features (the top 5 judged); "
+        f"{small[1]} seeds",
+        images,
+        small[1],
+        [
+            (
+                f"limekit {n}",
+                lambda x, s, n=n: verdict_run(
+                    lambda seed: ImageExplainer(random_state=seed),
+                    x,
+                    skin_tone_probability,
+                    s,
+                    labels=(1,),
+                    top_labels=None,
+                    num_samples=n,
+                    hide_color=0,
+                    segmentation_fn=segments,
+                    batch_size=100,
+                    progress_bar=False,
+                ),
+            )
+            for n in (1000, "auto")
+        ],
     )
 
 
@@ -748,6 +936,9 @@ def main():
             continue
         if task == "adult":
             adult(args.rows, args.seeds, args.share_task, args.share_budget)
+            continue
+        if task == "verdict":
+            verdicts(args.rows, args.seeds, args.small)
             continue
         TASKS[task](*args.small)
 

@@ -65,7 +65,7 @@ def run_explain(args, out=None):
         predict,
         num_features=args.num_features,
         num_samples=args.num_samples,
-        variance_reduction=args.variance_reduction,
+        variance_reduction=None if args.variance_reduction == "none" else args.variance_reduction,
         top_labels=1 if mode == "classification" else None,
     )
     label = exp.top_labels[0] if mode == "classification" else 1
@@ -280,9 +280,11 @@ def build_parser():
     )
     explain.add_argument(
         "--variance-reduction",
-        choices=["emulator"],
+        choices=["auto", "emulator", "none"],
+        default="auto",
         help="emulator: fewer model rows for the same stability, for slow models (fits a "
-        "gradient-boosted emulator of the model each round; ridge surrogate only)",
+        "gradient-boosted emulator of the model each round; ridge surrogate only); auto (default, "
+        "with --num-samples auto): the emulator when it pays, from the model's measured time",
     )
     explain.add_argument("--num-features", type=int, default=10, help="features shown (default 10)")
     explain.add_argument("--random-state", type=int, default=0, help="seed (default 0)")

@@ -20,30 +20,40 @@ __all__ = [
 
 
 def format_table(explanation, label=1):
-    """Plain-text table of an explanation: feature, the instance's value (tabular), weight.
+    """Plain-text table of an explanation: feature, the instance's value (tabular), weight, verdict.
 
     With stability figures (``stability_samples``), a column gives the share of
-    bootstrap refits that agree on each weight's sign.
+    bootstrap refits that agree on each weight's sign.  With a verdict per
+    feature (``diagnostics['sampling']``, see :mod:`limekit.core.verdicts`), the
+    last column says whether each feature is settled, in a tie group (named
+    under the table by :func:`print_verdict`) or of negligible weight (no claim).
     """
+    from .core.verdicts import status_mark
+
     rows = explanation.to_dict()["explanations"][str(label)]["features"]
     with_values = any("value" in r for r in rows)
+    verdicts = any("verdict" in r for r in rows)
     stability = explanation.diagnostics.get("stability") or {}
     key = _diagnostic_label(explanation, label)
     signs = (stability.get(key) or stability.get(str(key)) or {}).get("sign_agreement")  # str: from JSON
     if signs:
         signs = {int(feature): share for feature, share in signs.items()}
     header = ("feature",) + (("value",) if with_values else ()) + (("same sign",) if signs else ()) + ("weight",)
+    header += ("verdict",) if verdicts else ()
     cells = [
         (str(r["name"]),)
         + ((_short(r.get("value")),) if with_values else ())
         + ((f"{signs.get(r['id'], 0.0):.0%}",) if signs else ())
         + (f"{r['weight']:+.4f}",)
+        + ((status_mark(r.get("verdict", "unsettled"), r.get("tie_group")),) if verdicts else ())
         for r in rows
     ]
+    weight = len(header) - 1 - int(verdicts)  # the weight column, right-aligned
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), "  ".join("-" * w for w in widths)]
     lines += [
-        "  ".join([c.ljust(w) for c, w in zip(cell[:-1], widths)] + [cell[-1].rjust(widths[-1])]) for cell in cells
+        "  ".join(c.rjust(w) if i == weight else c.ljust(w) for i, (c, w) in enumerate(zip(cell, widths))).rstrip()
+        for cell in cells
     ]
     return "\n".join(lines)
 
@@ -167,6 +177,14 @@ def print_verdict(exp, out):
     verdict = verdict_text(exp.diagnostics.get("sampling"))
     if verdict:
         print(verdict, file=out)
+    faithfulness = exp.diagnostics.get("faithfulness")
+    if faithfulness:
+        from .viz.html import faithfulness_text
+
+        for key in faithfulness.get("labels") or {}:
+            line = faithfulness_text(faithfulness, key)
+            if line:
+                print(line, file=out)
 
 
 def print_stability(exp, label, out):

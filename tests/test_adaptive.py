@@ -65,8 +65,13 @@ def test_two_exactly_tied_features_end_not_converged_and_are_named():
     )
     n = sampling["num_samples"]
     assert sum(model.sizes) == n and len(model.sizes) == sampling["rounds"] == sampling["model_calls"]
-    assert f"not stable after {n:,} samples" in verdict_text(sampling) and "tie" in verdict_text(sampling)
-    assert "alpha" in exp.as_html() and "not stable" in exp.as_html()
+    # a tie that more samples would not break is an answer, named as such (its place and its members)
+    assert sampling["outcome"] == "tied" and sampling["settled"] == {1: []}
+    (group,) = sampling["tie_groups"][1]
+    assert group["places"] == [1] and set(group["names"]) == {"alpha", "beta"}
+    text = verdict_text(sampling)
+    assert text.startswith(f"a tie after {n:,} samples") and "place 1: one of alpha or beta" in text
+    assert "alpha" in exp.as_html() and "tie A (place 1)" in exp.as_html()
 
 
 def test_a_model_linear_in_two_tied_features_is_not_called_stable():

@@ -1,5 +1,6 @@
 """The main job: `limekit demo` explains an Adult prediction and prints a readable table."""
 
+import re
 import subprocess
 import sys
 
@@ -14,11 +15,15 @@ def test_demo_prints_the_explanation(capsys):
     assert "Adult census income" in out
     assert "P(income >50K) =" in out
     header = next(line for line in out.splitlines() if line.startswith("feature"))
-    assert header.split() == ["feature", "value", "same", "sign", "weight"]
+    assert header.split() == ["feature", "value", "same", "sign", "weight", "verdict"]
     table = out.split(header)[1].split("\n\n")[0].strip().splitlines()[1:]
     assert len(table) == 5
-    assert all(line.split()[-1][0] in "+-" for line in table)
-    assert all(0 <= int(line.split()[-2].rstrip("%")) <= 100 for line in table)
+    # same sign, weight, then each feature's sampling verdict
+    rows = [
+        re.search(r"\s(\d+)%\s+[+-]\d+\.\d{4}\s+(settled|tie [A-Z]|no claim|sign undecided|unsettled)$", line)
+        for line in table
+    ]
+    assert all(rows) and all(0 <= int(row.group(1)) <= 100 for row in rows)
     assert "surrogate score (weighted R^2)" in out and "effective sample size" in out
     gap = next(line for line in out.splitlines() if "local gap" in line)  # the model's prediction beside
     assert "surrogate prediction" in gap and "model prediction" in gap
@@ -29,7 +34,7 @@ def test_demo_without_stability(capsys):
     assert main(["demo", "--num-samples", "300", "--num-features", "3", "--stability", "0", "--quiet"]) == 0
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if line.startswith("feature"))
-    assert header.split() == ["feature", "value", "weight"] and "bootstrap" not in out
+    assert header.split() == ["feature", "value", "weight", "verdict"] and "bootstrap" not in out
 
 
 def test_demo_rejects_a_bad_row(capsys):

@@ -234,3 +234,44 @@ def test_sparse_tabular_rows_take_it_too():
     plain = TabularExplainer(X, random_state=1).explain_instance(X[0], model, num_features=1, num_samples=50_000)
     assert reduced.as_list()[0][0] == plain.as_list()[0][0]
     assert reduced.diagnostics["sampling"]["emulator_r2"][1] > 0.8
+
+
+# ---------------------------------------------------------------- variance_reduction='auto'
+
+
+def test_auto_leaves_a_fast_model_without_an_emulator_untried_and_says_so():
+    X = np.random.default_rng(0).normal(size=(300, 5))
+
+    def model(rows):
+        return np.asarray(rows, dtype=float) @ np.array([3.0, -2.0, 1.0, 0.0, 0.0])
+
+    explainer = TabularExplainer(X, mode="regression", random_state=0)
+    auto = explainer.explain_instance(X[0], model, num_features=3, num_samples="auto")
+    plain = explainer.explain_instance(X[0], model, num_features=3, num_samples="auto", variance_reduction=None)
+    sampling = auto.diagnostics["sampling"]
+    assert sampling["variance_reduction"] is None
+    choice = sampling["variance_choice"]
+    assert choice == {"chosen": None, "reason": "the model is faster than any emulator round"}
+    assert auto.as_list() == plain.as_list()  # the same explanation as without
+    fixed = explainer.explain_instance(X[0], model, num_features=3, num_samples=500).diagnostics["sampling"]
+    assert fixed["variance_reduction"] is None and "variance_choice" not in fixed  # int num_samples: never
+    lasso = TabularExplainer(X, mode="regression", random_state=0, surrogate="lasso")
+    assert lasso.explain_instance(X[0], model, num_samples="auto").diagnostics["sampling"]["variance_reduction"] is None
+
+
+def test_choose_emulator_keeps_it_when_the_model_rows_it_saves_cost_more_than_its_round():
+    from limekit.core.emulator import EMULATOR_FLOOR_SECONDS, EmulatedTargets, choose_emulator
+
+    fitted = []
+
+    def fit():
+        fitted.append(1)
+        return EmulatedTargets(np.zeros((10, 1)), {0: 0.9}, {0: np.zeros((2, 2))})
+
+    emulated, choice = choose_emulator(EMULATOR_FLOOR_SECONDS / 10_000, 1000, fit)  # too fast: untried
+    assert emulated is None and choice.chosen is None and choice.emulator_seconds is None and not fitted
+    emulated, choice = choose_emulator(1.0, 1000, fit)  # a second per row: any emulator round pays
+    assert emulated is not None and choice.chosen == "emulator" and choice.emulator_r2 == 0.9 and fitted
+    useless = lambda: EmulatedTargets(np.zeros((10, 1)), {0: -0.1}, {0: np.zeros((2, 2))})  # noqa: E731
+    emulated, choice = choose_emulator(1.0, 1000, useless)  # an emulator that follows nothing saves nothing
+    assert emulated is None and choice.chosen is None and choice.emulator_seconds is not None

@@ -65,15 +65,25 @@ Hooker and Wang, KDD 2021): ``needed = n (z_required / z_now)^2``, with
 ``z_required`` the z at which two samples disagree with probability
 ``1 - required``.  The next round grows the sample to ``needed``, by at least
 25 % and at most doubling; from ``GIVE_UP_AFTER`` times the first round on,
-a projection beyond ``OUT_OF_REACH`` times ``max_samples`` stops the
-explanation as out of reach.  No code of S-LIME's is used.
+the explanation stops as out of reach when more samples within
+``max_samples`` would settle no further place: every place is settled or held
+by a tie group whose projection (the size at which its likeliest member would
+settle) is beyond ``max_samples`` (``TIE_REACH``); without a verdict per
+feature, when the weakest claim's projection is beyond ``OUT_OF_REACH`` times
+``max_samples``.  No code of S-LIME's is used.
+
+A verdict per feature.  The same draws give each feature of each label a
+status (:mod:`limekit.core.verdicts`): settled, in a tie group for the places
+no settled feature holds, sign undecided, or no claim (a negligible weight);
+``diagnostics['sampling']`` records them (``settled``, ``tie_groups``,
+``sign_undecided``, ``no_claim``, per label) and the ``outcome``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -86,6 +96,7 @@ from ..weighted import WeightedDesign, scale_huge
 from .emulator import check_variance_reduction
 from .options import CALL_DEFAULTS
 from .selection import HIGHEST_WEIGHTS_ALPHA, highest_weights, resolve_method, select_features
+from .verdicts import LabelFeatures, bootstrap_features, label_features, verdict_places, verdict_record
 
 __all__ = [
     "SamplingPlan",
@@ -109,6 +120,7 @@ EARLY_SPLIT = 10  # before max_samples the allowed shortfall is (1 - confidence)
 BOOTSTRAP_DRAWS = 30  # refits per round of the bootstrap test
 GIVE_UP_AFTER = 2  # give up as out of reach only from this many times the first round
 OUT_OF_REACH = 16  # stop early when the projected sample size exceeds this many times max_samples
+TIE_REACH = 1  # ... or when every tie group's (and undecided sign's) projection exceeds this many times max_samples
 SAMPLING_SCHEMES = ("lime", "kernel")
 
 
@@ -142,7 +154,7 @@ class SamplingPlan:
     scheme: str = "lime"
     variance_reduction: str | None = None
 
-    def required(self, n: int) -> float:
+    def required(self, n):
         """The level a sample of ``n`` rows must reach: stricter at the looks before the last (see the module)."""
         if not self.adaptive or n >= self.max_samples:
             return self.confidence
@@ -179,6 +191,9 @@ class Verdict:
     membership_z, sign_z : float
         The weakest membership and sign claims as z statistics (the round
         sizes' projection; not recorded).
+    features : dict of int -> LabelFeatures
+        Per label, the verdict per feature (see :mod:`limekit.core.verdicts`):
+        settled features, tie groups, undecided signs, negligible weights.
     """
 
     method: str | None
@@ -191,10 +206,31 @@ class Verdict:
     stopped: str | None = None
     membership_z: float = math.inf
     sign_z: float = math.inf
+    features: dict[int, LabelFeatures] = field(default_factory=dict)
 
     def stopped_by(self, reason: str | None) -> Verdict:
-        """This verdict, recording why sampling stopped."""
-        return replace(self, stopped=reason)
+        """This verdict, recording why sampling stopped (features pending at a stricter early look settle)."""
+        if reason is None:
+            return replace(self, stopped=reason)
+        return replace(self, stopped=reason, features={label: v.final() for label, v in self.features.items()})
+
+    def mapped(self, ids: Any) -> Verdict:
+        """This verdict with design columns turned into feature ids (``ids[column]``)."""
+        return replace(
+            self,
+            tied_features=tuple(int(ids[column]) for column in self.tied_features),
+            features={label: verdict.mapped(ids) for label, verdict in self.features.items()},
+        )
+
+    @property
+    def outcome(self) -> str | None:
+        """``'settled'``, ``'tied'`` or ``'unsettled'`` over the labels (None without a verdict per feature)."""
+        record = verdict_record(self.features)
+        return record.get("outcome")
+
+    def open_claims(self) -> list[int | None]:
+        """Projected sample sizes of every unsettled claim (tie groups, undecided signs) of every label."""
+        return [needed for verdict in self.features.values() for needed in verdict.open_claims()]
 
     def to_dict(self) -> dict[str, Any]:
         """The record's keys (``diagnostics['sampling']``): those the test reports, and ``stopped``."""
@@ -209,6 +245,7 @@ class Verdict:
         record["tied_features"] = list(self.tied_features)
         if self.stopped is not None:
             record["stopped"] = self.stopped
+        record.update(verdict_record(self.features))
         return record
 
 
@@ -268,7 +305,7 @@ def resolve_sampling(
     return SamplingPlan(False, num_samples, num_samples, float(confidence), sampling, variance_reduction)
 
 
-def uses_draw_test(spec: Any) -> bool:
+def uses_draw_test(spec):
     """The sandwich test applies to lime's configuration: a ridge fit of the model's output."""
     return isinstance(spec.template, RidgeSurrogate) and spec.task == "regression"
 
@@ -299,14 +336,7 @@ class _DrawSetup:
     selection_inverse: np.ndarray | None = None
 
 
-def _draw_setup(
-    design: WeightedDesign,
-    num_features: int,
-    alpha: float,
-    feature_selection: str,
-    rng: np.random.Generator,
-    draws: int,
-) -> _DrawSetup | None:
+def _draw_setup(design, num_features, alpha, feature_selection, rng, draws):
     """The output-free part of :func:`draw_test` for ``design``; None when there is no test."""
     n_features = design.n_features
     if n_features > SANDWICH_TEST_MAX_FEATURES or design.wide:  # more features than samples: no test
@@ -340,6 +370,8 @@ def draw_test(
     rng: np.random.Generator | None = None,
     draws: int = DRAWS,
     target_covariance: Mapping[int, np.ndarray] | None = None,
+    max_samples: int | None = None,
+    confidence: float | None = None,
 ) -> tuple[Verdict, dict[int, np.ndarray] | None]:
     """The resampling test of the top ``num_features`` set and signs, per label.
 
@@ -365,14 +397,21 @@ def draw_test(
         Per label, the covariance of a linear fit that the targets carry
         (``variance_reduction='emulator'``, see :mod:`limekit.core.emulator`):
         the cross products gain ``G C G`` (``G`` the weighted centred Gram matrix).
+    max_samples : int or None
+        The budget: a tie group whose projection exceeds ``OUT_OF_REACH``
+        times it is out of reach (None: the sample's size).
+    confidence : float or None
+        The last look's level (None: ``required``): features it would settle
+        are pending, not tied, at a stricter early look.
 
     Returns
     -------
     verdict : Verdict
         The worst label's: ``method`` 'sandwich', its ``jaccard``,
         ``agreement``, ``sign_agreement``, ``needed`` and ``converged``, and
-        ``tied_features`` as design columns (all labels'); every figure None
-        when the design allows no test.
+        ``tied_features`` and ``features`` (the verdict per feature, see
+        :mod:`limekit.core.verdicts`) as design columns (all labels'); every
+        figure None when the design allows no test.
     selected : dict of int -> ndarray or None
         Per label, the columns the selection picks (the fit reuses them).
     """
@@ -386,6 +425,9 @@ def draw_test(
     worst: dict[str, Any] | None = None
     tied: dict[int, float] = {}
     selected: dict[int, np.ndarray] = {}
+    features: dict[int, Any] = {}
+    places = verdict_places(num_features)
+    reach = TIE_REACH * (design.n_samples if max_samples is None else max_samples)
     for label in labels:
         scale_y, y = scale_huge(outputs[:, label])  # the verdict is scale-free
         y_mean, cross = design.label_stats(y)
@@ -400,7 +442,24 @@ def draw_test(
         meat = design.sandwich_meat(y - y_mean, residual_coef)
         if target_covariance is not None:
             meat = meat + (scale_y**2) * (gram @ target_covariance[label] @ gram)
-        label_verdict = _label_draws(cross, coef, gram, inverse, meat, scale, normal, num_features, method, required)
+        label_verdict = _label_draws(
+            cross,
+            coef,
+            gram,
+            inverse,
+            meat,
+            scale,
+            normal,
+            num_features,
+            method,
+            required,
+            places,
+            reach,
+            selected[int(label)],
+            design.n_samples,
+            confidence,
+        )
+        features[int(label)] = label_verdict.pop("features")
         for feature, share in label_verdict.pop("unsettled").items():
             tied[feature] = min(tied.get(feature, 1.0), share)
         if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < (
@@ -421,11 +480,12 @@ def draw_test(
         tied_features=() if converged else tuple(int(f) for f in sorted(tied, key=lambda f: (tied[f], f))),
         membership_z=worst["membership_z"],
         sign_z=worst["sign_z"],
+        features=features,
     )
     return verdict, selected
 
 
-def _subset_coef(gram: np.ndarray, cross: np.ndarray, columns: Sequence[int] | np.ndarray, alpha: float) -> np.ndarray:
+def _subset_coef(gram, cross, columns, alpha):
     """The ridge coefficients of the fit on ``columns`` only, as a full-length vector (zeros elsewhere)."""
     columns = np.asarray(columns, dtype=np.intp)
     coef = np.zeros(gram.shape[0])
@@ -446,11 +506,20 @@ def _label_draws(
     k: int,
     method: str,
     required: float,
+    places: int = 0,
+    reach: int | None = None,
+    shown: np.ndarray | None = None,
+    n_samples: int = 0,
+    confidence: float | None = None,
 ) -> dict[str, Any]:
     """Expected Jaccard, agreement and sign agreement of pairs of simulated samples for one label.
 
     ``coef`` is ``inverse @ cross``; ``covariance`` is the covariance of the cross products (the
-    sandwich's middle term).
+    sandwich's middle term).  The draws select ``k`` features as the explanation does; the verdict
+    judges the top ``places`` of them by ``|weight|`` (default ``k``), and gives each feature its
+    status (``'features'``, see :mod:`limekit.core.verdicts`): ``shown`` are the columns the
+    explanation lists (None: all), ``n_samples`` the sample's rows, ``reach`` the projection
+    beyond which a tie is out of reach.
     """
     root = _root(covariance)
     # draws of Z'W y at fixed Z'W Z, cross + root e: the coefficients A^-1 cross + (A^-1 root) e ~ N(coef, sandwich)
@@ -468,6 +537,9 @@ def _label_draws(
     else:  # highest weights (ranked by |coef * z_0|) and the lasso path (by the share of the fit)
         members = _top_k(np.abs(coefs * scale), k)
     members &= relevant
+    places = k if places is None else places
+    if places < min(k, cross.size):  # the verdict concerns the top places of the selection, by |weight|
+        members &= _top_k(np.where(members, np.abs(coefs), -1.0), places)
     n_draws = normal.shape[0]
     half = n_draws // 2
     a, b = members[:half], members[half : 2 * half]
@@ -493,6 +565,9 @@ def _label_draws(
     z = ndtri(np.clip(claims, 0.5, 1 - 0.5 / n_draws))
     membership_z = float(z[: open_membership.size].min(initial=math.inf))
     sign_z = float(z[open_membership.size :].min(initial=math.inf))
+    features = label_features(
+        members, positive, relevant, coef, shown, required, places, n_samples, _claim_z(1 - required), reach, confidence
+    )
     return {
         "jaccard": float(jaccard.mean()),
         "agreement": float(np.mean((both == either) & signs_agree)),
@@ -500,10 +575,11 @@ def _label_draws(
         "unsettled": unsettled,
         "membership_z": membership_z,
         "sign_z": sign_z,
+        "features": features,
     }
 
 
-def _forward_selection_draws(gram: np.ndarray, crosses: np.ndarray, k: int) -> np.ndarray:
+def _forward_selection_draws(gram, crosses, k):
     """Forward selection (as :func:`limekit.core.selection.select_features`) for every row of ``crosses``.
 
     The draws share the Gram matrix, so the draws that picked the same
@@ -514,7 +590,7 @@ def _forward_selection_draws(gram: np.ndarray, crosses: np.ndarray, k: int) -> n
     diag = np.diag(gram).copy()
     floor = 1e-10 * max(float(diag.max(initial=0.0)), 1e-300)
     members = np.zeros((n_draws, n_features), dtype=bool)
-    groups: list[tuple[np.ndarray, list[int]]] = [(np.arange(n_draws), [])]
+    groups = [(np.arange(n_draws), [])]
     for _ in range(k):
         grown = []
         for rows, chosen in groups:
@@ -539,11 +615,11 @@ def _forward_selection_draws(gram: np.ndarray, crosses: np.ndarray, k: int) -> n
                 grown.append((rows[pick == feature], chosen + [int(feature)]))
         groups = grown
     for rows, chosen in groups:
-        members[np.ix_(rows, np.asarray(chosen, dtype=np.intp))] = True
+        members[np.ix_(rows, chosen)] = True
     return members
 
 
-def _top_k(magnitude: np.ndarray, k: int) -> np.ndarray:
+def _top_k(magnitude, k):
     """Boolean mask of each row's ``k`` largest entries."""
     d = magnitude.shape[1]
     if k >= d:
@@ -556,7 +632,7 @@ def _top_k(magnitude: np.ndarray, k: int) -> np.ndarray:
     return members
 
 
-def _root(covariance: np.ndarray) -> np.ndarray:
+def _root(covariance):
     """A square root ``R`` with ``R R' = covariance`` (Cholesky; eigenvalues when it is singular)."""
     try:
         return np.linalg.cholesky(covariance)
@@ -566,13 +642,13 @@ def _root(covariance: np.ndarray) -> np.ndarray:
     return vectors * np.sqrt(np.maximum(values, 0.0))
 
 
-def _claim_z(p: float) -> float:
+def _claim_z(p):
     """The z of one ordering claim on which two samples disagree with probability ``p``: 2 Phi(z) Phi(-z) = p."""
     p = min(max(p, 0.0), 0.5)
     return math.inf if p == 0 else float(-ndtri((1 - math.sqrt(1 - 2 * p)) / 2))
 
 
-def _needed(n: int, verdict: dict[str, Any], required: float) -> int | None:
+def _needed(n, verdict, required):
     """Projected sample size at which the weakest claim is settled enough; None when no size would.
 
     The weakest membership claim (the feature whose inclusion among the draws
@@ -591,33 +667,60 @@ def _needed(n: int, verdict: dict[str, Any], required: float) -> int | None:
     return int(min(needed, 10**12))
 
 
-def bootstrap_verdict(stability: Mapping[int, Mapping[str, Any]], confidence: float) -> Verdict:
-    """The bootstrap test's verdict from the stability figures of every label."""
+def bootstrap_verdict(
+    stability: Mapping[int, Mapping[str, Any]], confidence: float, num_features: int | None = None
+) -> Verdict:
+    """The bootstrap test's verdict from the stability figures of every label.
+
+    With ``num_features``, each label also gets its verdict per feature
+    (:func:`limekit.core.verdicts.bootstrap_features`).
+    """
     agreement = min(figures["set_agreement"] for figures in stability.values())
     tied: list[int] = []
     for figures in stability.values():
         tied.extend(int(f) for f, share in figures["inclusion"].items() if 1 - confidence < share < confidence)
         tied.extend(int(f) for f, share in figures["sign_agreement"].items() if share < confidence)
+    features = {}
+    if num_features is not None:
+        places = verdict_places(num_features)
+        features = {int(label): bootstrap_features(figures, confidence, places) for label, figures in stability.items()}
     return Verdict(
-        "bootstrap", bool(agreement >= confidence), float(agreement), tied_features=tuple(dict.fromkeys(tied))
+        "bootstrap",
+        bool(agreement >= confidence),
+        float(agreement),
+        tied_features=tuple(dict.fromkeys(tied)),
+        features=features,
     )
 
 
 def out_of_reach(n: int, verdict: Verdict, plan: SamplingPlan) -> bool:
-    """True when the test's own projection needs more than ``OUT_OF_REACH`` times ``max_samples``.
+    """True when more samples within ``max_samples`` would settle no further place.
 
-    Near-ties at the boundary of the top features would need far more
-    samples than the budget; stopping then, with the tied features named,
-    spends no further model rows on an explanation that cannot settle.
+    With a verdict per feature: every place is settled or held by a tie
+    group (or an undecided sign) whose projection (:meth:`Verdict.open_claims`:
+    the sample size at which the group's likeliest member would settle)
+    exceeds ``TIE_REACH`` times ``max_samples``.  Without one, the weakest
+    claim's projection ``needed`` exceeds ``OUT_OF_REACH`` times
+    ``max_samples``.  Stopping then, with the tie groups named, spends no
+    further model rows on an explanation that cannot settle.
     """
     if verdict.jaccard is None or verdict.converged or n >= plan.max_samples:
         return False
     if n < GIVE_UP_AFTER * plan.initial:  # one round's projection is too noisy to give up on
         return False
-    return verdict.needed is None or verdict.needed > OUT_OF_REACH * plan.max_samples
+    claims = verdict.open_claims()
+    if not claims:
+        return verdict.needed is None or verdict.needed > OUT_OF_REACH * plan.max_samples
+    return all(needed is None or needed > TIE_REACH * plan.max_samples for needed in claims)
 
 
 def next_sample_size(n: int, verdict: Verdict, plan: SamplingPlan) -> int:
-    """Rows after the next round: the projected ``needed``, at least 1.25 n, at most 2 n and ``max_samples``."""
+    """Rows after the next round: the projected ``needed``, at least 1.25 n, at most 2 n and ``max_samples``.
+
+    ``needed`` is that of the claims within reach (:func:`out_of_reach`) when there are any.
+    """
     wanted = 2 * n if verdict.needed is None else verdict.needed
+    reachable = [c for c in verdict.open_claims() if c is not None and c <= TIE_REACH * plan.max_samples]
+    if reachable:
+        wanted = max(reachable)
     return int(min(plan.max_samples, max(math.ceil(1.25 * n), min(2 * n, wanted))))

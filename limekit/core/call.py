@@ -39,6 +39,9 @@ class ExplainCall:
     share_samples : bool
         ``explain_many(..., share_samples=True)``: the instances of a task fit
         on the same perturbations.
+    faithfulness : bool
+        Measure deletion and insertion curves on the model (see
+        :mod:`limekit.core.faithfulness`).
     """
 
     sampling: SamplingPlan
@@ -53,3 +56,4 @@ class ExplainCall:
     model_class_names: list[str] | None = None
     options: dict = field(default_factory=dict)
     share_samples: bool = False
+    faithfulness: bool = False

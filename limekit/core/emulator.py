@@ -47,6 +47,8 @@ emulator: no code of our own where the field's estimator fits.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -62,7 +64,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VARIANCE_REDUCTIONS",
+    "EMULATOR_FLOOR_SECONDS",
     "check_variance_reduction",
+    "VarianceChoice",
+    "choose_emulator",
     "emulator_targets",
     "cheap_sample_size",
     "EmulatorFit",
@@ -72,7 +77,8 @@ __all__ = [
     "EmulatedTargets",
 ]
 
-VARIANCE_REDUCTIONS = (None, "emulator")
+VARIANCE_REDUCTIONS = (None, "emulator", "auto")
+EMULATOR_FLOOR_SECONDS = 0.05  # 'auto': an emulator round (2 folds of 100 iterations, 20,000 cheap rows) costs more
 FOLDS = 2  # cross-fitting folds: each fold's emulator is fitted on the others
 EMULATOR_ITERATIONS = 100  # boosting iterations of each emulator
 CHEAP_PER_ROW = 20  # cheap perturbations per predicted one ...
@@ -89,10 +95,71 @@ class EmulatedTargets(NamedTuple):
 
 
 def check_variance_reduction(value: object) -> str | None:
-    """Validate ``variance_reduction``: None or 'emulator'."""
-    if value is None or (isinstance(value, str) and value == "emulator"):
+    """Validate ``variance_reduction``: None, 'emulator' or 'auto'."""
+    if value is None or (isinstance(value, str) and value in ("emulator", "auto")):
         return value
-    raise bad_value("variance_reduction", "None or 'emulator'", repr(value))
+    raise bad_value("variance_reduction", "None, 'emulator' or 'auto'", repr(value))
+
+
+@dataclass(frozen=True)
+class VarianceChoice:
+    """What ``variance_reduction='auto'`` measured and chose for one explanation (``diagnostics['sampling']``).
+
+    Attributes
+    ----------
+    model_seconds_per_row : float
+        The model's measured time per row (the first round's calls over its rows).
+    emulator_seconds : float or None
+        The measured time of one emulator round (None: not tried, the model is too fast for any emulator).
+    emulator_r2 : float or None
+        The emulators' out-of-fold R^2 on the model's outputs (the worst label's).
+    chosen : 'emulator' or None
+    """
+
+    model_seconds_per_row: float
+    emulator_seconds: float | None = None
+    emulator_r2: float | None = None
+    chosen: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The choice and why, without the timings (so that a fast model's record depends on the seed alone)."""
+        if self.emulator_seconds is None:
+            reason = "the model is faster than any emulator round"
+        elif self.chosen:
+            reason = "an emulator round costs less than the model rows it saves"
+        else:
+            reason = "an emulator round costs more than the model rows it saves"
+        return {"chosen": self.chosen, "reason": reason}
+
+
+def choose_emulator(
+    model_seconds_per_row: float, n_rows: int, fit: Callable[[], EmulatedTargets]
+) -> tuple[EmulatedTargets | None, VarianceChoice]:
+    """``variance_reduction='auto'``: the emulator when it pays, from measured cost.
+
+    A model whose ``n_rows`` take less than ``EMULATOR_FLOOR_SECONDS`` (an
+    emulator round never costs less) gets none, untried.  Otherwise one
+    emulator round is fitted (``fit()``) and timed: it is kept when it costs
+    less than the model rows it saves, estimated as its out-of-fold R^2 times
+    the ``n_rows`` of a round (the share of the output's variance it takes
+    out of the target), and the explanation goes on without it otherwise.
+
+    Returns
+    -------
+    emulated : EmulatedTargets or None
+        The round's adjusted targets when the emulator is kept.
+    choice : VarianceChoice
+    """
+    if model_seconds_per_row * n_rows < EMULATOR_FLOOR_SECONDS:
+        return None, VarianceChoice(model_seconds_per_row)
+    start = time.perf_counter()
+    emulated = fit()
+    seconds = time.perf_counter() - start
+    r2 = min(emulated.r2.values(), default=0.0)
+    pays = seconds < model_seconds_per_row * n_rows * max(r2, 0.0)
+    return (emulated if pays else None), VarianceChoice(
+        model_seconds_per_row, seconds, float(r2), "emulator" if pays else None
+    )
 
 
 def cheap_sample_size(n_samples: int, n_columns: int) -> int:

@@ -195,7 +195,9 @@ def fit_explanation(
     if sampling is not None:
         stability = explanation.diagnostics["stability"]
         if sampling.get("converged") is None and stability:
-            sampling = dict(sampling, **bootstrap_verdict(stability, sampling["confidence"]).to_dict())
+            sampling = dict(
+                sampling, **bootstrap_verdict(stability, sampling["confidence"], spec.num_features).to_dict()
+            )
         explanation.diagnostics["sampling"] = sampling
     return explanation
 

@@ -21,6 +21,7 @@ from .._validation import (
 )
 from .records import validate_explanation_record
 from .trust import fit_warnings
+from .verdicts import VERDICT_KEYS, feature_record, feature_statuses, label_groups, status_mark
 
 if TYPE_CHECKING:
     import os
@@ -499,6 +500,43 @@ class Explanation:
         mapped = self.domain_mapper.map_exp_ids(self.local_exp[key], **kwargs)
         return [(item[0], float(item[1])) if len(item) == 2 else (item[0], item[1], float(item[2])) for item in mapped]
 
+    def _verdict_key(self, label: int) -> str:
+        """The key of ``label`` in the per-label verdicts of ``diagnostics['sampling']`` (regression: 0, the fit)."""
+        return "0" if self.mode == "regression" else str(int(label))
+
+    @single_label_method
+    def feature_verdicts(self, label: int | str | None = None, **kwargs: Any) -> list[tuple[Any, float, str]]:
+        """``[(feature name, weight, verdict), ...]``: :meth:`as_list` with each feature's sampling verdict.
+
+        The verdict (see :mod:`limekit.core.verdicts`) is ``'settled'`` (its
+        place among the top features and its sign are decided at the
+        explanation's ``confidence``), ``'tie A'`` (a member of the label's
+        first tie group, ``"place 5: one of ..."``, see :meth:`tie_groups`),
+        ``'sign undecided'``, ``'no claim'`` (a negligible weight: its place
+        and sign say nothing) or ``'unsettled'``; ``''`` when the explanation
+        has no verdict per feature.  ``kwargs`` are :meth:`as_list`'s.
+        """
+        self._check_map_keywords("feature_verdicts", kwargs, ("label",))
+        key = self.resolve_label(label)
+        statuses = feature_statuses(self.diagnostics.get("sampling"), self._verdict_key(key))
+        mapped = self.domain_mapper.map_exp_ids(self.local_exp[key], **kwargs)
+        out = []
+        for (feature, weight), item in zip(self.local_exp[key], mapped):
+            mark = status_mark(*statuses.get(int(feature), ("unsettled", None))) if statuses else ""
+            out.append((item[0], float(weight), mark))
+        return out
+
+    @single_label_method
+    def tie_groups(self, label: int | str | None = None) -> list[dict[str, Any]]:
+        """The label's tie groups: ``{'places', 'features', 'names', 'needed', 'out_of_reach'}`` each (may be empty).
+
+        ``places`` are the 1-based places of the top features its members
+        compete for; ``out_of_reach``: more samples within ``max_samples``
+        would not break the tie.  See :mod:`limekit.core.verdicts`.
+        """
+        key = self.resolve_label(label)
+        return [dict(group) for group in label_groups(self.diagnostics.get("sampling"), self._verdict_key(key))]
+
     @strict_keywords
     def as_map(self) -> dict[int, list[tuple[int, float]]]:
         """``{label: [(feature id, weight), ...]}`` (regression: the fit under 1, its negation under 0)."""
@@ -604,11 +642,14 @@ class Explanation:
             out["predicted_value"] = float(cast(float, self.predicted_value))
             out["min_value"] = float(self.min_value)
             out["max_value"] = float(self.max_value)
+        sampling = self.diagnostics.get("sampling")
         for label in self.local_exp:  # as explained (a dict's order survives JSON)
             exp = self.local_exp[label]
             records = _plain(self.domain_mapper.feature_records([f for f, _ in exp]))
-            for record, (_, weight) in zip(records, exp):
+            statuses = feature_statuses(sampling, self._verdict_key(label))
+            for record, (feature, weight) in zip(records, exp):
                 record["weight"] = float(weight)  # after _plain: a NaN weight is named as NaN by to_json
+                record.update(feature_record(statuses, feature))  # derived from diagnostics['sampling']
             out["explanations"][str(int(label))] = {
                 "intercept": float(self.intercept[label]),
                 "score": float(self.scores[label]),
@@ -682,7 +723,7 @@ class Explanation:
         records, names = {}, {}
         for record in data["explanations"].values():
             for feature in record["features"]:
-                stored = {k: v for k, v in feature.items() if k != "weight"}
+                stored = {k: v for k, v in feature.items() if k != "weight" and k not in VERDICT_KEYS}
                 records[int(feature["id"])] = stored
                 names[int(feature["id"])] = feature["name"]
             for item in record.get("global_importance", []):

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -61,9 +62,10 @@ from .adaptive import (
 )
 from .call import ExplainCall
 from .distances import check_distance_metric
-from .emulator import cheap_sample_size, emulator_targets
+from .emulator import EmulatedTargets, cheap_sample_size, choose_emulator, emulator_targets
 from .engines import check_options, run_many, split_tasks
 from .explain import fit_explanation, plan_surrogate
+from .faithfulness import check_faithfulness, measure_faithfulness
 from .fidelity import resolve_fidelity_samples
 from .fit import fit_local_models
 from .kernels import check_weights, make_kernel_fn
@@ -74,6 +76,7 @@ from .score import check_progress_bar, score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
 from .stability import bootstrap_stability, resolve_stability_samples
+from .verdicts import name_verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -231,21 +234,35 @@ class PerInstanceRounds:
             explainer._open(w, call)
             work.append(w)
         held_out = [w.held_out for w in work if w.held_out is not None]
+        start = time.perf_counter()
         explainer._score([w.neighbourhood for w in work] + held_out, call, explainer._first_output_check(call))
+        per_row = (time.perf_counter() - start) / max(
+            1, sum(w.n_samples for w in work) + sum(h.n_samples for h in held_out)
+        )
         for w in work:
             rows = w.n_samples + (w.held_out.n_samples if w.held_out is not None else 0)
             w.model_calls = calls_alone(rows, call.batch_size)
+            w.model_seconds_per_row = per_row  # variance_reduction='auto' weighs the emulator against it
         return work
 
     def before_verdicts(self, work: list[Work], call: ExplainCall) -> None:
-        """``variance_reduction='emulator'``: each instance's emulators, on its sample and fresh cheap rows."""
-        if call.sampling.variance_reduction != "emulator" or not uses_draw_test(call.plan.spec):
+        """``variance_reduction='emulator'``: each instance's emulators, on its sample and fresh cheap rows
+        (``'auto'``: once :func:`~limekit.core.emulator.choose_emulator` has kept them)."""
+        reduction = call.sampling.variance_reduction
+        if reduction is None or not uses_draw_test(call.plan.spec):
             return
         for w in work:
-            cheap = self.explainer._neighbourhood(
-                w.context, cheap_sample_size(*w.neighbourhood.Z.shape), call, w.rngs.emulator, check=False
-            )
-            w.emulated = emulator_targets(w.neighbourhood, self.explainer._labels(w), cheap, w.rngs.emulator)
+
+            def fit(w: Work = w) -> EmulatedTargets:
+                cheap = self.explainer._neighbourhood(
+                    w.context, cheap_sample_size(*w.neighbourhood.Z.shape), call, w.rngs.emulator, check=False
+                )
+                return emulator_targets(w.neighbourhood, self.explainer._labels(w), cheap, w.rngs.emulator)
+
+            if reduction == "auto" and w.variance_choice is None:
+                w.emulated, w.variance_choice = choose_emulator(w.model_seconds_per_row or 0.0, w.n_samples, fit)
+            elif reduction == "emulator" or (w.variance_choice is not None and w.variance_choice.chosen):
+                w.emulated = fit()
 
     def next_round(self, wanting: list[Work], work: list[Work], call: ExplainCall) -> list[Work]:
         explainer = self.explainer
@@ -392,6 +409,8 @@ class BaseExplainer:
             self.feature_selection,
             self.verbose,
         )
+        if sampling.variance_reduction == "auto" and (not sampling.adaptive or not uses_draw_test(plan.spec)):
+            sampling = replace(sampling, variance_reduction=None)  # 'auto' weighs the emulator for 'auto' rounds only
         if sampling.variance_reduction is not None and not uses_draw_test(plan.spec):
             raise bad_value(
                 "variance_reduction",
@@ -403,6 +422,9 @@ class BaseExplainer:
         if batch_size is None:
             batch_size = self._default_batch_size(predict_fn)
         progress_bar = check_progress_bar(setting(progress_bar, self.progress_bar))
+        faithfulness = check_faithfulness(options.faithfulness)
+        if faithfulness:
+            self._check_faithfulness()
         frontend_options = self._check_options(dict(frontend_options))
         if sampling.scheme == "kernel":
             self._check_kernel_sampling(distance_metric)
@@ -424,6 +446,7 @@ class BaseExplainer:
             predict,
             model_class_names,
             frontend_options,
+            faithfulness=faithfulness,
         )
         self._check_call(call)
         return call
@@ -519,10 +542,13 @@ class BaseExplainer:
             self._judge(strategy.next_round(wanting, work, call), call, strategy)
 
     def _fit_all(self, work: list[Work], call: ExplainCall) -> list[Explanation]:
-        """Each instance's explanation, its verdict recording why sampling stopped."""
+        """Each instance's explanation, its verdict recording why sampling stopped (and its faithfulness)."""
         for w in work:
             w.verdict = w.verdict.stopped_by(stop_reason(w.n_samples, w.verdict, call.sampling))
-        return [self._fit_work(w, call) for w in work]
+        explanations = [self._fit_work(w, call) for w in work]
+        if call.faithfulness:
+            measure_faithfulness(self, work, explanations, call)
+        return explanations
 
     def _held_out(self, context: Any, call: ExplainCall, rngs: CallRandomness) -> Neighbourhood | None:
         """The held-out fidelity sample of an instance (None without one)."""
@@ -569,6 +595,9 @@ class BaseExplainer:
             scheme=call.sampling.scheme,
             variance_reduction=call.sampling.variance_reduction,
         )
+        if call.sampling.variance_reduction == "auto":  # what it chose, and from what measurements
+            sampling["variance_reduction"] = "emulator" if w.emulated is not None else None
+            sampling["variance_choice"] = None if w.variance_choice is None else w.variance_choice.record()
         if w.emulated is not None:
             sampling["emulator_r2"] = dict(w.emulated.r2)
         if w.pool is not None:
@@ -588,13 +617,7 @@ class BaseExplainer:
             selected=w.selected,
             targets=None if w.emulated is None else w.emulated.targets,
         )
-        record = explanation.diagnostics["sampling"]
-        record["tied_names"] = [
-            str(name)
-            for name, _ in explanation.domain_mapper.map_exp_ids(
-                [(feature, 0.0) for feature in record["tied_features"]]
-            )
-        ]
+        name_verdict(explanation.diagnostics["sampling"], explanation.domain_mapper)
         self._finish(explanation, w.context, call)
         return explanation
 
@@ -641,17 +664,18 @@ class BaseExplainer:
                     spec.feature_selection,
                     w.rngs.verdict,
                     target_covariance=target_covariance,
+                    max_samples=call.sampling.max_samples,
+                    confidence=call.sampling.confidence,
                 )
                 # its own stage: rounds continue one stream, made from random_state and the instance
-            ids = neighbourhood.column_ids()
-            return replace(verdict, tied_features=tuple(int(ids[column]) for column in verdict.tied_features))
+            return verdict.mapped(neighbourhood.column_ids())
         if not call.sampling.adaptive:
             return Verdict(None, None)  # no test without refits
         fits = fit_local_models(neighbourhood, labels, spec, terms_only=True)
         stability = bootstrap_stability(
             fits, neighbourhood, labels, spec, max(call.plan.n_stability, BOOTSTRAP_DRAWS), w.rngs.stability
         )
-        return bootstrap_verdict(stability, call.sampling.confidence)
+        return bootstrap_verdict(stability, call.sampling.confidence, spec.num_features)
 
     @staticmethod
     def _add_rows(w: Work, extension: Neighbourhood, calls: int) -> None:
@@ -888,6 +912,22 @@ class BaseExplainer:
     def _model_input(self, batch: Any) -> Any:
         """What the model gets for a joined batch of inputs (default: the batch)."""
         return batch
+
+    def _check_faithfulness(self) -> None:
+        """Raise unless ``faithfulness=True`` works for this explainer (default: it does when
+        :meth:`_masked_inputs` is implemented)."""
+        if type(self)._masked_inputs is BaseExplainer._masked_inputs:
+            raise bad_value("faithfulness", f"False for {type(self).__name__} (no way to remove a feature)", True)
+
+    #: rows per step of the faithfulness curves (frontends that replace a removed feature by draws average them)
+    faithfulness_draws = 1
+
+    def _masked_inputs(
+        self, context: Any, masks: np.ndarray, call: ExplainCall, rng: np.random.Generator
+    ) -> Callable[[slice], Any]:
+        """``inputs(rows)``: model inputs of the instance with the features that ``masks`` (bool rows, one column
+        per feature id) sets False removed (:mod:`limekit.core.faithfulness`); ``rng`` draws any replacement."""
+        raise NotImplementedError
 
     def _finish(self, explanation: Explanation, context: Any, call: ExplainCall) -> None:
         """Add the frontend's diagnostics to a fitted explanation (default: nothing)."""

@@ -80,16 +80,36 @@ sampling : {'lime', 'kernel'}, default='lime'
     weights.""",
     )
     variance_reduction: str | None = _option(
-        None,
+        "auto",
         """\
-variance_reduction : None or 'emulator', default=None
+variance_reduction : 'auto', None or 'emulator', default='auto'
     Keyword only.  ``'emulator'`` fits a gradient-boosted emulator of
     the model on the predicted perturbations (cross-fitted) and takes
     out of the regression target what its linear fit, from many cheap
     perturbations only the emulator sees, cannot follow: the same
     explanation in expectation with a smaller variance, so ``'auto'``
     stops sooner.  For slow models (each round fits the emulator); the
-    default ridge surrogate only.  See :mod:`limekit.core.emulator`.""",
+    default ridge surrogate only.  ``'auto'`` (with ``num_samples='auto'``
+    and the ridge surrogate; otherwise None): the emulator when it pays,
+    from measured cost: the model's time per row in the first round
+    against one timed emulator round (a model too fast for any emulator
+    gets none, untried); ``diagnostics['sampling']`` records the choice
+    (``variance_reduction``) and why (``variance_choice``).
+    The choice depends on timings: pass None or ``'emulator'`` for
+    output that depends on the seed alone.  See :mod:`limekit.core.emulator`.""",
+    )
+    faithfulness: bool = _option(
+        False,
+        """\
+faithfulness : bool, default=False
+    Keyword only.  Measure the explanation on the model: deletion and
+    insertion curves of the explained label's output as the top-ranked
+    features are removed (tabular: replaced by draws of the training
+    distribution; text: words removed; images: superpixels hidden) and
+    added back, their areas, and the same along random orders as a
+    baseline (``diagnostics['faithfulness']``, with the model rows and
+    calls it costs, predicted after the fit in one shared pass).  See
+    :mod:`limekit.core.faithfulness`.""",
     )
 
     @classmethod

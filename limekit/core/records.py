@@ -9,7 +9,8 @@ is the one :meth:`Explanation.to_dict` writes::
     labels          [int >= 0, ...]   one record per label in ``explanations``
     explanations    {'<label>': {intercept, score, local_pred, [local_decision],
                                  [model_prediction, local_gap],
-                                 features: [{id, name, weight, ...modality fields}],
+                                 features: [{id, name, weight, ...modality fields,
+                                             [verdict, tie_group]}],
                                  [global_importance: [{id, name, importance}]],
                                  [shape_functions: [{id, name, grid, values}]]}}
     class_names     [str, ...] or None
@@ -50,6 +51,7 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from .._validation import LimekitValueError, bad_type, bad_value, describe
+from .verdicts import FEATURE_STATUSES
 
 __all__ = ["validate_explanation_record", "MAX_DEPTH", "MAX_MAGNITUDE"]
 
@@ -490,7 +492,27 @@ class _Record:
         bbox = fields.get("bbox", _integers, required=False, nullable=True)
         if bbox is not None and len(bbox) != 4:
             raise bad_value(fields.at("bbox"), "[row0, col0, row1, col1]", f"{len(bbox)} numbers")
-        fields.rest({"id", "name", "weight", "feature", "value", "positions", "spans", "n_pixels", "centroid", "bbox"})
+        # the verdict per feature (derived from diagnostics['sampling'] when written; see limekit.core.verdicts)
+        verdict = fields.get("verdict", _string, required=False)
+        if verdict is not None and verdict not in FEATURE_STATUSES:
+            raise bad_value(fields.at("verdict"), "one of " + ", ".join(map(repr, FEATURE_STATUSES)), describe(verdict))
+        fields.get("tie_group", _integer, required=False)
+        fields.rest(
+            {
+                "id",
+                "name",
+                "weight",
+                "feature",
+                "value",
+                "positions",
+                "spans",
+                "n_pixels",
+                "centroid",
+                "bbox",
+                "verdict",
+                "tie_group",
+            }
+        )
 
     def shape_function(self, item: object, path: str) -> None:
         fields = self.named(item, path)

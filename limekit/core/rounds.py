@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from .adaptive import Verdict
-from .emulator import EmulatedTargets
+from .emulator import EmulatedTargets, VarianceChoice
 
 if TYPE_CHECKING:
     from ..weighted import WeightedDesign
@@ -69,6 +69,10 @@ class Work:
         What the record reports: the model calls the instance needs alone, and its rounds.
     pool : object
         ``share_samples``: the task's shared pool (the tabular frontend's state).
+    model_seconds_per_row : float or None
+        The model's measured time per row in the first round (``variance_reduction='auto'``).
+    variance_choice : VarianceChoice or None
+        What ``variance_reduction='auto'`` chose, once it has.
     """
 
     context: Any
@@ -84,6 +88,8 @@ class Work:
     model_calls: int = 0
     rounds: int = 1
     pool: Any = None
+    model_seconds_per_row: float | None = None
+    variance_choice: VarianceChoice | None = None
 
     @property
     def n_samples(self) -> int:

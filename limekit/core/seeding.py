@@ -25,6 +25,9 @@ from .._validation import bad_type, bad_value
 __all__ = ["base_entropy", "instance_digest", "CallRandomness", "derived_generator"]
 
 STAGES = ("segmentation", "perturbation", "fidelity", "stability", "verdict", "emulator")
+#: stages added later, with their key: after the shared pools' (``len(STAGES)`` and ``len(STAGES) + 1``)
+LATER_STAGES = {"faithfulness": len(STAGES) + 2}
+_ALL_STAGES = STAGES + tuple(LATER_STAGES)
 
 
 def base_entropy(random_state: int | np.random.RandomState | np.random.Generator | None) -> int | None:
@@ -83,9 +86,10 @@ class CallRandomness:
 
     Attributes
     ----------
-    segmentation, perturbation, fidelity, stability, verdict, emulator : numpy.random.Generator
+    segmentation, perturbation, fidelity, stability, verdict, emulator, faithfulness : numpy.random.Generator
         ``verdict`` draws the sampling test's simulated samples, round after round;
-        ``emulator`` the cheap perturbations and folds of ``variance_reduction='emulator'``.
+        ``emulator`` the cheap perturbations and folds of ``variance_reduction='emulator'``;
+        ``faithfulness`` the random orders and replacement draws of ``faithfulness=True``.
     """
 
     def __init__(self, seeds: Sequence[np.random.SeedSequence | list[int]]) -> None:
@@ -94,7 +98,7 @@ class CallRandomness:
 
     def _generator(self, stage: str) -> np.random.Generator:
         if stage not in self._generators:
-            seed = self._seeds[STAGES.index(stage)]
+            seed = self._seeds[_ALL_STAGES.index(stage)]
             if not isinstance(seed, np.random.SeedSequence):
                 seed = np.random.SeedSequence(seed)
             self._generators[stage] = np.random.default_rng(seed)
@@ -124,9 +128,14 @@ class CallRandomness:
     def emulator(self) -> np.random.Generator:
         return self._generator("emulator")
 
+    @property
+    def faithfulness(self) -> np.random.Generator:
+        return self._generator("faithfulness")
+
     @classmethod
     def for_instance(cls, entropy: int | None, digest: Sequence[int]) -> CallRandomness:
         """Independent generators for every stage, derived from ``entropy`` and the instance's ``digest``."""
         if entropy is None:
-            return cls(np.random.SeedSequence().spawn(len(STAGES)))
-        return cls([[int(entropy), *digest, stage] for stage in range(len(STAGES))])
+            return cls(np.random.SeedSequence().spawn(len(_ALL_STAGES)))
+        keys = list(range(len(STAGES))) + list(LATER_STAGES.values())
+        return cls([[int(entropy), *digest, key] for key in keys])

@@ -167,6 +167,7 @@ class ImageExplainer(BaseExplainer):
         confidence: float = CALL_DEFAULTS.confidence,
         sampling: str = CALL_DEFAULTS.sampling,
         variance_reduction: str | None = CALL_DEFAULTS.variance_reduction,
+        faithfulness: bool = CALL_DEFAULTS.faithfulness,
     ) -> ImageExplanation:
         """Explain the classifier's prediction for one image.
 
@@ -243,6 +244,7 @@ class ImageExplainer(BaseExplainer):
                 confidence=confidence,
                 sampling=sampling,
                 variance_reduction=variance_reduction,
+                faithfulness=faithfulness,
             ),
         )
         return cast(ImageExplanation, self._explain_one(image, call))  # _new_explanation makes ImageExplanations
@@ -378,6 +380,10 @@ class ImageExplainer(BaseExplainer):
             self._distances(Z, call.distance_metric, segments),
             binary=True,
         )
+
+    def _masked_inputs(self, context, masks, call, rng):
+        """The image with the masked-off superpixels hidden (``hide_color``, as the explainer's perturbations)."""
+        return lambda rows: context.make_batch(masks[rows])
 
     def _new_explanation(self, context, neighbourhood, call):
         return ImageExplanation(context.image, context.segments, mode=self.mode)

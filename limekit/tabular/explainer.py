@@ -34,6 +34,7 @@ from .._validation import (
 from ..core.budget import check_perturbation_memory
 from ..core.distances import distances_to_first
 from ..core.explanation import Explanation
+from ..core.faithfulness import TABULAR_DRAWS
 from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
@@ -94,9 +95,9 @@ def _check_gam_sampling(gam_sampling):
 
 def _wants_original(call):
     """The rows in the original space: for GAM surrogates, and for the emulator of variance_reduction."""
-    return (
-        call.plan.in_original_space
-        or getattr(getattr(call, "sampling", None), "variance_reduction", None) == "emulator"
+    return call.plan.in_original_space or getattr(getattr(call, "sampling", None), "variance_reduction", None) in (
+        "emulator",
+        "auto",
     )
 
 
@@ -485,6 +486,7 @@ class TabularExplainer(BaseExplainer):
         confidence: float = CALL_DEFAULTS.confidence,
         sampling: str = CALL_DEFAULTS.sampling,
         variance_reduction: str | None = CALL_DEFAULTS.variance_reduction,
+        faithfulness: bool = CALL_DEFAULTS.faithfulness,
     ) -> Explanation:
         """Explain the model's prediction for one row.
 
@@ -529,6 +531,7 @@ class TabularExplainer(BaseExplainer):
                 confidence=confidence,
                 sampling=sampling,
                 variance_reduction=variance_reduction,
+                faithfulness=faithfulness,
             ),
         )
         return self._explain_one(data_row, call)
@@ -743,6 +746,26 @@ class TabularExplainer(BaseExplainer):
 
     def _model_input(self, batch):
         return batch if self.encoder is None or sp.issparse(batch) else self.encoder.decode(batch)
+
+    faithfulness_draws = TABULAR_DRAWS  # a removed feature takes draws of the training distribution: averaged
+
+    def _check_faithfulness(self):
+        if self.is_sparse:
+            raise bad_value(
+                "faithfulness", "False for sparse training data (no feature is removed from a sparse row)", True
+            )
+
+    def _masked_inputs(self, row, masks, call, rng):
+        """The row with each masked-off feature replaced by draws of the training distribution (lime's sampler).
+
+        ``masks`` repeats each step ``faithfulness_draws`` times; the same draws serve every step (common
+        random numbers: the curves' steps differ by the features removed, not by the draws).
+        """
+        draws = self.faithfulness_draws
+        _, inverse, _ = self.sampler.sample(row, draws + 1, rng, call.options["sampling_method"])
+        replacements = np.tile(np.asarray(inverse[1:], dtype=float), (masks.shape[0] // draws, 1))
+        values = np.where(masks, np.asarray(row, dtype=float)[None, :], replacements)
+        return lambda rows: values[rows]
 
     def _new_explanation(self, row, neighbourhood, call):
         row, unseen = _row_parts(row)

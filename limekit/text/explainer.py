@@ -175,6 +175,7 @@ class TextExplainer(BaseExplainer):
         confidence: float = CALL_DEFAULTS.confidence,
         sampling: str = CALL_DEFAULTS.sampling,
         variance_reduction: str | None = CALL_DEFAULTS.variance_reduction,
+        faithfulness: bool = CALL_DEFAULTS.faithfulness,
     ) -> Explanation:
         """Explain the model's prediction for one text.
 
@@ -223,6 +224,7 @@ class TextExplainer(BaseExplainer):
                 confidence=confidence,
                 sampling=sampling,
                 variance_reduction=variance_reduction,
+                faithfulness=faithfulness,
             ),
         )
         return self._explain_one(text_instance, call)
@@ -274,6 +276,11 @@ class TextExplainer(BaseExplainer):
             distances_to_first(Z, call.distance_metric) * 100,
             binary=True,
         )
+
+    def _masked_inputs(self, indexed, masks, call, rng):
+        """The text with the masked-off words removed (or masked, as the explainer's perturbations)."""
+        builder = indexed.text_builder()
+        return lambda rows: builder.texts(masks[rows])
 
     def _new_explanation(self, indexed, neighbourhood, call):
         return Explanation(TextDomainMapper(indexed), mode=self.mode)

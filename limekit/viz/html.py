@@ -17,9 +17,10 @@ import numpy as np
 
 from .._optional import import_optional
 from ..core.trust import fit_warnings
+from ..core.verdicts import group_text, status_mark
 from .numbers import readable
 
-__all__ = ["explanation_html", "page", "verdict_text"]
+__all__ = ["explanation_html", "page", "verdict_text", "verdict_warns", "faithfulness_text"]
 
 POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"
@@ -138,6 +139,8 @@ def verdict_text(sampling):
     shared = sampling.get("shared")
     if isinstance(shared, dict) and isinstance(shared.get("instances"), int) and shared["instances"] > 1:
         after += f", drawn once for {shared['instances']} instances"
+    if isinstance(sampling.get("settled"), dict) and sampling["settled"]:
+        return _per_feature_text(sampling, after)
     if sampling["converged"]:
         if sampling.get("method") == "bootstrap" and isinstance(sampling.get("agreement"), (int, float)):
             return f"stable: the top features and their signs agreed in {sampling['agreement']:.0%} of refits {after}"
@@ -152,6 +155,78 @@ def verdict_text(sampling):
         tie += f" (and {len(names) - 4} more)"
     reach = " (settling it would take far more than max_samples)" if sampling.get("stopped") == "out_of_reach" else ""
     return f"not stable {after}{reach}" + (f": {tie} tie" if names else "")
+
+
+def _per_feature_text(sampling, after):
+    """:func:`verdict_text` for a record with a verdict per feature (see :mod:`limekit.core.verdicts`)."""
+    per_label = sampling["settled"]
+    places = sampling.get("places")
+    parts = []
+    for key, listed in per_label.items():
+        count = len(listed) if isinstance(listed, list) else 0
+        bits = [f"{count} of the top {places} settled" if isinstance(places, int) else f"{count} settled"]
+        for i, group in enumerate((sampling.get("tie_groups") or {}).get(key) or []):
+            if isinstance(group, dict):
+                why = "more samples within max_samples would not break it" if group.get("out_of_reach") else "undecided"
+                bits.append(f"{status_mark('tie', i)}, {group_text(group)} ({why})")
+        undecided = len((sampling.get("sign_undecided") or {}).get(key) or [])
+        if undecided:
+            bits.append(f"{undecided} sign{'s' if undecided != 1 else ''} undecided")
+        no_claim = len((sampling.get("no_claim") or {}).get(key) or [])
+        if no_claim:
+            bits.append(
+                f"{no_claim} listed feature{'s' if no_claim != 1 else ''} of negligible weight "
+                f"(no claim on {'their' if no_claim != 1 else 'its'} place or sign)"
+            )
+        parts.append((f"label {key}: " if len(per_label) > 1 else "") + "; ".join(bits))
+    outcome = sampling.get("outcome")
+    if sampling.get("converged"):
+        agreement = sampling.get("agreement")
+        share = f" agreed in {agreement:.0%} of resampled fits" if isinstance(agreement, (int, float)) else " hold"
+        head = f"stable: the top features and their signs{share} {after}"
+    elif outcome == "settled":
+        head = f"settled {after}"
+    elif outcome == "tied":
+        some = any(isinstance(settled, list) and settled for settled in per_label.values())
+        head = f"{'settled but for ' if some else ''}a tie {after}"
+    else:
+        reach = (
+            " (settling it would take far more than max_samples)" if sampling.get("stopped") == "out_of_reach" else ""
+        )
+        head = f"not stable {after}{reach}"
+    return f"{head.rstrip()}: " + " | ".join(parts)
+
+
+def faithfulness_text(faithfulness, key):
+    """One line on ``diagnostics['faithfulness']`` for the label keyed ``key`` (str or int), or ''.
+
+    "deletion AUC 0.12 (random orders 0.35), insertion AUC 0.61 (0.40): the model follows the
+    explanation's order better than random orders" (see :mod:`limekit.core.faithfulness`).
+    """
+    labels = faithfulness.get("labels") if isinstance(faithfulness, dict) else None
+    record = None
+    if isinstance(labels, dict):
+        record = labels.get(key, labels.get(str(key)))
+    numbers = ("deletion_auc", "random_deletion_auc", "insertion_auc", "random_insertion_auc")
+    if not isinstance(record, dict) or not all(isinstance(record.get(n), (int, float)) for n in numbers):
+        return ""
+    deletion, random_deletion, insertion, random_insertion = (float(record[n]) for n in numbers)
+    better = int(deletion < random_deletion) + int(insertion > random_insertion)
+    follows = ("worse than random orders", "better than random orders on one curve only", "better than random orders")
+    return (
+        f"faithfulness on the model: deletion AUC {deletion:.3f} (random orders {random_deletion:.3f}), "
+        f"insertion AUC {insertion:.3f} ({random_insertion:.3f}): the model follows the explanation's order "
+        f"{follows[better]}"
+    )
+
+
+def verdict_warns(sampling):
+    """Whether the verdict line is a warning: no verdict per feature and not converged, or places left undecided."""
+    if not isinstance(sampling, dict) or sampling.get("converged") is None:
+        return False
+    if sampling.get("outcome") in ("settled", "tied"):
+        return False
+    return not sampling["converged"]
 
 
 def _diagnostic_key(data, label):
@@ -254,9 +329,15 @@ def _trust(data, labels):
                 f"stability over {int(stability['n_draws'])} bootstrap refits: top-feature overlap "
                 f"(Jaccard) {stability['jaccard']:.2f}{note}"
             )
+    for label in labels:
+        faithful = faithfulness_text(diagnostics.get("faithfulness"), _diagnostic_key(data, label))
+        if faithful:
+            warn = not faithful.endswith("order better than random orders")
+            attribute = ' class="warn"' if warn else ""
+            lines.append(f"<span{attribute}>{escape(faithful)}</span>")
     verdict = verdict_text(diagnostics.get("sampling"))
     if verdict:
-        warn = "" if diagnostics["sampling"]["converged"] else ' class="warn"'
+        warn = ' class="warn"' if verdict_warns(diagnostics["sampling"]) else ""
         lines.append(f"<span{warn}>{escape(verdict)}</span>")
     ess = diagnostics.get("effective_sample_size")
     n = diagnostics.get("num_samples")
@@ -300,9 +381,33 @@ def _predicted_value(data):
     )
 
 
+def _verdict_cell(data, label, feature):
+    """A feature's verdict beside its weight: settled, its tie group (the group spelled out on hover), no claim."""
+    status = feature.get("verdict")
+    if not isinstance(status, str):
+        return '<td class="num">–</td>'
+    group = feature.get("tie_group")
+    text = status_mark(status, group if isinstance(group, int) else None)
+    title = ""
+    if status == "tie" and isinstance(group, int):
+        sampling = (data.get("diagnostics") or {}).get("sampling") or {}
+        groups = (sampling.get("tie_groups") or {}).get(_diagnostic_key(data, label)) or []
+        if 0 <= group < len(groups) and isinstance(groups[group], dict):
+            title = f' title="{escape(group_text(groups[group]))}"'
+            text += f" ({group_text(groups[group]).split(':')[0]})"
+    elif status == "no_claim":
+        title = ' title="negligible weight: its place and sign say nothing"'
+    elif status == "settled":
+        text = "✓ settled"
+    flagged = status in ("no_claim", "sign_undecided", "unsettled")
+    return f"<td{title}>{_flagged(escape(text), flagged)}</td>"
+
+
 def _weights(data, label, features, signs=None):
-    """The weights table; with ``signs`` (stability refits), a "same sign" column."""
+    """The weights table; with ``signs`` (stability refits), a "same sign" column; with a verdict per feature,
+    a "verdict" column (settled, the tie group, no claim)."""
     name = escape(_class_name(data, label))
+    verdicts = any("verdict" in feature for feature in features)
     scale = max([abs(f["weight"]) for f in features] + [1e-12])
     rows = []
     for feature in features:
@@ -313,14 +418,16 @@ def _weights(data, label, features, signs=None):
         if signs is not None:
             share = signs.get(str(feature["id"]))
             same = f'<td class="num">{share:.0%}</td>' if isinstance(share, (int, float)) else '<td class="num">–</td>'
+        verdict = _verdict_cell(data, label, feature) if verdicts else ""
         rows.append(
             f'<tr><td>{escape(str(feature["name"]))}</td><td class="barcell"><div class="half">'
-            f'<div>{left}</div><div>{right}</div></div></td>{same}<td class="num">{weight:+.4f}</td></tr>'
+            f'<div>{left}</div><div>{right}</div></div></td>{same}<td class="num">{weight:+.4f}</td>{verdict}</tr>'
         )
     same_header = '<th class="num">same sign</th>' if signs is not None else ""
+    verdict_header = "<th>verdict</th>" if verdicts else ""
     header = (
         f'<tr><th></th><th class="barcell"><div class="half"><div>NOT {name}&nbsp;</div>'
-        f'<div>&nbsp;{name}</div></div></th>{same_header}<th class="num">weight</th></tr>'
+        f'<div>&nbsp;{name}</div></div></th>{same_header}<th class="num">weight</th>{verdict_header}</tr>'
     )
     return f"<h3>Explanation for {name}</h3><table>{header}{''.join(rows)}</table>"
 

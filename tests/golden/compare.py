@@ -76,6 +76,8 @@ _INPUT_KEYS = {
 _ORDERED_BY_WEIGHT = {"features": "weight", "global_importance": "importance"}
 #: groups of features whose order within the group carries no claim (it follows near-equal statistics)
 _UNORDERED = {"tied_features", "tied_names", "unsure_features"}
+#: a tie group's members are listed by how often the sampling test's draws include them: near-equal shares
+_UNORDERED_IN_TIE_GROUPS = {"features", "names"}
 
 
 def family(record: dict) -> str:
@@ -148,7 +150,7 @@ def _compare(expected, got, path, fam, scale, problems, usage):
             problems.append(f"{where}: a list of {len(expected)} expected, got {_describe(got)}")
             return
         name = path[-1] if path else None
-        if name in _UNORDERED:
+        if name in _UNORDERED or ("tie_groups" in path and name in _UNORDERED_IN_TIE_GROUPS):
             expected, got = sorted(expected, key=repr), sorted(got, key=repr)
         if name in _ORDERED_BY_WEIGHT and all(isinstance(e, dict) and "id" in e for e in expected + got):
             _compare_ranked(expected, got, path, fam, scale, _ORDERED_BY_WEIGHT[name], problems, usage)
