@@ -359,11 +359,42 @@ def _adult_model_note():
     return "XGBoost depth 6, 200 trees"
 
 
+# an AFINN-like lexicon: graded strengths, as a real sentiment classifier has many words of graded effect
+GRADED_LEXICON = {
+    "masterpiece": 4, "superb": 4, "brilliant": 3, "excellent": 3, "moving": 3, "delightful": 3, "tedious": -3,
+    "great": 2, "good": 2, "fun": 2, "charming": 2, "nice": 1, "decent": 1, "solid": 1, "pleasant": 1,
+    "awful": -4, "terrible": -4, "boring": -3, "dull": -3, "clumsy": -3, "bad": -2, "weak": -2, "silly": -2,
+    "messy": -2, "bland": -1, "slow": -1, "flat": -1, "predictable": -1,
+}  # fmt: skip
+
+
+def graded_reviews(n_reviews, random_state=0):
+    """Reviews of 25 filler words and 3-7 lexicon words; the label is the sign of their strengths plus noise.
+
+    ``make_reviews`` plants two words of equal strength in each review, so its places 3-5 go to filler
+    words of near-equal small weight; these reviews give a classifier many words of graded effect.
+    """
+    from limekit.datasets.synthetic import REVIEW_FILLER
+
+    rng = np.random.default_rng(random_state)
+    words, strength = list(GRADED_LEXICON), np.array(list(GRADED_LEXICON.values()), dtype=float)
+    reviews, labels = [], []
+    for _ in range(n_reviews):
+        review = list(rng.choice(REVIEW_FILLER, 25))
+        chosen = rng.choice(len(words), int(rng.integers(3, 8)), replace=False)
+        for i in chosen:
+            review.insert(int(rng.integers(0, len(review))), words[i])
+        reviews.append(" ".join(review).capitalize() + ".")
+        labels.append(int(strength[chosen].sum() + rng.normal(0, 1.5) > 0))
+    return reviews, np.array(labels)
+
+
 def verdicts(rows, seeds, small=(8, 5)):
     """The verdict per feature on Adult, text and images: settled places, settled claims held, honest ties.
 
     Adult: XGBoost (depth 6) when installed, else scikit-learn's HistGradientBoosting;
-    text: TF-IDF + logistic regression on generated reviews; image: the skin-tone classifier.
+    text: TF-IDF + logistic regression on generated reviews (two planted words each) and on
+    graded-lexicon reviews (:func:`graded_reviews`); image: the skin-tone classifier.
     """
     from limekit import ImageExplainer, TabularExplainer, TextExplainer
 
@@ -407,6 +438,30 @@ def verdicts(rows, seeds, small=(8, 5)):
                     lambda seed: TextExplainer(random_state=seed),
                     x,
                     text_model.predict_proba,
+                    s,
+                    num_features=5,
+                    num_samples=n,
+                ),
+            )
+            for n in (5000, "auto")
+        ],
+    )
+    docs, graded = graded_reviews(3000, random_state=0)
+    graded_model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000, C=10))
+    graded_model.fit(docs[:2500], graded[:2500])
+    texts = docs[2500 : 2500 + small[0]]
+    verdict_task(
+        f"verdict, text: TF-IDF + logistic regression on graded-lexicon reviews (test accuracy "
+        f"{graded_model.score(docs[2500:], graded[2500:]):.3f}); {len(texts)} x {small[1]} seeds, top 5",
+        texts,
+        small[1],
+        [
+            (
+                f"limekit {n}",
+                lambda x, s, n=n: verdict_run(
+                    lambda seed: TextExplainer(random_state=seed),
+                    x,
+                    graded_model.predict_proba,
                     s,
                     num_features=5,
                     num_samples=n,
