@@ -1,4 +1,7 @@
-"""Explain a 20 newsgroups classifier: atheism vs christianity (lime's classic text example).
+"""20 newsgroups: atheism vs christianity (downloads; not run here)
+================================================================
+
+Explain a 20 newsgroups classifier: atheism vs christianity (lime's classic text example).
 
 A TF-IDF + multinomial naive Bayes pipeline is trained on the two newsgroups
 and one test post is explained.  The data come from
