@@ -24,7 +24,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
-    "sphinx.ext.viewcode",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
@@ -62,12 +61,14 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "show_memory": False,
+    "write_computation_times": False,  # its pages load jQuery from a CDN: no network here
     "plot_gallery": "True",
 }
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"limekit {release}"
 html_static_path = []
+html_context = {"default_mode": "auto"}  # the theme logs an error on file:// pages without it
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
