@@ -26,7 +26,9 @@ person = X_test.iloc[0]
 
 for surrogate in ("ridge", "ebm"):
     explainer = TabularExplainer(X, class_names=ADULT_CLASS_NAMES, surrogate=surrogate, random_state=0)
-    exp = explainer.explain_instance(person, model.predict_proba, num_features=6, num_samples=3000, fidelity_samples=1000)
+    exp = explainer.explain_instance(
+        person, model.predict_proba, num_features=6, num_samples=3000, fidelity_samples=1000
+    )
     fidelity = exp.diagnostics["fidelity"][1]
     print(f"{surrogate:>6s}: held-out R^2 {fidelity['r2']:.3f}")
     for name, weight in exp.as_list(label=1):

@@ -129,7 +129,8 @@ def test_every_page_renders_without_errors(site):
                 )
                 page.on("pageerror", lambda error, errors=errors: errors.append(f"page error: {error}"))
                 page.on(
-                    "dialog", lambda dialog, errors=errors: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss())
+                    "dialog",
+                    lambda dialog, errors=errors: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()),
                 )
                 page.goto(path.as_uri())
                 page.wait_for_load_state("load")
