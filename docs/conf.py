@@ -76,6 +76,7 @@ html_theme_options = {
     "header_links_before_dropdown": 6,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"benchmarks": [], "index": []}
+# the guide's pages are each a top-level entry: no section navigation to show beside them
+html_sidebars = {page: [] for page in ("index", "benchmarks", "scaling", "measurements", "guide/*")}
 html_show_sourcelink = False
 html_copy_source = False
