@@ -39,7 +39,7 @@ def load():
         print(
             "Could not load the 20 newsgroups data set: it is not in the scikit-learn cache "
             f"(~/scikit_learn_data) and downloading it failed ({type(exc).__name__}: {exc}).\n"
-            "Run this example once with network access, or try examples/text_offline.py, "
+            "Run this example once with network access, or try examples/plot_text.py, "
             "which needs no download.",
             file=sys.stderr,
         )
