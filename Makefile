@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.limekit-installed
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test test-fast lint format test-vision vision-venv bench conformance venv clean
+.PHONY: demo test test-fast lint format test-vision vision-venv bench conformance venv clean docs docs-clean
 
 venv: $(STAMP)
 
@@ -63,6 +63,22 @@ $(VISION_STAMP): pyproject.toml
 test-vision: $(VISION_STAMP)
 	$(VISION_PY) -m pytest -q tests_vision
 
+# The documentation site (docs/, Sphinx): installs the `docs` extra into .venv when missing, runs the
+# gallery (examples/plot_*.py) and builds docs/_build/html.  Warnings are errors.
+DOCS_STAMP := $(VENV)/.limekit-docs-installed
+SPHINXOPTS ?= -W --keep-going -q
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(PY) -c "import sphinx, numpydoc, sphinx_gallery, pydata_sphinx_theme, myst_parser" 2>/dev/null \
+		|| $(PY) -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MPLBACKEND=Agg $(PY) -m sphinx -b html $(SPHINXOPTS) docs docs/_build/html
+
+docs-clean:
+	rm -rf docs/_build docs/api/generated docs/auto_examples docs/sg_execution_times.rst
+
 conformance: $(STAMP)
 	$(PY) scripts/lime_conformance.py
 
@@ -70,4 +86,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_tabular.py
 
 clean:
-	rm -rf $(VENV) $(VISION_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VISION_VENV) build *.egg-info .pytest_cache docs/_build docs/api/generated docs/auto_examples

@@ -40,7 +40,7 @@ the linear surrogate (logistic ridge) on lime's interpretable representation.
 The paper does not give its black boxes' settings.  The XGBoost here keeps
 XGBoost's defaults (100 trees, learning rate 0.3) with depth-2 trees: its test
 AUC is the paper's 0.923.  ``--xgboost`` overrides any parameter; deeper trees
-carry more interaction than a main-effects GAM can follow (the README gives the
+carry more interaction than a main-effects GAM can follow (docs/benchmarks.md gives the
 sweep over depths).
 
 ``benchmarks/gam_realistic.py`` builds on this script (XGBoost with 200
@@ -64,7 +64,7 @@ PAPER = {  # AUC ranges over 10 seeds, as given in the paper
 }
 # XGBoost's defaults (100 trees, learning rate 0.3) with depth-2 trees: test AUC 0.923 on the bundled
 # split, the paper's figure.  --xgboost 'max_depth=6' gives the default depth (also 0.923, but far more
-# interaction, which no main-effects GAM can follow: see the README's sweep).
+# interaction, which no main-effects GAM can follow: see docs/benchmarks.md's sweep).
 XGBOOST = dict(n_estimators=100, learning_rate=0.3, max_depth=2)
 LABELS = {"linear": "Linear", "ebm": "EBM", "gaminet": "GAMI-Net"}
 REGISTRY_NAME = {"linear": "ridge", "ebm": "ebm", "gaminet": "gaminet"}

@@ -1,4 +1,7 @@
-"""Explain Inception v3's top-5 ImageNet predictions for one image with limekit.
+"""Inception v3 on ImageNet (torchvision; not run here)
+====================================================
+
+Explain Inception v3's top-5 ImageNet predictions for one image with limekit.
 
 lime's classic image tutorial, on limekit: the image is cut into quickshift
 superpixels, 1000 perturbed copies are classified (on the GPU when

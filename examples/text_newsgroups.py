@@ -1,4 +1,7 @@
-"""Explain a 20 newsgroups classifier: atheism vs christianity (lime's classic text example).
+"""20 newsgroups: atheism vs christianity (downloads; not run here)
+================================================================
+
+Explain a 20 newsgroups classifier: atheism vs christianity (lime's classic text example).
 
 A TF-IDF + multinomial naive Bayes pipeline is trained on the two newsgroups
 and one test post is explained.  The data come from
@@ -36,7 +39,7 @@ def load():
         print(
             "Could not load the 20 newsgroups data set: it is not in the scikit-learn cache "
             f"(~/scikit_learn_data) and downloading it failed ({type(exc).__name__}: {exc}).\n"
-            "Run this example once with network access, or try examples/text_offline.py, "
+            "Run this example once with network access, or try examples/plot_text.py, "
             "which needs no download.",
             file=sys.stderr,
         )

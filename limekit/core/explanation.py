@@ -152,9 +152,9 @@ class Explanation:
     random_state : ignored
         Kept for lime compatibility.
 
-    Labels
-    ------
-    Classification: a label is a class index, and every output method also
+    Notes
+    -----
+    *Labels.* Classification: a label is a class index, and every output method also
     takes the class name (``as_list(label='virginica')``) when
     ``class_names`` is known.  The methods that show one label
     (:meth:`as_list`, :meth:`as_pyplot_figure`, :meth:`as_waterfall_figure`,

@@ -97,6 +97,8 @@ class ImageExplainer(BaseExplainer):
         The segmentation's seed, when ``random_seed`` is None, is one of
         those choices.
 
+    Notes
+    -----
     Images per classifier call: the call's ``batch_size``, else the
     classifier's own ``batch_size`` attribute when it has one (a
     :class:`~limekit.image.TorchClassifier`'s), else lime's 10.

@@ -230,7 +230,7 @@ class Masker:
         self._difference = image.view(np.uint8).ravel() - self._fudged_bytes  # modulo 256
 
     def __call__(self, masks):
-        """Images for ``masks`` (bool, shape (b, d), True = keep): array of shape (b, *image.shape)."""
+        """Images for ``masks`` (bool, shape (b, d), True = keep): array of shape ``(b, *image.shape)``."""
         masks = np.ascontiguousarray(masks, dtype=bool)
         keep = np.repeat(masks.view(np.uint8)[:, self.run_segments], self.run_bytes, axis=1)
         np.multiply(keep, self._difference, out=keep)

@@ -14,7 +14,7 @@ Defaults are chosen for speed at equal fidelity: one outer bag, learning rate
 (14 outer bags, learning rate 0.04, up to 50000 rounds, all but one core)
 spend their time on bagging, which smooths the shape functions without raising
 the surrogate's fit to the black box; and three leaves per boosting step where
-interpret uses two.  ``benchmarks/reproduce_paper.py`` and the README give the
+interpret uses two.  ``benchmarks/reproduce_paper.py`` and docs/benchmarks.md give the
 measurements.  Pass interpret's values (``outer_bags=14, learning_rate=0.04,
 max_rounds=50000, early_stopping_rounds=100, n_jobs=-2, max_leaves=2``) to get
 its defaults back.

@@ -57,7 +57,7 @@ __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 
 DISCRETIZER_SEED_KEY = 0x7AB  # the discretizer's seed: derived from random_state under this key
 #: The sampler of surrogates fitted in the original space (EBM, GAMI-Net) when no sampler argument is given:
-#: chosen from the measurements of benchmarks/gam_realistic.py (see the README's GAM section).
+#: chosen from the measurements of benchmarks/gam_realistic.py (see docs/benchmarks.md, GAM surrogates).
 #: Read only: ``gam_sampling=`` sets these per explainer.
 GAM_SAMPLER = MappingProxyType(
     {
@@ -215,7 +215,7 @@ class TabularExplainer(BaseExplainer):
         the training range (no negative ages; tree ensembles are flat beyond
         it anyway).  On tree ensembles EBM follows the black box more closely
         so, in sample and on fresh perturbations (``benchmarks/gam_realistic.py``,
-        the README).  A call with ``sampling='kernel'`` keeps lime's
+        docs/benchmarks.md).  A call with ``sampling='kernel'`` keeps lime's
         discretised sampler.  When any of the three arguments is given, that
         sampler (lime's, from those arguments) serves every call, whatever the
         surrogate.  GAM explanations record the sampler used in

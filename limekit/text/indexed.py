@@ -423,9 +423,10 @@ class IndexedCharacters(_IndexedBase):
         Replacement for absent characters.  None: removal with ``bow=True``
         and ``chr(0)`` with ``bow=False`` (lime).
 
-    Attributes
-    ----------
-    As :class:`IndexedString`, with one piece per character.
+    Notes
+    -----
+    The attributes are those of :class:`IndexedString`, with one piece per
+    character.
     """
 
     def __init__(self, raw_string, bow=True, mask_string=None):

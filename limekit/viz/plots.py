@@ -380,7 +380,7 @@ def shape_functions(exp, label=None, features=None, figsize=None, max_features=6
 
 
 def global_importance_bars(importances, ax=None, figsize=None, max_features=15):
-    """Horizontal bars of global importance (mean |weight| over explanations or perturbations).
+    """Horizontal bars of global importance (mean ``|weight|`` over explanations or perturbations).
 
     Parameters
     ----------

@@ -54,7 +54,7 @@ class GAMINetSurrogate(BaseSurrogate):
     -----
     The surrogate defaults stop training earlier than GAMINet's, at the same
     fidelity to the black box in about half the time:
-    ``benchmarks/gaminet_sweep.py`` measures it (the README's GAM section
+    ``benchmarks/gaminet_sweep.py`` measures it (docs/benchmarks.md, GAM surrogates
     gives the results).
     """
 
