@@ -525,3 +525,22 @@ def test_features_equal_to_the_background_are_no_players(data):
     exact = brute_force_shapley(tabular_game(interacting_proba, data[0], background), N_FEATURES)[1]
     np.testing.assert_allclose(exp.shapley_values(1), exact, atol=1e-10)
     assert exp.shapley_values(1)[4] == 0.0
+
+
+def test_duplicate_draws_are_merged_and_a_full_space_is_exact():
+    design = plan_coalitions(6, 40)
+    rng = np.random.default_rng(0)
+    grown, masks = design.sampled(rng, 10)
+    assert grown.n_pairs == 10 and masks.shape == (20, 6) and grown.n_draws >= 10
+    keys = {tuple(m) for m in grown.masks}
+    assert len(keys) == grown.masks.shape[0]  # no coalition twice: duplicates only raise a pair's count
+    full, _ = grown.sampled(rng, 10_000)  # more than the sampled sizes hold: every pair, exact weights
+    assert full.exact and full.masks.shape[0] == 64
+    W = np.random.default_rng(1).normal(size=(6, 6))
+
+    def game(mask):
+        return np.array([np.tanh(np.asarray(mask, dtype=float) @ W).sum()])
+
+    exact = brute_force_shapley(game, 6)
+    solution = solve_shapley(full, np.array([game(m) for m in full.masks]))
+    np.testing.assert_allclose(solution.values, exact, atol=1e-10)

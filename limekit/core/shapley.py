@@ -13,8 +13,9 @@ least-squares solution over every coalition is exactly the Shapley values.
 Coalitions.  When all ``2^M`` coalitions fit the budget they are enumerated
 and the values are exact.  Otherwise the coalition sizes are visited in pairs
 ``(s, M - s)`` from the smallest: a pair whose coalitions all fit its share
-of the remaining budget is enumerated (shap's rule), and the remaining sizes
-are *sampled*: a size uniformly among them (the leverage scores of the
+of the remaining budget, by the kernel's mass on the remaining sizes, is
+enumerated (shap's rule), and the remaining sizes are *sampled*: a size
+uniformly among them (the leverage scores of the
 regression, ``1 / C(M, s)`` per coalition, are uniform over sizes; Musco and
 Witter, ICLR 2025), then a coalition of that size uniformly, always paired
 with its complement (antithetic sampling).  A sampled coalition carries its
@@ -33,7 +34,7 @@ pair), without which a fit on few pairs understates the spread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from math import comb
 
 import numpy as np
@@ -107,6 +108,9 @@ class CoalitionDesign:
         Every coalition is enumerated: the values are exact.
     sampled_sizes : tuple of int
         The sizes left to sampling (empty when every size is enumerated).
+    draws : ndarray of int, shape (n_pairs,)
+        How many times each sampled pair was drawn (a duplicate draw is
+        merged into its pair's count, as shap does, and costs no model call).
     """
 
     masks: np.ndarray
@@ -114,20 +118,101 @@ class CoalitionDesign:
     pair: np.ndarray
     exact: bool
     sampled_sizes: tuple[int, ...] = ()
+    draws: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_pairs(self) -> int:
-        """Sampled pairs so far."""
-        return int(self.pair.max(initial=-1)) + 1
+        """Distinct sampled pairs so far."""
+        return int(self.draws.size)
 
-    def extended(self, masks: np.ndarray, ratio: np.ndarray, pair: np.ndarray) -> CoalitionDesign:
-        """These coalitions followed by a round of sampled pairs (``pair`` counted from 0 in the round)."""
-        return replace(
+    @property
+    def n_draws(self) -> int:
+        """Pair draws so far, duplicates included (the sampled rows' weights are per draw)."""
+        return int(self.draws.sum())
+
+    def sampled(self, rng: np.random.Generator, n_new: int) -> tuple[CoalitionDesign, np.ndarray]:
+        """This design with ``n_new`` more distinct pairs drawn (duplicates merged), and the new rows' masks.
+
+        Pairs are drawn as :func:`draw_pairs` draws them until ``n_new`` of
+        them are new (or every pair of the sampled sizes is in); a draw of a
+        pair already in only raises its count.
+        """
+        m = self.masks.shape[1]
+        available = _pairs_available(m, self.sampled_sizes) - self.n_pairs
+        n_new = int(min(n_new, available))
+        draws = self.draws.copy()
+        keys = _pair_keys(self.masks[self.pair >= 0][0::2]) if self.n_pairs else np.zeros(0, dtype=_key_dtype(m))
+        accepted: list[np.ndarray] = []
+        for _ in range(64):  # each chunk draws twice what is missing: a few chunks unless the space is nearly full
+            if n_new <= 0:
+                break
+            chunk, _, _ = draw_pairs(rng, m, self.sampled_sizes, max(2 * n_new, 16))
+            first = chunk[0::2]
+            combined = np.concatenate([keys, _pair_keys(first)])
+            _, first_index, inverse = np.unique(combined, return_index=True, return_inverse=True)
+            candidate_ids = inverse[keys.size :]
+            positions = np.arange(keys.size, combined.size)
+            is_new = first_index[candidate_ids] == positions
+            new_positions = np.flatnonzero(is_new)
+            if new_positions.size >= n_new:
+                used = new_positions[n_new - 1] + 1
+                new_positions = new_positions[:n_new]
+            else:
+                used = first.shape[0]
+            # pair index of every used candidate: an existing pair's, or a new one's in order of first draw
+            index_of_unique = np.full(first_index.size, -1)
+            old = first_index < keys.size
+            index_of_unique[old] = first_index[old]
+            new_ids = candidate_ids[new_positions]
+            index_of_unique[new_ids] = keys.size + np.arange(new_ids.size)
+            counts = np.bincount(index_of_unique[candidate_ids[:used]], minlength=keys.size + new_ids.size)
+            draws = np.concatenate([draws, np.zeros(new_ids.size, dtype=np.int64)]) + counts
+            keys = np.concatenate([keys, _pair_keys(first[new_positions])])
+            accepted.append(first[new_positions])
+            n_new -= new_ids.size
+        if not accepted:
+            return replace(self, draws=draws), np.zeros((0, m), dtype=bool)
+        firsts = np.vstack(accepted)
+        masks = np.empty((2 * firsts.shape[0], m), dtype=bool)
+        masks[0::2] = firsts
+        masks[1::2] = ~firsts
+        sizes = masks.sum(axis=1)
+        ratio = _sampled_ratio(m, self.sampled_sizes, sizes)
+        pair = np.repeat(np.arange(self.n_pairs, self.n_pairs + firsts.shape[0]), 2)
+        extended = replace(
             self,
             masks=np.vstack([self.masks, masks]),
             ratio=np.concatenate([self.ratio, ratio]),
-            pair=np.concatenate([self.pair, pair + self.n_pairs]),
+            pair=np.concatenate([self.pair, pair]),
+            draws=draws,
         )
+        if extended.n_pairs >= _pairs_available(m, self.sampled_sizes):  # every coalition is in: exact weights
+            sizes = extended.masks.sum(axis=1)
+            kernel = np.where((sizes > 0) & (sizes < m), shapley_kernel(m, sizes), 0.0)
+            extended = CoalitionDesign(extended.masks, kernel, np.full(sizes.size, -1), True)
+        return extended, masks
+
+
+def _key_dtype(m: int) -> np.dtype:
+    return np.dtype((np.void, max(1, (m + 7) // 8)))
+
+
+def _pair_keys(first: np.ndarray) -> np.ndarray:
+    """One key per pair: the packed bits of its member holding feature 0."""
+    canonical = np.where(first[:, :1], first, ~first)
+    packed = np.ascontiguousarray(np.packbits(canonical, axis=1))
+    return packed.view(_key_dtype(first.shape[1])).ravel()
+
+
+def _pairs_available(m: int, sizes: tuple[int, ...]) -> int:
+    """Distinct pairs ``{z, complement}`` of the sampled sizes."""
+    return sum(comb(m, s) for s in sizes) // 2
+
+
+def _sampled_ratio(m: int, sizes: tuple[int, ...], counts: np.ndarray) -> np.ndarray:
+    """``pi(z) / P(z in a pair draw)`` of sampled coalitions of ``counts`` features (sizes uniform)."""
+    counts = np.asarray(counts, dtype=float)
+    return (m - 1) * len(sizes) / (2.0 * counts * (m - counts))
 
 
 def plan_coalitions(n_features: int, budget: int, exact_budget: int | None = None) -> CoalitionDesign:
@@ -161,8 +246,9 @@ def plan_coalitions(n_features: int, budget: int, exact_budget: int | None = Non
     while remaining:
         s = remaining[0]
         count = comb(m, s) * (1 if 2 * s == m else 2)
-        n_sizes = sum(1 if 2 * r == m else 2 for r in remaining)
-        share = (1 if 2 * s == m else 2) / n_sizes  # the pair's share under sizes drawn uniformly
+        # shap's rule: a size pair is enumerated when its coalitions fit its share of the kernel's mass
+        mass = {r: (1 if 2 * r == m else 2) / (r * (m - r)) for r in remaining}
+        share = mass[s] / sum(mass.values())
         if count > left * share:
             break
         enumerated.append(s)
@@ -206,14 +292,13 @@ def draw_pairs(
     pair : ndarray of int, shape (2 * n_pairs,)
     """
     m = int(n_features)
-    drawn = np.asarray(sizes)[rng.integers(0, len(sizes), size=n_pairs)]
+    drawn = np.asarray(sizes)[rng.integers(0, len(sizes), size=n_pairs)]  # leverage scores: uniform over sizes
     ranks = np.argsort(np.argsort(rng.random((n_pairs, m)), axis=1), axis=1)
     first = ranks < drawn[:, None]
     masks = np.empty((2 * n_pairs, m), dtype=bool)
     masks[0::2] = first
     masks[1::2] = ~first
-    counts = masks.sum(axis=1).astype(float)
-    ratio = (m - 1) * len(sizes) / (2.0 * counts * (m - counts))
+    ratio = _sampled_ratio(m, sizes, masks.sum(axis=1))
     pair = np.repeat(np.arange(n_pairs), 2)
     return masks, ratio, pair
 
@@ -271,8 +356,10 @@ def solve_shapley(design: CoalitionDesign, outputs: np.ndarray) -> ShapleySoluti
     Z = design.masks[proper].astype(float)
     y = outputs[proper] - empty
     n_pairs = design.n_pairs
+    n_draws = max(design.n_draws, 1)
     sampled = design.pair[proper] >= 0
-    weights = design.ratio[proper] / np.where(sampled, max(n_pairs, 1), 1.0)
+    multiplicity = np.where(sampled, design.draws[np.maximum(design.pair[proper], 0)] if n_pairs else 1, 1)
+    weights = design.ratio[proper] * np.where(sampled, multiplicity / n_draws, 1.0)
     gram = Z.T @ (Z * weights[:, None])
     cross = Z.T @ (y * weights[:, None])
     ones = np.ones(m)
@@ -291,7 +378,7 @@ def solve_shapley(design: CoalitionDesign, outputs: np.ndarray) -> ShapleySoluti
     r2 = 1.0 - np.sum(weights[:, None] * residual**2, axis=0) / np.where(total > 0, total, 1.0)
     r2 = np.where(total > 0, r2, 1.0)
     covariance = np.zeros((n_outputs, m, m))
-    if n_pairs >= 2:
+    if n_pairs >= 2 and design.n_draws >= 2:
         constrained = _constrained_inverse(gram)
         rows = np.flatnonzero(sampled)
         pairs = design.pair[proper][rows]
@@ -305,8 +392,10 @@ def solve_shapley(design: CoalitionDesign, outputs: np.ndarray) -> ShapleySoluti
             per_pair = np.zeros((n_pairs, m))
             np.add.at(per_pair, pairs, scores)
             per_pair *= inflation[:, None]
-            centred = per_pair - per_pair.mean(axis=0)
-            meat = centred.T @ centred / ((n_pairs - 1) * n_pairs)
+            # the draws are the independent units: each distinct pair counts as often as it was drawn
+            mean = design.draws @ per_pair / n_draws
+            centred = per_pair - mean
+            meat = (centred.T * design.draws) @ centred / ((max(n_draws, 2) - 1) * n_draws)
             covariance[k] = constrained @ meat @ constrained
     return ShapleySolution(values, empty.copy(), full.copy(), covariance, r2)
 

@@ -40,7 +40,7 @@ import numpy as np
 from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
 from .rounds import Work, calls_alone
-from .shapley import CoalitionDesign, draw_pairs, plan_coalitions, solve_shapley
+from .shapley import CoalitionDesign, plan_coalitions, solve_shapley
 
 if TYPE_CHECKING:
     from .call import ExplainCall
@@ -139,7 +139,7 @@ def _coalitions(explainer: Any, context: Any, call: ExplainCall, rng: np.random.
     if design.exact:
         return design
     n_pairs = max(2, (call.sampling.initial - design.masks.shape[0]) // 2)
-    return design.extended(*draw_pairs(rng, width, design.sampled_sizes, n_pairs))
+    return design.sampled(rng, n_pairs)[0]
 
 
 class ShapleyRounds:
@@ -176,20 +176,20 @@ class ShapleyRounds:
         """Nothing: the values' covariance is the test's input."""
 
     def next_round(self, wanting: list[Work], work: list[Work], call: ExplainCall) -> list[Work]:
-        extensions, added = [], []
+        extensions, designs = [], []
         for w in wanting:
             design = w.coalitions
             assert design is not None  # made by first_round
             n_pairs = max(1, (next_sample_size(w.n_samples, w.verdict, call.sampling) - w.n_samples) // 2)
-            masks, ratio, pair = draw_pairs(w.rngs.perturbation, design.masks.shape[1], design.sampled_sizes, n_pairs)
+            design, masks = design.sampled(w.rngs.perturbation, n_pairs)
             extension = replace(self._neighbourhood(w.context, masks, call), includes_instance=False)
             extensions.append(extension)
-            added.append((masks, ratio, pair))
-        self.explainer._score(extensions, call)
-        for w, extension, (masks, ratio, pair) in zip(wanting, extensions, added):
-            assert w.coalitions is not None
-            w.coalitions = w.coalitions.extended(masks, ratio, pair)
-            w.neighbourhood = w.neighbourhood.extended(extension)
+            designs.append(design)
+        self.explainer._score([e for e in extensions if e.n_samples], call)
+        for w, extension, design in zip(wanting, extensions, designs):
+            w.coalitions = design
+            if extension.n_samples:
+                w.neighbourhood = w.neighbourhood.extended(extension)
             w.model_calls += calls_alone(extension.n_samples, call.batch_size)
             w.rounds += 1
         return wanting
@@ -266,9 +266,10 @@ def fit_shapley(
         "exact": bool(design.exact),
         "coalitions": int(design.masks.shape[0]),
         "sampled_pairs": design.n_pairs,
+        "pair_draws": design.n_draws,
         "background_rows": int(background_rows),
         "model_rows": int(design.masks.shape[0] * background_rows),
-        "size_sampling": "leverage (uniform over sizes), paired",
+        "size_sampling": "leverage (uniform over sizes), paired, duplicates merged",
     }
     ids = np.asarray(ids, dtype=np.intp)
     record["players"] = int(ids.size)
