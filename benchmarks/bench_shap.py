@@ -183,7 +183,7 @@ def section_accuracy(shap, args, results):
             values = shap_tabular_values(shap, model, background, instances, budget, seed)
             theirs += [relative_error(v, ex) for v, ex in zip(values, exact)]
         a, b = float(np.mean(ours)), float(np.mean(theirs))
-        print(f"{'Adult HGB (M=14)':<22}{budget:>8}{a:>10.4f}{b:>10.4f}{a / b:>8.2f}")
+        print(f"{'Adult HGB (M=14)':<22}{budget:>8}{a:>10.2e}{b:>10.2e}{a / b:>8.2f}")
         results.append(("accuracy", "adult", budget, a, b))
 
     # text: 10-word documents (2^10 coalitions: exact), words removed

@@ -658,8 +658,10 @@ class Explanation:
         return np.asarray(self.diagnostics["shapley"]["values"][self._shapley_key(key)], dtype=float)
 
     def standard_errors(self, label: int | str | None = None) -> dict[int, float]:
-        """``kernel='shap'``: ``{feature id: standard error of its value}`` for ``label`` (0 when exact); ``{}``
-        for a LIME explanation."""
+        """``kernel='shap'``: ``{feature id: standard error of its value}`` for ``label``.
+
+        0 for every feature when the values are exact; ``{}`` for a LIME explanation.
+        """
         if not self.is_shapley:
             return {}
         key = self.resolve_label(label)
