@@ -544,3 +544,11 @@ def test_duplicate_draws_are_merged_and_a_full_space_is_exact():
     exact = brute_force_shapley(game, 6)
     solution = solve_shapley(full, np.array([game(m) for m in full.masks]))
     np.testing.assert_allclose(solution.values, exact, atol=1e-10)
+
+
+def test_explain_many_tasks_count_background_rows(data):
+    """rows_per_task's default keeps about 1,000,000 model rows per task: a coalition is B of them."""
+    explainer = TabularExplainer(data, kernel="shap", background=data[:100], random_state=0)
+    model = Counting(interacting_proba)
+    explainer.explain_many(data[:6], model, num_samples=4000)  # up to 400,000 model rows an instance: 2 per task
+    assert model.calls == 3 and model.rows == 6 * 32 * 100  # (5 features: 32 coalitions, exact)

@@ -110,6 +110,9 @@ TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbati
 # share_samples' default rows_per_task: interpretable values held in a task (about 20 bytes each with the
 # distances, weights and outputs: a 538 MiB peak for 20 Adult rows x 100,000 samples x 14 features)
 SHARED_TASK_CELLS = 20_000_000
+# kernel='shap' with a tabular background: model rows predicted together in a task (a coalition is one row per
+# background row; 112 MB of float64 inputs at 14 features; larger calls are faster per row on tree ensembles)
+SHAPLEY_TASK_ROWS = 1_000_000
 
 COMMON_PARAMETERS = """\
     surrogate : str or BaseSurrogate, default='ridge'
@@ -808,7 +811,9 @@ class BaseExplainer:
             per CPU of the cluster); ignored by Dask (its workers decide).
         rows_per_task : int or None
             Instances per task; memory follows ``rows_per_task * num_samples``.
-            None: enough instances for about 50,000 perturbations.
+            None: enough instances for about 50,000 perturbations (with
+            ``kernel='shap'`` and a tabular background: about 1,000,000 model
+            rows, a coalition counting one per background row).
         backend : {None, 'dask', 'ray'}
             Keyword only.  Run the tasks on the active ``dask.distributed``
             client (or ``client=``) or the running Ray runtime (``ray.init()``
@@ -870,6 +875,10 @@ class BaseExplainer:
         )
         call = self._call_from_keywords(predict_fn, kwargs)
         per_instance = call.sampling.initial + call.plan.n_fidelity
+        task_rows = TASK_PERTURBATIONS
+        if call.shapley and self._coalition_rows() > 1:  # a tabular coalition is one model row per background row
+            per_instance *= self._coalition_rows()
+            task_rows = SHAPLEY_TASK_ROWS
         if not isinstance(share_samples, (bool, np.bool_)):
             raise bad_type("share_samples", "a bool", share_samples)
         if share_samples and call.shapley:
@@ -880,7 +889,7 @@ class BaseExplainer:
             if rows_per_task is None:
                 rows_per_task = max(1, SHARED_TASK_CELLS // (call.sampling.max_samples * self._shared_width(call)))
         if rows_per_task is None:
-            rows_per_task = max(1, TASK_PERTURBATIONS // per_instance)
+            rows_per_task = max(1, task_rows // per_instance)
         rows_per_task = check_int(rows_per_task, "rows_per_task", minimum=1)
         tasks = split_tasks(self, instances, rows_per_task, lazy=options.stream, errors=options.errors)
         return run_many(self, call, tasks, options)
