@@ -918,7 +918,7 @@ class BaseExplainer:
         """
         predict, class_names = self._adapt_model(model)
         if getattr(self, "shapley", False) and self._coalition_rows() > 1:
-            predict = BackgroundAverage(predict, self._coalition_rows())
+            predict = BackgroundAverage(predict, self._coalition_rows(), self._coalition_model_input())
         return predict, class_names
 
     # ------------------------------------------------------------------ hooks every frontend implements
@@ -990,6 +990,14 @@ class BaseExplainer:
     def _feature_count(self, context: Any) -> int:
         """Features of an instance's explanation, players or not (default: the players, ``_coalition_width``)."""
         return int(self._coalition_width(context))
+
+    def _coalition_model_input(self) -> Callable[[Any], Any] | None:
+        """What turns a tabular background's distinct encoded rows into model input (None: the rows as they are).
+
+        With it, :meth:`_model_input` leaves a ``kernel='shap'`` batch encoded
+        (see :class:`~limekit.core.shapley_explain.BackgroundAverage`).
+        """
+        return None
 
     def _coalition_rows(self) -> int:
         """Model rows per coalition (a tabular background's size; 1: one input per coalition)."""

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SHAPLEY_KERNEL",
     "BackgroundAverage",
+    "distinct_rows",
     "ShapleyRounds",
     "check_shapley_call",
     "shapley_verdict",
@@ -62,25 +63,67 @@ SHAPLEY_KERNEL = "shap"
 class BackgroundAverage:
     """The model as the scoring stage calls it for tabular coalitions: ``rows`` model rows per coalition, averaged.
 
+    A coalition's rows repeat the instance's values on its present features,
+    so many rows of a batch are often identical (always the full coalition's;
+    on tables with categorical columns, often a third or more of the rest).
+    The model sees each distinct row of a float batch once
+    (:func:`distinct_rows`); its outputs are put back on every row before the
+    average, the same as predicting every row.
+
     Parameters
     ----------
     predict : callable
         The (adapted) model.
     rows : int
         Model rows per coalition (the background's size).
+    to_model_input : callable or None
+        Turns the (distinct) encoded rows into what the model takes (a
+        DataFrame's decoding); None: the rows as they are.
     """
 
-    def __init__(self, predict: Callable[..., Any], rows: int) -> None:
+    def __init__(self, predict: Callable[..., Any], rows: int, to_model_input: Callable[[Any], Any] | None = None):
         self.predict = predict
         self.rows = int(rows)
+        self.to_model_input = to_model_input
+
+    def _predict(self, batch: Any) -> np.ndarray:
+        model_input = batch if self.to_model_input is None else self.to_model_input(batch)
+        return np.asarray(self.predict(model_input), dtype=float)
 
     def __call__(self, batch: Any) -> np.ndarray:
-        output = np.asarray(self.predict(batch), dtype=float)
+        if isinstance(batch, np.ndarray) and batch.ndim == 2 and batch.dtype.kind == "f":
+            unique, inverse = distinct_rows(batch)
+            output = self._predict(batch) if unique.shape[0] == batch.shape[0] else self._predict(unique)[inverse]
+        else:
+            output = self._predict(batch)
         n = output.shape[0] // self.rows
         return output.reshape(n, self.rows, *output.shape[1:]).mean(axis=1)
 
     def __repr__(self) -> str:
         return f"BackgroundAverage({self.predict!r}, rows={self.rows})"
+
+
+def distinct_rows(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a float matrix (by their bytes: NaN rows match when their bits do) and each row's index.
+
+    Parameters
+    ----------
+    batch : ndarray of shape (n, d)
+
+    Returns
+    -------
+    unique : ndarray of shape (k, d)
+        Distinct rows, in order of first appearance.
+    inverse : ndarray of int, shape (n,)
+        ``unique[inverse]`` equals ``batch``.
+    """
+    rows = np.ascontiguousarray(batch)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # first appearance order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rows[first[order]], rank[np.ravel(inverse)]
 
 
 def check_shapley_call(

@@ -823,7 +823,15 @@ class TabularExplainer(BaseExplainer):
         )
 
     def _model_input(self, batch):
+        if self.shapley:  # decoded after the distinct rows are found (_coalition_model_input)
+            return batch
+        return self._decoded(batch)
+
+    def _decoded(self, batch):
         return batch if self.encoder is None or sp.issparse(batch) else self.encoder.decode(batch)
+
+    def _coalition_model_input(self):
+        return None if self.encoder is None else self._decoded
 
     faithfulness_draws = TABULAR_DRAWS  # a removed feature takes draws of the training distribution: averaged
 
