@@ -609,3 +609,22 @@ def test_explain_many_tasks_count_background_rows(data):
     model = Counting(interacting_proba)
     explainer.explain_many(data[:6], model, num_samples=4000)  # up to 400,000 model rows an instance: 2 per task
     assert model.calls == 3 and model.rows <= 6 * (31 * 100 + 1)  # (5 features: 32 coalitions, exact)
+
+
+def test_distinct_rows_survives_a_collision(monkeypatch):
+    from limekit.core import shapley_explain
+
+    real = shapley_explain._groups
+    calls = []
+
+    def colliding(keys):
+        calls.append(keys.dtype.kind)
+        if keys.dtype.kind == "f":  # every projection equal: the check must catch it and sort the bytes
+            return real(np.zeros_like(keys))
+        return real(keys)
+
+    monkeypatch.setattr(shapley_explain, "_groups", colliding)
+    batch = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [np.nan, 1.0], [np.nan, 1.0]])
+    unique, inverse = distinct_rows(batch)
+    assert unique.shape[0] == 3 and calls == ["f", "V"]
+    np.testing.assert_array_equal(unique[inverse], batch)

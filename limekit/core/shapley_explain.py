@@ -103,8 +103,18 @@ class BackgroundAverage:
         return f"BackgroundAverage({self.predict!r}, rows={self.rows})"
 
 
+#: the random direction rows are projected on to find duplicates (fixed: the same batch, the same result)
+_DIRECTION_SEED = 0x5EED
+
+
 def distinct_rows(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of a float matrix (by their bytes: NaN rows match when their bits do) and each row's index.
+    """The distinct rows of a float matrix (equal bits, -0.0 taken as 0.0) and each row's index among them.
+
+    Rows are keyed by their projection on a fixed random direction (one
+    matrix-vector product) and the keys sorted; the result is checked against
+    the rows themselves, and a collision (two different rows with one key,
+    which has probability zero but for rounding) falls back to sorting the
+    rows' bytes.
 
     Parameters
     ----------
@@ -113,17 +123,33 @@ def distinct_rows(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     unique : ndarray of shape (k, d)
-        Distinct rows, in order of first appearance.
+        The distinct rows.
     inverse : ndarray of int, shape (n,)
         ``unique[inverse]`` equals ``batch``.
     """
-    rows = np.ascontiguousarray(batch)
-    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")  # first appearance order
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return rows[first[order]], rank[np.ravel(inverse)]
+    rows = np.ascontiguousarray(batch, dtype=np.float64) + 0.0  # a copy, with -0.0 made 0.0
+    bits = rows.view(np.uint64)
+    direction = np.random.default_rng(_DIRECTION_SEED).uniform(1.0, 2.0, size=rows.shape[1])
+    keys = rows @ direction
+    missing = np.flatnonzero(np.isnan(keys))
+    if missing.size:  # rows holding NaN get keys too (and match each other)
+        keys[missing] = np.where(np.isnan(rows[missing]), np.pi * 1e15, rows[missing]) @ direction
+    representatives, inverse = _groups(keys)
+    if not np.array_equal(bits[representatives][inverse], bits):  # a collision: sort the bytes instead
+        representatives, inverse = _groups(bits.view(np.dtype((np.void, 8 * rows.shape[1]))).ravel())
+    return rows[representatives], inverse
+
+
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(a row of each distinct key, each row's distinct index)`` by one sort of the keys."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    starts = np.empty(keys.size, dtype=bool)
+    starts[:1] = True
+    starts[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(keys.size, dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return order[starts], inverse
 
 
 def check_shapley_call(
