@@ -1,9 +1,11 @@
 """KernelSHAP: limekit's ``kernel='shap'`` against shap's KernelExplainer (tables, text) and captum (images).
 
 Every comparison uses the same model, the same background (tables), the same
-absent-feature rule and the same number of model evaluations (coalitions);
-the model is wrapped in a timer, so each library's own time (wall minus
-model) is reported apart from the model's.
+absent-feature rule and the same number of coalitions, each standing for one
+model row per background row; limekit's model sees each distinct row of a
+call once, so it may evaluate fewer rows (the "model rows" column counts
+what each model was given).  The model is wrapped in a timer, so each
+library's own time (wall minus model) is reported apart from the model's.
 
 (1) Accuracy against exact Shapley values (every coalition enumerated by
     this script, the Shapley formula applied directly): the relative error

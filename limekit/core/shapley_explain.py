@@ -166,11 +166,28 @@ def check_shapley_call(
 ) -> None:
     """Raise, naming the argument, for any option ``kernel='shap'`` cannot honour (before any model call).
 
+    Every parameter is the call's setting (the explainer's where the call gives none).
+
     Parameters
     ----------
-    surrogate, surrogate_task, model_regressor, feature_selection, sampling, variance_reduction,
-    stability_samples, fidelity_samples, faithfulness
-        The call's settings (the explainer's where the call gives none).
+    surrogate : str or BaseSurrogate
+        Must be ``'ridge'`` (the default).
+    surrogate_task : str
+        Must be ``'regression'``.
+    model_regressor : object
+        Must be None.
+    feature_selection : str
+        ``'auto'`` or ``'none'``.
+    sampling : str
+        Must be ``'lime'``.
+    variance_reduction : str or None
+        None or ``'auto'``.
+    stability_samples : int
+        Must be 0.
+    fidelity_samples : 'auto' or int
+        ``'auto'`` or 0.
+    faithfulness : bool
+        Must be False.
     """
     why = " with kernel='shap' (Shapley values are the constrained kernel fit itself)"
     if not (isinstance(surrogate, str) and surrogate == "ridge"):
