@@ -628,3 +628,34 @@ def test_distinct_rows_survives_a_collision(monkeypatch):
     unique, inverse = distinct_rows(batch)
     assert unique.shape[0] == 3 and calls == ["f", "V"]
     np.testing.assert_array_equal(unique[inverse], batch)
+
+
+def test_missing_numbers_and_unseen_categories():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200), rng.normal(size=200)])
+    X[::5, 0] = np.nan
+
+    def model(rows):
+        rows = np.nan_to_num(np.asarray(rows, dtype=float), nan=-3.0)
+        p = 1 / (1 + np.exp(-rows.sum(axis=1)))
+        return np.column_stack([1 - p, p])
+
+    exp = TabularExplainer(X, kernel="shap", random_state=0).explain_instance(np.array([np.nan, 1.0]), model)
+    assert "0 = missing" in dict(exp.as_list())
+    assert exp.base_value() + exp.shapley_values().sum() == pytest.approx(model(np.array([[np.nan, 1.0]]))[0, 1])
+    frame = pd.DataFrame(
+        {"age": rng.integers(20, 60, 200).astype(float), "colour": pd.Categorical(rng.choice(["red", "green"], 200))}
+    )
+
+    def frame_model(df):
+        z = 0.05 * (df["age"].to_numpy(dtype=float) - 40) + (df["colour"].astype(str) == "red").to_numpy()
+        p = 1 / (1 + np.exp(-z))
+        return np.column_stack([1 - p, p])
+
+    row = pd.DataFrame({"age": [30.0], "colour": ["blue"]})  # a category training never had
+    exp = TabularExplainer(frame, kernel="shap", random_state=0).explain_instance(row, frame_model, num_samples=8)
+    assert exp.diagnostics["unseen_categories"] == {"colour": "blue"}
+    assert "colour=blue" in dict(exp.as_list())
+    full = frame_model(row.astype({"colour": object}))[0, 1]
+    assert exp.base_value() + exp.shapley_values().sum() == pytest.approx(full, abs=1e-12)

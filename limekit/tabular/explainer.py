@@ -1154,6 +1154,8 @@ class RecurrentTabularExplainer(TabularExplainer):
 def _format_value(value):
     """Short readable number: integers without decimals, others to 4 significant digits."""
     value = float(value)
+    if np.isnan(value):  # a missing number (kernel='shap' names the row's own values)
+        return "missing"
     if value == round(value) and abs(value) < 1e15:
         return str(int(round(value)))
     return np.format_float_positional(value, precision=4, unique=False, fractional=False, trim="-")
