@@ -26,6 +26,7 @@ EXTRAS = {
     "pyspark": "spark",
     "pyarrow": "spark",
     "nltk": "nltk",
+    "shap": "shap",
 }
 
 

@@ -274,3 +274,18 @@ def test_lhs_sampling_and_sample_around_instance():
     np.testing.assert_allclose(inverse[1:].mean(axis=0), row, atol=0.15)
     exp = explainer.explain_instance(row, planted_proba, num_samples=500, sampling_method="lhs")
     assert len(exp.as_list()) == 10
+
+
+def test_every_column_categorical_explains():
+    """No continuous column: the discretizer has no inverse CDF to tabulate (it crashed on an empty reshape)."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(200, 4)).astype(float)
+
+    def model(rows):
+        first = np.asarray(rows, dtype=float)[:, 0] / 3
+        return np.column_stack([first, 1 - first])
+
+    explainer = TabularExplainer(X, categorical_features=[0, 1, 2, 3], random_state=0)
+    exp = explainer.explain_instance(X[0], model, num_samples=300)
+    assert exp.as_list()[0][0].startswith("0=")
+    assert len(exp.as_list()) == 4

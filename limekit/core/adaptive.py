@@ -104,6 +104,7 @@ __all__ = [
     "stop_reason",
     "resolve_sampling",
     "draw_test",
+    "normal_draw_test",
     "next_sample_size",
     "out_of_reach",
     "NEGLIGIBLE",
@@ -170,8 +171,8 @@ class Verdict:
 
     Attributes
     ----------
-    method : {'sandwich', 'bootstrap'} or None
-        The test (see the module); None when there was none (an ``int``
+    method : {'sandwich', 'bootstrap', 'shapley'} or None
+        The test (see the module; ``'shapley'``: :func:`normal_draw_test`); None when there was none (an ``int``
         ``num_samples`` with no refits).
     converged : bool or None
         ``agreement`` reached the required level; None without a test.
@@ -235,7 +236,7 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         """The record's keys (``diagnostics['sampling']``): those the test reports, and ``stopped``."""
         record: dict[str, Any] = {"method": self.method}
-        if self.method == "sandwich":
+        if self.method in ("sandwich", "shapley"):
             record.update(
                 jaccard=self.jaccard, agreement=self.agreement, sign_agreement=self.sign_agreement, needed=self.needed
             )
@@ -483,6 +484,105 @@ def draw_test(
         features=features,
     )
     return verdict, selected
+
+
+def normal_draw_test(
+    values: Mapping[int, np.ndarray],
+    covariances: Mapping[int, np.ndarray],
+    num_features: int,
+    required: float,
+    rng: np.random.Generator,
+    n_samples: int,
+    draws: int = DRAWS,
+    max_samples: int | None = None,
+    confidence: float | None = None,
+    method: str = "shapley",
+) -> Verdict:
+    """The sandwich test's verdict for estimates with a known normal sampling law (Shapley values).
+
+    Each label's values are drawn from ``N(values, covariance)`` and the draws
+    go through the same judgement as :func:`draw_test`'s (the top
+    ``num_features`` by ``|value|``, their signs, the verdict per feature of
+    :mod:`limekit.core.verdicts`), so the rounds of ``num_samples='auto'``
+    and the stopping rule are the LIME path's.
+
+    Parameters
+    ----------
+    values : dict of int -> ndarray of shape (n_features,)
+        Per label, the estimates.
+    covariances : dict of int -> ndarray of shape (n_features, n_features)
+        Per label, their sampling covariance (zeros when exact).
+    num_features : int
+        The features the explanation lists.
+    required : float
+        The agreement a stable explanation reaches.
+    rng : numpy.random.Generator
+        Draws the simulated estimates.
+    n_samples : int
+        The sample's size (the projection's ``n``).
+    draws : int, default=DRAWS
+    max_samples : int or None
+        The budget (tie groups beyond it are out of reach; None: ``n_samples``).
+    confidence : float or None
+        The last look's level (None: ``required``).
+    method : str, default='shapley'
+        Recorded as the verdict's ``method``.
+
+    Returns
+    -------
+    Verdict
+        The worst label's figures; ``tied_features`` and ``features`` in columns.
+    """
+    places = verdict_places(num_features)
+    reach = TIE_REACH * (n_samples if max_samples is None else max_samples)
+    width = len(next(iter(values.values())))
+    normal = rng.standard_normal((draws, width))
+    identity = np.eye(width)
+    worst: dict[str, Any] | None = None
+    tied: dict[int, float] = {}
+    features: dict[int, Any] = {}
+    for label, given in values.items():
+        value = np.asarray(given, dtype=float)
+        shown = np.argsort(-np.abs(value), kind="stable")[: min(num_features, width)]
+        label_verdict = _label_draws(
+            value,
+            value,
+            identity,
+            identity,
+            np.asarray(covariances[label], dtype=float),
+            np.ones(width),
+            normal,
+            num_features,
+            "highest_weights",
+            required,
+            places,
+            reach,
+            shown,
+            n_samples,
+            confidence,
+        )
+        features[int(label)] = label_verdict.pop("features")
+        for feature, share in label_verdict.pop("unsettled").items():
+            tied[feature] = min(tied.get(feature, 1.0), share)
+        if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < (
+            worst["agreement"],
+            worst["jaccard"],
+        ):
+            worst = label_verdict
+    assert worst is not None, "values is empty"
+    converged = worst["agreement"] >= required
+    return Verdict(
+        method,
+        bool(converged),
+        agreement=worst["agreement"],
+        jaccard=worst["jaccard"],
+        sign_agreement=worst["sign_agreement"],
+        needed=n_samples if converged else _needed(n_samples, worst, required),
+        tied_features=() if converged else tuple(int(f) for f in sorted(tied, key=lambda f: (tied[f], f))),
+        membership_z=worst["membership_z"],
+        sign_z=worst["sign_z"],
+        features=features,
+    )
 
 
 def _subset_coef(gram, cross, columns, alpha):

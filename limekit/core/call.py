@@ -42,6 +42,9 @@ class ExplainCall:
     faithfulness : bool
         Measure deletion and insertion curves on the model (see
         :mod:`limekit.core.faithfulness`).
+    shapley : bool
+        The explainer's ``kernel='shap'``: Shapley values of coalitions
+        (see :mod:`limekit.core.shapley_explain`) instead of a surrogate fit.
     """
 
     sampling: SamplingPlan
@@ -57,3 +60,4 @@ class ExplainCall:
     options: dict = field(default_factory=dict)
     share_samples: bool = False
     faithfulness: bool = False
+    shapley: bool = False

@@ -618,6 +618,65 @@ class Explanation:
                     return shapes[i]
         raise bad_value("feature", f"a feature id or name of the explanation ({len(shapes)} features)", repr(feature))
 
+    # ------------------------------------------------------------------ kernel='shap'
+    @property
+    def is_shapley(self) -> bool:
+        """True for an explainer's ``kernel='shap'`` explanation: ``local_exp`` holds Shapley values."""
+        return isinstance(self.diagnostics.get("shapley"), dict)
+
+    def _shapley_key(self, label: int) -> str | int:
+        """The key of ``label`` in ``diagnostics['shapley']``'s per-label dicts (int live, str from JSON)."""
+        record = self.diagnostics["shapley"]["values"]
+        key = 0 if self.mode != "classification" else int(label)
+        return key if key in record else str(key)
+
+    def base_value(self, label: int | str | None = None) -> float:
+        """``kernel='shap'``: the base value of ``label`` (``E f(background)``, or ``f(empty)`` for text and images).
+
+        The intercept of the explanation: the base value plus every Shapley
+        value is the model's output at the instance.
+
+        Raises
+        ------
+        LimekitValueError
+            When the explanation holds no Shapley values.
+        """
+        if not self.is_shapley:
+            raise bad_value("explanation", "an explanation of kernel='shap'", "a LIME explanation")
+        key = self.resolve_label(label)
+        return float(self.diagnostics["shapley"]["base_value"][self._shapley_key(key)])
+
+    def shapley_values(self, label: int | str | None = None) -> np.ndarray:
+        """``kernel='shap'``: the Shapley value of every feature (by feature id) for ``label``.
+
+        ``local_exp`` lists the top ``num_features`` of them; this is all of
+        them, in feature-id order (regression: toward a higher prediction).
+        """
+        if not self.is_shapley:
+            raise bad_value("explanation", "an explanation of kernel='shap'", "a LIME explanation")
+        key = self.resolve_label(label)
+        return np.asarray(self.diagnostics["shapley"]["values"][self._shapley_key(key)], dtype=float)
+
+    def standard_errors(self, label: int | str | None = None) -> dict[int, float]:
+        """``kernel='shap'``: ``{feature id: standard error of its value}`` for ``label``.
+
+        0 for every feature when the values are exact; ``{}`` for a LIME explanation.
+        """
+        if not self.is_shapley:
+            return {}
+        key = self.resolve_label(label)
+        errors = self.diagnostics["shapley"]["standard_errors"][self._shapley_key(key)]
+        return {i: float(e) for i, e in enumerate(errors)}
+
+    def to_shap(self, label: int | str | None = None) -> Any:
+        """A ``shap.Explanation`` of this explanation's Shapley values for ``label`` (needs the ``shap`` extra).
+
+        See :func:`limekit.interop.to_shap`.
+        """
+        from ..interop import to_shap
+
+        return to_shap(self, label=label)
+
     @strict_keywords
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON-types dictionary of everything in the explanation.
@@ -647,9 +706,12 @@ class Explanation:
             exp = self.local_exp[label]
             records = _plain(self.domain_mapper.feature_records([f for f, _ in exp]))
             statuses = feature_statuses(sampling, self._verdict_key(label))
+            errors = self.standard_errors(label) if self.is_shapley else {}
             for record, (feature, weight) in zip(records, exp):
                 record["weight"] = float(weight)  # after _plain: a NaN weight is named as NaN by to_json
                 record.update(feature_record(statuses, feature))  # derived from diagnostics['sampling']
+                if feature in errors:  # kernel='shap': derived from diagnostics['shapley']
+                    record["standard_error"] = errors[feature]
             out["explanations"][str(int(label))] = {
                 "intercept": float(self.intercept[label]),
                 "score": float(self.scores[label]),
@@ -723,7 +785,9 @@ class Explanation:
         records, names = {}, {}
         for record in data["explanations"].values():
             for feature in record["features"]:
-                stored = {k: v for k, v in feature.items() if k != "weight" and k not in VERDICT_KEYS}
+                stored = {
+                    k: v for k, v in feature.items() if k not in ("weight", "standard_error") and k not in VERDICT_KEYS
+                }
                 records[int(feature["id"])] = stored
                 names[int(feature["id"])] = feature["name"]
             for item in record.get("global_importance", []):

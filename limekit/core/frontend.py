@@ -75,6 +75,14 @@ from .rounds import SamplingStrategy, Work, calls_alone
 from .score import check_progress_bar, score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
+from .shapley_explain import (
+    SHAPLEY_KERNEL,
+    BackgroundAverage,
+    ShapleyRounds,
+    check_shapley_call,
+    fit_shapley,
+    shapley_verdict,
+)
 from .stability import bootstrap_stability, resolve_stability_samples
 from .verdicts import name_verdict
 
@@ -102,6 +110,9 @@ TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbati
 # share_samples' default rows_per_task: interpretable values held in a task (about 20 bytes each with the
 # distances, weights and outputs: a 538 MiB peak for 20 Adult rows x 100,000 samples x 14 features)
 SHARED_TASK_CELLS = 20_000_000
+# kernel='shap' with a tabular background: model rows predicted together in a task (a coalition is one row per
+# background row; 112 MB of float64 inputs at 14 features; larger calls are faster per row on tree ensembles)
+SHAPLEY_TASK_ROWS = 1_000_000
 
 COMMON_PARAMETERS = """\
     surrogate : str or BaseSurrogate, default='ridge'
@@ -330,8 +341,26 @@ class BaseExplainer:
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
         self.progress_bar = check_progress_bar(progress_bar)
 
-    def _set_kernel(self, kernel: Callable[..., Any] | None, kernel_width: float) -> None:
-        """``kernel_fn``: ``kernel`` (None: lime's exponential kernel) with ``kernel_width`` bound."""
+    def _set_kernel(self, kernel: Callable[..., Any] | str | None, kernel_width: float) -> None:
+        """``kernel_fn``: ``kernel`` (None: lime's exponential kernel) with ``kernel_width`` bound.
+
+        ``kernel='shap'`` asks for Shapley values instead (see
+        :mod:`limekit.core.shapley_explain`); ``kernel_fn`` is then lime's
+        kernel, unused.
+        """
+        self.shapley = False
+        if isinstance(kernel, str):
+            if kernel != SHAPLEY_KERNEL:
+                raise bad_type("kernel", "a callable kernel(distances, kernel_width), None or 'shap'", kernel)
+            if self.feature_selection not in ("auto", "none"):
+                raise bad_value(
+                    "feature_selection",
+                    "'auto' or 'none' with kernel='shap' (every value is computed)",
+                    repr(self.feature_selection),
+                )
+            self.shapley = True
+            kernel = None
+        self.kernel = SHAPLEY_KERNEL if self.shapley else kernel
         self.kernel_fn = make_kernel_fn(kernel, kernel_width)
         self.kernel_width = float(kernel_width)
 
@@ -397,12 +426,27 @@ class BaseExplainer:
         def setting(value: Any, default: Any) -> Any:  # a per-call option, or the explainer's setting when not given
             return default if value is None else value
 
+        shapley = getattr(self, "shapley", False)
+        if shapley:  # refused before any work: what Shapley values cannot honour
+            check_shapley_call(
+                surrogate=setting(options.surrogate, self.surrogate),
+                surrogate_task=setting(options.surrogate_task, self.surrogate_task),
+                model_regressor=model_regressor,
+                feature_selection=self.feature_selection,
+                sampling=sampling.scheme,
+                variance_reduction=sampling.variance_reduction,
+                stability_samples=setting(options.stability_samples, self.stability_samples),
+                fidelity_samples=setting(options.fidelity_samples, self.fidelity_samples),
+                faithfulness=bool(options.faithfulness),
+            )
+            sampling = replace(sampling, variance_reduction=None)
+
         plan = plan_surrogate(
             self.mode,
             setting(options.surrogate, self.surrogate),
             model_regressor,
             setting(options.surrogate_task, self.surrogate_task),
-            setting(options.fidelity_samples, self.fidelity_samples),
+            0 if shapley else setting(options.fidelity_samples, self.fidelity_samples),
             sampling.initial,
             setting(options.stability_samples, self.stability_samples),
             num_features,
@@ -428,7 +472,7 @@ class BaseExplainer:
         frontend_options = self._check_options(dict(frontend_options))
         if sampling.scheme == "kernel":
             self._check_kernel_sampling(distance_metric)
-        predict, model_class_names = self._adapt_model(predict_fn)  # reads the model's labels; no call
+        predict, model_class_names = self.adapt_model(predict_fn)  # reads the model's labels; no call
         if self.mode == "classification" and top_labels is None:
             if labels is None and self.lime_defaults:
                 labels = (1,)
@@ -447,6 +491,7 @@ class BaseExplainer:
             model_class_names,
             frontend_options,
             faithfulness=faithfulness,
+            shapley=shapley,
         )
         self._check_call(call)
         return call
@@ -527,6 +572,8 @@ class BaseExplainer:
 
     def _sampling_strategy(self, call: ExplainCall) -> SamplingStrategy:
         """Where the call's perturbations come from: each instance's own (frontends may offer a shared pool)."""
+        if call.shapley:
+            return ShapleyRounds(self)
         return PerInstanceRounds(self)
 
     def _judge(self, work: list[Work], call: ExplainCall, strategy: SamplingStrategy) -> None:
@@ -584,24 +631,14 @@ class BaseExplainer:
             explanation.lime_label_default = True
         if explanation.mode == "classification":
             explanation.class_names = self._class_names(w.outputs.shape[1], call)
-        sampling = dict(
-            w.verdict.to_dict(),
-            num_samples=int(w.n_samples),
-            model_calls=w.model_calls,
-            rounds=w.rounds,
-            adaptive=call.sampling.adaptive,
-            max_samples=call.sampling.max_samples,
-            confidence=call.sampling.confidence,
-            scheme=call.sampling.scheme,
-            variance_reduction=call.sampling.variance_reduction,
-        )
-        if call.sampling.variance_reduction == "auto":  # what it chose, and from what measurements
-            sampling["variance_reduction"] = "emulator" if w.emulated is not None else None
-            sampling["variance_choice"] = None if w.variance_choice is None else w.variance_choice.record()
-        if w.emulated is not None:
-            sampling["emulator_r2"] = dict(w.emulated.r2)
-        if w.pool is not None:
-            sampling["shared"] = w.pool.record()
+        sampling = self._sampling_record(w, call)
+        if call.shapley:
+            fit_shapley(
+                explanation, w, self._labels(w), call, sampling, self._coalition_rows(), self._feature_count(w.context)
+            )
+            name_verdict(explanation.diagnostics["sampling"], explanation.domain_mapper)
+            self._finish(explanation, w.context, call)
+            return explanation
         fit_explanation(
             explanation,
             w.neighbourhood,
@@ -620,6 +657,31 @@ class BaseExplainer:
         name_verdict(explanation.diagnostics["sampling"], explanation.domain_mapper)
         self._finish(explanation, w.context, call)
         return explanation
+
+    @staticmethod
+    def _sampling_record(w: Work, call: ExplainCall) -> dict[str, Any]:
+        """``diagnostics['sampling']``: the verdict, the sample's size and model calls, and how it was drawn."""
+        sampling = dict(
+            w.verdict.to_dict(),
+            num_samples=int(w.n_samples),
+            model_calls=w.model_calls,
+            rounds=w.rounds,
+            adaptive=call.sampling.adaptive,
+            max_samples=call.sampling.max_samples,
+            confidence=call.sampling.confidence,
+            scheme=call.sampling.scheme,
+            variance_reduction=call.sampling.variance_reduction,
+        )
+        if call.sampling.variance_reduction == "auto":  # what it chose, and from what measurements
+            sampling["variance_reduction"] = "emulator" if w.emulated is not None else None
+            sampling["variance_choice"] = None if w.variance_choice is None else w.variance_choice.record()
+        if w.emulated is not None:
+            sampling["emulator_r2"] = dict(w.emulated.r2)
+        if w.pool is not None:
+            sampling["shared"] = w.pool.record()
+        if call.shapley:
+            sampling["scheme"] = "shapley"
+        return sampling
 
     def _score(
         self,
@@ -648,6 +710,9 @@ class BaseExplainer:
         spec = call.plan.spec
         labels = self._labels(w)
         neighbourhood = w.neighbourhood
+        if call.shapley:
+            with limited_blas_threads(neighbourhood.Z.shape[1]):
+                return shapley_verdict(w, labels, call).mapped(neighbourhood.column_ids())
         if uses_draw_test(spec):
             outputs, target_covariance = neighbourhood.outputs, None
             if w.emulated is not None:  # the test and the fit read the adjusted target
@@ -746,7 +811,9 @@ class BaseExplainer:
             per CPU of the cluster); ignored by Dask (its workers decide).
         rows_per_task : int or None
             Instances per task; memory follows ``rows_per_task * num_samples``.
-            None: enough instances for about 50,000 perturbations.
+            None: enough instances for about 50,000 perturbations (with
+            ``kernel='shap'`` and a tabular background: about 1,000,000 model
+            rows, a coalition counting one per background row).
         backend : {None, 'dask', 'ray'}
             Keyword only.  Run the tasks on the active ``dask.distributed``
             client (or ``client=``) or the running Ray runtime (``ray.init()``
@@ -808,15 +875,21 @@ class BaseExplainer:
         )
         call = self._call_from_keywords(predict_fn, kwargs)
         per_instance = call.sampling.initial + call.plan.n_fidelity
+        task_rows = TASK_PERTURBATIONS
+        if call.shapley and self._coalition_rows() > 1:  # a tabular coalition is one model row per background row
+            per_instance *= self._coalition_rows()
+            task_rows = SHAPLEY_TASK_ROWS
         if not isinstance(share_samples, (bool, np.bool_)):
             raise bad_type("share_samples", "a bool", share_samples)
+        if share_samples and call.shapley:
+            raise bad_value("share_samples", "False with kernel='shap' (each instance has its own coalitions)", True)
         if share_samples:
             self._check_shared(call)
             call = replace(call, share_samples=True)
             if rows_per_task is None:
                 rows_per_task = max(1, SHARED_TASK_CELLS // (call.sampling.max_samples * self._shared_width(call)))
         if rows_per_task is None:
-            rows_per_task = max(1, TASK_PERTURBATIONS // per_instance)
+            rows_per_task = max(1, task_rows // per_instance)
         rows_per_task = check_int(rows_per_task, "rows_per_task", minimum=1)
         tasks = split_tasks(self, instances, rows_per_task, lazy=options.stream, errors=options.errors)
         return run_many(self, call, tasks, options)
@@ -837,8 +910,16 @@ class BaseExplainer:
         return self._explain(checked, call)
 
     def adapt_model(self, model: Callable[..., Any]) -> tuple[Callable[..., Any], list[str] | None]:
-        """``(callable the scoring stage calls, the model's class names or None)`` for ``model``."""
-        return self._adapt_model(model)
+        """``(callable the scoring stage calls, the model's class names or None)`` for ``model``.
+
+        With ``kernel='shap'`` and a background of several rows (tabular),
+        the callable averages the model's outputs over each coalition's rows
+        (:class:`~limekit.core.shapley_explain.BackgroundAverage`).
+        """
+        predict, class_names = self._adapt_model(model)
+        if getattr(self, "shapley", False) and self._coalition_rows() > 1:
+            predict = BackgroundAverage(predict, self._coalition_rows(), self._coalition_model_input())
+        return predict, class_names
 
     # ------------------------------------------------------------------ hooks every frontend implements
     def _check_instance(self, instance: Any) -> Any:
@@ -896,6 +977,31 @@ class BaseExplainer:
             f"'lime' for {type(self).__name__} (no binary representation to draw from the kernel)",
             repr(call.sampling.scheme),
         )
+
+    # kernel='shap' (see limekit.core.shapley_explain)
+    def _coalition_width(self, context: Any) -> int:
+        """The number of players ``M`` of an instance's Shapley values (its interpretable features)."""
+        raise bad_value("kernel", f"a callable or None for {type(self).__name__} (no coalitions)", repr("shap"))
+
+    def _coalition_neighbourhood(self, context: Any, masks: np.ndarray, call: ExplainCall) -> Neighbourhood:
+        """The model inputs of coalitions ``masks`` (bool rows, True: the feature is present), ``Z`` the masks."""
+        raise NotImplementedError
+
+    def _feature_count(self, context: Any) -> int:
+        """Features of an instance's explanation, players or not (default: the players, ``_coalition_width``)."""
+        return int(self._coalition_width(context))
+
+    def _coalition_model_input(self) -> Callable[[Any], Any] | None:
+        """What turns a tabular background's distinct encoded rows into model input (None: the rows as they are).
+
+        With it, :meth:`_model_input` leaves a ``kernel='shap'`` batch encoded
+        (see :class:`~limekit.core.shapley_explain.BackgroundAverage`).
+        """
+        return None
+
+    def _coalition_rows(self) -> int:
+        """Model rows per coalition (a tabular background's size; 1: one input per coalition)."""
+        return 1
 
     def _prepare(self, checked: Any, call: ExplainCall, rngs: CallRandomness) -> Any:
         """Per-instance set-up shared by its samples (default: the checked instance itself)."""

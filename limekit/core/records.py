@@ -497,6 +497,7 @@ class _Record:
         if verdict is not None and verdict not in FEATURE_STATUSES:
             raise bad_value(fields.at("verdict"), "one of " + ", ".join(map(repr, FEATURE_STATUSES)), describe(verdict))
         fields.get("tie_group", _integer, required=False)
+        fields.get("standard_error", _number, required=False)  # kernel='shap' (from diagnostics['shapley'])
         fields.rest(
             {
                 "id",
@@ -511,6 +512,7 @@ class _Record:
                 "bbox",
                 "verdict",
                 "tie_group",
+                "standard_error",
             }
         )
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .explanation import Explanation
     from .neighbourhood import Neighbourhood
     from .seeding import CallRandomness
+    from .shapley import CoalitionDesign
 
 __all__ = ["Work", "SamplingStrategy", "calls_alone"]
 
@@ -73,6 +74,9 @@ class Work:
         The model's measured time per row in the first round (``variance_reduction='auto'``).
     variance_choice : VarianceChoice or None
         What ``variance_reduction='auto'`` chose, once it has.
+    coalitions : CoalitionDesign or None
+        ``kernel='shap'``: the coalitions scored so far and their weights
+        (see :mod:`limekit.core.shapley`).
     """
 
     context: Any
@@ -90,6 +94,7 @@ class Work:
     pool: Any = None
     model_seconds_per_row: float | None = None
     variance_choice: VarianceChoice | None = None
+    coalitions: CoalitionDesign | None = None
 
     @property
     def n_samples(self) -> int:

@@ -82,9 +82,12 @@ class ImageExplainer(BaseExplainer):
     kernel_width : float, default=0.25
         Width of the kernel on the distances (see the module notes on the
         default normalised L2 distance).
-    kernel : callable or None
+    kernel : callable, 'shap' or None
         ``kernel(distances, kernel_width) -> weights``; default lime's
-        ``sqrt(exp(-d**2 / kernel_width**2))``.
+        ``sqrt(exp(-d**2 / kernel_width**2))``.  ``'shap'``: Shapley values
+        (KernelSHAP) instead of LIME weights, an absent superpixel hidden with ``hide_color`` and
+        the base value ``f(empty)`` the explanation's intercept (see
+        :mod:`limekit.core.shapley_explain` and the user guide's *Shapley values*).
     verbose : bool, default=False
         Print the surrogate's intercept and predictions (as lime).
     feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}, default='auto'
@@ -117,7 +120,7 @@ class ImageExplainer(BaseExplainer):
     def __init__(
         self,
         kernel_width: float = 0.25,
-        kernel: Callable[..., Any] | None = None,
+        kernel: Callable[..., Any] | str | None = None,
         verbose: bool = False,
         feature_selection: str = "auto",
         random_state: int | np.random.RandomState | np.random.Generator | None = None,
@@ -380,6 +383,19 @@ class ImageExplainer(BaseExplainer):
             Z,
             lambda rows: context.make_batch(masks[rows]),
             self._distances(Z, call.distance_metric, segments),
+            binary=True,
+        )
+
+    def _coalition_width(self, context):
+        return context.n_segments
+
+    def _coalition_neighbourhood(self, context, masks, call):
+        """``kernel='shap'``: coalitions as model inputs, absent superpixels hidden (``hide_color``)."""
+        self._check_memory(context, masks.shape[0], call)
+        return Neighbourhood(
+            masks.astype(float),
+            lambda rows: context.make_batch(masks[rows]),
+            np.zeros(masks.shape[0]),
             binary=True,
         )
 

@@ -187,6 +187,9 @@ class _TabulatedInverseCDF:
     def __init__(self, rows, means, stds):
         self._rows, self._means, self._stds = rows, means, stds
         cells, steps = rows.shape[0], _QUANTILE_STEPS
+        if cells == 0:  # no continuous column (every column categorical): nothing to tabulate
+            self._steps = np.empty((0, 2))
+            return
         grid = np.arange(steps + 1) / steps
         grid[-1] = np.nextafter(1.0, 0.0)  # the bin's top, without u = 1
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # NaN padding cells

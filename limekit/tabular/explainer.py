@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 __all__ = ["TabularExplainer", "RecurrentTabularExplainer"]
 
 DISCRETIZER_SEED_KEY = 0x7AB  # the discretizer's seed: derived from random_state under this key
+BACKGROUND_SEED_KEY = 0x5A9  # kernel='shap': the default background's rows, drawn under this key
+BACKGROUND_ROWS = 100  # kernel='shap': rows of the default background (a random sample of the training data)
 #: The sampler of surrogates fitted in the original space (EBM, GAMI-Net) when no sampler argument is given:
 #: chosen from the measurements of benchmarks/gam_realistic.py (see docs/benchmarks.md, GAM surrogates).
 #: Read only: ``gam_sampling=`` sets these per explainer.
@@ -173,9 +175,15 @@ class TabularExplainer(BaseExplainer):
         ``categorical_names[j][v]`` names value ``v`` of column ``j``.
     kernel_width : float or None
         Defaults to ``0.75 * sqrt(n_features)``.
-    kernel : callable or None
+    kernel : callable, 'shap' or None
         ``kernel(distances, kernel_width) -> weights``; default
-        ``sqrt(exp(-d**2 / kernel_width**2))`` as lime.
+        ``sqrt(exp(-d**2 / kernel_width**2))`` as lime.  ``'shap'``: Shapley
+        values (KernelSHAP) of the model's output instead of LIME weights:
+        an absent feature takes the values of every ``background`` row and
+        the model's outputs are averaged, so the values sum to
+        ``f(x) - E f(background)`` (the explanation's intercept is that base
+        value); see :mod:`limekit.core.shapley_explain` and the user guide's
+        *Shapley values*.  Dense training data only.
     verbose : bool, default=False
     class_names : list of str or None
     feature_selection : {'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'}
@@ -223,6 +231,12 @@ class TabularExplainer(BaseExplainer):
     batch_size : int or None, default=None
         Keyword only, also per call.  Perturbations per model call; None
         sends them all at once.
+    background : array-like, DataFrame or None, default=None
+        Keyword only, ``kernel='shap'`` only.  The rows an absent feature's
+        value is taken from (their model outputs averaged, so memory and
+        model rows grow with their number).  None: ``BACKGROUND_ROWS`` (100)
+        training rows drawn without replacement with ``random_state`` (all of
+        them when there are fewer).
     gam_sampling : dict or None, default=None
         Keyword only.  Settings of the GAM surrogates' own sampler that
         replace those of :data:`GAM_SAMPLER` (see *Sampler per surrogate*):
@@ -246,7 +260,7 @@ class TabularExplainer(BaseExplainer):
         categorical_features: Sequence[int | str] | None = None,
         categorical_names: dict[int, Sequence[str]] | None = None,
         kernel_width: float | None = None,
-        kernel: Callable[..., Any] | None = None,
+        kernel: Callable[..., Any] | str | None = None,
         verbose: bool = False,
         class_names: Sequence[str] | None = None,
         feature_selection: str = "auto",
@@ -263,6 +277,7 @@ class TabularExplainer(BaseExplainer):
         batch_size: int | None = None,
         progress_bar: bool | str = "auto",
         gam_sampling: dict[str, Any] | None = None,
+        background: Any = None,
     ) -> None:
         self._init_common(
             mode=mode,
@@ -367,6 +382,7 @@ class TabularExplainer(BaseExplainer):
                     "training_labels", f"{data.shape[0]} labels (one per training row)", f"{training_labels.shape[0]}"
                 )
         self._set_kernel(kernel, np.sqrt(n_features) * 0.75 if kernel_width is None else kernel_width)
+        self.background = self._check_background(background, data)
 
         self.declared_categorical = list(self.categorical_features)
         self.discretizer = None
@@ -541,6 +557,68 @@ class TabularExplainer(BaseExplainer):
     ) -> list[Explanation | FailedRow] | pd.DataFrame | Iterator[Any]:
         """lime-style name of :meth:`explain_many` (kept from limekit 0.1)."""
         return self.explain_many(data_rows, predict_fn, **kwargs)
+
+    # ------------------------------------------------------------------ kernel='shap'
+    def _check_background(self, background, data):
+        """The background rows (encoded) of ``kernel='shap'``; None without it."""
+        if not self.shapley:
+            if background is not None:
+                raise bad_value("background", "None unless kernel='shap'", describe(background))
+            return None
+        if self.is_sparse:
+            raise bad_value(
+                "kernel", "a callable or None with sparse training data (no background rows to average)", repr("shap")
+            )
+        if background is None:
+            rng = self.random_generator(BACKGROUND_SEED_KEY)
+            n = min(BACKGROUND_ROWS, data.shape[0])
+            return np.array(data[np.sort(rng.choice(data.shape[0], n, replace=False))], dtype=float)
+        if self.encoder is not None and is_dataframe(background):
+            rows = self.encoder.encode(background, "background")
+        else:
+            rows = _as_float_matrix(background.to_numpy() if is_dataframe(background) else background, "background")
+        if rows.ndim != 2 or rows.shape[0] < 1 or rows.shape[1] != self.n_features:
+            raise bad_value(
+                "background", f"a 2-D array of one or more rows of {self.n_features} values", f"shape {rows.shape}"
+            )
+        check_finite(rows, "background", allow_nan=True)
+        return np.array(rows, dtype=float)
+
+    def _players(self, row):
+        """The features that vary between ``row`` and the background: the others' Shapley value is 0 (as shap)."""
+        row, unseen = _row_parts(row)
+        background = self.background
+        same = (background == row[None, :]) | (np.isnan(background) & np.isnan(row)[None, :])
+        varying = np.flatnonzero(~same.all(axis=0) | np.isin(np.arange(self.n_features), list(unseen)))
+        return varying if varying.size else np.array([0])
+
+    def _coalition_width(self, row):
+        return int(self._players(row).size)
+
+    def _feature_count(self, row):
+        return self.n_features
+
+    def _coalition_rows(self):
+        return 1 if self.background is None else int(self.background.shape[0])
+
+    def _coalition_neighbourhood(self, row, masks, call):
+        """``kernel='shap'``: each coalition as ``B`` model rows, absent features from the background's rows.
+
+        The players are the features that vary between the row and the
+        background (``feature_ids``); the others keep the row's value.
+        """
+        players = self._players(row)
+        row, unseen = _row_parts(row)
+        background = self.background
+        d = self.n_features
+
+        def inputs(rows):
+            kept = np.ones((masks[rows].shape[0], d), dtype=bool)
+            kept[:, players] = masks[rows]
+            values = np.where(kept[:, None, :], row[None, None, :], background[None, :, :]).reshape(-1, d)
+            return self._inputs(values, unseen)(slice(None))
+
+        return Neighbourhood(masks.astype(float), inputs, np.zeros(masks.shape[0]), feature_ids=players, binary=True)
 
     # ------------------------------------------------------------------ frontend hooks
     def _check_options(self, options):
@@ -745,7 +823,15 @@ class TabularExplainer(BaseExplainer):
         )
 
     def _model_input(self, batch):
+        if self.shapley:  # decoded after the distinct rows are found (_coalition_model_input)
+            return batch
+        return self._decoded(batch)
+
+    def _decoded(self, batch):
         return batch if self.encoder is None or sp.issparse(batch) else self.encoder.decode(batch)
+
+    def _coalition_model_input(self):
+        return None if self.encoder is None else self._decoded
 
     faithfulness_draws = TABULAR_DRAWS  # a removed feature takes draws of the training distribution: averaged
 
@@ -769,6 +855,11 @@ class TabularExplainer(BaseExplainer):
 
     def _new_explanation(self, row, neighbourhood, call):
         row, unseen = _row_parts(row)
+        if call.shapley:  # values of the features themselves: "age = 39", "sex=Male"
+            mapper = self._domain_mapper(
+                row, np.ones((1, self.n_features)), None, True, self.declared_categorical, unseen
+            )
+            return Explanation(mapper, mode=self.mode)
         mapper = self._domain_mapper(
             row,
             neighbourhood.Z,
@@ -1063,6 +1154,8 @@ class RecurrentTabularExplainer(TabularExplainer):
 def _format_value(value):
     """Short readable number: integers without decimals, others to 4 significant digits."""
     value = float(value)
+    if np.isnan(value):  # a missing number (kernel='shap' names the row's own values)
+        return "missing"
     if value == round(value) and abs(value) < 1e15:
         return str(int(round(value)))
     return np.format_float_positional(value, precision=4, unique=False, fractional=False, trim="-")

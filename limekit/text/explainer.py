@@ -70,9 +70,12 @@ class TextExplainer(BaseExplainer):
     ----------
     kernel_width : float, default=25
         Width of the kernel on the distances (which are multiplied by 100).
-    kernel : callable or None
+    kernel : callable, 'shap' or None
         ``kernel(distances, kernel_width) -> weights``; default lime's
-        ``sqrt(exp(-d**2 / kernel_width**2))``.
+        ``sqrt(exp(-d**2 / kernel_width**2))``.  ``'shap'``: Shapley values
+        (KernelSHAP) instead of LIME weights, an absent word removed and
+        the base value ``f(empty)`` the explanation's intercept (see
+        :mod:`limekit.core.shapley_explain` and the user guide's *Shapley values*).
     verbose : bool, default=False
         Print the surrogate's intercept and predictions (as lime).
     class_names : list of str or None
@@ -113,7 +116,7 @@ class TextExplainer(BaseExplainer):
     def __init__(
         self,
         kernel_width: float = 25,
-        kernel: Callable[..., Any] | None = None,
+        kernel: Callable[..., Any] | str | None = None,
         verbose: bool = False,
         class_names: Sequence[str] | None = None,
         feature_selection: str = "auto",
@@ -274,6 +277,19 @@ class TextExplainer(BaseExplainer):
             Z,
             lambda rows: builder.texts(keep[rows]),
             distances_to_first(Z, call.distance_metric) * 100,
+            binary=True,
+        )
+
+    def _coalition_width(self, indexed):
+        return indexed.num_words()
+
+    def _coalition_neighbourhood(self, indexed, masks, call):
+        """``kernel='shap'``: coalitions as model inputs, absent words removed (lime's text representation)."""
+        builder = indexed.text_builder()
+        return Neighbourhood(
+            masks.astype(float),
+            lambda rows: builder.texts(masks[rows]),
+            np.zeros(masks.shape[0]),
             binary=True,
         )
 

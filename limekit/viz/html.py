@@ -247,8 +247,32 @@ def _flagged(text, flagged):
     return f'<span class="warn">{text}</span>' if flagged else text
 
 
+def _shapley_record(data):
+    """``diagnostics['shapley']`` of a ``kernel='shap'`` explanation, or None."""
+    record = (data.get("diagnostics") or {}).get("shapley")
+    return record if isinstance(record, dict) else None
+
+
+def _shapley_lines(data, label, record, shapley):
+    """Shapley values: the base value, the model's output they add up to, exact or sampled."""
+    name = escape(_class_name(data, label))
+    how = (
+        f"exact (all {int(shapley['coalitions'])} coalitions)"
+        if shapley.get("exact")
+        else f"sampled ({int(shapley['coalitions'])} coalitions; ± one standard error)"
+    )
+    line = (
+        f"Shapley values for {name}: base value {_output(data, record['intercept'])} + the values = "
+        f"{_output(data, record['local_pred'])}, the model's output; {how}"
+    )
+    return [line]
+
+
 def _fit_lines(data, label, record):
     """The surrogate's R^2, its prediction beside the model's and their gap, with a line per fit warning."""
+    shapley = _shapley_record(data)
+    if shapley is not None:
+        return _shapley_lines(data, label, record, shapley)
     name = escape(_class_name(data, label))
     gap, model = record.get("local_gap"), record.get("model_prediction")
     warnings = fit_warnings(data["mode"], record["score"], gap, model, data.get("min_value"), data.get("max_value"))
@@ -407,6 +431,7 @@ def _weights(data, label, features, signs=None):
     """The weights table; with ``signs`` (stability refits), a "same sign" column; with a verdict per feature,
     a "verdict" column (settled, the tie group, no claim)."""
     name = escape(_class_name(data, label))
+    shapley = _shapley_record(data) is not None
     verdicts = any("verdict" in feature for feature in features)
     scale = max([abs(f["weight"]) for f in features] + [1e-12])
     rows = []
@@ -419,17 +444,21 @@ def _weights(data, label, features, signs=None):
             share = signs.get(str(feature["id"]))
             same = f'<td class="num">{share:.0%}</td>' if isinstance(share, (int, float)) else '<td class="num">–</td>'
         verdict = _verdict_cell(data, label, feature) if verdicts else ""
+        error = feature.get("standard_error")
+        shown = f"{weight:+.4f}" + (f" ± {error:.4f}" if isinstance(error, (int, float)) and error > 0 else "")
         rows.append(
             f'<tr><td>{escape(str(feature["name"]))}</td><td class="barcell"><div class="half">'
-            f'<div>{left}</div><div>{right}</div></div></td>{same}<td class="num">{weight:+.4f}</td>{verdict}</tr>'
+            f'<div>{left}</div><div>{right}</div></div></td>{same}<td class="num">{shown}</td>{verdict}</tr>'
         )
     same_header = '<th class="num">same sign</th>' if signs is not None else ""
     verdict_header = "<th>verdict</th>" if verdicts else ""
     header = (
         f'<tr><th></th><th class="barcell"><div class="half"><div>NOT {name}&nbsp;</div>'
-        f'<div>&nbsp;{name}</div></div></th>{same_header}<th class="num">weight</th>{verdict_header}</tr>'
+        f'<div>&nbsp;{name}</div></div></th>{same_header}<th class="num">{"Shapley value" if shapley else "weight"}'
+        f"</th>{verdict_header}</tr>"
     )
-    return f"<h3>Explanation for {name}</h3><table>{header}{''.join(rows)}</table>"
+    heading = "Shapley values" if shapley else "Explanation"
+    return f"<h3>{heading} for {name}</h3><table>{header}{''.join(rows)}</table>"
 
 
 def _values_table(features):

@@ -89,10 +89,16 @@ def _in_units(value, k):
     return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
+def _is_shapley(exp):
+    """A ``kernel='shap'`` explanation (its weights are Shapley values, its intercept the base value)."""
+    return bool(getattr(exp, "is_shapley", False))
+
+
 def _title(exp, label):
+    what = "Shapley values" if _is_shapley(exp) else "Local explanation"
     if exp.mode == "classification" and exp.class_names is not None and 0 <= label < len(exp.class_names):
-        return f"Local explanation for class {exp.class_names[label]}"
-    return "Local explanation"
+        return f"{what} for class {exp.class_names[label]}"
+    return what
 
 
 def bar_chart(exp, label=None, ax=None, figsize=None, **kwargs):
@@ -112,8 +118,8 @@ def bar_chart(exp, label=None, ax=None, figsize=None, **kwargs):
     ax.set_yticks(positions)
     ax.set_yticklabels(names)
     ax.axvline(0, color="#555", linewidth=0.8)
-    if k:
-        ax.set_xlabel("weight" + _unit(k))
+    if k or _is_shapley(exp):
+        ax.set_xlabel(("Shapley value" if _is_shapley(exp) else "weight") + _unit(k))
     ax.set_title(_title(exp, label))
     _tight(fig)
     return fig
@@ -149,15 +155,24 @@ def waterfall(exp, label=None, ax=None, figsize=None, max_features=None):
     terms = [(name, weight * z) for (name, _, z), weight in zip(terms, weights)]
     fig, ax = _axes(ax, figsize or (6, 0.4 * (len(terms) + (marked is not None)) + 1.6))
     start = intercept
-    names = ["intercept"]
+    shapley = _is_shapley(exp)
+    names = ["base value" if shapley else "intercept"]
     ax.barh(0, intercept, color="#90a4ae")
     for row, (name, value) in enumerate(terms, start=1):
         ax.barh(row, value, left=start, color=POSITIVE if value > 0 else NEGATIVE)
         names.append(name)
         start += value
-    ax.axvline(start, color="#333", linestyle="--", linewidth=1, label="surrogate prediction")
+    ax.axvline(
+        start,
+        color="#333",
+        linestyle="--",
+        linewidth=1,
+        label="base value + Shapley values" if shapley else "surrogate prediction",
+    )
     what = "logit" if logit else "prediction"
-    xlabel = f"surrogate {what} {_in_units(start, k)}"
+    xlabel = (
+        f"base value + shown values {_in_units(start, k)}" if shapley else f"surrogate {what} {_in_units(start, k)}"
+    )
     if marked is not None:
         ax.plot(
             [_scaled([marked], k)[0]],

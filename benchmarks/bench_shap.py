@@ -1,0 +1,425 @@
+"""KernelSHAP: limekit's ``kernel='shap'`` against shap's KernelExplainer (tables, text) and captum (images).
+
+Every comparison uses the same model, the same background (tables), the same
+absent-feature rule and the same number of coalitions, each standing for one
+model row per background row; limekit's model sees each distinct row of a
+call once, so it may evaluate fewer rows (the "model rows" column counts
+what each model was given).  The model is wrapped in a timer, so each
+library's own time (wall minus model) is reported apart from the model's.
+
+(1) Accuracy against exact Shapley values (every coalition enumerated by
+    this script, the Shapley formula applied directly): the relative error
+    ``||phi - exact|| / ||exact||``, mean over instances and seeds, at equal
+    coalition budgets.  Adult (14 features, a HistGradientBoostingClassifier,
+    20 background rows), short texts (10 words, TF-IDF + logistic
+    regression) and images (12 superpixels, a small torch CNN; captum).
+    shap runs with ``l1_reg=False`` (its default ``'num_features(10)'`` would
+    zero 4 of Adult's 14 values).
+(2) Wall time per explanation at shap's default budget (``2M + 2048``
+    coalitions): Adult (50 background rows) and text documents of 30 words.
+(3) ``explain_many`` on 1000 Adult rows against shap's per-row loop (timed
+    on ``--shap-rows`` rows and scaled to 1000).
+
+    python benchmarks/bench_shap.py [--quick] [--rows 1000] [--shap-rows 20] [--seeds 3]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread: both libraries on the same core
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import math
+import platform
+import time
+import warnings
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+
+class TimedModel:
+    """Wraps a model; counts calls and rows and sums the seconds spent inside it."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.seconds = 0.0
+        self.calls = 0
+        self.rows = 0
+
+    def __call__(self, X):
+        start = time.perf_counter()
+        out = self.fn(X)
+        self.seconds += time.perf_counter() - start
+        self.calls += 1
+        self.rows += len(X)
+        return out
+
+    def reset(self):
+        self.seconds, self.calls, self.rows = 0.0, 0, 0
+
+
+# ----------------------------------------------------------------------------------------------- exact values
+def exact_shapley(value_of_masks, n_features):
+    """Shapley values of the game ``value_of_masks(bool masks (2^M, M)) -> (2^M,)`` by the formula, vectorised."""
+    codes = np.arange(2**n_features)
+    masks = ((codes[:, None] >> np.arange(n_features)) & 1).astype(bool)
+    values = np.asarray(value_of_masks(masks), dtype=float)
+    sizes = masks.sum(axis=1)
+    weights = np.array(
+        [math.factorial(s) * math.factorial(n_features - s - 1) / math.factorial(n_features) for s in range(n_features)]
+    )
+    phi = np.zeros(n_features)
+    for i in range(n_features):
+        without = codes[~masks[:, i]]
+        phi[i] = np.sum(weights[sizes[without]] * (values[without | (1 << i)] - values[without]))
+    return phi
+
+
+def relative_error(phi, exact):
+    return float(np.linalg.norm(np.asarray(phi) - exact) / max(np.linalg.norm(exact), 1e-12))
+
+
+# ----------------------------------------------------------------------------------------------- data and models
+def adult_model():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from limekit.datasets import load_adult
+
+    X, y = load_adult()
+    columns = list(X.columns)
+    categorical = [j for j, c in enumerate(columns) if str(X[c].dtype) == "category"]
+    matrix = np.column_stack(
+        [
+            np.where(X[c].cat.codes.to_numpy() < 0, len(X[c].cat.categories), X[c].cat.codes.to_numpy()).astype(float)
+            if j in categorical
+            else X[c].to_numpy(dtype=float)
+            for j, c in enumerate(columns)
+        ]
+    )
+    model = HistGradientBoostingClassifier(max_iter=100, categorical_features=categorical, random_state=0)
+    model.fit(matrix, np.asarray(y))
+    return matrix, columns, categorical, model
+
+
+VOCABULARY = [f"w{i}" for i in range(300)]
+
+
+def text_model():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(0)
+    docs = [" ".join(rng.choice(VOCABULARY, size=rng.integers(10, 40))) for _ in range(3000)]
+    good = set(VOCABULARY[:20])
+    bad = set(VOCABULARY[20:40])
+    labels = [int(sum(w in good for w in d.split()) > sum(w in bad for w in d.split())) for d in docs]
+    pipeline = make_pipeline(TfidfVectorizer(token_pattern=r"\S+"), LogisticRegression(C=10, max_iter=1000))
+    pipeline.fit(docs, labels)
+    return pipeline
+
+
+def documents(n, words, seed):
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(VOCABULARY[:60], size=words, replace=False)) for _ in range(n)]
+
+
+# ----------------------------------------------------------------------------------------------- runners
+def limekit_tabular(train, categorical, background):
+    from limekit.tabular import TabularExplainer
+
+    def make(seed):
+        return TabularExplainer(
+            train, categorical_features=categorical, kernel="shap", background=background, random_state=seed
+        )
+
+    return make
+
+
+def shap_tabular_values(shap, model, background, rows, nsamples, seed):
+    np.random.seed(seed)
+    explainer = shap.KernelExplainer(model, background)
+    values = explainer.shap_values(rows, nsamples=nsamples, l1_reg=False, silent=True)
+    values = np.asarray(values)
+    return values[..., 1] if values.ndim == 3 else values  # (rows, M) of class 1
+
+
+def text_mask_model(model, words):
+    """shap's view of a document: a function of word masks (1 keeps a word; 0 removes it, as limekit)."""
+    words = np.asarray(words)
+
+    def f(masks):
+        texts = [" ".join(words[np.asarray(m, dtype=bool)]) for m in masks]
+        return model(texts)
+
+    return f
+
+
+def section_accuracy(shap, args, results):
+    print("\n(1) accuracy against exact Shapley values, equal coalition budgets (mean relative L2 error)")
+    train, _, categorical, hgb = adult_model()
+    rng = np.random.default_rng(0)
+    background = train[rng.choice(len(train), 20, replace=False)]
+    instances = train[rng.choice(len(train), args.instances, replace=False)]
+    model = TimedModel(hgb.predict_proba)
+    make = limekit_tabular(train, categorical, background)
+    exact = []
+    for x in instances:
+
+        def game(masks, x=x):
+            rows = np.where(masks[:, None, :], x[None, None, :], background[None, :, :]).reshape(-1, x.size)
+            return hgb.predict_proba(rows)[:, 1].reshape(masks.shape[0], -1).mean(axis=1)
+
+        exact.append(exact_shapley(game, x.size))
+    print(f"{'task':<22}{'budget':>8}{'limekit':>10}{'shap':>10}{'ratio':>8}")
+    for budget in args.budgets:
+        ours, theirs = [], []
+        for seed in range(args.seeds):
+            explainer = make(seed)
+            explanations = explainer.explain_many(instances, model, num_samples=budget)
+            ours += [relative_error(e.shapley_values(1), ex) for e, ex in zip(explanations, exact)]
+            values = shap_tabular_values(shap, model, background, instances, budget, seed)
+            theirs += [relative_error(v, ex) for v, ex in zip(values, exact)]
+        a, b = float(np.mean(ours)), float(np.mean(theirs))
+        print(f"{'Adult HGB (M=14)':<22}{budget:>8}{a:>10.2e}{b:>10.2e}{a / b:>8.2f}")
+        results.append(("accuracy", "adult", budget, a, b))
+
+    # text: 10-word documents (2^10 coalitions: exact), words removed
+    from limekit.text import TextExplainer
+
+    pipeline = text_model()
+    texts = documents(args.instances, 10, 1)
+    exact_text = []
+    for text in texts:
+        f = text_mask_model(pipeline.predict_proba, text.split())
+        exact_text.append(exact_shapley(lambda m, f=f: f(m)[:, 1], 10))
+    for budget in (64, 256):
+        ours, theirs = [], []
+        for seed in range(args.seeds):
+            explanations = TextExplainer(kernel="shap", random_state=seed).explain_many(
+                texts, pipeline.predict_proba, num_samples=budget
+            )
+            ours += [relative_error(e.shapley_values(1), ex) for e, ex in zip(explanations, exact_text)]
+            for text, ex in zip(texts, exact_text):
+                np.random.seed(seed)
+                f = text_mask_model(pipeline.predict_proba, text.split())
+                explainer = shap.KernelExplainer(f, np.zeros((1, 10)))
+                values = np.asarray(explainer.shap_values(np.ones((1, 10)), nsamples=budget, l1_reg=False, silent=True))
+                theirs.append(relative_error(values[..., 1].ravel() if values.ndim == 3 else values.ravel(), ex))
+        a, b = float(np.mean(ours)), float(np.mean(theirs))
+        print(f"{'text TF-IDF (M=10)':<22}{budget:>8}{a:>10.4f}{b:>10.4f}{a / b:>8.2f}")
+        results.append(("accuracy", "text", budget, a, b))
+
+
+def section_images(args, results):
+    try:
+        import torch
+        from captum.attr import KernelShap
+    except ImportError:
+        print("\n(1b) images: torch or captum missing, skipped")
+        return
+    from limekit.image import ImageExplainer
+
+    print("\n(1b) images: 12 grid superpixels, hidden with 0; captum KernelShap (n_samples, perturbations_per_eval=64)")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(4),
+        torch.nn.Flatten(),
+        torch.nn.Linear(128, 2),
+        torch.nn.Softmax(dim=1),
+    ).eval()
+    torch.set_num_threads(1)
+
+    def numpy_model(images):
+        with torch.no_grad():
+            batch = torch.as_tensor(np.asarray(images, dtype=np.float32) / 255).permute(0, 3, 1, 2)
+            return net(batch).numpy()
+
+    def segments_of(image):
+        rows, cols = np.indices(image.shape[:2])
+        return (rows // 8) * 4 + cols // 8  # 3 x 4 blocks of 8 x 8 pixels on 24 x 32
+
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 255, size=(24, 32, 3)).astype(np.uint8) for _ in range(args.instances)]
+    segments = segments_of(images[0])
+    exact = []
+    for image in images:
+
+        def game(masks, image=image):
+            keep = masks[:, segments]  # (n, H, W)
+            return numpy_model(np.where(keep[..., None], image[None], 0))[:, 1]
+
+        exact.append(exact_shapley(game, 12))
+    timed = TimedModel(numpy_model)
+
+    def torch_forward(batch):
+        start = time.perf_counter()
+        with torch.no_grad():
+            out = net(batch / 255)
+        timed.seconds += time.perf_counter() - start
+        return out
+
+    print(f"{'task':<22}{'budget':>8}{'limekit':>10}{'captum':>10}{'ratio':>8}{'limekit s':>11}{'captum s':>10}")
+    for budget in (64, 256):
+        ours, theirs, ours_s, theirs_s = [], [], 0.0, 0.0
+        for seed in range(args.seeds):
+            explainer = ImageExplainer(kernel="shap", random_state=seed)
+            start = time.perf_counter()
+            explanations = explainer.explain_many(
+                images,
+                timed,
+                num_samples=budget,
+                segmentation_fn=segments_of,
+                hide_color=0,
+                labels=(1,),
+                top_labels=None,
+                batch_size=64,
+                progress_bar=False,
+            )
+            ours_s += time.perf_counter() - start
+            ours += [relative_error(e.shapley_values(1), ex) for e, ex in zip(explanations, exact)]
+            kernel_shap = KernelShap(torch_forward)
+            torch.manual_seed(seed)
+            start = time.perf_counter()
+            for image, ex in zip(images, exact):
+                tensor = torch.as_tensor(image, dtype=torch.float32).permute(2, 0, 1)[None]
+                mask = torch.as_tensor(np.broadcast_to(segments, (3, *segments.shape)).copy())[None]
+                attribution = kernel_shap.attribute(
+                    tensor, baselines=0.0, target=1, feature_mask=mask, n_samples=budget, perturbations_per_eval=64
+                )
+                phi = np.array([attribution[0, 0][torch.as_tensor(segments == s)][0].item() for s in range(12)])
+                theirs.append(relative_error(phi, ex))
+            theirs_s += time.perf_counter() - start
+        a, b = float(np.mean(ours)), float(np.mean(theirs))
+        print(
+            f"{'image CNN (M=12)':<22}{budget:>8}{a:>10.4f}{b:>10.4f}{a / b:>8.2f}"
+            f"{ours_s / args.seeds:>11.3f}{theirs_s / args.seeds:>10.3f}"
+        )
+        results.append(("accuracy", "image", budget, a, b))
+
+
+def section_speed(shap, args, results):
+    print("\n(2) wall time per explanation at shap's default budget (2M + 2048 coalitions); model time apart")
+    train, _, categorical, hgb = adult_model()
+    rng = np.random.default_rng(1)
+    background = train[rng.choice(len(train), 50, replace=False)]
+    rows = train[rng.choice(len(train), args.speed_rows, replace=False)]
+    budget = 2 * 14 + 2048
+    model = TimedModel(hgb.predict_proba)
+    explainer = limekit_tabular(train, categorical, background)(0)
+    header = f"{'task':<26}{'library':<9}{'s/row':>9}{'model s/row':>13}{'own s/row':>11}{'model rows':>12}"
+    print(header)
+    timings = {}
+    for library in ("limekit", "shap"):
+        model.reset()
+        start = time.perf_counter()
+        if library == "limekit":
+            explainer.explain_many(rows, model, num_samples=budget)
+        else:
+            shap_tabular_values(shap, model, background, rows, budget, 0)
+        wall = (time.perf_counter() - start) / len(rows)
+        own = wall - model.seconds / len(rows)
+        timings[library] = (wall, own)
+        print(
+            f"{'Adult HGB (B=50)':<26}{library:<9}{wall:>9.3f}{model.seconds / len(rows):>13.3f}{own:>11.4f}"
+            f"{model.rows // len(rows):>12}"
+        )
+    ratio = timings["shap"][0] / timings["limekit"][0]
+    own_ratio = timings["shap"][1] / max(timings["limekit"][1], 1e-9)
+    print(f"  Adult: wall time shap / limekit = {ratio:.1f}x; own (non-model) time = {own_ratio:.1f}x")
+    results.append(("speed", "adult", budget, ratio, own_ratio))
+
+    from limekit.text import TextExplainer
+
+    pipeline = text_model()
+    texts = documents(args.speed_rows, 30, 2)
+    model = TimedModel(pipeline.predict_proba)
+    budget = 2 * 30 + 2048
+    timings = {}
+    for library in ("limekit", "shap"):
+        model.reset()
+        start = time.perf_counter()
+        if library == "limekit":
+            TextExplainer(kernel="shap", random_state=0).explain_many(texts, model, num_samples=budget)
+        else:
+            for text in texts:
+                f = text_mask_model(model, text.split())
+                np.random.seed(0)
+                shap.KernelExplainer(f, np.zeros((1, 30))).shap_values(
+                    np.ones((1, 30)), nsamples=budget, l1_reg=False, silent=True
+                )
+        wall = (time.perf_counter() - start) / len(texts)
+        own = wall - model.seconds / len(texts)
+        timings[library] = (wall, own)
+        print(
+            f"{'text TF-IDF+LR (M=30)':<26}{library:<9}{wall:>9.3f}{model.seconds / len(texts):>13.3f}{own:>11.4f}"
+            f"{model.rows // len(texts):>12}"
+        )
+    ratio = timings["shap"][0] / timings["limekit"][0]
+    own_ratio = timings["shap"][1] / max(timings["limekit"][1], 1e-9)
+    print(f"  text: wall time shap / limekit = {ratio:.1f}x; own (non-model) time = {own_ratio:.1f}x")
+    results.append(("speed", "text", budget, ratio, own_ratio))
+
+
+def section_many(shap, args, results):
+    print(f"\n(3) explain_many on {args.rows} Adult rows (B=20, 512 coalitions) against shap's per-row loop")
+    train, _, categorical, hgb = adult_model()
+    rng = np.random.default_rng(2)
+    background = train[rng.choice(len(train), 20, replace=False)]
+    rows = train[rng.choice(len(train), args.rows, replace=False)]
+    model = TimedModel(hgb.predict_proba)
+    explainer = limekit_tabular(train, categorical, background)(0)
+    start = time.perf_counter()
+    explainer.explain_many(rows, model, num_samples=512)
+    ours = time.perf_counter() - start
+    ours_model = model.seconds
+    model.reset()
+    start = time.perf_counter()
+    shap_tabular_values(shap, model, background, rows[: args.shap_rows], 512, 0)
+    theirs = (time.perf_counter() - start) * args.rows / args.shap_rows
+    theirs_model = model.seconds * args.rows / args.shap_rows
+    print(f"  limekit explain_many: {ours:.1f} s ({ours_model:.1f} s in the model)")
+    print(
+        f"  shap loop, {args.shap_rows} rows timed, scaled to {args.rows}: {theirs:.1f} s "
+        f"({theirs_model:.1f} s in the model)"
+    )
+    print(f"  shap / limekit = {theirs / ours:.1f}x (own time: {(theirs - theirs_model) / (ours - ours_model):.1f}x)")
+    results.append(("many", "adult", args.rows, theirs / ours, (theirs - theirs_model) / (ours - ours_model)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer instances, seeds and rows")
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--shap-rows", type=int, default=20)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--instances", type=int, default=8)
+    parser.add_argument("--speed-rows", type=int, default=10)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "images", "speed", "many"])
+    args = parser.parse_args()
+    args.budgets = [256, 1024, 4096]
+    if args.quick:
+        args.seeds, args.instances, args.rows, args.shap_rows, args.speed_rows = 1, 4, 200, 10, 4
+        args.budgets = [256, 1024]
+    import shap
+
+    print(f"python {platform.python_version()}, shap {shap.__version__}, numpy {np.__version__}, {platform.machine()}")
+    results = []
+    if "accuracy" not in args.skip:
+        section_accuracy(shap, args, results)
+    if "images" not in args.skip:
+        section_images(args, results)
+    if "speed" not in args.skip:
+        section_speed(shap, args, results)
+    if "many" not in args.skip:
+        section_many(shap, args, results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,408 @@
+"""Shapley values as LIME with the Shapley kernel: coalitions, their weights, and the constrained fit.
+
+KernelSHAP (Lundberg and Lee, 2017) fits the additive model
+``f(z) ~ phi_0 + z . phi`` on coalitions ``z`` (binary rows: 1 keeps a
+feature, 0 removes it), weighted by the Shapley kernel
+
+    pi(z) = (M - 1) / (C(M, |z|) |z| (M - |z|)),
+
+with the empty and full coalitions fixed by the efficiency constraint:
+``phi_0 = f(empty)`` and ``sum(phi) = f(full) - f(empty)``.  The weighted
+least-squares solution over every coalition is exactly the Shapley values.
+
+Coalitions.  When all ``2^M`` coalitions fit the budget they are enumerated
+and the values are exact.  Otherwise the coalition sizes are visited in pairs
+``(s, M - s)`` from the smallest: a pair whose coalitions all fit its share
+of the remaining budget, by the kernel's mass on the remaining sizes, is
+enumerated (shap's rule), and the remaining sizes are *sampled*: a size
+uniformly among them (the leverage scores of the
+regression, ``1 / C(M, s)`` per coalition, are uniform over sizes; Musco and
+Witter, ICLR 2025), then a coalition of that size uniformly, always paired
+with its complement (antithetic sampling).  A sampled coalition carries its
+importance ratio ``pi(z) / P(z)`` so that the sampled rows estimate the
+kernel-weighted moments of the sizes they stand for without bias.
+
+The fit solves the KKT system of the constrained weighted least squares, so
+efficiency holds to rounding.  Its sampling covariance is the sandwich of
+the constrained estimator with the pairs as independent units (the
+enumerated coalitions add no variance): ``C V C`` with ``C`` the constrained
+inverse of the weighted Gram matrix and ``V`` the covariance of the summed
+per-pair scores ``ratio z e``, each pair's score inflated by
+``1 / (1 - h)`` with ``h`` its leverage in the fit (HC3's correction, per
+pair), without which a fit on few pairs understates the spread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from math import comb
+
+import numpy as np
+
+__all__ = [
+    "CoalitionDesign",
+    "shapley_kernel",
+    "all_coalitions",
+    "plan_coalitions",
+    "draw_pairs",
+    "solve_shapley",
+    "ShapleySolution",
+]
+
+#: Coalition budgets at or above ``2^M`` enumerate every coalition; wider ``M`` never enumerates (memory)
+MAX_EXACT_FEATURES = 20
+#: the smallest ``1 - leverage`` of a pair in the standard errors' HC3 correction
+MIN_LEVERAGE_GAP = 0.05
+
+
+def shapley_kernel(n_features: int, sizes: np.ndarray) -> np.ndarray:
+    """The Shapley kernel weight of coalitions of ``sizes`` features out of ``n_features``.
+
+    Parameters
+    ----------
+    n_features : int
+        ``M``, the number of features (>= 2).
+    sizes : ndarray of int
+        Coalition sizes; 0 and ``M`` get ``inf`` (fixed by the constraint).
+
+    Returns
+    -------
+    ndarray of float
+        ``(M - 1) / (C(M, s) s (M - s))``.
+    """
+    sizes = np.asarray(sizes)
+    m = int(n_features)
+    binomial = np.array([float(comb(m, int(s))) for s in range(m + 1)])
+    s = sizes.astype(float)
+    with np.errstate(divide="ignore"):
+        return np.where((sizes > 0) & (sizes < m), (m - 1) / (binomial[sizes] * s * (m - s)), np.inf)
+
+
+def all_coalitions(n_features: int) -> np.ndarray:
+    """Every coalition of ``n_features`` features, full first, empty second, then by binary count.
+
+    Returns
+    -------
+    ndarray of bool, shape (2 ** n_features, n_features)
+    """
+    codes = np.arange(2**n_features, dtype=np.int64)
+    masks = ((codes[:, None] >> np.arange(n_features)[None, :]) & 1).astype(bool)
+    order = np.concatenate([[codes[-1], 0], codes[1:-1]])
+    return masks[order]
+
+
+@dataclass(frozen=True)
+class CoalitionDesign:
+    """The coalitions of one explanation, and what the fit needs to weight them.
+
+    Attributes
+    ----------
+    masks : ndarray of bool, shape (n, M)
+        Row 0 the full coalition (the instance), row 1 the empty one.
+    ratio : ndarray of shape (n,)
+        Enumerated rows: their kernel weight; sampled rows: ``pi(z) / P(z)``
+        (divided by the number of pairs at the fit); 0 for rows 0 and 1.
+    pair : ndarray of int, shape (n,)
+        The pair of a sampled row (both members share it); -1 for the others.
+    exact : bool
+        Every coalition is enumerated: the values are exact.
+    sampled_sizes : tuple of int
+        The sizes left to sampling (empty when every size is enumerated).
+    draws : ndarray of int, shape (n_pairs,)
+        How many times each sampled pair was drawn (a duplicate draw is
+        merged into its pair's count, as shap does, and costs no model call).
+    """
+
+    masks: np.ndarray
+    ratio: np.ndarray
+    pair: np.ndarray
+    exact: bool
+    sampled_sizes: tuple[int, ...] = ()
+    draws: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def n_pairs(self) -> int:
+        """Distinct sampled pairs so far."""
+        return int(self.draws.size)
+
+    @property
+    def n_draws(self) -> int:
+        """Pair draws so far, duplicates included (the sampled rows' weights are per draw)."""
+        return int(self.draws.sum())
+
+    def sampled(self, rng: np.random.Generator, n_new: int) -> tuple[CoalitionDesign, np.ndarray]:
+        """This design with ``n_new`` more distinct pairs drawn (duplicates merged), and the new rows' masks.
+
+        Pairs are drawn as :func:`draw_pairs` draws them until ``n_new`` of
+        them are new (or every pair of the sampled sizes is in); a draw of a
+        pair already in only raises its count.
+        """
+        m = self.masks.shape[1]
+        available = _pairs_available(m, self.sampled_sizes) - self.n_pairs
+        n_new = int(min(n_new, available))
+        draws = self.draws.copy()
+        keys = _pair_keys(self.masks[self.pair >= 0][0::2]) if self.n_pairs else np.zeros(0, dtype=_key_dtype(m))
+        accepted: list[np.ndarray] = []
+        for _ in range(64):  # each chunk draws twice what is missing: a few chunks unless the space is nearly full
+            if n_new <= 0:
+                break
+            chunk, _, _ = draw_pairs(rng, m, self.sampled_sizes, max(2 * n_new, 16))
+            first = chunk[0::2]
+            combined = np.concatenate([keys, _pair_keys(first)])
+            _, first_index, inverse = np.unique(combined, return_index=True, return_inverse=True)
+            candidate_ids = inverse[keys.size :]
+            positions = np.arange(keys.size, combined.size)
+            is_new = first_index[candidate_ids] == positions
+            new_positions = np.flatnonzero(is_new)
+            if new_positions.size >= n_new:
+                used = new_positions[n_new - 1] + 1
+                new_positions = new_positions[:n_new]
+            else:
+                used = first.shape[0]
+            # pair index of every used candidate: an existing pair's, or a new one's in order of first draw
+            index_of_unique = np.full(first_index.size, -1)
+            old = first_index < keys.size
+            index_of_unique[old] = first_index[old]
+            new_ids = candidate_ids[new_positions]
+            index_of_unique[new_ids] = keys.size + np.arange(new_ids.size)
+            counts = np.bincount(index_of_unique[candidate_ids[:used]], minlength=keys.size + new_ids.size)
+            draws = np.concatenate([draws, np.zeros(new_ids.size, dtype=np.int64)]) + counts
+            keys = np.concatenate([keys, _pair_keys(first[new_positions])])
+            accepted.append(first[new_positions])
+            n_new -= new_ids.size
+        if not accepted:
+            return replace(self, draws=draws), np.zeros((0, m), dtype=bool)
+        firsts = np.vstack(accepted)
+        masks = np.empty((2 * firsts.shape[0], m), dtype=bool)
+        masks[0::2] = firsts
+        masks[1::2] = ~firsts
+        sizes = masks.sum(axis=1)
+        ratio = _sampled_ratio(m, self.sampled_sizes, sizes)
+        pair = np.repeat(np.arange(self.n_pairs, self.n_pairs + firsts.shape[0]), 2)
+        extended = replace(
+            self,
+            masks=np.vstack([self.masks, masks]),
+            ratio=np.concatenate([self.ratio, ratio]),
+            pair=np.concatenate([self.pair, pair]),
+            draws=draws,
+        )
+        if extended.n_pairs >= _pairs_available(m, self.sampled_sizes):  # every coalition is in: exact weights
+            sizes = extended.masks.sum(axis=1)
+            kernel = np.where((sizes > 0) & (sizes < m), shapley_kernel(m, sizes), 0.0)
+            extended = CoalitionDesign(extended.masks, kernel, np.full(sizes.size, -1), True)
+        return extended, masks
+
+
+def _key_dtype(m: int) -> np.dtype:
+    return np.dtype((np.void, max(1, (m + 7) // 8)))
+
+
+def _pair_keys(first: np.ndarray) -> np.ndarray:
+    """One key per pair: the packed bits of its member holding feature 0."""
+    canonical = np.where(first[:, :1], first, ~first)
+    packed = np.ascontiguousarray(np.packbits(canonical, axis=1))
+    return packed.view(_key_dtype(first.shape[1])).ravel()
+
+
+def _pairs_available(m: int, sizes: tuple[int, ...]) -> int:
+    """Distinct pairs ``{z, complement}`` of the sampled sizes."""
+    return sum(comb(m, s) for s in sizes) // 2
+
+
+def _sampled_ratio(m: int, sizes: tuple[int, ...], counts: np.ndarray) -> np.ndarray:
+    """``pi(z) / P(z in a pair draw)`` of sampled coalitions of ``counts`` features (sizes uniform)."""
+    counts = np.asarray(counts, dtype=float)
+    return (m - 1) * len(sizes) / (2.0 * counts * (m - counts))
+
+
+def plan_coalitions(n_features: int, budget: int, exact_budget: int | None = None) -> CoalitionDesign:
+    """The enumerated part of an explanation's coalitions, for ``budget`` coalitions in its first round.
+
+    Parameters
+    ----------
+    n_features : int
+        ``M`` (>= 1).
+    budget : int
+        Coalitions of the first round, the full and empty ones included.
+    exact_budget : int or None
+        Enumerate every coalition when ``2^M`` is at most this (None: ``budget``).
+
+    Returns
+    -------
+    CoalitionDesign
+        The full and empty coalitions, then the enumerated sizes' coalitions
+        (all of them when ``exact``); ``sampled_sizes`` says which remain.
+    """
+    m = int(n_features)
+    exact_budget = budget if exact_budget is None else exact_budget
+    if m <= MAX_EXACT_FEATURES and 2**m <= exact_budget:
+        masks = all_coalitions(m)
+        sizes = masks.sum(axis=1)
+        ratio = np.where((sizes > 0) & (sizes < m), shapley_kernel(m, sizes), 0.0)
+        return CoalitionDesign(masks, ratio, np.full(masks.shape[0], -1), True)
+    remaining = list(range(1, m // 2 + 1))  # pair sizes s <-> M - s, by their smaller member
+    left = budget - 2
+    enumerated: list[int] = []
+    while remaining:
+        s = remaining[0]
+        count = comb(m, s) * (1 if 2 * s == m else 2)
+        # shap's rule: a size pair is enumerated when its coalitions fit its share of the kernel's mass
+        mass = {r: (1 if 2 * r == m else 2) / (r * (m - r)) for r in remaining}
+        share = mass[s] / sum(mass.values())
+        if count > left * share:
+            break
+        enumerated.append(s)
+        left -= count
+        remaining.pop(0)
+    blocks = [np.ones((1, m), dtype=bool), np.zeros((1, m), dtype=bool)]
+    for s in enumerated:
+        for size in sorted({s, m - s}):
+            blocks.append(_coalitions_of_size(m, size))
+    masks = np.vstack(blocks)
+    sizes = masks.sum(axis=1)
+    ratio = np.where((sizes > 0) & (sizes < m), shapley_kernel(m, sizes), 0.0)
+    sampled = tuple(sorted({size for s in remaining for size in (s, m - s)}))
+    return CoalitionDesign(masks, ratio, np.full(masks.shape[0], -1), not sampled, sampled)
+
+
+def _coalitions_of_size(m: int, size: int) -> np.ndarray:
+    """Every coalition of ``size`` features out of ``m``, as bool rows."""
+    from itertools import combinations
+
+    index = np.array(list(combinations(range(m), size)), dtype=np.intp).reshape(-1, size)
+    masks = np.zeros((index.shape[0], m), dtype=bool)
+    np.put_along_axis(masks, index, True, axis=1)
+    return masks
+
+
+def draw_pairs(
+    rng: np.random.Generator, n_features: int, sizes: tuple[int, ...], n_pairs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n_pairs`` sampled coalitions and their complements (rows ``2i`` and ``2i + 1``).
+
+    A size is drawn uniformly among ``sizes`` (symmetric: ``s`` in it
+    implies ``M - s``), then a coalition of that size uniformly (the ranks of
+    uniform keys), vectorised.
+
+    Returns
+    -------
+    masks : ndarray of bool, shape (2 * n_pairs, M)
+    ratio : ndarray of shape (2 * n_pairs,)
+        ``pi(z) / P(z in a pair)``: ``(M - 1) |sizes| / (2 s (M - s))``.
+    pair : ndarray of int, shape (2 * n_pairs,)
+    """
+    m = int(n_features)
+    drawn = np.asarray(sizes)[rng.integers(0, len(sizes), size=n_pairs)]  # leverage scores: uniform over sizes
+    ranks = np.argsort(np.argsort(rng.random((n_pairs, m)), axis=1), axis=1)
+    first = ranks < drawn[:, None]
+    masks = np.empty((2 * n_pairs, m), dtype=bool)
+    masks[0::2] = first
+    masks[1::2] = ~first
+    ratio = _sampled_ratio(m, sizes, masks.sum(axis=1))
+    pair = np.repeat(np.arange(n_pairs), 2)
+    return masks, ratio, pair
+
+
+@dataclass(frozen=True)
+class ShapleySolution:
+    """Shapley values of several outputs from one coalition design.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_outputs, M)
+    base_values : ndarray of shape (n_outputs,)
+        ``f(empty)``.
+    full_values : ndarray of shape (n_outputs,)
+        ``f(full)``: ``base_values + values.sum(axis=1)``.
+    covariance : ndarray of shape (n_outputs, M, M)
+        The sampling covariance of ``values`` (zeros when exact).
+    r2 : ndarray of shape (n_outputs,)
+        Kernel-weighted R^2 of the additive model on the proper coalitions.
+    """
+
+    values: np.ndarray
+    base_values: np.ndarray
+    full_values: np.ndarray
+    covariance: np.ndarray
+    r2: np.ndarray
+
+    @property
+    def standard_errors(self) -> np.ndarray:
+        """Per output and feature, the standard error of the value (0 when exact)."""
+        return np.sqrt(np.maximum(np.diagonal(self.covariance, axis1=1, axis2=2), 0.0))
+
+
+def solve_shapley(design: CoalitionDesign, outputs: np.ndarray) -> ShapleySolution:
+    """The constrained kernel-weighted fit of ``outputs`` on ``design``'s coalitions (see the module).
+
+    Parameters
+    ----------
+    design : CoalitionDesign
+    outputs : ndarray of shape (n, n_outputs)
+        The model's output for every coalition (rows as ``design.masks``).
+
+    Returns
+    -------
+    ShapleySolution
+    """
+    outputs = np.asarray(outputs, dtype=float).reshape(design.masks.shape[0], -1)
+    full, empty = outputs[0], outputs[1]
+    m = design.masks.shape[1]
+    n_outputs = outputs.shape[1]
+    if m == 1:  # one feature: its value is the whole difference
+        values = (full - empty)[:, None]
+        return ShapleySolution(values, empty, full, np.zeros((n_outputs, 1, 1)), np.ones(n_outputs))
+    proper = slice(2, None)
+    Z = design.masks[proper].astype(float)
+    y = outputs[proper] - empty
+    n_pairs = design.n_pairs
+    n_draws = max(design.n_draws, 1)
+    sampled = design.pair[proper] >= 0
+    multiplicity = np.where(sampled, design.draws[np.maximum(design.pair[proper], 0)] if n_pairs else 1, 1)
+    weights = design.ratio[proper] * np.where(sampled, multiplicity / n_draws, 1.0)
+    gram = Z.T @ (Z * weights[:, None])
+    cross = Z.T @ (y * weights[:, None])
+    ones = np.ones(m)
+    kkt = np.zeros((m + 1, m + 1))
+    kkt[:m, :m] = gram
+    kkt[:m, m] = ones
+    kkt[m, :m] = ones
+    rhs = np.vstack([cross, (full - empty)[None, :]])
+    try:
+        solution = np.linalg.solve(kkt, rhs)
+    except np.linalg.LinAlgError:
+        solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
+    values = solution[:m].T  # (n_outputs, M)
+    residual = y - Z @ values.T  # (rows, n_outputs)
+    total = np.sum(weights[:, None] * (y - np.average(y, axis=0, weights=weights)) ** 2, axis=0)
+    r2 = 1.0 - np.sum(weights[:, None] * residual**2, axis=0) / np.where(total > 0, total, 1.0)
+    r2 = np.where(total > 0, r2, 1.0)
+    covariance = np.zeros((n_outputs, m, m))
+    if n_pairs >= 2 and design.n_draws >= 2:
+        constrained = _constrained_inverse(gram)
+        rows = np.flatnonzero(sampled)
+        pairs = design.pair[proper][rows]
+        # each pair's leverage in the constrained fit: its scores are inflated by 1 / (1 - h), as HC3 does for
+        # rows, since a fit on few pairs follows them (the residuals understate the spread otherwise)
+        leverage = np.zeros(n_pairs)
+        np.add.at(leverage, pairs, weights[rows] * np.einsum("ij,jk,ik->i", Z[rows], constrained, Z[rows]))
+        inflation = 1.0 / np.clip(1.0 - leverage, MIN_LEVERAGE_GAP, None)
+        for k in range(n_outputs):
+            scores = Z[rows] * (design.ratio[proper][rows] * residual[rows, k])[:, None]
+            per_pair = np.zeros((n_pairs, m))
+            np.add.at(per_pair, pairs, scores)
+            per_pair *= inflation[:, None]
+            # the draws are the independent units: each distinct pair counts as often as it was drawn
+            mean = design.draws @ per_pair / n_draws
+            centred = per_pair - mean
+            meat = (centred.T * design.draws) @ centred / ((max(n_draws, 2) - 1) * n_draws)
+            covariance[k] = constrained @ meat @ constrained
+    return ShapleySolution(values, empty.copy(), full.copy(), covariance, r2)
+
+
+def _constrained_inverse(gram: np.ndarray) -> np.ndarray:
+    """``A^-1 - A^-1 1 1' A^-1 / (1' A^-1 1)``: the derivative of the constrained solution in ``Z'W y``."""
+    m = gram.shape[0]
+    inverse = np.linalg.pinv(gram)
+    u = inverse @ np.ones(m)
+    return inverse - np.outer(u, u) / float(np.ones(m) @ u)

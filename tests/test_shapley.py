@@ -1,0 +1,661 @@
+"""kernel='shap': Shapley values through limekit's pipeline (issue 26).
+
+Exactness against a brute-force Shapley formula, efficiency, paired sampling,
+the enumeration switch, standard errors and their coverage, 'auto' rounds and
+the verdict per feature, the accessors, JSON, views, text and image
+frontends, explain_many on every engine, to_shap and the refusals.  A counting
+model shows the model's calls.
+"""
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+from cases_distributed import WORDS, text_proba
+
+from limekit import LimekitValueError
+from limekit.core.shapley import (
+    all_coalitions,
+    draw_pairs,
+    plan_coalitions,
+    shapley_kernel,
+    solve_shapley,
+)
+from limekit.core.shapley_explain import BackgroundAverage, distinct_rows
+from limekit.image import ImageExplainer
+from limekit.tabular import TabularExplainer
+from limekit.text import TextExplainer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+N_FEATURES = 5
+
+
+# ---------------------------------------------------------------------------- models and the brute force
+class Counting:
+    """Wraps a model, counting its calls and the rows it was given."""
+
+    def __init__(self, model):
+        self.model = model
+        self.calls = 0
+        self.rows = 0
+
+    def __call__(self, X):
+        self.calls += 1
+        self.rows += len(X)
+        if isinstance(X, np.ndarray):  # each distinct row once per call (BackgroundAverage)
+            assert np.unique(X, axis=0).shape[0] == len(X)
+        return self.model(X)
+
+
+def interacting_proba(X):
+    """A logistic model with an interaction and a kink: not additive, so sampling is not trivially exact."""
+    X = np.asarray(X, dtype=float)
+    z = 1.5 * X[:, 0] - X[:, 1] + 0.8 * X[:, 0] * X[:, 2] + np.abs(X[:, 3]) - 0.5 * X[:, 4]
+    p = 1 / (1 + np.exp(-z))
+    return np.column_stack([1 - p, p])
+
+
+def regression_model(X):
+    X = np.asarray(X, dtype=float)
+    return 2 * X[:, 0] - X[:, 1] * X[:, 2] + np.sin(X[:, 3])
+
+
+def brute_force_shapley(value, n_features):
+    """Shapley values of the game ``value(bool mask) -> outputs`` from the formula itself (all 2^M coalitions)."""
+    masks = all_coalitions(n_features)
+    outputs = {tuple(m): np.atleast_1d(value(m)) for m in masks}
+    phi = np.zeros((n_features, len(next(iter(outputs.values())))))
+    for i in range(n_features):
+        for mask in masks:
+            if mask[i]:
+                continue
+            s = int(mask.sum())
+            with_i = mask.copy()
+            with_i[i] = True
+            weight = math.factorial(s) * math.factorial(n_features - s - 1) / math.factorial(n_features)
+            phi[i] += weight * (outputs[tuple(with_i)] - outputs[tuple(mask)])
+    return phi.T  # (n_outputs, M)
+
+
+def tabular_game(model, row, background):
+    """``value(mask)``: the model's output averaged over the background, present features from ``row``."""
+
+    def value(mask):
+        rows = np.where(mask[None, :], row[None, :], background)
+        return np.asarray(model(rows), dtype=float).reshape(len(background), -1).mean(axis=0)
+
+    return value
+
+
+@pytest.fixture(scope="module")
+def data():
+    X = np.random.default_rng(0).normal(size=(400, N_FEATURES))
+    return X
+
+
+@pytest.fixture(scope="module")
+def exact_values(data):
+    background = data[:30]
+    return background, brute_force_shapley(tabular_game(interacting_proba, data[0], background), N_FEATURES)
+
+
+# ---------------------------------------------------------------------------- the core pieces
+def test_kernel_weights_and_coalitions():
+    weights = shapley_kernel(4, np.arange(5))
+    assert np.isinf(weights[0]) and np.isinf(weights[4])
+    np.testing.assert_allclose(weights[1:4], [3 / (4 * 1 * 3), 3 / (6 * 2 * 2), 3 / (4 * 3 * 1)])
+    masks = all_coalitions(4)
+    assert masks.shape == (16, 4) and masks[0].all() and not masks[1].any()
+    assert len({tuple(m) for m in masks}) == 16
+
+
+def test_pairs_are_complements_and_sizes_uniform():
+    rng = np.random.default_rng(1)
+    masks, ratio, pair = draw_pairs(rng, 9, (1, 2, 3, 4, 5, 6, 7, 8), 4000)
+    np.testing.assert_array_equal(masks[0::2], ~masks[1::2])
+    np.testing.assert_array_equal(pair[0::2], pair[1::2])
+    sizes = masks[0::2].sum(axis=1)
+    counts = np.bincount(sizes, minlength=9)[1:]
+    assert counts.min() > 0.8 * 4000 / 8  # uniform over sizes (leverage scores)
+    # importance ratio: kernel weight over the probability of a coalition appearing in a pair
+    s = masks.sum(axis=1)
+    np.testing.assert_allclose(ratio, 8 * 8 / (2 * s * (9 - s)))
+
+
+def test_enumeration_switch():
+    assert plan_coalitions(5, 32).exact and plan_coalitions(5, 32).masks.shape[0] == 32
+    design = plan_coalitions(5, 31)
+    assert not design.exact and design.sampled_sizes
+    # sizes whose coalitions fit their share of the budget are enumerated: 12 features, 400 coalitions -> sizes 1, 11
+    design = plan_coalitions(12, 400)
+    assert 1 not in design.sampled_sizes and 11 not in design.sampled_sizes and 2 in design.sampled_sizes
+    assert design.masks.shape[0] == 2 + 24
+
+
+def test_solver_exact_and_efficient_on_a_game():
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(6, 6))
+
+    def game(mask):
+        z = np.asarray(mask, dtype=float)
+        return np.array([np.tanh(z @ W).sum() + z[0] * z[1] * z[2], np.sin(z @ W[0])])
+
+    exact = brute_force_shapley(game, 6)
+    design = plan_coalitions(6, 64)
+    solution = solve_shapley(design, np.array([game(m) for m in design.masks]))
+    np.testing.assert_allclose(solution.values, exact, atol=1e-10)
+    np.testing.assert_allclose(solution.values.sum(axis=1), solution.full_values - solution.base_values, atol=1e-12)
+    assert np.all(solution.standard_errors == 0)
+
+
+# ---------------------------------------------------------------------------- tabular
+def test_tabular_exact_matches_brute_force_with_counted_calls(data, exact_values):
+    background, exact = exact_values
+    explainer = TabularExplainer(data, kernel="shap", background=background, random_state=0)
+    model = Counting(interacting_proba)
+    exp = explainer.explain_instance(data[0], model, num_samples=32, labels=(0, 1))
+    assert model.calls == 1  # one batched call for every coalition
+    # every coalition with every background row, each distinct row once (the full coalition's rows are one)
+    assert model.rows <= 31 * len(background) + 1
+    record = exp.diagnostics["shapley"]
+    assert record["exact"] and record["coalitions"] == 32 and record["background_rows"] == 30
+    for label in (0, 1):
+        np.testing.assert_allclose(exp.shapley_values(label), exact[label], atol=1e-8)
+        assert exp.standard_errors(label) == {i: 0.0 for i in range(N_FEATURES)}
+        # efficiency: base value + values = the model's output
+        base = exp.base_value(label)
+        assert abs(base + exp.shapley_values(label).sum() - interacting_proba(data[:1])[0, label]) < 1e-10
+        assert abs(base - interacting_proba(background)[:, label].mean()) < 1e-12
+        assert exp.intercept[label] == pytest.approx(base, abs=1e-15)
+    assert exp.diagnostics["sampling"]["converged"] is True
+
+
+def test_tabular_sampled_within_standard_errors(data, exact_values):
+    background, exact = exact_values
+    explainer = TabularExplainer(data, kernel="shap", background=background, random_state=0)
+    model = Counting(interacting_proba)
+    exp = explainer.explain_instance(data[0], model, num_samples=30)
+    record = exp.diagnostics["shapley"]
+    assert not record["exact"] and record["coalitions"] == 30 and model.rows <= 29 * 30 + 1
+    values = exp.shapley_values(1)
+    errors = np.array(record["standard_errors"]["1" if "1" in record["standard_errors"] else 1])
+    assert np.all(errors > 0)
+    assert np.all(np.abs(values - exact[1]) <= 4 * errors + 1e-12)
+    assert abs(values.sum() - (interacting_proba(data[:1])[0, 1] - exp.base_value(1))) < 1e-10
+
+
+def test_identical_seeds_identical_output(data):
+    a = TabularExplainer(data, kernel="shap", random_state=7).explain_instance(
+        data[3], interacting_proba, num_samples=20
+    )
+    b = TabularExplainer(data, kernel="shap", random_state=7).explain_instance(
+        data[3], interacting_proba, num_samples=20
+    )
+    assert a.to_json() == b.to_json()
+    np.testing.assert_allclose(a.shapley_values(), b.shapley_values(), rtol=0, atol=1e-12)
+
+
+def test_default_background_is_documented_sample(data):
+    explainer = TabularExplainer(data, kernel="shap", random_state=0)
+    assert explainer.background.shape == (100, N_FEATURES)
+    rows = {tuple(r) for r in data}
+    assert all(tuple(r) in rows for r in explainer.background)
+    small = TabularExplainer(data[:40], kernel="shap", random_state=0)
+    assert small.background.shape == (40, N_FEATURES)
+
+
+def test_regression_and_accessors(data):
+    background = data[:10]
+    explainer = TabularExplainer(data, mode="regression", kernel="shap", background=background, random_state=0)
+    exp = explainer.explain_instance(data[1], regression_model, num_samples=32, num_features=3)
+    exact = brute_force_shapley(tabular_game(regression_model, data[1], background), N_FEATURES)[0]
+    np.testing.assert_allclose(exp.shapley_values(), exact, atol=1e-8)
+    assert len(exp.as_list()) == 3  # the top num_features values, largest first
+    top = np.argsort(-np.abs(exact))[:3]
+    assert [i for i, _ in exp.as_map()[1]] == list(top)
+    assert exp.local_exp[1] == exp.as_map()[1]
+    assert exp.predicted_value == pytest.approx(exp.base_value() + exact.sum(), abs=1e-10)
+    assert exp.local_pred[0] == pytest.approx(exp.predicted_value, abs=1e-10)
+
+
+def test_auto_rounds_and_verdict(data):
+    wide = np.random.default_rng(5).normal(size=(300, 12))
+    w = np.array([3.0, -2.5, 2.0, 1.0, 0.9, 0.5, 0.2, 0.1, 0.05, 0.0, 0.0, 0.0])
+
+    def model(X):
+        X = np.asarray(X, dtype=float)
+        p = 1 / (1 + np.exp(-(X @ w + 0.5 * X[:, 0] * X[:, 1])))
+        return np.column_stack([1 - p, p])
+
+    counted = Counting(model)
+    explainer = TabularExplainer(wide, kernel="shap", background=wide[:20], random_state=2)
+    exp = explainer.explain_instance(wide[0], counted, num_samples="auto", num_features=3, max_samples=3000)
+    sampling = exp.diagnostics["sampling"]
+    assert sampling["method"] == "shapley" and sampling["adaptive"]
+    assert sampling["stopped"] in ("converged", "max_samples", "out_of_reach")
+    assert counted.calls == sampling["rounds"]  # one model call per round
+    assert counted.rows <= (exp.diagnostics["shapley"]["coalitions"] - 1) * 20 + 1
+    assert set(sampling["settled"][1]) | {f for g in sampling["tie_groups"][1] for f in g["features"]}
+    verdicts = exp.feature_verdicts()
+    assert verdicts and all(v[2] in ("settled", "tie", "sign_undecided", "no_claim", "unsettled") for v in verdicts)
+
+
+def test_json_round_trip_and_views(data, tmp_path):
+    explainer = TabularExplainer(data, kernel="shap", background=data[:10], random_state=0)
+    exp = explainer.explain_instance(data[2], interacting_proba, num_samples=20)
+    text = exp.to_json()
+    back = type(exp).from_json(text)
+    assert back.to_dict() == exp.to_dict()
+    assert back.is_shapley and back.base_value(1) == pytest.approx(exp.base_value(1))
+    np.testing.assert_allclose(back.shapley_values(1), exp.shapley_values(1))
+    record = json.loads(text)["explanations"]["1"]["features"]
+    assert all("standard_error" in f for f in record)
+    html = exp.as_html()
+    assert "Shapley value" in html and "base value" in html
+    assert "Shapley values" in back.as_html()
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    figure = exp.as_pyplot_figure()
+    assert "Shapley values" in figure.axes[0].get_title()
+    waterfall = exp.as_waterfall_figure()
+    assert "base value" in [t.get_text() for t in waterfall.axes[0].get_yticklabels()]
+
+
+def test_to_shap(data):
+    shap = pytest.importorskip("shap")
+    explainer = TabularExplainer(data, kernel="shap", background=data[:10], random_state=0)
+    many = explainer.explain_many(data[:3], interacting_proba, num_samples=32)
+    one = many[0].to_shap()
+    assert isinstance(one, shap.Explanation)
+    np.testing.assert_allclose(one.values, many[0].shapley_values())
+    assert one.base_values == pytest.approx(many[0].base_value())
+    assert list(one.feature_names) == [str(i) for i in range(N_FEATURES)]
+    np.testing.assert_allclose(one.data, data[0])
+    from limekit.interop import to_shap
+
+    batch = to_shap(many)
+    assert batch.values.shape == (3, N_FEATURES) and batch.base_values.shape == (3,)
+    np.testing.assert_allclose(batch.values.sum(axis=1) + batch.base_values, interacting_proba(data[:3])[:, 1])
+    lime_exp = TabularExplainer(data, random_state=0).explain_instance(data[0], interacting_proba, num_samples=100)
+    with pytest.raises(LimekitValueError, match="kernel='shap'"):
+        to_shap([lime_exp])
+
+
+def test_to_shap_without_shap(monkeypatch, data):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "shap", None)  # import shap raises ImportError
+    exp = TabularExplainer(data, kernel="shap", background=data[:5], random_state=0).explain_instance(
+        data[0], interacting_proba, num_samples=32
+    )
+    from limekit._optional import MissingDependencyError
+
+    with pytest.raises(MissingDependencyError, match=r"limekit\[shap\]"):
+        exp.to_shap()
+
+
+def test_background_average_wrapper():
+    average = BackgroundAverage(lambda X: np.asarray(X)[:, :1] * 2, 3)
+    out = average(np.arange(12, dtype=float).reshape(6, 2))
+    np.testing.assert_allclose(out, [[4.0], [16.0]])
+
+
+def test_distinct_rows_against_the_plain_formulation():
+    rng = np.random.default_rng(0)
+    batch = rng.integers(0, 3, size=(600, 4)).astype(float)
+    batch[::7, 1] = np.nan
+    unique, inverse = distinct_rows(batch)
+    np.testing.assert_array_equal(unique[inverse], batch)
+    assert unique.shape[0] <= 3 * 4 * 3 * 3  # column 1 also NaN: far fewer than 600 rows
+    model = Counting(interacting_proba_4)
+    fast = BackgroundAverage(model, 6)(batch)
+    plain = interacting_proba_4(batch).reshape(100, 6, 2).mean(axis=1)
+    np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-15)
+    assert model.rows == unique.shape[0]
+
+
+def interacting_proba_4(X):
+    X = np.nan_to_num(np.asarray(X, dtype=float), nan=-1.0)
+    p = 1 / (1 + np.exp(-(X[:, 0] - X[:, 1] * X[:, 2] + 0.5 * X[:, 3])))
+    return np.column_stack([1 - p, p])
+
+
+def test_dataframe_with_categories_exact():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(20, 60, 200).astype(float),
+            "colour": pd.Categorical(rng.choice(["red", "green", "blue"], 200)),
+            "size": pd.Categorical(rng.choice(["S", "M", "L"], 200)),
+        }
+    )
+
+    def model(df):
+        assert isinstance(df, pd.DataFrame) and str(df["colour"].dtype) == "category"
+        z = 0.05 * (df["age"].to_numpy() - 40) + (df["colour"] == "red").to_numpy() - (df["size"] == "L").to_numpy()
+        p = 1 / (1 + np.exp(-z))
+        return np.column_stack([1 - p, p])
+
+    counted = Counting(model)
+    explainer = TabularExplainer(frame, kernel="shap", background=frame.iloc[:25], random_state=0)
+    exp = explainer.explain_instance(frame.iloc[[30]], counted, num_samples=8)
+    assert exp.diagnostics["shapley"]["exact"]
+    assert counted.rows < 8 * 25  # categories repeat: each distinct row is predicted once
+    encoded = explainer.encoder.encode(frame, "frame")
+    background = encoded[:25]
+
+    def game(mask):
+        rows = np.where(mask[None, :], encoded[30][None, :], background)
+        return model(explainer.encoder.decode(rows)).mean(axis=0)
+
+    exact = brute_force_shapley(game, 3)
+    np.testing.assert_allclose(exp.shapley_values(1), exact[1], atol=1e-10)
+    assert "colour=" in " ".join(name for name, _ in exp.as_list())
+
+
+# ---------------------------------------------------------------------------- refusals
+@pytest.mark.parametrize(
+    "constructor, call, argument",
+    [
+        ({"surrogate": "ebm"}, {}, "surrogate"),
+        ({}, {"surrogate": "lasso"}, "surrogate"),
+        ({}, {"model_regressor": object()}, "model_regressor"),
+        ({}, {"sampling": "kernel"}, "sampling"),
+        ({}, {"variance_reduction": "emulator"}, "variance_reduction"),
+        ({}, {"stability_samples": 5}, "stability_samples"),
+        ({}, {"fidelity_samples": 10}, "fidelity_samples"),
+        ({}, {"faithfulness": True}, "faithfulness"),
+        ({"surrogate_task": "classification"}, {}, "surrogate_task"),
+    ],
+)
+def test_refusals_before_any_model_call(data, constructor, call, argument):
+    model = Counting(interacting_proba)
+    explainer = TabularExplainer(data, kernel="shap", random_state=0, **constructor)
+    with pytest.raises((LimekitValueError, TypeError), match=argument):
+        explainer.explain_instance(data[0], model, num_samples=32, **call)
+    assert model.calls == 0
+
+
+def test_constructor_refusals(data):
+    with pytest.raises(LimekitValueError, match="feature_selection"):
+        TabularExplainer(data, kernel="shap", feature_selection="forward_selection")
+    with pytest.raises(TypeError, match="kernel"):
+        TabularExplainer(data, kernel="shapley")
+    with pytest.raises(LimekitValueError, match="background"):
+        TabularExplainer(data, background=data[:5])
+    with pytest.raises(LimekitValueError, match="background"):
+        TabularExplainer(data, kernel="shap", background=data[:5, :3])
+    import scipy.sparse as sp
+
+    with pytest.raises(LimekitValueError, match="kernel"):
+        TabularExplainer(sp.csr_matrix(data), kernel="shap")
+    explainer = TabularExplainer(data, kernel="shap", random_state=0)
+    model = Counting(interacting_proba)
+    with pytest.raises(LimekitValueError, match="share_samples"):
+        explainer.explain_many(data[:2], model, share_samples=True)
+    assert model.calls == 0
+
+
+# ---------------------------------------------------------------------------- text and image
+def test_text_exact_with_words_removed():
+    explainer = TextExplainer(kernel="shap", random_state=0)
+    text = "good film great cast bad ending"
+    model = Counting(text_proba)
+    exp = explainer.explain_instance(text, model, num_samples=64)
+    assert model.calls == 1 and model.rows == 64
+    words = text.split()
+
+    def value(mask):
+        return text_proba([" ".join(w for w, keep in zip(words, mask) if keep)])[0]
+
+    exact = brute_force_shapley(value, len(words))
+    np.testing.assert_allclose(exp.shapley_values(1), exact[1], atol=1e-8)
+    assert exp.base_value(1) == pytest.approx(text_proba([""])[0, 1])
+    assert dict(exp.as_list())["great"] == pytest.approx(exact[1][2], abs=1e-8)
+    assert "Shapley value" in exp.as_html()
+
+
+def test_text_sampled_efficiency():
+    rng = np.random.default_rng(4)
+    text = " ".join(rng.choice(WORDS, size=30))
+    exp = TextExplainer(kernel="shap", random_state=0).explain_instance(text, text_proba, num_samples=300)
+    record = exp.diagnostics["shapley"]
+    assert not record["exact"]
+    assert exp.shapley_values(1).sum() + exp.base_value(1) == pytest.approx(text_proba([text])[0, 1], abs=1e-10)
+
+
+def grid_segments(image):
+    """4 square superpixels."""
+    rows, cols = np.indices(image.shape[:2])
+    return (rows >= image.shape[0] // 2) * 2 + (cols >= image.shape[1] // 2)
+
+
+def brightness_proba(images):
+    images = np.asarray(images, dtype=float)
+    p = images[:, :8, :8].mean(axis=(1, 2, 3)) / 255 * 0.7 + images[:, 8:, 8:].mean(axis=(1, 2, 3)) / 255 * 0.3
+    return np.column_stack([1 - p, p])
+
+
+def test_image_exact_with_superpixels_hidden():
+    image = np.full((16, 16, 3), 200, dtype=np.uint8)
+    explainer = ImageExplainer(kernel="shap", random_state=0)
+    model = Counting(brightness_proba)
+    exp = explainer.explain_instance(
+        image, model, segmentation_fn=grid_segments, hide_color=0, num_samples=16, labels=(1,), top_labels=None
+    )
+    values = exp.shapley_values(1)
+    # superpixel 0 is the top-left quarter (weight 0.7 * 200/255), 3 the bottom-right (0.3 * 200/255)
+    np.testing.assert_allclose(values, [0.7 * 200 / 255, 0, 0, 0.3 * 200 / 255], atol=1e-10)
+    assert exp.base_value(1) == pytest.approx(0.0)
+    assert exp.diagnostics["shapley"]["exact"]
+    assert "Shapley value" in exp.as_html()
+
+
+# ---------------------------------------------------------------------------- explain_many
+def test_explain_many_serial_and_joblib_share_calls(data):
+    explainer = TabularExplainer(data, kernel="shap", background=data[:10], random_state=0)
+    model = Counting(interacting_proba)
+    many = explainer.explain_many(data[:6], model, num_samples=20)
+    assert model.calls == 1  # every instance's coalitions in one call
+    one = explainer.explain_instance(data[4], interacting_proba, num_samples=20)
+    np.testing.assert_allclose(many[4].shapley_values(), one.shapley_values(), atol=1e-12)
+    jobs = explainer.explain_many(data[:6], interacting_proba, num_samples=20, n_jobs=2, rows_per_task=2)
+    for a, b in zip(many, jobs):
+        np.testing.assert_allclose(a.shapley_values(), b.shapley_values(), atol=1e-12)
+
+
+def test_explain_many_auto_one_call_per_round(data):
+    explainer = TabularExplainer(data, kernel="shap", background=data[:10], random_state=0)
+    model = Counting(interacting_proba)
+    many = explainer.explain_many(data[:4], model, num_samples="auto", max_samples=20)
+    rounds = max(e.diagnostics["sampling"]["rounds"] for e in many)
+    assert model.calls == rounds
+
+
+@pytest.fixture(scope="module")
+def worker_path():
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "OMP_NUM_THREADS")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (HERE, saved["PYTHONPATH"]) if p)
+    os.environ["OMP_NUM_THREADS"] = "1"
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.mark.slow
+def test_explain_many_dask(worker_path):
+    distributed = pytest.importorskip("distributed")
+    from cases_distributed import tabular_proba
+
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    explainer = TabularExplainer(X, kernel="shap", background=X[:10], random_state=0)
+    serial = explainer.explain_many(X[:6], tabular_proba, num_samples=20)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+    )
+    client = distributed.Client(cluster)
+    try:
+        remote = explainer.explain_many(
+            X[:6], tabular_proba, num_samples=20, backend="dask", client=client, rows_per_task=2
+        )
+    finally:
+        client.close()
+        cluster.close()
+    for a, b in zip(serial, remote):
+        np.testing.assert_allclose(a.shapley_values(), b.shapley_values(), atol=1e-12)
+
+
+@pytest.mark.slow
+def test_explain_many_ray(worker_path):
+    ray = pytest.importorskip("ray")
+    from cases_distributed import tabular_proba
+
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    explainer = TabularExplainer(X, kernel="shap", background=X[:10], random_state=0)
+    serial = explainer.explain_many(X[:6], tabular_proba, num_samples=20)
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        runtime_env={"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"], "OMP_NUM_THREADS": "1"}},
+    )
+    try:
+        remote = explainer.explain_many(X[:6], tabular_proba, num_samples=20, backend="ray", rows_per_task=2)
+    finally:
+        ray.shutdown()
+    for a, b in zip(serial, remote):
+        np.testing.assert_allclose(a.shapley_values(), b.shapley_values(), atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- coverage of the standard errors
+@pytest.mark.slow
+def test_standard_errors_cover_about_95_percent():
+    """Over 100 seeds, the exact values lie within 1.96 reported standard errors about 95% of the time."""
+    X = np.random.default_rng(0).normal(size=(300, 8))
+    background = X[:15]
+    w = np.array([1.5, -1.0, 0.8, 0.6, -0.4, 0.3, 0.2, -0.1])
+
+    def model(rows):
+        rows = np.asarray(rows, dtype=float)
+        p = 1 / (1 + np.exp(-(rows @ w + 0.7 * rows[:, 0] * rows[:, 1] + np.abs(rows[:, 2]))))
+        return np.column_stack([1 - p, p])
+
+    exact = brute_force_shapley(tabular_game(model, X[0], background), 8)[1]
+    inside = []
+    for seed in range(100):
+        explainer = TabularExplainer(X, kernel="shap", background=background, random_state=seed)
+        exp = explainer.explain_instance(X[0], model, num_samples=160)
+        errors = np.array(exp.diagnostics["shapley"]["standard_errors"][1])
+        inside.append(np.abs(exp.shapley_values(1) - exact) <= 1.96 * errors)
+    coverage = float(np.mean(inside))
+    assert 0.88 <= coverage <= 0.99, coverage
+
+
+def test_efficiency_holds_when_sampled_many_seeds(data):
+    background = data[:8]
+    full = interacting_proba(data[:1])[0]
+    for seed in range(5):
+        exp = TabularExplainer(data, kernel="shap", background=background, random_state=seed).explain_instance(
+            data[0], interacting_proba, num_samples=12, labels=(0, 1)
+        )
+        for label in (0, 1):
+            assert abs(exp.shapley_values(label).sum() + exp.base_value(label) - full[label]) < 1e-10
+
+
+def test_features_equal_to_the_background_are_no_players(data):
+    """A feature whose background values all equal the row's has value 0 and costs no coalitions (as shap)."""
+    background = data[:12].copy()
+    background[:, 4] = data[0, 4]
+    model = Counting(interacting_proba)
+    exp = TabularExplainer(data, kernel="shap", background=background, random_state=0).explain_instance(
+        data[0], model, num_samples=16
+    )
+    assert exp.diagnostics["shapley"]["exact"] and exp.diagnostics["shapley"]["players"] == 4
+    assert model.rows <= 15 * 12 + 1  # 2^4 coalitions
+    exact = brute_force_shapley(tabular_game(interacting_proba, data[0], background), N_FEATURES)[1]
+    np.testing.assert_allclose(exp.shapley_values(1), exact, atol=1e-10)
+    assert exp.shapley_values(1)[4] == 0.0
+
+
+def test_duplicate_draws_are_merged_and_a_full_space_is_exact():
+    design = plan_coalitions(6, 40)
+    rng = np.random.default_rng(0)
+    grown, masks = design.sampled(rng, 10)
+    assert grown.n_pairs == 10 and masks.shape == (20, 6) and grown.n_draws >= 10
+    keys = {tuple(m) for m in grown.masks}
+    assert len(keys) == grown.masks.shape[0]  # no coalition twice: duplicates only raise a pair's count
+    full, _ = grown.sampled(rng, 10_000)  # more than the sampled sizes hold: every pair, exact weights
+    assert full.exact and full.masks.shape[0] == 64
+    W = np.random.default_rng(1).normal(size=(6, 6))
+
+    def game(mask):
+        return np.array([np.tanh(np.asarray(mask, dtype=float) @ W).sum()])
+
+    exact = brute_force_shapley(game, 6)
+    solution = solve_shapley(full, np.array([game(m) for m in full.masks]))
+    np.testing.assert_allclose(solution.values, exact, atol=1e-10)
+
+
+def test_explain_many_tasks_count_background_rows(data):
+    """rows_per_task's default keeps about 1,000,000 model rows per task: a coalition is B of them."""
+    explainer = TabularExplainer(data, kernel="shap", background=data[:100], random_state=0)
+    model = Counting(interacting_proba)
+    explainer.explain_many(data[:6], model, num_samples=4000)  # up to 400,000 model rows an instance: 2 per task
+    assert model.calls == 3 and model.rows <= 6 * (31 * 100 + 1)  # (5 features: 32 coalitions, exact)
+
+
+def test_distinct_rows_survives_a_collision(monkeypatch):
+    from limekit.core import shapley_explain
+
+    real = shapley_explain._groups
+    calls = []
+
+    def colliding(keys):
+        calls.append(keys.dtype.kind)
+        if keys.dtype.kind == "f":  # every projection equal: the check must catch it and sort the bytes
+            return real(np.zeros_like(keys))
+        return real(keys)
+
+    monkeypatch.setattr(shapley_explain, "_groups", colliding)
+    batch = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [np.nan, 1.0], [np.nan, 1.0]])
+    unique, inverse = distinct_rows(batch)
+    assert unique.shape[0] == 3 and calls == ["f", "V"]
+    np.testing.assert_array_equal(unique[inverse], batch)
+
+
+def test_missing_numbers_and_unseen_categories():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200), rng.normal(size=200)])
+    X[::5, 0] = np.nan
+
+    def model(rows):
+        rows = np.nan_to_num(np.asarray(rows, dtype=float), nan=-3.0)
+        p = 1 / (1 + np.exp(-rows.sum(axis=1)))
+        return np.column_stack([1 - p, p])
+
+    exp = TabularExplainer(X, kernel="shap", random_state=0).explain_instance(np.array([np.nan, 1.0]), model)
+    assert "0 = missing" in dict(exp.as_list())
+    assert exp.base_value() + exp.shapley_values().sum() == pytest.approx(model(np.array([[np.nan, 1.0]]))[0, 1])
+    frame = pd.DataFrame(
+        {"age": rng.integers(20, 60, 200).astype(float), "colour": pd.Categorical(rng.choice(["red", "green"], 200))}
+    )
+
+    def frame_model(df):
+        z = 0.05 * (df["age"].to_numpy(dtype=float) - 40) + (df["colour"].astype(str) == "red").to_numpy()
+        p = 1 / (1 + np.exp(-z))
+        return np.column_stack([1 - p, p])
+
+    row = pd.DataFrame({"age": [30.0], "colour": ["blue"]})  # a category training never had
+    exp = TabularExplainer(frame, kernel="shap", random_state=0).explain_instance(row, frame_model, num_samples=8)
+    assert exp.diagnostics["unseen_categories"] == {"colour": "blue"}
+    assert "colour=blue" in dict(exp.as_list())
+    full = frame_model(row.astype({"colour": object}))[0, 1]
+    assert exp.base_value() + exp.shapley_values().sum() == pytest.approx(full, abs=1e-12)
