@@ -460,14 +460,7 @@ def draw_test(
             design.n_samples,
             confidence,
         )
-        features[int(label)] = label_verdict.pop("features")
-        for feature, share in label_verdict.pop("unsettled").items():
-            tied[feature] = min(tied.get(feature, 1.0), share)
-        if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < (
-            worst["agreement"],
-            worst["jaccard"],
-        ):
-            worst = label_verdict
+        worst = _fold_label(label_verdict, int(label), features, tied, worst)
     assert worst is not None, "labels is empty"
     converged = worst["agreement"] >= required
     needed = design.n_samples if converged else _needed(design.n_samples, worst, required)
@@ -561,14 +554,7 @@ def normal_draw_test(
             n_samples,
             confidence,
         )
-        features[int(label)] = label_verdict.pop("features")
-        for feature, share in label_verdict.pop("unsettled").items():
-            tied[feature] = min(tied.get(feature, 1.0), share)
-        if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < (
-            worst["agreement"],
-            worst["jaccard"],
-        ):
-            worst = label_verdict
+        worst = _fold_label(label_verdict, int(label), features, tied, worst)
     assert worst is not None, "values is empty"
     converged = worst["agreement"] >= required
     return Verdict(
@@ -746,6 +732,23 @@ def _claim_z(p):
     """The z of one ordering claim on which two samples disagree with probability ``p``: 2 Phi(z) Phi(-z) = p."""
     p = min(max(p, 0.0), 0.5)
     return math.inf if p == 0 else float(-ndtri((1 - math.sqrt(1 - 2 * p)) / 2))
+
+
+def _fold_label(
+    label_verdict: dict[str, Any],
+    label: int,
+    features: dict[int, Any],
+    tied: dict[int, float],
+    worst: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Move one label's verdict per feature into ``features`` and its unsettled shares into ``tied``; the worse
+    of ``label_verdict`` and ``worst`` (by agreement, then Jaccard)."""
+    features[label] = label_verdict.pop("features")
+    for feature, share in label_verdict.pop("unsettled").items():
+        tied[feature] = min(tied.get(feature, 1.0), share)
+    if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < (worst["agreement"], worst["jaccard"]):
+        return label_verdict
+    return worst
 
 
 def _needed(n, verdict, required):
