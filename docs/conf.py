@@ -84,22 +84,3 @@ html_theme_options = {
 html_sidebars = {page: [] for page in ("index", "benchmarks", "scaling", "measurements", "guide/*")}
 html_show_sourcelink = False
 html_copy_source = False
-
-
-def _explanation_css(app, exception):
-    """limekit's HTML explanations (shown by the gallery) carry no CSS of their own: add the pages' stylesheet.
-
-    Scoped to ``.lk``, so it styles nothing else of the site; written from ``limekit.viz.html`` at each
-    build, so it cannot drift from what ``Explanation.as_html()`` puts in a page.
-    """
-    if exception is None and app.builder.format == "html":
-        from limekit.viz.html import _CSS
-
-        static = Path(app.outdir) / "_static"
-        static.mkdir(parents=True, exist_ok=True)
-        (static / "limekit-explanation.css").write_text(_CSS.strip() + "\n", encoding="utf-8")
-
-
-def setup(app):
-    app.add_css_file("limekit-explanation.css")
-    app.connect("build-finished", _explanation_css)

@@ -111,7 +111,9 @@ def test_html_is_small_escaped_and_modality_specific(explanation):
         assert "Text with highlighted words" in html and '<span style="background:rgba(46,125,50' in html
     else:
         assert 'src="data:image/png;base64,' in html
-    assert exp._repr_html_() in html
+    notebook = exp._repr_html_()  # a notebook's view: the page's body with its .lk-scoped stylesheet
+    assert notebook.startswith("<style>") and notebook.split("</style>", 1)[1] in html
+    assert all(rule.lstrip().startswith(".lk") for rule in notebook[7:].split("</style>")[0].split("}") if rule.strip())
 
 
 @pytest.fixture(scope="module")

@@ -1001,9 +1001,9 @@ class Explanation:
         display(HTML(html))
 
     def _repr_html_(self) -> str:
-        from ..viz.html import explanation_html
+        from ..viz.html import notebook_html
 
-        return explanation_html(self)
+        return cast(str, notebook_html(self))
 
     def __repr__(self) -> str:
         labels = ", ".join(map(str, sorted(self.local_exp)))

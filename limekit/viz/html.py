@@ -56,6 +56,11 @@ def page(body, title="limekit explanation"):
     )
 
 
+def notebook_html(exp):
+    """The explanation's fragment with its ``.lk``-scoped stylesheet (what a notebook shows for an explanation)."""
+    return f"<style>{_CSS}</style>{explanation_html(exp)}"
+
+
 def explanation_html(
     exp, labels=None, predict_proba=True, show_predicted_value=True, show_table=True, max_features=None
 ):
