@@ -16,6 +16,7 @@ import pytest
 from cases_distributed import WORDS, text_proba
 
 from limekit import LimekitValueError
+from limekit.core.score import AveragedRows, join_batches
 from limekit.core.shapley import (
     all_coalitions,
     draw_pairs,
@@ -23,7 +24,7 @@ from limekit.core.shapley import (
     shapley_kernel,
     solve_shapley,
 )
-from limekit.core.shapley_explain import BackgroundAverage, distinct_rows
+from limekit.core.shapley_explain import BackgroundAverage, coalition_rows
 from limekit.image import ImageExplainer
 from limekit.tabular import TabularExplainer
 from limekit.text import TextExplainer
@@ -44,8 +45,6 @@ class Counting:
     def __call__(self, X):
         self.calls += 1
         self.rows += len(X)
-        if isinstance(X, np.ndarray):  # each distinct row once per call (BackgroundAverage)
-            assert np.unique(X, axis=0).shape[0] == len(X)
         return self.model(X)
 
 
@@ -302,18 +301,41 @@ def test_background_average_wrapper():
     np.testing.assert_allclose(out, [[4.0], [16.0]])
 
 
-def test_distinct_rows_against_the_plain_formulation():
-    rng = np.random.default_rng(0)
-    batch = rng.integers(0, 3, size=(600, 4)).astype(float)
-    batch[::7, 1] = np.nan
-    unique, inverse = distinct_rows(batch)
-    np.testing.assert_array_equal(unique[inverse], batch)
-    assert unique.shape[0] <= 3 * 4 * 3 * 3  # column 1 also NaN: far fewer than 600 rows
-    model = Counting(interacting_proba_4)
-    fast = BackgroundAverage(model, 6)(batch)
-    plain = interacting_proba_4(batch).reshape(100, 6, 2).mean(axis=1)
+def every_pair(kept, instance, background):
+    return np.where(kept[:, None, :], instance[None, None, :], background[None, :, :])
+
+
+@pytest.mark.parametrize("n_features", [3, 9, 70])  # 70: the key as bytes (more than an integer's bits)
+def test_coalition_rows_against_the_plain_formulation(n_features):
+    rng = np.random.default_rng(n_features)
+    background = rng.integers(0, 3, (40, n_features)).astype(float)
+    background[::7, 1] = np.nan
+    instance = rng.integers(0, 3, n_features).astype(float)
+    kept = rng.random((200, n_features)) < 0.5
+    batch = coalition_rows(kept, instance, background)
+    pairs = every_pair(kept, instance, background)
+    np.testing.assert_array_equal(batch.rows[batch.inverse], pairs)
+    # one row per background row and kept values; the instance once, whatever the background row
+    keys = {(-1 if (row == instance).all() else b, row.tobytes()) for c in pairs for b, row in enumerate(c)}
+    assert len(batch.rows) <= len(keys) and (n_features == 70 or len(batch.rows) < pairs.shape[0] * 40)
+    model = Counting(interacting_proba_4 if n_features >= 5 else lambda X: np.asarray(X)[:, :2] * 0.5)
+    fast = BackgroundAverage(model, 40)(batch)
+    plain = model.model(pairs.reshape(-1, n_features)).reshape(200, 40, -1).mean(axis=1)
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-15)
-    assert model.rows == unique.shape[0]
+    assert model.rows == len(batch.rows)
+
+
+def test_averaged_rows_join_across_instances():
+    rng = np.random.default_rng(1)
+    background = rng.integers(0, 3, (10, 5)).astype(float)
+    pieces, plain = [], []
+    for instance in rng.integers(0, 3, (3, 5)).astype(float):
+        kept = rng.random((16, 5)) < 0.5
+        pieces.append(coalition_rows(kept, instance, background))
+        plain.append(interacting_proba_4(every_pair(kept, instance, background).reshape(-1, 5)).reshape(16, 10, 2))
+    joined = join_batches(pieces)
+    assert isinstance(joined, AveragedRows) and len(joined) == 48
+    np.testing.assert_allclose(BackgroundAverage(interacting_proba_4, 10)(joined), np.concatenate(plain).mean(axis=1))
 
 
 def interacting_proba_4(X):
@@ -609,25 +631,6 @@ def test_explain_many_tasks_count_background_rows(data):
     model = Counting(interacting_proba)
     explainer.explain_many(data[:6], model, num_samples=4000)  # up to 400,000 model rows an instance: 2 per task
     assert model.calls == 3 and model.rows <= 6 * (31 * 100 + 1)  # (5 features: 32 coalitions, exact)
-
-
-def test_distinct_rows_survives_a_collision(monkeypatch):
-    from limekit.core import shapley_explain
-
-    real = shapley_explain._groups
-    calls = []
-
-    def colliding(keys):
-        calls.append(keys.dtype.kind)
-        if keys.dtype.kind == "f":  # every projection equal: the check must catch it and sort the bytes
-            return real(np.zeros_like(keys))
-        return real(keys)
-
-    monkeypatch.setattr(shapley_explain, "_groups", colliding)
-    batch = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [np.nan, 1.0], [np.nan, 1.0]])
-    unique, inverse = distinct_rows(batch)
-    assert unique.shape[0] == 3 and calls == ["f", "V"]
-    np.testing.assert_array_equal(unique[inverse], batch)
 
 
 def test_missing_numbers_and_unseen_categories():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from .predict import check_model_output, iter_batches
 if TYPE_CHECKING:
     from .neighbourhood import Neighbourhood
 
-__all__ = ["score_neighbourhoods", "join_batches", "check_progress_bar", "PROGRESS_DELAY"]
+__all__ = ["score_neighbourhoods", "join_batches", "AveragedRows", "check_progress_bar", "PROGRESS_DELAY"]
 
 #: Seconds a ``progress_bar='auto'`` bar waits before it shows (tqdm's ``delay``): shorter runs show none.
 PROGRESS_DELAY = 2.0
@@ -63,11 +64,35 @@ def _with_progress_bar(windows: list[slice], progress_bar: bool | str) -> Iterab
     return tqdm(windows, desc="predicting", unit="batch", delay=delay)
 
 
+@dataclass(frozen=True)
+class AveragedRows:
+    """Model inputs of coalitions whose outputs are means over several model rows (``kernel='shap'``, tabular).
+
+    Attributes
+    ----------
+    rows : array-like of shape (n_rows, ...)
+        The model rows, each given to the model once.
+    inverse : ndarray of int, shape (n_coalitions, n_background)
+        Coalition ``i``'s output is the mean of the model's outputs on ``rows[inverse[i]]``.
+    """
+
+    rows: Any
+    inverse: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.inverse.shape[0])
+
+
 def join_batches(pieces: list[Any]) -> Any:
-    """Concatenate model-input pieces of one kind: arrays, sparse matrices, lists, DataFrames or tensors."""
+    """Concatenate model-input pieces of one kind: arrays, sparse matrices, lists, DataFrames, tensors or
+    :class:`AveragedRows`."""
     if len(pieces) == 1:
         return pieces[0]
     first = pieces[0]
+    if isinstance(first, AveragedRows):
+        offsets = np.cumsum([0] + [len(piece.rows) for piece in pieces[:-1]])
+        inverse = np.concatenate([piece.inverse + offset for piece, offset in zip(pieces, offsets)])
+        return AveragedRows(join_batches([piece.rows for piece in pieces]), inverse)
     if isinstance(first, np.ndarray):
         return np.concatenate(pieces)
     if sp.issparse(first):

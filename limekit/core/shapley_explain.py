@@ -9,8 +9,9 @@ perturb
     every one when ``2^M`` fits the budget, else the enumerated sizes plus
     sampled pairs.  The frontend turns coalitions into model inputs
     (``_coalition_neighbourhood``): an absent tabular feature takes each
-    background row's value (``B`` model rows per coalition, which the model
-    wrapper :class:`BackgroundAverage` averages back to one output), an absent
+    background row's value (``B`` model rows per coalition, each distinct row
+    built once by :func:`coalition_rows`, which the model wrapper
+    :class:`BackgroundAverage` averages back to one output), an absent
     word is removed, an absent superpixel hidden.
 test
     :func:`shapley_verdict`: the constrained fit's values and their sampling
@@ -40,6 +41,7 @@ import numpy as np
 from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
 from .rounds import Work, calls_alone
+from .score import AveragedRows
 from .shapley import CoalitionDesign, plan_coalitions, solve_shapley
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SHAPLEY_KERNEL",
     "BackgroundAverage",
-    "distinct_rows",
+    "coalition_rows",
     "ShapleyRounds",
     "check_shapley_call",
     "shapley_verdict",
@@ -61,14 +63,13 @@ SHAPLEY_KERNEL = "shap"
 
 
 class BackgroundAverage:
-    """The model as the scoring stage calls it for tabular coalitions: ``rows`` model rows per coalition, averaged.
+    """The model as the scoring stage calls it for tabular coalitions: each coalition's model rows, averaged.
 
-    A coalition's rows repeat the instance's values on its present features,
-    so many rows of a batch are often identical (always the full coalition's;
-    on tables with categorical columns, often a third or more of the rest).
-    The model sees each distinct row of a float batch once
-    (:func:`distinct_rows`); its outputs are put back on every row before the
-    average, the same as predicting every row.
+    The frontend gives each batch as :class:`~limekit.core.score.AveragedRows`
+    (built by :func:`coalition_rows`): the model sees each distinct row once,
+    and a coalition's output is the mean of its background rows' outputs, the
+    same as predicting every (coalition, background row) pair.  A plain batch
+    holds ``rows`` consecutive model rows per coalition.
 
     Parameters
     ----------
@@ -91,11 +92,9 @@ class BackgroundAverage:
         return np.asarray(self.predict(model_input), dtype=float)
 
     def __call__(self, batch: Any) -> np.ndarray:
-        if isinstance(batch, np.ndarray) and batch.ndim == 2 and batch.dtype.kind == "f":
-            unique, inverse = distinct_rows(batch)
-            output = self._predict(batch) if unique.shape[0] == batch.shape[0] else self._predict(unique)[inverse]
-        else:
-            output = self._predict(batch)
+        if isinstance(batch, AveragedRows):
+            return self._predict(batch.rows)[batch.inverse].mean(axis=1)
+        output = self._predict(batch)
         n = output.shape[0] // self.rows
         return output.reshape(n, self.rows, *output.shape[1:]).mean(axis=1)
 
@@ -103,53 +102,58 @@ class BackgroundAverage:
         return f"BackgroundAverage({self.predict!r}, rows={self.rows})"
 
 
-#: the random direction rows are projected on to find duplicates (fixed: the same batch, the same result)
-_DIRECTION_SEED = 0x5EED
+def coalition_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarray) -> AveragedRows:
+    """The model rows of coalitions filled from a background, each distinct (background row, kept values) once.
 
-
-def distinct_rows(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of a float matrix (equal bits, -0.0 taken as 0.0) and each row's index among them.
-
-    Rows are keyed by their projection on a fixed random direction (one
-    matrix-vector product) and the keys sorted; the result is checked against
-    the rows themselves, and a collision (two different rows with one key,
-    which has probability zero but for rounding) falls back to sorting the
-    rows' bytes.
+    A coalition keeps the instance's values where ``kept`` is True and takes
+    a background row's elsewhere.  Where a background row equals the instance
+    on a feature, keeping that feature or not gives the same row, so many
+    (coalition, background row) pairs share a row: on Adult, 2,048 coalitions
+    over 100 background rows need 13-30% of the pairs' rows.  The rows are
+    keyed by their background row and the differing features they keep,
+    without building the pairs' rows; every pair that keeps all of its
+    background row's differing features is the instance itself (one row).
 
     Parameters
     ----------
-    batch : ndarray of shape (n, d)
+    kept : ndarray of bool, shape (n_coalitions, n_features)
+        True where a coalition keeps the instance's value.
+    instance : ndarray of shape (n_features,)
+        The explained row (encoded).
+    background : ndarray of shape (n_background, n_features)
+        The rows absent features take their values from.
 
     Returns
     -------
-    unique : ndarray of shape (k, d)
-        The distinct rows.
-    inverse : ndarray of int, shape (n,)
-        ``unique[inverse]`` equals ``batch``.
+    AveragedRows
+        ``rows[inverse[c, b]]`` is coalition ``c`` filled from background row ``b``.
     """
-    rows = np.ascontiguousarray(batch, dtype=np.float64) + 0.0  # a copy, with -0.0 made 0.0
-    bits = rows.view(np.uint64)
-    direction = np.random.default_rng(_DIRECTION_SEED).uniform(1.0, 2.0, size=rows.shape[1])
-    keys = rows @ direction
-    missing = np.flatnonzero(np.isnan(keys))
-    if missing.size:  # rows holding NaN get keys too (and match each other)
-        keys[missing] = np.where(np.isnan(rows[missing]), np.pi * 1e15, rows[missing]) @ direction
-    representatives, inverse = _groups(keys)
-    if not np.array_equal(bits[representatives][inverse], bits):  # a collision: sort the bytes instead
-        representatives, inverse = _groups(bits.view(np.dtype((np.void, 8 * rows.shape[1]))).ravel())
-    return rows[representatives], inverse
-
-
-def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(a row of each distinct key, each row's distinct index)`` by one sort of the keys."""
-    order = np.argsort(keys)
-    ordered = keys[order]
-    starts = np.empty(keys.size, dtype=bool)
-    starts[:1] = True
-    starts[1:] = ordered[1:] != ordered[:-1]
-    inverse = np.empty(keys.size, dtype=np.intp)
-    inverse[order] = np.cumsum(starts) - 1
-    return order[starts], inverse
+    kept = np.asarray(kept, dtype=bool)
+    n_coalitions, n_features = kept.shape
+    n_background = background.shape[0]
+    differs = np.asarray(background != instance[None, :], dtype=bool)  # NaN differs: its row is still right
+    if n_features <= 62 - n_background.bit_length():  # a pair's key as one integer: features as bits
+        bits = np.left_shift(1, np.arange(n_features, dtype=np.int64))
+        differ_bits = differs @ bits
+        taken = (kept @ bits)[:, None] & differ_bits[None, :]
+        is_instance = taken == differ_bits[None, :]
+        index = np.where(is_instance, n_background, np.arange(n_background)[None, :])
+        keys = (np.where(is_instance, 0, taken) * (n_background + 1) + index).ravel()
+    else:  # the key as bytes: the background row's index, then the packed kept features that differ
+        taken_features = kept[:, None, :] & differs[None, :, :]
+        is_instance = (taken_features == differs[None, :, :]).all(axis=-1)
+        taken_features[is_instance] = False
+        index = np.where(is_instance, n_background, np.arange(n_background)[None, :]).astype(">u4")
+        packed = np.packbits(taken_features.reshape(-1, n_features), axis=-1)
+        keys = np.ascontiguousarray(np.concatenate([index.reshape(-1, 1).view(np.uint8), packed], axis=1))
+        keys = keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
+    _, inverse = np.unique(keys, return_inverse=True)
+    inverse = inverse.ravel()
+    pair = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.intp)
+    pair[inverse] = np.arange(inverse.size)  # any pair of a key builds its row: they are all the same row
+    coalition, row = np.divmod(pair, n_background)
+    rows = np.where(kept[coalition], instance[None, :], background[row])
+    return AveragedRows(rows, inverse.reshape(n_coalitions, n_background))
 
 
 def check_shapley_call(

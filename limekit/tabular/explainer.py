@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
 from ..core.options import CALL_DEFAULTS, CallOptions
 from ..core.seeding import base_entropy, instance_digest
+from ..core.shapley_explain import coalition_rows
 from ._frame import MISSING, FrameEncoder, is_dataframe, is_series
 from .discretize import BaseDiscretizer, make_discretizer, missing_name
 from .domain import TableDomainMapper
@@ -615,8 +616,10 @@ class TabularExplainer(BaseExplainer):
         def inputs(rows):
             kept = np.ones((masks[rows].shape[0], d), dtype=bool)
             kept[:, players] = masks[rows]
-            values = np.where(kept[:, None, :], row[None, None, :], background[None, :, :]).reshape(-1, d)
-            return self._inputs(values, unseen)(slice(None))
+            if background.shape[0] == 1:
+                return self._inputs(np.where(kept, row[None, :], background), unseen)(slice(None))
+            coalitions = coalition_rows(kept, row, background)  # each distinct model row once
+            return replace(coalitions, rows=self._inputs(coalitions.rows, unseen)(slice(None)))
 
         return Neighbourhood(masks.astype(float), inputs, np.zeros(masks.shape[0]), feature_ids=players, binary=True)
 
