@@ -546,12 +546,39 @@ class _Record:
             label = _Fields(_mapping(value, path), path)
             jaccard = label.get("jaccard", _number, required=False, nullable=True, minimum=0)
             label.get("n_draws", _integer, required=jaccard is not None)
+            label.get("unsure_features", _array, required=False, nullable=True)
             for name in ("sign_agreement", "weight_std"):
                 shares = label.get(name, _mapping, required=False, nullable=True)
                 for feature, share in (shares or {}).items():
                     if share is not None or name == "sign_agreement":
                         _number(share, f"{label.at(name)}[{feature!r}]")
+        sampling = fields.get("sampling", _mapping, required=False, nullable=True)
+        if sampling is not None:
+            _Record.sampling_verdict(sampling)
         fields.rest(set())  # everything, typed above or not, is plain JSON
+
+    @staticmethod
+    def sampling_verdict(sampling: dict[Any, Any]) -> None:
+        """The verdict per feature that the views read from ``diagnostics.sampling`` (see limekit.core.verdicts)."""
+        fields = _Fields(sampling, "diagnostics.sampling")
+        fields.get("places", _integer, required=False, nullable=True)
+        fields.get("outcome", _string, required=False, nullable=True)
+        for name in ("settled", "sign_undecided", "no_claim"):
+            per_label = fields.get(name, _mapping, required=False, nullable=True)
+            for key, ids in (per_label or {}).items():
+                _integers(ids, f"{fields.at(name)}[{key!r}]")
+        groups = fields.get("tie_groups", _mapping, required=False, nullable=True)
+        for key, label_groups in (groups or {}).items():
+            path = f"{fields.at('tie_groups')}[{key!r}]"
+            for i, group in enumerate(_array(label_groups, path)):
+                group_fields = _Fields(_mapping(group, f"{path}[{i}]"), f"{path}[{i}]")
+                group_fields.get("places", _integers, minimum=1)
+                group_fields.get("features", _integers)
+                group_fields.get("names", _strings, required=False)
+                group_fields.get("needed", _integer, required=False, nullable=True)
+                group_fields.get("out_of_reach", _boolean, required=False)
+        for name in ("tied_names", "tied_features"):
+            fields.get(name, _array, required=False, nullable=True)
 
     @staticmethod
     def domain(domain: dict[Any, Any]) -> None:
