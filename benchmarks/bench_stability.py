@@ -389,6 +389,31 @@ def graded_reviews(n_reviews, random_state=0):
     return reviews, np.array(labels)
 
 
+def text_verdicts(what, texts, model, seeds):
+    """The verdict task of a TF-IDF + logistic regression text model at 5000 samples and at 'auto'."""
+    from limekit import TextExplainer
+
+    verdict_task(
+        f"verdict, text: TF-IDF + logistic regression on {what} x {seeds} seeds, top 5",
+        texts,
+        seeds,
+        [
+            (
+                f"limekit {n}",
+                lambda x, s, n=n: verdict_run(
+                    lambda seed: TextExplainer(random_state=seed),
+                    x,
+                    model.predict_proba,
+                    s,
+                    num_features=5,
+                    num_samples=n,
+                ),
+            )
+            for n in (5000, "auto")
+        ],
+    )
+
+
 def verdicts(rows, seeds, small=(8, 5)):
     """The verdict per feature on Adult, text and images: settled places, settled claims held, honest ties.
 
@@ -396,7 +421,7 @@ def verdicts(rows, seeds, small=(8, 5)):
     text: TF-IDF + logistic regression on generated reviews (two planted words each) and on
     graded-lexicon reviews (:func:`graded_reviews`); image: the skin-tone classifier.
     """
-    from limekit import ImageExplainer, TabularExplainer, TextExplainer
+    from limekit import ImageExplainer, TabularExplainer
 
     X, instances, model, kwargs, auc = _adult_setup(rows)
 
@@ -427,49 +452,13 @@ def verdicts(rows, seeds, small=(8, 5)):
     reviews, labels = make_reviews(2000, random_state=0)
     text_model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(reviews[:1500], labels[:1500])
     texts = reviews[1500 : 1500 + small[0]]
-    verdict_task(
-        f"verdict, text: TF-IDF + logistic regression on generated reviews; {len(texts)} x {small[1]} seeds, top 5",
-        texts,
-        small[1],
-        [
-            (
-                f"limekit {n}",
-                lambda x, s, n=n: verdict_run(
-                    lambda seed: TextExplainer(random_state=seed),
-                    x,
-                    text_model.predict_proba,
-                    s,
-                    num_features=5,
-                    num_samples=n,
-                ),
-            )
-            for n in (5000, "auto")
-        ],
-    )
+    text_verdicts(f"generated reviews (two planted words each); {len(texts)}", texts, text_model, small[1])
     docs, graded = graded_reviews(3000, random_state=0)
     graded_model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000, C=10))
     graded_model.fit(docs[:2500], graded[:2500])
+    accuracy = graded_model.score(docs[2500:], graded[2500:])
     texts = docs[2500 : 2500 + small[0]]
-    verdict_task(
-        f"verdict, text: TF-IDF + logistic regression on graded-lexicon reviews (test accuracy "
-        f"{graded_model.score(docs[2500:], graded[2500:]):.3f}); {len(texts)} x {small[1]} seeds, top 5",
-        texts,
-        small[1],
-        [
-            (
-                f"limekit {n}",
-                lambda x, s, n=n: verdict_run(
-                    lambda seed: TextExplainer(random_state=seed),
-                    x,
-                    graded_model.predict_proba,
-                    s,
-                    num_features=5,
-                    num_samples=n,
-                ),
-            )
-            for n in (5000, "auto")
-        ],
-    )
+    text_verdicts(f"graded-lexicon reviews (test accuracy {accuracy:.3f}); {len(texts)}", texts, graded_model, small[1])
     from skimage import data
     from skimage.segmentation import quickshift
     from skimage.transform import resize
