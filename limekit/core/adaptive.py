@@ -112,6 +112,7 @@ __all__ = [
 ]
 
 NEGLIGIBLE = 0.01  # weights confidently below this share of the largest make no membership or sign claim
+ROUNDING = 1e-12  # outputs that vary by less than this share of their magnitude are constant (see draw_test)
 NEGLIGIBLE_Z = 2.576  # "confidently": the weight plus this many standard errors stays below NEGLIGIBLE
 AUTO_INITIAL = 1000  # first round of num_samples='auto'
 AUTO_MAX = 10_000  # default max_samples
@@ -432,6 +433,9 @@ def draw_test(
     for label in labels:
         scale_y, y = scale_huge(outputs[:, label])  # the verdict is scale-free
         y_mean, cross = design.label_stats(y)
+        constant = _constant_to_rounding(y)
+        if constant:  # the weights are rounding noise, different on every CPU: exactly 0, no claim
+            cross = np.zeros_like(cross)
         coef = inverse @ cross
         if setup.selection_inverse is not None:  # scale is the first row
             selected[int(label)] = highest_weights(setup.selection_inverse @ cross, scale, num_features)
@@ -440,7 +444,7 @@ def draw_test(
         residual_coef = coef
         if method == "forward_selection":  # the other features' terms vary with the sample (see the module)
             residual_coef = _subset_coef(gram, cross, selected[int(label)], alpha)
-        meat = design.sandwich_meat(y - y_mean, residual_coef)
+        meat = np.zeros((cross.size, cross.size)) if constant else design.sandwich_meat(y - y_mean, residual_coef)
         if target_covariance is not None:
             meat = meat + (scale_y**2) * (gram @ target_covariance[label] @ gram)
         label_verdict = _label_draws(
@@ -616,6 +620,7 @@ def _label_draws(
     sd = np.sqrt(np.einsum("ij,ij->i", spread, spread)) * scale  # diag(A^-1 B A^-1)
     # weights confidently below NEGLIGIBLE of the largest make no membership or sign claim
     relevant = statistic + NEGLIGIBLE_Z * sd >= NEGLIGIBLE * statistic.max(initial=0.0)
+    relevant &= statistic + sd > 0  # a weight of exactly 0 with no spread (an output constant to rounding)
     if method == "forward_selection":
         members = _forward_selection_draws(gram, cross + normal @ root.T, min(k, cross.size))
     elif method == "none":
@@ -716,6 +721,14 @@ def _top_k(magnitude, k):
         members = np.zeros(magnitude.shape, dtype=bool)
         np.put_along_axis(members, np.argpartition(-magnitude, k - 1, axis=1)[:, :k], True, axis=1)
     return members
+
+
+def _constant_to_rounding(y: np.ndarray) -> bool:
+    """The outputs vary by no more than rounding (relative ``ROUNDING`` of their magnitude)."""
+    if y.size == 0:
+        return True
+    spread = float(y.max() - y.min())
+    return spread <= ROUNDING * max(float(np.abs(y).max()), np.finfo(float).tiny)
 
 
 def _root(covariance):
