@@ -466,21 +466,7 @@ def draw_test(
         )
         worst = _fold_label(label_verdict, int(label), features, tied, worst)
     assert worst is not None, "labels is empty"
-    converged = worst["agreement"] >= required
-    needed = design.n_samples if converged else _needed(design.n_samples, worst, required)
-    verdict = Verdict(
-        "sandwich",
-        bool(converged),
-        agreement=worst["agreement"],
-        jaccard=worst["jaccard"],
-        sign_agreement=worst["sign_agreement"],
-        needed=needed,
-        tied_features=() if converged else tuple(int(f) for f in sorted(tied, key=lambda f: (tied[f], f))),
-        membership_z=worst["membership_z"],
-        sign_z=worst["sign_z"],
-        features=features,
-    )
-    return verdict, selected
+    return _worst_verdict("sandwich", worst, tied, features, design.n_samples, required), selected
 
 
 def normal_draw_test(
@@ -560,19 +546,7 @@ def normal_draw_test(
         )
         worst = _fold_label(label_verdict, int(label), features, tied, worst)
     assert worst is not None, "values is empty"
-    converged = worst["agreement"] >= required
-    return Verdict(
-        method,
-        bool(converged),
-        agreement=worst["agreement"],
-        jaccard=worst["jaccard"],
-        sign_agreement=worst["sign_agreement"],
-        needed=n_samples if converged else _needed(n_samples, worst, required),
-        tied_features=() if converged else tuple(int(f) for f in sorted(tied, key=lambda f: (tied[f], f))),
-        membership_z=worst["membership_z"],
-        sign_z=worst["sign_z"],
-        features=features,
-    )
+    return _worst_verdict(method, worst, tied, features, n_samples, required)
 
 
 def _subset_coef(gram, cross, columns, alpha):
@@ -762,6 +736,30 @@ def _fold_label(
     if worst is None or (label_verdict["agreement"], label_verdict["jaccard"]) < (worst["agreement"], worst["jaccard"]):
         return label_verdict
     return worst
+
+
+def _worst_verdict(
+    method: str,
+    worst: dict[str, Any],
+    tied: dict[int, float],
+    features: dict[int, Any],
+    n_samples: int,
+    required: float,
+) -> Verdict:
+    """The :class:`Verdict` of a draw test from its worst label's figures (see :func:`_fold_label`)."""
+    converged = worst["agreement"] >= required
+    return Verdict(
+        method,
+        bool(converged),
+        agreement=worst["agreement"],
+        jaccard=worst["jaccard"],
+        sign_agreement=worst["sign_agreement"],
+        needed=n_samples if converged else _needed(n_samples, worst, required),
+        tied_features=() if converged else tuple(int(f) for f in sorted(tied, key=lambda f: (tied[f], f))),
+        membership_z=worst["membership_z"],
+        sign_z=worst["sign_z"],
+        features=features,
+    )
 
 
 def _needed(n, verdict, required):

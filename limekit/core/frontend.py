@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -71,7 +70,7 @@ from .fit import fit_local_models
 from .kernels import check_weights, make_kernel_fn
 from .options import CallOptions, call_options_docstring
 from .predict import resolve_labels
-from .rounds import SamplingStrategy, Work, calls_alone
+from .rounds import SamplingStrategy, Work, calls_alone, score_first_round
 from .score import check_progress_bar, score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
@@ -244,16 +243,7 @@ class PerInstanceRounds:
             w = Work(context, rngs, neighbourhood, explainer._held_out(context, call, rngs))
             explainer._open(w, call)
             work.append(w)
-        held_out = [w.held_out for w in work if w.held_out is not None]
-        start = time.perf_counter()
-        explainer._score([w.neighbourhood for w in work] + held_out, call, explainer._first_output_check(call))
-        per_row = (time.perf_counter() - start) / max(
-            1, sum(w.n_samples for w in work) + sum(h.n_samples for h in held_out)
-        )
-        for w in work:
-            rows = w.n_samples + (w.held_out.n_samples if w.held_out is not None else 0)
-            w.model_calls = calls_alone(rows, call.batch_size)
-            w.model_seconds_per_row = per_row  # variance_reduction='auto' weighs the emulator against it
+        score_first_round(explainer, work, call)
         return work
 
     def before_verdicts(self, work: list[Work], call: ExplainCall) -> None:

@@ -31,7 +31,6 @@ any model call.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ import numpy as np
 
 from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
-from .rounds import Work, calls_alone
+from .rounds import Work, calls_alone, score_first_round
 from .score import AveragedRows
 from .shapley import CoalitionDesign, plan_coalitions, solve_shapley
 
@@ -249,12 +248,7 @@ class ShapleyRounds:
             w = Work(context, rngs, neighbourhood, None, coalitions=design)
             w.explanation = explainer._new_explanation(context, neighbourhood, call)
             work.append(w)
-        start = time.perf_counter()
-        explainer._score([w.neighbourhood for w in work], call, explainer._first_output_check(call))
-        per_row = (time.perf_counter() - start) / max(1, sum(w.n_samples for w in work))
-        for w in work:
-            w.model_calls = calls_alone(w.n_samples, call.batch_size)
-            w.model_seconds_per_row = per_row
+        score_first_round(explainer, work, call)
         return work
 
     def _neighbourhood(self, context: Any, masks: np.ndarray, call: ExplainCall) -> Neighbourhood:
@@ -279,9 +273,9 @@ class ShapleyRounds:
         for w, extension, design in zip(wanting, extensions, designs):
             w.coalitions = design
             if extension.n_samples:
-                w.neighbourhood = w.neighbourhood.extended(extension)
-            w.model_calls += calls_alone(extension.n_samples, call.batch_size)
-            w.rounds += 1
+                self.explainer._add_rows(w, extension, calls_alone(extension.n_samples, call.batch_size))
+            else:  # every drawn coalition was one already scored: its count grew, no model row
+                w.rounds += 1
         return wanting
 
 
