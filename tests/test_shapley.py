@@ -21,10 +21,11 @@ from limekit.core.shapley import (
     all_coalitions,
     draw_pairs,
     plan_coalitions,
+    plan_strata,
     shapley_kernel,
     solve_shapley,
 )
-from limekit.core.shapley_explain import BackgroundAverage, coalition_rows
+from limekit.core.shapley_explain import BackgroundAverage, coalition_rows, stratum_rows
 from limekit.image import ImageExplainer
 from limekit.tabular import TabularExplainer
 from limekit.text import TextExplainer
@@ -662,3 +663,126 @@ def test_missing_numbers_and_unseen_categories():
     assert "colour=blue" in dict(exp.as_list())
     full = frame_model(row.astype({"colour": object}))[0, 1]
     assert exp.base_value() + exp.shapley_values().sum() == pytest.approx(full, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------- one game per background row
+def categorical_table(n_rows, n_features, seed):
+    """Rows of a few levels per column: background rows agree with a row on many features (as Adult's)."""
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(2, 4, n_features)
+    return (rng.random((n_rows, n_features)) * levels).astype(int).astype(float)
+
+
+def categorical_model(X):
+    X = np.asarray(X, dtype=float)
+    z = X[:, 0] - 0.7 * X[:, 1] * X[:, 2] + 0.5 * np.sin(X[:, 3] + X[:, 4]) + 0.3 * X[:, 5:].sum(axis=1)
+    p = 1 / (1 + np.exp(-0.6 * z))
+    return np.column_stack([1 - p, p])
+
+
+def test_strata_solve_equals_brute_force_and_is_efficient():
+    """The mean of the per-background-row games' values is the averaged game's (linearity), exact to rounding."""
+    rng = np.random.default_rng(3)
+    M, B = 7, 6
+    x = rng.normal(size=M)
+    background = rng.normal(size=(B, M))
+    background[0, :4] = x[:4]
+    background[1] = x  # no players: f(b) = f(x), values 0
+    background[2, :6] = x[:6]  # one player
+    players = [np.flatnonzero(b != x) for b in background]
+    players = [p for p in players if p.size]
+    exact = brute_force_shapley(tabular_game(interacting_proba_7, x, background), M)
+    rows_of = [b for b in range(B) if (background[b] != x).any()]
+    design = plan_strata(players, M, B, 2**M, 2**M, np.random.default_rng(0))
+    assert design.exact and design.n_coalitions == 2**M
+    assert design.masks.shape[0] == sum(2**p.size for p in players)  # each game's coalitions, no more
+    outputs = interacting_proba_7(np.where(design.masks, x, background[np.array(rows_of)[design.stratum]]))
+    solution = design.solve(outputs)
+    np.testing.assert_allclose(solution.values, exact, atol=1e-12)
+    np.testing.assert_allclose(solution.base_values, interacting_proba_7(background).mean(axis=0), atol=1e-14)
+    np.testing.assert_allclose(solution.base_values + solution.values.sum(axis=1), interacting_proba_7(x[None])[0])
+    assert np.all(solution.standard_errors == 0)
+    # sampled strata: efficiency to rounding, standard errors where a stratum samples
+    small = plan_strata(players, M, B, 20, 20, np.random.default_rng(0))
+    assert not small.exact and small.n_coalitions == 20
+    outputs = interacting_proba_7(np.where(small.masks, x, background[np.array(rows_of)[small.stratum]]))
+    solution = small.solve(outputs)
+    np.testing.assert_allclose(solution.base_values + solution.values.sum(axis=1), interacting_proba_7(x[None])[0])
+    assert np.all(solution.standard_errors[:, 6] > 0)  # feature 6: in the sampled 7-player games only
+    grown, masks, strata = small.sampled(np.random.default_rng(1), 10)
+    assert masks.shape[0] == strata.size > 0 and grown.n_pairs > small.n_pairs
+    assert set(strata) == {k for k, s in enumerate(small.strata) if not s.exact}
+
+
+def interacting_proba_7(X):
+    X = np.asarray(X, dtype=float)
+    z = X[:, 0] - X[:, 1] * X[:, 2] + np.abs(X[:, 3]) + 0.5 * X[:, 4] * X[:, 5] - 0.3 * X[:, 6]
+    p = 1 / (1 + np.exp(-z))
+    return np.column_stack([1 - p, p])
+
+
+def test_tabular_exact_when_each_background_rows_game_fits():
+    """12 features (2^12 coalitions): exact at 64 coalitions when every background row differs on <= 6."""
+    X = categorical_table(300, 12, 0)
+    row = X[0]
+    background = np.repeat(row[None, :], 20, axis=0)
+    rng = np.random.default_rng(1)
+    for b in range(20):  # each background row differs from the row on 3-6 features
+        changed = rng.choice(12, rng.integers(3, 7), replace=False)
+        background[b, changed] = (row[changed] + 1) % 3
+    exact = brute_force_shapley(tabular_game(categorical_model, row, background), 12)
+    model = Counting(categorical_model)
+    exp = TabularExplainer(X, kernel="shap", background=background, random_state=0).explain_instance(
+        row, model, num_samples=64, labels=(0, 1)
+    )
+    record = exp.diagnostics["shapley"]
+    assert record["exact"] and record["coalitions"] == 64
+    differing = (background != row).sum(axis=1)
+    assert model.calls == 1 and model.rows <= int((2.0**differing).sum()) - 19  # the row itself once
+    for label in (0, 1):
+        np.testing.assert_allclose(exp.shapley_values(label), exact[label], atol=1e-8)
+        assert exp.base_value(label) + exp.shapley_values(label).sum() == pytest.approx(
+            categorical_model(row[None])[0, label], abs=1e-10
+        )
+    assert exp.diagnostics["sampling"]["converged"] is True
+
+
+def test_strata_beat_one_averaged_game_on_categorical_rows():
+    """Same budget, same seeds: per-background-row games err less than one averaged game (Adult-like rows)."""
+    X = categorical_table(400, 10, 2)
+    background = X[1:21]
+    ours, whole = [], []
+    for i in (30, 31, 32):
+        row = X[i]
+        exact = brute_force_shapley(tabular_game(categorical_model, row, background), 10)[1]
+        for seed in range(4):
+            explainer = TabularExplainer(X, kernel="shap", background=background, random_state=seed)
+            ours.append(
+                np.linalg.norm(
+                    explainer.explain_instance(row, categorical_model, num_samples=40).shapley_values(1) - exact
+                )
+            )
+            explainer._coalition_strata = lambda context: None  # the whole averaged game, as shap
+            whole.append(
+                np.linalg.norm(
+                    explainer.explain_instance(row, categorical_model, num_samples=40).shapley_values(1) - exact
+                )
+            )
+    assert np.mean(ours) < 0.5 * np.mean(whole), (np.mean(ours), np.mean(whole))
+
+
+@pytest.mark.parametrize("n_features", [4, 70])  # 70: the key as bytes
+def test_stratum_rows_against_the_plain_formulation(n_features):
+    rng = np.random.default_rng(n_features)
+    background = rng.integers(0, 3, (30, n_features)).astype(float)
+    background[::5, 1] = np.nan
+    instance = rng.integers(0, 3, n_features).astype(float)
+    kept = rng.random((300, n_features)) < 0.5
+    row = rng.integers(0, 30, 300)
+    batch = stratum_rows(kept, instance, background, row)
+    plain = np.where(kept, instance[None, :], background[row])
+    assert batch.inverse.shape == (300, 1)
+    np.testing.assert_array_equal(batch.rows[batch.inverse[:, 0]], plain)
+    assert len(batch.rows) <= len({(r, p.tobytes()) for r, p in zip(row, plain)})
+    if n_features == 4:
+        assert len(batch.rows) < 300  # 4 features of 3 levels: rows repeat

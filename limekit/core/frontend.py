@@ -977,6 +977,17 @@ class BaseExplainer:
         """The model inputs of coalitions ``masks`` (bool rows, True: the feature is present), ``Z`` the masks."""
         raise NotImplementedError
 
+    def _coalition_strata(self, context: Any) -> tuple[list[np.ndarray], int] | None:
+        """``(players of each background row's game, B)`` when the game averages over background rows; None:
+        one game (see :class:`~limekit.core.shapley.StratifiedDesign`)."""
+        return None
+
+    def _stratum_neighbourhood(
+        self, context: Any, masks: np.ndarray, strata: np.ndarray, call: ExplainCall
+    ) -> Neighbourhood:
+        """The model inputs of stratified coalitions ``masks`` (row ``i`` of background row game ``strata[i]``)."""
+        raise NotImplementedError
+
     def _feature_count(self, context: Any) -> int:
         """Features of an instance's explanation, players or not (default: the players, ``_coalition_width``)."""
         return int(self._coalition_width(context))

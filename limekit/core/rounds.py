@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .explanation import Explanation
     from .neighbourhood import Neighbourhood
     from .seeding import CallRandomness
-    from .shapley import CoalitionDesign
+    from .shapley import CoalitionDesign, ShapleySolution, StratifiedDesign
 
 __all__ = ["Work", "SamplingStrategy", "calls_alone", "score_first_round"]
 
@@ -75,9 +75,12 @@ class Work:
         The model's measured time per row in the first round (``variance_reduction='auto'``).
     variance_choice : VarianceChoice or None
         What ``variance_reduction='auto'`` chose, once it has.
-    coalitions : CoalitionDesign or None
+    coalitions : CoalitionDesign, StratifiedDesign or None
         ``kernel='shap'``: the coalitions scored so far and their weights
         (see :mod:`limekit.core.shapley`).
+    solution : tuple or None
+        ``kernel='shap'``: ``(rows, labels, ShapleySolution)`` of the last solve,
+        which the fit reuses when no row came since the test.
     """
 
     context: Any
@@ -95,7 +98,8 @@ class Work:
     pool: Any = None
     model_seconds_per_row: float | None = None
     variance_choice: VarianceChoice | None = None
-    coalitions: CoalitionDesign | None = None
+    coalitions: CoalitionDesign | StratifiedDesign | None = None
+    solution: tuple[int, tuple[int, ...], ShapleySolution] | None = None
 
     @property
     def n_samples(self) -> int:

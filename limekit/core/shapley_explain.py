@@ -8,11 +8,13 @@ perturb
     :class:`ShapleyRounds` draws coalitions (:mod:`limekit.core.shapley`):
     every one when ``2^M`` fits the budget, else the enumerated sizes plus
     sampled pairs.  The frontend turns coalitions into model inputs
-    (``_coalition_neighbourhood``): an absent tabular feature takes each
-    background row's value (``B`` model rows per coalition, each distinct row
-    built once by :func:`coalition_rows`, which the model wrapper
-    :class:`BackgroundAverage` averages back to one output), an absent
-    word is removed, an absent superpixel hidden.
+    (``_coalition_neighbourhood``): an absent word is removed, an absent
+    superpixel hidden.  A tabular background of several rows splits the game
+    into one game per background row
+    (:class:`~limekit.core.shapley.StratifiedDesign`, players: the features
+    where that row differs from the instance), each coalition one model row
+    (``_stratum_neighbourhood``, each distinct row built once by
+    :func:`stratum_rows`).  One background row: a coalition is one row.
 test
     :func:`shapley_verdict`: the constrained fit's values and their sampling
     covariance go through the sandwich test's draws
@@ -41,7 +43,14 @@ from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
 from .rounds import Work, calls_alone, score_first_round
 from .score import AveragedRows
-from .shapley import CoalitionDesign, plan_coalitions, solve_shapley
+from .shapley import (
+    CoalitionDesign,
+    ShapleySolution,
+    StratifiedDesign,
+    plan_coalitions,
+    plan_strata,
+    solve_shapley,
+)
 
 if TYPE_CHECKING:
     from .call import ExplainCall
@@ -52,6 +61,7 @@ __all__ = [
     "SHAPLEY_KERNEL",
     "BackgroundAverage",
     "coalition_rows",
+    "stratum_rows",
     "ShapleyRounds",
     "check_shapley_call",
     "shapley_verdict",
@@ -127,32 +137,63 @@ def coalition_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarra
     AveragedRows
         ``rows[inverse[c, b]]`` is coalition ``c`` filled from background row ``b``.
     """
+    n_coalitions, n_background = kept.shape[0], background.shape[0]
+    coalition = np.repeat(np.arange(n_coalitions), n_background)
+    row = np.tile(np.arange(n_background), n_coalitions)
+    rows, inverse = _distinct_rows(kept, coalition, row, instance, background)
+    return AveragedRows(rows, inverse.reshape(n_coalitions, n_background))
+
+
+def stratum_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarray, row: np.ndarray) -> AveragedRows:
+    """The model rows of coalitions each filled from one background row, each distinct row once.
+
+    Coalition ``i`` keeps the instance's values where ``kept[i]`` is True and
+    takes background row ``row[i]``'s elsewhere (one game per background
+    row, :class:`~limekit.core.shapley.StratifiedDesign`); keyed as
+    :func:`coalition_rows`.
+
+    Returns
+    -------
+    AveragedRows
+        ``inverse`` of shape ``(n_coalitions, 1)``: one model row per coalition.
+    """
+    rows, inverse = _distinct_rows(kept, np.arange(kept.shape[0]), np.asarray(row), instance, background)
+    return AveragedRows(rows, inverse.reshape(-1, 1))
+
+
+def _distinct_rows(
+    kept: np.ndarray, coalition: np.ndarray, row: np.ndarray, instance: np.ndarray, background: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct model rows of entries ``(coalition[e], row[e])`` and each entry's row among them.
+
+    An entry is keyed by its background row and the features where that row
+    differs from the instance that its coalition keeps; an entry keeping all
+    of them is the instance itself, whatever its background row.
+    """
     kept = np.asarray(kept, dtype=bool)
-    n_coalitions, n_features = kept.shape
+    n_features = kept.shape[1]
     n_background = background.shape[0]
     differs = np.asarray(background != instance[None, :], dtype=bool)  # NaN differs: its row is still right
-    if n_features <= 62 - n_background.bit_length():  # a pair's key as one integer: features as bits
+    if n_features <= 62 - n_background.bit_length():  # a key as one integer: features as bits
         bits = np.left_shift(1, np.arange(n_features, dtype=np.int64))
-        differ_bits = differs @ bits
-        taken = (kept @ bits)[:, None] & differ_bits[None, :]
-        is_instance = taken == differ_bits[None, :]
-        index = np.where(is_instance, n_background, np.arange(n_background)[None, :])
-        keys = (np.where(is_instance, 0, taken) * (n_background + 1) + index).ravel()
+        differ_bits = (differs @ bits)[row]
+        taken = (kept @ bits)[coalition] & differ_bits
+        is_instance = taken == differ_bits
+        keys = np.where(is_instance, 0, taken) * (n_background + 1) + np.where(is_instance, n_background, row)
     else:  # the key as bytes: the background row's index, then the packed kept features that differ
-        taken_features = kept[:, None, :] & differs[None, :, :]
-        is_instance = (taken_features == differs[None, :, :]).all(axis=-1)
+        taken_features = kept[coalition] & differs[row]
+        is_instance = (taken_features == differs[row]).all(axis=-1)
         taken_features[is_instance] = False
-        index = np.where(is_instance, n_background, np.arange(n_background)[None, :]).astype(">u4")
-        packed = np.packbits(taken_features.reshape(-1, n_features), axis=-1)
+        index = np.where(is_instance, n_background, row).astype(">u4")
+        packed = np.packbits(taken_features, axis=-1)
         keys = np.ascontiguousarray(np.concatenate([index.reshape(-1, 1).view(np.uint8), packed], axis=1))
         keys = keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
     _, inverse = np.unique(keys, return_inverse=True)
     inverse = inverse.ravel()
-    pair = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.intp)
-    pair[inverse] = np.arange(inverse.size)  # any pair of a key builds its row: they are all the same row
-    coalition, row = np.divmod(pair, n_background)
-    rows = np.where(kept[coalition], instance[None, :], background[row])
-    return AveragedRows(rows, inverse.reshape(n_coalitions, n_background))
+    first = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.intp)
+    first[inverse] = np.arange(inverse.size)  # any entry of a key builds its row: they are all the same row
+    rows = np.where(kept[coalition[first]], instance[None, :], background[row[first]])
+    return rows, inverse
 
 
 def check_shapley_call(
@@ -221,14 +262,48 @@ def check_shapley_call(
         raise bad_value("faithfulness", "False with kernel='shap'", True)
 
 
-def _coalitions(explainer: Any, context: Any, call: ExplainCall, rng: np.random.Generator) -> CoalitionDesign:
-    """The first round's coalitions of one instance: the enumerated part and, when not exact, sampled pairs."""
+def _coalitions(
+    explainer: Any, context: Any, call: ExplainCall, rng: np.random.Generator
+) -> CoalitionDesign | StratifiedDesign:
+    """The first round's coalitions of one instance.
+
+    A tabular background of several rows: one design per background row
+    (:class:`~limekit.core.shapley.StratifiedDesign`), each enumerated when
+    its game fits the first round.  Otherwise the enumerated part of the
+    whole game and, when not exact, sampled pairs.
+    """
     width = explainer._coalition_width(context)
+    strata = explainer._coalition_strata(context)
+    if strata is not None:
+        players, n_background = strata
+        initial = call.sampling.initial
+        return plan_strata(players, width, n_background, initial, initial, rng)
     design = plan_coalitions(width, call.sampling.initial, exact_budget=call.sampling.max_samples)
     if design.exact:
         return design
     n_pairs = max(2, (call.sampling.initial - design.masks.shape[0]) // 2)
     return design.sampled(rng, n_pairs)[0]
+
+
+def solve_coalitions(design: CoalitionDesign | StratifiedDesign, outputs: np.ndarray) -> ShapleySolution:
+    """The values of ``design``'s game from its scored rows (whole or stratified)."""
+    if isinstance(design, StratifiedDesign):
+        return design.solve(outputs)
+    return solve_shapley(design, outputs)
+
+
+def _solution(w: Work, labels: list[int]) -> ShapleySolution:
+    """An instance's values for ``labels`` from its rows so far; solved once for the test and the fit."""
+    assert w.coalitions is not None
+    key = (w.n_samples, tuple(labels))
+    if w.solution is None or w.solution[:2] != key:
+        w.solution = (*key, solve_coalitions(w.coalitions, w.outputs[:, labels]))
+    return w.solution[2]
+
+
+def n_coalitions(design: CoalitionDesign | StratifiedDesign) -> int:
+    """Coalitions per game: the whole game's, or the most of any stratum (the per-background-row budget)."""
+    return design.n_coalitions if isinstance(design, StratifiedDesign) else int(design.masks.shape[0])
 
 
 class ShapleyRounds:
@@ -244,15 +319,21 @@ class ShapleyRounds:
             rngs = explainer._randomness(instance)
             context = explainer._prepare(instance, call, rngs)
             design = _coalitions(explainer, context, call, rngs.perturbation)
-            neighbourhood = self._neighbourhood(context, design.masks, call)
+            strata = design.stratum if isinstance(design, StratifiedDesign) else None
+            neighbourhood = self._neighbourhood(context, design.masks, call, strata)
             w = Work(context, rngs, neighbourhood, None, coalitions=design)
             w.explanation = explainer._new_explanation(context, neighbourhood, call)
             work.append(w)
         score_first_round(explainer, work, call)
         return work
 
-    def _neighbourhood(self, context: Any, masks: np.ndarray, call: ExplainCall) -> Neighbourhood:
-        neighbourhood = self.explainer._coalition_neighbourhood(context, masks, call)
+    def _neighbourhood(
+        self, context: Any, masks: np.ndarray, call: ExplainCall, strata: np.ndarray | None = None
+    ) -> Neighbourhood:
+        if strata is None:
+            neighbourhood = self.explainer._coalition_neighbourhood(context, masks, call)
+        else:
+            neighbourhood = self.explainer._stratum_neighbourhood(context, masks, strata, call)
         neighbourhood.weights = np.ones(masks.shape[0])
         return neighbourhood
 
@@ -264,9 +345,13 @@ class ShapleyRounds:
         for w in wanting:
             design = w.coalitions
             assert design is not None  # made by first_round
-            n_pairs = max(1, (next_sample_size(w.n_samples, w.verdict, call.sampling) - w.n_samples) // 2)
-            design, masks = design.sampled(w.rngs.perturbation, n_pairs)
-            extension = replace(self._neighbourhood(w.context, masks, call), includes_instance=False)
+            n = n_coalitions(design)
+            n_pairs = max(1, (next_sample_size(n, w.verdict, call.sampling) - n) // 2)
+            if isinstance(design, StratifiedDesign):
+                design, masks, strata = design.sampled(w.rngs.perturbation, n_pairs)
+            else:
+                (design, masks), strata = design.sampled(w.rngs.perturbation, n_pairs), None
+            extension = replace(self._neighbourhood(w.context, masks, call, strata), includes_instance=False)
             extensions.append(extension)
             designs.append(design)
         self.explainer._score([e for e in extensions if e.n_samples], call)
@@ -282,14 +367,15 @@ class ShapleyRounds:
 def shapley_verdict(w: Work, labels: list[int], call: ExplainCall) -> Verdict:
     """The sampling test on an instance's coalitions as they stand (see :func:`normal_draw_test`)."""
     assert w.coalitions is not None
-    solution = solve_shapley(w.coalitions, w.outputs[:, labels])
+    solution = _solution(w, labels)
+    n = n_coalitions(w.coalitions)
     return normal_draw_test(
         {label: solution.values[k] for k, label in enumerate(labels)},
         {label: solution.covariance[k] for k, label in enumerate(labels)},
         call.plan.spec.num_features,
-        call.sampling.required(w.n_samples),
+        call.sampling.required(n),
         w.rngs.verdict,
-        w.n_samples,
+        n,
         max_samples=call.sampling.max_samples,
         confidence=call.sampling.confidence,
     )
@@ -339,21 +425,23 @@ def fit_shapley(
         explanation.predicted_value = float(outputs[0, 0])
         explanation.min_value = float(outputs[:, 0].min())
         explanation.max_value = float(outputs[:, 0].max())
-    solution = solve_shapley(design, outputs[:, labels])
+    solution = _solution(w, labels)
     ids = w.neighbourhood.column_ids()
     num_features = call.plan.spec.num_features
     errors = solution.standard_errors
+    stratified = isinstance(design, StratifiedDesign)
     record: dict[str, Any] = {
         "base_value": {},
         "values": {},
         "standard_errors": {},
         "exact": bool(design.exact),
-        "coalitions": int(design.masks.shape[0]),
+        "coalitions": n_coalitions(design),
         "sampled_pairs": design.n_pairs,
         "pair_draws": design.n_draws,
         "background_rows": int(background_rows),
-        "model_rows": int(design.masks.shape[0] * background_rows),
-        "size_sampling": "leverage (uniform over sizes), paired, duplicates merged",
+        "model_rows": int(design.masks.shape[0] * (1 if stratified else background_rows)),
+        "size_sampling": "leverage (uniform over sizes), paired, duplicates merged"
+        + (", one game per background row" if stratified else ""),
     }
     ids = np.asarray(ids, dtype=np.intp)
     record["players"] = int(ids.size)
@@ -379,7 +467,7 @@ def fit_shapley(
         explanation.mirror_regression_labels()
     explanation.diagnostics = {
         "kernel": SHAPLEY_KERNEL,
-        "num_samples": int(w.n_samples),
+        "num_samples": n_coalitions(design),
         "feature_selection": "none",
         "r2": {int(label): float(solution.r2[k]) for k, label in enumerate(labels)},
         "surrogate": "shapley",

@@ -40,7 +40,7 @@ from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
 from ..core.options import CALL_DEFAULTS, CallOptions
 from ..core.seeding import base_entropy, instance_digest
-from ..core.shapley_explain import coalition_rows
+from ..core.shapley_explain import coalition_rows, stratum_rows
 from ._frame import MISSING, FrameEncoder, is_dataframe, is_series
 from .discretize import BaseDiscretizer, make_discretizer, missing_name
 from .domain import TableDomainMapper
@@ -596,6 +596,26 @@ class TabularExplainer(BaseExplainer):
     def _coalition_width(self, row):
         return int(self._players(row).size)
 
+    def _strata(self, row):
+        """``(differs, rows)``: where each background row with players differs from ``row`` (over the players),
+        and those background rows' indices."""
+        players = self._players(row)
+        values, _ = _row_parts(row)
+        background = self.background[:, players]
+        values = values[players]
+        differs = ~((background == values[None, :]) | (np.isnan(background) & np.isnan(values)[None, :]))
+        rows = np.flatnonzero(differs.any(axis=1))
+        return differs[rows], rows
+
+    def _coalition_strata(self, row):
+        """One game per background row (see :class:`~limekit.core.shapley.StratifiedDesign`) with several rows."""
+        if self.background is None or self.background.shape[0] < 2:
+            return None
+        differs, rows = self._strata(row)
+        if rows.size == 0:  # the row equals every background row: one game, every value 0
+            return None
+        return [np.flatnonzero(d) for d in differs], int(self.background.shape[0])
+
     def _feature_count(self, row):
         return self.n_features
 
@@ -620,6 +640,22 @@ class TabularExplainer(BaseExplainer):
                 return self._inputs(np.where(kept, row[None, :], background), unseen)(slice(None))
             coalitions = coalition_rows(kept, row, background)  # each distinct model row once
             return replace(coalitions, rows=self._inputs(coalitions.rows, unseen)(slice(None)))
+
+        return Neighbourhood(masks.astype(float), inputs, np.zeros(masks.shape[0]), feature_ids=players, binary=True)
+
+    def _stratum_neighbourhood(self, row, masks, strata, call):
+        """``kernel='shap'``, one game per background row: coalition ``i`` is one model row, the features it
+        drops from background row ``strata[i]`` (among those with players); each distinct row built once."""
+        players = self._players(row)
+        _, background_rows = self._strata(row)
+        row, unseen = _row_parts(row)
+        d = self.n_features
+
+        def inputs(rows):
+            kept = np.ones((masks[rows].shape[0], d), dtype=bool)
+            kept[:, players] = masks[rows]
+            distinct = stratum_rows(kept, row, self.background, background_rows[strata[rows]])
+            return replace(distinct, rows=self._inputs(distinct.rows, unseen)(slice(None)))
 
         return Neighbourhood(masks.astype(float), inputs, np.zeros(masks.shape[0]), feature_ids=players, binary=True)
 
