@@ -18,7 +18,12 @@ library's own time (wall minus model) is reported apart from the model's.
 (2) Wall time per explanation at shap's default budget (``2M + 2048``
     coalitions): Adult (50 background rows) and text documents of 30 words.
 (3) ``explain_many`` on 1000 Adult rows against shap's per-row loop (timed
-    on ``--shap-rows`` rows and scaled to 1000).
+    on ``--shap-rows`` rows and scaled to 1000), at shap's budget and at the
+    budget where limekit's error is no larger than shap's (section 4), on
+    one and on two processes (``n_jobs``; shap's loop has one).
+(4) Time to shap's accuracy: shap at its budget against limekit at the
+    smallest budget whose mean error (exact values of every coalition) is
+    no larger, on Adult with 50 and 20 background rows.
 
     python benchmarks/bench_shap.py [--quick] [--rows 1000] [--shap-rows 20] [--seeds 3]
 """
@@ -367,6 +372,53 @@ def section_speed(shap, args, results):
     results.append(("speed", "text", budget, ratio, own_ratio))
 
 
+def section_equal_error(shap, args, results):
+    print(
+        "\n(4) time to shap's accuracy: shap at its budget, limekit at the smallest budget (16, 32, 64, ...) whose"
+        " mean error is no larger"
+    )
+    train, _, categorical, hgb = adult_model()
+    header = f"{'task':<20}{'shap budget':>12}{'error':>10}{'s/row':>8}{'limekit budget':>16}{'error':>10}{'s/row':>8}"
+    print(header + f"{'model rows':>18}{'shap / limekit':>16}")
+    for name, n_background, shap_budget, seed in (
+        ("Adult HGB, B=50", 50, 2 * 14 + 2048, 1),
+        ("Adult HGB, B=20", 20, 512, 2),
+    ):
+        rng = np.random.default_rng(seed)
+        background = train[rng.choice(len(train), n_background, replace=False)]
+        rows = train[rng.choice(len(train), args.error_rows, replace=False)]
+        exact = []
+        for x in rows:
+
+            def game(masks, x=x):
+                filled = np.where(masks[:, None, :], x[None, None, :], background[None, :, :]).reshape(-1, x.size)
+                return hgb.predict_proba(filled)[:, 1].reshape(masks.shape[0], -1).mean(axis=1)
+
+            exact.append(exact_shapley(game, x.size))
+        model = TimedModel(hgb.predict_proba)
+        start = time.perf_counter()
+        values = shap_tabular_values(shap, model, background, rows, shap_budget, 0)
+        shap_time = (time.perf_counter() - start) / len(rows)
+        shap_rows = model.rows // len(rows)
+        shap_error = float(np.mean([relative_error(v, ex) for v, ex in zip(values, exact)]))
+        explainer = limekit_tabular(train, categorical, background)(0)
+        for budget in (16, 32, 64, 128, 256, 512, 1024, 2048, 4096):
+            model.reset()
+            start = time.perf_counter()
+            explanations = explainer.explain_many(rows, model, num_samples=budget)
+            ours_time = (time.perf_counter() - start) / len(rows)
+            ours_error = float(np.mean([relative_error(e.shapley_values(1), ex) for e, ex in zip(explanations, exact)]))
+            if ours_error <= shap_error:
+                break
+        print(
+            f"{name:<20}{shap_budget:>12}{shap_error:>10.4f}{shap_time:>8.3f}{budget:>16}{ours_error:>10.4f}"
+            f"{ours_time:>8.3f}{f'{shap_rows} / {model.rows // len(rows)}':>18}{shap_time / ours_time:>15.1f}x"
+        )
+        results.append(("equal_error", name, budget, shap_time / ours_time, shap_error))
+        if n_background == 20:
+            args.equal_error_budget = budget
+
+
 def section_many(shap, args, results):
     print(f"\n(3) explain_many on {args.rows} Adult rows (B=20, 512 coalitions) against shap's per-row loop")
     train, _, categorical, hgb = adult_model()
@@ -379,6 +431,13 @@ def section_many(shap, args, results):
     explainer.explain_many(rows, model, num_samples=512)
     ours = time.perf_counter() - start
     ours_model = model.seconds
+    budget = getattr(args, "equal_error_budget", None)
+    at_equal_error = []
+    if budget is not None:  # the budget at which limekit's error is no larger than shap's at 512 (section 4)
+        for n_jobs in (1, 2):
+            start = time.perf_counter()
+            explainer.explain_many(rows, hgb.predict_proba, num_samples=budget, n_jobs=n_jobs)
+            at_equal_error.append(time.perf_counter() - start)
     model.reset()
     start = time.perf_counter()
     shap_tabular_values(shap, model, background, rows[: args.shap_rows], 512, 0)
@@ -390,6 +449,12 @@ def section_many(shap, args, results):
         f"({theirs_model:.1f} s in the model)"
     )
     print(f"  shap / limekit = {theirs / ours:.1f}x (own time: {(theirs - theirs_model) / (ours - ours_model):.1f}x)")
+    for n_jobs, seconds in zip((1, 2), at_equal_error):
+        print(
+            f"  limekit at shap's error ({budget} coalitions, section 4), n_jobs={n_jobs}: {seconds:.1f} s,"
+            f" shap / limekit = {theirs / seconds:.1f}x"
+        )
+        results.append(("many_equal_error", n_jobs, budget, theirs / seconds, None))
     results.append(("many", "adult", args.rows, theirs / ours, (theirs - theirs_model) / (ours - ours_model)))
 
 
@@ -401,11 +466,12 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--instances", type=int, default=8)
     parser.add_argument("--speed-rows", type=int, default=10)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "images", "speed", "many"])
+    parser.add_argument("--error-rows", type=int, default=6, help="rows of section (4), each with exact values")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "images", "speed", "equal-error", "many"])
     args = parser.parse_args()
     args.budgets = [256, 1024, 4096]
     if args.quick:
-        args.seeds, args.instances, args.rows, args.shap_rows, args.speed_rows = 1, 4, 200, 10, 4
+        args.seeds, args.instances, args.rows, args.shap_rows, args.speed_rows, args.error_rows = 1, 4, 200, 10, 4, 3
         args.budgets = [256, 1024]
     import shap
 
@@ -417,6 +483,8 @@ def main():
         section_images(args, results)
     if "speed" not in args.skip:
         section_speed(shap, args, results)
+    if "equal-error" not in args.skip:
+        section_equal_error(shap, args, results)
     if "many" not in args.skip:
         section_many(shap, args, results)
 

@@ -362,66 +362,82 @@ def solve_shapley(design: CoalitionDesign, outputs: np.ndarray) -> ShapleySoluti
     ShapleySolution
     """
     outputs = np.asarray(outputs, dtype=float).reshape(design.masks.shape[0], -1)
-    full, empty = outputs[0], outputs[1]
-    m = design.masks.shape[1]
-    n_outputs = outputs.shape[1]
-    if m == 1:  # one feature: its value is the whole difference
-        values = (full - empty)[:, None]
-        return ShapleySolution(values, empty, full, np.zeros((n_outputs, 1, 1)), np.ones(n_outputs))
-    proper = slice(2, None)
-    Z = design.masks[proper].astype(float)
-    y = outputs[proper] - empty
-    n_pairs = design.n_pairs
-    n_draws = max(design.n_draws, 1)
-    sampled = design.pair[proper] >= 0
-    multiplicity = np.where(sampled, design.draws[np.maximum(design.pair[proper], 0)] if n_pairs else 1, 1)
-    weights = design.ratio[proper] * np.where(sampled, multiplicity / n_draws, 1.0)
-    gram = Z.T @ (Z * weights[:, None])
-    cross = Z.T @ (y * weights[:, None])
-    ones = np.ones(m)
-    kkt = np.zeros((m + 1, m + 1))
-    kkt[:m, :m] = gram
-    kkt[:m, m] = ones
-    kkt[m, :m] = ones
-    rhs = np.vstack([cross, (full - empty)[None, :]])
+    if design.masks.shape[1] == 1:  # one feature: its value is the whole difference
+        full, empty = outputs[0], outputs[1]
+        n_outputs = outputs.shape[1]
+        return ShapleySolution((full - empty)[:, None], empty, full, np.zeros((n_outputs, 1, 1)), np.ones(n_outputs))
+    return _solve_stack([design], outputs[None])[0]
+
+
+def _layout(design: CoalitionDesign) -> tuple[int, int, int]:
+    """What designs solved together share: features, rows and sampled pairs."""
+    return design.masks.shape[1], design.masks.shape[0], design.n_pairs
+
+
+def _solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[ShapleySolution]:
+    """:func:`solve_shapley` for designs of one :func:`_layout` (``M >= 2``), as one stack of matrix products.
+
+    Rows 0 and 1 are the full and empty coalitions, the enumerated rows
+    follow, then the sampled pairs, each pair's two rows together and in
+    pair order (how :func:`plan_coalitions` and :meth:`CoalitionDesign.sampled`
+    build them).
+
+    Parameters
+    ----------
+    designs : list of CoalitionDesign
+    outputs : ndarray of shape (n_designs, n, n_outputs)
+    """
+    n_designs, m, n_pairs = len(designs), designs[0].masks.shape[1], designs[0].n_pairs
+    full, empty = outputs[:, 0], outputs[:, 1]
+    Z = np.stack([d.masks[2:] for d in designs]).astype(float)  # (designs, rows, M)
+    ratio = np.stack([d.ratio[2:] for d in designs])
+    y = outputs[:, 2:] - empty[:, None, :]
+    first_sampled = Z.shape[1] - 2 * n_pairs
+    weights = ratio.copy()
+    if n_pairs:
+        draws = np.stack([d.draws for d in designs]).astype(float)  # (designs, pairs)
+        n_draws = draws.sum(axis=1)
+        assert all(np.array_equal(d.pair[2 + first_sampled :], np.repeat(np.arange(n_pairs), 2)) for d in designs)
+        weights[:, first_sampled:] *= np.repeat(draws, 2, axis=1) / n_draws[:, None]
+    gram = np.einsum("srm,sr,srn->smn", Z, weights, Z)
+    kkt = np.zeros((n_designs, m + 1, m + 1))
+    kkt[:, :m, :m] = gram
+    kkt[:, :m, m] = 1.0
+    kkt[:, m, :m] = 1.0
+    rhs = np.concatenate([np.einsum("srm,sr,sro->smo", Z, weights, y), (full - empty)[:, None, :]], axis=1)
     try:
         solution = np.linalg.solve(kkt, rhs)
     except np.linalg.LinAlgError:
-        solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
-    values = solution[:m].T  # (n_outputs, M)
-    residual = y - Z @ values.T  # (rows, n_outputs)
-    total = np.sum(weights[:, None] * (y - np.average(y, axis=0, weights=weights)) ** 2, axis=0)
-    r2 = 1.0 - np.sum(weights[:, None] * residual**2, axis=0) / np.where(total > 0, total, 1.0)
+        solution = np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(kkt, rhs)])
+    values = solution[:, :m].transpose(0, 2, 1)  # (designs, outputs, M)
+    residual = y - np.einsum("srm,som->sro", Z, values)
+    mean = np.einsum("sr,sro->so", weights, y) / weights.sum(axis=1)[:, None]
+    total = np.einsum("sr,sro->so", weights, (y - mean[:, None, :]) ** 2)
+    r2 = 1.0 - np.einsum("sr,sro->so", weights, residual**2) / np.where(total > 0, total, 1.0)
     r2 = np.where(total > 0, r2, 1.0)
-    covariance = np.zeros((n_outputs, m, m))
-    if n_pairs >= 2 and design.n_draws >= 2:
+    covariance = np.zeros((n_designs, outputs.shape[2], m, m))
+    if n_pairs >= 2:
         constrained = _constrained_inverse(gram)
-        rows = np.flatnonzero(sampled)
-        pairs = design.pair[proper][rows]
+        Zs, ws = Z[:, first_sampled:], weights[:, first_sampled:]
         # each pair's leverage in the constrained fit: its scores are inflated by 1 / (1 - h), as HC3 does for
         # rows, since a fit on few pairs follows them (the residuals understate the spread otherwise)
-        leverage = np.zeros(n_pairs)
-        np.add.at(leverage, pairs, weights[rows] * np.einsum("ij,jk,ik->i", Z[rows], constrained, Z[rows]))
+        leverage = (ws * np.einsum("srm,smn,srn->sr", Zs, constrained, Zs)).reshape(n_designs, n_pairs, 2).sum(-1)
         inflation = 1.0 / np.clip(1.0 - leverage, MIN_LEVERAGE_GAP, None)
-        for k in range(n_outputs):
-            scores = Z[rows] * (design.ratio[proper][rows] * residual[rows, k])[:, None]
-            per_pair = np.zeros((n_pairs, m))
-            np.add.at(per_pair, pairs, scores)
-            per_pair *= inflation[:, None]
-            # the draws are the independent units: each distinct pair counts as often as it was drawn
-            mean = design.draws @ per_pair / n_draws
-            centred = per_pair - mean
-            meat = (centred.T * design.draws) @ centred / ((max(n_draws, 2) - 1) * n_draws)
-            covariance[k] = constrained @ meat @ constrained
-    return ShapleySolution(values, empty.copy(), full.copy(), covariance, r2)
+        scores = Zs[:, :, :, None] * (ratio[:, first_sampled:, None] * residual[:, first_sampled:])[:, :, None, :]
+        per_pair = scores.reshape(n_designs, n_pairs, 2, m, -1).sum(axis=2) * inflation[:, :, None, None]
+        # the draws are the independent units: each distinct pair counts as often as it was drawn
+        centred = per_pair - np.einsum("sp,spmo->smo", draws, per_pair)[:, None] / n_draws[:, None, None, None]
+        meat = np.einsum("spmo,sp,spno->somn", centred, draws, centred)
+        meat /= ((np.maximum(n_draws, 2) - 1) * n_draws)[:, None, None, None]
+        covariance = constrained[:, None] @ meat @ constrained[:, None]
+    return [ShapleySolution(values[k], empty[k].copy(), full[k].copy(), covariance[k], r2[k]) for k in range(n_designs)]
 
 
 def _constrained_inverse(gram: np.ndarray) -> np.ndarray:
-    """``A^-1 - A^-1 1 1' A^-1 / (1' A^-1 1)``: the derivative of the constrained solution in ``Z'W y``."""
-    m = gram.shape[0]
+    """``A^-1 - A^-1 1 1' A^-1 / (1' A^-1 1)``: the derivative of the constrained solution in ``Z'W y`` (stacked)."""
     inverse = np.linalg.pinv(gram)
-    u = inverse @ np.ones(m)
-    return inverse - np.outer(u, u) / float(np.ones(m) @ u)
+    u = inverse.sum(axis=-1)  # A^-1 1 (A symmetric)
+    return inverse - u[..., :, None] * u[..., None, :] / u.sum(axis=-1)[..., None, None]
 
 
 # ----------------------------------------------------------------------------------------------- strata
@@ -607,13 +623,22 @@ def solve_strata(design: StratifiedDesign, outputs: np.ndarray) -> ShapleySoluti
     r2 = np.zeros(n_outputs)
     full = per_stratum[0][0]
     by_size: dict[int, list[int]] = {}
+    by_layout: dict[tuple[int, int, int], list[int]] = {}
+    solved: list[tuple[int, ShapleySolution]] = []
     for k, stratum in enumerate(design.strata):
         size = design.players[k].size
         canonical = stratum.exact and size >= 2 and stratum.masks.shape[0] == 2**size
         if canonical and np.array_equal(stratum.masks[:3], all_coalitions(size)[:3]):
             by_size.setdefault(size, []).append(k)  # enumerated in all_coalitions' order
             continue
-        solution = solve_shapley(stratum, per_stratum[k])
+        if size == 1:
+            solved.append((k, solve_shapley(stratum, per_stratum[k])))
+        else:
+            by_layout.setdefault(_layout(stratum), []).append(k)
+    for members in by_layout.values():
+        stack = _solve_stack([design.strata[k] for k in members], np.stack([per_stratum[k] for k in members]))
+        solved.extend(zip(members, stack))
+    for k, solution in solved:
         values[:, design.players[k]] += solution.values
         covariance[:, design.players[k][:, None], design.players[k][None, :]] += solution.covariance
         base += solution.base_values
