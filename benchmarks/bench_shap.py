@@ -84,6 +84,16 @@ def exact_shapley(value_of_masks, n_features):
     return phi
 
 
+def exact_tabular(model, rows, background):
+    """Exact Shapley values of class 1 for each row: every coalition, absent features from every background row."""
+
+    def game(masks, x):
+        filled = np.where(masks[:, None, :], x[None, None, :], background[None, :, :]).reshape(-1, x.size)
+        return model.predict_proba(filled)[:, 1].reshape(masks.shape[0], -1).mean(axis=1)
+
+    return [exact_shapley(lambda masks, x=x: game(masks, x), x.size) for x in rows]
+
+
 def relative_error(phi, exact):
     return float(np.linalg.norm(np.asarray(phi) - exact) / max(np.linalg.norm(exact), 1e-12))
 
@@ -172,14 +182,7 @@ def section_accuracy(shap, args, results):
     instances = train[rng.choice(len(train), args.instances, replace=False)]
     model = TimedModel(hgb.predict_proba)
     make = limekit_tabular(train, categorical, background)
-    exact = []
-    for x in instances:
-
-        def game(masks, x=x):
-            rows = np.where(masks[:, None, :], x[None, None, :], background[None, :, :]).reshape(-1, x.size)
-            return hgb.predict_proba(rows)[:, 1].reshape(masks.shape[0], -1).mean(axis=1)
-
-        exact.append(exact_shapley(game, x.size))
+    exact = exact_tabular(hgb, instances, background)
     print(f"{'task':<22}{'budget':>8}{'limekit':>10}{'shap':>10}{'ratio':>8}")
     for budget in args.budgets:
         ours, theirs = [], []
@@ -387,14 +390,7 @@ def section_equal_error(shap, args, results):
         rng = np.random.default_rng(seed)
         background = train[rng.choice(len(train), n_background, replace=False)]
         rows = train[rng.choice(len(train), args.error_rows, replace=False)]
-        exact = []
-        for x in rows:
-
-            def game(masks, x=x):
-                filled = np.where(masks[:, None, :], x[None, None, :], background[None, :, :]).reshape(-1, x.size)
-                return hgb.predict_proba(filled)[:, 1].reshape(masks.shape[0], -1).mean(axis=1)
-
-            exact.append(exact_shapley(game, x.size))
+        exact = exact_tabular(hgb, rows, background)
         model = TimedModel(hgb.predict_proba)
         start = time.perf_counter()
         values = shap_tabular_values(shap, model, background, rows, shap_budget, 0)

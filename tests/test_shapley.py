@@ -302,17 +302,23 @@ def test_background_average_wrapper():
     np.testing.assert_allclose(out, [[4.0], [16.0]])
 
 
+def coded_rows(n_features, n_background, n_coalitions, nan_every):
+    """A background of 3-level codes (some NaN), an instance and random coalitions: rows repeat."""
+    rng = np.random.default_rng(n_features)
+    background = rng.integers(0, 3, (n_background, n_features)).astype(float)
+    background[::nan_every, 1] = np.nan
+    instance = rng.integers(0, 3, n_features).astype(float)
+    kept = rng.random((n_coalitions, n_features)) < 0.5
+    return rng, background, instance, kept
+
+
 def every_pair(kept, instance, background):
     return np.where(kept[:, None, :], instance[None, None, :], background[None, :, :])
 
 
 @pytest.mark.parametrize("n_features", [3, 9, 70])  # 70: the key as bytes (more than an integer's bits)
 def test_coalition_rows_against_the_plain_formulation(n_features):
-    rng = np.random.default_rng(n_features)
-    background = rng.integers(0, 3, (40, n_features)).astype(float)
-    background[::7, 1] = np.nan
-    instance = rng.integers(0, 3, n_features).astype(float)
-    kept = rng.random((200, n_features)) < 0.5
+    _, background, instance, kept = coded_rows(n_features, 40, 200, 7)
     batch = coalition_rows(kept, instance, background)
     pairs = every_pair(kept, instance, background)
     np.testing.assert_array_equal(batch.rows[batch.inverse], pairs)
@@ -773,11 +779,7 @@ def test_strata_beat_one_averaged_game_on_categorical_rows():
 
 @pytest.mark.parametrize("n_features", [4, 70])  # 70: the key as bytes
 def test_stratum_rows_against_the_plain_formulation(n_features):
-    rng = np.random.default_rng(n_features)
-    background = rng.integers(0, 3, (30, n_features)).astype(float)
-    background[::5, 1] = np.nan
-    instance = rng.integers(0, 3, n_features).astype(float)
-    kept = rng.random((300, n_features)) < 0.5
+    rng, background, instance, kept = coded_rows(n_features, 30, 300, 5)
     row = rng.integers(0, 30, 300)
     batch = stratum_rows(kept, instance, background, row)
     plain = np.where(kept, instance[None, :], background[row])
