@@ -16,7 +16,7 @@ import pytest
 from cases_distributed import WORDS, text_proba
 
 from limekit import LimekitValueError
-from limekit.core.score import AveragedRows, join_batches
+from limekit.core.score import DistinctRows, join_batches
 from limekit.core.shapley import (
     all_coalitions,
     draw_pairs,
@@ -25,7 +25,7 @@ from limekit.core.shapley import (
     shapley_kernel,
     solve_shapley,
 )
-from limekit.core.shapley_explain import BackgroundAverage, coalition_rows, stratum_rows
+from limekit.core.shapley_explain import DistinctRowsModel, stratum_rows
 from limekit.image import ImageExplainer
 from limekit.tabular import TabularExplainer
 from limekit.text import TextExplainer
@@ -296,10 +296,12 @@ def test_to_shap_without_shap(monkeypatch, data):
         exp.to_shap()
 
 
-def test_background_average_wrapper():
-    average = BackgroundAverage(lambda X: np.asarray(X)[:, :1] * 2, 3)
-    out = average(np.arange(12, dtype=float).reshape(6, 2))
-    np.testing.assert_allclose(out, [[4.0], [16.0]])
+def test_distinct_rows_model_predicts_each_row_once_and_decodes():
+    model = Counting(lambda X: np.asarray(X)[:, :1] * 2)
+    wrapped = DistinctRowsModel(model, to_model_input=lambda rows: np.asarray(rows) + 1)
+    out = wrapped(DistinctRows(np.array([[0.0, 1.0], [5.0, 2.0]]), np.array([1, 0, 1, 1])))
+    np.testing.assert_allclose(out, [[12.0], [2.0], [12.0], [12.0]])
+    assert model.calls == 1 and model.rows == 2
 
 
 def coded_rows(n_features, n_background, n_coalitions, nan_every):
@@ -312,37 +314,18 @@ def coded_rows(n_features, n_background, n_coalitions, nan_every):
     return rng, background, instance, kept
 
 
-def every_pair(kept, instance, background):
-    return np.where(kept[:, None, :], instance[None, None, :], background[None, :, :])
-
-
-@pytest.mark.parametrize("n_features", [3, 9, 70])  # 70: the key as bytes (more than an integer's bits)
-def test_coalition_rows_against_the_plain_formulation(n_features):
-    _, background, instance, kept = coded_rows(n_features, 40, 200, 7)
-    batch = coalition_rows(kept, instance, background)
-    pairs = every_pair(kept, instance, background)
-    np.testing.assert_array_equal(batch.rows[batch.inverse], pairs)
-    # one row per background row and kept values; the instance once, whatever the background row
-    keys = {(-1 if (row == instance).all() else b, row.tobytes()) for c in pairs for b, row in enumerate(c)}
-    assert len(batch.rows) <= len(keys) and (n_features == 70 or len(batch.rows) < pairs.shape[0] * 40)
-    model = Counting(interacting_proba_4 if n_features >= 5 else lambda X: np.asarray(X)[:, :2] * 0.5)
-    fast = BackgroundAverage(model, 40)(batch)
-    plain = model.model(pairs.reshape(-1, n_features)).reshape(200, 40, -1).mean(axis=1)
-    np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-15)
-    assert model.rows == len(batch.rows)
-
-
-def test_averaged_rows_join_across_instances():
+def test_distinct_rows_join_across_instances():
     rng = np.random.default_rng(1)
     background = rng.integers(0, 3, (10, 5)).astype(float)
     pieces, plain = [], []
     for instance in rng.integers(0, 3, (3, 5)).astype(float):
         kept = rng.random((16, 5)) < 0.5
-        pieces.append(coalition_rows(kept, instance, background))
-        plain.append(interacting_proba_4(every_pair(kept, instance, background).reshape(-1, 5)).reshape(16, 10, 2))
+        row = rng.integers(0, 10, 16)
+        pieces.append(stratum_rows(kept, instance, background, row))
+        plain.append(interacting_proba_4(np.where(kept, instance[None, :], background[row])))
     joined = join_batches(pieces)
-    assert isinstance(joined, AveragedRows) and len(joined) == 48
-    np.testing.assert_allclose(BackgroundAverage(interacting_proba_4, 10)(joined), np.concatenate(plain).mean(axis=1))
+    assert isinstance(joined, DistinctRows) and len(joined) == 48
+    np.testing.assert_allclose(DistinctRowsModel(interacting_proba_4)(joined), np.concatenate(plain))
 
 
 def interacting_proba_4(X):
@@ -777,14 +760,31 @@ def test_strata_beat_one_averaged_game_on_categorical_rows():
     assert np.mean(ours) < 0.5 * np.mean(whole), (np.mean(ours), np.mean(whole))
 
 
-@pytest.mark.parametrize("n_features", [4, 70])  # 70: the key as bytes
+@pytest.mark.parametrize("n_features", [4, 9, 70])  # 70: the key as bytes (more than an integer's bits)
 def test_stratum_rows_against_the_plain_formulation(n_features):
     rng, background, instance, kept = coded_rows(n_features, 30, 300, 5)
     row = rng.integers(0, 30, 300)
     batch = stratum_rows(kept, instance, background, row)
     plain = np.where(kept, instance[None, :], background[row])
-    assert batch.inverse.shape == (300, 1)
-    np.testing.assert_array_equal(batch.rows[batch.inverse[:, 0]], plain)
-    assert len(batch.rows) <= len({(r, p.tobytes()) for r, p in zip(row, plain)})
+    assert batch.inverse.shape == (300,)
+    np.testing.assert_array_equal(batch.rows[batch.inverse], plain)
+    # one row per background row and kept values; the instance once, whatever the background row
+    keys = {(-1 if (p == instance).all() else r, p.tobytes()) for r, p in zip(row, plain)}
+    assert len(batch.rows) <= len(keys)
     if n_features == 4:
         assert len(batch.rows) < 300  # 4 features of 3 levels: rows repeat
+    model = Counting(interacting_proba_4 if n_features >= 5 else lambda X: np.asarray(X)[:, :2] * 0.5)
+    np.testing.assert_allclose(DistinctRowsModel(model)(batch), model.model(plain), rtol=0, atol=0)
+    assert model.rows == len(batch.rows)
+
+
+def test_row_equal_to_every_background_row():
+    """No background row differs: one game, every value 0, the base value f(x), one model row."""
+    X = np.random.default_rng(0).normal(size=(100, N_FEATURES))
+    model = Counting(interacting_proba)
+    exp = TabularExplainer(X, kernel="shap", background=np.repeat(X[:1], 4, axis=0), random_state=0).explain_instance(
+        X[0], model, num_samples=16
+    )
+    np.testing.assert_array_equal(exp.shapley_values(1), np.zeros(N_FEATURES))
+    assert exp.base_value(1) == pytest.approx(interacting_proba(X[:1])[0, 1], abs=1e-15)
+    assert model.calls == 1 and model.rows == 1

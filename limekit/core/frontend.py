@@ -76,7 +76,7 @@ from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
 from .shapley_explain import (
     SHAPLEY_KERNEL,
-    BackgroundAverage,
+    DistinctRowsModel,
     ShapleyRounds,
     check_shapley_call,
     fit_shapley,
@@ -109,8 +109,9 @@ TASK_PERTURBATIONS = 50_000  # default rows_per_task: about this many perturbati
 # share_samples' default rows_per_task: interpretable values held in a task (about 20 bytes each with the
 # distances, weights and outputs: a 538 MiB peak for 20 Adult rows x 100,000 samples x 14 features)
 SHARED_TASK_CELLS = 20_000_000
-# kernel='shap' with a tabular background: model rows predicted together in a task (a coalition is one row per
-# background row; 112 MB of float64 inputs at 14 features; larger calls are faster per row on tree ensembles)
+# kernel='shap' with a tabular background: model rows predicted together in a task (counted as num_samples per
+# background row, the most a row's games take; 112 MB of float64 inputs at 14 features; larger calls are faster
+# per row on tree ensembles)
 SHAPLEY_TASK_ROWS = 1_000_000
 
 COMMON_PARAMETERS = """\
@@ -866,7 +867,7 @@ class BaseExplainer:
         call = self._call_from_keywords(predict_fn, kwargs)
         per_instance = call.sampling.initial + call.plan.n_fidelity
         task_rows = TASK_PERTURBATIONS
-        if call.shapley and self._coalition_rows() > 1:  # a tabular coalition is one model row per background row
+        if call.shapley and self._coalition_rows() > 1:  # up to num_samples rows per background row
             per_instance *= self._coalition_rows()
             task_rows = SHAPLEY_TASK_ROWS
         if not isinstance(share_samples, (bool, np.bool_)):
@@ -903,12 +904,12 @@ class BaseExplainer:
         """``(callable the scoring stage calls, the model's class names or None)`` for ``model``.
 
         With ``kernel='shap'`` and a background of several rows (tabular),
-        the callable averages the model's outputs over each coalition's rows
-        (:class:`~limekit.core.shapley_explain.BackgroundAverage`).
+        the callable predicts each distinct row of a batch once
+        (:class:`~limekit.core.shapley_explain.DistinctRowsModel`).
         """
         predict, class_names = self._adapt_model(model)
         if getattr(self, "shapley", False) and self._coalition_rows() > 1:
-            predict = BackgroundAverage(predict, self._coalition_rows(), self._coalition_model_input())
+            predict = DistinctRowsModel(predict, self._coalition_model_input())
         return predict, class_names
 
     # ------------------------------------------------------------------ hooks every frontend implements
@@ -996,7 +997,7 @@ class BaseExplainer:
         """What turns a tabular background's distinct encoded rows into model input (None: the rows as they are).
 
         With it, :meth:`_model_input` leaves a ``kernel='shap'`` batch encoded
-        (see :class:`~limekit.core.shapley_explain.BackgroundAverage`).
+        (see :class:`~limekit.core.shapley_explain.DistinctRowsModel`).
         """
         return None
 

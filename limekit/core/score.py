@@ -25,7 +25,7 @@ from .predict import check_model_output, iter_batches
 if TYPE_CHECKING:
     from .neighbourhood import Neighbourhood
 
-__all__ = ["score_neighbourhoods", "join_batches", "AveragedRows", "check_progress_bar", "PROGRESS_DELAY"]
+__all__ = ["score_neighbourhoods", "join_batches", "DistinctRows", "check_progress_bar", "PROGRESS_DELAY"]
 
 #: Seconds a ``progress_bar='auto'`` bar waits before it shows (tqdm's ``delay``): shorter runs show none.
 PROGRESS_DELAY = 2.0
@@ -65,15 +65,15 @@ def _with_progress_bar(windows: list[slice], progress_bar: bool | str) -> Iterab
 
 
 @dataclass(frozen=True)
-class AveragedRows:
-    """Model inputs of coalitions whose outputs are means over several model rows (``kernel='shap'``, tabular).
+class DistinctRows:
+    """Model inputs given as their distinct rows (``kernel='shap'``, tabular): each row goes to the model once.
 
     Attributes
     ----------
     rows : array-like of shape (n_rows, ...)
-        The model rows, each given to the model once.
-    inverse : ndarray of int, shape (n_coalitions, n_background)
-        Coalition ``i``'s output is the mean of the model's outputs on ``rows[inverse[i]]``.
+        The distinct model rows.
+    inverse : ndarray of int, shape (n_inputs,)
+        Input ``i`` is ``rows[inverse[i]]``.
     """
 
     rows: Any
@@ -85,14 +85,14 @@ class AveragedRows:
 
 def join_batches(pieces: list[Any]) -> Any:
     """Concatenate model-input pieces of one kind: arrays, sparse matrices, lists, DataFrames, tensors or
-    :class:`AveragedRows`."""
+    :class:`DistinctRows`."""
     if len(pieces) == 1:
         return pieces[0]
     first = pieces[0]
-    if isinstance(first, AveragedRows):
+    if isinstance(first, DistinctRows):
         offsets = np.cumsum([0] + [len(piece.rows) for piece in pieces[:-1]])
         inverse = np.concatenate([piece.inverse + offset for piece, offset in zip(pieces, offsets)])
-        return AveragedRows(join_batches([piece.rows for piece in pieces]), inverse)
+        return DistinctRows(join_batches([piece.rows for piece in pieces]), inverse)
     if isinstance(first, np.ndarray):
         return np.concatenate(pieces)
     if sp.issparse(first):

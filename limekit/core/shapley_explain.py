@@ -42,7 +42,7 @@ import numpy as np
 from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
 from .rounds import Work, calls_alone, score_first_round
-from .score import AveragedRows
+from .score import DistinctRows
 from .shapley import (
     CoalitionDesign,
     ShapleySolution,
@@ -59,8 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SHAPLEY_KERNEL",
-    "BackgroundAverage",
-    "coalition_rows",
+    "DistinctRowsModel",
     "stratum_rows",
     "ShapleyRounds",
     "check_shapley_call",
@@ -71,57 +70,45 @@ __all__ = [
 SHAPLEY_KERNEL = "shap"
 
 
-class BackgroundAverage:
-    """The model as the scoring stage calls it for tabular coalitions: each coalition's model rows, averaged.
+class DistinctRowsModel:
+    """The model as the scoring stage calls it for tabular coalitions: each distinct row predicted once.
 
-    The frontend gives each batch as :class:`~limekit.core.score.AveragedRows`
-    (built by :func:`coalition_rows`): the model sees each distinct row once,
-    and a coalition's output is the mean of its background rows' outputs, the
-    same as predicting every (coalition, background row) pair.  A plain batch
-    holds ``rows`` consecutive model rows per coalition.
+    The frontend gives each batch as :class:`~limekit.core.score.DistinctRows`
+    (built by :func:`stratum_rows`); the outputs come back one per coalition.
 
     Parameters
     ----------
     predict : callable
         The (adapted) model.
-    rows : int
-        Model rows per coalition (the background's size).
     to_model_input : callable or None
-        Turns the (distinct) encoded rows into what the model takes (a
+        Turns the distinct encoded rows into what the model takes (a
         DataFrame's decoding); None: the rows as they are.
     """
 
-    def __init__(self, predict: Callable[..., Any], rows: int, to_model_input: Callable[[Any], Any] | None = None):
+    def __init__(self, predict: Callable[..., Any], to_model_input: Callable[[Any], Any] | None = None):
         self.predict = predict
-        self.rows = int(rows)
         self.to_model_input = to_model_input
 
-    def _predict(self, batch: Any) -> np.ndarray:
-        model_input = batch if self.to_model_input is None else self.to_model_input(batch)
-        return np.asarray(self.predict(model_input), dtype=float)
-
-    def __call__(self, batch: Any) -> np.ndarray:
-        if isinstance(batch, AveragedRows):
-            return self._predict(batch.rows)[batch.inverse].mean(axis=1)
-        output = self._predict(batch)
-        n = output.shape[0] // self.rows
-        return output.reshape(n, self.rows, *output.shape[1:]).mean(axis=1)
+    def __call__(self, batch: DistinctRows) -> np.ndarray:
+        rows = batch.rows if self.to_model_input is None else self.to_model_input(batch.rows)
+        return np.asarray(self.predict(rows), dtype=float)[batch.inverse]
 
     def __repr__(self) -> str:
-        return f"BackgroundAverage({self.predict!r}, rows={self.rows})"
+        return f"DistinctRowsModel({self.predict!r})"
 
 
-def coalition_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarray) -> AveragedRows:
-    """The model rows of coalitions filled from a background, each distinct (background row, kept values) once.
+def stratum_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarray, row: np.ndarray) -> DistinctRows:
+    """The model rows of coalitions each filled from one background row, each distinct row once.
 
-    A coalition keeps the instance's values where ``kept`` is True and takes
-    a background row's elsewhere.  Where a background row equals the instance
-    on a feature, keeping that feature or not gives the same row, so many
-    (coalition, background row) pairs share a row: on Adult, 2,048 coalitions
-    over 100 background rows need 13-30% of the pairs' rows.  The rows are
-    keyed by their background row and the differing features they keep,
-    without building the pairs' rows; every pair that keeps all of its
-    background row's differing features is the instance itself (one row).
+    Coalition ``i`` keeps the instance's values where ``kept[i]`` is True and
+    takes background row ``row[i]``'s elsewhere (one game per background
+    row, :class:`~limekit.core.shapley.StratifiedDesign`).  Where a
+    background row equals the instance on a feature, keeping that feature or
+    not gives the same row, so many coalitions share a row: they are keyed
+    by their background row and the differing features they keep, without
+    building their rows; a coalition keeping all of its background row's
+    differing features is the instance itself (one row, whatever the
+    background row).
 
     Parameters
     ----------
@@ -131,57 +118,27 @@ def coalition_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarra
         The explained row (encoded).
     background : ndarray of shape (n_background, n_features)
         The rows absent features take their values from.
+    row : ndarray of int, shape (n_coalitions,)
+        Each coalition's background row.
 
     Returns
     -------
-    AveragedRows
-        ``rows[inverse[c, b]]`` is coalition ``c`` filled from background row ``b``.
-    """
-    n_coalitions, n_background = kept.shape[0], background.shape[0]
-    coalition = np.repeat(np.arange(n_coalitions), n_background)
-    row = np.tile(np.arange(n_background), n_coalitions)
-    rows, inverse = _distinct_rows(kept, coalition, row, instance, background)
-    return AveragedRows(rows, inverse.reshape(n_coalitions, n_background))
-
-
-def stratum_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarray, row: np.ndarray) -> AveragedRows:
-    """The model rows of coalitions each filled from one background row, each distinct row once.
-
-    Coalition ``i`` keeps the instance's values where ``kept[i]`` is True and
-    takes background row ``row[i]``'s elsewhere (one game per background
-    row, :class:`~limekit.core.shapley.StratifiedDesign`); keyed as
-    :func:`coalition_rows`.
-
-    Returns
-    -------
-    AveragedRows
-        ``inverse`` of shape ``(n_coalitions, 1)``: one model row per coalition.
-    """
-    rows, inverse = _distinct_rows(kept, np.arange(kept.shape[0]), np.asarray(row), instance, background)
-    return AveragedRows(rows, inverse.reshape(-1, 1))
-
-
-def _distinct_rows(
-    kept: np.ndarray, coalition: np.ndarray, row: np.ndarray, instance: np.ndarray, background: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct model rows of entries ``(coalition[e], row[e])`` and each entry's row among them.
-
-    An entry is keyed by its background row and the features where that row
-    differs from the instance that its coalition keeps; an entry keeping all
-    of them is the instance itself, whatever its background row.
+    DistinctRows
+        ``rows[inverse[i]]`` is coalition ``i``'s model row.
     """
     kept = np.asarray(kept, dtype=bool)
+    row = np.asarray(row)
     n_features = kept.shape[1]
     n_background = background.shape[0]
     differs = np.asarray(background != instance[None, :], dtype=bool)  # NaN differs: its row is still right
     if n_features <= 62 - n_background.bit_length():  # a key as one integer: features as bits
         bits = np.left_shift(1, np.arange(n_features, dtype=np.int64))
         differ_bits = (differs @ bits)[row]
-        taken = (kept @ bits)[coalition] & differ_bits
+        taken = (kept @ bits) & differ_bits
         is_instance = taken == differ_bits
         keys = np.where(is_instance, 0, taken) * (n_background + 1) + np.where(is_instance, n_background, row)
     else:  # the key as bytes: the background row's index, then the packed kept features that differ
-        taken_features = kept[coalition] & differs[row]
+        taken_features = kept & differs[row]
         is_instance = (taken_features == differs[row]).all(axis=-1)
         taken_features[is_instance] = False
         index = np.where(is_instance, n_background, row).astype(">u4")
@@ -191,9 +148,8 @@ def _distinct_rows(
     _, inverse = np.unique(keys, return_inverse=True)
     inverse = inverse.ravel()
     first = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.intp)
-    first[inverse] = np.arange(inverse.size)  # any entry of a key builds its row: they are all the same row
-    rows = np.where(kept[coalition[first]], instance[None, :], background[row[first]])
-    return rows, inverse
+    first[inverse] = np.arange(inverse.size)  # any coalition of a key builds its row: they are all the same row
+    return DistinctRows(np.where(kept[first], instance[None, :], background[row[first]]), inverse)
 
 
 def check_shapley_call(
@@ -404,7 +360,7 @@ def fit_shapley(
     sampling : dict
         The sampling record (``diagnostics['sampling']``).
     background_rows : int
-        Model rows averaged per coalition (the tabular background's size; 1 otherwise).
+        The tabular background's size (1 otherwise).
     n_features : int
         Features of the explanation: those that are no player (a tabular
         feature equal to the instance's in every background row) get 0.
@@ -439,7 +395,7 @@ def fit_shapley(
         "sampled_pairs": design.n_pairs,
         "pair_draws": design.n_draws,
         "background_rows": int(background_rows),
-        "model_rows": int(design.masks.shape[0] * (1 if stratified else background_rows)),
+        "model_rows": int(design.masks.shape[0]),
         "size_sampling": "leverage (uniform over sizes), paired, duplicates merged"
         + (", one game per background row" if stratified else ""),
     }

@@ -40,7 +40,7 @@ from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
 from ..core.options import CALL_DEFAULTS, CallOptions
 from ..core.seeding import base_entropy, instance_digest
-from ..core.shapley_explain import coalition_rows, stratum_rows
+from ..core.shapley_explain import stratum_rows
 from ._frame import MISSING, FrameEncoder, is_dataframe, is_series
 from .discretize import BaseDiscretizer, make_discretizer, missing_name
 from .domain import TableDomainMapper
@@ -623,7 +623,8 @@ class TabularExplainer(BaseExplainer):
         return 1 if self.background is None else int(self.background.shape[0])
 
     def _coalition_neighbourhood(self, row, masks, call):
-        """``kernel='shap'``: each coalition as ``B`` model rows, absent features from the background's rows.
+        """``kernel='shap'`` as one game (one background row, or a row equal to every background row): each
+        coalition one model row, absent features from the background.
 
         The players are the features that vary between the row and the
         background (``feature_ids``); the others keep the row's value.
@@ -638,8 +639,9 @@ class TabularExplainer(BaseExplainer):
             kept[:, players] = masks[rows]
             if background.shape[0] == 1:
                 return self._inputs(np.where(kept, row[None, :], background), unseen)(slice(None))
-            coalitions = coalition_rows(kept, row, background)  # each distinct model row once
-            return replace(coalitions, rows=self._inputs(coalitions.rows, unseen)(slice(None)))
+            # several rows and no game per row (_coalition_strata): every background row is the row itself
+            distinct = stratum_rows(kept, row, background, np.zeros(kept.shape[0], dtype=np.intp))
+            return replace(distinct, rows=self._inputs(distinct.rows, unseen)(slice(None)))
 
         return Neighbourhood(masks.astype(float), inputs, np.zeros(masks.shape[0]), feature_ids=players, binary=True)
 
