@@ -146,50 +146,8 @@ def dumps(results):
     return [json.dumps(r.to_dict(), sort_keys=True) for r in results]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def worker_path():
-    """Workers import this module and cases_distributed (the models) and use one BLAS/OpenMP thread."""
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "OMP_NUM_THREADS")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (HERE, saved["PYTHONPATH"]) if p)
-    os.environ["OMP_NUM_THREADS"] = "1"
-    yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-
-
-@pytest.fixture(scope="module")
-def dask_client(worker_path):
-    distributed = pytest.importorskip("distributed")
-    import dask
-
-    # Dask's active memory manager drops the extra copies of data every 2 s by default; every 0.1 s here, so
-    # that a copy held by a worker with nothing waiting for it is surely gone (test_dask_errors_skip_and_lost_worker)
-    with dask.config.set({"distributed.scheduler.active-memory-manager.interval": "100ms"}):
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-        )
-    client = distributed.Client(cluster)
-    client.wait_for_workers(2, timeout=60)  # both registered before the first test counts them
-    yield client
-    client.close()
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
-def ray_runtime(worker_path):
-    ray = pytest.importorskip("ray")
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-        runtime_env={"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"], "OMP_NUM_THREADS": "1"}},
-    )
-    yield ray
-    ray.shutdown()
+# the workers import this module and cases_distributed and use one thread (the fixtures are in conftest.py)
+pytestmark = pytest.mark.usefixtures("worker_path")
 
 
 # ---------------------------------------------------------------------------- the frame (no engine)

@@ -9,7 +9,6 @@ model shows the model's calls.
 
 import json
 import math
-import os
 
 import numpy as np
 import pytest
@@ -30,7 +29,6 @@ from limekit.image import ImageExplainer
 from limekit.tabular import TabularExplainer
 from limekit.text import TextExplainer
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 N_FEATURES = 5
 
 
@@ -487,61 +485,17 @@ def test_explain_many_auto_one_call_per_round(data):
     assert model.calls == rounds
 
 
-@pytest.fixture(scope="module")
-def worker_path():
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "OMP_NUM_THREADS")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (HERE, saved["PYTHONPATH"]) if p)
-    os.environ["OMP_NUM_THREADS"] = "1"
-    yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-
-
 @pytest.mark.slow
-def test_explain_many_dask(worker_path):
-    distributed = pytest.importorskip("distributed")
+@pytest.mark.parametrize("backend, runtime", [("dask", "dask_client"), ("ray", "ray_runtime")])
+def test_explain_many_on_a_cluster(request, backend, runtime):
     from cases_distributed import tabular_proba
 
+    cluster = request.getfixturevalue(runtime)
     X = np.random.default_rng(0).normal(size=(200, 4))
     explainer = TabularExplainer(X, kernel="shap", background=X[:10], random_state=0)
     serial = explainer.explain_many(X[:6], tabular_proba, num_samples=20)
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-    )
-    client = distributed.Client(cluster)
-    try:
-        remote = explainer.explain_many(
-            X[:6], tabular_proba, num_samples=20, backend="dask", client=client, rows_per_task=2
-        )
-    finally:
-        client.close()
-        cluster.close()
-    for a, b in zip(serial, remote):
-        np.testing.assert_allclose(a.shapley_values(), b.shapley_values(), atol=1e-12)
-
-
-@pytest.mark.slow
-def test_explain_many_ray(worker_path):
-    ray = pytest.importorskip("ray")
-    from cases_distributed import tabular_proba
-
-    X = np.random.default_rng(0).normal(size=(200, 4))
-    explainer = TabularExplainer(X, kernel="shap", background=X[:10], random_state=0)
-    serial = explainer.explain_many(X[:6], tabular_proba, num_samples=20)
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-        runtime_env={"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"], "OMP_NUM_THREADS": "1"}},
-    )
-    try:
-        remote = explainer.explain_many(X[:6], tabular_proba, num_samples=20, backend="ray", rows_per_task=2)
-    finally:
-        ray.shutdown()
+    client = {"client": cluster} if backend == "dask" else {}
+    remote = explainer.explain_many(X[:6], tabular_proba, num_samples=20, backend=backend, rows_per_task=2, **client)
     for a, b in zip(serial, remote):
         np.testing.assert_allclose(a.shapley_values(), b.shapley_values(), atol=1e-12)
 
