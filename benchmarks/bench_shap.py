@@ -312,6 +312,25 @@ def section_images(args, results):
         results.append(("accuracy", "image", budget, a, b))
 
 
+def time_both(task, model, n_rows, run_limekit, run_shap):
+    """Time each library's run (``model`` timed inside it); print a line per library and the ratios."""
+    timings = {}
+    for library, run in (("limekit", run_limekit), ("shap", run_shap)):
+        model.reset()
+        start = time.perf_counter()
+        run()
+        wall = (time.perf_counter() - start) / n_rows
+        own = wall - model.seconds / n_rows
+        timings[library] = (wall, own)
+        print(
+            f"{task:<26}{library:<9}{wall:>9.3f}{model.seconds / n_rows:>13.3f}{own:>11.4f}{model.rows // n_rows:>12}"
+        )
+    ratio = timings["shap"][0] / timings["limekit"][0]
+    own_ratio = timings["shap"][1] / max(timings["limekit"][1], 1e-9)
+    print(f"  {task}: wall time shap / limekit = {ratio:.1f}x; own (non-model) time = {own_ratio:.1f}x")
+    return ratio, own_ratio
+
+
 def section_speed(shap, args, results):
     print("\n(2) wall time per explanation at shap's default budget (2M + 2048 coalitions); model time apart")
     train, _, categorical, hgb = adult_model()
@@ -323,25 +342,14 @@ def section_speed(shap, args, results):
     explainer = limekit_tabular(train, categorical, background)(0)
     header = f"{'task':<26}{'library':<9}{'s/row':>9}{'model s/row':>13}{'own s/row':>11}{'model rows':>12}"
     print(header)
-    timings = {}
-    for library in ("limekit", "shap"):
-        model.reset()
-        start = time.perf_counter()
-        if library == "limekit":
-            explainer.explain_many(rows, model, num_samples=budget)
-        else:
-            shap_tabular_values(shap, model, background, rows, budget, 0)
-        wall = (time.perf_counter() - start) / len(rows)
-        own = wall - model.seconds / len(rows)
-        timings[library] = (wall, own)
-        print(
-            f"{'Adult HGB (B=50)':<26}{library:<9}{wall:>9.3f}{model.seconds / len(rows):>13.3f}{own:>11.4f}"
-            f"{model.rows // len(rows):>12}"
-        )
-    ratio = timings["shap"][0] / timings["limekit"][0]
-    own_ratio = timings["shap"][1] / max(timings["limekit"][1], 1e-9)
-    print(f"  Adult: wall time shap / limekit = {ratio:.1f}x; own (non-model) time = {own_ratio:.1f}x")
-    results.append(("speed", "adult", budget, ratio, own_ratio))
+    ratios = time_both(
+        "Adult HGB (B=50)",
+        model,
+        len(rows),
+        lambda: explainer.explain_many(rows, model, num_samples=budget),
+        lambda: shap_tabular_values(shap, model, background, rows, budget, 0),
+    )
+    results.append(("speed", "adult", budget, *ratios))
 
     from limekit.text import TextExplainer
 
@@ -349,30 +357,23 @@ def section_speed(shap, args, results):
     texts = documents(args.speed_rows, 30, 2)
     model = TimedModel(pipeline.predict_proba)
     budget = 2 * 30 + 2048
-    timings = {}
-    for library in ("limekit", "shap"):
-        model.reset()
-        start = time.perf_counter()
-        if library == "limekit":
-            TextExplainer(kernel="shap", random_state=0).explain_many(texts, model, num_samples=budget)
-        else:
-            for text in texts:
-                f = text_mask_model(model, text.split())
-                np.random.seed(0)
-                shap.KernelExplainer(f, np.zeros((1, 30))).shap_values(
-                    np.ones((1, 30)), nsamples=budget, l1_reg=False, silent=True
-                )
-        wall = (time.perf_counter() - start) / len(texts)
-        own = wall - model.seconds / len(texts)
-        timings[library] = (wall, own)
-        print(
-            f"{'text TF-IDF+LR (M=30)':<26}{library:<9}{wall:>9.3f}{model.seconds / len(texts):>13.3f}{own:>11.4f}"
-            f"{model.rows // len(texts):>12}"
-        )
-    ratio = timings["shap"][0] / timings["limekit"][0]
-    own_ratio = timings["shap"][1] / max(timings["limekit"][1], 1e-9)
-    print(f"  text: wall time shap / limekit = {ratio:.1f}x; own (non-model) time = {own_ratio:.1f}x")
-    results.append(("speed", "text", budget, ratio, own_ratio))
+
+    def shap_loop():
+        for text in texts:
+            f = text_mask_model(model, text.split())
+            np.random.seed(0)
+            shap.KernelExplainer(f, np.zeros((1, 30))).shap_values(
+                np.ones((1, 30)), nsamples=budget, l1_reg=False, silent=True
+            )
+
+    ratios = time_both(
+        "text TF-IDF+LR (M=30)",
+        model,
+        len(texts),
+        lambda: TextExplainer(kernel="shap", random_state=0).explain_many(texts, model, num_samples=budget),
+        shap_loop,
+    )
+    results.append(("speed", "text", budget, *ratios))
 
 
 def section_equal_error(shap, args, results):
