@@ -70,7 +70,7 @@ from .fit import fit_local_models
 from .kernels import check_weights, make_kernel_fn
 from .options import CallOptions, call_options_docstring
 from .predict import resolve_labels
-from .rounds import SamplingStrategy, Work, calls_alone, score_first_round
+from .rounds import SamplingStrategy, Work, calls_alone, first_round
 from .score import check_progress_bar, score_neighbourhoods
 from .seeding import CallRandomness, base_entropy
 from .selection import FEATURE_SELECTION_METHODS
@@ -236,16 +236,14 @@ class PerInstanceRounds:
 
     def first_round(self, checked: list, call: ExplainCall) -> list[Work]:
         explainer = self.explainer
-        work = []
-        for instance in checked:
-            rngs = explainer._randomness(instance)
-            context = explainer._prepare(instance, call, rngs)  # a stage's generator is made only if it is used
+
+        def open_instance(context: Any, rngs: CallRandomness) -> Work:
             neighbourhood = explainer._neighbourhood(context, call.sampling.initial, call, rngs.perturbation)
             w = Work(context, rngs, neighbourhood, explainer._held_out(context, call, rngs))
             explainer._open(w, call)
-            work.append(w)
-        score_first_round(explainer, work, call)
-        return work
+            return w
+
+        return first_round(explainer, checked, call, open_instance)
 
     def before_verdicts(self, work: list[Work], call: ExplainCall) -> None:
         """``variance_reduction='emulator'``: each instance's emulators, on its sample and fresh cheap rows

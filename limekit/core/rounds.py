@@ -19,6 +19,7 @@ Each instance travels through the loop as a :class:`Work`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -137,6 +138,20 @@ def calls_alone(rows: int, batch_size: int | None) -> int:
     an explanation needs by itself, the same however the instances are grouped.
     """
     return 1 if not batch_size else -(-rows // batch_size)
+
+
+def first_round(
+    explainer: Any, checked: list, call: ExplainCall, open_instance: Callable[[Any, CallRandomness], Work]
+) -> list[Work]:
+    """Every instance's first round, scored in one model pass: its generators, its set-up (``_prepare``) and
+    the :class:`Work` that ``open_instance(context, rngs)`` makes of them (a stage's generator is made only if
+    it is used)."""
+    work = []
+    for instance in checked:
+        rngs = explainer._randomness(instance)
+        work.append(open_instance(explainer._prepare(instance, call, rngs), rngs))
+    score_first_round(explainer, work, call)
+    return work
 
 
 def score_first_round(explainer: Any, work: list[Work], call: ExplainCall) -> None:

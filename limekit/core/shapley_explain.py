@@ -41,7 +41,7 @@ import numpy as np
 
 from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
-from .rounds import Work, calls_alone, score_first_round
+from .rounds import Work, calls_alone, first_round
 from .score import DistinctRows
 from .shapley import (
     CoalitionDesign,
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .call import ExplainCall
     from .explanation import Explanation
     from .neighbourhood import Neighbourhood
+    from .seeding import CallRandomness
 
 __all__ = [
     "SHAPLEY_KERNEL",
@@ -270,18 +271,16 @@ class ShapleyRounds:
 
     def first_round(self, checked: list, call: ExplainCall) -> list[Work]:
         explainer = self.explainer
-        work = []
-        for instance in checked:
-            rngs = explainer._randomness(instance)
-            context = explainer._prepare(instance, call, rngs)
+
+        def open_instance(context: Any, rngs: CallRandomness) -> Work:
             design = _coalitions(explainer, context, call, rngs.perturbation)
             strata = design.stratum if isinstance(design, StratifiedDesign) else None
             neighbourhood = self._neighbourhood(context, design.masks, call, strata)
             w = Work(context, rngs, neighbourhood, None, coalitions=design)
             w.explanation = explainer._new_explanation(context, neighbourhood, call)
-            work.append(w)
-        score_first_round(explainer, work, call)
-        return work
+            return w
+
+        return first_round(explainer, checked, call, open_instance)
 
     def _neighbourhood(
         self, context: Any, masks: np.ndarray, call: ExplainCall, strata: np.ndarray | None = None
