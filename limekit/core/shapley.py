@@ -125,6 +125,11 @@ class CoalitionDesign:
     draws: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
+    def n_coalitions(self) -> int:
+        """Coalitions so far (the rows of ``masks``)."""
+        return int(self.masks.shape[0])
+
+    @property
     def n_pairs(self) -> int:
         """Distinct sampled pairs so far."""
         return int(self.draws.size)
@@ -133,6 +138,10 @@ class CoalitionDesign:
     def n_draws(self) -> int:
         """Pair draws so far, duplicates included (the sampled rows' weights are per draw)."""
         return int(self.draws.sum())
+
+    def solve(self, outputs: np.ndarray) -> ShapleySolution:
+        """The values from the scored rows (see :func:`solve_shapley`)."""
+        return solve_shapley(self, outputs)
 
     def sampled(self, rng: np.random.Generator, n_new: int) -> tuple[CoalitionDesign, np.ndarray]:
         """This design with ``n_new`` more distinct pairs drawn (duplicates merged), and the new rows' masks.

@@ -49,7 +49,6 @@ from .shapley import (
     StratifiedDesign,
     plan_coalitions,
     plan_strata,
-    solve_shapley,
 )
 
 if TYPE_CHECKING:
@@ -242,25 +241,13 @@ def _coalitions(
     return design.sampled(rng, n_pairs)[0]
 
 
-def solve_coalitions(design: CoalitionDesign | StratifiedDesign, outputs: np.ndarray) -> ShapleySolution:
-    """The values of ``design``'s game from its scored rows (whole or stratified)."""
-    if isinstance(design, StratifiedDesign):
-        return design.solve(outputs)
-    return solve_shapley(design, outputs)
-
-
 def _solution(w: Work, labels: list[int]) -> ShapleySolution:
     """An instance's values for ``labels`` from its rows so far; solved once for the test and the fit."""
     assert w.coalitions is not None
     key = (w.n_samples, tuple(labels))
     if w.solution is None or w.solution[:2] != key:
-        w.solution = (*key, solve_coalitions(w.coalitions, w.outputs[:, labels]))
+        w.solution = (*key, w.coalitions.solve(w.outputs[:, labels]))
     return w.solution[2]
-
-
-def n_coalitions(design: CoalitionDesign | StratifiedDesign) -> int:
-    """Coalitions per game: the whole game's, or the most of any stratum (the per-background-row budget)."""
-    return design.n_coalitions if isinstance(design, StratifiedDesign) else int(design.masks.shape[0])
 
 
 class ShapleyRounds:
@@ -300,7 +287,7 @@ class ShapleyRounds:
         for w in wanting:
             design = w.coalitions
             assert design is not None  # made by first_round
-            n = n_coalitions(design)
+            n = design.n_coalitions
             n_pairs = max(1, (next_sample_size(n, w.verdict, call.sampling) - n) // 2)
             if isinstance(design, StratifiedDesign):
                 design, masks, strata = design.sampled(w.rngs.perturbation, n_pairs)
@@ -323,7 +310,7 @@ def shapley_verdict(w: Work, labels: list[int], call: ExplainCall) -> Verdict:
     """The sampling test on an instance's coalitions as they stand (see :func:`normal_draw_test`)."""
     assert w.coalitions is not None
     solution = _solution(w, labels)
-    n = n_coalitions(w.coalitions)
+    n = w.coalitions.n_coalitions
     return normal_draw_test(
         {label: solution.values[k] for k, label in enumerate(labels)},
         {label: solution.covariance[k] for k, label in enumerate(labels)},
@@ -390,7 +377,7 @@ def fit_shapley(
         "values": {},
         "standard_errors": {},
         "exact": bool(design.exact),
-        "coalitions": n_coalitions(design),
+        "coalitions": design.n_coalitions,
         "sampled_pairs": design.n_pairs,
         "pair_draws": design.n_draws,
         "background_rows": int(background_rows),
@@ -422,7 +409,7 @@ def fit_shapley(
         explanation.mirror_regression_labels()
     explanation.diagnostics = {
         "kernel": SHAPLEY_KERNEL,
-        "num_samples": n_coalitions(design),
+        "num_samples": design.n_coalitions,
         "feature_selection": "none",
         "r2": {int(label): float(solution.r2[k]) for k, label in enumerate(labels)},
         "surrogate": "shapley",
