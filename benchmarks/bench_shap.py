@@ -36,6 +36,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread: both libraries on t
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
+import functools
 import math
 import platform
 import time
@@ -99,6 +100,7 @@ def relative_error(phi, exact):
 
 
 # ----------------------------------------------------------------------------------------------- data and models
+@functools.cache  # trained once for every section
 def adult_model():
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -123,6 +125,16 @@ def adult_model():
 VOCABULARY = [f"w{i}" for i in range(300)]
 
 
+def adult_rows(n_background, n_rows, seed):
+    """Adult's matrix, categorical columns and model, with a background and rows to explain drawn under ``seed``."""
+    train, _, categorical, hgb = adult_model()
+    rng = np.random.default_rng(seed)
+    background = train[rng.choice(len(train), n_background, replace=False)]
+    rows = train[rng.choice(len(train), n_rows, replace=False)]
+    return train, categorical, hgb, background, rows
+
+
+@functools.cache
 def text_model():
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -176,10 +188,7 @@ def text_mask_model(model, words):
 
 def section_accuracy(shap, args, results):
     print("\n(1) accuracy against exact Shapley values, equal coalition budgets (mean relative L2 error)")
-    train, _, categorical, hgb = adult_model()
-    rng = np.random.default_rng(0)
-    background = train[rng.choice(len(train), 20, replace=False)]
-    instances = train[rng.choice(len(train), args.instances, replace=False)]
+    train, categorical, hgb, background, instances = adult_rows(20, args.instances, 0)
     model = TimedModel(hgb.predict_proba)
     make = limekit_tabular(train, categorical, background)
     exact = exact_tabular(hgb, instances, background)
@@ -333,10 +342,7 @@ def time_both(task, model, n_rows, run_limekit, run_shap):
 
 def section_speed(shap, args, results):
     print("\n(2) wall time per explanation at shap's default budget (2M + 2048 coalitions); model time apart")
-    train, _, categorical, hgb = adult_model()
-    rng = np.random.default_rng(1)
-    background = train[rng.choice(len(train), 50, replace=False)]
-    rows = train[rng.choice(len(train), args.speed_rows, replace=False)]
+    train, categorical, hgb, background, rows = adult_rows(50, args.speed_rows, 1)
     budget = 2 * 14 + 2048
     model = TimedModel(hgb.predict_proba)
     explainer = limekit_tabular(train, categorical, background)(0)
@@ -381,16 +387,13 @@ def section_equal_error(shap, args, results):
         "\n(4) time to shap's accuracy: shap at its budget, limekit at the smallest budget (16, 32, 64, ...) whose"
         " mean error is no larger"
     )
-    train, _, categorical, hgb = adult_model()
     header = f"{'task':<20}{'shap budget':>12}{'error':>10}{'s/row':>8}{'limekit budget':>16}{'error':>10}{'s/row':>8}"
     print(header + f"{'model rows':>18}{'shap / limekit':>16}")
     for name, n_background, shap_budget, seed in (
         ("Adult HGB, B=50", 50, 2 * 14 + 2048, 1),
         ("Adult HGB, B=20", 20, 512, 2),
     ):
-        rng = np.random.default_rng(seed)
-        background = train[rng.choice(len(train), n_background, replace=False)]
-        rows = train[rng.choice(len(train), args.error_rows, replace=False)]
+        train, categorical, hgb, background, rows = adult_rows(n_background, args.error_rows, seed)
         exact = exact_tabular(hgb, rows, background)
         model = TimedModel(hgb.predict_proba)
         start = time.perf_counter()
@@ -418,10 +421,7 @@ def section_equal_error(shap, args, results):
 
 def section_many(shap, args, results):
     print(f"\n(3) explain_many on {args.rows} Adult rows (B=20, 512 coalitions) against shap's per-row loop")
-    train, _, categorical, hgb = adult_model()
-    rng = np.random.default_rng(2)
-    background = train[rng.choice(len(train), 20, replace=False)]
-    rows = train[rng.choice(len(train), args.rows, replace=False)]
+    train, categorical, hgb, background, rows = adult_rows(20, args.rows, 2)
     model = TimedModel(hgb.predict_proba)
     explainer = limekit_tabular(train, categorical, background)(0)
     start = time.perf_counter()
