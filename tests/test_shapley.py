@@ -21,6 +21,7 @@ from limekit.core.shapley import (
     draw_pairs,
     plan_coalitions,
     plan_strata,
+    sample_designs,
     shapley_kernel,
     solve_shapley,
 )
@@ -377,7 +378,6 @@ def test_dataframe_with_categories_exact():
         ({}, {"variance_reduction": "emulator"}, "variance_reduction"),
         ({}, {"stability_samples": 5}, "stability_samples"),
         ({}, {"fidelity_samples": 10}, "fidelity_samples"),
-        ({}, {"faithfulness": True}, "faithfulness"),
         ({"surrogate_task": "classification"}, {}, "surrogate_task"),
     ],
 )
@@ -567,6 +567,89 @@ def test_duplicate_draws_are_merged_and_a_full_space_is_exact():
     exact = brute_force_shapley(game, 6)
     solution = solve_shapley(full, np.array([game(m) for m in full.masks]))
     np.testing.assert_allclose(solution.values, exact, atol=1e-10)
+
+
+def test_designs_drawn_together_each_get_their_own_distinct_pairs():
+    """sample_designs: one vectorised draw for several designs, each as if drawn alone (distinct pairs, counts)."""
+    rng = np.random.default_rng(0)
+    plan = plan_coalitions(7, 40)
+    started, _ = plan.sampled(rng, 6)  # one design with pairs already in: new ones must differ from them
+    designs = [plan, started, plan]
+    drawn = sample_designs(designs, rng, 12)
+    for before, (after, masks) in zip(designs, drawn):
+        assert after.n_pairs == before.n_pairs + 12 and masks.shape == (24, 7)
+        np.testing.assert_array_equal(after.masks[: before.n_coalitions], before.masks)
+        np.testing.assert_array_equal(masks[1::2], ~masks[0::2])  # each pair: a coalition and its complement
+        assert len({tuple(m) for m in after.masks}) == after.n_coalitions  # no coalition twice in one design
+        assert np.all(after.draws >= 1) and after.n_draws >= after.n_pairs
+        assert np.all(after.draws[: before.n_pairs] >= before.draws)  # a pair drawn again only counts more
+        assert set(masks.sum(axis=1)) <= set(plan.sampled_sizes)
+    assert not np.array_equal(drawn[0][1], drawn[2][1])  # the same plan, independent draws
+    # more than a design's space holds: every pair, exact weights
+    small = plan_coalitions(5, 12)
+    full = sample_designs([small, small], rng, 1000)
+    assert all(d.exact and d.n_coalitions == 32 for d, _ in full)
+
+
+def test_faithfulness_curves_of_shapley_values(data):
+    """Deletion along the values' order starts at f(x) and, every feature removed to the background, ends at the
+    base value; the features the model uses come first and fall faster than random orders."""
+
+    def model(X):
+        X = np.asarray(X, dtype=float)
+        p = 1 / (1 + np.exp(-(3 * X[:, 0] - 2 * X[:, 1] + 0.1 * X[:, 2])))
+        return np.column_stack([1 - p, p])
+
+    counted = Counting(model)
+    explainer = TabularExplainer(data, kernel="shap", background=data[:30], random_state=0)
+    exp = explainer.explain_instance(data[7], counted, num_features=N_FEATURES, faithfulness=True)
+    curves = exp.diagnostics["faithfulness"]["labels"][1]
+    fx, base = model(data[7:8])[0, 1], exp.intercept[1]
+    assert set(curves["features"][:2]) == {0, 1}
+    np.testing.assert_allclose([curves["deletion"][0], curves["insertion"][-1]], fx, atol=1e-12)
+    np.testing.assert_allclose([curves["deletion"][-1], curves["insertion"][0]], base, atol=1e-12)
+    np.testing.assert_allclose(base + exp.shapley_values(1).sum(), fx, atol=1e-10)
+    supportive = curves["features"][0]  # most supportive of label 1: removing it moves the output down
+    assert exp.shapley_values(1)[supportive] > 0
+    assert curves["deletion_auc"] < curves["random_deletion_auc"]
+    assert curves["insertion_auc"] > curves["random_insertion_auc"]
+    assert exp.diagnostics["faithfulness"]["draws"] == 30  # every background row at every step
+    assert counted.calls == 2  # the values' pass, then the curves' pass
+    # text: the one word the model reads comes first; removing it drops the output to the rest's
+    text = TextExplainer(kernel="shap", random_state=0)
+    exp = text.explain_instance(
+        "a good film with dull acting",
+        lambda docs: np.array([[0.1, 0.9] if "good" in d else [0.8, 0.2] for d in docs]),
+        num_features=6,
+        faithfulness=True,
+    )
+    curves = exp.diagnostics["faithfulness"]["labels"][1]
+    assert exp.domain_mapper.indexed_string.word(curves["features"][0]) == "good"
+    np.testing.assert_allclose(curves["deletion"][:2], [0.9, 0.2])
+
+
+def test_faithfulness_of_shapley_values_on_a_dataframe_with_one_background_row():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"age": rng.integers(20, 60, 100).astype(float), "colour": pd.Categorical(rng.choice(["red", "blue"], 100))}
+    )
+
+    def model(df):
+        assert isinstance(df, pd.DataFrame)
+        p = 1 / (1 + np.exp(-(0.1 * (df["age"].to_numpy() - 40) + (df["colour"] == "red").to_numpy())))
+        return np.column_stack([1 - p, p])
+
+    row = frame.iloc[[int(np.flatnonzero((frame["colour"] == "red").to_numpy() & (frame["age"] > 45).to_numpy())[0])]]
+    background = frame.iloc[
+        [int(np.flatnonzero((frame["colour"] == "blue").to_numpy() & (frame["age"] < 30).to_numpy())[0])]
+    ]
+    for bg in (background, pd.concat([background] * 3)):  # one background row, and several (distinct rows)
+        explainer = TabularExplainer(frame, kernel="shap", background=bg, random_state=0)
+        exp = explainer.explain_instance(row, model, faithfulness=True)
+        curves = exp.diagnostics["faithfulness"]["labels"][1]
+        np.testing.assert_allclose(curves["deletion"][-1], model(bg)[0, 1], atol=1e-12)
+        np.testing.assert_allclose(curves["deletion"][0], model(row)[0, 1], atol=1e-12)
 
 
 def test_explain_many_tasks_count_background_rows(data):

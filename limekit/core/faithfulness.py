@@ -194,8 +194,12 @@ def measure_faithfulness(explainer: Any, work: list[Work], explanations: list[Ex
 
     ``explainer`` supplies ``_masked_inputs(context, masks, call, rng)`` (the
     model inputs of the instance with the masked-off features removed),
-    ``faithfulness_draws`` (rows per step) and ``_score``; the random orders and
-    any replacement draws come from each instance's ``faithfulness`` generator.
+    ``_faithfulness_draws(call)`` (rows per step) and ``_score``; the random
+    orders and any replacement draws come from each instance's
+    ``faithfulness`` generator.  Shapley values (``kernel='shap'``) are
+    ordered the same way; their feature ids are the explanation's features
+    (``_feature_count``), and a removed tabular feature takes the background
+    rows' values, as in the game the values share out.
     """
     plans, neighbourhoods = [], []
     for w, explanation in zip(work, explanations):
@@ -203,9 +207,9 @@ def measure_faithfulness(explainer: Any, work: list[Work], explanations: list[Ex
             columns = {1: 0}  # the fit (lime's label 1) of the one output
         else:
             columns = {int(label): int(label) for label in w.labels}
-        n_features = w.neighbourhood.Z.shape[1]
+        n_features = explainer._feature_count(w.context) if call.shapley else w.neighbourhood.Z.shape[1]
         rng = w.rngs.faithfulness
-        plan = plan_curves(explanation, columns, n_features, explainer.faithfulness_draws, rng)
+        plan = plan_curves(explanation, columns, n_features, explainer._faithfulness_draws(call), rng)
         inputs = explainer._masked_inputs(w.context, plan.masks, call, rng)
         rows = plan.masks.shape[0]
         neighbourhoods.append(

@@ -426,7 +426,6 @@ class BaseExplainer:
                 variance_reduction=sampling.variance_reduction,
                 stability_samples=setting(options.stability_samples, self.stability_samples),
                 fidelity_samples=setting(options.fidelity_samples, self.fidelity_samples),
-                faithfulness=bool(options.faithfulness),
             )
             sampling = replace(sampling, variance_reduction=None)
 
@@ -1025,8 +1024,10 @@ class BaseExplainer:
         if type(self)._masked_inputs is BaseExplainer._masked_inputs:
             raise bad_value("faithfulness", f"False for {type(self).__name__} (no way to remove a feature)", True)
 
-    #: rows per step of the faithfulness curves (frontends that replace a removed feature by draws average them)
-    faithfulness_draws = 1
+    def _faithfulness_draws(self, call: ExplainCall) -> int:
+        """Rows per step of the faithfulness curves (frontends that replace a removed feature by draws average
+        them; default 1: removal is deterministic)."""
+        return 1
 
     def _masked_inputs(
         self, context: Any, masks: np.ndarray, call: ExplainCall, rng: np.random.Generator

@@ -34,6 +34,7 @@ pair), without which a fit on few pairs understates the spread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from math import comb
@@ -46,6 +47,7 @@ __all__ = [
     "all_coalitions",
     "plan_coalitions",
     "draw_pairs",
+    "sample_designs",
     "solve_shapley",
     "ShapleySolution",
     "StratifiedDesign",
@@ -148,73 +150,103 @@ class CoalitionDesign:
 
         Pairs are drawn as :func:`draw_pairs` draws them until ``n_new`` of
         them are new (or every pair of the sampled sizes is in); a draw of a
-        pair already in only raises its count.
+        pair already in only raises its count.  See :func:`sample_designs`.
         """
-        m = self.masks.shape[1]
-        available = _pairs_available(m, self.sampled_sizes) - self.n_pairs
-        n_new = int(min(n_new, available))
-        draws = self.draws.copy()
-        keys = _pair_keys(self.masks[self.pair >= 0][0::2]) if self.n_pairs else np.zeros(0, dtype=_key_dtype(m))
-        accepted: list[np.ndarray] = []
-        for _ in range(64):  # each chunk draws twice what is missing: a few chunks unless the space is nearly full
-            if n_new <= 0:
-                break
-            chunk, _, _ = draw_pairs(rng, m, self.sampled_sizes, max(2 * n_new, 16))
-            first = chunk[0::2]
-            combined = np.concatenate([keys, _pair_keys(first)])
-            _, first_index, inverse = np.unique(combined, return_index=True, return_inverse=True)
-            candidate_ids = inverse[keys.size :]
-            positions = np.arange(keys.size, combined.size)
-            is_new = first_index[candidate_ids] == positions
-            new_positions = np.flatnonzero(is_new)
-            if new_positions.size >= n_new:
-                used = new_positions[n_new - 1] + 1
-                new_positions = new_positions[:n_new]
-            else:
-                used = first.shape[0]
-            # pair index of every used candidate: an existing pair's, or a new one's in order of first draw
-            index_of_unique = np.full(first_index.size, -1)
-            old = first_index < keys.size
-            index_of_unique[old] = first_index[old]
-            new_ids = candidate_ids[new_positions]
-            index_of_unique[new_ids] = keys.size + np.arange(new_ids.size)
-            counts = np.bincount(index_of_unique[candidate_ids[:used]], minlength=keys.size + new_ids.size)
-            draws = np.concatenate([draws, np.zeros(new_ids.size, dtype=np.int64)]) + counts
-            keys = np.concatenate([keys, _pair_keys(first[new_positions])])
-            accepted.append(first[new_positions])
-            n_new -= new_ids.size
-        if not accepted:
-            return replace(self, draws=draws), np.zeros((0, m), dtype=bool)
-        firsts = np.vstack(accepted)
-        masks = np.empty((2 * firsts.shape[0], m), dtype=bool)
-        masks[0::2] = firsts
-        masks[1::2] = ~firsts
-        sizes = masks.sum(axis=1)
-        ratio = _sampled_ratio(m, self.sampled_sizes, sizes)
-        pair = np.repeat(np.arange(self.n_pairs, self.n_pairs + firsts.shape[0]), 2)
-        extended = replace(
-            self,
-            masks=np.vstack([self.masks, masks]),
-            ratio=np.concatenate([self.ratio, ratio]),
-            pair=np.concatenate([self.pair, pair]),
-            draws=draws,
-        )
-        if extended.n_pairs >= _pairs_available(m, self.sampled_sizes):  # every coalition is in: exact weights
-            sizes = extended.masks.sum(axis=1)
-            kernel = np.where((sizes > 0) & (sizes < m), shapley_kernel(m, sizes), 0.0)
-            extended = CoalitionDesign(extended.masks, kernel, np.full(sizes.size, -1), True)
-        return extended, masks
+        return sample_designs([self], rng, n_new)[0]
 
 
-def _key_dtype(m: int) -> np.dtype:
-    return np.dtype((np.void, max(1, (m + 7) // 8)))
+def sample_designs(
+    designs: list[CoalitionDesign], rng: np.random.Generator, n_new: int
+) -> list[tuple[CoalitionDesign, np.ndarray]]:
+    """:meth:`CoalitionDesign.sampled` for designs of one game size and sampled sizes, in one vectorised draw.
+
+    Each design gets up to ``n_new`` distinct new pairs (fewer when its
+    sampled sizes hold fewer); a pair drawn again, for the same design,
+    raises its count.  The designs' draws are independent of each other
+    (every stratum of a background-averaged game of one size is drawn by one
+    call, :class:`StratifiedDesign`).
+
+    Returns
+    -------
+    list of (CoalitionDesign, ndarray of bool)
+        Per design: the extended design and its new rows' masks.
+    """
+    m, sizes = designs[0].masks.shape[1], designs[0].sampled_sizes
+    assert all(d.masks.shape[1] == m and d.sampled_sizes == sizes for d in designs)
+    n_designs = len(designs)
+    available = _pairs_available(m, sizes)
+    need = np.array([min(int(n_new), available - d.n_pairs) for d in designs], dtype=np.int64)
+    # every pair so far, all designs: its design, key (design, then the pair's bits) and draw count
+    owner = np.repeat(np.arange(n_designs), [d.n_pairs for d in designs])
+    firsts = np.concatenate([d.masks[d.pair >= 0][0::2] for d in designs]) if owner.size else np.zeros((0, m), bool)
+    keys = _pair_keys(firsts, owner)
+    draws = np.concatenate([d.draws for d in designs]).astype(np.int64)
+    n_old = owner.size
+    for _ in range(64):  # each chunk draws twice what is missing: a few chunks unless a space is nearly full
+        if not (need > 0).any():
+            break
+        per_design = np.where(need > 0, np.maximum(2 * need, 16), 0)
+        group = np.repeat(np.arange(n_designs), per_design)
+        chunk, _, _ = draw_pairs(rng, m, sizes, int(per_design.sum()))
+        first = chunk[0::2]
+        combined = np.concatenate([keys, _pair_keys(first, group)])
+        _, first_index, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        hit = first_index[inverse.ravel()[keys.size :]]  # the first occurrence of each candidate's pair
+        is_new = hit == np.arange(keys.size, combined.size)
+        # a design uses its candidates up to its need-th new one; the rest of its chunk is discarded
+        start = np.concatenate([[0], np.cumsum(per_design)[:-1]])
+        new_so_far = np.concatenate([[0], np.cumsum(is_new)])  # new candidates before each position
+        new_before = new_so_far[:-1] - new_so_far[start][group]
+        used = new_before < need[group]
+        accepted = is_new & used
+        # the pair each used candidate counts for: an earlier one (by its index), or a new one in acceptance order
+        new_index = keys.size + np.cumsum(accepted) - 1
+        target = np.where(hit < keys.size, hit, new_index[np.clip(hit - keys.size, 0, None)])
+        draws = np.concatenate([draws, np.zeros(int(accepted.sum()), dtype=np.int64)])
+        draws += np.bincount(target[used], minlength=draws.size)
+        keys = np.concatenate([keys, combined[keys.size :][accepted]])
+        owner = np.concatenate([owner, group[accepted]])
+        firsts = np.vstack([firsts, first[accepted]])
+        need -= np.bincount(group[accepted], minlength=n_designs)
+    results = []
+    new = np.arange(owner.size) >= n_old
+    for k, design in enumerate(designs):
+        mine = owner == k
+        results.append(_extended(design, firsts[mine & new], draws[mine]))
+    return results
 
 
-def _pair_keys(first: np.ndarray) -> np.ndarray:
-    """One key per pair: the packed bits of its member holding feature 0."""
+def _extended(design: CoalitionDesign, firsts: np.ndarray, draws: np.ndarray) -> tuple[CoalitionDesign, np.ndarray]:
+    """``design`` with the new pairs whose first members are ``firsts``, and ``draws`` for all its pairs."""
+    m = design.masks.shape[1]
+    masks = np.empty((2 * firsts.shape[0], m), dtype=bool)
+    masks[0::2] = firsts
+    masks[1::2] = ~firsts
+    if not firsts.shape[0]:
+        return replace(design, draws=draws), masks
+    ratio = _sampled_ratio(m, design.sampled_sizes, masks.sum(axis=1))
+    pair = np.repeat(np.arange(design.n_pairs, design.n_pairs + firsts.shape[0]), 2)
+    extended = replace(
+        design,
+        masks=np.vstack([design.masks, masks]),
+        ratio=np.concatenate([design.ratio, ratio]),
+        pair=np.concatenate([design.pair, pair]),
+        draws=draws,
+    )
+    if extended.n_pairs >= _pairs_available(m, design.sampled_sizes):  # every coalition is in: exact weights
+        sizes = extended.masks.sum(axis=1)
+        kernel = np.where((sizes > 0) & (sizes < m), shapley_kernel(m, sizes), 0.0)
+        extended = CoalitionDesign(extended.masks, kernel, np.full(sizes.size, -1), True)
+    return extended, masks
+
+
+def _pair_keys(first: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """One key per pair: its design's index, then the packed bits of its member holding feature 0."""
     canonical = np.where(first[:, :1], first, ~first)
-    packed = np.ascontiguousarray(np.packbits(canonical, axis=1))
-    return packed.view(_key_dtype(first.shape[1])).ravel()
+    packed = np.packbits(canonical, axis=1)
+    index = np.asarray(owner, dtype=">u4").reshape(-1, 1).view(np.uint8)
+    keys = np.ascontiguousarray(np.concatenate([index, packed], axis=1))
+    return keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
 
 
 def _pairs_available(m: int, sizes: tuple[int, ...]) -> int:
@@ -408,18 +440,19 @@ def _solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sh
         n_draws = draws.sum(axis=1)
         assert all(np.array_equal(d.pair[2 + first_sampled :], np.repeat(np.arange(n_pairs), 2)) for d in designs)
         weights[:, first_sampled:] *= np.repeat(draws, 2, axis=1) / n_draws[:, None]
-    gram = np.einsum("srm,sr,srn->smn", Z, weights, Z)
+    weighted = Z * weights[:, :, None]
+    gram = weighted.transpose(0, 2, 1) @ Z
     kkt = np.zeros((n_designs, m + 1, m + 1))
     kkt[:, :m, :m] = gram
     kkt[:, :m, m] = 1.0
     kkt[:, m, :m] = 1.0
-    rhs = np.concatenate([np.einsum("srm,sr,sro->smo", Z, weights, y), (full - empty)[:, None, :]], axis=1)
+    rhs = np.concatenate([weighted.transpose(0, 2, 1) @ y, (full - empty)[:, None, :]], axis=1)
     try:
         solution = np.linalg.solve(kkt, rhs)
     except np.linalg.LinAlgError:
         solution = np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(kkt, rhs)])
     values = solution[:, :m].transpose(0, 2, 1)  # (designs, outputs, M)
-    residual = y - np.einsum("srm,som->sro", Z, values)
+    residual = y - Z @ solution[:, :m]
     mean = np.einsum("sr,sro->so", weights, y) / weights.sum(axis=1)[:, None]
     total = np.einsum("sr,sro->so", weights, (y - mean[:, None, :]) ** 2)
     r2 = 1.0 - np.einsum("sr,sro->so", weights, residual**2) / np.where(total > 0, total, 1.0)
@@ -430,13 +463,14 @@ def _solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sh
         Zs, ws = Z[:, first_sampled:], weights[:, first_sampled:]
         # each pair's leverage in the constrained fit: its scores are inflated by 1 / (1 - h), as HC3 does for
         # rows, since a fit on few pairs follows them (the residuals understate the spread otherwise)
-        leverage = (ws * np.einsum("srm,smn,srn->sr", Zs, constrained, Zs)).reshape(n_designs, n_pairs, 2).sum(-1)
+        leverage = (ws * ((Zs @ constrained) * Zs).sum(axis=-1)).reshape(n_designs, n_pairs, 2).sum(-1)
         inflation = 1.0 / np.clip(1.0 - leverage, MIN_LEVERAGE_GAP, None)
         scores = Zs[:, :, :, None] * (ratio[:, first_sampled:, None] * residual[:, first_sampled:])[:, :, None, :]
         per_pair = scores.reshape(n_designs, n_pairs, 2, m, -1).sum(axis=2) * inflation[:, :, None, None]
         # the draws are the independent units: each distinct pair counts as often as it was drawn
         centred = per_pair - np.einsum("sp,spmo->smo", draws, per_pair)[:, None] / n_draws[:, None, None, None]
-        meat = np.einsum("spmo,sp,spno->somn", centred, draws, centred)
+        by_output = centred.transpose(0, 3, 1, 2)  # (designs, outputs, pairs, M)
+        meat = (by_output * draws[:, None, :, None]).transpose(0, 1, 3, 2) @ by_output
         meat /= ((np.maximum(n_draws, 2) - 1) * n_draws)[:, None, None, None]
         covariance = constrained[:, None] @ meat @ constrained[:, None]
     return [ShapleySolution(values[k], empty[k].copy(), full[k].copy(), covariance[k], r2[k]) for k in range(n_designs)]
@@ -526,14 +560,10 @@ class StratifiedDesign:
 
     def sampled(self, rng: np.random.Generator, n_new: int) -> tuple[StratifiedDesign, np.ndarray, np.ndarray]:
         """This design with up to ``n_new`` more pairs in every sampled stratum; the new rows and their strata."""
-        strata, new_masks, new_strata = list(self.strata), [], []
-        for k, design in enumerate(self.strata):
-            if design.exact:
-                continue
-            strata[k], masks = design.sampled(rng, n_new)
-            new_masks.append(masks)
-            new_strata.append(k)
-        whole, which = self._embedded(new_masks, new_strata)
+        strata = list(self.strata)
+        sampled = [k for k, design in enumerate(strata) if not design.exact]
+        new_masks = dict(zip(sampled, _sample_strata(strata, sampled, rng, n_new)))
+        whole, which = self._embedded([new_masks[k] for k in sampled], sampled)
         extended = replace(
             self,
             strata=tuple(strata),
@@ -576,17 +606,34 @@ def plan_strata(
     -------
     StratifiedDesign
     """
-    strata = []
-    for p in players:
-        design = plan_coalitions(p.size, budget, exact_budget=exact_budget)
-        if not design.exact:
-            design = design.sampled(rng, max(2, (budget - design.masks.shape[0]) // 2))[0]
-        strata.append(design)
+    strata = [plan_coalitions(p.size, budget, exact_budget=exact_budget) for p in players]
+    sampled = [k for k, design in enumerate(strata) if not design.exact]
+    _sample_strata(strata, sampled, rng, lambda design: max(2, (budget - design.masks.shape[0]) // 2))
     empty = StratifiedDesign(
         tuple(strata), tuple(players), n_features, n_background, np.zeros(0, np.intp), np.zeros((0, n_features), bool)
     )
     whole, which = empty._embedded([s.masks for s in strata], list(range(len(strata))))
     return replace(empty, stratum=which, masks=whole)
+
+
+def _sample_strata(
+    strata: list[CoalitionDesign], which: list[int], rng: np.random.Generator, n_new: int | Callable[..., int]
+) -> list[np.ndarray]:
+    """Draw new pairs for the strata ``which`` (replaced in ``strata``); their new rows' masks, in that order.
+
+    Strata of one game size share their plan, so each size is one call of
+    :func:`sample_designs`.  ``n_new``: pairs per stratum, or a function of
+    the size's (shared) design.
+    """
+    by_shape: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+    for k in which:
+        by_shape.setdefault((strata[k].masks.shape[1], strata[k].sampled_sizes), []).append(k)
+    masks: dict[int, np.ndarray] = {}
+    for members in by_shape.values():
+        count = n_new(strata[members[0]]) if callable(n_new) else n_new
+        for k, (design, new) in zip(members, sample_designs([strata[k] for k in members], rng, count)):
+            strata[k], masks[k] = design, new
+    return [masks[k] for k in which]
 
 
 @lru_cache(maxsize=32)

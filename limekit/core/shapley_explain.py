@@ -162,7 +162,6 @@ def check_shapley_call(
     variance_reduction: str | None,
     stability_samples: int,
     fidelity_samples: str | int,
-    faithfulness: bool,
 ) -> None:
     """Raise, naming the argument, for any option ``kernel='shap'`` cannot honour (before any model call).
 
@@ -186,8 +185,6 @@ def check_shapley_call(
         Must be 0.
     fidelity_samples : 'auto' or int
         ``'auto'`` or 0.
-    faithfulness : bool
-        Must be False.
     """
     why = " with kernel='shap' (Shapley values are the constrained kernel fit itself)"
     if not (isinstance(surrogate, str) and surrogate == "ridge"):
@@ -214,8 +211,6 @@ def check_shapley_call(
         )
     if fidelity_samples not in ("auto", 0):
         raise bad_value("fidelity_samples", "'auto' or 0 with kernel='shap' (no surrogate to test)", fidelity_samples)
-    if faithfulness:
-        raise bad_value("faithfulness", "False with kernel='shap'", True)
 
 
 def _coalitions(

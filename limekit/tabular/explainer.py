@@ -39,6 +39,7 @@ from ..core.frontend import BaseExplainer, fill_docstrings
 from ..core.kernel_sampling import distance_of_kept_count
 from ..core.neighbourhood import Neighbourhood
 from ..core.options import CALL_DEFAULTS, CallOptions
+from ..core.score import DistinctRows
 from ..core.seeding import base_entropy, instance_digest
 from ..core.shapley_explain import stratum_rows
 from ._frame import MISSING, FrameEncoder, is_dataframe, is_series
@@ -864,7 +865,9 @@ class TabularExplainer(BaseExplainer):
         )
 
     def _model_input(self, batch):
-        if self.shapley:  # decoded after the distinct rows are found (_coalition_model_input)
+        if (
+            self.shapley and self._coalition_rows() > 1
+        ):  # decoded after the distinct rows are found (_coalition_model_input)
             return batch
         return self._decoded(batch)
 
@@ -874,7 +877,10 @@ class TabularExplainer(BaseExplainer):
     def _coalition_model_input(self):
         return None if self.encoder is None else self._decoded
 
-    faithfulness_draws = TABULAR_DRAWS  # a removed feature takes draws of the training distribution: averaged
+    def _faithfulness_draws(self, call):
+        """A removed feature takes ``TABULAR_DRAWS`` draws of the training distribution (averaged); with
+        ``kernel='shap'``, every background row's value (the game's own removal)."""
+        return int(self.background.shape[0]) if call.shapley else TABULAR_DRAWS
 
     def _check_faithfulness(self):
         if self.is_sparse:
@@ -883,12 +889,20 @@ class TabularExplainer(BaseExplainer):
             )
 
     def _masked_inputs(self, row, masks, call, rng):
-        """The row with each masked-off feature replaced by draws of the training distribution (lime's sampler).
+        """The row with each masked-off feature replaced by draws of the training distribution (lime's sampler),
+        or with ``kernel='shap'`` by each background row's value.
 
-        ``masks`` repeats each step ``faithfulness_draws`` times; the same draws serve every step (common
+        ``masks`` repeats each step ``_faithfulness_draws`` times; the same draws serve every step (common
         random numbers: the curves' steps differ by the features removed, not by the draws).
         """
-        draws = self.faithfulness_draws
+        draws = self._faithfulness_draws(call)
+        if call.shapley:
+            row, unseen = _row_parts(row)
+            values = np.where(masks, row[None, :], np.tile(self.background, (masks.shape[0] // draws, 1)))
+            inputs = self._inputs(values, unseen)
+            if self._coalition_rows() == 1:
+                return inputs
+            return lambda rows: DistinctRows(inputs(rows), np.arange(len(values[rows])))  # as DistinctRowsModel takes
         _, inverse, _ = self.sampler.sample(row, draws + 1, rng, call.options["sampling_method"])
         replacements = np.tile(np.asarray(inverse[1:], dtype=float), (masks.shape[0] // draws, 1))
         values = np.where(masks, np.asarray(row, dtype=float)[None, :], replacements)
