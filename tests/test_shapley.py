@@ -853,3 +853,35 @@ def test_error_against_shap_at_the_same_budget():
             their_rows += model.rows
     assert np.mean(ours) < 0.5 * np.mean(theirs), (np.mean(ours), np.mean(theirs))
     assert our_rows <= their_rows
+
+
+def test_recurrent_series_background_exact():
+    """RecurrentTabularExplainer with kernel='shap': a background of series (3-D, as the data) is flattened the same
+    way; the values equal brute force over the flattened features and the model receives 3-D series."""
+    from limekit.tabular import RecurrentTabularExplainer
+
+    rng = np.random.default_rng(0)
+    series = rng.normal(size=(60, 2, 2))  # 2 time steps x 2 features: 4 players
+
+    def model(batch):
+        batch = np.asarray(batch)
+        assert batch.ndim == 3 and batch.shape[1:] == (2, 2)
+        p = 1 / (1 + np.exp(-(batch[:, 1, 0] - batch[:, 0, 1] * batch[:, 1, 1])))
+        return np.column_stack([1 - p, p])
+
+    explainer = RecurrentTabularExplainer(series, kernel="shap", background=series[:5], random_state=0)
+    exp = explainer.explain_instance(series[10], model, num_samples=64, num_features=4)
+    assert exp.diagnostics["shapley"]["exact"]
+
+    def flat_model(rows):  # flattened as the explainer does: feature-major, then time
+        return model(np.transpose(np.asarray(rows).reshape(-1, 2, 2), axes=(0, 2, 1)))
+
+    flat = np.transpose(series, axes=(0, 2, 1)).reshape(60, 4)
+    exact = brute_force_shapley(tabular_game(flat_model, flat[10], flat[:5]), 4)
+    np.testing.assert_allclose(exp.shapley_values(1), exact[1], atol=1e-12)
+    flattened = RecurrentTabularExplainer(series, kernel="shap", background=flat[:5], random_state=0)
+    np.testing.assert_allclose(
+        flattened.explain_instance(series[10], model, num_samples=64).shapley_values(1), exact[1], atol=1e-12
+    )
+    with pytest.raises(LimekitValueError, match="background"):
+        RecurrentTabularExplainer(series, kernel="shap", background=series[:5, :1])

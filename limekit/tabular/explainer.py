@@ -1057,7 +1057,9 @@ class RecurrentTabularExplainer(TabularExplainer):
     """lime's ``RecurrentTabularExplainer`` for ``(n_samples, n_timesteps, n_features)`` data.
 
     The series are flattened to ``n_timesteps * n_features`` columns named
-    ``"{feature}_t-{lag}"``; the model still receives 3-D arrays.
+    ``"{feature}_t-{lag}"``; the model still receives 3-D arrays.  With
+    ``kernel='shap'``, ``background`` takes series of the training data's
+    shape (or rows already flattened).
     """
 
     def __init__(
@@ -1092,6 +1094,16 @@ class RecurrentTabularExplainer(TabularExplainer):
         if len(feature_names) != n_features:
             raise bad_value("feature_names", f"{n_features} names (one per feature)", len(feature_names))
         feature_names = [f"{name}_t-{n_timesteps - (i + 1)}" for name in feature_names for i in range(n_timesteps)]
+        background = kwargs.get("background")
+        if background is not None and np.ndim(background) == 3:  # kernel='shap': series, flattened as the data
+            series = np.asarray(background, dtype=float)
+            if series.shape[1:] != (n_timesteps, n_features):
+                raise bad_value(
+                    "background",
+                    f"series of shape (n_rows, {n_timesteps}, {n_features}) (or flattened rows)",
+                    f"shape {series.shape}",
+                )
+            kwargs["background"] = np.transpose(series, axes=(0, 2, 1)).reshape(len(series), -1)
         super().__init__(
             flat,
             mode=mode,
