@@ -25,7 +25,7 @@ from limekit.core.shapley import (
     shapley_kernel,
     solve_shapley,
 )
-from limekit.core.shapley_explain import DistinctRowsModel, stratum_rows
+from limekit.core.shapley_explain import DistinctRowsModel, merge_equal_rows, stratum_rows
 from limekit.image import ImageExplainer
 from limekit.tabular import TabularExplainer
 from limekit.text import TextExplainer
@@ -301,6 +301,27 @@ def test_distinct_rows_model_predicts_each_row_once_and_decodes():
     out = wrapped(DistinctRows(np.array([[0.0, 1.0], [5.0, 2.0]]), np.array([1, 0, 1, 1])))
     np.testing.assert_allclose(out, [[12.0], [2.0], [12.0], [12.0]])
     assert model.calls == 1 and model.rows == 2
+
+
+def test_equal_rows_merged_bit_for_bit_in_batch_order(monkeypatch):
+    """merge_equal_rows: each distinct row once, in the order it first comes; NaN rows merge (same bits);
+    0.0 and -0.0 do not; a hash collision merges nothing; rows that are not a float matrix pass as they are."""
+    from limekit.core import shapley_explain
+
+    rows = np.array([[1.0, np.nan], [2.0, 3.0], [1.0, np.nan], [0.0, 1.0], [-0.0, 1.0], [2.0, 3.0]])
+    distinct, inverse = merge_equal_rows(rows)
+    np.testing.assert_array_equal(distinct.view(np.uint64)[inverse], rows.view(np.uint64))
+    np.testing.assert_array_equal(inverse, [0, 1, 0, 2, 3, 1])
+    model = Counting(lambda X: np.nan_to_num(np.asarray(X))[:, :1] + 10)
+    batch = join_batches([DistinctRows(rows[:3], np.array([0, 1, 2, 2])), DistinctRows(rows[3:], np.arange(3))])
+    out = DistinctRowsModel(model)(batch)  # two instances' rows joined: the row they share is predicted once
+    np.testing.assert_allclose(out[:, 0], [11, 12, 11, 11, 10, 10, 12])
+    assert model.rows == 4
+    monkeypatch.setattr(shapley_explain, "_row_hash", lambda bits: np.zeros(bits.shape[0], dtype=np.uint64))
+    same, inverse = merge_equal_rows(rows)  # every row under one key: the rows differ, so nothing is merged
+    assert same is rows and np.array_equal(inverse, np.arange(6))
+    objects = rows.astype(object)
+    assert merge_equal_rows(objects)[0] is objects
 
 
 def coded_rows(n_features, n_background, n_coalitions, nan_every):

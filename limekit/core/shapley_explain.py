@@ -61,6 +61,7 @@ __all__ = [
     "SHAPLEY_KERNEL",
     "DistinctRowsModel",
     "stratum_rows",
+    "merge_equal_rows",
     "ShapleyRounds",
     "check_shapley_call",
     "shapley_verdict",
@@ -90,11 +91,49 @@ class DistinctRowsModel:
         self.to_model_input = to_model_input
 
     def __call__(self, batch: DistinctRows) -> np.ndarray:
-        rows = batch.rows if self.to_model_input is None else self.to_model_input(batch.rows)
-        return np.asarray(self.predict(rows), dtype=float)[batch.inverse]
+        distinct, inverse = merge_equal_rows(batch.rows)
+        rows = distinct if self.to_model_input is None else self.to_model_input(distinct)
+        return np.asarray(self.predict(rows), dtype=float)[inverse][batch.inverse]
 
     def __repr__(self) -> str:
         return f"DistinctRowsModel({self.predict!r})"
+
+
+def merge_equal_rows(rows: Any) -> tuple[Any, np.ndarray]:
+    """``(distinct, inverse)`` with ``distinct[inverse]`` equal to ``rows``, bit for bit: rows that several
+    instances or background rows share go to the model once.
+
+    Many coalitions of a batch build the same row (a coalition keeping only
+    the features an instance shares with others, filled from the same
+    background row), across the instances of ``explain_many`` and across
+    one instance's background rows; :func:`stratum_rows` merges them only
+    within a background row.  Rows are keyed by a 64-bit hash of their
+    bits, and every row is compared with the kept row of its key, so a hash
+    collision merges nothing (the rows are then returned as they are).
+    Anything but a float matrix (rows holding unseen categories) is returned
+    as it is.
+    """
+    if not (isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.dtype == np.float64 and rows.shape[0] > 1):
+        return rows, np.arange(len(rows))
+    bits = np.ascontiguousarray(rows).view(np.uint64)
+    _, first, inverse = np.unique(_row_hash(bits), return_index=True, return_inverse=True)
+    order = np.argsort(first)  # distinct rows in the batch's order (a model runs faster on similar rows together)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    inverse = rank[inverse.ravel()]
+    first = first[order]
+    if not np.array_equal(bits[first[inverse]], bits):  # a collision: keep every row
+        return rows, np.arange(rows.shape[0])
+    return rows[first], inverse
+
+
+def _row_hash(bits: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per row of a uint64 matrix (FNV-style over the columns; the loop runs over columns)."""
+    key = np.zeros(bits.shape[0], dtype=np.uint64)
+    for column in bits.T:
+        key = key * np.uint64(0x100000001B3) ^ column  # wraps modulo 2^64, as a hash should
+        key ^= key >> np.uint64(29)
+    return key
 
 
 def stratum_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarray, row: np.ndarray) -> DistinctRows:
