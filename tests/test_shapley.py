@@ -20,12 +20,12 @@ from limekit.core.shapley import (
     all_coalitions,
     draw_pairs,
     plan_coalitions,
-    plan_strata,
     sample_designs,
     shapley_kernel,
     solve_shapley,
 )
 from limekit.core.shapley_explain import DistinctRowsModel, merge_equal_rows, stratum_rows
+from limekit.core.shapley_strata import plan_strata
 from limekit.image import ImageExplainer
 from limekit.tabular import TabularExplainer
 from limekit.text import TextExplainer

@@ -977,7 +977,7 @@ class BaseExplainer:
 
     def _coalition_strata(self, context: Any) -> tuple[list[np.ndarray], int] | None:
         """``(players of each background row's game, B)`` when the game averages over background rows; None:
-        one game (see :class:`~limekit.core.shapley.StratifiedDesign`)."""
+        one game (see :class:`~limekit.core.shapley_strata.StratifiedDesign`)."""
         return None
 
     def _stratum_neighbourhood(

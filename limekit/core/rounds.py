@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from .explanation import Explanation
     from .neighbourhood import Neighbourhood
     from .seeding import CallRandomness
-    from .shapley import CoalitionDesign, ShapleySolution, StratifiedDesign
+    from .shapley import CoalitionDesign, ShapleySolution
+    from .shapley_strata import StratifiedDesign
 
 __all__ = ["Work", "SamplingStrategy", "calls_alone", "score_first_round"]
 

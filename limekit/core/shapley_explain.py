@@ -11,7 +11,7 @@ perturb
     (``_coalition_neighbourhood``): an absent word is removed, an absent
     superpixel hidden.  A tabular background of several rows splits the game
     into one game per background row
-    (:class:`~limekit.core.shapley.StratifiedDesign`, players: the features
+    (:class:`~limekit.core.shapley_strata.StratifiedDesign`, players: the features
     where that row differs from the instance), each coalition one model row
     (``_stratum_neighbourhood``, each distinct row built once by
     :func:`stratum_rows`).  One background row: a coalition is one row.
@@ -43,13 +43,8 @@ from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
 from .rounds import Work, calls_alone, first_round
 from .score import DistinctRows
-from .shapley import (
-    CoalitionDesign,
-    ShapleySolution,
-    StratifiedDesign,
-    plan_coalitions,
-    plan_strata,
-)
+from .shapley import CoalitionDesign, ShapleySolution, plan_coalitions
+from .shapley_strata import StratifiedDesign, plan_strata
 
 if TYPE_CHECKING:
     from .call import ExplainCall
@@ -141,7 +136,7 @@ def stratum_rows(kept: np.ndarray, instance: np.ndarray, background: np.ndarray,
 
     Coalition ``i`` keeps the instance's values where ``kept[i]`` is True and
     takes background row ``row[i]``'s elsewhere (one game per background
-    row, :class:`~limekit.core.shapley.StratifiedDesign`).  Where a
+    row, :class:`~limekit.core.shapley_strata.StratifiedDesign`).  Where a
     background row equals the instance on a feature, keeping that feature or
     not gives the same row, so many coalitions share a row: they are keyed
     by their background row and the differing features they keep, without
@@ -258,7 +253,7 @@ def _coalitions(
     """The first round's coalitions of one instance.
 
     A tabular background of several rows: one design per background row
-    (:class:`~limekit.core.shapley.StratifiedDesign`), each enumerated when
+    (:class:`~limekit.core.shapley_strata.StratifiedDesign`), each enumerated when
     its game fits the first round.  Otherwise the enumerated part of the
     whole game and, when not exact, sampled pairs.
     """
