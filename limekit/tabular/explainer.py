@@ -609,7 +609,10 @@ class TabularExplainer(BaseExplainer):
         return differs[rows], rows
 
     def _coalition_strata(self, row):
-        """One game per background row (see :class:`~limekit.core.shapley_strata.StratifiedDesign`) with several rows."""
+        """One game per background row when there are several.
+
+        See :class:`~limekit.core.shapley_strata.StratifiedDesign`.
+        """
         if self.background is None or self.background.shape[0] < 2:
             return None
         differs, rows = self._strata(row)
