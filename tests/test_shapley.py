@@ -17,6 +17,10 @@ from cases_distributed import WORDS, text_proba
 from limekit import LimekitValueError
 from limekit.core.score import DistinctRows, join_batches
 from limekit.core.shapley import (
+    CoalitionDesign,
+    _inclusion_factor,
+    _pair_probability,
+    _sampled_ratio,
     all_coalitions,
     draw_pairs,
     plan_coalitions,
@@ -569,6 +573,57 @@ def test_features_equal_to_the_background_are_no_players(data):
     exact = brute_force_shapley(tabular_game(interacting_proba, data[0], background), N_FEATURES)[1]
     np.testing.assert_allclose(exp.shapley_values(1), exact, atol=1e-10)
     assert exp.shapley_values(1)[4] == 0.0
+
+
+def test_sampled_pairs_weighted_by_their_inclusion_probability():
+    """Horvitz-Thompson: a sampled pair weighs pi / P(in the sample); over many seeds the weighted Gram of the
+    sampled sizes is the kernel-weighted Gram of all their coalitions."""
+    m, budget, seeds = 7, 30, 400  # 25 of the 63 pairs: many drawn twice, where a weight per pair would be off 12%
+    plan = plan_coalitions(m, budget)
+    sizes = np.array(plan.sampled_sizes)
+    every = np.vstack([c for c in all_coalitions(m) if c.sum() in sizes]).astype(float)
+    every_sizes = every.sum(axis=1).astype(int)
+    target = (every * shapley_kernel(m, every_sizes)[:, None]).T @ every
+    total = np.zeros((m, m))
+    for seed in range(seeds):
+        design, _ = plan.sampled(np.random.default_rng(seed), 25)
+        rows = design.pair >= 0
+        Z, counts = design.masks[rows].astype(float), design.masks[rows].sum(axis=1).astype(int)
+        q = _pair_probability(m, len(sizes), counts)
+        np.testing.assert_allclose(design.ratio[rows] * q, shapley_kernel(m, counts), rtol=1e-12)  # ratio = pi / q
+        weights = design.ratio[rows] * _inclusion_factor(q, design.n_draws)
+        total += (Z * weights[:, None]).T @ Z / seeds
+    np.testing.assert_allclose(total, target, rtol=0.05)  # unbiased up to the stop at 25 distinct pairs
+    # one draw: P = q, weight pi / q; a wide game whose q underflows: shap's 1 / K
+    np.testing.assert_allclose(_inclusion_factor(np.array([0.01, 0.3]), 1.0), 1.0)
+    q_wide = _pair_probability(3000, 2998, np.array([1500.0]))
+    assert q_wide[0] == 0.0 and _inclusion_factor(q_wide, 40.0)[0] == 1 / 40
+
+
+def test_features_no_coalition_separates_get_an_even_split_and_no_certainty():
+    """Two features in or out together in every coalition: the minimum-norm split (not a blow-up), efficiency,
+    and a standard error of the outputs' range on them; the others stay exact and certain."""
+    m = 4
+    firsts = np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 1, 0, 1]], dtype=bool)
+    masks = np.empty((2 * len(firsts), m), dtype=bool)
+    masks[0::2], masks[1::2] = firsts, ~firsts
+    head = np.array([[1, 1, 1, 1], [0, 0, 0, 0]], dtype=bool)
+    design = CoalitionDesign(
+        np.vstack([head, masks]),
+        np.concatenate([[0.0, 0.0], _sampled_ratio(m, (1, 2, 3), masks.sum(axis=1))]),
+        np.concatenate([[-1, -1], np.repeat(np.arange(len(firsts)), 2)]),
+        False,
+        (1, 2, 3),
+        np.ones(len(firsts), dtype=np.int64),
+    )
+    effects = np.array([0.6, -0.2, 0.3, 0.1])  # an additive game: its Shapley values are the effects
+    solution = solve_shapley(design, design.masks.astype(float) @ effects)
+    np.testing.assert_allclose(solution.values[0], [0.2, 0.2, 0.3, 0.1], atol=1e-9)
+    assert abs(solution.values[0].sum() - effects.sum()) < 1e-12
+    errors = solution.standard_errors[0]
+    spread = np.ptp(design.masks.astype(float) @ effects)  # the range of the outputs it saw
+    np.testing.assert_allclose(errors[:2], spread / np.sqrt(2), rtol=1e-6)
+    assert errors[2:].max() < 1e-6
 
 
 def test_duplicate_draws_are_merged_and_a_full_space_is_exact():

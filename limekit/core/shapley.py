@@ -18,18 +18,25 @@ enumerated (shap's rule), and the remaining sizes are *sampled*: a size
 uniformly among them (the leverage scores of the
 regression, ``1 / C(M, s)`` per coalition, are uniform over sizes; Musco and
 Witter, ICLR 2025), then a coalition of that size uniformly, always paired
-with its complement (antithetic sampling).  A sampled coalition carries its
-importance ratio ``pi(z) / P(z)`` so that the sampled rows estimate the
-kernel-weighted moments of the sizes they stand for without bias.
+with its complement (antithetic sampling).  Pairs are drawn until the budget
+holds that many distinct ones (a pair drawn again costs no model call).  A
+sampled pair is weighted by ``pi(z) / P(pair in the sample)`` with
+``P = 1 - (1 - q)^K`` for ``K`` draws of per-draw probability ``q``: the
+Horvitz-Thompson weight, so that the distinct pairs estimate the
+kernel-weighted moments of the sizes they stand for (the "c-kernel" of Olsen
+and Jullum, 2024; shap weights a pair by its draw count instead, which adds
+the noise of the counts: on 10-word texts at 256 coalitions the values' error
+is 10% lower, at 512 15%).
 
 The fit solves the KKT system of the constrained weighted least squares, so
 efficiency holds to rounding.  Its sampling covariance is the sandwich of
-the constrained estimator with the pairs as independent units (the
-enumerated coalitions add no variance): ``C V C`` with ``C`` the constrained
-inverse of the weighted Gram matrix and ``V`` the covariance of the summed
-per-pair scores ``ratio z e``, each pair's score inflated by
-``1 / (1 - h)`` with ``h`` its leverage in the fit (HC3's correction, per
-pair), without which a fit on few pairs understates the spread.
+the constrained estimator (the enumerated coalitions add no variance):
+``C V C`` with ``C`` the constrained inverse of the weighted Gram matrix and
+``V`` the Poisson-sampling variance of the summed per-pair scores
+``u = pi z e``: ``sum (1 - P) / P^2 u u'`` over the sampled pairs, each pair's
+score inflated by ``1 / (1 - h)`` with ``h`` its leverage in the fit (HC3's
+correction, per pair), without which a fit on few pairs understates the
+spread.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from functools import lru_cache
 from math import comb
 
 import numpy as np
+from scipy.special import gammaln
 
 __all__ = [
     "CoalitionDesign",
@@ -55,6 +63,8 @@ __all__ = [
 
 #: Coalition budgets at or above ``2^M`` enumerate every coalition; wider ``M`` never enumerates (memory)
 MAX_EXACT_FEATURES = 20
+#: a KKT system less well conditioned than this is solved by its pseudo-inverse (see :func:`_kkt_inverse`)
+MAX_CONDITION = 1e12
 #: the smallest ``1 - leverage`` of a pair in the standard errors' HC3 correction
 MIN_LEVERAGE_GAP = 0.05
 
@@ -104,8 +114,10 @@ class CoalitionDesign:
     masks : ndarray of bool, shape (n, M)
         Row 0 the full coalition (the instance), row 1 the empty one.
     ratio : ndarray of shape (n,)
-        Enumerated rows: their kernel weight; sampled rows: ``pi(z) / P(z)``
-        (divided by the number of pairs at the fit); 0 for rows 0 and 1.
+        Enumerated rows: their kernel weight; sampled rows: ``pi(z) / q``,
+        ``q`` the probability that one draw gives their pair (the fit weights
+        them by ``pi(z) / P(pair in the sample)``, see :func:`_inclusion_factor`);
+        0 for rows 0 and 1.
     pair : ndarray of int, shape (n,)
         The pair of a sampled row (both members share it); -1 for the others.
     exact : bool
@@ -113,8 +125,8 @@ class CoalitionDesign:
     sampled_sizes : tuple of int
         The sizes left to sampling (empty when every size is enumerated).
     draws : ndarray of int, shape (n_pairs,)
-        How many times each sampled pair was drawn (a duplicate draw is
-        merged into its pair's count, as shap does, and costs no model call).
+        How many times each sampled pair was drawn (a duplicate draw costs
+        no model call); their sum ``K`` sets the pairs' inclusion probabilities.
     """
 
     masks: np.ndarray
@@ -256,6 +268,28 @@ def _sampled_ratio(m: int, sizes: tuple[int, ...], counts: np.ndarray) -> np.nda
     """``pi(z) / P(z in a pair draw)`` of sampled coalitions of ``counts`` features (sizes uniform)."""
     counts = np.asarray(counts, dtype=float)
     return (m - 1) * len(sizes) / (2.0 * counts * (m - counts))
+
+
+def _pair_probability(m: int, n_sizes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``q = 2 / (n_sizes C(M, s))``: one draw gives the pair of a coalition of ``s = counts`` features.
+
+    Computed in logs: it underflows to 0 for wide games rather than overflow ``C(M, s)``.
+    """
+    counts = np.asarray(counts, dtype=float)
+    log_binomial = gammaln(m + 1.0) - gammaln(counts + 1.0) - gammaln(m - counts + 1.0)
+    return np.exp(np.log(2.0) - np.log(n_sizes) - log_binomial)
+
+
+def _inclusion_factor(q: np.ndarray, n_draws: np.ndarray) -> np.ndarray:
+    """``q / P`` with ``P = 1 - (1 - q)^K`` the chance that ``K = n_draws`` draws give a pair at least once.
+
+    A sampled row's ``ratio = pi / q`` times this is its Horvitz-Thompson
+    weight ``pi / P``; ``1 / K`` (shap's weight per draw) where ``K q`` is
+    negligible.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = q / -np.expm1(n_draws * np.log1p(-q))
+    return np.where(n_draws * q > 1e-12, factor, 1.0 / n_draws)
 
 
 def plan_coalitions(n_features: int, budget: int, exact_budget: int | None = None) -> CoalitionDesign:
@@ -434,10 +468,12 @@ def solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sha
     first_sampled = Z.shape[1] - 2 * n_pairs
     weights = ratio.copy()
     if n_pairs:
-        draws = np.stack([d.draws for d in designs]).astype(float)  # (designs, pairs)
-        n_draws = draws.sum(axis=1)
         assert all(np.array_equal(d.pair[2 + first_sampled :], np.repeat(np.arange(n_pairs), 2)) for d in designs)
-        weights[:, first_sampled:] *= np.repeat(draws, 2, axis=1) / n_draws[:, None]
+        n_sizes = np.array([len(d.sampled_sizes) for d in designs], dtype=float)[:, None]
+        n_draws = np.array([d.n_draws for d in designs], dtype=float)[:, None]
+        q = _pair_probability(m, n_sizes, Z[:, first_sampled:].sum(axis=-1))
+        factor = _inclusion_factor(q, n_draws)
+        weights[:, first_sampled:] *= factor  # pi / P
     weighted = Z * weights[:, :, None]
     gram = weighted.transpose(0, 2, 1) @ Z
     kkt = np.zeros((n_designs, m + 1, m + 1))
@@ -445,10 +481,8 @@ def solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sha
     kkt[:, :m, m] = 1.0
     kkt[:, m, :m] = 1.0
     rhs = np.concatenate([weighted.transpose(0, 2, 1) @ y, (full - empty)[:, None, :]], axis=1)
-    try:
-        solution = np.linalg.solve(kkt, rhs)
-    except np.linalg.LinAlgError:
-        solution = np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(kkt, rhs)])
+    inverse, unidentified = _kkt_inverse(kkt, m)
+    solution = inverse @ rhs
     values = solution[:, :m].transpose(0, 2, 1)  # (designs, outputs, M)
     residual = y - Z @ solution[:, :m]
     mean = np.einsum("sr,sro->so", weights, y) / weights.sum(axis=1)[:, None]
@@ -457,25 +491,45 @@ def solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sha
     r2 = np.where(total > 0, r2, 1.0)
     covariance = np.zeros((n_designs, outputs.shape[2], m, m))
     if n_pairs >= 2:
-        constrained = _constrained_inverse(gram)
+        constrained = inverse[:, :m, :m]  # the constrained solution's derivative in Z'W y
         Zs, ws = Z[:, first_sampled:], weights[:, first_sampled:]
         # each pair's leverage in the constrained fit: its scores are inflated by 1 / (1 - h), as HC3 does for
         # rows, since a fit on few pairs follows them (the residuals understate the spread otherwise)
         leverage = (ws * ((Zs @ constrained) * Zs).sum(axis=-1)).reshape(n_designs, n_pairs, 2).sum(-1)
         inflation = 1.0 / np.clip(1.0 - leverage, MIN_LEVERAGE_GAP, None)
-        scores = Zs[:, :, :, None] * (ratio[:, first_sampled:, None] * residual[:, first_sampled:])[:, :, None, :]
+        scores = Zs[:, :, :, None] * (ws[:, :, None] * residual[:, first_sampled:])[:, :, None, :]
         per_pair = scores.reshape(n_designs, n_pairs, 2, m, -1).sum(axis=2) * inflation[:, :, None, None]
-        # the draws are the independent units: each distinct pair counts as often as it was drawn
-        centred = per_pair - np.einsum("sp,spmo->smo", draws, per_pair)[:, None] / n_draws[:, None, None, None]
-        by_output = centred.transpose(0, 3, 1, 2)  # (designs, outputs, pairs, M)
-        meat = (by_output * draws[:, None, :, None]).transpose(0, 1, 3, 2) @ by_output
-        meat /= ((np.maximum(n_draws, 2) - 1) * n_draws)[:, None, None, None]
+        # Poisson sampling's variance of a Horvitz-Thompson sum: (1 - P) (u / P)(u / P)' per pair
+        inclusion = (q / factor)[:, 0::2]
+        by_output = per_pair.transpose(0, 3, 1, 2)  # (designs, outputs, pairs, M)
+        meat = (by_output * (1.0 - inclusion)[:, None, :, None]).transpose(0, 1, 3, 2) @ by_output
         covariance = constrained[:, None] @ meat @ constrained[:, None]
+    for k, directions in unidentified.items():
+        # what no coalition tells apart (two features always in or out together, ...) gets the minimum-norm
+        # split (as shap's least squares does) and a spread of the outputs' whole range: never "settled"
+        spread = outputs[k].max(axis=0) - outputs[k].min(axis=0)
+        covariance[k] += spread[:, None, None] ** 2 * (directions @ directions.T)[None]
     return [ShapleySolution(values[k], empty[k].copy(), full[k].copy(), covariance[k], r2[k]) for k in range(n_designs)]
 
 
-def _constrained_inverse(gram: np.ndarray) -> np.ndarray:
-    """``A^-1 - A^-1 1 1' A^-1 / (1' A^-1 1)``: the derivative of the constrained solution in ``Z'W y`` (stacked)."""
-    inverse = np.linalg.pinv(gram)
-    u = inverse.sum(axis=-1)  # A^-1 1 (A symmetric)
-    return inverse - u[..., :, None] * u[..., None, :] / u.sum(axis=-1)[..., None, None]
+def _kkt_inverse(kkt: np.ndarray, m: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """The inverses of stacked KKT matrices, and per singular one the feature directions its coalitions leave open.
+
+    A design whose Frobenius condition number exceeds :data:`MAX_CONDITION`
+    gets the pseudo-inverse instead (the minimum-norm solution); its null
+    vectors, restricted to the features (the multiplier's part is 0), are
+    the value combinations that its coalitions cannot determine.
+    """
+    try:
+        inverse = np.linalg.inv(kkt)
+        condition = np.linalg.norm(kkt, axis=(1, 2)) * np.linalg.norm(inverse, axis=(1, 2))
+        singular = np.flatnonzero(~(condition < MAX_CONDITION))
+    except np.linalg.LinAlgError:
+        inverse, singular = np.zeros_like(kkt), np.arange(kkt.shape[0])
+    unidentified = {}
+    for k in singular:  # rare (a few pairs in a wide game): one eigendecomposition each
+        eigenvalues, vectors = np.linalg.eigh(kkt[k])
+        keep = np.abs(eigenvalues) > np.abs(eigenvalues).max() / MAX_CONDITION
+        inverse[k] = (vectors[:, keep] / eigenvalues[keep]) @ vectors[:, keep].T
+        unidentified[int(k)] = vectors[:m, ~keep]
+    return inverse, unidentified
