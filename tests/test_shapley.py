@@ -29,7 +29,7 @@ from limekit.core.shapley import (
     solve_shapley,
 )
 from limekit.core.shapley_explain import DistinctRowsModel, merge_equal_rows, stratum_rows
-from limekit.core.shapley_strata import plan_strata
+from limekit.core.shapley_strata import plan_strata, sample_stratified, solve_strata_many
 from limekit.image import ImageExplainer
 from limekit.tabular import TabularExplainer
 from limekit.text import TextExplainer
@@ -667,6 +667,53 @@ def test_designs_drawn_together_each_get_their_own_distinct_pairs():
     assert all(d.exact and d.n_coalitions == 32 for d, _ in full)
 
 
+def test_instances_drawn_together_draw_what_each_draws_alone():
+    """Several instances' strata drawn (and solved) together, each from its own generator: the same coalitions
+    and values as each alone, whatever the order of its game sizes; the rounds after the first too."""
+    rng = np.random.default_rng(3)
+    m = 9
+    players = [
+        [np.sort(rng.choice(m, size=k, replace=False)) for k in rng.integers(2, m + 1, size=6)] for _ in range(3)
+    ]
+    together = plan_strata(players, [m, m + 1, m], 8, 24, 24, [np.random.default_rng(s) for s in range(3)])
+    alone = [
+        plan_strata([p], [w], 8, 24, 24, [np.random.default_rng(s)])[0]
+        for s, (p, w) in enumerate(zip(players, [m, m + 1, m]))
+    ]
+    assert not all(d.exact for d in together)
+    for a, b in zip(together, alone):
+        np.testing.assert_array_equal(a.masks, b.masks)
+        np.testing.assert_array_equal(a.stratum, b.stratum)
+    generators = [[np.random.default_rng(10 + s) for s in range(3)] for _ in range(2)]
+    grown = sample_stratified(together, generators[0], [5, 9, 1])
+    for design, generator, count, (after, rows, strata) in zip(alone, generators[1], [5, 9, 1], grown):
+        expected, expected_rows, expected_strata = design.sampled(generator, count)
+        np.testing.assert_array_equal(rows, expected_rows)
+        np.testing.assert_array_equal(strata, expected_strata)
+        np.testing.assert_array_equal(after.masks, expected.masks)
+    W = np.random.default_rng(4).normal(size=(m + 1, 2))
+    outputs = [np.tanh(d.masks.astype(float) @ W[: d.n_features]) for d, _, _ in grown]
+    for solution, (design, _, _), scored in zip(solve_strata_many([d for d, _, _ in grown], outputs), grown, outputs):
+        np.testing.assert_allclose(solution.values, design.solve(scored).values, atol=1e-12)
+        np.testing.assert_allclose(solution.covariance, design.solve(scored).covariance, atol=1e-12)
+
+
+def test_explain_many_equals_explain_instance_when_instances_have_different_players(data):
+    """A feature equal to the instance in every background row is no player: instances of one call can have
+    games of different widths, drawn and solved together, each as alone."""
+    background = data[:12].copy()
+    background[:, 4] = data[0, 4]  # no player for row 0 only
+    explainer = TabularExplainer(data, kernel="shap", background=background, random_state=0)
+    many = explainer.explain_many(data[[0, 1, 2]], interacting_proba, num_samples=10)
+    assert [e.diagnostics["shapley"]["players"] for e in many] == [N_FEATURES - 1, N_FEATURES, N_FEATURES]
+    assert not many[1].diagnostics["shapley"]["exact"]
+    for row, explanation in zip((0, 1, 2), many):
+        alone = TabularExplainer(data, kernel="shap", background=background, random_state=0).explain_instance(
+            data[row], interacting_proba, num_samples=10
+        )
+        np.testing.assert_allclose(explanation.shapley_values(), alone.shapley_values(), atol=1e-12)
+
+
 def test_faithfulness_curves_of_shapley_values(data):
     """Deletion along the values' order starts at f(x) and, every feature removed to the background, ends at the
     base value; the features the model uses come first and fall faster than random orders."""
@@ -795,7 +842,7 @@ def test_strata_solve_equals_brute_force_and_is_efficient():
     players = [p for p in players if p.size]
     exact = brute_force_shapley(tabular_game(interacting_proba_7, x, background), M)
     rows_of = [b for b in range(B) if (background[b] != x).any()]
-    design = plan_strata(players, M, B, 2**M, 2**M, np.random.default_rng(0))
+    design = plan_strata([players], [M], B, 2**M, 2**M, [np.random.default_rng(0)])[0]
     assert design.exact and design.n_coalitions == 2**M
     assert design.masks.shape[0] == sum(2**p.size for p in players)  # each game's coalitions, no more
     outputs = interacting_proba_7(np.where(design.masks, x, background[np.array(rows_of)[design.stratum]]))
@@ -805,7 +852,7 @@ def test_strata_solve_equals_brute_force_and_is_efficient():
     np.testing.assert_allclose(solution.base_values + solution.values.sum(axis=1), interacting_proba_7(x[None])[0])
     assert np.all(solution.standard_errors == 0)
     # sampled strata: efficiency to rounding, standard errors where a stratum samples
-    small = plan_strata(players, M, B, 20, 20, np.random.default_rng(0))
+    small = plan_strata([players], [M], B, 20, 20, [np.random.default_rng(0)])[0]
     assert not small.exact and small.n_coalitions == 20
     outputs = interacting_proba_7(np.where(small.masks, x, background[np.array(rows_of)[small.stratum]]))
     solution = small.solve(outputs)

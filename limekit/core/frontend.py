@@ -243,7 +243,7 @@ class PerInstanceRounds:
             explainer._open(w, call)
             return w
 
-        return first_round(explainer, checked, call, open_instance)
+        return first_round(explainer, checked, call, lambda opened: [open_instance(*o) for o in opened])
 
     def before_verdicts(self, work: list[Work], call: ExplainCall) -> None:
         """``variance_reduction='emulator'``: each instance's emulators, on its sample and fresh cheap rows

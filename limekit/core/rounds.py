@@ -142,15 +142,19 @@ def calls_alone(rows: int, batch_size: int | None) -> int:
 
 
 def first_round(
-    explainer: Any, checked: list, call: ExplainCall, open_instance: Callable[[Any, CallRandomness], Work]
+    explainer: Any,
+    checked: list,
+    call: ExplainCall,
+    open_instances: Callable[[list[tuple[Any, CallRandomness]]], list[Work]],
 ) -> list[Work]:
     """Every instance's first round, scored in one model pass: its generators, its set-up (``_prepare``) and
-    the :class:`Work` that ``open_instance(context, rngs)`` makes of them (a stage's generator is made only if
-    it is used)."""
-    work = []
+    the :class:`Work` that ``open_instances([(context, rngs), ...])`` makes of them, one per instance and in
+    their order (a stage's generator is made only if it is used)."""
+    opened = []
     for instance in checked:
         rngs = explainer._randomness(instance)
-        work.append(open_instance(explainer._prepare(instance, call, rngs), rngs))
+        opened.append((explainer._prepare(instance, call, rngs), rngs))
+    work = open_instances(opened)
     score_first_round(explainer, work, call)
     return work
 

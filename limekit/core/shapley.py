@@ -166,7 +166,7 @@ class CoalitionDesign:
 
 
 def sample_designs(
-    designs: list[CoalitionDesign], rng: np.random.Generator, n_new: int
+    designs: list[CoalitionDesign], rng: np.random.Generator | list[np.random.Generator], n_new: int | np.ndarray
 ) -> list[tuple[CoalitionDesign, np.ndarray]]:
     """:meth:`CoalitionDesign.sampled` for designs of one game size and sampled sizes, in one vectorised draw.
 
@@ -174,7 +174,17 @@ def sample_designs(
     sampled sizes hold fewer); a pair drawn again, for the same design,
     raises its count.  The designs' draws are independent of each other
     (every stratum of a background-averaged game of one size is drawn by one
-    call, :class:`StratifiedDesign`).
+    call, :class:`StratifiedDesign`, and so are those of several instances).
+
+    Parameters
+    ----------
+    designs : list of CoalitionDesign
+    rng : Generator, or one per design
+        Designs of one generator are consecutive and draw from it in their
+        order, chunk by chunk, so a design's pairs do not depend on the
+        designs of other generators drawn in the same call.
+    n_new : int or ndarray of int
+        New pairs wanted, for all designs or per design.
 
     Returns
     -------
@@ -184,20 +194,25 @@ def sample_designs(
     m, sizes = designs[0].masks.shape[1], designs[0].sampled_sizes
     assert all(d.masks.shape[1] == m and d.sampled_sizes == sizes for d in designs)
     n_designs = len(designs)
+    rngs = [rng] * n_designs if isinstance(rng, np.random.Generator) else list(rng)
+    starts = [k for k in range(n_designs) if k == 0 or rngs[k] is not rngs[k - 1]]
+    assert len({id(rngs[k]) for k in starts}) == len(starts), "a generator's designs must be consecutive"
+    bounds = np.array(starts + [n_designs])
     available = _pairs_available(m, sizes)
-    need = np.array([min(int(n_new), available - d.n_pairs) for d in designs], dtype=np.int64)
+    wanted = np.broadcast_to(np.asarray(n_new, dtype=np.int64), (n_designs,))
+    need = np.minimum(wanted, available - np.array([d.n_pairs for d in designs], dtype=np.int64))
     # every pair so far, all designs: its design, key (design, then the pair's bits) and draw count
     owner = np.repeat(np.arange(n_designs), [d.n_pairs for d in designs])
     firsts = np.concatenate([d.masks[d.pair >= 0][0::2] for d in designs]) if owner.size else np.zeros((0, m), bool)
     keys = _pair_keys(firsts, owner)
     draws = np.concatenate([d.draws for d in designs]).astype(np.int64)
-    n_old = owner.size
     for _ in range(64):  # each chunk draws twice what is missing: a few chunks unless a space is nearly full
         if not (need > 0).any():
             break
         per_design = np.where(need > 0, np.maximum(2 * need, 16), 0)
         group = np.repeat(np.arange(n_designs), per_design)
-        chunk, _, _ = draw_pairs(rng, m, sizes, int(per_design.sum()))
+        per_generator = np.add.reduceat(per_design, bounds[:-1])
+        chunk = np.concatenate([draw_pairs(rngs[k], m, sizes, int(n))[0] for k, n in zip(starts, per_generator) if n])
         first = chunk[0::2]
         combined = np.concatenate([keys, _pair_keys(first, group)])
         _, first_index, inverse = np.unique(combined, return_index=True, return_inverse=True)
@@ -218,11 +233,14 @@ def sample_designs(
         owner = np.concatenate([owner, group[accepted]])
         firsts = np.vstack([firsts, first[accepted]])
         need -= np.bincount(group[accepted], minlength=n_designs)
+    # each design's pairs, old then new in acceptance order (a stable sort by design keeps both orders)
+    order = np.argsort(owner, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_designs))])
+    old_count = np.array([d.n_pairs for d in designs])
     results = []
-    new = np.arange(owner.size) >= n_old
     for k, design in enumerate(designs):
-        mine = owner == k
-        results.append(_extended(design, firsts[mine & new], draws[mine]))
+        mine = order[bounds[k] : bounds[k + 1]]
+        results.append(_extended(design, firsts[mine[old_count[k] :]], draws[mine]))
     return results
 
 

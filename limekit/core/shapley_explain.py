@@ -35,16 +35,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from .._threads import limited_blas_threads
 from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
 from .rounds import Work, calls_alone, first_round
 from .score import DistinctRows
 from .shapley import CoalitionDesign, ShapleySolution, plan_coalitions
-from .shapley_strata import StratifiedDesign, plan_strata
+from .shapley_strata import StratifiedDesign, plan_strata, sample_stratified, solve_strata_many
 
 if TYPE_CHECKING:
     from .call import ExplainCall
@@ -248,35 +249,51 @@ def check_shapley_call(
 
 
 def _coalitions(
-    explainer: Any, context: Any, call: ExplainCall, rng: np.random.Generator
-) -> CoalitionDesign | StratifiedDesign:
-    """The first round's coalitions of one instance.
+    explainer: Any, contexts: list[Any], call: ExplainCall, rngs: list[np.random.Generator]
+) -> list[CoalitionDesign | StratifiedDesign]:
+    """The first round's coalitions of each instance (each from its own generator).
 
     A tabular background of several rows: one design per background row
     (:class:`~limekit.core.shapley_strata.StratifiedDesign`), each enumerated when
-    its game fits the first round.  Otherwise the enumerated part of the
-    whole game and, when not exact, sampled pairs.
+    its game fits the first round, the instances' sampled strata drawn
+    together.  Otherwise the enumerated part of the whole game and, when not
+    exact, sampled pairs.
     """
-    width = explainer._coalition_width(context)
-    strata = explainer._coalition_strata(context)
-    if strata is not None:
-        players, n_background = strata
-        initial = call.sampling.initial
-        return plan_strata(players, width, n_background, initial, initial, rng)
-    design = plan_coalitions(width, call.sampling.initial, exact_budget=call.sampling.max_samples)
-    if design.exact:
-        return design
-    n_pairs = max(2, (call.sampling.initial - design.masks.shape[0]) // 2)
-    return design.sampled(rng, n_pairs)[0]
+    initial = call.sampling.initial
+    designs: list[CoalitionDesign | StratifiedDesign | None] = [None] * len(contexts)
+    stratified: dict[int, list[np.ndarray]] = {}
+    n_background = 0
+    for i, (context, rng) in enumerate(zip(contexts, rngs)):
+        strata = explainer._coalition_strata(context)
+        if strata is not None:
+            stratified[i], n_background = strata
+            continue
+        design = plan_coalitions(explainer._coalition_width(context), initial, exact_budget=call.sampling.max_samples)
+        if not design.exact:
+            design = design.sampled(rng, max(2, (initial - design.masks.shape[0]) // 2))[0]
+        designs[i] = design
+    if stratified:
+        widths = [explainer._coalition_width(contexts[i]) for i in stratified]
+        planned = plan_strata(
+            list(stratified.values()), widths, n_background, initial, initial, [rngs[i] for i in stratified]
+        )
+        for i, stratified_design in zip(stratified, planned):
+            designs[i] = stratified_design
+    return [d for d in designs if d is not None]
 
 
 def _solution(w: Work, labels: list[int]) -> ShapleySolution:
     """An instance's values for ``labels`` from its rows so far; solved once for the test and the fit."""
     assert w.coalitions is not None
-    key = (w.n_samples, tuple(labels))
-    if w.solution is None or w.solution[:2] != key:
-        w.solution = (*key, w.coalitions.solve(w.outputs[:, labels]))
+    if _stale(w, labels):
+        w.solution = (w.n_samples, tuple(labels), w.coalitions.solve(w.outputs[:, labels]))
+    assert w.solution is not None
     return w.solution[2]
+
+
+def _stale(w: Work, labels: list[int]) -> bool:
+    """Whether an instance's cached solution is missing or older than its rows (or for other labels)."""
+    return w.solution is None or w.solution[:2] != (w.n_samples, tuple(labels))
 
 
 class ShapleyRounds:
@@ -288,15 +305,19 @@ class ShapleyRounds:
     def first_round(self, checked: list, call: ExplainCall) -> list[Work]:
         explainer = self.explainer
 
-        def open_instance(context: Any, rngs: CallRandomness) -> Work:
-            design = _coalitions(explainer, context, call, rngs.perturbation)
-            strata = design.stratum if isinstance(design, StratifiedDesign) else None
-            neighbourhood = self._neighbourhood(context, design.masks, call, strata)
-            w = Work(context, rngs, neighbourhood, None, coalitions=design)
-            w.explanation = explainer._new_explanation(context, neighbourhood, call)
-            return w
+        def open_instances(opened: list[tuple[Any, CallRandomness]]) -> list[Work]:
+            contexts = [context for context, _ in opened]
+            designs = _coalitions(explainer, contexts, call, [rngs.perturbation for _, rngs in opened])
+            work = []
+            for (context, rngs), design in zip(opened, designs):
+                strata = design.stratum if isinstance(design, StratifiedDesign) else None
+                neighbourhood = self._neighbourhood(context, design.masks, call, strata)
+                w = Work(context, rngs, neighbourhood, None, coalitions=design)
+                w.explanation = explainer._new_explanation(context, neighbourhood, call)
+                work.append(w)
+            return work
 
-        return first_round(explainer, checked, call, open_instance)
+        return first_round(explainer, checked, call, open_instances)
 
     def _neighbourhood(
         self, context: Any, masks: np.ndarray, call: ExplainCall, strata: np.ndarray | None = None
@@ -309,19 +330,38 @@ class ShapleyRounds:
         return neighbourhood
 
     def before_verdicts(self, work: list[Work], call: ExplainCall) -> None:
-        """Nothing: the values' covariance is the test's input."""
+        """Solve the instances' background-averaged games together (each verdict and fit reads its solution)."""
+        pending = []
+        for w in work:
+            labels = self.explainer._labels(w)
+            if isinstance(w.coalitions, StratifiedDesign) and _stale(w, labels):
+                pending.append((w, labels))
+        if not pending:
+            return
+        designs = [cast(StratifiedDesign, w.coalitions) for w, _ in pending]
+        with limited_blas_threads(designs[0].n_features):
+            solutions = solve_strata_many(designs, [w.outputs[:, labels] for w, labels in pending])
+        for (w, labels), solution in zip(pending, solutions):
+            w.solution = (w.n_samples, tuple(labels), solution)
 
     def next_round(self, wanting: list[Work], work: list[Work], call: ExplainCall) -> list[Work]:
-        extensions, designs = [], []
-        for w in wanting:
+        drawn: dict[int, tuple[Any, np.ndarray, np.ndarray | None]] = {}
+        stratified = []
+        for i, w in enumerate(wanting):
             design = w.coalitions
             assert design is not None  # made by first_round
             n = design.n_coalitions
             n_pairs = max(1, (next_sample_size(n, w.verdict, call.sampling) - n) // 2)
             if isinstance(design, StratifiedDesign):
-                design, masks, strata = design.sampled(w.rngs.perturbation, n_pairs)
+                stratified.append((i, design, w.rngs.perturbation, n_pairs))
             else:
-                (design, masks), strata = design.sampled(w.rngs.perturbation, n_pairs), None
+                drawn[i] = (*design.sampled(w.rngs.perturbation, n_pairs), None)
+        if stratified:  # every instance's strata drawn together
+            which, grown, generators, counts = (list(column) for column in zip(*stratified))
+            drawn.update(zip(which, sample_stratified(grown, generators, counts)))
+        extensions, designs = [], []
+        for i, w in enumerate(wanting):
+            design, masks, strata = drawn[i]
             extension = replace(self._neighbourhood(w.context, masks, call, strata), includes_instance=False)
             extensions.append(extension)
             designs.append(design)
@@ -411,7 +451,7 @@ def fit_shapley(
         "pair_draws": design.n_draws,
         "background_rows": int(background_rows),
         "model_rows": int(design.masks.shape[0]),
-        "size_sampling": "leverage (uniform over sizes), paired, duplicates merged"
+        "size_sampling": "leverage (uniform over sizes), paired, distinct pairs weighted by their inclusion probability"
         + (", one game per background row" if stratified else ""),
     }
     ids = np.asarray(ids, dtype=np.intp)

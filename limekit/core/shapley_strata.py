@@ -28,7 +28,7 @@ from .shapley import (
     stack_layout,
 )
 
-__all__ = ["StratifiedDesign", "plan_strata", "solve_strata"]
+__all__ = ["StratifiedDesign", "plan_strata", "sample_stratified", "solve_strata", "solve_strata_many"]
 
 
 @dataclass(frozen=True)
@@ -107,80 +107,116 @@ class StratifiedDesign:
 
     def sampled(self, rng: np.random.Generator, n_new: int) -> tuple[StratifiedDesign, np.ndarray, np.ndarray]:
         """This design with up to ``n_new`` more pairs in every sampled stratum; the new rows and their strata."""
-        strata = list(self.strata)
-        sampled = [k for k, design in enumerate(strata) if not design.exact]
-        new_masks = dict(zip(sampled, _sample_strata(strata, sampled, rng, n_new)))
-        whole, which = self._embedded([new_masks[k] for k in sampled], sampled)
-        extended = replace(
-            self,
-            strata=tuple(strata),
-            stratum=np.concatenate([self.stratum, which]),
-            masks=np.vstack([self.masks, whole]),
-        )
-        return extended, whole, which
+        return sample_stratified([self], [rng], [n_new])[0]
 
     def solve(self, outputs: np.ndarray) -> ShapleySolution:
         """The whole game's values: the mean of the strata's (see :func:`solve_strata`)."""
         return solve_strata(self, outputs)
 
 
+#: per instance: its strata (replaced as they are drawn), the strata to draw, its generator, the pairs wanted
+#: (a number, or a function of the size's shared plan)
+SamplingJob = tuple[list[CoalitionDesign], list[int], np.random.Generator, "int | Callable[[CoalitionDesign], int]"]
+
+
+def sample_stratified(
+    designs: list[StratifiedDesign], rngs: list[np.random.Generator], n_new: list[int]
+) -> list[tuple[StratifiedDesign, np.ndarray, np.ndarray]]:
+    """:meth:`StratifiedDesign.sampled` for several instances' designs, each with its generator, drawn together.
+
+    Returns
+    -------
+    list of (StratifiedDesign, ndarray of bool, ndarray of int)
+        Per design: the extended design, its new rows and their strata.
+    """
+    jobs: list[SamplingJob] = []
+    for design, rng, count in zip(designs, rngs, n_new):
+        jobs.append((list(design.strata), [k for k, s in enumerate(design.strata) if not s.exact], rng, count))
+    results = []
+    for design, (strata, sampled, _, _), new in zip(designs, jobs, _sample_strata(jobs)):
+        whole, which = design._embedded(new, sampled)
+        extended = replace(
+            design,
+            strata=tuple(strata),
+            stratum=np.concatenate([design.stratum, which]),
+            masks=np.vstack([design.masks, whole]),
+        )
+        results.append((extended, whole, which))
+    return results
+
+
 def plan_strata(
-    players: list[np.ndarray],
-    n_features: int,
+    players: list[list[np.ndarray]],
+    n_features: list[int],
     n_background: int,
     budget: int,
     exact_budget: int,
-    rng: np.random.Generator,
-) -> StratifiedDesign:
-    """The first round of a background-averaged game: each stratum's coalitions for ``budget``.
+    rngs: list[np.random.Generator],
+) -> list[StratifiedDesign]:
+    """The first round of background-averaged games (one per instance): each stratum's coalitions for ``budget``.
 
     Parameters
     ----------
-    players : list of ndarray of int
-        Per background row with players, the features where it differs from the instance.
-    n_features : int
-        ``M``.
+    players : list of list of ndarray of int
+        Per instance, per background row with players, the features where it differs from the instance.
+    n_features : list of int
+        Per instance, ``M``: its whole game's players.
     n_background : int
         ``B``, all background rows (those without players included).
     budget : int
         Coalitions per stratum in the first round.
     exact_budget : int
         A stratum of ``k`` players is enumerated when ``2^k`` is at most this.
-    rng : Generator
-        Draws the sampled strata's pairs.
+    rngs : list of Generator
+        Per instance, draws its sampled strata's pairs (whatever the other instances).
 
     Returns
     -------
-    StratifiedDesign
+    list of StratifiedDesign
     """
-    strata = [plan_coalitions(p.size, budget, exact_budget=exact_budget) for p in players]
-    sampled = [k for k, design in enumerate(strata) if not design.exact]
-    _sample_strata(strata, sampled, rng, lambda design: max(2, (budget - design.masks.shape[0]) // 2))
-    empty = StratifiedDesign(
-        tuple(strata), tuple(players), n_features, n_background, np.zeros(0, np.intp), np.zeros((0, n_features), bool)
-    )
-    whole, which = empty._embedded([s.masks for s in strata], list(range(len(strata))))
-    return replace(empty, stratum=which, masks=whole)
+    jobs: list[SamplingJob] = []
+    for instance_players, rng in zip(players, rngs):
+        strata = [plan_coalitions(p.size, budget, exact_budget=exact_budget) for p in instance_players]
+        sampled = [k for k, design in enumerate(strata) if not design.exact]
+        jobs.append((strata, sampled, rng, lambda design: max(2, (budget - design.masks.shape[0]) // 2)))
+    _sample_strata(jobs)
+    designs = []
+    for instance_players, width, (strata, _, _, _) in zip(players, n_features, jobs):
+        empty = StratifiedDesign(
+            tuple(strata),
+            tuple(instance_players),
+            width,
+            n_background,
+            np.zeros(0, np.intp),
+            np.zeros((0, width), bool),
+        )
+        whole, which = empty._embedded([s.masks for s in strata], list(range(len(strata))))
+        designs.append(replace(empty, stratum=which, masks=whole))
+    return designs
 
 
-def _sample_strata(
-    strata: list[CoalitionDesign], which: list[int], rng: np.random.Generator, n_new: int | Callable[..., int]
-) -> list[np.ndarray]:
-    """Draw new pairs for the strata ``which`` (replaced in ``strata``); their new rows' masks, in that order.
+def _sample_strata(jobs: list[SamplingJob]) -> list[list[np.ndarray]]:
+    """Draw new pairs for each job's strata (replaced in its list); per job, their new rows' masks in its order.
 
     Strata of one game size share their plan, so each size is one call of
-    :func:`sample_designs`.  ``n_new``: pairs per stratum, or a function of
-    the size's (shared) design.
+    :func:`sample_designs`, over every instance.  The sizes go in one order
+    for all, and each instance draws from its own generator, so an
+    instance's coalitions are the same whatever instances it is drawn with.
     """
-    by_shape: dict[tuple[int, tuple[int, ...]], list[int]] = {}
-    for k in which:
-        by_shape.setdefault((strata[k].masks.shape[1], strata[k].sampled_sizes), []).append(k)
-    masks: dict[int, np.ndarray] = {}
-    for members in by_shape.values():
-        count = n_new(strata[members[0]]) if callable(n_new) else n_new
-        for k, (design, new) in zip(members, sample_designs([strata[k] for k in members], rng, count)):
-            strata[k], masks[k] = design, new
-    return [masks[k] for k in which]
+    by_shape: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
+    for j, (strata, which, _, _) in enumerate(jobs):
+        for k in which:
+            by_shape.setdefault((strata[k].masks.shape[1], strata[k].sampled_sizes), []).append((j, k))
+    masks: list[dict[int, np.ndarray]] = [{} for _ in jobs]
+    for shape in sorted(by_shape):
+        members = by_shape[shape]  # in job order: each generator's strata consecutive
+        designs = [jobs[j][0][k] for j, k in members]
+        wanted = [jobs[j][3] for j, _ in members]
+        counts = np.array([n(d) if callable(n) else n for n, d in zip(wanted, designs)], dtype=np.int64)
+        drawn = sample_designs(designs, [jobs[j][2] for j, _ in members], counts)
+        for (j, k), (design, new) in zip(members, drawn):
+            jobs[j][0][k], masks[j][k] = design, new
+    return [[masks[j][k] for k in which] for j, (_, which, _, _) in enumerate(jobs)]
 
 
 @lru_cache(maxsize=32)
@@ -200,9 +236,10 @@ def solve_strata(design: StratifiedDesign, outputs: np.ndarray) -> ShapleySoluti
 
     Enumerated strata of the same size go through the Shapley formula
     together (one matrix product); sampled ones through
-    :func:`solve_shapley`, one at a time.  Values, base values and
-    covariances are the strata's means (covariance: their sum over ``B^2``);
-    the background rows without players add ``f(x)`` to the base value.
+    :func:`~limekit.core.shapley.solve_stack`, one stack per layout.  Values,
+    base values and covariances are the strata's means (covariance: their
+    sum over ``B^2``); the background rows without players add ``f(x)`` to
+    the base value.
 
     Parameters
     ----------
@@ -215,47 +252,65 @@ def solve_strata(design: StratifiedDesign, outputs: np.ndarray) -> ShapleySoluti
     ShapleySolution
         ``r2`` is the strata's mean.
     """
-    outputs = np.asarray(outputs, dtype=float).reshape(design.masks.shape[0], -1)
-    n_outputs, m, n_strata = outputs.shape[1], design.n_features, len(design.strata)
-    order = np.argsort(design.stratum, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(design.stratum, minlength=n_strata))])
-    per_stratum = [outputs[order[bounds[k] : bounds[k + 1]]] for k in range(n_strata)]
-    values = np.zeros((n_outputs, m))
-    covariance = np.zeros((n_outputs, m, m))
-    base = np.zeros(n_outputs)
-    r2 = np.zeros(n_outputs)
-    full = per_stratum[0][0]
-    by_size: dict[int, list[int]] = {}
-    by_layout: dict[tuple[int, int, int], list[int]] = {}
-    solved: list[tuple[int, ShapleySolution]] = []
-    for k, stratum in enumerate(design.strata):
-        size = design.players[k].size
-        canonical = stratum.exact and size >= 2 and stratum.masks.shape[0] == 2**size
-        if canonical and np.array_equal(stratum.masks[:3], all_coalitions(size)[:3]):
-            by_size.setdefault(size, []).append(k)  # enumerated in all_coalitions' order
-            continue
-        if size == 1:
-            solved.append((k, solve_shapley(stratum, per_stratum[k])))
-        else:
-            by_layout.setdefault(stack_layout(stratum), []).append(k)
+    return solve_strata_many([design], [outputs])[0]
+
+
+def solve_strata_many(designs: list[StratifiedDesign], outputs: list[np.ndarray]) -> list[ShapleySolution]:
+    """:func:`solve_strata` for several instances, their strata stacked together (the same values)."""
+    per_stratum: list[list[np.ndarray]] = []
+    by_size: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (players, outputs) -> (design, stratum)
+    by_layout: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+    singles: list[tuple[int, int]] = []
+    for d, (design, rows) in enumerate(zip(designs, outputs)):
+        scored = np.asarray(rows, dtype=float).reshape(design.masks.shape[0], -1)
+        order = np.argsort(design.stratum, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(design.stratum, minlength=len(design.strata)))])
+        per_stratum.append([scored[order[bounds[k] : bounds[k + 1]]] for k in range(len(design.strata))])
+        for k, stratum in enumerate(design.strata):
+            size = design.players[k].size
+            canonical = stratum.exact and size >= 2 and stratum.masks.shape[0] == 2**size
+            if canonical and np.array_equal(stratum.masks[:3], all_coalitions(size)[:3]):
+                by_size.setdefault((size, scored.shape[1]), []).append((d, k))  # in all_coalitions' order
+            elif size == 1:
+                singles.append((d, k))
+            else:
+                by_layout.setdefault((*stack_layout(stratum), scored.shape[1]), []).append((d, k))
+    n_outputs = [p[0].shape[1] for p in per_stratum]
+    values = [np.zeros((o, design.n_features)) for o, design in zip(n_outputs, designs)]
+    covariance = [np.zeros((o, design.n_features, design.n_features)) for o, design in zip(n_outputs, designs)]
+    base = [np.zeros(o) for o in n_outputs]
+    r2 = [np.zeros(o) for o in n_outputs]
+    solved = [(d, k, solve_shapley(designs[d].strata[k], per_stratum[d][k])) for d, k in singles]
     for members in by_layout.values():
-        stack = solve_stack([design.strata[k] for k in members], np.stack([per_stratum[k] for k in members]))
-        solved.extend(zip(members, stack))
-    for k, solution in solved:
-        values[:, design.players[k]] += solution.values
-        covariance[:, design.players[k][:, None], design.players[k][None, :]] += solution.covariance
-        base += solution.base_values
-        r2 += solution.r2
-    for size, members in by_size.items():
-        stacked = np.stack([per_stratum[k] for k in members])  # (strata, 2^size, outputs)
+        stack = solve_stack(
+            [designs[d].strata[k] for d, k in members], np.stack([per_stratum[d][k] for d, k in members])
+        )
+        solved.extend((d, k, solution) for (d, k), solution in zip(members, stack))
+    for d, k, solution in solved:
+        players = designs[d].players[k]
+        values[d][:, players] += solution.values
+        covariance[d][:, players[:, None], players[None, :]] += solution.covariance
+        base[d] += solution.base_values
+        r2[d] += solution.r2
+    for (size, _), members in by_size.items():
+        stacked = np.stack([per_stratum[d][k] for d, k in members])  # (strata, 2^size, outputs)
         phi = np.einsum("ci,sco->soi", _shapley_matrix(size), stacked)
-        for j, k in enumerate(members):
-            values[:, design.players[k]] += phi[j]
-        base += stacked[:, 1].sum(axis=0)
-        r2 += _enumerated_r2(size, stacked, phi).sum(axis=0)
-    base += (design.n_background - n_strata) * full
-    scale = 1.0 / design.n_background
-    return ShapleySolution(values * scale, base * scale, full.copy(), covariance * scale**2, r2 / n_strata)
+        explained = _enumerated_r2(size, stacked, phi)
+        for j, (d, k) in enumerate(members):
+            values[d][:, designs[d].players[k]] += phi[j]
+            base[d] += stacked[j, 1]
+            r2[d] += explained[j]
+    solutions = []
+    for d, design in enumerate(designs):
+        full = per_stratum[d][0][0]
+        scale = 1.0 / design.n_background
+        base[d] += (design.n_background - len(design.strata)) * full
+        solutions.append(
+            ShapleySolution(
+                values[d] * scale, base[d] * scale, full.copy(), covariance[d] * scale**2, r2[d] / len(design.strata)
+            )
+        )
+    return solutions
 
 
 def _enumerated_r2(size: int, stacked: np.ndarray, phi: np.ndarray) -> np.ndarray:
