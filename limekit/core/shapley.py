@@ -197,12 +197,11 @@ def sample_designs(
     rngs = [rng] * n_designs if isinstance(rng, np.random.Generator) else list(rng)
     starts = [k for k in range(n_designs) if k == 0 or rngs[k] is not rngs[k - 1]]
     assert len({id(rngs[k]) for k in starts}) == len(starts), "a generator's designs must be consecutive"
-    bounds = np.array(starts + [n_designs])
-    available = _pairs_available(m, sizes)
+    old_pairs = np.array([d.n_pairs for d in designs], dtype=np.int64)
     wanted = np.broadcast_to(np.asarray(n_new, dtype=np.int64), (n_designs,))
-    need = np.minimum(wanted, available - np.array([d.n_pairs for d in designs], dtype=np.int64))
+    need = np.minimum(wanted, _pairs_available(m, sizes) - old_pairs)
     # every pair so far, all designs: its design, key (design, then the pair's bits) and draw count
-    owner = np.repeat(np.arange(n_designs), [d.n_pairs for d in designs])
+    owner = np.repeat(np.arange(n_designs), old_pairs)
     firsts = np.concatenate([d.masks[d.pair >= 0][0::2] for d in designs]) if owner.size else np.zeros((0, m), bool)
     keys = _pair_keys(firsts, owner)
     draws = np.concatenate([d.draws for d in designs]).astype(np.int64)
@@ -211,7 +210,7 @@ def sample_designs(
             break
         per_design = np.where(need > 0, np.maximum(2 * need, 16), 0)
         group = np.repeat(np.arange(n_designs), per_design)
-        per_generator = np.add.reduceat(per_design, bounds[:-1])
+        per_generator = np.add.reduceat(per_design, starts)
         chunk = np.concatenate([draw_pairs(rngs[k], m, sizes, int(n))[0] for k, n in zip(starts, per_generator) if n])
         first = chunk[0::2]
         combined = np.concatenate([keys, _pair_keys(first, group)])
@@ -236,11 +235,10 @@ def sample_designs(
     # each design's pairs, old then new in acceptance order (a stable sort by design keeps both orders)
     order = np.argsort(owner, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_designs))])
-    old_count = np.array([d.n_pairs for d in designs])
     results = []
     for k, design in enumerate(designs):
         mine = order[bounds[k] : bounds[k + 1]]
-        results.append(_extended(design, firsts[mine[old_count[k] :]], draws[mine]))
+        results.append(_extended(design, firsts[mine[old_pairs[k] :]], draws[mine]))
     return results
 
 

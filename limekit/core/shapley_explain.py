@@ -279,7 +279,8 @@ def _coalitions(
         )
         for i, stratified_design in zip(stratified, planned):
             designs[i] = stratified_design
-    return [d for d in designs if d is not None]
+    assert all(d is not None for d in designs)
+    return cast("list[CoalitionDesign | StratifiedDesign]", designs)
 
 
 def _solution(w: Work, labels: list[int]) -> ShapleySolution:
