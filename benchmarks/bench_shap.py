@@ -19,13 +19,15 @@ library's own time (wall minus model) is reported apart from the model's.
     coalitions), the best of two runs of each library: Adult (50 background
     rows) and text documents of 30 words.
 (3) ``explain_many`` on 1000 Adult rows against shap's per-row loop (timed
-    on ``--shap-rows`` rows and scaled to 1000), at shap's budget and at the
-    budget where limekit's error is no larger than shap's (section 4), on
-    one and on two processes (``n_jobs``; shap's loop has one).
+    on ``--shap-rows`` rows and scaled to 1000): with 20 background rows at
+    512 coalitions, and with 50 at shap's default budget; limekit at shap's
+    budget (B=20) and at the budget where its error is no larger than
+    shap's (section 4), on one and on two processes (``n_jobs``; shap's
+    loop has one).
 (4) Time to shap's accuracy: shap at its budget against limekit at the
     smallest budget of a ladder (steps of 1.5x and 2x) whose mean error
     (exact values of every coalition) is no larger, on Adult with 50 and 20
-    background rows.
+    background rows and on 12-word texts (shap at its default budget).
 
     python benchmarks/bench_shap.py [--quick] [--rows 1000] [--shap-rows 20] [--seeds 3]
 """
@@ -402,65 +404,113 @@ def section_equal_error(shap, args, results):
         ("Adult HGB, B=20", 20, 512, 2),
     ):
         train, categorical, hgb, background, rows = adult_rows(n_background, args.error_rows, seed)
-        exact = exact_tabular(hgb, rows, background)
         model = TimedModel(hgb.predict_proba)
-        start = time.perf_counter()
-        values = shap_tabular_values(shap, model, background, rows, shap_budget, 0)
-        shap_time = (time.perf_counter() - start) / len(rows)
-        shap_rows = model.rows // len(rows)
-        shap_error = float(np.mean([relative_error(v, ex) for v, ex in zip(values, exact)]))
         explainer = limekit_tabular(train, categorical, background)(0)
-        for budget in (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048, 4096):
-            model.reset()
-            start = time.perf_counter()
-            explanations = explainer.explain_many(rows, model, num_samples=budget)
-            ours_time = (time.perf_counter() - start) / len(rows)
-            ours_error = float(np.mean([relative_error(e.shapley_values(1), ex) for e, ex in zip(explanations, exact)]))
-            if ours_error <= shap_error:
-                break
-        print(
-            f"{name:<20}{shap_budget:>12}{shap_error:>10.4f}{shap_time:>8.3f}{budget:>16}{ours_error:>10.4f}"
-            f"{ours_time:>8.3f}{f'{shap_rows} / {model.rows // len(rows)}':>18}{shap_time / ours_time:>15.1f}x"
+        budget = equal_error_row(
+            name,
+            shap_budget,
+            model,
+            exact_tabular(hgb, rows, background),
+            lambda budget: shap_tabular_values(shap, model, background, rows, budget, 0),
+            lambda budget: [e.shapley_values(1) for e in explainer.explain_many(rows, model, num_samples=budget)],
+            results,
         )
-        results.append(("equal_error", name, budget, shap_time / ours_time, shap_error))
-        if n_background == 20:
-            args.equal_error_budget = budget
+        args.equal_error_budget[n_background] = budget
+
+    # text: 12-word documents (2^12 coalitions: shap's default 2M + 2048 samples them), words removed
+    from limekit.text import TextExplainer
+
+    pipeline = text_model()
+    texts = documents(args.error_rows, 12, 3)
+    model = TimedModel(pipeline.predict_proba)
+    exact = [
+        exact_shapley(lambda m, t=t: text_mask_model(pipeline.predict_proba, t.split())(m)[:, 1], 12) for t in texts
+    ]
+
+    def shap_text(budget):
+        values = []
+        for text in texts:
+            np.random.seed(0)
+            explainer = shap.KernelExplainer(text_mask_model(model, text.split()), np.zeros((1, 12)))
+            out = np.asarray(explainer.shap_values(np.ones((1, 12)), nsamples=budget, l1_reg=False, silent=True))
+            values.append(out[..., 1].ravel() if out.ndim == 3 else out.ravel())
+        return values
+
+    def limekit_text(budget):
+        explanations = TextExplainer(kernel="shap", random_state=0).explain_many(texts, model, num_samples=budget)
+        return [e.shapley_values(1) for e in explanations]
+
+    equal_error_row("text TF-IDF, M=12", 2 * 12 + 2048, model, exact, shap_text, limekit_text, results)
+
+
+def equal_error_row(name, shap_budget, model, exact, run_shap, run_limekit, results):
+    """One line of section (4): shap at ``shap_budget``, limekit up the ladder until its mean error is no larger."""
+    n_rows = len(exact)
+    model.reset()
+    start = time.perf_counter()
+    values = run_shap(shap_budget)
+    shap_time = (time.perf_counter() - start) / n_rows
+    shap_rows = model.rows // n_rows
+    shap_error = float(np.mean([relative_error(v, ex) for v, ex in zip(values, exact)]))
+    for budget in (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048, 4096):
+        model.reset()
+        start = time.perf_counter()
+        values = run_limekit(budget)
+        ours_time = (time.perf_counter() - start) / n_rows
+        ours_error = float(np.mean([relative_error(v, ex) for v, ex in zip(values, exact)]))
+        if ours_error <= shap_error:
+            break
+    print(
+        f"{name:<20}{shap_budget:>12}{shap_error:>10.4f}{shap_time:>8.3f}{budget:>16}{ours_error:>10.4f}"
+        f"{ours_time:>8.3f}{f'{shap_rows} / {model.rows // n_rows}':>18}{shap_time / ours_time:>15.1f}x"
+    )
+    results.append(("equal_error", name, budget, shap_time / ours_time, shap_error))
+    return budget
 
 
 def section_many(shap, args, results):
-    print(f"\n(3) explain_many on {args.rows} Adult rows (B=20, 512 coalitions) against shap's per-row loop")
-    train, categorical, hgb, background, rows = adult_rows(20, args.rows, 2)
-    model = TimedModel(hgb.predict_proba)
-    explainer = limekit_tabular(train, categorical, background)(0)
-    start = time.perf_counter()
-    explainer.explain_many(rows, model, num_samples=512)
-    ours = time.perf_counter() - start
-    ours_model = model.seconds
-    budget = getattr(args, "equal_error_budget", None)
-    at_equal_error = []
-    if budget is not None:  # the budget at which limekit's error is no larger than shap's at 512 (section 4)
-        for n_jobs in (1, 2):
-            start = time.perf_counter()
-            explainer.explain_many(rows, hgb.predict_proba, num_samples=budget, n_jobs=n_jobs)
-            at_equal_error.append(time.perf_counter() - start)
-    model.reset()
-    start = time.perf_counter()
-    shap_tabular_values(shap, model, background, rows[: args.shap_rows], 512, 0)
-    theirs = (time.perf_counter() - start) * args.rows / args.shap_rows
-    theirs_model = model.seconds * args.rows / args.shap_rows
-    print(f"  limekit explain_many: {ours:.1f} s ({ours_model:.1f} s in the model)")
-    print(
-        f"  shap loop, {args.shap_rows} rows timed, scaled to {args.rows}: {theirs:.1f} s "
-        f"({theirs_model:.1f} s in the model)"
-    )
-    print(f"  shap / limekit = {theirs / ours:.1f}x (own time: {(theirs - theirs_model) / (ours - ours_model):.1f}x)")
-    for n_jobs, seconds in zip((1, 2), at_equal_error):
+    for n_background, shap_budget, seed in ((20, 512, 2), (50, 2 * 14 + 2048, 3)):
         print(
-            f"  limekit at shap's error ({budget} coalitions, section 4), n_jobs={n_jobs}: {seconds:.1f} s,"
-            f" shap / limekit = {theirs / seconds:.1f}x"
+            f"\n(3) explain_many on {args.rows} Adult rows (B={n_background}, {shap_budget} coalitions) against shap's"
+            " per-row loop"
         )
-        results.append(("many_equal_error", n_jobs, budget, theirs / seconds, None))
-    results.append(("many", "adult", args.rows, theirs / ours, (theirs - theirs_model) / (ours - ours_model)))
+        train, categorical, hgb, background, rows = adult_rows(n_background, args.rows, seed)
+        model = TimedModel(hgb.predict_proba)
+        explainer = limekit_tabular(train, categorical, background)(0)
+        model.reset()
+        start = time.perf_counter()
+        shap_tabular_values(shap, model, background, rows[: args.shap_rows], shap_budget, 0)
+        theirs = (time.perf_counter() - start) * args.rows / args.shap_rows
+        theirs_model = model.seconds * args.rows / args.shap_rows
+        print(
+            f"  shap loop, {args.shap_rows} rows timed, scaled to {args.rows}: {theirs:.1f} s "
+            f"({theirs_model:.1f} s in the model)"
+        )
+        if n_background == 20:  # limekit at shap's budget
+            model.reset()
+            start = time.perf_counter()
+            explainer.explain_many(rows, model, num_samples=shap_budget)
+            ours = time.perf_counter() - start
+            print(
+                f"  limekit explain_many at {shap_budget} coalitions: {ours:.1f} s ({model.seconds:.1f} s in the model)"
+            )
+            own = (theirs - theirs_model) / (ours - model.seconds)
+            print(f"  shap / limekit = {theirs / ours:.1f}x (own time: {own:.1f}x)")
+            results.append(("many", "adult", args.rows, theirs / ours, own))
+        budget = args.equal_error_budget.get(n_background)
+        if budget is None:  # the budget at which limekit's error is no larger than shap's (section 4)
+            continue
+        for n_jobs in (1, 2):
+            model.reset()
+            start = time.perf_counter()
+            explainer.explain_many(rows, model if n_jobs == 1 else hgb.predict_proba, num_samples=budget, n_jobs=n_jobs)
+            seconds = time.perf_counter() - start
+            in_model = f" ({model.seconds:.1f} s in the model)" if n_jobs == 1 else ""
+            print(
+                f"  limekit at shap's error ({budget} coalitions, section 4), n_jobs={n_jobs}: {seconds:.1f} s"
+                f"{in_model}, shap / limekit = {theirs / seconds:.1f}x"
+            )
+            results.append(("many_equal_error", (n_background, n_jobs), budget, theirs / seconds, None))
 
 
 def main():
@@ -475,6 +525,7 @@ def main():
     parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "images", "speed", "equal-error", "many"])
     args = parser.parse_args()
     args.budgets = [256, 1024, 4096]
+    args.equal_error_budget = {}
     if args.quick:
         args.seeds, args.instances, args.rows, args.shap_rows, args.speed_rows, args.error_rows = 1, 4, 200, 10, 4, 3
         args.budgets = [256, 1024]

@@ -1009,3 +1009,69 @@ def test_recurrent_series_background_exact():
     )
     with pytest.raises(LimekitValueError, match="background"):
         RecurrentTabularExplainer(series, kernel="shap", background=series[:5, :1])
+
+
+# ---------------------------------------------------------------------------- the logistic control variate
+def _game_table(m, value_of_masks):
+    """The game on every coalition, indexed by each mask's binary code, and a lookup for masks."""
+    every = all_coalitions(m)
+    table = np.empty(2**m)
+    table[every.astype(np.int64) @ (1 << np.arange(m))] = value_of_masks(every)
+    return lambda masks: table[masks.astype(np.int64) @ (1 << np.arange(m))]
+
+
+def _sampled_design(m, budget, seed):
+    plan = plan_coalitions(m, budget)
+    return plan.sampled(np.random.default_rng(seed), (budget - plan.n_coalitions) // 2)[0]
+
+
+def test_logistic_games_are_exact_from_sampled_coalitions():
+    """A classifier's probability sigma(a + z.beta) has interactions of every order, yet 64 of its 4096 coalitions
+    give its Shapley values exactly (the control variate fits that game and enumerates it, no model call);
+    outputs that are not probabilities are left to the sampled fit alone, and additive games stay exact."""
+    m = 12
+    beta = np.random.default_rng(0).normal(scale=1.5, size=m)
+    game = _game_table(m, lambda masks: 1 / (1 + np.exp(0.3 - masks.astype(float) @ beta)))
+    exact = brute_force_shapley(lambda mask: game(mask[None])[0], m)[0]
+    design = _sampled_design(m, 64, 1)
+    assert not design.exact and design.n_pairs >= 10 and design.n_coalitions <= 64
+    p = game(design.masks)
+    solution = solve_shapley(design, np.column_stack([1 - p, p]))
+    np.testing.assert_allclose(solution.values[1], exact, atol=1e-8)
+    np.testing.assert_allclose(solution.values[0], -exact, atol=1e-8)
+    assert abs(solution.values[1].sum() - (p[0] - p[1])) < 1e-10
+    assert solution.standard_errors.max() < 1e-6
+    # the same game doubled is no probability: plain sampling, with its error, and efficiency still exact
+    doubled = solve_shapley(design, 2 * p)
+    assert np.abs(doubled.values[0] / 2 - exact).max() > 1e-3
+    assert abs(doubled.values[0].sum() - 2 * (p[0] - p[1])) < 1e-10
+    # an additive game of probabilities: exact from any paired sample, with or without the control
+    effects = np.random.default_rng(1).uniform(0.0, 0.07, size=m)
+    additive = solve_shapley(design, 0.1 + design.masks.astype(float) @ effects)
+    np.testing.assert_allclose(additive.values[0], effects, atol=1e-10)
+
+
+def test_logistic_control_cuts_the_error_and_its_standard_errors_cover():
+    """On a text-like game (a logistic model of length-normalised word weights, not a logistic game itself) the
+    control variate's error is under half of plain sampling's at the same coalitions, and the exact values lie
+    within 1.96 reported standard errors about 95% of the time over 100 seeds."""
+    m = 10
+    beta = np.random.default_rng(2).normal(scale=2.0, size=m)
+
+    def value(masks):
+        z = masks.astype(float)
+        return 1 / (1 + np.exp(0.2 - (z @ beta) / np.sqrt(z.sum(axis=1) + 1.0)))
+
+    game = _game_table(m, value)
+    exact = brute_force_shapley(lambda mask: game(mask[None])[0], m)[0]
+    controlled, plain, inside = [], [], []
+    for seed in range(100):
+        design = _sampled_design(m, 64, seed)
+        p = game(design.masks)
+        solution = solve_shapley(design, p)
+        controlled.append(np.linalg.norm(solution.values[0] - exact))
+        plain.append(np.linalg.norm(solve_shapley(design, 2 * p).values[0] / 2 - exact))  # not a probability
+        inside.append(np.abs(solution.values[0] - exact) <= 1.96 * solution.standard_errors[0])
+    assert np.mean(controlled) < 0.5 * np.mean(plain), (np.mean(controlled), np.mean(plain))
+    coverage = float(np.mean(inside))
+    assert 0.9 <= coverage <= 0.995, coverage  # 98.5% here: the fitted control is counted as HC1 counts a fit

@@ -37,6 +37,12 @@ the constrained estimator (the enumerated coalitions add no variance):
 score inflated by ``1 / (1 - h)`` with ``h`` its leverage in the fit (HC3's
 correction, per pair), without which a fit on few pairs understates the
 spread.
+
+A sampled game of at most :data:`MAX_ADJUSTED_FEATURES` features whose
+outputs are probabilities gets a control variate first
+(:func:`logistic_control`): a logistic game fitted to the coalitions, whose
+values are computed exactly, leaves only its residual to the sampled fit
+(kept where the residual fits the additive model better).
 """
 
 from __future__ import annotations
@@ -67,6 +73,8 @@ MAX_EXACT_FEATURES = 20
 MAX_CONDITION = 1e12
 #: the smallest ``1 - leverage`` of a pair in the standard errors' HC3 correction
 MIN_LEVERAGE_GAP = 0.05
+#: games of at most this many features get :func:`logistic_control` (its values enumerate ``2^M`` coalitions)
+MAX_ADJUSTED_FEATURES = 14
 
 
 def shapley_kernel(n_features: int, sizes: np.ndarray) -> np.ndarray:
@@ -496,14 +504,35 @@ def solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sha
     kkt[:, :m, :m] = gram
     kkt[:, :m, m] = 1.0
     kkt[:, m, :m] = 1.0
-    rhs = np.concatenate([weighted.transpose(0, 2, 1) @ y, (full - empty)[:, None, :]], axis=1)
     inverse, unidentified = _kkt_inverse(kkt, m)
-    solution = inverse @ rhs
-    values = solution[:, :m].transpose(0, 2, 1)  # (designs, outputs, M)
-    residual = y - Z @ solution[:, :m]
-    mean = np.einsum("sr,sro->so", weights, y) / weights.sum(axis=1)[:, None]
-    total = np.einsum("sr,sro->so", weights, (y - mean[:, None, :]) ** 2)
-    r2 = 1.0 - np.einsum("sr,sro->so", weights, residual**2) / np.where(total > 0, total, 1.0)
+
+    def fit(y: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        solution = inverse @ np.concatenate([weighted.transpose(0, 2, 1) @ y, total[:, None, :]], axis=1)
+        return solution[:, :m], y - Z @ solution[:, :m]
+
+    coefficients, residual = fit(y, full - empty)
+    game_values = np.zeros((n_designs, outputs.shape[2], m))
+    if n_pairs and m <= MAX_ADJUSTED_FEATURES:
+        # sample the residual of a fitted logistic game instead, where its sampled pairs fit the additive model
+        # better (less residual, so less variance); never where the coalitions leave features unidentified
+        fitted, game_values = logistic_control(designs, outputs, weights)
+        adjusted = fit(y - (fitted[:, 2:] - fitted[:, 1:2]), full - empty - (fitted[:, 0] - fitted[:, 1]))
+        sampled_misfit = [
+            np.einsum("sr,sro->so", weights[:, first_sampled:], r[:, first_sampled:] ** 2)
+            for r in (residual, adjusted[1])
+        ]
+        better = sampled_misfit[1] < sampled_misfit[0]
+        better[list(unidentified)] = False
+        coefficients = np.where(better[:, None, :], adjusted[0], coefficients)
+        residual = np.where(better[:, None, :], adjusted[1], residual)
+        game_values = game_values * better[:, :, None]
+    values = coefficients.transpose(0, 2, 1) + game_values  # (designs, outputs, M)
+    # R^2 of the additive model with these values on the outputs themselves
+    observed = outputs[:, 2:] - outputs[:, 1:2]
+    mean = np.einsum("sr,sro->so", weights, observed) / weights.sum(axis=1)[:, None]
+    total = np.einsum("sr,sro->so", weights, (observed - mean[:, None, :]) ** 2)
+    misfit = observed - Z @ values.transpose(0, 2, 1)
+    r2 = 1.0 - np.einsum("sr,sro->so", weights, misfit**2) / np.where(total > 0, total, 1.0)
     r2 = np.where(total > 0, r2, 1.0)
     covariance = np.zeros((n_designs, outputs.shape[2], m, m))
     if n_pairs >= 2:
@@ -520,12 +549,95 @@ def solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sha
         by_output = per_pair.transpose(0, 3, 1, 2)  # (designs, outputs, pairs, M)
         meat = (by_output * (1.0 - inclusion)[:, None, :, None]).transpose(0, 1, 3, 2) @ by_output
         covariance = constrained[:, None] @ meat @ constrained[:, None]
+        if game_values.any():  # the control's M + 1 parameters were fitted to these pairs too (as HC1 counts them)
+            dof = 2 * n_pairs / max(2 * n_pairs - (m + 1), 1)
+            covariance *= np.where(game_values.any(axis=2), dof, 1.0)[:, :, None, None]
     for k, directions in unidentified.items():
         # what no coalition tells apart (two features always in or out together, ...) gets the minimum-norm
         # split (as shap's least squares does) and a spread of the outputs' whole range: never "settled"
         spread = outputs[k].max(axis=0) - outputs[k].min(axis=0)
         covariance[k] += spread[:, None, None] ** 2 * (directions @ directions.T)[None]
     return [ShapleySolution(values[k], empty[k].copy(), full[k].copy(), covariance[k], r2[k]) for k in range(n_designs)]
+
+
+def logistic_control(
+    designs: list[CoalitionDesign], outputs: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A control variate for sampled games of probabilities: a fitted logistic game, whose values are exact.
+
+    KernelSHAP with paired coalitions is exact for games with interactions
+    of order two at most; what it samples with error is the rest.  A
+    classifier's probability ``sigma(a + sum beta_i z_i)`` has interactions
+    of every order, so its values are estimated with error although the game
+    has ``M + 1`` parameters.  The control variate fits that game by weighted
+    least squares on the logits of the outputs (the fit's weights, the full
+    and empty coalitions at the largest), computes its Shapley values
+    exactly over all ``2^M`` coalitions (cheap: no model call) and leaves
+    only the residual game ``f - g`` to the sampled fit, whose error and
+    standard errors are those of the residual (regression-adjusted Monte
+    Carlo, Witter et al., 2025).  The values stay consistent for any game
+    (``g`` is subtracted and added back), and efficiency holds exactly.
+    On 10-word texts (TF-IDF and logistic regression) the error drops by
+    3-4x at 32 to 256 coalitions.  An output column with values outside
+    ``[0, 1]`` (not a probability) is left as it is.
+
+    Parameters
+    ----------
+    designs : list of CoalitionDesign
+        One :func:`stack_layout`, ``M <=`` :data:`MAX_ADJUSTED_FEATURES`.
+    outputs : ndarray of shape (n_designs, n, n_outputs)
+    weights : ndarray of shape (n_designs, n - 2)
+        The fit's weights of the proper coalitions (rows 2 onwards).
+
+    Returns
+    -------
+    fitted : ndarray of shape (n_designs, n, n_outputs)
+        ``g`` on every coalition of the designs (0 for columns left alone).
+    values : ndarray of shape (n_designs, n_outputs, M)
+        ``g``'s exact Shapley values.
+    """
+    n_designs, m = len(designs), designs[0].masks.shape[1]
+    X = np.concatenate([np.ones((n_designs, outputs.shape[1], 1)), np.stack([d.masks for d in designs])], axis=2)
+    top = weights.max(axis=1, keepdims=True)
+    w = np.concatenate([top, top, weights], axis=1)  # the full and empty coalitions anchor the fit
+    logits = _logit(outputs)
+    gram = (X * w[:, :, None]).transpose(0, 2, 1) @ X
+    gram += 1e-10 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(m + 1)  # few pairs: still solvable
+    beta = np.linalg.solve(gram, (X * w[:, :, None]).transpose(0, 2, 1) @ logits)  # (designs, M + 1, outputs)
+    probability = np.asarray(((outputs >= 0.0) & (outputs <= 1.0)).all(axis=1))  # (designs, outputs)
+    fitted = _sigmoid(X @ beta) * probability[:, None, :]
+    every = np.concatenate([np.ones((2**m, 1)), all_coalitions(m)], axis=1)
+    values = np.empty((n_designs, outputs.shape[2], m))
+    step = max(1, 2**22 // (2**m * outputs.shape[2]))  # g on every coalition, a few MB at a time
+    for start in range(0, n_designs, step):
+        on_every = _sigmoid(every @ beta[start : start + step])  # (designs, 2^M, outputs)
+        values[start : start + step] = (_shapley_matrix(m) @ on_every).transpose(0, 2, 1)
+    return fitted, values * probability[:, :, None]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p, 1e-6, 1.0 - 1e-6)
+    return np.log(clipped) - np.log1p(-clipped)
+
+
+def _sigmoid(t: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * t))
+
+
+@lru_cache(maxsize=32)
+def _shapley_matrix(m: int) -> np.ndarray:
+    """The linear map from a game on :func:`all_coalitions` to its Shapley values, shape (M, 2^M) (read-only).
+
+    ``phi_i = sum_{S without i} s! (M - s - 1)! / M! (v(S + i) - v(S))``:
+    a coalition holding ``i`` enters with the weight of its size less one,
+    one without ``i`` with minus the weight of its size.
+    """
+    masks = all_coalitions(m)
+    sizes = masks.sum(axis=1)
+    weight = np.array([1.0 / (m * comb(m - 1, s)) for s in range(m)] + [0.0])
+    matrix = np.where(masks.T, weight[np.maximum(sizes - 1, 0)][None, :], -weight[sizes][None, :])
+    matrix.flags.writeable = False
+    return matrix
 
 
 def _kkt_inverse(kkt: np.ndarray, m: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
