@@ -240,29 +240,33 @@ def sample_designs(
         owner = np.concatenate([owner, group[accepted]])
         firsts = np.vstack([firsts, first[accepted]])
         need -= np.bincount(group[accepted], minlength=n_designs)
-    # each design's pairs, old then new in acceptance order (a stable sort by design keeps both orders)
+    # each design's pairs, old then new in acceptance order (a stable sort by design keeps both orders); the new
+    # rows of every design built at once, each design then takes its slice
     order = np.argsort(owner, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_designs))])
+    masks = np.empty((2 * owner.size, m), dtype=bool)
+    masks[0::2] = firsts[order]
+    masks[1::2] = ~masks[0::2]
+    ratio = _sampled_ratio(m, sizes, masks.sum(axis=1))
+    within = np.arange(owner.size) - np.repeat(bounds[:-1], np.diff(bounds))  # each pair's index in its design
+    pair = np.repeat(within, 2)
     results = []
     for k, design in enumerate(designs):
-        mine = order[bounds[k] : bounds[k + 1]]
-        results.append(_extended(design, firsts[mine[old_pairs[k] :]], draws[mine]))
+        new = slice(2 * (bounds[k] + old_pairs[k]), 2 * bounds[k + 1])
+        results.append(_extended(design, masks[new], ratio[new], pair[new], draws[order[bounds[k] : bounds[k + 1]]]))
     return results
 
 
-def _extended(design: CoalitionDesign, firsts: np.ndarray, draws: np.ndarray) -> tuple[CoalitionDesign, np.ndarray]:
-    """``design`` with the new pairs whose first members are ``firsts``, and ``draws`` for all its pairs."""
-    m = design.masks.shape[1]
-    masks = np.empty((2 * firsts.shape[0], m), dtype=bool)
-    masks[0::2] = firsts
-    masks[1::2] = ~firsts
-    if not firsts.shape[0]:
+def _extended(
+    design: CoalitionDesign, masks: np.ndarray, ratio: np.ndarray, pair: np.ndarray, draws: np.ndarray
+) -> tuple[CoalitionDesign, np.ndarray]:
+    """``design`` with new sampled rows ``masks`` (their ``ratio`` and ``pair``), and ``draws`` for all its pairs."""
+    if not masks.shape[0]:
         return replace(design, draws=draws), masks
-    ratio = _sampled_ratio(m, design.sampled_sizes, masks.sum(axis=1))
-    pair = np.repeat(np.arange(design.n_pairs, design.n_pairs + firsts.shape[0]), 2)
+    m = design.masks.shape[1]
     extended = replace(
         design,
-        masks=np.vstack([design.masks, masks]),
+        masks=np.concatenate([design.masks, masks]),
         ratio=np.concatenate([design.ratio, ratio]),
         pair=np.concatenate([design.pair, pair]),
         draws=draws,
@@ -283,6 +287,7 @@ def _pair_keys(first: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
 
 
+@lru_cache(maxsize=1024)
 def _pairs_available(m: int, sizes: tuple[int, ...]) -> int:
     """Distinct pairs ``{z, complement}`` of the sampled sizes."""
     return sum(comb(m, s) for s in sizes) // 2
@@ -607,11 +612,12 @@ def logistic_control(
     probability = np.asarray(((outputs >= 0.0) & (outputs <= 1.0)).all(axis=1))  # (designs, outputs)
     fitted = _sigmoid(X @ beta) * probability[:, None, :]
     every = np.concatenate([np.ones((2**m, 1)), all_coalitions(m)], axis=1)
-    values = np.empty((n_designs, outputs.shape[2], m))
-    step = max(1, 2**22 // (2**m * outputs.shape[2]))  # g on every coalition, a few MB at a time
-    for start in range(0, n_designs, step):
-        on_every = _sigmoid(every @ beta[start : start + step])  # (designs, 2^M, outputs)
-        values[start : start + step] = (_shapley_matrix(m) @ on_every).transpose(0, 2, 1)
+    games = beta.transpose(1, 0, 2).reshape(m + 1, -1)  # one column per design and output: two matrix products
+    per_game = np.empty((m, games.shape[1]))
+    step = max(1, 2**22 // 2**m)  # g on every coalition, a few MB at a time
+    for start in range(0, games.shape[1], step):
+        per_game[:, start : start + step] = _shapley_matrix(m) @ _sigmoid(every @ games[:, start : start + step])
+    values = per_game.reshape(m, n_designs, -1).transpose(1, 2, 0)
     return fitted, values * probability[:, :, None]
 
 
