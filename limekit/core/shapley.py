@@ -399,8 +399,8 @@ def draw_pairs(
     """``n_pairs`` sampled coalitions and their complements (rows ``2i`` and ``2i + 1``).
 
     A size is drawn uniformly among ``sizes`` (symmetric: ``s`` in it
-    implies ``M - s``), then a coalition of that size uniformly (the ranks of
-    uniform keys), vectorised.
+    implies ``M - s``), then a coalition of that size uniformly (the first
+    ``s`` features of a uniform permutation), vectorised.
 
     Returns
     -------
@@ -411,8 +411,9 @@ def draw_pairs(
     """
     m = int(n_features)
     drawn = np.asarray(sizes)[rng.integers(0, len(sizes), size=n_pairs)]  # leverage scores: uniform over sizes
-    ranks = np.argsort(np.argsort(rng.random((n_pairs, m)), axis=1), axis=1)
-    first = ranks < drawn[:, None]
+    order = np.argsort(rng.random((n_pairs, m)), axis=1)  # a uniform permutation per pair: its first `drawn` are in
+    first = np.empty((n_pairs, m), dtype=bool)
+    np.put_along_axis(first, order, np.arange(m)[None, :] < drawn[:, None], axis=1)
     masks = np.empty((2 * n_pairs, m), dtype=bool)
     masks[0::2] = first
     masks[1::2] = ~first
