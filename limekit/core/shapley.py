@@ -518,6 +518,7 @@ def solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sha
 
     coefficients, residual = fit(y, full - empty)
     game_values = np.zeros((n_designs, outputs.shape[2], m))
+    controlled = np.zeros((n_designs, outputs.shape[2]), dtype=bool)
     if n_pairs and m <= MAX_ADJUSTED_FEATURES:
         # sample the residual of a fitted logistic game instead, where its sampled pairs fit the additive model
         # better (less residual, so less variance); never where the coalitions leave features unidentified
@@ -527,11 +528,11 @@ def solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sha
             np.einsum("sr,sro->so", weights[:, first_sampled:], r[:, first_sampled:] ** 2)
             for r in (residual, adjusted[1])
         ]
-        better = sampled_misfit[1] < sampled_misfit[0]
-        better[list(unidentified)] = False
-        coefficients = np.where(better[:, None, :], adjusted[0], coefficients)
-        residual = np.where(better[:, None, :], adjusted[1], residual)
-        game_values = game_values * better[:, :, None]
+        controlled = sampled_misfit[1] < sampled_misfit[0]
+        controlled[list(unidentified)] = False
+        coefficients = np.where(controlled[:, None, :], adjusted[0], coefficients)
+        residual = np.where(controlled[:, None, :], adjusted[1], residual)
+        game_values = game_values * controlled[:, :, None]
     values = coefficients.transpose(0, 2, 1) + game_values  # (designs, outputs, M)
     # R^2 of the additive model with these values on the outputs themselves
     observed = outputs[:, 2:] - outputs[:, 1:2]
@@ -555,9 +556,9 @@ def solve_stack(designs: list[CoalitionDesign], outputs: np.ndarray) -> list[Sha
         by_output = per_pair.transpose(0, 3, 1, 2)  # (designs, outputs, pairs, M)
         meat = (by_output * (1.0 - inclusion)[:, None, :, None]).transpose(0, 1, 3, 2) @ by_output
         covariance = constrained[:, None] @ meat @ constrained[:, None]
-        if game_values.any():  # the control's M + 1 parameters were fitted to these pairs too (as HC1 counts them)
-            dof = 2 * n_pairs / max(2 * n_pairs - (m + 1), 1)
-            covariance *= np.where(game_values.any(axis=2), dof, 1.0)[:, :, None, None]
+        # the control's M + 1 parameters were fitted to these pairs too: counted as HC1 counts a fit's
+        dof = 2 * n_pairs / max(2 * n_pairs - (m + 1), 1)
+        covariance *= np.where(controlled, dof, 1.0)[:, :, None, None]
     for k, directions in unidentified.items():
         # what no coalition tells apart (two features always in or out together, ...) gets the minimum-norm
         # split (as shap's least squares does) and a spread of the outputs' whole range: never "settled"
