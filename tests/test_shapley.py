@@ -20,7 +20,10 @@ from limekit.core.shapley import (
     CoalitionDesign,
     _inclusion_factor,
     _pair_probability,
+    _quantised_logistic_values,
     _sampled_ratio,
+    _shapley_matrix,
+    _sigmoid,
     all_coalitions,
     draw_pairs,
     plan_coalitions,
@@ -1102,3 +1105,42 @@ def test_text_classifier_logistic_in_its_words_is_exact_from_few_coalitions():
     exact = brute_force_shapley(value, len(words))
     np.testing.assert_allclose(exp.shapley_values(1), exact[1], atol=1e-8)
     assert exp.base_value(1) + exp.shapley_values(1).sum() == pytest.approx(value(np.ones(12, bool))[1], abs=1e-10)
+
+
+def test_wide_logistic_games_values_by_the_dynamic_programme():
+    """Above 14 features the control's logistic game has its slopes put on a grid and its values counted by a
+    dynamic programme: equal to enumerating the same gridded game, efficient, and the slopes within half a step."""
+    rng = np.random.default_rng(4)
+    for m in (9, 13):
+        intercepts, slopes = rng.normal(size=4), rng.normal(scale=1.5, size=(4, m))
+        values, gridded = _quantised_logistic_values(intercepts, slopes)
+        step = np.abs(slopes).sum(axis=1, keepdims=True) / 128
+        np.testing.assert_allclose(gridded / step, np.rint(gridded / step), atol=1e-9)
+        assert np.all(np.abs(gridded - slopes) <= step / 2 + 1e-12)
+        every = all_coalitions(m).astype(float)
+        enumerated = (_shapley_matrix(m) @ _sigmoid(intercepts[None, :] + every @ gridded.T)).T
+        np.testing.assert_allclose(values, enumerated, atol=1e-13)
+    intercepts, slopes = rng.normal(size=3), rng.normal(size=(3, 50))
+    values, gridded = _quantised_logistic_values(intercepts, slopes)
+    total = _sigmoid(intercepts + gridded.sum(axis=1)) - _sigmoid(intercepts)
+    assert np.abs(values.sum(axis=1) - total).max() < 1e-12
+
+
+def test_wide_logistic_game_sampled_nearly_exact_with_the_control():
+    """An 18-feature logistic game from 256 of its 262,144 coalitions: with the gridded control the error is a
+    small fraction of plain sampling's (not zero: the grid moves the slopes), and efficiency is exact."""
+    m = 18
+    beta = np.random.default_rng(5).normal(scale=0.8, size=m)
+    game = _game_table(m, lambda masks: _sigmoid(-0.4 + masks.astype(float) @ beta))
+    every = all_coalitions(m)
+    exact = _shapley_matrix(m) @ game(every)
+    controlled, plain = [], []
+    for seed in range(5):
+        design = _sampled_design(m, 256, seed)
+        p = game(design.masks)
+        solution = solve_shapley(design, np.column_stack([1 - p, p]))
+        assert abs(solution.values[1].sum() - (p[0] - p[1])) < 1e-10
+        np.testing.assert_allclose(solution.values[0], -solution.values[1], atol=1e-12)
+        controlled.append(np.linalg.norm(solution.values[1] - exact))
+        plain.append(np.linalg.norm(solve_shapley(design, 2 * p).values[0] / 2 - exact))
+    assert np.mean(controlled) < 0.15 * np.mean(plain), (np.mean(controlled), np.mean(plain))  # 0.06 here

@@ -73,8 +73,13 @@ MAX_EXACT_FEATURES = 20
 MAX_CONDITION = 1e12
 #: the smallest ``1 - leverage`` of a pair in the standard errors' HC3 correction
 MIN_LEVERAGE_GAP = 0.05
-#: games of at most this many features get :func:`logistic_control` (its values enumerate ``2^M`` coalitions)
-MAX_ADJUSTED_FEATURES = 14
+#: games of at most this many features get :func:`logistic_control` (beyond it the counts of
+#: :func:`_quantised_logistic_values` exceed the integers that float64 holds exactly)
+MAX_ADJUSTED_FEATURES = 50
+#: up to this many features the control's values enumerate all ``2^M`` coalitions; above, a dynamic programme
+ENUMERATED_CONTROL_FEATURES = 14
+#: grid steps over the sum of a wide control game's slopes (their quantisation, see :func:`_quantised_logistic_values`)
+CONTROL_BINS = 128
 
 
 def shapley_kernel(n_features: int, sizes: np.ndarray) -> np.ndarray:
@@ -591,7 +596,10 @@ def logistic_control(
     Parameters
     ----------
     designs : list of CoalitionDesign
-        One :func:`stack_layout`, ``M <=`` :data:`MAX_ADJUSTED_FEATURES`.
+        One :func:`stack_layout`, ``M <=`` :data:`MAX_ADJUSTED_FEATURES`.  Up to
+        :data:`ENUMERATED_CONTROL_FEATURES` the logistic game's values
+        enumerate its coalitions; wider, its slopes go on a grid first
+        (:func:`_quantised_logistic_values`).
     outputs : ndarray of shape (n_designs, n, n_outputs)
     weights : ndarray of shape (n_designs, n - 2)
         The fit's weights of the proper coalitions (rows 2 onwards).
@@ -603,6 +611,11 @@ def logistic_control(
     values : ndarray of shape (n_designs, n_outputs, M)
         ``g``'s exact Shapley values.
     """
+    if outputs.shape[2] == 2 and np.abs(outputs.sum(axis=2) - 1.0).max() < 1e-12:
+        # a binary classifier's two columns: one logistic game and its mirror (logit(1 - p) = -logit(p))
+        fitted, values = logistic_control(designs, outputs[:, :, 1:], weights)
+        used = np.asarray(fitted.any(axis=1, keepdims=True))  # column 1 is a probability, so column 0 is
+        return np.concatenate([(1.0 - fitted) * used, fitted], axis=2), np.concatenate([-values, values], axis=1)
     n_designs, m = len(designs), designs[0].masks.shape[1]
     X = np.concatenate([np.ones((n_designs, outputs.shape[1], 1)), np.stack([d.masks for d in designs])], axis=2)
     top = weights.max(axis=1, keepdims=True)
@@ -612,15 +625,80 @@ def logistic_control(
     gram += 1e-10 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(m + 1)  # few pairs: still solvable
     beta = np.linalg.solve(gram, (X * w[:, :, None]).transpose(0, 2, 1) @ logits)  # (designs, M + 1, outputs)
     probability = np.asarray(((outputs >= 0.0) & (outputs <= 1.0)).all(axis=1))  # (designs, outputs)
+    games = beta.transpose(1, 0, 2).reshape(m + 1, -1)  # one column per design and output
+    if m <= ENUMERATED_CONTROL_FEATURES:  # g on every coalition: two matrix products, a few MB at a time
+        every = np.concatenate([np.ones((2**m, 1)), all_coalitions(m)], axis=1)
+        per_game = np.empty((m, games.shape[1]))
+        step = max(1, 2**22 // 2**m)
+        for start in range(0, games.shape[1], step):
+            per_game[:, start : start + step] = _shapley_matrix(m) @ _sigmoid(every @ games[:, start : start + step])
+    else:  # the slopes on a grid, whose game's values a dynamic programme gives exactly, a few MB at a time
+        per_game = np.empty((m, games.shape[1]))
+        step = max(1, 2**21 // ((m + 1) * (CONTROL_BINS + m)))  # the grid is at most CONTROL_BINS + M / 2 wide
+        for start in range(0, games.shape[1], step):
+            chunk = slice(start, start + step)
+            values_t, slopes = _quantised_logistic_values(games[0, chunk], games[1:, chunk].T)
+            per_game[:, chunk], games[1:, chunk] = values_t.T, slopes.T
+        beta = games.reshape(m + 1, n_designs, -1).transpose(1, 0, 2)
     fitted = _sigmoid(X @ beta) * probability[:, None, :]
-    every = np.concatenate([np.ones((2**m, 1)), all_coalitions(m)], axis=1)
-    games = beta.transpose(1, 0, 2).reshape(m + 1, -1)  # one column per design and output: two matrix products
-    per_game = np.empty((m, games.shape[1]))
-    step = max(1, 2**22 // 2**m)  # g on every coalition, a few MB at a time
-    for start in range(0, games.shape[1], step):
-        per_game[:, start : start + step] = _shapley_matrix(m) @ _sigmoid(every @ games[:, start : start + step])
     values = per_game.reshape(m, n_designs, -1).transpose(1, 2, 0)
     return fitted, values * probability[:, :, None]
+
+
+def _quantised_logistic_values(intercepts: np.ndarray, slopes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Shapley values of logistic games whose slopes are put on a grid, and those slopes.
+
+    Game ``g`` is ``sigmoid(a_g + h_g sum_i k_gi z_i)`` with integers
+    ``k_gi = round(b_gi / h_g)`` and ``h_g`` the sum of ``|b_g|`` over
+    :data:`CONTROL_BINS`: a valid control variate (any game is), whose
+    coalitions' logits take few values.  A feature's value sums, over the
+    coalitions without it, its gain times the Shapley weight of their size,
+    so it needs only how many coalitions of each size reach each grid sum:
+    counted for all features by a dynamic programme over the features
+    (``M^2`` grid rows), then for the coalitions without feature ``i`` by
+    peeling ``i`` off size by size.  The counts are integers below ``2^53``
+    for ``M <=`` :data:`MAX_ADJUSTED_FEATURES`, so float64 holds them exactly.
+    Written here: no library computes Shapley values of a logistic game.
+
+    Parameters
+    ----------
+    intercepts : ndarray of shape (n_games,)
+    slopes : ndarray of shape (n_games, M)
+
+    Returns
+    -------
+    values : ndarray of shape (n_games, M)
+    slopes : ndarray of shape (n_games, M)
+        ``h_g k_g``, the slopes of the games whose values these are.
+    """
+    n_games, m = slopes.shape
+    step = np.maximum(np.abs(slopes).sum(axis=1) / CONTROL_BINS, 1e-12)
+    k = np.rint(slopes / step[:, None]).astype(np.int64)
+    low = np.minimum(k, 0).sum(axis=1)  # grid index 0 is each game's lowest reachable sum
+    width = int(np.abs(k).sum(axis=1).max()) + 1
+    grid = np.arange(width)
+    games = np.arange(n_games)
+    # counts[g, s, t]: coalitions of s features whose grid sum is t + low_g
+    counts = np.zeros((n_games, m + 1, width))
+    counts[games, 0, -low] = 1.0
+    for j in range(m):
+        source = grid[None, :] - k[:, j : j + 1]
+        inside = (source >= 0) & (source < width)
+        moved = np.take_along_axis(counts[:, :-1], np.clip(source, 0, width - 1)[:, None, :], axis=2)
+        counts[:, 1:] += moved * inside[:, None, :]
+    logit = intercepts[:, None] + step[:, None] * (grid[None, :] + low[:, None])  # (games, grid)
+    gain = _sigmoid(logit[:, None, :] + (step[:, None] * k)[:, :, None]) - _sigmoid(logit)[:, None, :]
+    source = grid[None, None, :] - k[:, :, None]
+    inside = (source >= 0) & (source < width)
+    source = np.clip(source, 0, width - 1)
+    without = np.zeros((n_games, m, width))  # coalitions of size s without feature i, by grid sum
+    without[games[:, None], np.arange(m)[None, :], -low[:, None]] = 1.0
+    values = np.zeros((n_games, m))
+    for size in range(m):
+        values += (without * gain).sum(axis=2) / (m * comb(m - 1, size))
+        if size + 1 < m:
+            without = counts[:, size + 1, None, :] - np.take_along_axis(without, source, axis=2) * inside
+    return values, step[:, None] * k
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
