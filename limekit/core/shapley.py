@@ -584,14 +584,15 @@ def logistic_control(
     has ``M + 1`` parameters.  The control variate fits that game by weighted
     least squares on the logits of the outputs (the fit's weights, the full
     and empty coalitions at the largest), computes its Shapley values
-    exactly over all ``2^M`` coalitions (cheap: no model call) and leaves
-    only the residual game ``f - g`` to the sampled fit, whose error and
-    standard errors are those of the residual (regression-adjusted Monte
-    Carlo, Witter et al., 2025).  The values stay consistent for any game
-    (``g`` is subtracted and added back), and efficiency holds exactly.
-    On 10-word texts (TF-IDF and logistic regression) the error drops by
-    3-4x at 32 to 256 coalitions.  An output column with values outside
-    ``[0, 1]`` (not a probability) is left as it is.
+    exactly (no model call) and leaves only the residual game ``f - g`` to
+    the sampled fit, whose error and standard errors are those of the
+    residual (regression-adjusted Monte Carlo, Witter et al., 2025).  The
+    values stay consistent for any game (``g`` is subtracted and added
+    back), and efficiency holds exactly.  On texts (TF-IDF and logistic
+    regression) the error drops by 3-4x at 32 to 256 coalitions on 10
+    words, by 2x on 18.  An output column with values outside ``[0, 1]``
+    (not a probability) is left as it is; a binary classifier's two columns
+    share one game.
 
     Parameters
     ----------
