@@ -1109,7 +1109,8 @@ def test_text_classifier_logistic_in_its_words_is_exact_from_few_coalitions():
 
 def test_wide_logistic_games_values_by_the_dynamic_programme():
     """Above 14 features the control's logistic game has its slopes put on a grid and its values counted by a
-    dynamic programme: equal to enumerating the same gridded game, efficient, and the slopes within half a step."""
+    dynamic programme: equal to enumerating the same gridded game, efficient (also at 100 features, where the
+    coalitions' counts pass 2^53), and the slopes within half a step."""
     rng = np.random.default_rng(4)
     for m in (9, 13):
         intercepts, slopes = rng.normal(size=4), rng.normal(scale=1.5, size=(4, m))
@@ -1120,7 +1121,7 @@ def test_wide_logistic_games_values_by_the_dynamic_programme():
         every = all_coalitions(m).astype(float)
         enumerated = (_shapley_matrix(m) @ _sigmoid(intercepts[None, :] + every @ gridded.T)).T
         np.testing.assert_allclose(values, enumerated, atol=1e-13)
-    intercepts, slopes = rng.normal(size=3), rng.normal(size=(3, 50))
+    intercepts, slopes = rng.normal(size=3), rng.normal(size=(3, 100))  # counts near C(100, 50) ~ 1e29: shares
     values, gridded = _quantised_logistic_values(intercepts, slopes)
     total = _sigmoid(intercepts + gridded.sum(axis=1)) - _sigmoid(intercepts)
     assert np.abs(values.sum(axis=1) - total).max() < 1e-12

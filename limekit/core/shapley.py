@@ -47,6 +47,7 @@ values are computed exactly, leaves only its residual to the sampled fit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from math import comb
@@ -73,9 +74,8 @@ MAX_EXACT_FEATURES = 20
 MAX_CONDITION = 1e12
 #: the smallest ``1 - leverage`` of a pair in the standard errors' HC3 correction
 MIN_LEVERAGE_GAP = 0.05
-#: games of at most this many features get :func:`logistic_control` (beyond it the counts of
-#: :func:`_quantised_logistic_values` exceed the integers that float64 holds exactly)
-MAX_ADJUSTED_FEATURES = 50
+#: games of at most this many features get :func:`logistic_control` (the cost of its values grows as ``M^2``)
+MAX_ADJUSTED_FEATURES = 100
 #: up to this many features the control's values enumerate all ``2^M`` coalitions; above, a dynamic programme
 ENUMERATED_CONTROL_FEATURES = 14
 #: grid steps over the sum of a wide control game's slopes (their quantisation, see :func:`_quantised_logistic_values`)
@@ -635,7 +635,7 @@ def logistic_control(
             per_game[:, start : start + step] = _shapley_matrix(m) @ _sigmoid(every @ games[:, start : start + step])
     else:  # the slopes on a grid, whose game's values a dynamic programme gives exactly, a few MB at a time
         per_game = np.empty((m, games.shape[1]))
-        step = max(1, 2**21 // ((m + 1) * (CONTROL_BINS + m)))  # the grid is at most CONTROL_BINS + M / 2 wide
+        step = max(1, 2**21 // ((m + 1) * (CONTROL_BINS + m)))  # a grid is at most CONTROL_BINS + M / 2 wide
         for start in range(0, games.shape[1], step):
             chunk = slice(start, start + step)
             values_t, slopes = _quantised_logistic_values(games[0, chunk], games[1:, chunk].T)
@@ -652,13 +652,14 @@ def _quantised_logistic_values(intercepts: np.ndarray, slopes: np.ndarray) -> tu
     Game ``g`` is ``sigmoid(a_g + h_g sum_i k_gi z_i)`` with integers
     ``k_gi = round(b_gi / h_g)`` and ``h_g`` the sum of ``|b_g|`` over
     :data:`CONTROL_BINS`: a valid control variate (any game is), whose
-    coalitions' logits take few values.  A feature's value sums, over the
-    coalitions without it, its gain times the Shapley weight of their size,
-    so it needs only how many coalitions of each size reach each grid sum:
-    counted for all features by a dynamic programme over the features
-    (``M^2`` grid rows), then for the coalitions without feature ``i`` by
-    peeling ``i`` off size by size.  The counts are integers below ``2^53``
-    for ``M <=`` :data:`MAX_ADJUSTED_FEATURES`, so float64 holds them exactly.
+    coalitions' logits take few values.  Feature ``i``'s value is the mean
+    over sizes ``s`` of its mean gain over the coalitions of ``s`` features
+    without it, so it needs only the share of those coalitions reaching each
+    grid sum.  A dynamic programme over the features gives the shares for
+    coalitions of all features (each step a convex combination); those
+    without feature ``i`` are peeled off from them, upwards from size 0 for
+    the small sizes and downwards from size ``M - 1`` for the large ones,
+    so that each step multiplies the previous one's error by at most 1.
     Written here: no library computes Shapley values of a logistic game.
 
     Parameters
@@ -679,26 +680,43 @@ def _quantised_logistic_values(intercepts: np.ndarray, slopes: np.ndarray) -> tu
     width = int(np.abs(k).sum(axis=1).max()) + 1
     grid = np.arange(width)
     games = np.arange(n_games)
-    # counts[g, s, t]: coalitions of s features whose grid sum is t + low_g
-    counts = np.zeros((n_games, m + 1, width))
-    counts[games, 0, -low] = 1.0
-    for j in range(m):
-        source = grid[None, :] - k[:, j : j + 1]
+    sizes = np.arange(1, m + 1)
+
+    def mover(by: np.ndarray, rows: int) -> Callable[[np.ndarray], np.ndarray]:
+        """Moves ``(games, rows, grid)`` shares up the grid by ``by`` steps (per game, or per game and row)."""
+        source = grid - by[..., None]
         inside = (source >= 0) & (source < width)
-        moved = np.take_along_axis(counts[:, :-1], np.clip(source, 0, width - 1)[:, None, :], axis=2)
-        counts[:, 1:] += moved * inside[:, None, :]
+        index = (games[:, None, None], np.arange(rows)[None, :, None], np.clip(source, 0, width - 1))
+        return lambda shares: shares[index] * inside
+
+    # share[g, s, t]: of the coalitions of s features among the first n, the share whose grid sum is t + low_g
+    share = np.zeros((n_games, m + 1, width))
+    share[games, 0, -low] = 1.0
+    for n in range(1, m + 1):
+        added = mover(k[:, n - 1 : n], m)(share[:, :-1])
+        share[:, 1:] = (
+            np.clip(1.0 - sizes / n, 0.0, None)[:, None] * share[:, 1:]
+            + np.where(sizes <= n, sizes / n, 0.0)[:, None] * added
+        )
     logit = intercepts[:, None] + step[:, None] * (grid[None, :] + low[:, None])  # (games, grid)
     gain = _sigmoid(logit[:, None, :] + (step[:, None] * k)[:, :, None]) - _sigmoid(logit)[:, None, :]
-    source = grid[None, None, :] - k[:, :, None]
-    inside = (source >= 0) & (source < width)
-    source = np.clip(source, 0, width - 1)
-    without = np.zeros((n_games, m, width))  # coalitions of size s without feature i, by grid sum
-    without[games[:, None], np.arange(m)[None, :], -low[:, None]] = 1.0
-    values = np.zeros((n_games, m))
-    for size in range(m):
-        values += (without * gain).sum(axis=2) / (m * comb(m - 1, size))
-        if size + 1 < m:
-            without = counts[:, size + 1, None, :] - np.take_along_axis(without, source, axis=2) * inside
+    # without[g, i, t]: the same share among the coalitions of s features without feature i, from
+    # C(M, s) share_s = C(M - 1, s) without_s + C(M - 1, s - 1) (without_{s-1} moved up by k_i)
+    up, down = mover(k, m), mover(-k, m)  # feature i's shares moved by k_i, and back
+    without = np.zeros((n_games, m, width))
+    without[games[:, None], np.arange(m)[None, :], -low[:, None]] = 1.0  # size 0: the empty coalition
+    values = (without * gain).sum(axis=2)
+    middle = (m - 1) // 2
+    for s in range(1, middle + 1):  # upwards: the previous size's weight s / (M - s) is at most 1
+        without = m / (m - s) * share[:, s, None, :] - s / (m - s) * up(without)
+        values += (without * gain).sum(axis=2)
+    without = np.zeros((n_games, m, width))  # size M - 1: the one coalition of all the others
+    without[games[:, None], np.arange(m)[None, :], (k.sum(axis=1, keepdims=True) - k) - low[:, None]] = 1.0
+    values += (without * gain).sum(axis=2)
+    for s in range(m - 2, middle, -1):  # downwards: the next size's weight (M - 1 - s) / (s + 1) is at most 1
+        without = down(m / (s + 1) * share[:, s + 1, None, :] - (m - 1 - s) / (s + 1) * without)
+        values += (without * gain).sum(axis=2)
+    values /= m
     return values, step[:, None] * k
 
 
