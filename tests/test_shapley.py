@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 from cases_distributed import WORDS, text_proba
+from scipy.special import expit
 
 from limekit import LimekitValueError
 from limekit.core.score import DistinctRows, join_batches
@@ -23,7 +24,6 @@ from limekit.core.shapley import (
     _quantised_logistic_values,
     _sampled_ratio,
     _shapley_matrix,
-    _sigmoid,
     all_coalitions,
     draw_pairs,
     plan_coalitions,
@@ -1119,11 +1119,11 @@ def test_wide_logistic_games_values_by_the_dynamic_programme():
         np.testing.assert_allclose(gridded / step, np.rint(gridded / step), atol=1e-9)
         assert np.all(np.abs(gridded - slopes) <= step / 2 + 1e-12)
         every = all_coalitions(m).astype(float)
-        enumerated = (_shapley_matrix(m) @ _sigmoid(intercepts[None, :] + every @ gridded.T)).T
+        enumerated = (_shapley_matrix(m) @ expit(intercepts[None, :] + every @ gridded.T)).T
         np.testing.assert_allclose(values, enumerated, atol=1e-13)
     intercepts, slopes = rng.normal(size=3), rng.normal(size=(3, 100))  # counts near C(100, 50) ~ 1e29: shares
     values, gridded = _quantised_logistic_values(intercepts, slopes)
-    total = _sigmoid(intercepts + gridded.sum(axis=1)) - _sigmoid(intercepts)
+    total = expit(intercepts + gridded.sum(axis=1)) - expit(intercepts)
     assert np.abs(values.sum(axis=1) - total).max() < 1e-12
 
 
@@ -1132,7 +1132,7 @@ def test_wide_logistic_game_sampled_nearly_exact_with_the_control():
     small fraction of plain sampling's (not zero: the grid moves the slopes), and efficiency is exact."""
     m = 18
     beta = np.random.default_rng(5).normal(scale=0.8, size=m)
-    game = _game_table(m, lambda masks: _sigmoid(-0.4 + masks.astype(float) @ beta))
+    game = _game_table(m, lambda masks: expit(-0.4 + masks.astype(float) @ beta))
     every = all_coalitions(m)
     exact = _shapley_matrix(m) @ game(every)
     controlled, plain = [], []

@@ -53,7 +53,7 @@ from functools import lru_cache
 from math import comb
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import expit, gammaln, logit
 
 __all__ = [
     "CoalitionDesign",
@@ -618,21 +618,24 @@ def logistic_control(
         used = np.asarray(fitted.any(axis=1, keepdims=True))  # column 1 is a probability, so column 0 is
         return np.concatenate([(1.0 - fitted) * used, fitted], axis=2), np.concatenate([-values, values], axis=1)
     n_designs, m = len(designs), designs[0].masks.shape[1]
+    probability = np.asarray(((outputs >= 0.0) & (outputs <= 1.0)).all(axis=1))  # (designs, outputs)
+    if not probability.any():  # a regression's outputs: nothing to fit
+        return np.zeros_like(outputs, dtype=float), np.zeros((n_designs, outputs.shape[2], m))
     X = np.concatenate([np.ones((n_designs, outputs.shape[1], 1)), np.stack([d.masks for d in designs])], axis=2)
     top = weights.max(axis=1, keepdims=True)
     w = np.concatenate([top, top, weights], axis=1)  # the full and empty coalitions anchor the fit
-    logits = _logit(outputs)
-    gram = (X * w[:, :, None]).transpose(0, 2, 1) @ X
+    weighted_t = (X * w[:, :, None]).transpose(0, 2, 1)
+    gram = weighted_t @ X
     gram += 1e-10 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(m + 1)  # few pairs: still solvable
-    beta = np.linalg.solve(gram, (X * w[:, :, None]).transpose(0, 2, 1) @ logits)  # (designs, M + 1, outputs)
-    probability = np.asarray(((outputs >= 0.0) & (outputs <= 1.0)).all(axis=1))  # (designs, outputs)
+    logits = logit(np.clip(outputs, 1e-6, 1.0 - 1e-6))
+    beta = np.linalg.solve(gram, weighted_t @ logits)  # (designs, M + 1, outputs)
     games = beta.transpose(1, 0, 2).reshape(m + 1, -1)  # one column per design and output
     if m <= ENUMERATED_CONTROL_FEATURES:  # g on every coalition: two matrix products, a few MB at a time
         every = np.concatenate([np.ones((2**m, 1)), all_coalitions(m)], axis=1)
         per_game = np.empty((m, games.shape[1]))
         step = max(1, 2**22 // 2**m)
         for start in range(0, games.shape[1], step):
-            per_game[:, start : start + step] = _shapley_matrix(m) @ _sigmoid(every @ games[:, start : start + step])
+            per_game[:, start : start + step] = _shapley_matrix(m) @ expit(every @ games[:, start : start + step])
     else:  # the slopes on a grid, whose game's values a dynamic programme gives exactly, a few MB at a time
         per_game = np.empty((m, games.shape[1]))
         step = max(1, 2**21 // ((m + 1) * (CONTROL_BINS + m)))  # a grid is at most CONTROL_BINS + M / 2 wide
@@ -641,7 +644,7 @@ def logistic_control(
             values_t, slopes = _quantised_logistic_values(games[0, chunk], games[1:, chunk].T)
             per_game[:, chunk], games[1:, chunk] = values_t.T, slopes.T
         beta = games.reshape(m + 1, n_designs, -1).transpose(1, 0, 2)
-    fitted = _sigmoid(X @ beta) * probability[:, None, :]
+    fitted = expit(X @ beta) * probability[:, None, :]
     values = per_game.reshape(m, n_designs, -1).transpose(1, 2, 0)
     return fitted, values * probability[:, :, None]
 
@@ -699,7 +702,7 @@ def _quantised_logistic_values(intercepts: np.ndarray, slopes: np.ndarray) -> tu
             + np.where(sizes <= n, sizes / n, 0.0)[:, None] * added
         )
     logit = intercepts[:, None] + step[:, None] * (grid[None, :] + low[:, None])  # (games, grid)
-    gain = _sigmoid(logit[:, None, :] + (step[:, None] * k)[:, :, None]) - _sigmoid(logit)[:, None, :]
+    gain = expit(logit[:, None, :] + (step[:, None] * k)[:, :, None]) - expit(logit)[:, None, :]
     # without[g, i, t]: the same share among the coalitions of s features without feature i, from
     # C(M, s) share_s = C(M - 1, s) without_s + C(M - 1, s - 1) (without_{s-1} moved up by k_i)
     up, down = mover(k, m), mover(-k, m)  # feature i's shares moved by k_i, and back
@@ -718,15 +721,6 @@ def _quantised_logistic_values(intercepts: np.ndarray, slopes: np.ndarray) -> tu
         values += (without * gain).sum(axis=2)
     values /= m
     return values, step[:, None] * k
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    clipped = np.clip(p, 1e-6, 1.0 - 1e-6)
-    return np.log(clipped) - np.log1p(-clipped)
-
-
-def _sigmoid(t: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * t))
 
 
 @lru_cache(maxsize=32)
