@@ -179,6 +179,15 @@ def shap_tabular_values(shap, model, background, rows, nsamples, seed):
     return values[..., 1] if values.ndim == 3 else values  # (rows, M) of class 1
 
 
+def shap_text_values(shap, model, text, nsamples, seed):
+    """shap's KernelExplainer on one text, its words removed (the masks' zeros): class 1's values."""
+    words = text.split()
+    np.random.seed(seed)
+    explainer = shap.KernelExplainer(text_mask_model(model, words), np.zeros((1, len(words))))
+    values = np.asarray(explainer.shap_values(np.ones((1, len(words))), nsamples=nsamples, l1_reg=False, silent=True))
+    return values[..., 1].ravel() if values.ndim == 3 else values.ravel()
+
+
 def text_mask_model(model, words):
     """shap's view of a document: a function of word masks (1 keeps a word; 0 removes it, as limekit)."""
     words = np.asarray(words)
@@ -227,12 +236,8 @@ def section_accuracy(shap, args, results):
                 )
                 ours += [relative_error(e.shapley_values(1), ex) for e, ex in zip(explanations, exact_text)]
                 for text, ex in zip(texts, exact_text):
-                    np.random.seed(seed)
-                    f = text_mask_model(pipeline.predict_proba, text.split())
-                    explainer = shap.KernelExplainer(f, np.zeros((1, words)))
-                    values = explainer.shap_values(np.ones((1, words)), nsamples=budget, l1_reg=False, silent=True)
-                    values = np.asarray(values)
-                    theirs.append(relative_error(values[..., 1].ravel() if values.ndim == 3 else values.ravel(), ex))
+                    values = shap_text_values(shap, pipeline.predict_proba, text, budget, seed)
+                    theirs.append(relative_error(values, ex))
             a, b = float(np.mean(ours)), float(np.mean(theirs))
             print(f"{f'text TF-IDF (M={words})':<22}{budget:>8}{a:>10.4f}{b:>10.4f}{a / b:>8.2f}")
             results.append(("accuracy", f"text{words}", budget, a, b))
@@ -378,11 +383,7 @@ def section_speed(shap, args, results):
 
     def shap_loop():
         for text in texts:
-            f = text_mask_model(model, text.split())
-            np.random.seed(0)
-            shap.KernelExplainer(f, np.zeros((1, 30))).shap_values(
-                np.ones((1, 30)), nsamples=budget, l1_reg=False, silent=True
-            )
+            shap_text_values(shap, model, text, budget, 0)
 
     ratios = time_both(
         "text TF-IDF+LR (M=30)",
@@ -430,13 +431,7 @@ def section_equal_error(shap, args, results):
     ]
 
     def shap_text(budget):
-        values = []
-        for text in texts:
-            np.random.seed(0)
-            explainer = shap.KernelExplainer(text_mask_model(model, text.split()), np.zeros((1, 12)))
-            out = np.asarray(explainer.shap_values(np.ones((1, 12)), nsamples=budget, l1_reg=False, silent=True))
-            values.append(out[..., 1].ravel() if out.ndim == 3 else out.ravel())
-        return values
+        return [shap_text_values(shap, model, text, budget, 0) for text in texts]
 
     def limekit_text(budget):
         explanations = TextExplainer(kernel="shap", random_state=0).explain_many(texts, model, num_samples=budget)
