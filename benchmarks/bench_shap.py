@@ -15,9 +15,11 @@ library's own time (wall minus model) is reported apart from the model's.
     regression) and images (12 superpixels, a small torch CNN; captum).
     shap runs with ``l1_reg=False`` (its default ``'num_features(10)'`` would
     zero 4 of Adult's 14 values).
-(2) Wall time per explanation at shap's default budget (``2M + 2048``
-    coalitions), the best of two runs of each library: Adult (50 background
-    rows) and text documents of 30 words.
+(2) Wall time per explanation at equal budgets of 64, 256 and 1024
+    coalitions and shap's default (``2M + 2048``), the best of two runs of
+    each library: Adult (50 background rows) and text documents of 30
+    words.  "bound" is shap's wall time over limekit's model time alone:
+    the most limekit could gain with no time of its own.
 (3) ``explain_many`` on 1000 Adult rows against shap's per-row loop (timed
     on ``--shap-rows`` rows and scaled to 1000): with 20 background rows at
     512 coalitions, and with 50 at shap's default budget; limekit at shap's
@@ -332,9 +334,8 @@ def section_images(args, results):
         results.append(("accuracy", "image", budget, a, b))
 
 
-def time_both(task, model, n_rows, run_limekit, run_shap, repeat=2):
-    """Time each library's run, the best of ``repeat`` (``model`` timed inside each); print a line per library
-    and the ratios."""
+def time_both(model, n_rows, run_limekit, run_shap, repeat=2):
+    """Each library's (wall, model, own) seconds per row and model rows per row, the best of ``repeat`` runs."""
     timings = {}
     for library, run in (("limekit", run_limekit), ("shap", run_shap)):
         runs = []
@@ -344,55 +345,66 @@ def time_both(task, model, n_rows, run_limekit, run_shap, repeat=2):
             run()
             runs.append((time.perf_counter() - start, model.seconds, model.rows))
         seconds, model_seconds, rows = min(runs)
-        wall = seconds / n_rows
-        own = wall - model_seconds / n_rows
-        timings[library] = (wall, own)
-        print(f"{task:<26}{library:<9}{wall:>9.3f}{model_seconds / n_rows:>13.3f}{own:>11.4f}{rows // n_rows:>12}")
-    ratio = timings["shap"][0] / timings["limekit"][0]
-    own_ratio = timings["shap"][1] / max(timings["limekit"][1], 1e-9)
-    print(f"  {task}: wall time shap / limekit = {ratio:.1f}x; own (non-model) time = {own_ratio:.1f}x")
-    return ratio, own_ratio
+        timings[library] = (
+            seconds / n_rows,
+            model_seconds / n_rows,
+            (seconds - model_seconds) / n_rows,
+            rows // n_rows,
+        )
+    return timings
 
 
 def section_speed(shap, args, results):
     print(
-        "\n(2) wall time per explanation at shap's default budget (2M + 2048 coalitions), best of 2 runs;"
-        " model time apart"
+        "\n(2) wall time per explanation at equal coalition budgets (shap's default 2M + 2048 last), best of 2 runs;"
+        " model time apart.\n    bound: shap's wall time over limekit's model time alone, the ratio limekit would"
+        " reach with no own time"
     )
-    train, categorical, hgb, background, rows = adult_rows(50, args.speed_rows, 1)
-    budget = 2 * 14 + 2048
-    model = TimedModel(hgb.predict_proba)
-    explainer = limekit_tabular(train, categorical, background)(0)
-    header = f"{'task':<26}{'library':<9}{'s/row':>9}{'model s/row':>13}{'own s/row':>11}{'model rows':>12}"
-    print(header)
-    ratios = time_both(
-        "Adult HGB (B=50)",
-        model,
-        len(rows),
-        lambda: explainer.explain_many(rows, model, num_samples=budget),
-        lambda: shap_tabular_values(shap, model, background, rows, budget, 0),
+    print(
+        f"{'task':<22}{'budget':>7}{'limekit s/row':>15}{'(model)':>9}{'shap s/row':>12}{'(model)':>9}"
+        f"{'model rows':>18}{'shap / limekit':>16}{'own':>7}{'bound':>7}"
     )
-    results.append(("speed", "adult", budget, *ratios))
-
     from limekit.text import TextExplainer
 
+    train, categorical, hgb, background, rows = adult_rows(50, args.speed_rows, 1)
+    explainer = limekit_tabular(train, categorical, background)(0)
     pipeline = text_model()
     texts = documents(args.speed_rows, 30, 2)
-    model = TimedModel(pipeline.predict_proba)
-    budget = 2 * 30 + 2048
-
-    def shap_loop():
-        for text in texts:
-            shap_text_values(shap, model, text, budget, 0)
-
-    ratios = time_both(
-        "text TF-IDF+LR (M=30)",
-        model,
-        len(texts),
-        lambda: TextExplainer(kernel="shap", random_state=0).explain_many(texts, model, num_samples=budget),
-        shap_loop,
+    tasks = (
+        (
+            "Adult HGB (B=50)",
+            14,
+            TimedModel(hgb.predict_proba),
+            len(rows),
+            lambda model, budget: explainer.explain_many(rows, model, num_samples=budget),
+            lambda model, budget: shap_tabular_values(shap, model, background, rows, budget, 0),
+        ),
+        (
+            "text TF-IDF+LR (M=30)",
+            30,
+            TimedModel(pipeline.predict_proba),
+            len(texts),
+            lambda model, budget: TextExplainer(kernel="shap", random_state=0).explain_many(
+                texts, model, num_samples=budget
+            ),
+            lambda model, budget: [shap_text_values(shap, model, text, budget, 0) for text in texts],
+        ),
     )
-    results.append(("speed", "text", budget, *ratios))
+    for task, m, model, n_rows, run_limekit, run_shap in tasks:
+        for budget in (*args.speed_budgets, 2 * m + 2048):
+            timings = time_both(
+                model, n_rows, lambda b=budget: run_limekit(model, b), lambda b=budget: run_shap(model, b)
+            )
+            (ours, ours_model, ours_own, ours_rows), (theirs, theirs_model, theirs_own, theirs_rows) = (
+                timings["limekit"],
+                timings["shap"],
+            )
+            ratio, own_ratio, bound = theirs / ours, theirs_own / max(ours_own, 1e-9), theirs / ours_model
+            print(
+                f"{task:<22}{budget:>7}{ours:>15.4f}{ours_model:>9.4f}{theirs:>12.4f}{theirs_model:>9.4f}"
+                f"{f'{ours_rows} / {theirs_rows}':>18}{ratio:>15.1f}x{own_ratio:>6.1f}x{bound:>6.1f}x"
+            )
+            results.append(("speed", task, budget, ratio, own_ratio))
 
 
 def section_equal_error(shap, args, results):
@@ -522,10 +534,12 @@ def main():
     parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "images", "speed", "equal-error", "many"])
     args = parser.parse_args()
     args.budgets = [256, 1024, 4096]
+    args.speed_budgets = [64, 256, 1024]
     args.equal_error_budget = {}
     if args.quick:
         args.seeds, args.instances, args.rows, args.shap_rows, args.speed_rows, args.error_rows = 1, 4, 200, 10, 4, 3
         args.budgets = [256, 1024]
+        args.speed_budgets = [256]
     import shap
 
     print(f"python {platform.python_version()}, shap {shap.__version__}, numpy {np.__version__}, {platform.machine()}")

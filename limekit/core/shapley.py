@@ -47,10 +47,10 @@ values are computed exactly, leaves only its residual to the sampled fit
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from math import comb
+from typing import cast
 
 import numpy as np
 from scipy.special import expit, gammaln, logit
@@ -477,6 +477,30 @@ def solve_shapley(design: CoalitionDesign, outputs: np.ndarray) -> ShapleySoluti
     return solve_stack([design], outputs[None])[0]
 
 
+def solve_many(designs: list[CoalitionDesign], outputs: list[np.ndarray]) -> list[ShapleySolution]:
+    """:func:`solve_shapley` for several designs, those of one :func:`stack_layout` as one stack (the same values).
+
+    Parameters
+    ----------
+    designs : list of CoalitionDesign
+    outputs : list of ndarray, each of shape (n, n_outputs)
+        Each design's scored rows (rows as its ``masks``).
+    """
+    solutions: list[ShapleySolution | None] = [None] * len(designs)
+    by_layout: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+    for d, (design, rows) in enumerate(zip(designs, outputs)):
+        scored = np.asarray(rows, dtype=float).reshape(design.masks.shape[0], -1)
+        if design.masks.shape[1] == 1:
+            solutions[d] = solve_shapley(design, scored)
+        else:
+            by_layout.setdefault((*stack_layout(design), scored.shape[1]), []).append((d, scored))
+    for members in by_layout.values():
+        stack = solve_stack([designs[d] for d, _ in members], np.stack([scored for _, scored in members]))
+        for (d, _), solution in zip(members, stack):
+            solutions[d] = solution
+    return cast("list[ShapleySolution]", solutions)
+
+
 def stack_layout(design: CoalitionDesign) -> tuple[int, int, int]:
     """What designs solved together share: features, rows and sampled pairs."""
     return design.masks.shape[1], design.masks.shape[0], design.n_pairs
@@ -680,47 +704,48 @@ def _quantised_logistic_values(intercepts: np.ndarray, slopes: np.ndarray) -> tu
     step = np.maximum(np.abs(slopes).sum(axis=1) / CONTROL_BINS, 1e-12)
     k = np.rint(slopes / step[:, None]).astype(np.int64)
     low = np.minimum(k, 0).sum(axis=1)  # grid index 0 is each game's lowest reachable sum
-    width = int(np.abs(k).sum(axis=1).max()) + 1
-    grid = np.arange(width)
+    width = int(np.abs(k).sum(axis=1).max()) + 1  # and one column more, always 0 (see _grid_shift)
     games = np.arange(n_games)
-    sizes = np.arange(1, m + 1)
-
-    def mover(by: np.ndarray, rows: int) -> Callable[[np.ndarray], np.ndarray]:
-        """Moves ``(games, rows, grid)`` shares up the grid by ``by`` steps (per game, or per game and row)."""
-        source = grid - by[..., None]
-        inside = (source >= 0) & (source < width)
-        index = (games[:, None, None], np.arange(rows)[None, :, None], np.clip(source, 0, width - 1))
-        return lambda shares: shares[index] * inside
-
-    # share[g, s, t]: of the coalitions of s features among the first n, the share whose grid sum is t + low_g
-    share = np.zeros((n_games, m + 1, width))
-    share[games, 0, -low] = 1.0
-    for n in range(1, m + 1):
-        added = mover(k[:, n - 1 : n], m)(share[:, :-1])
-        share[:, 1:] = (
-            np.clip(1.0 - sizes / n, 0.0, None)[:, None] * share[:, 1:]
-            + np.where(sizes <= n, sizes / n, 0.0)[:, None] * added
-        )
-    logit = intercepts[:, None] + step[:, None] * (grid[None, :] + low[:, None])  # (games, grid)
+    sizes = np.arange(1, m + 1)[:, None]
+    # share[s, g, t]: of the coalitions of s features among the first n, the share whose grid sum is t + low_g
+    share = np.zeros((m + 1, n_games, width + 1))
+    share[0, games, -low] = 1.0
+    flat = share.reshape(m + 1, -1)
+    for n in range(1, m + 1):  # sizes above n have no coalition yet
+        added = np.take(flat[:n], _grid_shift(k[:, n - 1], width), axis=1)
+        flat[1 : n + 1] = (1.0 - sizes[:n] / n) * flat[1 : n + 1] + sizes[:n] / n * added
+    logit = intercepts[:, None] + step[:, None] * (np.arange(width + 1)[None, :] + low[:, None])  # (games, grid)
     gain = expit(logit[:, None, :] + (step[:, None] * k)[:, :, None]) - expit(logit)[:, None, :]
     # without[g, i, t]: the same share among the coalitions of s features without feature i, from
     # C(M, s) share_s = C(M - 1, s) without_s + C(M - 1, s - 1) (without_{s-1} moved up by k_i)
-    up, down = mover(k, m), mover(-k, m)  # feature i's shares moved by k_i, and back
-    without = np.zeros((n_games, m, width))
+    up, down = _grid_shift(k, width), _grid_shift(-k, width)  # feature i's shares moved by k_i, and back
+    without = np.zeros((n_games, m, width + 1))
     without[games[:, None], np.arange(m)[None, :], -low[:, None]] = 1.0  # size 0: the empty coalition
-    values = (without * gain).sum(axis=2)
+    values = np.einsum("git,git->gi", without, gain)
     middle = (m - 1) // 2
     for s in range(1, middle + 1):  # upwards: the previous size's weight s / (M - s) is at most 1
-        without = m / (m - s) * share[:, s, None, :] - s / (m - s) * up(without)
-        values += (without * gain).sum(axis=2)
-    without = np.zeros((n_games, m, width))  # size M - 1: the one coalition of all the others
+        without = m / (m - s) * share[s, :, None] - s / (m - s) * without.take(up).reshape(without.shape)
+        values += np.einsum("git,git->gi", without, gain)
+    without = np.zeros((n_games, m, width + 1))  # size M - 1: the one coalition of all the others
     without[games[:, None], np.arange(m)[None, :], (k.sum(axis=1, keepdims=True) - k) - low[:, None]] = 1.0
-    values += (without * gain).sum(axis=2)
+    values += np.einsum("git,git->gi", without, gain)
     for s in range(m - 2, middle, -1):  # downwards: the next size's weight (M - 1 - s) / (s + 1) is at most 1
-        without = down(m / (s + 1) * share[:, s + 1, None, :] - (m - 1 - s) / (s + 1) * without)
-        values += (without * gain).sum(axis=2)
+        moved = m / (s + 1) * share[s + 1, :, None] - (m - 1 - s) / (s + 1) * without
+        without = moved.take(down).reshape(moved.shape)
+        values += np.einsum("git,git->gi", without, gain)
     values /= m
     return values, step[:, None] * k
+
+
+def _grid_shift(k: np.ndarray, width: int) -> np.ndarray:
+    """Flat indices that move shares of shape ``k.shape + (width + 1,)`` up their grid by ``k`` steps.
+
+    Column ``width`` stays 0: a share moved in from outside the grid reads it.
+    """
+    grid = np.arange(width + 1)
+    source = grid - k[..., None]
+    source = np.where((source >= 0) & (source < width) & (grid < width), source, width)
+    return (np.arange(k.size).reshape(k.shape)[..., None] * (width + 1) + source).ravel()
 
 
 @lru_cache(maxsize=32)

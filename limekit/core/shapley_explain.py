@@ -44,7 +44,7 @@ from .._validation import bad_value
 from .adaptive import Verdict, next_sample_size, normal_draw_test
 from .rounds import Work, calls_alone, first_round
 from .score import DistinctRows
-from .shapley import CoalitionDesign, ShapleySolution, plan_coalitions
+from .shapley import CoalitionDesign, ShapleySolution, plan_coalitions, solve_many
 from .shapley_strata import StratifiedDesign, plan_strata, sample_stratified, solve_strata_many
 
 if TYPE_CHECKING:
@@ -331,18 +331,26 @@ class ShapleyRounds:
         return neighbourhood
 
     def before_verdicts(self, work: list[Work], call: ExplainCall) -> None:
-        """Solve the instances' background-averaged games together (each verdict and fit reads its solution)."""
-        pending = []
-        for w in work:
-            labels = self.explainer._labels(w)
-            if isinstance(w.coalitions, StratifiedDesign) and _stale(w, labels):
-                pending.append((w, labels))
-        if not pending:
+        """Solve the instances' games together, games of one size as one stack (each verdict and fit reads its
+        solution)."""
+        stale = [(w, labels) for w, labels in ((w, self.explainer._labels(w)) for w in work) if _stale(w, labels)]
+        stratified = [(w, labels) for w, labels in stale if isinstance(w.coalitions, StratifiedDesign)]
+        plain = [(w, labels) for w, labels in stale if isinstance(w.coalitions, CoalitionDesign)]
+        if not stale:
             return
-        designs = [cast(StratifiedDesign, w.coalitions) for w, _ in pending]
-        with limited_blas_threads(designs[0].n_features):
-            solutions = solve_strata_many(designs, [w.outputs[:, labels] for w, labels in pending])
-        for (w, labels), solution in zip(pending, solutions):
+        with limited_blas_threads(max(cast(Any, w.coalitions).masks.shape[1] for w, _ in stale)):
+            solutions: list[ShapleySolution] = []
+            if stratified:
+                solutions += solve_strata_many(
+                    [cast(StratifiedDesign, w.coalitions) for w, _ in stratified],
+                    [w.outputs[:, labels] for w, labels in stratified],
+                )
+            if plain:
+                solutions += solve_many(
+                    [cast(CoalitionDesign, w.coalitions) for w, _ in plain],
+                    [w.outputs[:, labels] for w, labels in plain],
+                )
+        for (w, labels), solution in zip(stratified + plain, solutions):
             w.solution = (w.n_samples, tuple(labels), solution)
 
     def next_round(self, wanting: list[Work], work: list[Work], call: ExplainCall) -> list[Work]:
