@@ -16,6 +16,7 @@ from cases_distributed import WORDS, text_proba
 from scipy.special import expit
 
 from limekit import LimekitValueError
+from limekit.core import shapley
 from limekit.core.score import DistinctRows, join_batches
 from limekit.core.shapley import (
     CoalitionDesign,
@@ -29,7 +30,9 @@ from limekit.core.shapley import (
     plan_coalitions,
     sample_designs,
     shapley_kernel,
+    solve_many,
     solve_shapley,
+    stack_layout,
 )
 from limekit.core.shapley_explain import DistinctRowsModel, merge_equal_rows, stratum_rows
 from limekit.core.shapley_strata import plan_strata, sample_stratified, solve_strata_many
@@ -1145,3 +1148,48 @@ def test_wide_logistic_game_sampled_nearly_exact_with_the_control():
         controlled.append(np.linalg.norm(solution.values[1] - exact))
         plain.append(np.linalg.norm(solve_shapley(design, 2 * p).values[0] / 2 - exact))
     assert np.mean(controlled) < 0.15 * np.mean(plain), (np.mean(controlled), np.mean(plain))  # 0.06 here
+
+
+def test_games_of_one_size_solved_as_one_stack_give_each_games_values():
+    """solve_many stacks designs of one layout (features, rows, pairs) and solves the rest alone: every design's
+    values, base value, standard errors and R^2 equal solving it by itself, whatever it is stacked with."""
+    rng = np.random.default_rng(6)
+    designs = [_sampled_design(12, 96, seed) for seed in range(3)]  # sampled, the logistic control on
+    designs += [plan_coalitions(5, 64), plan_coalitions(1, 8), _sampled_design(20, 128, 0)]  # exact; one feature
+    outputs = []
+    for design in designs:
+        beta = rng.normal(scale=1.5, size=design.masks.shape[1])
+        p = expit(0.2 + design.masks.astype(float) @ beta)
+        outputs.append(np.column_stack([1 - p, p]))
+    stacked = solve_many(designs, outputs)
+    assert len({stack_layout(d) for d in designs[:3]}) == 1  # the first three are one stack
+    for design, rows, solution in zip(designs, outputs, stacked):
+        alone = solve_shapley(design, rows)
+        for field in ("values", "base_values", "full_values", "r2"):
+            np.testing.assert_allclose(getattr(solution, field), getattr(alone, field), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(solution.standard_errors, alone.standard_errors, rtol=1e-7, atol=1e-12)
+
+
+def test_texts_explained_together_equal_each_explained_alone(monkeypatch):
+    """explain_many solves texts of one length as one stack: the same values and standard errors as one text at a
+    time, one model call for the round."""
+    rng = np.random.default_rng(7)
+    texts = [" ".join(rng.choice(WORDS, size=n, replace=False)) for n in (8, 8, 6, 8)]  # distinct words: M = n
+    stacks = []
+    solve_stack = shapley.solve_stack
+    monkeypatch.setattr(
+        shapley, "solve_stack", lambda designs, outputs: stacks.append(len(designs)) or solve_stack(designs, outputs)
+    )
+    model = Counting(text_proba)
+    many = TextExplainer(kernel="shap", random_state=3).explain_many(texts, model, num_samples=96)
+    assert model.calls == 1 and sorted(stacks) == [1, 3]
+    monkeypatch.undo()
+    for text, together in zip(texts, many):
+        alone = TextExplainer(kernel="shap", random_state=3).explain_many([text], text_proba, num_samples=96)[0]
+        np.testing.assert_allclose(together.shapley_values(1), alone.shapley_values(1), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            together.diagnostics["shapley"]["standard_errors"][1],
+            alone.diagnostics["shapley"]["standard_errors"][1],
+            rtol=1e-7,
+            atol=1e-12,
+        )
