@@ -1193,3 +1193,25 @@ def test_texts_explained_together_equal_each_explained_alone(monkeypatch):
             rtol=1e-7,
             atol=1e-12,
         )
+
+
+def test_games_of_many_players_are_explained():
+    """Texts of 70 and 300 distinct words (more coalitions of a size than an int64 counts) and a kernel weight of
+    1200 players (C(1200, 600) has no float): the planted words come out on top and efficiency holds."""
+    words = np.array([f"w{i}" for i in range(300)])
+
+    def planted(texts):
+        logits = np.array([2.5 * ("w3" in t.split()) - 2.0 * ("w7" in t.split()) - 0.2 for t in texts])
+        p = expit(logits)
+        return np.column_stack([1 - p, p])
+
+    for m in (70, 300):
+        text = " ".join(np.random.default_rng(m).permutation(words[:m]))
+        exp = TextExplainer(kernel="shap", random_state=0).explain_instance(text, planted, num_samples=400)
+        values = exp.shapley_values(1)
+        assert not exp.diagnostics["shapley"]["exact"]
+        assert {w for w, _ in exp.as_list()[:2]} == {"w3", "w7"}
+        assert abs(values.sum() + exp.base_value(1) - planted([text])[0, 1]) < 1e-10
+    weights = shapley_kernel(1200, np.array([1, 2, 600, 1199]))
+    assert np.all(np.isfinite(weights)) and weights[0] == pytest.approx(1199 / (1200 * 1199))
+    assert weights[2] == 0.0  # below the smallest float: such a coalition weighs nothing

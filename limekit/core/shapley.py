@@ -99,10 +99,10 @@ def shapley_kernel(n_features: int, sizes: np.ndarray) -> np.ndarray:
     """
     sizes = np.asarray(sizes)
     m = int(n_features)
-    binomial = np.array([float(comb(m, int(s))) for s in range(m + 1)])
-    s = sizes.astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):  # sizes 0 and M (and M = 1): inf, not used
-        return np.where((sizes > 0) & (sizes < m), (m - 1) / (binomial[sizes] * s * (m - s)), np.inf)
+    weight = np.full(m + 1, np.inf)  # sizes 0 and M: fixed by the constraint, not weighted
+    for s in np.unique(sizes[(sizes > 0) & (sizes < m)]).tolist():
+        weight[s] = (m - 1) / (comb(m, s) * s * (m - s))  # exact integers: no float overflow of C(M, s)
+    return weight[sizes]
 
 
 def all_coalitions(n_features: int) -> np.ndarray:
@@ -294,8 +294,8 @@ def _pair_keys(first: np.ndarray, owner: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1024)
 def _pairs_available(m: int, sizes: tuple[int, ...]) -> int:
-    """Distinct pairs ``{z, complement}`` of the sampled sizes."""
-    return sum(comb(m, s) for s in sizes) // 2
+    """Distinct pairs ``{z, complement}`` of the sampled sizes (at most 2^62: more than any sample draws)."""
+    return min(sum(comb(m, s) for s in sizes) // 2, 2**62)
 
 
 def _sampled_ratio(m: int, sizes: tuple[int, ...], counts: np.ndarray) -> np.ndarray:
