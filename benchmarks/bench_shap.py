@@ -15,6 +15,9 @@ library's own time (wall minus model) is reported apart from the model's.
     regression) and images (12 superpixels, a small torch CNN; captum).
     shap runs with ``l1_reg=False`` (its default ``'num_features(10)'`` would
     zero 4 of Adult's 14 values).
+(1c) 150-word texts, where no exact values exist: the error against a
+    reference of 40,000 coalitions (limekit, other seeds), limekit with and
+    without its control variate and shap, at 512 and 2348 coalitions.
 (2) Wall time per explanation at equal budgets of 64, 256 and 1024
     coalitions and shap's default (``2M + 2048``), the best of two runs of
     each library: Adult (50 background rows) and text documents of 30
@@ -31,7 +34,7 @@ library's own time (wall minus model) is reported apart from the model's.
     (exact values of every coalition) is no larger, on Adult with 50 and 20
     background rows and on 12-word texts (shap at its default budget).
 
-    python benchmarks/bench_shap.py [--quick] [--rows 1000] [--shap-rows 20] [--seeds 3]
+    python benchmarks/bench_shap.py [--quick] [--rows 1000] [--shap-rows 20] [--seeds 3] [--skip SECTION ...]
 """
 
 from __future__ import annotations
@@ -243,6 +246,47 @@ def section_accuracy(shap, args, results):
             a, b = float(np.mean(ours)), float(np.mean(theirs))
             print(f"{f'text TF-IDF (M={words})':<22}{budget:>8}{a:>10.4f}{b:>10.4f}{a / b:>8.2f}")
             results.append(("accuracy", f"text{words}", budget, a, b))
+
+
+def section_long_texts(shap, args, results):
+    """(1c) 150-word texts: no exact values (2^150 coalitions), so a reference of 40,000 coalitions."""
+    from limekit.core import shapley
+    from limekit.text import TextExplainer
+
+    words = 150
+    print(
+        f"\n(1c) {words}-word texts against a reference (limekit at 40,000 coalitions, other seeds): limekit with and"
+        " without the control variate, and shap"
+    )
+    pipeline = text_model()
+    rng = np.random.default_rng(11)
+    texts = [" ".join(rng.choice(VOCABULARY, size=words, replace=False)) for _ in range(min(args.instances, 3))]
+    reference = [
+        e.shapley_values(1)
+        for e in TextExplainer(kernel="shap", random_state=99).explain_many(
+            texts, pipeline.predict_proba, num_samples=40_000
+        )
+    ]
+    print(f"{'task':<22}{'budget':>8}{'limekit':>10}{'no control':>12}{'shap':>10}{'ratio':>8}")
+    for budget in (512, 2 * words + 2048):
+        errors = {"limekit": [], "no control": [], "shap": []}
+        for seed in range(args.seeds):
+            for name, cap in (("limekit", shapley.MAX_ADJUSTED_FEATURES), ("no control", 0)):
+                default, shapley.MAX_ADJUSTED_FEATURES = shapley.MAX_ADJUSTED_FEATURES, cap
+                try:
+                    explanations = TextExplainer(kernel="shap", random_state=seed).explain_many(
+                        texts, pipeline.predict_proba, num_samples=budget
+                    )
+                finally:
+                    shapley.MAX_ADJUSTED_FEATURES = default
+                errors[name] += [relative_error(e.shapley_values(1), r) for e, r in zip(explanations, reference)]
+            for text, r in zip(texts, reference):
+                errors["shap"].append(
+                    relative_error(shap_text_values(shap, pipeline.predict_proba, text, budget, seed), r)
+                )
+        a, plain, b = (float(np.mean(errors[k])) for k in ("limekit", "no control", "shap"))
+        print(f"{f'text TF-IDF (M={words})':<22}{budget:>8}{a:>10.4f}{plain:>12.4f}{b:>10.4f}{a / b:>8.2f}")
+        results.append(("accuracy", f"text{words}", budget, a, b))
 
 
 def section_images(args, results):
@@ -531,7 +575,9 @@ def main():
     parser.add_argument("--instances", type=int, default=8)
     parser.add_argument("--speed-rows", type=int, default=10)
     parser.add_argument("--error-rows", type=int, default=6, help="rows of section (4), each with exact values")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "images", "speed", "equal-error", "many"])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["accuracy", "long-texts", "images", "speed", "equal-error", "many"]
+    )
     args = parser.parse_args()
     args.budgets = [256, 1024, 4096]
     args.speed_budgets = [64, 256, 1024]
@@ -546,6 +592,8 @@ def main():
     results = []
     if "accuracy" not in args.skip:
         section_accuracy(shap, args, results)
+    if "long-texts" not in args.skip:
+        section_long_texts(shap, args, results)
     if "images" not in args.skip:
         section_images(args, results)
     if "speed" not in args.skip:

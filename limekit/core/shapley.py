@@ -75,7 +75,7 @@ MAX_CONDITION = 1e12
 #: the smallest ``1 - leverage`` of a pair in the standard errors' HC3 correction
 MIN_LEVERAGE_GAP = 0.05
 #: games of at most this many features get :func:`logistic_control` (the cost of its values grows as ``M^2``)
-MAX_ADJUSTED_FEATURES = 100
+MAX_ADJUSTED_FEATURES = 200
 #: up to this many features the control's values enumerate all ``2^M`` coalitions; above, a dynamic programme
 ENUMERATED_CONTROL_FEATURES = 14
 #: grid steps over the sum of a wide control game's slopes (their quantisation, see :func:`_quantised_logistic_values`)
