@@ -19,11 +19,32 @@ __all__ = ["to_shap"]
 
 
 def _feature_table(explanation: Any, width: int) -> tuple[list[str], list[Any]]:
-    """The features' names and the instance's values (tabular values; 1 for a present word or superpixel)."""
+    """The features' names and data: a tabular row's values; a text's words as shap's tokens (a word keeps
+    the space after it, which ``shap.plots.text`` joins them with; characters as they are); 1 for a present
+    superpixel."""
     records = explanation.domain_mapper.feature_records(range(width))
     names = [str(record.get("feature", record.get("name"))) for record in records]
-    data = [record.get("value", 1) for record in records]
-    return names, data
+    described = explanation.domain_mapper.to_dict()
+    if described.get("modality") == "text":
+        return names, names if described.get("char_level") else [name + " " for name in names]
+    return names, [record.get("value", 1) for record in records]
+
+
+def _as_array(data: list[Any]) -> np.ndarray:
+    """``data`` as floats where it is all numbers, else as objects (categories, words)."""
+    array = np.array(data, dtype=object)
+    try:
+        return array.astype(float)
+    except (TypeError, ValueError):
+        return array
+
+
+def _ragged(rows: list[Any]) -> np.ndarray:
+    """One object array holding an array per explanation (shap's form for explanations of different features)."""
+    out = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows):
+        out[i] = row
+    return out
 
 
 def _is_explanation(item: Any) -> bool:
@@ -38,7 +59,7 @@ def to_shap(explanations: Any, label: int | str | None = None) -> Any:
     ----------
     explanations : Explanation or sequence of Explanation
         Made by an explainer with ``kernel='shap'`` (or read back with
-        ``Explanation.from_json``); several must have the same features.
+        ``Explanation.from_json``).
     label : int, str or None, default=None
         The label whose values are taken (None: each explanation's
         :attr:`~limekit.core.explanation.Explanation.label`).
@@ -46,17 +67,22 @@ def to_shap(explanations: Any, label: int | str | None = None) -> Any:
     Returns
     -------
     shap.Explanation
-        One explanation: ``values`` of shape (M,), a scalar ``base_values``;
-        several: ``values`` of shape (n, M) and ``base_values`` of shape
-        (n,).  ``data`` holds the instance's values (tabular) or 1 for the
-        present words and superpixels, ``feature_names`` the features' names.
+        One explanation: ``values`` of shape (M,), a scalar ``base_values``.
+        Several with the same features (a table's rows): ``values`` of shape
+        (n, M) and ``base_values`` of shape (n,).  Several with different
+        features (texts, images): shap's form for its own text explanations,
+        ``values``, ``data`` and ``feature_names`` object arrays of one array
+        per explanation (``shap.plots.text``, ``waterfall`` and ``bar`` draw
+        them; ``beeswarm`` needs one feature set).  ``data`` holds a row's
+        values, a text's words (each with the space after it, as shap's
+        tokens) or 1 for the present superpixels.
 
     Raises
     ------
     MissingDependencyError
         When shap is not installed.
     LimekitValueError
-        For an explanation without Shapley values, or explanations of different features.
+        For an explanation without Shapley values.
     """
     single = _is_explanation(explanations)
     if not single and (isinstance(explanations, (str, bytes)) or not isinstance(explanations, Sequence)):
@@ -70,18 +96,23 @@ def to_shap(explanations: Any, label: int | str | None = None) -> Any:
         if not item.is_shapley:
             raise bad_value(f"explanations[{i}]", "an explanation made with kernel='shap'", "a LIME explanation")
     values = [item.shapley_values(label) for item in items]
-    widths = {v.size for v in values}
-    if len(widths) != 1:
-        raise bad_value("explanations", "explanations of the same features", f"{sorted(widths)} features")
     shap = import_optional("shap", "to_shap")
     base = np.array([item.base_value(label) for item in items])
-    names, _ = _feature_table(items[0], values[0].size)
-    data = [_feature_table(item, values[0].size)[1] for item in items]
-    data_array = np.array(data, dtype=object)
-    try:
-        data_array = data_array.astype(float)
-    except (TypeError, ValueError):
-        pass
+    tables = [_feature_table(item, v.size) for item, v in zip(items, values)]
+    names = [table[0] for table in tables]
+    data = [_as_array(table[1]) for table in tables]
     if single:
-        return shap.Explanation(values=values[0], base_values=float(base[0]), data=data_array[0], feature_names=names)
-    return shap.Explanation(values=np.vstack(values), base_values=base, data=data_array, feature_names=names)
+        return shap.Explanation(values=values[0], base_values=float(base[0]), data=data[0], feature_names=names[0])
+    if all(n == names[0] for n in names):  # one feature set (a table's rows): matrices
+        return shap.Explanation(
+            values=np.vstack(values),
+            base_values=base,
+            data=_as_array([table[1] for table in tables]),
+            feature_names=names[0],
+        )
+    return shap.Explanation(  # texts of other words, images of other superpixels: one array per explanation
+        values=_ragged(values),
+        base_values=base,
+        data=_ragged(data),
+        feature_names=_ragged([np.array(n) for n in names]),
+    )

@@ -1236,3 +1236,28 @@ def test_control_variate_up_to_200_players(monkeypatch):
     error, plain_error = np.linalg.norm(controlled - exact), np.linalg.norm(plain - exact)
     assert error < 1e-6 and plain_error > 1e-4, (error, plain_error)  # 7e-10 and 1.4e-3 here
     assert abs(controlled.sum() - (p[0] - p[1])) < 1e-10 and abs(plain.sum() - (p[0] - p[1])) < 1e-10
+
+
+def test_to_shap_texts_of_different_words_and_shaps_text_plot():
+    """Texts give shap's own text form: one array of values, tokens (each word with its space) and names per text,
+    also for texts of as many words as each other; shap.plots.text draws them, escaping the words."""
+    shap = pytest.importorskip("shap")
+    from limekit.interop import to_shap
+
+    texts = ["good film <b>great</b> cast", "bad plot", "great music acting ending"]
+    explainer = TextExplainer(kernel="shap", split_expression=r"\s+", random_state=0)  # markup stays in its word
+    explanations = explainer.explain_many(texts, text_proba, num_samples=64)
+    converted = to_shap(explanations)
+    assert converted.values.dtype == object and len(converted.values) == 3
+    for exp, text, values, data, names in zip(
+        explanations, texts, converted.values, converted.data, converted.feature_names
+    ):
+        assert list(names) == text.split()  # each text's own words, in order
+        np.testing.assert_allclose(values, [dict(exp.as_list())[word] for word in names])
+        assert list(data) == [word + " " for word in names]
+        assert values.sum() + exp.base_value() == pytest.approx(text_proba([text])[0, 1], abs=1e-10)
+    np.testing.assert_allclose(converted.base_values, [e.base_value() for e in explanations])
+    html = shap.plots.text(converted, display=False)
+    assert "<b>great" not in html and "&lt;b&gt;great" in html and "music" in html
+    one = explanations[1].to_shap()
+    assert list(one.data) == ["bad ", "plot "] and list(one.feature_names) == ["bad", "plot"]
