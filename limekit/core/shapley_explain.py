@@ -334,10 +334,10 @@ class ShapleyRounds:
         """Solve the instances' games together, games of one size as one stack (each verdict and fit reads its
         solution)."""
         stale = [(w, labels) for w, labels in ((w, self.explainer._labels(w)) for w in work) if _stale(w, labels)]
-        stratified = [(w, labels) for w, labels in stale if isinstance(w.coalitions, StratifiedDesign)]
-        plain = [(w, labels) for w, labels in stale if isinstance(w.coalitions, CoalitionDesign)]
         if not stale:
             return
+        stratified = [(w, labels) for w, labels in stale if isinstance(w.coalitions, StratifiedDesign)]
+        plain = [(w, labels) for w, labels in stale if isinstance(w.coalitions, CoalitionDesign)]
         with limited_blas_threads(max(cast(Any, w.coalitions).masks.shape[1] for w, _ in stale)):
             solutions: list[ShapleySolution] = []
             if stratified:
