@@ -110,8 +110,25 @@ def test_text_in_a_numeric_column_is_still_a_type_error():
     explainer = TabularExplainer(_frame(), random_state=0)
     row = _frame().iloc[0].astype(object)
     row["a"] = "twelve"
-    with pytest.raises(LimekitTypeError, match="data_row: expected numbers in column 'a'"):
+    with pytest.raises(LimekitTypeError, match="data_row: expected numbers in column 'a'; got 'twelve' \\(str\\)"):
         explainer.explain_instance(row, _never_called)
+
+
+@pytest.mark.parametrize(
+    "column, dtype",
+    [
+        (lambda n: pd.date_range("2020-01-01", periods=n), "datetime64"),
+        (lambda n: pd.to_timedelta(np.arange(n), unit="D"), "timedelta64"),
+        (lambda n: np.arange(n) * 1j, "complex128"),
+    ],
+)
+def test_columns_without_numbers_or_categories_are_refused_at_construction(column, dtype):
+    """A date, a duration or a complex number is no number limekit can sample nor a category: the constructor
+    names the column and its dtype (before, dates were read as nanoseconds and the explained row then failed)."""
+    frame = _frame()
+    frame["when"] = column(len(frame))
+    with pytest.raises(LimekitTypeError, match=f"training_data: expected .*; got column 'when' of dtype {dtype}"):
+        TabularExplainer(frame, random_state=0)
 
 
 def test_declared_categorical_numeric_column_with_nan_is_refused():

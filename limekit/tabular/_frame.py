@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import bad_type, bad_value
+from .._validation import LimekitTypeError, bad_type, bad_value, describe
 
 __all__ = ["is_dataframe", "is_series", "FrameEncoder", "UnseenValue", "MISSING"]
 
@@ -104,8 +104,15 @@ class FrameEncoder:
         self.dtypes = list(frame.dtypes)
         self.categories = {}
         self.missing = {}
-        for position, (_name, dtype) in enumerate(zip(self.columns, self.dtypes)):
+        for position, (name, dtype) in enumerate(zip(self.columns, self.dtypes)):
             if not _is_categorical_dtype(dtype):
+                if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+                    raise LimekitTypeError(  # dates, durations, periods, intervals: no order limekit can sample
+                        f"training_data: expected numeric, bool, string or categorical columns; got column {name!r} "
+                        f"of dtype {dtype}. Convert it to numbers (e.g. days since a date) or to a category, or "
+                        "drop it.",
+                        "training_data",
+                    )
                 continue
             column = frame.iloc[:, position]
             if isinstance(dtype, pd.CategoricalDtype):
@@ -359,7 +366,14 @@ def _encode_numbers(column, column_name, argument):
     try:
         values = pd.to_numeric(column, errors="raise").to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError) as exc:
-        raise bad_type(argument, f"numbers in column {column_name!r}", column) from exc
+        failed = pd.to_numeric(column, errors="coerce").isna().to_numpy() & column.notna().to_numpy()
+        if not failed.any():
+            raise bad_type(argument, f"numbers in column {column_name!r}", column) from exc
+        raise LimekitTypeError(
+            f"{argument}: expected numbers in column {column_name!r}; got {describe(column[failed].iloc[0])} in row "
+            f"{_first(column, failed)!r}",
+            argument,
+        ) from exc
     infinite = np.isinf(values)
     if infinite.any():
         raise bad_value(
