@@ -10,6 +10,9 @@ from .viz.numbers import readable
 
 __all__ = ["main", "build_parser", "run_explain"]
 
+#: bootstrap refits of the stability figures when --stability is not given (LIME only)
+DEFAULT_STABILITY = 20
+
 
 EXPLAIN_HELP = """Explain one row of a CSV file with a saved scikit-learn model.
 
@@ -26,10 +29,23 @@ def run_explain(args, out=None):
     """The ``limekit explain`` command."""
     from pathlib import Path
 
-    from .demos import format_table, print_fit, print_stability, print_verdict, write_outputs
+    from .demos import format_table, print_fit, print_shapley, print_stability, print_verdict, write_outputs
     from .tabular import TabularExplainer
 
     out = sys.stdout if out is None else out
+    shapley = args.kernel == "shap"
+    if shapley and args.surrogate is not None:
+        raise ValueError(
+            f"--surrogate: expected none with --kernel shap (Shapley values are computed, not fitted); "
+            f"got {args.surrogate!r}"
+        )
+    if shapley and args.stability:
+        raise ValueError(
+            f"--stability: expected 0 or none with --kernel shap (the values come with standard errors); "
+            f"got {args.stability}"
+        )
+    if shapley and args.variance_reduction == "emulator":
+        raise ValueError("--variance-reduction: expected auto or none with --kernel shap; got 'emulator'")
     model_path, data_path = Path(args.model), Path(args.data)
     for path, what in ((model_path, "model"), (data_path, "data")):
         if not path.is_file():
@@ -50,15 +66,19 @@ def run_explain(args, out=None):
     frame = _match_model_columns(frame, model, data_path.name)
     predict = _one_line_errors(getattr(model, method), f"model: {type(model).__name__}.{method}")
     class_names = [str(c) for c in getattr(model, "classes_", [])] or None
+    if shapley:  # the background: 100 rows of the CSV (TabularExplainer's default)
+        method_options: dict = {"kernel": "shap"}
+    else:
+        stability = DEFAULT_STABILITY if args.stability is None else args.stability
+        method_options = {"surrogate": args.surrogate or "ridge", "stability_samples": stability}
     explainer = TabularExplainer(
         frame,
         mode=mode,
         class_names=class_names if mode == "classification" else None,
         random_state=args.random_state,
-        surrogate=args.surrogate,
         batch_size=1000,
         progress_bar="auto" if not args.quiet else False,  # a bar only on a terminal, for runs over two seconds
-        stability_samples=args.stability,
+        **method_options,
     )
     exp = explainer.explain_instance(
         frame.iloc[args.row],
@@ -77,8 +97,11 @@ def run_explain(args, out=None):
         )
         print(f"Row {args.row} of {data_path.name}: {what}", file=out)
         print(format_table(exp, label=label), file=out)
-        print_fit(exp, label, out)
-        print_stability(exp, label, out)
+        if shapley:
+            print_shapley(exp, label, out)
+        else:
+            print_fit(exp, label, out)
+            print_stability(exp, label, out)
         print_verdict(exp, out)
     write_outputs(exp, label, html=args.html, json_path=args.json, png=args.png)
     return exp
@@ -192,7 +215,7 @@ def run_demo(args):
         html=args.html,
         json_path=args.json,
         png=args.png,
-        stability_samples=args.stability,
+        stability_samples=DEFAULT_STABILITY if args.stability is None else args.stability,
     )
     if args.num_samples is not None:
         options["num_samples"] = args.num_samples
@@ -210,8 +233,8 @@ def _add_output_arguments(command, quiet_help):
     command.add_argument(
         "--stability",
         type=int,
-        default=20,
-        help="bootstrap refits for the stability figures, no model call (default 20; 0 skips)",
+        default=None,
+        help=f"bootstrap refits for the stability figures, no model call (default {DEFAULT_STABILITY}; 0 skips)",
     )
 
 
@@ -271,7 +294,14 @@ def build_parser():
         choices=["classification", "regression"],
         help="default: classification when the model has predict_proba",
     )
-    explain.add_argument("--surrogate", default="ridge", help="ridge (default), lasso, ebm or gaminet")
+    explain.add_argument(
+        "--kernel",
+        choices=["lime", "shap"],
+        default="lime",
+        help="lime (default): a local surrogate's weights; shap: Shapley values (KernelSHAP, 100 rows of the CSV "
+        "as the background) with their standard errors",
+    )
+    explain.add_argument("--surrogate", help="ridge (default), lasso, ebm or gaminet (with --kernel lime)")
     explain.add_argument(
         "--num-samples",
         type=_num_samples,

@@ -22,6 +22,9 @@ __all__ = [
 def format_table(explanation, label=1):
     """Plain-text table of an explanation: feature, the instance's value (tabular), weight, verdict.
 
+    Shapley values (``kernel='shap'``) replace the weight column by the
+    value and its standard error.
+
     With stability figures (``stability_samples``), a column gives the share of
     bootstrap refits that agree on each weight's sign.  With a verdict per
     feature (``diagnostics['sampling']``, see :mod:`limekit.core.verdicts`), the
@@ -38,21 +41,24 @@ def format_table(explanation, label=1):
     signs = (stability.get(key) or stability.get(str(key)) or {}).get("sign_agreement")  # str: from JSON
     if signs:
         signs = {int(feature): share for feature, share in signs.items()}
-    header = ("feature",) + (("value",) if with_values else ()) + (("same sign",) if signs else ()) + ("weight",)
+    errors = getattr(explanation, "is_shapley", False)  # Shapley values, each with its standard error
+    header = ("feature",) + (("value",) if with_values else ()) + (("same sign",) if signs else ())
+    numbers = {len(header)} | ({len(header) + 1} if errors else set())  # right-aligned columns
+    header += ("Shapley value", "std. error") if errors else ("weight",)
     header += ("verdict",) if verdicts else ()
     cells = [
         (str(r["name"]),)
         + ((_short(r.get("value")),) if with_values else ())
         + ((f"{signs.get(r['id'], 0.0):.0%}",) if signs else ())
         + (f"{r['weight']:+.4f}",)
+        + ((f"{r.get('standard_error', 0.0):.4f}",) if errors else ())
         + ((status_mark(r.get("verdict", "unsettled"), r.get("tie_group")),) if verdicts else ())
         for r in rows
     ]
-    weight = len(header) - 1 - int(verdicts)  # the weight column, right-aligned
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), "  ".join("-" * w for w in widths)]
     lines += [
-        "  ".join(c.rjust(w) if i == weight else c.ljust(w) for i, (c, w) in enumerate(zip(cell, widths))).rstrip()
+        "  ".join(c.rjust(w) if i in numbers else c.ljust(w) for i, (c, w) in enumerate(zip(cell, widths))).rstrip()
         for cell in cells
     ]
     return "\n".join(lines)
@@ -168,6 +174,18 @@ def _report(exp, label, out, intercept=False, **files):
     print_stability(exp, label, out)
     print_verdict(exp, out)
     write_outputs(exp, label, **files)
+
+
+def print_shapley(exp, label, out):
+    """Shapley values' sum: the base value plus every value is the model's output (efficiency)."""
+    base, total = exp.base_value(label), float(exp.shapley_values(label).sum())
+    exact = exp.diagnostics["shapley"]["exact"]
+    print(
+        f"base value {_output(exp, base)} (the model's mean over the background) + Shapley values "
+        f"{_output(exp, total, sign=True)} = model prediction {_output(exp, base + total)}"
+        + (" (exact: every coalition enumerated)" if exact else ""),
+        file=out,
+    )
 
 
 def print_verdict(exp, out):

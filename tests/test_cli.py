@@ -125,6 +125,27 @@ def test_explain_prints_the_gap_and_writes_it_to_json(saved_model, capsys):
     assert "predicting" not in captured.err and "it/s" not in captured.err
 
 
+def test_explain_shapley_values(saved_model, capsys):
+    """--kernel shap: the table gives each Shapley value and its standard error, and a line checks efficiency
+    (the base value plus the values is the model's prediction, as the JSON records them)."""
+    folder, model_path, data_path = saved_model
+    args = ["explain", str(model_path), str(data_path), "--target", "label", "--row", "3", "--kernel", "shap"]
+    assert main([*args, "--num-samples", "256", "--json", str(folder / "s.json")]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("feature"))
+    assert header.split() == ["feature", "value", "Shapley", "value", "std.", "error", "verdict"]
+    payload = json.loads((folder / "s.json").read_text())
+    label = payload["top_labels"][0]
+    record = payload["diagnostics"]["shapley"]
+    values = record["values"][str(label)]
+    base = record["base_value"][str(label)]
+    assert base + sum(values) == pytest.approx(payload["predict_proba"][label], abs=1e-10)
+    line = next(line for line in out.splitlines() if line.startswith("base value"))
+    assert f"base value {base:.4f}" in line and f"Shapley values {sum(values):+.4f}" in line
+    assert f"model prediction {payload['predict_proba'][label]:.4f}" in line and "exact" in line
+    assert "surrogate" not in out and "bootstrap" not in out
+
+
 def test_explain_same_seed_same_json(saved_model):
     folder, model_path, data_path = saved_model
     outputs = []
@@ -192,6 +213,8 @@ def test_explain_with_the_emulator(saved_model, capsys):
         ("bad target", "--target: expected a column"),
         ("bad surrogate", "surrogate:"),
         ("bad stability", "stability_samples: expected 0 (skip) or an integer >= 2"),
+        ("shap with a surrogate", "--surrogate: expected none with --kernel shap"),
+        ("shap with stability", "--stability: expected 0 or none with --kernel shap"),
     ],
 )
 def test_explain_errors_are_one_line(saved_model, capsys, case, words):
@@ -208,6 +231,10 @@ def test_explain_errors_are_one_line(saved_model, capsys, case, words):
         args[4] = "income"
     elif case == "bad stability":
         args += ["--stability", "1"]
+    elif case == "shap with a surrogate":
+        args += ["--kernel", "shap", "--surrogate", "ebm"]
+    elif case == "shap with stability":
+        args += ["--kernel", "shap", "--stability", "5"]
     else:
         args += ["--surrogate", "forest"]
     assert main(args) == 1
