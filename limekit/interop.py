@@ -100,19 +100,18 @@ def to_shap(explanations: Any, label: int | str | None = None) -> Any:
     base = np.array([item.base_value(label) for item in items])
     tables = [_feature_table(item, v.size) for item, v in zip(items, values)]
     names = [table[0] for table in tables]
-    data = [_as_array(table[1]) for table in tables]
+    rows = [table[1] for table in tables]
     if single:
-        return shap.Explanation(values=values[0], base_values=float(base[0]), data=data[0], feature_names=names[0])
+        return shap.Explanation(
+            values=values[0], base_values=float(base[0]), data=_as_array(rows[0]), feature_names=names[0]
+        )
     if all(n == names[0] for n in names):  # one feature set (a table's rows): matrices
         return shap.Explanation(
-            values=np.vstack(values),
-            base_values=base,
-            data=_as_array([table[1] for table in tables]),
-            feature_names=names[0],
+            values=np.vstack(values), base_values=base, data=_as_array(rows), feature_names=names[0]
         )
     return shap.Explanation(  # texts of other words, images of other superpixels: one array per explanation
         values=_ragged(values),
         base_values=base,
-        data=_ragged(data),
+        data=_ragged([_as_array(row) for row in rows]),
         feature_names=_ragged([np.array(n) for n in names]),
     )

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
 from .shapley import (
     CoalitionDesign,
     ShapleySolution,
+    _shapley_matrix,
     all_coalitions,
     plan_coalitions,
     sample_designs,
@@ -219,18 +219,6 @@ def _sample_strata(jobs: list[SamplingJob]) -> list[list[np.ndarray]]:
     return [[masks[j][k] for k in which] for j, (_, which, _, _) in enumerate(jobs)]
 
 
-@lru_cache(maxsize=32)
-def _shapley_matrix(n_players: int) -> np.ndarray:
-    """``W`` with ``values = W.T @ v`` for ``v`` on :func:`all_coalitions`' rows (the Shapley formula)."""
-    masks = all_coalitions(n_players)
-    sizes = masks.sum(axis=1)
-    k = n_players
-    factorial = np.array([float(np.prod(np.arange(1, s + 1))) for s in range(k + 1)])
-    inside = np.where(sizes > 0, factorial[np.maximum(sizes - 1, 0)] * factorial[k - sizes], 0.0)
-    outside = np.where(sizes < k, factorial[sizes] * factorial[np.maximum(k - sizes - 1, 0)], 0.0)
-    return np.where(masks, inside[:, None], -outside[:, None]) / factorial[k]
-
-
 def solve_strata(design: StratifiedDesign, outputs: np.ndarray) -> ShapleySolution:
     """The values of a background-averaged game from its strata's scored rows.
 
@@ -294,7 +282,7 @@ def solve_strata_many(designs: list[StratifiedDesign], outputs: list[np.ndarray]
         r2[d] += solution.r2
     for (size, _), members in by_size.items():
         stacked = np.stack([per_stratum[d][k] for d, k in members])  # (strata, 2^size, outputs)
-        phi = np.einsum("ci,sco->soi", _shapley_matrix(size), stacked)
+        phi = np.einsum("ic,sco->soi", _shapley_matrix(size), stacked)
         explained = _enumerated_r2(size, stacked, phi)
         for j, (d, k) in enumerate(members):
             values[d][:, designs[d].players[k]] += phi[j]
